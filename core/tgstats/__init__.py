@@ -1,0 +1,10 @@
+"""tgstats: a Telegram group-statistics bot whose analytics are hot-reloadable plugins."""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("tgstats")
+except PackageNotFoundError:  # running from a source tree that was never installed
+    __version__ = "0.0.0"
+
+__all__ = ["__version__"]

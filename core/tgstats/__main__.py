@@ -1,0 +1,3 @@
+from tgstats.cli import main
+
+raise SystemExit(main())

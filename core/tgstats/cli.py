@@ -1,0 +1,60 @@
+"""The ``tgstats`` command line: a thin dispatcher over ``tgstats.commands.*``.
+
+Each subcommand lives in its own module exposing ``register(subparsers)``,
+which adds a parser whose ``handler`` default is called with the parsed
+arguments and returns the exit code.  Errors the user can fix (TgstatsError)
+are printed as one line on stderr with a non-zero exit; tracebacks only with
+``--debug``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from tgstats import __version__
+from tgstats.errors import TgstatsError
+
+__all__ = ["main"]
+
+# Order is the order of `tgstats --help`.
+SUBCOMMANDS = ("run", "demo", "import_history", "export", "plugins")
+
+EXIT_USAGE = 2
+EXIT_ERROR = 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tgstats",
+        description="Telegram group statistics with hot-reloadable plugins.",
+    )
+    parser.add_argument("--version", action="version", version=f"tgstats {__version__}")
+    parser.add_argument(
+        "--debug", action="store_true", help="show tracebacks and debug logs"
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in SUBCOMMANDS:
+        module = importlib.import_module(f"tgstats.commands.{name}")
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    try:
+        return int(handler(args) or 0)
+    except TgstatsError as error:
+        if args.debug:
+            raise
+        print(f"tgstats: error: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,219 @@
+"""The public plugin API: everything a plugin author imports lives here.
+
+A plugin is a subclass of :class:`Plugin` published under the
+``tgstats.plugins`` entry-point group.  It declares Telegram commands with
+:func:`command` and message listeners with :func:`listener`; commands return a
+:class:`Reply` instead of talking to Telegram themselves, which is what lets
+the bot, ``tgstats demo`` and plugin tests run the very same code.
+
+Command and listener methods may be ``async def`` (run on the bot's event
+loop: keep them short) or plain ``def`` (run in a worker thread: the right
+choice for database queries and image rendering, which would otherwise stall
+every other update).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import Awaitable, Callable, Coroutine
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
+
+import attrs
+
+if TYPE_CHECKING:
+    import structlog
+    import telegram
+
+    from tgstats.store.queries import MessageQueries
+
+__all__ = [
+    "CommandContext",
+    "CommandSpec",
+    "ListenerSpec",
+    "MessageContext",
+    "NoConfig",
+    "PhotoReply",
+    "Plugin",
+    "PluginHost",
+    "Reply",
+    "TextReply",
+    "command",
+    "listener",
+]
+
+_COMMAND_ATTR = "__tgstats_command__"
+_LISTENER_ATTR = "__tgstats_listener__"
+
+
+@attrs.frozen
+class NoConfig:
+    """Config class of a plugin that takes no options."""
+
+
+@attrs.frozen
+class CommandSpec:
+    """A Telegram command a plugin answers: ``/name`` shown with ``description``."""
+
+    name: str
+    description: str
+    method: str  # attribute name on the plugin class
+
+
+@attrs.frozen
+class ListenerSpec:
+    """A method called for every message the bot records (after it is stored)."""
+
+    method: str
+
+
+@attrs.frozen
+class TextReply:
+    """A text answer. ``monospace`` sends it as a preformatted block (tables)."""
+
+    text: str
+    monospace: bool = False
+
+
+@attrs.frozen
+class PhotoReply:
+    """A PNG picture with an optional caption."""
+
+    png: bytes
+    caption: str = ""
+
+
+Reply = TextReply | PhotoReply
+
+
+@attrs.frozen(kw_only=True)
+class CommandContext:
+    """What a command handler gets: the invocation and read access to the store.
+
+    ``update`` is the python-telegram-bot Update when the command came from
+    Telegram and ``None`` when it runs from ``tgstats demo`` or a test.
+    ``now`` is the moment periods like "last 30 days" are measured back from
+    (the demo pins it so its output is deterministic).
+    """
+
+    command: str
+    args: tuple[str, ...]
+    chat_id: int
+    chat_title: str | None
+    user_id: int | None
+    now: datetime
+    store: MessageQueries
+    update: telegram.Update | None = None
+
+
+@attrs.frozen(kw_only=True)
+class MessageContext:
+    """What a listener gets: the message (already stored) and the store."""
+
+    message: telegram.Message
+    chat_id: int
+    store: MessageQueries
+
+
+class PluginHost(Protocol):
+    """Services the host lends a plugin instance for its lifetime."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def store(self) -> MessageQueries: ...
+
+    @property
+    def log(self) -> structlog.typing.FilteringBoundLogger: ...
+
+    def create_task(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        """Start a background task that the host cancels when the plugin unloads."""
+        ...
+
+
+ConfigT = TypeVar("ConfigT")
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def command(name: str, description: str) -> Callable[[F], F]:
+    """Mark a plugin method as the handler of ``/name``.
+
+    The method takes a :class:`CommandContext` and returns a :class:`Reply`
+    (or ``None`` to stay silent).  ``description`` is what Telegram shows in
+    the command menu.
+    """
+    if not name or not name.replace("_", "").isalnum() or not name.islower() or len(name) > 32:
+        raise ValueError(f"command name {name!r}: expected 1-32 lowercase letters, digits or _")
+    if not description or len(description) > 256:
+        raise ValueError(f"command {name!r}: description must be 1-256 characters")
+
+    def mark(func: F) -> F:
+        setattr(func, _COMMAND_ATTR, (name, description))
+        return func
+
+    return mark
+
+
+def listener(func: F) -> F:
+    """Mark a plugin method to be called with a :class:`MessageContext` per message."""
+    setattr(func, _LISTENER_ATTR, True)
+    return func
+
+
+class Plugin(Generic[ConfigT]):
+    """Base class of every tgstats plugin.
+
+    Subclasses set ``Config`` to an attrs class whose field defaults are the
+    plugin's code defaults; the host fills it from ``plugin.yaml`` and the
+    operator's ``plugins.yaml`` and validates every value before the plugin
+    is constructed.
+    """
+
+    Config: ClassVar[type] = NoConfig
+
+    def __init__(self, config: ConfigT, host: PluginHost) -> None:
+        self.config = config
+        self.host = host
+
+    async def setup(self) -> None:
+        """Called once after construction, before any handler runs."""
+
+    async def shutdown(self) -> None:
+        """Called once when the plugin is unloaded or replaced by a reload."""
+
+    @classmethod
+    def commands(cls) -> list[CommandSpec]:
+        specs = []
+        for attr, value in _members(cls):
+            marked = getattr(value, _COMMAND_ATTR, None)
+            if marked is not None:
+                specs.append(CommandSpec(name=marked[0], description=marked[1], method=attr))
+        return specs
+
+    @classmethod
+    def listeners(cls) -> list[ListenerSpec]:
+        return [
+            ListenerSpec(method=attr)
+            for attr, value in _members(cls)
+            if getattr(value, _LISTENER_ATTR, False)
+        ]
+
+
+def _members(cls: type) -> list[tuple[str, Any]]:
+    # Definition order (not alphabetical) so the command menu follows the source.
+    seen: dict[str, Any] = {}
+    for klass in reversed(cls.__mro__):
+        for attr, value in vars(klass).items():
+            seen[attr] = value
+    return [(attr, value) for attr, value in seen.items() if callable(value)]
+
+
+async def call_plugin_method(
+    method: Callable[..., Reply | None | Awaitable[Reply | None]], *args: Any
+) -> Reply | None:
+    """Run a command/listener: coroutines on the loop, plain functions in a thread."""
+    if inspect.iscoroutinefunction(method):
+        return await method(*args)
+    return await asyncio.to_thread(method, *args)
