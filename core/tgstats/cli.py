@@ -32,9 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Telegram group statistics with hot-reloadable plugins.",
     )
     parser.add_argument("--version", action="version", version=f"tgstats {__version__}")
-    parser.add_argument(
-        "--debug", action="store_true", help="show tracebacks and debug logs"
-    )
+    parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in SUBCOMMANDS:
         module = importlib.import_module(f"tgstats.commands.{name}")

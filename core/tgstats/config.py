@@ -67,7 +67,9 @@ class Origin:
     def __str__(self) -> str:
         if self.path is None:
             return self.kind
-        return f"{self.kind} ({self.path}:{self.line})" if self.line else f"{self.kind} ({self.path})"
+        return (
+            f"{self.kind} ({self.path}:{self.line})" if self.line else f"{self.kind} ({self.path})"
+        )
 
 
 @attrs.frozen

@@ -9,7 +9,9 @@ from tgstats.commands import common_options
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser("export", help="(not implemented yet)", parents=[common_options()])
+    parser = subparsers.add_parser(
+        "export", help="(not implemented yet)", parents=[common_options()]
+    )
     parser.set_defaults(handler=_handle)
 
 

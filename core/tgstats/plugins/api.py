@@ -211,9 +211,21 @@ def _members(cls: type) -> list[tuple[str, Any]]:
 
 
 async def call_plugin_method(
-    method: Callable[..., Reply | None | Awaitable[Reply | None]], *args: Any
+    method: Callable[..., Reply | Awaitable[Reply | None] | None], *args: Any
 ) -> Reply | None:
     """Run a command/listener: coroutines on the loop, plain functions in a thread."""
     if inspect.iscoroutinefunction(method):
         return await method(*args)
     return await asyncio.to_thread(method, *args)
+
+
+async def invoke_command(
+    plugin: Plugin[Any], spec: CommandSpec, ctx: CommandContext
+) -> Reply | None:
+    """Run one command of a loaded plugin: the single path the bot, the demo and tests share."""
+    reply = await call_plugin_method(getattr(plugin, spec.method), ctx)
+    if reply is not None and not isinstance(reply, TextReply | PhotoReply):
+        raise TypeError(
+            f"/{spec.name} returned {type(reply).__name__}; expected TextReply, PhotoReply or None"
+        )
+    return reply

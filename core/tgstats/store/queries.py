@@ -87,30 +87,51 @@ class MessageQueries:
     ) -> Iterator[MessageRow]: ...
 
     def count_messages(
-        self, chat_id: int, *, since: datetime | None = None,
-        until: datetime | None = None, user_id: int | None = None,
+        self,
+        chat_id: int,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        user_id: int | None = None,
     ) -> int: ...
 
     def counts_by_weekday_hour(
-        self, chat_id: int, *, tz: ZoneInfo, since: datetime | None = None,
-        until: datetime | None = None, user_id: int | None = None,
+        self,
+        chat_id: int,
+        *,
+        tz: ZoneInfo,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        user_id: int | None = None,
     ) -> list[list[int]]:
         """7x24 matrix [weekday Monday=0][hour] of message counts in ``tz``
         (DST-correct: grouped by UTC 15-minute buckets in SQL, converted in Python)."""
         ...
 
     def texts(
-        self, chat_id: int, *, since: datetime | None = None,
-        until: datetime | None = None, user_id: int | None = None,
+        self,
+        chat_id: int,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        user_id: int | None = None,
     ) -> Iterator[str]:
         """Non-empty message texts, streamed in batches (never all rows at once)."""
         ...
 
     def reply_pairs(
-        self, chat_id: int, *, since: datetime | None = None, until: datetime | None = None,
+        self,
+        chat_id: int,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
     ) -> list[ReplyPair]: ...
 
     def user_activity(
-        self, chat_id: int, *, tz: ZoneInfo, since: datetime | None = None,
+        self,
+        chat_id: int,
+        *,
+        tz: ZoneInfo,
+        since: datetime | None = None,
         until: datetime | None = None,
     ) -> list[UserActivity]: ...
