@@ -17,11 +17,24 @@ safe loader only.
 from __future__ import annotations
 
 import os
+import typing
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
 import attrs
+
+from tgstats.yamlconfig import (
+    Where,
+    YamlMap,
+    check_unknown_keys,
+    convert,
+    convert_field,
+    describe_value,
+    instantiate,
+    read_yaml_mapping,
+    resolved_fields,
+)
 
 __all__ = [
     "DEFAULT_CONFIG_PATH",
@@ -43,16 +56,25 @@ CONFIG_ENV = "TGSTATS_PLUGINS_CONFIG"
 WatcherKind = Literal["poll", "native", "auto"]
 
 
+def _positive(_instance: Any, attribute: attrs.Attribute, value: Any) -> None:  # type: ignore[type-arg]
+    if not value > 0:
+        raise ValueError(f"{attribute.name} must be > 0, got {value!r}")
+
+
 @attrs.frozen
 class Settings:
     """The ``settings:`` block of plugins.yaml (see the hot-reload guide)."""
 
     hot_reload: bool = True
-    reload_check_interval: float = 3.0
+    reload_check_interval: float = attrs.field(
+        default=3.0, validator=_positive, metadata={"expected": "a number > 0"}
+    )
     watch_patterns: tuple[str, ...] = ("*.py", "*.yaml", "*.yml")
     ignore_patterns: tuple[str, ...] = ("README.md", "*.md", "__pycache__", "*.pyc", ".git")
     watcher: WatcherKind = "poll"
-    reload_debounce: float = 0.2
+    reload_debounce: float = attrs.field(
+        default=0.2, validator=_positive, metadata={"expected": "a number > 0"}
+    )
     load_unlisted_plugins: bool = True
 
 
@@ -91,7 +113,10 @@ class HostConfig:
 
     def entry(self, name: str) -> PluginEntry:
         """The entry for ``name``; unlisted plugins follow ``load_unlisted_plugins``."""
-        raise NotImplementedError
+        found = self.plugins.get(name)
+        if found is not None:
+            return found
+        return PluginEntry(enabled=self.settings.load_unlisted_plugins, config={}, listed=False)
 
     def is_enabled(self, name: str) -> bool:
         return self.entry(name).enabled
@@ -120,7 +145,66 @@ def default_config_path(explicit: str | os.PathLike[str] | None = None) -> Path:
 
 def load_host_config(path: Path) -> HostConfig:
     """Parse and validate plugins.yaml; raises ConfigError."""
-    raise NotImplementedError
+    path = Path(path)
+    data = read_yaml_mapping(path, "a mapping with 'settings' and 'plugins'")
+    top = Where(path, data.line, "")
+    check_unknown_keys(data, list(_TOP_KEYS), top)
+    settings = _section(data, "settings", Settings, path)
+    raw_plugins = data.get("plugins")
+    plugins: dict[str, PluginEntry] = {}
+    if raw_plugins is not None:
+        where = top.child("plugins", data.line_of("plugins"))
+        if not isinstance(raw_plugins, Mapping):
+            found = describe_value(raw_plugins)
+            raise where.error(f"expected a mapping of plugin names to entries, found {found}")
+        for name, raw in raw_plugins.items():
+            line = raw_plugins.line_of(name) if isinstance(raw_plugins, YamlMap) else where.line
+            plugins[name] = _plugin_entry(raw, where.child(name, line))
+    return HostConfig(path=path, settings=settings, plugins=plugins)
+
+
+_TOP_KEYS = ("settings", "plugins")
+
+
+def _section(data: YamlMap, key: str, cls: type, path: Path) -> Any:
+    raw = data.get(key)
+    if raw is None:
+        return cls()
+    return convert(raw, cls, Where(path, data.line_of(key), key))
+
+
+def _plugin_entry(raw: Any, where: Where) -> PluginEntry:
+    if raw is None:  # `name:` with nothing under it: listed, enabled, no options
+        return PluginEntry(enabled=True, config=YamlMap(where.path, where.line))
+    if not isinstance(raw, Mapping):
+        raise where.error(
+            f"expected a mapping with 'enabled' and 'config', found {describe_value(raw)}"
+        )
+    check_unknown_keys(raw, ["enabled", "config"], where)
+    enabled = True
+    if "enabled" in raw:
+        enabled = convert(raw["enabled"], bool, where.child("enabled", raw.line_of("enabled")))
+    config = raw.get("config")
+    config_where = where.child("config", raw.line_of("config") if "config" in raw else where.line)
+    if config is None:
+        config = YamlMap(where.path, config_where.line)
+    elif not isinstance(config, Mapping):
+        raise config_where.error(
+            f"expected a mapping of the plugin's options, found {describe_value(config)}"
+        )
+    return PluginEntry(enabled=enabled, config=config)
+
+
+# --------------------------------------------------------------------------- plugin options
+
+
+@attrs.frozen
+class _Layer:
+    """One source of a plugin's options: its origin, its mapping, and where it sits."""
+
+    origin: Origin
+    data: Mapping[str, Any]
+    where: Where
 
 
 def resolve_plugin_config(
@@ -131,4 +215,153 @@ def resolve_plugin_config(
     host_config: HostConfig,
 ) -> ResolvedConfig:
     """Layer code defaults < plugin.yaml < plugins.yaml and validate; raises ConfigError."""
-    raise NotImplementedError
+    if not attrs.has(config_cls):
+        raise TypeError(
+            f"plugin {plugin_name!r}: Config must be an attrs class, got {config_cls!r}"
+        )
+    layers: list[_Layer] = []
+    sources: list[Path] = []
+    if plugin_yaml is not None and plugin_yaml.is_file():
+        data = read_yaml_mapping(plugin_yaml, "a mapping of the plugin's options")
+        layers.append(_Layer(Origin("plugin.yaml", plugin_yaml), data, Where(plugin_yaml, 1, "")))
+        sources.append(plugin_yaml)
+    entry = host_config.entry(plugin_name)
+    sources.append(host_config.path)
+    if entry.config:
+        line = getattr(entry.config, "line", None)
+        where = Where(host_config.path, line, f"plugins.{plugin_name}.config")
+        layers.append(_Layer(Origin("plugins.yaml", host_config.path), entry.config, where))
+    explicit: dict[str, Origin] = {}
+    root = layers[-1].where if layers else Where(None, None, "")
+    value = _resolve_attrs(config_cls, None, layers, "", explicit, root)
+    return ResolvedConfig(
+        value=value, origins=_leaf_origins(value, explicit), sources=tuple(sources)
+    )
+
+
+def _origin_at(layer: _Layer, where: Where) -> Origin:
+    return attrs.evolve(layer.origin, line=where.line)
+
+
+def _resolve_attrs(
+    cls: type,
+    base: Any,
+    layers: list[_Layer],
+    prefix: str,
+    explicit: dict[str, Origin],
+    where: Where,
+) -> Any:
+    """Build ``cls`` from ``layers`` (lowest first) merged key by key over ``base``."""
+    fields = [f for f in resolved_fields(cls) if f.init]
+    aliases = [f.alias for f in fields]
+    for layer in layers:
+        check_unknown_keys(layer.data, aliases, layer.where)
+    values: dict[str, Any] = {}
+    wheres: dict[str, Where] = {}
+    for field in fields:
+        key = f"{prefix}.{field.alias}" if prefix else field.alias
+        found = [
+            _Layer(layer.origin, layer.data[field.alias], _child(layer, field.alias))
+            for layer in layers
+            if field.alias in layer.data
+        ]
+        default = getattr(base, field.name) if base is not None else _default_of(field)
+        if not found:
+            if base is not None:
+                values[field.alias] = default
+            continue
+        # Only the uninterrupted run of mappings at the top merges; a scalar
+        # (e.g. null for an Optional section) replaces everything below it.
+        run = _top_mapping_run(found)
+        target = _mergeable(field.type)
+        top = found[-1]
+        for shadowed in (
+            found[: len(found) - len(run)] if run and target is not None else found[:-1]
+        ):
+            # Overridden values must still be valid: a bad plugin.yaml is a bug
+            # even while plugins.yaml happens to hide it.
+            convert_field(field, shadowed.data, shadowed.where)
+        if run and target is not None and attrs.has(target):
+            sub_base = default if len(run) == len(found) and attrs.has(type(default)) else None
+            sublayers = [_Layer(x.origin, x.data, x.where) for x in run]
+            values[field.alias] = _resolve_attrs(
+                target, sub_base, sublayers, key, explicit, top.where
+            )
+        elif run and target is not None:
+            merged = (
+                dict(default) if len(run) == len(found) and isinstance(default, Mapping) else {}
+            )
+            for layer in run:
+                part = convert_field(field, layer.data, layer.where)
+                for sub_key in part:
+                    line = layer.data.line_of(sub_key) if isinstance(layer.data, YamlMap) else None
+                    explicit[f"{key}.{sub_key}"] = _origin_at(
+                        layer, layer.where.child(sub_key, line)
+                    )
+                merged.update(part)
+            values[field.alias] = merged
+            if not merged:  # an empty mapping is itself the leaf shown by `plugins show`
+                explicit[key] = _origin_at(top, top.where)
+        else:
+            values[field.alias] = convert_field(field, top.data, top.where)
+            explicit[key] = _origin_at(top, top.where)
+        wheres[field.alias] = top.where
+    return instantiate(cls, values, wheres, where)
+
+
+def _child(layer: _Layer, alias: str) -> Where:
+    line = layer.data.line_of(alias) if isinstance(layer.data, YamlMap) else layer.where.line
+    return layer.where.child(alias, line)
+
+
+def _top_mapping_run(found: list[_Layer]) -> list[_Layer]:
+    run: list[_Layer] = []
+    for layer in reversed(found):
+        if not isinstance(layer.data, Mapping):
+            break
+        run.insert(0, layer)
+    return run
+
+
+def _mergeable(tp: Any) -> Any:
+    """The attrs class or dict type a field merges key by key, or None (replace)."""
+    args = typing.get_args(tp)
+    if typing.get_origin(tp) is typing.Union or type(tp).__name__ == "UnionType":
+        non_null = [a for a in args if a is not type(None)]
+        return _mergeable(non_null[0]) if len(non_null) == 1 else None
+    if attrs.has(tp):
+        return tp
+    if typing.get_origin(tp) in (dict, Mapping) or tp in (dict, Mapping):
+        return tp
+    return None
+
+
+def _default_of(field: Any) -> Any:
+    default = field.default
+    if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
+        return None if default.takes_self else default.factory()
+    return None if default is attrs.NOTHING else default
+
+
+def _leaf_origins(value: Any, explicit: dict[str, Origin]) -> dict[str, Origin]:
+    """Origin of every dotted leaf of the effective config (default: code default)."""
+    origins: dict[str, Origin] = {}
+    for key in _leaves(attrs.asdict(value, recurse=True), ""):
+        origin = None
+        probe = key
+        while probe:
+            if probe in explicit:
+                origin = explicit[probe]
+                break
+            probe = probe.rpartition(".")[0]
+        origins[key] = origin or Origin("code default")
+    return origins
+
+
+def _leaves(data: Any, prefix: str) -> list[str]:
+    if isinstance(data, Mapping) and data:
+        out: list[str] = []
+        for key, item in data.items():
+            out.extend(_leaves(item, f"{prefix}.{key}" if prefix else str(key)))
+        return out
+    return [prefix] if prefix else []
