@@ -1,0 +1,61 @@
+"""Turn a plugin's :class:`~tgstats.plugins.api.Reply` into Telegram messages."""
+
+from __future__ import annotations
+
+import html
+
+from telegram import Message
+from telegram.constants import MessageLimit, ParseMode
+
+from tgstats.plugins.api import PhotoReply, Reply, TextReply
+
+__all__ = ["send_reply", "split_text"]
+
+# <pre></pre> plus HTML escaping make the wire text longer than the plain
+# text; chunk the plain text with room to spare so no chunk is rejected.
+_PRE_OVERHEAD = len("<pre></pre>")
+
+
+def split_text(text: str, limit: int) -> list[str]:
+    """Split at line breaks where possible so tables are not cut mid-row."""
+    chunks: list[str] = []
+    while len(text) > limit:
+        cut = text.rfind("\n", 0, limit)
+        if cut <= 0:
+            cut = limit
+        chunks.append(text[:cut])
+        text = text[cut:].lstrip("\n")
+    if text or not chunks:
+        chunks.append(text)
+    return chunks
+
+
+def _escaped_chunks(text: str) -> list[str]:
+    limit = MessageLimit.MAX_TEXT_LENGTH - _PRE_OVERHEAD
+    out: list[str] = []
+    for chunk in split_text(text, limit):
+        escaped = html.escape(chunk, quote=False)
+        # Escaping can grow a chunk past the limit (&amp; is 5 characters):
+        # re-split the escaped-size overflow on the plain text.
+        while len(escaped) > limit:
+            chunk_a, chunk = chunk[: len(chunk) // 2], chunk[len(chunk) // 2 :]
+            out.append(html.escape(chunk_a, quote=False))
+            escaped = html.escape(chunk, quote=False)
+        out.append(escaped)
+    return out
+
+
+async def send_reply(message: Message, reply: Reply) -> None:
+    """Answer ``message`` in its chat (and forum topic) with ``reply``."""
+    if isinstance(reply, PhotoReply):
+        caption = reply.caption[: MessageLimit.CAPTION_LENGTH] or None
+        await message.reply_photo(photo=reply.png, caption=caption)
+        return
+    assert isinstance(reply, TextReply)
+    if reply.monospace:
+        for chunk in _escaped_chunks(reply.text):
+            await message.reply_text(f"<pre>{chunk}</pre>", parse_mode=ParseMode.HTML)
+        return
+    text = reply.text if reply.text.strip() else "(empty answer)"
+    for chunk in split_text(text, MessageLimit.MAX_TEXT_LENGTH):
+        await message.reply_text(chunk)

@@ -1,0 +1,278 @@
+"""``tgstats run``'s life cycle: start, serve, reload on demand, stop cleanly.
+
+Start: open the store -> getMe (token and privacy check) -> load plugins ->
+install their handlers and the command menu -> long polling -> hot reload.
+Stop (SIGTERM/SIGINT): stop the reloader and polling, let queued updates
+finish, shut the plugins down, close the store, log ``stopped``.
+SIGHUP reloads the plugins, the same path as the /reload admin command.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import Coroutine
+from typing import Any
+
+from telegram import Update
+from telegram.error import InvalidToken, NetworkError, TelegramError
+from telegram.ext import ContextTypes
+
+from tgstats.bot.admin import HOST_COMMANDS, HOST_GROUP, AdminCommands, format_failure
+from tgstats.bot.app import SerialApplication, build_application
+from tgstats.bot.handlers import PluginHandlers
+from tgstats.bot.menu import CommandMenu, build_menu
+from tgstats.bot.recorder import ALLOWED_UPDATES, RECORDER_GROUP, Recorder
+from tgstats.bot.settings import BotSettings
+from tgstats.errors import TgstatsError
+from tgstats.logs import get_logger
+from tgstats.plugins.manager import PluginChange, PluginManager, ReloadReport
+from tgstats.plugins.records import PluginRecord
+
+__all__ = ["BotRuntime"]
+
+log = get_logger(__name__)
+
+PRIVACY_HINT = (
+    "the bot only sees commands and replies in groups, so statistics stay empty: "
+    "in @BotFather send /setprivacy, choose the bot, pick Disable, then remove "
+    "and re-add the bot to each group"
+)
+
+
+class BotRuntime:
+    def __init__(self, settings: BotSettings, *, poll_timeout: float = 10.0) -> None:
+        self.settings = settings
+        self.poll_timeout = poll_timeout
+        self._stop = asyncio.Event()
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._reload_lock = asyncio.Lock()
+        self.store: Any = None
+        self.application: SerialApplication | None = None
+        self.manager: PluginManager | None = None
+        self.handlers: PluginHandlers | None = None
+        self.menu: CommandMenu | None = None
+        self._reloader: Any = None
+
+    # -- public ----------------------------------------------------------------
+
+    def request_stop(self, reason: str = "requested") -> None:
+        if not self._stop.is_set():
+            log.info("stopping", reason=reason)
+        self._stop.set()
+
+    async def reload(self, source: str = "manual") -> ReloadReport:
+        """The manual reload (/reload, SIGHUP): re-read plugins.yaml, reload every plugin."""
+        assert self.manager is not None
+        async with self._reload_lock:
+            report = await self.manager.reload(None, config_changed=True)
+        log.info(
+            "manual_reload_done",
+            source=source,
+            ok=report.ok,
+            reloaded=list(report.reloaded),
+            failed=[r.name for r in report.failed],
+        )
+        return report
+
+    async def run(self) -> int:
+        from tgstats.store import open_store
+
+        self.store = open_store(self.settings.db_url)
+        try:
+            await self._serve()
+        finally:
+            self.store.close()
+        log.info("stopped")
+        return 0
+
+    # -- start / serve / stop ----------------------------------------------------
+
+    async def _serve(self) -> None:
+        settings = self.settings
+        application = self.application = build_application(settings)
+        recorder = Recorder(self.store)
+        self.handlers = PluginHandlers(
+            application, self.store.queries, was_recorded=recorder.was_recorded
+        )
+        self.menu = CommandMenu(application.bot)
+        application.add_handler(recorder.handler(), RECORDER_GROUP)
+        admin = AdminCommands(
+            admins=settings.admins,
+            store=self.store,
+            list_plugins=lambda: self.manager.list_plugins() if self.manager else [],
+            reload=lambda: self.reload("command"),
+            spawn=self.spawn,
+        )
+        for handler in admin.handlers():
+            application.add_handler(handler, HOST_GROUP)
+        application.add_error_handler(self._on_error)
+        self.manager = PluginManager(
+            config_path=settings.plugins_config,
+            host_factory=_host_factory(self.store),
+            on_swap=self._on_swap,
+            on_failure=self._on_failure,
+        )
+
+        await self._initialize(application)
+        try:
+            self._check_privacy(application)
+            report = await self.manager.start()
+            log.info(
+                "plugins_started",
+                loaded=list(report.reloaded),
+                failed=[r.name for r in report.failed],
+            )
+            async with application.update_lock:
+                self._install_missing()
+            await self._sync_menu()
+            await application.start()
+            assert application.updater is not None
+            await application.updater.start_polling(
+                allowed_updates=ALLOWED_UPDATES, timeout=self.poll_timeout
+            )
+            self._reloader = await _start_reloader(self.manager)
+            self._install_signals()
+            log.info(
+                "bot_started",
+                username=application.bot.username,
+                admins=len(settings.admins),
+                hot_reload=self._reloader is not None,
+            )
+            await self._stop.wait()
+            await self._shutdown(application)
+        finally:
+            if application.running:
+                await application.stop()
+            await application.shutdown()
+            self._remove_signals()
+
+    async def _initialize(self, application: SerialApplication) -> None:
+        try:
+            await application.initialize()  # calls getMe
+        except InvalidToken:
+            raise TgstatsError(
+                "Telegram rejected the bot token (check TGSTATS_TOKEN or --token-file)"
+            ) from None
+        except NetworkError as error:
+            raise TgstatsError(
+                f"cannot reach the Bot API at {_redact(self.settings.base_url)}: {error}"
+            ) from None
+        except TelegramError as error:
+            raise TgstatsError(f"getMe failed: {error}") from None
+
+    def _check_privacy(self, application: SerialApplication) -> None:
+        bot = application.bot
+        if not bot.can_read_all_group_messages:
+            log.warning("privacy_mode_on", username=bot.username, hint=PRIVACY_HINT)
+
+    async def _shutdown(self, application: SerialApplication) -> None:
+        if self._reloader is not None:
+            await self._reloader.stop()
+        assert application.updater is not None
+        if application.updater.running:
+            await application.updater.stop()
+        await self._drain_tasks()
+        await application.stop()  # processes every update already fetched
+        await self._drain_tasks()
+        assert self.manager is not None
+        await self.manager.stop()
+
+    async def _drain_tasks(self) -> None:
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    # -- callbacks -------------------------------------------------------------
+
+    def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def _on_swap(self, changes: list[PluginChange]) -> None:
+        assert self.application is not None and self.handlers is not None
+        async with self.application.update_lock:
+            self.handlers.apply(changes)
+        await self._sync_menu()
+
+    async def _on_failure(self, record: PluginRecord) -> None:
+        text = format_failure(record)
+        bot = self.application.bot if self.application else None
+        if bot is None:
+            return
+        for admin_id in sorted(self.settings.admins):
+            try:
+                await bot.send_message(admin_id, text)
+            except TelegramError as error:
+                # Admins who never opened a private chat with the bot cannot be messaged.
+                log.warning("admin_notify_failed", admin_id=admin_id, error=str(error))
+
+    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        update_id = update.update_id if isinstance(update, Update) else None
+        log.error("update_failed", update_id=update_id, exc_info=context.error)
+
+    def _install_missing(self) -> None:
+        """Install loaded plugins the manager did not hand to on_swap (start)."""
+        assert self.manager is not None and self.handlers is not None
+        installed = set(self.handlers.installed())
+        for record in self.manager.list_plugins():
+            loaded = record.state == "loaded" and record.instance is not None
+            if loaded and record.name not in installed:
+                self.handlers.install(record)
+
+    async def _sync_menu(self) -> None:
+        assert self.menu is not None and self.handlers is not None
+        try:
+            await self.menu.sync(build_menu(self.handlers.commands(), HOST_COMMANDS))
+        except TelegramError as error:
+            log.warning("command_menu_failed", error=str(error))
+
+    # -- signals ---------------------------------------------------------------
+
+    def _install_signals(self) -> None:
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGTERM, self.request_stop, "SIGTERM")
+        loop.add_signal_handler(signal.SIGINT, self.request_stop, "SIGINT")
+        loop.add_signal_handler(signal.SIGHUP, self._on_sighup)
+
+    def _remove_signals(self) -> None:
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            with contextlib.suppress(Exception):
+                loop.remove_signal_handler(signum)
+
+    def _on_sighup(self) -> None:
+        if self._stop.is_set():
+            return
+        log.info("manual_reload_requested", source="SIGHUP")
+        self.spawn(self._reload_logged("SIGHUP"))
+
+    async def _reload_logged(self, source: str) -> None:
+        try:
+            await self.reload(source)
+        except Exception:
+            log.exception("manual_reload_failed", source=source)
+
+
+def _redact(url: str) -> str:
+    return url.split("{token}")[0]
+
+
+def _host_factory(store: Any) -> Any:
+    from tgstats.plugins.host import make_host_factory  # type: ignore[import-not-found]
+
+    return make_host_factory(store.queries)
+
+
+async def _start_reloader(manager: PluginManager) -> Any:
+    """The hot-reload task, or None when ``settings.hot_reload`` is false."""
+    if not manager.host_config.settings.hot_reload:
+        log.info("hot_reload_disabled")
+        return None
+    from tgstats.plugins.reloader import Reloader  # type: ignore[import-not-found]
+
+    reloader = Reloader(manager)
+    await reloader.start()
+    return reloader

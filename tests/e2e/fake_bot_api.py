@@ -1,0 +1,516 @@
+"""A local stand-in for the Telegram Bot API, for end-to-end tests and benchmarks.
+
+It speaks the real wire protocol (``POST /bot<token>/<method>``, form,
+multipart or JSON parameters, ``{"ok": ..., "result": ...}`` answers) so the
+bot under test runs unmodified python-telegram-bot code against it.
+``getUpdates`` implements real long polling: ``offset`` confirms earlier
+updates, ``limit`` caps the batch, ``timeout`` holds the request open until an
+update arrives, ``allowed_updates`` is remembered like Telegram does.
+
+The test side is a Python API: :meth:`FakeBotApi.inject` (with the
+``message``/``command``/``edit`` builders) queues updates; :attr:`sent`,
+:meth:`menu` and :attr:`calls` show what the bot did.  It runs either in the
+caller's event loop (:meth:`FakeBotApi.start`) or in a background thread
+(:class:`ThreadedFakeBotApi`, for synchronous tests driving a subprocess).
+All state is guarded by a threading lock, so both sides may touch it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import itertools
+import json
+import re
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+__all__ = ["DEFAULT_TOKEN", "FakeBotApi", "SentMessage", "ThreadedFakeBotApi"]
+
+DEFAULT_TOKEN = "123456789:AAFakeTokenForTestsOnly-0123456789ab"
+
+# Parameters that are plain strings on the wire; everything else PTB sends
+# JSON-encoded (numbers, booleans, objects, lists).
+_STRING_PARAMS = {
+    "text",
+    "caption",
+    "parse_mode",
+    "language_code",
+    "url",
+    "secret_token",
+    "photo",
+    "action",
+}
+# Telegram's default when allowed_updates was never set.
+_NOT_DEFAULT_UPDATES = {"chat_member", "message_reaction", "message_reaction_count"}
+_TAG = re.compile(r"<[^>]+>")
+
+
+@dataclass
+class SentMessage:
+    method: str  # "sendMessage" or "sendPhoto"
+    chat_id: int
+    message_id: int
+    text: str = ""  # as sent (may contain HTML)
+    parse_mode: str | None = None
+    photo: bytes | None = None
+    caption: str = ""
+    reply_to_message_id: int | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def plain(self) -> str:
+        """The text as a user sees it (HTML tags stripped, entities decoded)."""
+        body = self.text or self.caption
+        if self.parse_mode and self.parse_mode.upper() == "HTML":
+            return html.unescape(_TAG.sub("", body))
+        return body
+
+
+class ApiError(Exception):
+    def __init__(self, code: int, description: str) -> None:
+        super().__init__(description)
+        self.code = code
+        self.description = description
+
+
+class FakeBotApi:
+    def __init__(
+        self,
+        token: str = DEFAULT_TOKEN,
+        *,
+        bot_id: int | None = None,
+        username: str = "tgstats_test_bot",
+        can_read_all_group_messages: bool = True,
+    ) -> None:
+        self.token = token
+        self.bot_user = {
+            "id": bot_id or int(token.split(":", 1)[0]),
+            "is_bot": True,
+            "first_name": "tgstats test",
+            "username": username,
+            "can_join_groups": True,
+            "can_read_all_group_messages": can_read_all_group_messages,
+            "supports_inline_queries": False,
+        }
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.sent: list[SentMessage] = []
+        self.unreachable_chats: set[int] = (
+            set()
+        )  # sendMessage -> 403, like a user who never /start-ed
+        self._lock = threading.Lock()
+        self._pending: list[dict[str, Any]] = []
+        self._update_ids = itertools.count(1)
+        self._message_ids: dict[int, itertools.count[int]] = {}
+        self._sent_ids = itertools.count(1_000_000)
+        self._allowed: set[str] | None = None
+        self._commands: dict[str, list[dict[str, str]]] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._wakeup: asyncio.Event | None = None
+        self._runner: web.AppRunner | None = None
+        self.url = ""
+
+    # -- server ------------------------------------------------------------------
+
+    def app(self) -> web.Application:
+        app = web.Application(client_max_size=64 * 1024 * 1024)
+        app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        app.router.add_route("*", "/file/bot{token}/{path:.*}", self._file)
+        return app
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        """Serve on ``host`` (a free port by default); returns the PTB base URL."""
+        self._loop = asyncio.get_running_loop()
+        self._wakeup = asyncio.Event()
+        self._runner = web.AppRunner(self.app(), access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, host, port)
+        await site.start()
+        sockets = site._server.sockets  # type: ignore[union-attr]
+        actual_port = sockets[0].getsockname()[1]
+        self.url = f"http://{host}:{actual_port}/bot"
+        return self.url
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    # -- injecting updates ---------------------------------------------------------
+
+    def next_message_id(self, chat_id: int) -> int:
+        with self._lock:
+            counter = self._message_ids.setdefault(chat_id, itertools.count(1))
+            return next(counter)
+
+    def inject(self, *payloads: dict[str, Any]) -> list[int]:
+        """Queue updates (``{"message": {...}}`` etc.); returns their update ids."""
+        ids = []
+        with self._lock:
+            for payload in payloads:
+                update_id = next(self._update_ids)
+                self._pending.append({"update_id": update_id, **payload})
+                ids.append(update_id)
+        self._wake()
+        return ids
+
+    def message(
+        self,
+        chat_id: int,
+        user_id: int,
+        text: str,
+        *,
+        message_id: int | None = None,
+        chat_type: str = "supergroup",
+        title: str | None = None,
+        first_name: str | None = None,
+        username: str | None = None,
+        reply_to: dict[str, Any] | None = None,
+        date: int | None = None,
+        edit_date: int | None = None,
+    ) -> dict[str, Any]:
+        """A ``message`` object as Telegram sends it (commands get their entity)."""
+        chat: dict[str, Any] = {"id": chat_id, "type": chat_type}
+        if chat_type == "private":
+            chat["first_name"] = first_name or f"User {user_id}"
+        else:
+            chat["title"] = title or f"Chat {chat_id}"
+        message: dict[str, Any] = {
+            "message_id": message_id if message_id is not None else self.next_message_id(chat_id),
+            "date": date if date is not None else int(time.time()),
+            "chat": chat,
+            "from": {
+                "id": user_id,
+                "is_bot": False,
+                "first_name": first_name or f"User {user_id}",
+                **({"username": username} if username else {}),
+            },
+            "text": text,
+        }
+        if text.startswith("/"):
+            length = len(text.split()[0])
+            message["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
+        if reply_to is not None:
+            message["reply_to_message"] = reply_to
+        if edit_date is not None:
+            message["edit_date"] = edit_date
+        return message
+
+    def send_message(self, chat_id: int, user_id: int, text: str, **kwargs: Any) -> dict[str, Any]:
+        """Inject one new message; returns the message object."""
+        message = self.message(chat_id, user_id, text, **kwargs)
+        self.inject({"message": message})
+        return message
+
+    def edit_message(self, message: dict[str, Any], new_text: str) -> dict[str, Any]:
+        edited = {**message, "text": new_text, "edit_date": int(time.time())}
+        self.inject({"edited_message": edited})
+        return edited
+
+    # -- reading what the bot did ------------------------------------------------------
+
+    def menu(self, scope: str = "default", language_code: str = "") -> list[str]:
+        """Command names currently in the bot's menu (setMyCommands)."""
+        with self._lock:
+            return [c["command"] for c in self._commands.get(f"{scope}:{language_code}", [])]
+
+    def sent_to(self, chat_id: int) -> list[SentMessage]:
+        with self._lock:
+            return [m for m in self.sent if m.chat_id == chat_id]
+
+    def pending_count(self) -> int:
+        with self._lock:
+            return len(self._pending)
+
+    def call_count(self, method: str) -> int:
+        with self._lock:
+            return sum(1 for name, _ in self.calls if name == method)
+
+    def wait_for(
+        self, predicate: Callable[[], Any], timeout: float = 10.0, what: str = "condition"
+    ) -> Any:
+        """Poll ``predicate`` from a synchronous caller until truthy (then return it)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            result = predicate()
+            if result:
+                return result
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
+            time.sleep(0.02)
+
+    async def wait_until(
+        self, predicate: Callable[[], Any], timeout: float = 10.0, what: str = "condition"
+    ) -> Any:
+        deadline = time.monotonic() + timeout
+        while True:
+            result = predicate()
+            if result:
+                return result
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
+            await asyncio.sleep(0.01)
+
+    def wait_for_reply(self, chat_id: int, after: int, timeout: float = 10.0) -> SentMessage:
+        """The first message sent to ``chat_id`` after ``after`` messages were sent there."""
+
+        def check() -> SentMessage | None:
+            sent = self.sent_to(chat_id)
+            return sent[after] if len(sent) > after else None
+
+        return self.wait_for(check, timeout, f"a reply in chat {chat_id}")
+
+    # -- HTTP side ---------------------------------------------------------------
+
+    def _wake(self) -> None:
+        if self._loop is not None and self._wakeup is not None:
+            self._loop.call_soon_threadsafe(self._wakeup.set)
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] != self.token:
+            return _error(ApiError(401, "Unauthorized"))
+        method = request.match_info["method"]
+        params = await _read_params(request)
+        with self._lock:
+            self.calls.append((method, params))
+        handler = getattr(self, f"_m_{method.lower()}", None)
+        if handler is None:
+            return _error(ApiError(404, "Not Found: method not found"))
+        try:
+            result = handler(params)
+            if asyncio.iscoroutine(result):
+                result = await result
+        except ApiError as error:
+            return _error(error)
+        return web.json_response({"ok": True, "result": result})
+
+    async def _file(self, _request: web.Request) -> web.Response:
+        return _error(ApiError(404, "Not Found: file not found"))
+
+    def _m_getme(self, _params: dict[str, Any]) -> dict[str, Any]:
+        return self.bot_user
+
+    def _m_deletewebhook(self, params: dict[str, Any]) -> bool:
+        if params.get("drop_pending_updates"):
+            with self._lock:
+                self._pending.clear()
+        return True
+
+    def _m_getwebhookinfo(self, _params: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "url": "",
+            "has_custom_certificate": False,
+            "pending_update_count": self.pending_count(),
+        }
+
+    def _m_close(self, _params: dict[str, Any]) -> bool:
+        return True
+
+    def _m_logout(self, _params: dict[str, Any]) -> bool:
+        return True
+
+    def _m_sendchataction(self, _params: dict[str, Any]) -> bool:
+        return True
+
+    async def _m_getupdates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        offset = int(params.get("offset") or 0)
+        limit = min(max(int(params.get("limit") or 100), 1), 100)
+        timeout = float(params.get("timeout") or 0)
+        if "allowed_updates" in params and params["allowed_updates"] is not None:
+            allowed = params["allowed_updates"]
+            with self._lock:
+                self._allowed = set(allowed) if allowed else None
+        deadline = time.monotonic() + timeout
+        assert self._wakeup is not None
+        while True:
+            batch = self._take(offset, limit)
+            remaining = deadline - time.monotonic()
+            if batch or remaining <= 0:
+                return batch
+            self._wakeup.clear()
+            batch = self._take(offset, limit)
+            if batch:
+                return batch
+            try:
+                await asyncio.wait_for(self._wakeup.wait(), remaining)
+            except TimeoutError:
+                return []
+
+    def _take(self, offset: int, limit: int) -> list[dict[str, Any]]:
+        with self._lock:
+            if offset > 0:  # confirm (forget) everything before offset
+                self._pending = [u for u in self._pending if u["update_id"] >= offset]
+            elif offset < 0:
+                self._pending = self._pending[offset:]
+            allowed = self._allowed
+            kept, batch = [], []
+            for update in self._pending:
+                kind = next(key for key in update if key != "update_id")
+                if (kind not in allowed) if allowed is not None else (kind in _NOT_DEFAULT_UPDATES):
+                    continue  # Telegram never delivers updates the bot did not ask for
+                kept.append(update)
+            self._pending = kept
+            batch = kept[:limit]
+            return [json.loads(json.dumps(u)) for u in batch]
+
+    def _m_setmycommands(self, params: dict[str, Any]) -> bool:
+        commands = params.get("commands")
+        if not isinstance(commands, list):
+            raise ApiError(400, "Bad Request: can't parse commands JSON object")
+        for command in commands:
+            name = command.get("command", "")
+            if not re.fullmatch(r"[a-z0-9_]{1,32}", name):
+                raise ApiError(400, "Bad Request: BOT_COMMAND_INVALID")
+            if not 1 <= len(command.get("description", "")) <= 256:
+                raise ApiError(400, "Bad Request: BOT_COMMAND_DESCRIPTION_INVALID")
+        with self._lock:
+            self._commands[self._scope_key(params)] = [
+                {"command": c["command"], "description": c["description"]} for c in commands
+            ]
+        return True
+
+    def _m_getmycommands(self, params: dict[str, Any]) -> list[dict[str, str]]:
+        with self._lock:
+            return list(self._commands.get(self._scope_key(params), []))
+
+    def _m_deletemycommands(self, params: dict[str, Any]) -> bool:
+        with self._lock:
+            self._commands.pop(self._scope_key(params), None)
+        return True
+
+    @staticmethod
+    def _scope_key(params: dict[str, Any]) -> str:
+        scope = params.get("scope") or {"type": "default"}
+        return f"{scope.get('type', 'default')}:{params.get('language_code') or ''}"
+
+    def _m_sendmessage(self, params: dict[str, Any]) -> dict[str, Any]:
+        text = params.get("text") or ""
+        if not text.strip():
+            raise ApiError(400, "Bad Request: message text is empty")
+        if len(text) > 4096:
+            raise ApiError(400, "Bad Request: message is too long")
+        return self._record_sent("sendMessage", params, text=text)
+
+    def _m_sendphoto(self, params: dict[str, Any]) -> dict[str, Any]:
+        photo = params.get("photo")
+        if not isinstance(photo, bytes) or not photo:
+            raise ApiError(400, "Bad Request: there is no photo in the request")
+        caption = params.get("caption") or ""
+        if len(caption) > 1024:
+            raise ApiError(400, "Bad Request: message caption is too long")
+        return self._record_sent("sendPhoto", params, photo=photo, caption=caption)
+
+    def _record_sent(self, method: str, params: dict[str, Any], **content: Any) -> dict[str, Any]:
+        try:
+            chat_id = int(params["chat_id"])
+        except (KeyError, TypeError, ValueError):
+            raise ApiError(400, "Bad Request: chat_id is empty") from None
+        if chat_id in self.unreachable_chats:
+            raise ApiError(403, "Forbidden: bot can't initiate conversation with a user")
+        reply = params.get("reply_parameters") or {}
+        reply_to = reply.get("message_id") if isinstance(reply, dict) else None
+        reply_to = reply_to or params.get("reply_to_message_id")
+        message_id = next(self._sent_ids)
+        sent = SentMessage(
+            method=method,
+            chat_id=chat_id,
+            message_id=message_id,
+            parse_mode=params.get("parse_mode"),
+            reply_to_message_id=int(reply_to) if reply_to else None,
+            params={k: v for k, v in params.items() if not isinstance(v, bytes)},
+            **content,
+        )
+        with self._lock:
+            self.sent.append(sent)
+        result: dict[str, Any] = {
+            "message_id": message_id,
+            "date": int(time.time()),
+            "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup"},
+            "from": {
+                k: v
+                for k, v in self.bot_user.items()
+                if k in ("id", "is_bot", "first_name", "username")
+            },
+        }
+        if method == "sendPhoto":
+            result["photo"] = [
+                {
+                    "file_id": f"photo{message_id}",
+                    "file_unique_id": f"u{message_id}",
+                    "width": 800,
+                    "height": 600,
+                }
+            ]
+            if sent.caption:
+                result["caption"] = sent.caption
+        else:
+            result["text"] = sent.plain
+        return result
+
+
+def _error(error: ApiError) -> web.Response:
+    return web.json_response(
+        {"ok": False, "error_code": error.code, "description": error.description},
+        status=error.code,
+    )
+
+
+async def _read_params(request: web.Request) -> dict[str, Any]:
+    params: dict[str, Any] = dict(request.query)
+    if request.method != "POST" or not request.can_read_body:
+        return {k: _decode(k, v) for k, v in params.items()}
+    if request.content_type == "application/json":
+        body = await request.json()
+        params.update(body or {})
+        return params
+    form = await request.post()
+    for key, value in form.items():
+        if isinstance(value, web.FileField):
+            params[key] = value.file.read()
+        else:
+            params[key] = _decode(key, str(value))
+    # PTB sends an attached file as "attach://<name>": resolve it.
+    for key, value in list(params.items()):
+        if isinstance(value, str) and value.startswith("attach://"):
+            params[key] = params.get(value[len("attach://") :], value)
+    return params
+
+
+def _decode(key: str, value: str) -> Any:
+    if key in _STRING_PARAMS:
+        return value
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
+
+
+class ThreadedFakeBotApi:
+    """Run a :class:`FakeBotApi` in a background thread (for synchronous tests)."""
+
+    def __init__(self, api: FakeBotApi | None = None) -> None:
+        self.api = api or FakeBotApi()
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(
+            target=self._loop.run_forever, name="fake-bot-api", daemon=True
+        )
+
+    def __enter__(self) -> FakeBotApi:
+        self._thread.start()
+        asyncio.run_coroutine_threadsafe(self.api.start(), self._loop).result(timeout=10)
+        return self.api
+
+    def __exit__(self, *_exc: object) -> None:
+        asyncio.run_coroutine_threadsafe(self.api.stop(), self._loop).result(timeout=10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=10)
+        self._loop.close()
+
+
+def texts(messages: Iterable[SentMessage]) -> list[str]:
+    return [m.plain for m in messages]
