@@ -6,6 +6,7 @@ CONTRACT (implementation owned by the message-store work):
     store.queries                                 # MessageQueries, for plugins
     store.record_message(message)                 # telegram.Message; new or edited
     store.record_reaction_count(update)           # telegram.MessageReactionCountUpdated
+    store.record_reaction(update)                 # telegram.MessageReactionUpdated (added)
     store.migrate_chat(old_chat_id, new_chat_id)  # group -> supergroup keeps history
     store.opt_out(chat_id, user_id) -> int        # deletes their messages, stops recording
     store.opt_in(chat_id, user_id)
@@ -16,4 +17,33 @@ CONTRACT (implementation owned by the message-store work):
 
 ``open_store`` creates the schema on first use, records a schema version and
 raises StoreError with one clear line when the database is unreachable.
+``default_db_url(explicit)`` resolves argument > $TGSTATS_DB > sqlite:///tgstats.db.
 """
+
+from __future__ import annotations
+
+from tgstats.store.database import DEFAULT_DB_URL, Store, default_db_url, open_store, safe_url
+from tgstats.store.queries import (
+    ChatInfo,
+    MessageQueries,
+    MessageRow,
+    ReplyPair,
+    UserActivity,
+    UserInfo,
+)
+from tgstats.store.schema import SCHEMA_VERSION
+
+__all__ = [
+    "DEFAULT_DB_URL",
+    "SCHEMA_VERSION",
+    "ChatInfo",
+    "MessageQueries",
+    "MessageRow",
+    "ReplyPair",
+    "Store",
+    "UserActivity",
+    "UserInfo",
+    "default_db_url",
+    "open_store",
+    "safe_url",
+]

@@ -6,18 +6,41 @@ PostgreSQL.  All methods are synchronous (SQLAlchemy Core) and thread-safe:
 plugin commands written as plain ``def`` run in a worker thread.
 
 Times are timezone-aware datetimes (UTC in storage); ``since`` is inclusive,
-``until`` exclusive; ``None`` means unbounded.
+``until`` exclusive; ``None`` means unbounded.  A naive datetime is an error.
+
+A chat id includes the history of every group that migrated into it (a group
+upgraded to a supergroup keeps its statistics).
+
+Local-time grouping (weekday/hour, active days) is done in SQL with the
+zone's UTC offsets spliced in per DST segment (see ``tgstats.store.zones``),
+so it is exact for any IANA zone, including half-hour ones.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import datetime
+import math
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import attrs
+from sqlalchemy import ColumnElement, Select, and_, func, select
+from sqlalchemy.engine import Connection, Engine
 
-__all__ = ["ChatInfo", "MessageQueries", "MessageRow", "ReplyPair", "UserActivity", "UserInfo"]
+from tgstats.store.schema import chat_migrations, chats, messages, users
+from tgstats.store.zones import DAY, EPOCH_WEEKDAY, const, local_seconds
+
+__all__ = [
+    "ChatInfo",
+    "MessageQueries",
+    "MessageRow",
+    "ReplyPair",
+    "UserActivity",
+    "UserInfo",
+    "chat_family",
+    "to_timestamp",
+]
 
 
 @attrs.frozen
@@ -67,14 +90,114 @@ class UserActivity:
     active_days: int  # distinct calendar days (in the given zone) with a message
 
 
+# Rows fetched per round trip when streaming (texts, messages, export).
+STREAM_BATCH = 2000
+WEEK = 7 * DAY
+
+
+def to_timestamp(value: datetime, name: str = "date") -> int:
+    """Unix seconds of an aware datetime (rounded up: periods are half-open)."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{name} must be a timezone-aware datetime, got naive {value!r}")
+    return math.ceil(value.timestamp())
+
+
+def from_timestamp(value: int) -> datetime:
+    return datetime.fromtimestamp(value, UTC)
+
+
+def chat_family(connection: Connection, chat_id: int) -> list[int]:
+    """``chat_id`` plus every chat that (transitively) migrated into it."""
+    family = [chat_id]
+    frontier = [chat_id]
+    while frontier:
+        found = connection.execute(
+            select(chat_migrations.c.old_chat_id).where(chat_migrations.c.new_chat_id.in_(frontier))
+        ).scalars()
+        frontier = [old for old in found if old not in family]
+        family.extend(frontier)
+    return family
+
+
+def _where(
+    table: Any,
+    family: Sequence[int],
+    since: datetime | None,
+    until: datetime | None,
+    user_id: int | None = None,
+) -> ColumnElement[bool]:
+    chat = table.c.chat_id == family[0] if len(family) == 1 else table.c.chat_id.in_(family)
+    conditions: list[ColumnElement[bool]] = [chat]
+    if since is not None:
+        conditions.append(table.c.date >= to_timestamp(since, "since"))
+    if until is not None:
+        conditions.append(table.c.date < to_timestamp(until, "until"))
+    if user_id is not None:
+        conditions.append(table.c.user_id == user_id)
+    return and_(*conditions)
+
+
+def _user_info(row: Any) -> UserInfo:
+    return UserInfo(
+        user_id=row.user_id,
+        username=row.username,
+        display_name=row.display_name,
+        is_channel=bool(row.is_channel),
+    )
+
+
+def _message_row(row: Any) -> MessageRow:
+    return MessageRow(
+        chat_id=row.chat_id,
+        message_id=row.message_id,
+        thread_id=row.thread_id,
+        user_id=row.user_id,
+        date=from_timestamp(row.date),
+        text=row.text,
+        reply_to_message_id=row.reply_to_message_id,
+        media_kind=row.media_kind,
+        edit_date=from_timestamp(row.edit_date) if row.edit_date is not None else None,
+        reaction_count=row.reaction_count,
+    )
+
+
 class MessageQueries:
     """Read-only queries over one database."""
 
-    def chat(self, chat_id: int) -> ChatInfo | None: ...
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def _stream(self, statement: Select[Any]) -> Iterator[Any]:
+        # yield_per streams in batches (a server-side cursor on PostgreSQL);
+        # the connection stays checked out only while the caller iterates.
+        with self._engine.connect() as connection:
+            result = connection.execution_options(yield_per=STREAM_BATCH).execute(statement)
+            yield from result
+
+    def chat(self, chat_id: int) -> ChatInfo | None:
+        with self._engine.connect() as connection:
+            row = connection.execute(select(chats).where(chats.c.chat_id == chat_id)).first()
+        return ChatInfo(chat_id=row.chat_id, title=row.title, type=row.type) if row else None
 
     def find_user(self, chat_id: int, username: str) -> UserInfo | None:
         """A member of ``chat_id`` by @username (case-insensitive, '@' optional)."""
-        ...
+        name = username.strip().removeprefix("@").lower()
+        if not name:
+            return None
+        with self._engine.connect() as connection:
+            family = chat_family(connection, chat_id)
+            member = (
+                select(messages.c.user_id)
+                .where(messages.c.chat_id.in_(family), messages.c.user_id == users.c.user_id)
+                .exists()
+            )
+            row = connection.execute(
+                select(users)
+                .where(func.lower(users.c.username) == name, member)
+                .order_by(users.c.user_id)
+                .limit(1)
+            ).first()
+        return _user_info(row) if row else None
 
     def messages(
         self,
@@ -84,7 +207,19 @@ class MessageQueries:
         until: datetime | None = None,
         user_id: int | None = None,
         limit: int | None = None,
-    ) -> Iterator[MessageRow]: ...
+    ) -> Iterator[MessageRow]:
+        """Messages in date order (then message id), streamed."""
+        with self._engine.connect() as connection:
+            family = chat_family(connection, chat_id)
+        statement = (
+            select(messages)
+            .where(_where(messages, family, since, until, user_id))
+            .order_by(messages.c.date, messages.c.message_id)
+        )
+        if limit is not None:
+            statement = statement.limit(limit)
+        for row in self._stream(statement):
+            yield _message_row(row)
 
     def count_messages(
         self,
@@ -93,7 +228,17 @@ class MessageQueries:
         since: datetime | None = None,
         until: datetime | None = None,
         user_id: int | None = None,
-    ) -> int: ...
+    ) -> int:
+        with self._engine.connect() as connection:
+            family = chat_family(connection, chat_id)
+            statement = select(func.count()).where(_where(messages, family, since, until, user_id))
+            return int(connection.execute(statement).scalar_one())
+
+    def _span(self, connection: Connection, where: ColumnElement[bool]) -> tuple[int, int] | None:
+        lo, hi = connection.execute(
+            select(func.min(messages.c.date), func.max(messages.c.date)).where(where)
+        ).one()
+        return None if lo is None else (int(lo), int(hi))
 
     def counts_by_weekday_hour(
         self,
@@ -104,9 +249,27 @@ class MessageQueries:
         until: datetime | None = None,
         user_id: int | None = None,
     ) -> list[list[int]]:
-        """7x24 matrix [weekday Monday=0][hour] of message counts in ``tz``
-        (DST-correct: grouped by UTC 15-minute buckets in SQL, converted in Python)."""
-        ...
+        """7x24 matrix [weekday Monday=0][hour] of message counts in ``tz``.
+
+        Exact across DST changes and for any offset: the zone's offsets are
+        applied per segment in SQL and the 168 cells are grouped there.
+        """
+        grid = [[0] * 24 for _ in range(7)]
+        with self._engine.connect() as connection:
+            family = chat_family(connection, chat_id)
+            where = _where(messages, family, since, until, user_id)
+            span = self._span(connection, where)
+            if span is None:
+                return grid
+            local = local_seconds(messages.c.date, tz, *span)
+            # Hour of the week, Monday 00:00 = 0.
+            hour_of_week = ((local + const(EPOCH_WEEKDAY * DAY)) % const(WEEK)) // const(3600)
+            rows = connection.execute(
+                select(hour_of_week, func.count()).where(where).group_by(hour_of_week)
+            ).all()
+        for how, count in rows:
+            grid[int(how) // 24][int(how) % 24] += int(count)
+        return grid
 
     def texts(
         self,
@@ -117,7 +280,33 @@ class MessageQueries:
         user_id: int | None = None,
     ) -> Iterator[str]:
         """Non-empty message texts, streamed in batches (never all rows at once)."""
-        ...
+        with self._engine.connect() as connection:
+            family = chat_family(connection, chat_id)
+        statement = select(messages.c.text).where(
+            _where(messages, family, since, until, user_id), messages.c.text != ""
+        )
+        for row in self._stream(statement):
+            yield row.text
+
+    def _replies(self, family: Sequence[int], since: datetime | None, until: datetime | None):
+        """(reply, parent) aliases joined, replies in the period, self-replies excluded."""
+        reply = messages.alias("reply")
+        parent = messages.alias("parent")
+        joined = reply.join(
+            parent,
+            and_(
+                parent.c.chat_id == reply.c.chat_id,
+                parent.c.message_id == reply.c.reply_to_message_id,
+            ),
+        )
+        where = and_(
+            _where(reply, family, since, until),
+            reply.c.reply_to_message_id.is_not(None),
+            reply.c.user_id.is_not(None),
+            parent.c.user_id.is_not(None),
+            parent.c.user_id != reply.c.user_id,
+        )
+        return reply, parent, joined, where
 
     def reply_pairs(
         self,
@@ -125,7 +314,24 @@ class MessageQueries:
         *,
         since: datetime | None = None,
         until: datetime | None = None,
-    ) -> list[ReplyPair]: ...
+    ) -> list[ReplyPair]:
+        """Who replied to whom how often (replies dated in the period; no self-replies).
+
+        Sorted by count descending, then by the two user ids.
+        """
+        with self._engine.connect() as connection:
+            family = chat_family(connection, chat_id)
+            reply, parent, joined, where = self._replies(family, since, until)
+            count = func.count().label("n")
+            rows = connection.execute(
+                select(reply.c.user_id, parent.c.user_id, count)
+                .select_from(joined)
+                .where(where)
+                .group_by(reply.c.user_id, parent.c.user_id)
+            ).all()
+        pairs = [ReplyPair(from_user_id=a, to_user_id=b, count=int(n)) for a, b, n in rows]
+        pairs.sort(key=lambda p: (-p.count, p.from_user_id, p.to_user_id))
+        return pairs
 
     def user_activity(
         self,
@@ -134,4 +340,59 @@ class MessageQueries:
         tz: ZoneInfo,
         since: datetime | None = None,
         until: datetime | None = None,
-    ) -> list[UserActivity]: ...
+    ) -> list[UserActivity]:
+        """Per-sender aggregates over the period, most messages first (ties: user id).
+
+        ``reactions_received`` sums the reaction counts of the user's messages
+        sent in the period; ``replies_received`` counts replies sent in the
+        period by other users; users who only received replies are included
+        with zero messages.
+        """
+        with self._engine.connect() as connection:
+            family = chat_family(connection, chat_id)
+            where = and_(_where(messages, family, since, until), messages.c.user_id.is_not(None))
+            span = self._span(connection, where)
+            if span is None:
+                return []
+            day = local_seconds(messages.c.date, tz, *span) // const(DAY)
+            own = connection.execute(
+                select(
+                    messages.c.user_id,
+                    func.count(),
+                    func.count(day.distinct()),
+                    func.coalesce(func.sum(messages.c.reaction_count), 0),
+                )
+                .where(where)
+                .group_by(messages.c.user_id)
+            ).all()
+            _, parent, joined, reply_where = self._replies(family, since, until)
+            received = dict(
+                connection.execute(
+                    select(parent.c.user_id, func.count())
+                    .select_from(joined)
+                    .where(reply_where)
+                    .group_by(parent.c.user_id)
+                ).all()
+            )
+            stats = {uid: (int(n), int(days), int(reactions)) for uid, n, days, reactions in own}
+            ids = sorted(set(stats) | set(received))
+            infos: dict[int, UserInfo] = {}
+            for start in range(0, len(ids), 500):  # stay under SQLite's bound-parameter limit
+                chunk = ids[start : start + 500]
+                for row in connection.execute(select(users).where(users.c.user_id.in_(chunk))):
+                    infos[row.user_id] = _user_info(row)
+        result = []
+        for uid in ids:
+            n, days, reactions = stats.get(uid, (0, 0, 0))
+            user = infos.get(uid) or UserInfo(user_id=uid, username=None, display_name=str(uid))
+            result.append(
+                UserActivity(
+                    user=user,
+                    messages=n,
+                    replies_received=int(received.get(uid, 0)),
+                    reactions_received=reactions,
+                    active_days=days,
+                )
+            )
+        result.sort(key=lambda a: (-a.messages, a.user.user_id))
+        return result

@@ -1,0 +1,346 @@
+"""Opening the store (engine, pragmas, schema) and the write side of :class:`Store`.
+
+``open_store(url)`` accepts any SQLAlchemy URL for SQLite or PostgreSQL;
+``postgresql://`` is read as psycopg 3.  Failures to reach the database become
+one :class:`~tgstats.errors.StoreError` line that never shows the password.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import sqlalchemy
+import telegram
+from sqlalchemy import delete, event, exists, select
+from sqlalchemy.engine import URL, Connection, Engine, make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+from sqlalchemy.pool import StaticPool
+
+from tgstats.errors import StoreError
+from tgstats.logs import get_logger
+from tgstats.store import recorder
+from tgstats.store.bulk import Batch
+from tgstats.store.export import export_rows
+from tgstats.store.queries import ChatInfo, MessageQueries, UserInfo, chat_family
+from tgstats.store.schema import chat_migrations, chats, ensure_schema, messages, opt_outs
+from tgstats.store.upserts import insert_ignore, upsert_chat_rows, upsert_message, upsert_user_rows
+
+__all__ = ["DEFAULT_DB_URL", "Store", "default_db_url", "open_store", "safe_url"]
+
+DEFAULT_DB_URL = "sqlite:///tgstats.db"
+ENV_DB = "TGSTATS_DB"
+
+log = get_logger(__name__)
+
+
+def default_db_url(explicit: str | None = None) -> str:
+    """The database URL to use: argument > ``$TGSTATS_DB`` > ``sqlite:///tgstats.db``."""
+    if explicit:
+        return explicit
+    return os.environ.get(ENV_DB) or DEFAULT_DB_URL
+
+
+def safe_url(url: str | URL) -> str:
+    """The URL for messages and logs, with any password masked."""
+    try:
+        parsed = make_url(url) if isinstance(url, str) else url
+    except ArgumentError:
+        return "<unparseable database URL>"
+    return parsed.render_as_string(hide_password=True)
+
+
+def _one_line(error: BaseException, password: str | None) -> str:
+    orig = getattr(error, "orig", None) or error
+    lines = [line.strip() for line in str(orig).splitlines() if line.strip()]
+    text = lines[0] if lines else type(orig).__name__
+    if password:
+        text = text.replace(password, "***")
+    return text
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # WAL lets plugin queries read while the recorder writes; NORMAL skips the
+    # fsync per commit (safe in WAL: a crash can lose the last commits, never
+    # corrupt); foreign keys are off by default in SQLite.
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+    finally:
+        cursor.close()
+
+
+def _create_engine(url_text: str) -> Engine:
+    try:
+        url = make_url(url_text)
+    except ArgumentError:
+        raise StoreError(
+            "invalid database URL (expected e.g. sqlite:///tgstats.db or "
+            "postgresql+psycopg://user@host:5432/dbname)"
+        ) from None
+    backend = url.get_backend_name()
+    kwargs: dict[str, Any] = {}
+    if backend == "sqlite":
+        if url.database in (None, "", ":memory:"):
+            # One shared connection, or every checkout would see an empty database.
+            kwargs["poolclass"] = StaticPool
+            kwargs["connect_args"] = {"check_same_thread": False}
+        else:
+            kwargs["connect_args"] = {"timeout": 30}
+    elif backend == "postgresql":
+        if url.drivername == "postgresql":
+            url = url.set(drivername="postgresql+psycopg")
+        if "connect_timeout" not in url.query:
+            kwargs["connect_args"] = {"connect_timeout": 10}
+        kwargs["pool_pre_ping"] = True
+    else:
+        raise StoreError(
+            f"unsupported database {backend!r} in {safe_url(url)}: use sqlite or postgresql"
+        )
+    try:
+        engine = sqlalchemy.create_engine(url, **kwargs)
+    except (ArgumentError, NoSuchModuleError, ImportError) as error:
+        raise StoreError(
+            f"cannot use database {safe_url(url)}: {_one_line(error, url.password)}"
+        ) from None
+    if backend == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def open_store(url: str | None = None) -> Store:
+    """Open (and on first use create) the store at ``url`` (default: see default_db_url)."""
+    url_text = default_db_url(url)
+    engine = _create_engine(url_text)
+    password = engine.url.password
+    try:
+        with engine.begin() as connection:
+            version = ensure_schema(connection)
+    except StoreError:
+        engine.dispose()
+        raise
+    except (SQLAlchemyError, OSError) as error:
+        engine.dispose()
+        raise StoreError(
+            f"cannot open the message store at {safe_url(engine.url)}: "
+            f"{_one_line(error, str(password) if password else None)}"
+        ) from None
+    log.debug("store_opened", url=safe_url(engine.url), schema_version=version)
+    return Store(engine)
+
+
+class Store:
+    """One database: the recorder's writes, the plugins' queries, import and export."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.queries = MessageQueries(engine)
+        # Last chat/user row written, so a busy chat does not rewrite its
+        # chat and user rows for every message.
+        self._seen_chats: dict[int, ChatInfo] = {}
+        self._seen_users: dict[int, UserInfo] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def url(self) -> str:
+        return safe_url(self.engine.url)
+
+    # -- recording -----------------------------------------------------------
+
+    def record_message(self, message: telegram.Message) -> bool:
+        """Store a new or edited message; True if a row was written.
+
+        Group migrations move the history; service messages only refresh the
+        chat row; senders who opted out in this chat are skipped.
+        """
+        chat_id = message.chat.id
+        if message.migrate_to_chat_id:
+            self.migrate_chat(chat_id, message.migrate_to_chat_id)
+            return False
+        if message.migrate_from_chat_id:
+            self.migrate_chat(message.migrate_from_chat_id, chat_id)
+            return False
+        record = recorder.to_record(message)
+        with self.engine.begin() as connection:
+            self._remember_chat(connection, record.chat)
+            if not recorder.is_content(message):
+                return False
+            sender = record.sender
+            if sender is not None and self._opted_out(connection, chat_id, sender.user_id):
+                return False
+            if sender is not None:
+                self._remember_user(connection, sender)
+            upsert_message(connection, record.row)
+        self._commit_seen(record.chat, record.sender)
+        return True
+
+    def _remember_chat(self, connection: Connection, chat: ChatInfo) -> None:
+        if self._seen_chats.get(chat.chat_id) != chat:
+            upsert_chat_rows(
+                connection, [{"chat_id": chat.chat_id, "title": chat.title, "type": chat.type}]
+            )
+
+    def _remember_user(self, connection: Connection, user: UserInfo) -> None:
+        if self._seen_users.get(user.user_id) != user:
+            upsert_user_rows(connection, [_user_row(user)])
+
+    def _commit_seen(self, chat: ChatInfo, user: UserInfo | None) -> None:
+        # Only after the transaction committed: a rollback must not leave the
+        # cache claiming a row exists.
+        with self._lock:
+            self._seen_chats[chat.chat_id] = chat
+            if user is not None:
+                self._seen_users[user.user_id] = user
+
+    def _forget_seen(self) -> None:
+        with self._lock:
+            self._seen_chats.clear()
+            self._seen_users.clear()
+
+    @staticmethod
+    def _opted_out(connection: Connection, chat_id: int, user_id: int) -> bool:
+        query = select(exists().where(opt_outs.c.chat_id == chat_id, opt_outs.c.user_id == user_id))
+        return bool(connection.execute(query).scalar())
+
+    def record_reaction_count(self, update: telegram.MessageReactionCountUpdated) -> bool:
+        """Set the message's reaction count to the total Telegram reports."""
+        total = sum(reaction.total_count for reaction in update.reactions)
+        with self.engine.begin() as connection:
+            result = connection.execute(
+                messages.update()
+                .where(
+                    messages.c.chat_id == update.chat.id,
+                    messages.c.message_id == update.message_id,
+                )
+                .values(reaction_count=total)
+            )
+        return bool(result.rowcount)
+
+    def record_reaction(self, update: telegram.MessageReactionUpdated) -> bool:
+        """Apply one user's reaction change (groups report reactions per user).
+
+        ADDED to the contract: in groups Telegram sends ``message_reaction``
+        (per user) rather than ``message_reaction_count`` updates.
+        """
+        delta = len(update.new_reaction) - len(update.old_reaction)
+        if delta == 0:
+            return False
+        count = messages.c.reaction_count + delta
+        with self.engine.begin() as connection:
+            result = connection.execute(
+                messages.update()
+                .where(
+                    messages.c.chat_id == update.chat.id,
+                    messages.c.message_id == update.message_id,
+                )
+                .values(reaction_count=sqlalchemy.case((count < 0, 0), else_=count))
+            )
+        return bool(result.rowcount)
+
+    def migrate_chat(self, old_chat_id: int, new_chat_id: int) -> None:
+        """A group became a supergroup: queries for the new id include the old history.
+
+        Old rows keep their ids (the supergroup restarts message ids, so moving
+        them could collide); opt-outs carry over. Idempotent.
+        """
+        if old_chat_id == new_chat_id:
+            return
+        with self.engine.begin() as connection:
+            old = connection.execute(select(chats).where(chats.c.chat_id == old_chat_id)).first()
+            connection.execute(
+                insert_ignore(connection, chats),
+                [
+                    {"chat_id": old_chat_id, "title": old.title if old else None, "type": "group"},
+                    {
+                        "chat_id": new_chat_id,
+                        "title": old.title if old else None,
+                        "type": "supergroup",
+                    },
+                ],
+            )
+            connection.execute(
+                insert_ignore(connection, chat_migrations),
+                {"old_chat_id": old_chat_id, "new_chat_id": new_chat_id},
+            )
+            carried = connection.execute(
+                select(opt_outs.c.user_id, opt_outs.c.since).where(
+                    opt_outs.c.chat_id == old_chat_id
+                )
+            ).all()
+            if carried:
+                connection.execute(
+                    insert_ignore(connection, opt_outs),
+                    [{"chat_id": new_chat_id, "user_id": u, "since": s} for u, s in carried],
+                )
+        self._forget_seen()
+        log.info("chat_migrated", old_chat_id=old_chat_id, new_chat_id=new_chat_id)
+
+    # -- privacy -------------------------------------------------------------
+
+    def opt_out(self, chat_id: int, user_id: int) -> int:
+        """Delete the user's messages in the chat (and its pre-migration history),
+        stop recording them there; return how many messages were deleted."""
+        with self.engine.begin() as connection:
+            family = chat_family(connection, chat_id)
+            deleted = connection.execute(
+                delete(messages).where(
+                    messages.c.chat_id.in_(family), messages.c.user_id == user_id
+                )
+            ).rowcount
+            connection.execute(
+                insert_ignore(connection, opt_outs),
+                {"chat_id": chat_id, "user_id": user_id, "since": int(time.time())},
+            )
+        log.info("user_opted_out", chat_id=chat_id, user_id=user_id, deleted=deleted)
+        return int(deleted)
+
+    def opt_in(self, chat_id: int, user_id: int) -> bool:
+        """Record the user's messages in the chat again (deleted history stays deleted)."""
+        with self.engine.begin() as connection:
+            removed = connection.execute(
+                delete(opt_outs).where(opt_outs.c.chat_id == chat_id, opt_outs.c.user_id == user_id)
+            ).rowcount
+        log.info("user_opted_in", chat_id=chat_id, user_id=user_id)
+        return bool(removed)
+
+    def is_opted_out(self, chat_id: int, user_id: int) -> bool:
+        with self.engine.connect() as connection:
+            return self._opted_out(connection, chat_id, user_id)
+
+    # -- import / export -----------------------------------------------------
+
+    @contextmanager
+    def bulk(self) -> Iterator[Batch]:
+        """One transaction for many writes; rolled back entirely on any error."""
+        with self.engine.begin() as connection:
+            yield Batch(connection)
+        self._forget_seen()
+
+    def export(self, chat_id: int | None = None) -> Iterator[dict[str, Any]]:
+        """JSON-ready dicts ordered by chat, date, message id (see tgstats.store.export)."""
+        return export_rows(self.engine, chat_id)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+
+def _user_row(user: UserInfo) -> dict[str, Any]:
+    return {
+        "user_id": user.user_id,
+        "username": user.username,
+        "display_name": user.display_name,
+        "is_channel": user.is_channel,
+    }

@@ -1,0 +1,145 @@
+"""The store's tables (SQLAlchemy Core), its version number and the migration hook.
+
+Dates are integer unix seconds (UTC): compact, index-friendly and identical on
+SQLite and PostgreSQL, and time-zone arithmetic happens in the queries anyway.
+BigInteger everywhere for Telegram ids (supergroup ids exceed 32 bits).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    select,
+)
+from sqlalchemy.engine import Connection
+
+from tgstats.errors import StoreError
+
+__all__ = [
+    "MIGRATIONS",
+    "SCHEMA_VERSION",
+    "chat_migrations",
+    "chats",
+    "ensure_schema",
+    "messages",
+    "metadata",
+    "opt_outs",
+    "schema_version",
+    "users",
+]
+
+# Bump when the tables change and add a step to MIGRATIONS that upgrades a
+# database from the previous version.
+SCHEMA_VERSION = 1
+
+metadata = MetaData()
+
+schema_version = Table(
+    "tgstats_schema_version",
+    metadata,
+    Column("version", Integer, primary_key=True, autoincrement=False),
+)
+
+chats = Table(
+    "chats",
+    metadata,
+    Column("chat_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("title", String, nullable=True),
+    Column("type", String(32), nullable=True),
+)
+
+users = Table(
+    "users",
+    metadata,
+    # Channel senders (sender_chat) share this table with their negative chat id.
+    Column("user_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("username", String, nullable=True),
+    Column("display_name", String, nullable=False, default=""),
+    Column("is_channel", Boolean, nullable=False, default=False),
+)
+
+messages = Table(
+    "messages",
+    metadata,
+    Column("chat_id", BigInteger, ForeignKey("chats.chat_id"), nullable=False),
+    Column("message_id", BigInteger, nullable=False),
+    Column("thread_id", BigInteger, nullable=True),
+    Column("user_id", BigInteger, nullable=True),
+    Column("date", BigInteger, nullable=False),
+    Column("text", Text, nullable=False, default=""),
+    Column("reply_to_message_id", BigInteger, nullable=True),
+    Column("media_kind", String(32), nullable=True),
+    Column("edit_date", BigInteger, nullable=True),
+    Column("reaction_count", Integer, nullable=False, default=0),
+    PrimaryKeyConstraint("chat_id", "message_id", name="pk_messages"),
+    # Period scans of a chat (heatmap, texts, export).
+    Index("ix_messages_chat_date", "chat_id", "date"),
+    # Per-user periods and per-user grouping (engagement, @user filters);
+    # reaction_count rides along so the engagement scan never touches the table.
+    Index("ix_messages_chat_user_date", "chat_id", "user_id", "date", "reaction_count"),
+    # "Who replied to this message" lookups.
+    Index("ix_messages_chat_reply", "chat_id", "reply_to_message_id"),
+)
+
+# A group upgraded to a supergroup gets a new chat id and restarts message ids,
+# so old rows keep their (old_chat_id, message_id) key and queries for the new
+# id include every chat that migrated into it.
+chat_migrations = Table(
+    "chat_migrations",
+    metadata,
+    Column("old_chat_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("new_chat_id", BigInteger, nullable=False, index=True),
+)
+
+opt_outs = Table(
+    "opt_outs",
+    metadata,
+    Column("chat_id", BigInteger, nullable=False),
+    Column("user_id", BigInteger, nullable=False),
+    Column("since", BigInteger, nullable=False),
+    PrimaryKeyConstraint("chat_id", "user_id", name="pk_opt_outs"),
+)
+
+# version -> step that upgrades a database at that version to version + 1.
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {}
+
+
+def ensure_schema(connection: Connection) -> int:
+    """Create missing tables, record or upgrade the version; return it.
+
+    Runs inside the caller's transaction so a failed migration leaves the
+    database as it was.
+    """
+    metadata.create_all(connection, checkfirst=True)
+    found = connection.execute(select(schema_version.c.version)).scalars().all()
+    if not found:
+        connection.execute(schema_version.insert().values(version=SCHEMA_VERSION))
+        return SCHEMA_VERSION
+    version = start = max(found)
+    if version > SCHEMA_VERSION:
+        raise StoreError(
+            f"database schema version {version} is newer than this tgstats supports "
+            f"({SCHEMA_VERSION}); upgrade tgstats"
+        )
+    while version < SCHEMA_VERSION:
+        step = MIGRATIONS.get(version)
+        if step is None:
+            raise StoreError(f"no migration from schema version {version} to {version + 1}")
+        step(connection)
+        version += 1
+    if version != start:
+        connection.execute(schema_version.delete())
+        connection.execute(schema_version.insert().values(version=version))
+    return version

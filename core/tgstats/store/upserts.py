@@ -1,0 +1,81 @@
+"""Dialect-specific INSERT ... ON CONFLICT statements (SQLite and PostgreSQL).
+
+Both dialects spell it the same way in SQLAlchemy but through different
+``insert`` constructs; this module picks the right one so the rest of the
+store writes one statement for both.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Table
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+
+from tgstats.errors import StoreError
+from tgstats.store.schema import chats, messages, users
+
+__all__ = [
+    "insert_ignore",
+    "upsert",
+    "upsert_chat_rows",
+    "upsert_message",
+    "upsert_user_rows",
+]
+
+
+def _insert(connection: Connection, table: Table) -> Any:
+    name = connection.dialect.name
+    if name == "sqlite":
+        return sqlite.insert(table)
+    if name == "postgresql":
+        return postgresql.insert(table)
+    raise StoreError(f"unsupported database dialect {name!r}: use sqlite or postgresql")
+
+
+def insert_ignore(connection: Connection, table: Table) -> Any:
+    """INSERT that silently skips rows whose primary key already exists."""
+    return _insert(connection, table).on_conflict_do_nothing()
+
+
+def upsert(connection: Connection, table: Table, update: list[str]) -> Any:
+    """INSERT that overwrites ``update`` columns of an existing row with the new values."""
+    stmt = _insert(connection, table)
+    keys = [c.name for c in table.primary_key.columns]
+    return stmt.on_conflict_do_update(
+        index_elements=keys, set_={name: stmt.excluded[name] for name in update}
+    )
+
+
+def upsert_chat_rows(connection: Connection, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        connection.execute(upsert(connection, chats, ["title", "type"]), rows)
+
+
+def upsert_user_rows(connection: Connection, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        connection.execute(
+            upsert(connection, users, ["username", "display_name", "is_channel"]), rows
+        )
+
+
+# Columns an edit may change.
+EDITABLE_COLUMNS = ["text", "media_kind", "edit_date"]
+
+
+def upsert_message(connection: Connection, row: dict[str, Any]) -> None:
+    """Insert a message, or apply an edit to the stored one.
+
+    Only a newer edit overwrites: a late duplicate of the original (or an
+    older edit delivered out of order) leaves the stored text alone.
+    """
+    stmt = _insert(connection, messages)
+    new, old = stmt.excluded, messages.c
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["chat_id", "message_id"],
+        set_={name: new[name] for name in EDITABLE_COLUMNS},
+        where=new.edit_date.is_not(None)
+        & (old.edit_date.is_(None) | (new.edit_date >= old.edit_date)),
+    )
+    connection.execute(stmt, row)

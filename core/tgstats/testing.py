@@ -1,0 +1,241 @@
+"""Helpers for tests of tgstats and of plugins: real telegram objects, filled stores.
+
+Everything here builds genuine python-telegram-bot objects (``telegram.Message``
+and friends), so a test goes through exactly the code the bot runs::
+
+    from tgstats.testing import make_chat, make_message, make_user, fill_store
+
+    alice = make_user(1, "Alice", username="alice")
+    chat = make_chat(-100123, "Test group")
+    store = open_store("sqlite:///" + str(tmp_path / "t.db"))
+    fill_store(store, [
+        make_message(chat, alice, "hello", date="2026-03-01T10:00:00Z"),
+        make_message(chat, alice, media="photo", caption="look", date="2026-03-01T10:05:00Z"),
+    ])
+
+Message ids are assigned per chat automatically unless given.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+import telegram
+
+__all__ = [
+    "MEDIA_BUILDERS",
+    "fill_store",
+    "make_channel",
+    "make_chat",
+    "make_message",
+    "make_reaction",
+    "make_reaction_count",
+    "make_user",
+    "utc",
+]
+
+_ids: dict[int, itertools.count[int]] = {}
+
+
+def utc(value: str | datetime | int | float) -> datetime:
+    """A UTC datetime from ``"2026-03-01T10:00:00Z"``, unix seconds or a datetime."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if isinstance(value, int | float):
+        return datetime.fromtimestamp(value, UTC)
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def make_user(
+    user_id: int, first_name: str, *, last_name: str | None = None, username: str | None = None
+) -> telegram.User:
+    return telegram.User(
+        id=user_id,
+        first_name=first_name,
+        last_name=last_name,
+        username=username,
+        is_bot=False,
+    )
+
+
+def make_chat(chat_id: int = -1001, title: str = "Test group", *, type: str = "supergroup"):
+    return telegram.Chat(id=chat_id, type=type, title=title)
+
+
+def make_channel(chat_id: int, title: str, *, username: str | None = None) -> telegram.Chat:
+    """A channel, to use as ``sender_chat`` (channel posts in a discussion group)."""
+    return telegram.Chat(id=chat_id, type="channel", title=title, username=username)
+
+
+def _file(kind: str, n: int) -> dict[str, Any]:
+    return {"file_id": f"{kind}-{n}", "file_unique_id": f"u-{kind}-{n}"}
+
+
+def _media(kind: str, n: int) -> dict[str, Any]:
+    """Keyword arguments for ``telegram.Message`` that attach media of ``kind``."""
+    f = _file(kind, n)
+    builders: dict[str, Any] = {
+        "photo": lambda: {"photo": (telegram.PhotoSize(width=90, height=90, **f),)},
+        "sticker": lambda: {
+            "sticker": telegram.Sticker(
+                width=512,
+                height=512,
+                is_animated=False,
+                is_video=False,
+                type="regular",
+                emoji="😀",
+                **f,
+            )
+        },
+        "video": lambda: {"video": telegram.Video(width=640, height=360, duration=3, **f)},
+        "voice": lambda: {"voice": telegram.Voice(duration=2, **f)},
+        "audio": lambda: {"audio": telegram.Audio(duration=120, **f)},
+        "document": lambda: {"document": telegram.Document(file_name="a.pdf", **f)},
+        "animation": lambda: {
+            # Telegram sends an animation together with a document, like here.
+            "animation": telegram.Animation(width=320, height=240, duration=2, **f),
+            "document": telegram.Document(file_name="a.mp4", **f),
+        },
+        "video_note": lambda: {"video_note": telegram.VideoNote(length=240, duration=4, **f)},
+        "poll": lambda: {
+            "poll": telegram.Poll(
+                id=f"poll-{n}",
+                question="Lunch?",
+                options=(
+                    telegram.PollOption("yes", 0, persistent_id="yes"),
+                    telegram.PollOption("no", 0, persistent_id="no"),
+                ),
+                total_voter_count=0,
+                is_closed=False,
+                is_anonymous=True,
+                type="regular",
+                allows_multiple_answers=False,
+                allows_revoting=False,
+                members_only=False,
+            )
+        },
+        "location": lambda: {"location": telegram.Location(longitude=13.4, latitude=52.5)},
+        "contact": lambda: {"contact": telegram.Contact(phone_number="+100", first_name="Bob")},
+        "dice": lambda: {"dice": telegram.Dice(value=3, emoji="🎲")},
+    }
+    if kind not in builders:
+        raise ValueError(f"unknown media kind {kind!r}; expected one of {sorted(builders)}")
+    return builders[kind]()
+
+
+MEDIA_BUILDERS = (
+    "photo",
+    "sticker",
+    "video",
+    "voice",
+    "audio",
+    "document",
+    "animation",
+    "video_note",
+    "poll",
+    "location",
+    "contact",
+    "dice",
+)
+
+
+def make_message(
+    chat: telegram.Chat,
+    sender: telegram.User | telegram.Chat | None,
+    text: str | None = None,
+    *,
+    date: str | datetime | int | float = "2026-01-01T12:00:00Z",
+    message_id: int | None = None,
+    entities: Iterable[telegram.MessageEntity] = (),
+    caption: str | None = None,
+    caption_entities: Iterable[telegram.MessageEntity] = (),
+    media: str | None = None,
+    reply_to: telegram.Message | None = None,
+    thread_id: int | None = None,
+    is_topic_message: bool | None = None,
+    edit_date: str | datetime | int | float | None = None,
+    **extra: Any,
+) -> telegram.Message:
+    """A real ``telegram.Message``.
+
+    ``sender`` is a User, or a Chat for a channel/anonymous admin posting as
+    a chat (set as ``sender_chat``, like Telegram does).  ``media`` is one of
+    MEDIA_BUILDERS.  ``extra`` goes straight to ``telegram.Message``
+    (e.g. ``migrate_to_chat_id=...``, ``new_chat_members=(...)``).
+    """
+    if message_id is None:
+        message_id = next(_ids.setdefault(chat.id, itertools.count(1)))
+    kwargs: dict[str, Any] = dict(extra)
+    if isinstance(sender, telegram.Chat):
+        kwargs["sender_chat"] = sender
+        # What Telegram puts in `from` for messages sent on behalf of a chat.
+        kwargs.setdefault(
+            "from_user",
+            telegram.User(id=136817688, first_name="Channel", is_bot=True, username="Channel_Bot"),
+        )
+    elif sender is not None:
+        kwargs["from_user"] = sender
+    if media is not None:
+        kwargs.update(_media(media, message_id))
+    return telegram.Message(
+        message_id=message_id,
+        date=utc(date),
+        chat=chat,
+        text=text,
+        entities=tuple(entities) or None,
+        caption=caption,
+        caption_entities=tuple(caption_entities) or None,
+        reply_to_message=reply_to,
+        message_thread_id=thread_id,
+        is_topic_message=is_topic_message,
+        edit_date=utc(edit_date) if edit_date is not None else None,
+        **kwargs,
+    )
+
+
+def make_reaction_count(
+    chat: telegram.Chat,
+    message_id: int,
+    counts: dict[str, int],
+    *,
+    date: str | datetime | int | float = "2026-01-01T12:00:00Z",
+) -> telegram.MessageReactionCountUpdated:
+    """Anonymous reaction totals, e.g. ``{"👍": 3, "❤": 1}``."""
+    return telegram.MessageReactionCountUpdated(
+        chat=chat,
+        message_id=message_id,
+        date=utc(date),
+        reactions=tuple(
+            telegram.ReactionCount(type=telegram.ReactionTypeEmoji(emoji), total_count=n)
+            for emoji, n in counts.items()
+        ),
+    )
+
+
+def make_reaction(
+    chat: telegram.Chat,
+    message_id: int,
+    user: telegram.User,
+    *,
+    old: Iterable[str] = (),
+    new: Iterable[str] = (),
+    date: str | datetime | int | float = "2026-01-01T12:00:00Z",
+) -> telegram.MessageReactionUpdated:
+    """One user's reaction change (what groups send), e.g. ``new=["👍"]``."""
+    return telegram.MessageReactionUpdated(
+        chat=chat,
+        message_id=message_id,
+        date=utc(date),
+        old_reaction=tuple(telegram.ReactionTypeEmoji(e) for e in old),
+        new_reaction=tuple(telegram.ReactionTypeEmoji(e) for e in new),
+        user=user,
+    )
+
+
+def fill_store(store: Any, messages: Iterable[telegram.Message]) -> int:
+    """Record each message through the recorder; return how many were stored."""
+    return sum(1 for message in messages if store.record_message(message))
