@@ -30,6 +30,7 @@ from tgstats.yamlconfig import (
     check_unknown_keys,
     convert,
     convert_field,
+    describe_type,
     describe_value,
     instantiate,
     read_yaml_mapping,
@@ -269,6 +270,11 @@ def _resolve_attrs(
         if not found:
             if base is not None:
                 values[field.alias] = default
+            elif field.default is attrs.NOTHING:
+                raise where.error(
+                    f"missing required key {field.alias!r}: expected "
+                    f"{describe_type(field.type)}, found nothing"
+                )
             continue
         # Only the uninterrupted run of mappings at the top merges; a scalar
         # (e.g. null for an Optional section) replaces everything below it.

@@ -127,6 +127,10 @@ def read_yaml_mapping(path: Path, what: str = "a mapping of keys to values") -> 
     return data
 
 
+_SEQ_TAG = "tag:yaml.org,2002:seq"
+_MAP_TAG = "tag:yaml.org,2002:map"
+
+
 def _build(
     node: Node, loader: yaml.SafeLoader, path: Path, active: set[int], prefix: str = ""
 ) -> Any:
@@ -135,6 +139,9 @@ def _build(
         return loader.construct_object(node, deep=True)
     if id(node) in active:  # an alias pointing at one of its own ancestors
         raise ConfigError("recursive YAML alias", path=path, line=line)
+    if node.tag not in (_SEQ_TAG, _MAP_TAG):
+        # The safe constructor would refuse it too; we build containers ourselves.
+        raise ConfigError(f"invalid YAML: unsupported tag {node.tag!r}", path=path, line=line)
     active.add(id(node))
     try:
         if isinstance(node, SequenceNode):
@@ -464,7 +471,7 @@ def instantiate(
     try:
         return cls(**values)
     except (ValueError, TypeError) as error:
-        raise where.error(f"invalid {describe_type(cls)}: {error}") from None
+        raise where.error(f"invalid {cls.__name__}: {error}") from None
 
 
 def _validator_error(field: Any, value: Any, error: Exception, where: Where) -> ConfigError:
