@@ -12,21 +12,47 @@ Reload sequence for each affected plugin (see the hot-reload guide):
 On any failure before the swap the old modules go back into sys.modules, the
 old instance keeps serving, ``plugin_reload_failed`` is logged with plugin,
 file, line and error, and ``on_failure`` is called (the bot tells admins).
+
+``on_swap`` is called once per round (``start()`` included, with every loaded
+plugin as ``old=None``) with all the changes of that round, so the bot has
+one place that adds and removes handlers.  Every round (file change, config
+change, rediscovery, manual reload) runs under one asyncio lock.
 """
 
 from __future__ import annotations
 
+import asyncio
+import importlib
+import linecache
+import time
 from collections.abc import Awaitable, Callable, Iterable
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from tgstats.config import HostConfig
+from tgstats.config import HostConfig, load_host_config, resolve_plugin_config
+from tgstats.errors import ConfigError, PluginLoadError
+from tgstats.logs import get_logger
 from tgstats.plugins.api import PluginHost
-from tgstats.plugins.discovery import PluginSpec
+from tgstats.plugins.discovery import Discovery, PluginSpec, discover_plugins
+from tgstats.plugins.importing import (
+    PthReplayer,
+    SourceOnlyFinder,
+    metadata_dirs,
+    purge_modules,
+    restore_modules,
+)
+from tgstats.plugins.loading import error_location, prepare_plugin
 from tgstats.plugins.records import PluginRecord
 
+if TYPE_CHECKING:
+    from tgstats.plugins.watcher import WatchTargets
+
 __all__ = ["PluginChange", "PluginManager", "ReloadReport"]
+
+log = get_logger(__name__)
 
 
 @attrs.frozen
@@ -55,6 +81,20 @@ SwapCallback = Callable[[list[PluginChange]], Awaitable[None]]
 FailureCallback = Callable[[PluginRecord], Awaitable[None]]
 HostFactory = Callable[[PluginSpec], PluginHost]
 
+CONFIG_RECORD = "plugins.yaml"  # name of the failure record for a bad plugins.yaml
+
+
+@attrs.define
+class _Staged:
+    """A new version set up beside the old one, waiting for the swap."""
+
+    name: str
+    old: PluginRecord | None
+    new: PluginRecord
+    host: PluginHost
+    top_level: str
+    saved: dict[str, Any]  # the old modules, for a rollback
+
 
 class PluginManager:
     def __init__(
@@ -65,35 +105,376 @@ class PluginManager:
         on_swap: SwapCallback | None = None,
         on_failure: FailureCallback | None = None,
     ) -> None:
-        raise NotImplementedError
+        self.config_path = Path(config_path)
+        self._host_factory = host_factory
+        self._on_swap = on_swap
+        self._on_failure = on_failure
+        self._config: HostConfig | None = None
+        self._specs: dict[str, PluginSpec] = {}
+        self._records: dict[str, PluginRecord] = {}
+        self._hosts: dict[str, PluginHost] = {}  # host of each live instance
+        self._lock = asyncio.Lock()
+        self._finder = SourceOnlyFinder()
+        self._pth = PthReplayer()
+
+    # -- queries -----------------------------------------------------------
 
     @property
-    def host_config(self) -> HostConfig: ...
+    def host_config(self) -> HostConfig:
+        if self._config is None:
+            self._config = load_host_config(self.config_path)
+        return self._config
+
+    def get_plugin(self, name: str) -> PluginRecord | None:
+        return self._records.get(name)
+
+    def list_plugins(self) -> list[PluginRecord]:
+        return [self._records[name] for name in sorted(self._records)]
+
+    def watched_files(self, name: str) -> list[Path]:
+        """Files whose change reloads ``name`` (per watch/ignore patterns)."""
+        spec = self._specs.get(name)
+        if spec is None or spec.source_dir is None:
+            return []
+        targets = attrs.evolve(self.watch_targets(), roots=(spec.source_dir,), files=())
+        return targets.watched_files()
+
+    def watch_roots(self) -> dict[str, Path]:
+        """Source directory of every enabled plugin (failed ones too: fixing
+        the file must load them)."""
+        config = self.host_config
+        return {
+            name: spec.source_dir
+            for name, spec in sorted(self._specs.items())
+            if spec.source_dir is not None and config.is_enabled(name)
+        }
+
+    def watch_targets(self) -> WatchTargets:
+        # Imported here: the demo and `plugins list` never need the watcher.
+        from tgstats.plugins.watcher import WatchTargets
+
+        settings = self.host_config.settings
+        return WatchTargets(
+            roots=tuple(sorted(set(self.watch_roots().values()))),
+            files=(self.config_path.resolve(),),
+            meta_dirs=tuple(metadata_dirs()),
+            watch_patterns=tuple(settings.watch_patterns),
+            ignore_patterns=tuple(settings.ignore_patterns),
+        )
+
+    # -- lifecycle ---------------------------------------------------------
 
     async def start(self) -> ReloadReport:
-        """Discover and load (import, validate, set up) every enabled plugin."""
-        raise NotImplementedError
+        """Discover and load (import, validate, set up) every enabled plugin.
+
+        Raises ConfigError for an invalid plugins.yaml (nothing to fall back
+        on at start); a broken plugin becomes a failed record instead."""
+        async with self._lock:
+            self._config = load_host_config(self.config_path)
+            self._finder.install()
+            return await self._round(names=None, config_changed=False, rediscover=True, first=True)
 
     async def reload(
         self, names: Iterable[str] | None = None, *, config_changed: bool = False
     ) -> ReloadReport:
         """Reload ``names`` (None: all). ``config_changed`` re-reads plugins.yaml
         and re-evaluates every plugin, touching only those whose enabled flag or
-        effective config changed. The manual /reload path calls this too."""
-        raise NotImplementedError
+        effective config changed. The manual /reload path calls this too.
+
+        ``names=None`` also re-resolves entry points (new and removed installs),
+        so ``reload(None, config_changed=True)`` is the complete manual reload."""
+        selected = None if names is None else set(names)
+        async with self._lock:
+            return await self._round(
+                names=selected, config_changed=config_changed, rediscover=selected is None
+            )
+
+    async def reload_all(self) -> ReloadReport:
+        """The manual reload (``/reload``, SIGHUP): re-read plugins.yaml, pick up
+        installs and uninstalls, and reload every plugin, in one round."""
+        return await self.reload(None, config_changed=True)
 
     async def rediscover(self) -> ReloadReport:
         """Pick up installed/uninstalled distributions (replaying new .pth files)."""
-        raise NotImplementedError
+        async with self._lock:
+            return await self._round(names=set(), config_changed=False, rediscover=True)
 
     async def stop(self) -> None:
         """Shut every plugin down (in-flight work finishes first)."""
-        raise NotImplementedError
+        async with self._lock:
+            for name in sorted(self._records):
+                record = self._records[name]
+                if record.instance is not None:
+                    await self._shutdown(record, self._hosts.pop(name, None))
+            self._records.clear()
+            self._hosts.clear()
+            self._finder.uninstall()
 
-    def get_plugin(self, name: str) -> PluginRecord | None: ...
+    # -- one round ---------------------------------------------------------
 
-    def list_plugins(self) -> list[PluginRecord]: ...
+    async def _round(
+        self,
+        *,
+        names: set[str] | None,
+        config_changed: bool,
+        rediscover: bool = False,
+        first: bool = False,
+    ) -> ReloadReport:
+        started = time.perf_counter()
+        failed: list[PluginRecord] = []
+        old_config = self.host_config
+        config = old_config
+        if config_changed:
+            try:
+                config = load_host_config(self.config_path)
+            except ConfigError as exc:
+                failed.append(await self._config_failed(exc))
+                config_changed = False  # keep the previous config, touch nothing for it
+        specs, duplicates = self._specs, {}
+        if rediscover:
+            self._pth.replay()
+            importlib.invalidate_caches()
+            found: Discovery = discover_plugins()
+            specs, duplicates = dict(found.plugins), dict(found.duplicates)
 
-    def watched_files(self, name: str) -> list[Path]:
-        """Files whose change reloads ``name`` (per watch/ignore patterns)."""
-        raise NotImplementedError
+        to_load, to_unload = self._plan(
+            names, config_changed, specs, duplicates, old_config, config
+        )
+        self._finder.packages = {spec.top_level for spec in specs.values()}
+        if (to_load or to_unload) and not first:
+            log.info("reloading_plugins", plugins=sorted({*to_load, *to_unload}))
+        staged: list[_Staged] = []
+        for name in to_load:
+            outcome = await self._stage(name, specs[name], config, first=first)
+            if isinstance(outcome, _Staged):
+                staged.append(outcome)
+            else:
+                failed.append(outcome)
+
+        changes = [PluginChange(s.name, self._live(s.name), s.new) for s in staged]
+        changes += [PluginChange(name, self._records[name], None) for name in to_unload]
+        if changes and self._on_swap is not None:
+            try:
+                await self._on_swap(changes)
+            except Exception as exc:
+                failed += await self._swap_failed(staged, exc)
+                staged, to_unload = [], []
+        del changes
+
+        for item in staged:
+            old_host = self._hosts.pop(item.name, None)
+            self._records[item.name] = item.new
+            self._hosts[item.name] = item.host
+            if item.old is not None and item.old.instance is not None:
+                await self._shutdown(item.old, old_host)
+        for name in to_unload:
+            old = self._records.pop(name)
+            await self._shutdown(old, self._hosts.pop(name, None))
+            if old.spec is not None:
+                purge_modules(old.spec.top_level)
+        self._config = config
+        self._specs = specs
+        self._refresh_idle_records(specs, duplicates, config)
+        reloaded = tuple(item.name for item in staged)
+        staged.clear()  # the old records and modules must not outlive this round
+        duration_ms = (time.perf_counter() - started) * 1000
+        if not first and (reloaded or to_unload):
+            log.info(
+                "plugins_reloaded",
+                count=len(reloaded),
+                plugins=list(reloaded),
+                duration_ms=round(duration_ms, 1),
+            )
+        if not first and self._on_failure is not None:
+            for record in failed:
+                try:
+                    await self._on_failure(record)
+                except Exception as exc:
+                    log.error("plugin_failure_callback_failed", plugin=record.name, error=repr(exc))
+        return ReloadReport(
+            reloaded=reloaded,
+            unloaded=tuple(to_unload),
+            failed=tuple(failed),
+            duration_ms=duration_ms,
+        )
+
+    def _live(self, name: str) -> PluginRecord | None:
+        record = self._records.get(name)
+        return record if record is not None and record.instance is not None else None
+
+    def _plan(
+        self,
+        names: set[str] | None,
+        config_changed: bool,
+        specs: dict[str, PluginSpec],
+        duplicates: dict[str, Any],
+        old_config: HostConfig,
+        config: HostConfig,
+    ) -> tuple[list[str], list[str]]:
+        """(plugins to load or reload, live plugins to unload)."""
+        to_load: list[str] = []
+        to_unload: list[str] = []
+        for name in sorted({*specs, *self._records, *duplicates}):
+            live = self._live(name)
+            spec = specs.get(name)
+            if spec is None or not config.is_enabled(name):
+                if live is not None:
+                    to_unload.append(name)
+                continue
+            if names is None or name in names:
+                to_load.append(name)
+            elif live is None:
+                previous = self._specs.get(name)
+                newly_installed = previous is None or previous != spec
+                entry_changed = old_config.entry(name) != config.entry(name)
+                if newly_installed or (config_changed and entry_changed):
+                    to_load.append(name)
+            elif self._specs.get(name) != spec or (
+                config_changed and self._config_differs(live, spec, config)
+            ):
+                to_load.append(name)
+        return to_load, to_unload
+
+    def _config_differs(self, live: PluginRecord, spec: PluginSpec, config: HostConfig) -> bool:
+        if live.plugin_cls is None or live.config is None:
+            return True
+        try:
+            resolved = resolve_plugin_config(
+                live.name,
+                live.plugin_cls.Config,
+                plugin_yaml=spec.plugin_yaml,
+                host_config=config,
+            )
+        except (ConfigError, TypeError, ValueError):
+            return True  # the reload reports the error and keeps the old version
+        return resolved.effective() != live.config.effective()
+
+    async def _stage(
+        self, name: str, spec: PluginSpec, config: HostConfig, *, first: bool
+    ) -> _Staged | PluginRecord:
+        """Import and set up the new version beside the old; on failure put the
+        old modules back and return a failed record."""
+        live = self._live(name)
+        importlib.invalidate_caches()
+        linecache.checkcache()  # tracebacks must show the new source lines
+        saved = purge_modules(spec.top_level)
+        host: PluginHost | None = None
+        try:
+            prepared = prepare_plugin(spec, config)
+            for source in prepared.config.sources:
+                log.info("plugin_config_loaded", plugin=name, path=str(source))
+            host = self._host_factory(spec)
+            instance = prepared.plugin_cls(prepared.config.value, host)
+            await instance.setup()
+        except BaseException as exc:
+            restore_modules(spec.top_level, saved if live is not None else {})
+            if host is not None:
+                await _close_host(host)
+            if not isinstance(exc, Exception | SystemExit):
+                raise
+            record = self._failed_record(name, spec, exc, first=first)
+            if live is None:
+                self._records[name] = record
+            return record
+        new = PluginRecord(
+            name=name,
+            state="loaded",
+            enabled=True,
+            spec=spec,
+            plugin_cls=prepared.plugin_cls,
+            config=prepared.config,
+            instance=instance,
+            loaded_at=datetime.now(UTC),
+        )
+        return _Staged(name, live, new, host, spec.top_level, saved)
+
+    def _failed_record(
+        self, name: str, spec: PluginSpec, exc: BaseException, *, first: bool
+    ) -> PluginRecord:
+        if isinstance(exc, PluginLoadError):
+            reason, file, line = exc.message, exc.file, exc.line
+        else:
+            file, line = error_location(exc, spec)
+            text = str(exc).strip().splitlines()
+            reason = f"setup raised {type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")
+        event = "plugin_load_failed" if first else "plugin_reload_failed"
+        log.error(event, plugin=name, file=file, line=line, error=reason)
+        return PluginRecord(
+            name=name,
+            state="failed",
+            enabled=True,
+            spec=spec,
+            reason=reason,
+            error_file=file,
+            error_line=line,
+        )
+
+    async def _config_failed(self, exc: ConfigError) -> PluginRecord:
+        file = str(exc.path) if exc.path is not None else str(self.config_path)
+        log.error(
+            "plugin_reload_failed", plugin=CONFIG_RECORD, file=file, line=exc.line, error=str(exc)
+        )
+        return PluginRecord(
+            name=CONFIG_RECORD,
+            state="failed",
+            enabled=True,
+            reason=f"invalid plugins.yaml, previous config kept: {exc.message}",
+            error_file=file,
+            error_line=exc.line,
+        )
+
+    async def _swap_failed(self, staged: list[_Staged], exc: Exception) -> list[PluginRecord]:
+        """The swap callback raised: undo every staged plugin of this round."""
+        log.error("plugin_swap_failed", plugins=[s.name for s in staged], error=repr(exc))
+        failed = []
+        for item in staged:
+            assert item.new.instance is not None
+            await self._shutdown(item.new, item.host)
+            restore_modules(item.top_level, item.saved if item.old is not None else {})
+            failed.append(
+                PluginRecord(
+                    name=item.name,
+                    state="failed",
+                    enabled=True,
+                    spec=item.new.spec,
+                    reason=f"swapping handlers failed: {exc!r}",
+                )
+            )
+        return failed
+
+    def _refresh_idle_records(
+        self, specs: dict[str, PluginSpec], duplicates: dict[str, Any], config: HostConfig
+    ) -> None:
+        """Records of plugins that run no instance: disabled, duplicate, uninstalled."""
+        for name in list(self._records):
+            if name not in specs and name not in duplicates and self._live(name) is None:
+                del self._records[name]
+        for name, spec in specs.items():
+            if not config.is_enabled(name) and self._live(name) is None:
+                self._records[name] = PluginRecord(
+                    name=name, state="disabled", enabled=False, spec=spec
+                )
+        for name, error in duplicates.items():
+            if self._live(name) is None:
+                self._records[name] = PluginRecord(
+                    name=name,
+                    state="failed",
+                    enabled=config.is_enabled(name),
+                    reason=error.message,
+                )
+
+    async def _shutdown(self, record: PluginRecord, host: PluginHost | None) -> None:
+        instance = record.instance
+        if instance is not None:
+            try:
+                await instance.shutdown()
+            except Exception as exc:
+                log.error("plugin_shutdown_failed", plugin=record.name, error=repr(exc))
+        if host is not None:
+            await _close_host(host)
+
+
+async def _close_host(host: PluginHost) -> None:
+    close = getattr(host, "close", None)
+    if close is not None:
+        await close()
