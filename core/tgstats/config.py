@@ -122,6 +122,11 @@ class HostConfig:
     def is_enabled(self, name: str) -> bool:
         return self.entry(name).enabled
 
+    def line_of(self, name: str) -> int | None:
+        """Line of ``plugins.<name>`` in the file (None if not listed)."""
+        lines = getattr(self.plugins, "key_lines", None)
+        return lines.get(name) if lines else None
+
 
 @attrs.frozen
 class ResolvedConfig:
@@ -152,7 +157,7 @@ def load_host_config(path: Path) -> HostConfig:
     check_unknown_keys(data, list(_TOP_KEYS), top)
     settings = _section(data, "settings", Settings, path)
     raw_plugins = data.get("plugins")
-    plugins: dict[str, PluginEntry] = {}
+    plugins = YamlMap(path, data.line_of("plugins"))  # keeps each name's line
     if raw_plugins is not None:
         where = top.child("plugins", data.line_of("plugins"))
         if not isinstance(raw_plugins, Mapping):
@@ -161,6 +166,7 @@ def load_host_config(path: Path) -> HostConfig:
         for name, raw in raw_plugins.items():
             line = raw_plugins.line_of(name) if isinstance(raw_plugins, YamlMap) else where.line
             plugins[name] = _plugin_entry(raw, where.child(name, line))
+            plugins.key_lines[name] = line
     return HostConfig(path=path, settings=settings, plugins=plugins)
 
 
