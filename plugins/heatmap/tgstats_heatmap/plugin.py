@@ -1,20 +1,163 @@
-"""Placeholder: the analytics land in a later change."""
+"""``/heatmap``: when does the chat talk? Messages per weekday and hour as a PNG."""
 
 from __future__ import annotations
 
-import attrs
+from typing import Any
+from zoneinfo import ZoneInfo
 
-from tgstats.plugins import CommandContext, Plugin, TextReply, command
+import attrs
+import matplotlib
+from tgstats.plugins import CommandContext, PhotoReply, Plugin, PluginHost, TextReply, command
+from tgstats.plugins.periods import MAX_DAYS, Period, parse_zone, resolve_period
+
+from tgstats_heatmap.render import WEEKDAYS, render_heatmap
+
+__all__ = ["Config", "Heatmap", "HeatmapPlugin"]
+
+_MAX_PIXELS = 4096  # Telegram recompresses photos above ~2560 px anyway
+
+
+def _check_days(_inst: Any, attribute: attrs.Attribute[int], value: int) -> None:
+    if not 1 <= value <= MAX_DAYS:
+        raise ValueError(f"{attribute.name}: expected 1..{MAX_DAYS} days, got {value}")
+
+
+def _check_zone(_inst: Any, attribute: attrs.Attribute[str], value: str) -> None:
+    parse_zone(value, key=attribute.name)
+
+
+def _check_chat_zones(_inst: Any, attribute: attrs.Attribute[dict[str, str]], value: Any) -> None:
+    for chat_id, zone in value.items():
+        # YAML keys are strings here ("-1001234567890"); they must spell a chat id.
+        try:
+            int(chat_id)
+        except ValueError:
+            raise ValueError(
+                f"{attribute.name}: expected chat ids as keys (like '-1001234567890'), "
+                f"got {chat_id!r}"
+            ) from None
+        parse_zone(zone, key=f"{attribute.name}.{chat_id}")
+
+
+def _check_colormap(_inst: Any, attribute: attrs.Attribute[str], value: str) -> None:
+    if value not in matplotlib.colormaps:
+        raise ValueError(
+            f"{attribute.name}: unknown matplotlib colormap {value!r} "
+            "(e.g. 'YlOrRd', 'viridis', 'magma', 'Blues')"
+        )
+
+
+def _positive(_inst: Any, attribute: attrs.Attribute[float], value: float) -> None:
+    if not value > 0:
+        raise ValueError(f"{attribute.name}: expected a positive number, got {value}")
 
 
 @attrs.frozen
 class Config:
-    days: int = 30
+    days: int = attrs.field(default=30, validator=_check_days)  # period without arguments
+    timezone: str = attrs.field(default="UTC", validator=_check_zone)
+    # Per-chat time zones, e.g. {"-1001234567890": "Europe/Berlin"} (quoted ids).
+    chat_timezones: dict[str, str] = attrs.field(factory=dict, validator=_check_chat_zones)
+    width: float = attrs.field(default=12.0, validator=_positive)  # inches
+    height: float = attrs.field(default=5.0, validator=_positive)  # inches
+    dpi: int = attrs.field(default=100, validator=_positive)
+    colormap: str = attrs.field(default="YlOrRd", validator=_check_colormap)
+    annotate: bool = True  # numbers in the cells when they fit
+
+    def __attrs_post_init__(self) -> None:
+        for name, inches in (("width", self.width), ("height", self.height)):
+            if inches * self.dpi > _MAX_PIXELS:
+                raise ValueError(
+                    f"{name}: {inches} in x dpi {self.dpi} = {inches * self.dpi:.0f} px; "
+                    f"expected at most {_MAX_PIXELS} px"
+                )
 
 
 class HeatmapPlugin(Plugin[Config]):
     Config = Config
 
-    @command("heatmap", "heatmap (placeholder)")
-    def heatmap(self, ctx: CommandContext) -> TextReply:
-        return TextReply(f"heatmap: last {self.config.days} days (placeholder)")
+    def __init__(self, config: Config, host: PluginHost) -> None:
+        super().__init__(config, host)
+        self._default_zone = ZoneInfo(config.timezone)
+        self._chat_zones = {int(k): ZoneInfo(v) for k, v in config.chat_timezones.items()}
+
+    def zone_for(self, chat_id: int) -> ZoneInfo:
+        return self._chat_zones.get(chat_id, self._default_zone)
+
+    # Plain def: the query and the rendering run in a worker thread.
+    @command("heatmap", "Activity by weekday and hour: /heatmap [N days | all] [@user]")
+    def heatmap(self, ctx: CommandContext) -> TextReply | PhotoReply:
+        data = self.compute(ctx)
+        if isinstance(data, TextReply):
+            return data
+        png = render_heatmap(
+            data.matrix,
+            title=data.title,
+            zone_name=data.zone.key,
+            width=self.config.width,
+            height=self.config.height,
+            dpi=self.config.dpi,
+            colormap=self.config.colormap,
+            annotate=self.config.annotate,
+        )
+        return PhotoReply(png=png, caption=data.caption)
+
+    def compute(self, ctx: CommandContext) -> Heatmap | TextReply:
+        """The numbers behind the picture, or the text to answer instead."""
+        period = resolve_period(ctx, default_days=self.config.days)
+        if isinstance(period, TextReply):
+            return period
+        zone = self.zone_for(ctx.chat_id)
+        user_id = period.user.user_id if period.user else None
+        matrix = ctx.store.counts_by_weekday_hour(
+            ctx.chat_id, tz=zone, since=period.since, until=period.until, user_id=user_id
+        )
+        total = sum(sum(row) for row in matrix)
+        if total == 0:
+            return TextReply(_no_messages(period))
+        return Heatmap(
+            matrix=matrix,
+            total=total,
+            zone=zone,
+            title=_title(ctx, period, total),
+            caption=_busiest(matrix, zone.key),
+        )
+
+
+@attrs.frozen
+class Heatmap:
+    matrix: list[list[int]]  # [weekday Monday=0][hour], local time
+    total: int
+    zone: ZoneInfo
+    title: str
+    caption: str
+
+
+def _chat_title(ctx: CommandContext) -> str:
+    if ctx.chat_title:
+        return ctx.chat_title
+    chat = ctx.store.chat(ctx.chat_id)
+    return chat.title if chat is not None and chat.title else "This chat"
+
+
+def _title(ctx: CommandContext, period: Period, total: int) -> str:
+    who = f" — {period.user_label}" if period.user_label else ""
+    noun = "message" if total == 1 else "messages"
+    return f"{_chat_title(ctx)}{who} — {period.label} — {total:,} {noun}"
+
+
+def _no_messages(period: Period) -> str:
+    who = f" from {period.user_label}" if period.user_label else ""
+    span = "yet" if period.days is None else f"in the {period.label}"
+    return f"No messages{who} {span}, so there is no heatmap to draw."
+
+
+def _busiest(matrix: list[list[int]], zone_name: str) -> str:
+    count, day, hour = max(
+        (matrix[d][h], -d, -h) for d in range(7) for h in range(24)
+    )  # ties: earliest weekday and hour
+    day, hour = -day, -hour
+    return (
+        f"Busiest hour: {WEEKDAYS[day]} {hour:02d}:00–{(hour + 1) % 24:02d}:00 "
+        f"({count:,} messages, {zone_name})"
+    )

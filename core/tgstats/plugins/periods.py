@@ -1,0 +1,162 @@
+"""The ``[N days | all] [@user]`` arguments the analytics commands share.
+
+Parsing is written once here so ``/heatmap``, ``/wordcloud`` and
+``/engagement`` accept exactly the same spellings (``30``, ``30d``,
+``30 days``, ``1 day``, ``all``, in any order with an optional ``@user``)
+and answer bad input with the same short usage line.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import attrs
+
+from tgstats.plugins.api import CommandContext, TextReply
+from tgstats.store.queries import UserInfo
+
+__all__ = [
+    "MAX_DAYS",
+    "Period",
+    "PeriodRequest",
+    "PeriodUsageError",
+    "parse_period_args",
+    "parse_zone",
+    "resolve_period",
+]
+
+# A century: large enough for any chat, small enough that now - N days never
+# underflows datetime.min.
+MAX_DAYS = 36_500
+
+_NUMBER = re.compile(r"(\d+)\s*(d|day|days)?", re.IGNORECASE)
+_UNIT = re.compile(r"d|day|days", re.IGNORECASE)
+_USERNAME = re.compile(r"@?[A-Za-z0-9_]{1,64}")
+
+
+class PeriodUsageError(ValueError):
+    """Bad arguments; ``str(error)`` is the reply for the user."""
+
+
+@attrs.frozen
+class PeriodRequest:
+    """What the user asked for, before looking anything up in the store."""
+
+    days: int | None  # None means all history
+    username: str | None  # without the '@'
+
+
+@attrs.frozen
+class Period:
+    """A resolved request: the time window and, optionally, one member."""
+
+    since: datetime | None  # inclusive; None = unbounded
+    until: datetime | None  # exclusive; None = unbounded
+    days: int | None
+    user: UserInfo | None = None
+
+    @property
+    def label(self) -> str:
+        """``last 30 days`` / ``last day`` / ``all time``."""
+        if self.days is None:
+            return "all time"
+        return "last day" if self.days == 1 else f"last {self.days} days"
+
+    @property
+    def user_label(self) -> str | None:
+        if self.user is None:
+            return None
+        return f"@{self.user.username}" if self.user.username else self.user.display_name
+
+
+def usage(command: str, *, allow_user: bool = True) -> str:
+    suffix = " [@user]" if allow_user else ""
+    command = command.lstrip("/")
+    return f"Usage: /{command} [N days | all]{suffix}"
+
+
+def parse_period_args(
+    args: tuple[str, ...] | list[str],
+    *,
+    command: str,
+    default_days: int | None,
+    allow_user: bool = True,
+) -> PeriodRequest:
+    """Parse the words after the command; raises :class:`PeriodUsageError`.
+
+    Telegram splits arguments on spaces, so ``30 days`` arrives as two words
+    and ``30d`` as one; both (and ``30``) mean the same.
+    """
+    days: int | None = default_days
+    seen_period = False
+    username: str | None = None
+    words = [w for w in args if w.strip()]
+    i = 0
+    while i < len(words):
+        word = words[i]
+        if word.startswith("@"):
+            if not allow_user or username is not None or not _USERNAME.fullmatch(word):
+                raise PeriodUsageError(usage(command, allow_user=allow_user))
+            username = word[1:]
+            i += 1
+            continue
+        if seen_period:
+            raise PeriodUsageError(usage(command, allow_user=allow_user))
+        seen_period = True
+        if word.lower() == "all":
+            days = None
+            i += 1
+            continue
+        match = _NUMBER.fullmatch(word)
+        if match is None:
+            raise PeriodUsageError(usage(command, allow_user=allow_user))
+        if match.group(2) is None and i + 1 < len(words) and _UNIT.fullmatch(words[i + 1]):
+            i += 1  # "30 days"
+        days = int(match.group(1))
+        if not 1 <= days <= MAX_DAYS:
+            raise PeriodUsageError(
+                f"The period must be between 1 and {MAX_DAYS} days, not {days}. "
+                + usage(command, allow_user=allow_user)
+            )
+        i += 1
+    return PeriodRequest(days=days, username=username)
+
+
+def resolve_period(
+    ctx: CommandContext, *, default_days: int | None, allow_user: bool = True
+) -> Period | TextReply:
+    """Parse ``ctx.args`` and look the member up; a TextReply is the answer to send instead.
+
+    ``until`` stays unbounded: a message Telegram stamped a second after the
+    bot's clock read ``now`` still belongs to "the last N days".
+    """
+    try:
+        request = parse_period_args(
+            ctx.args, command=ctx.command, default_days=default_days, allow_user=allow_user
+        )
+    except PeriodUsageError as error:
+        return TextReply(str(error))
+    user = None
+    if request.username is not None:
+        user = ctx.store.find_user(ctx.chat_id, request.username)
+        if user is None:
+            return TextReply(f"I have no messages from @{request.username} in this chat.")
+    since = None if request.days is None else ctx.now - timedelta(days=request.days)
+    return Period(since=since, until=None, days=request.days, user=user)
+
+
+def parse_zone(name: str, *, key: str) -> ZoneInfo:
+    """An IANA zone by name; ValueError naming the config ``key`` if unknown."""
+    if not isinstance(name, str) or not name.strip():
+        raise ValueError(
+            f"{key}: expected an IANA time zone name like 'Europe/Berlin', got {name!r}"
+        )
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise ValueError(
+            f"{key}: unknown IANA time zone {name!r} "
+            "(expected a name like 'Europe/Berlin' or 'UTC')"
+        ) from error

@@ -1,0 +1,150 @@
+"""/heatmap: exact counts per local weekday and hour, the PNG, the replies via invoke_command."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from PIL import Image
+from tgstats.errors import ConfigError
+from tgstats.plugins import PhotoReply, TextReply
+from tgstats.testing import fill_store, make_chat, make_message, make_user
+from tgstats_heatmap.plugin import Heatmap
+from tgstats_heatmap.render import compact_count, render_heatmap
+
+ALICE = make_user(1, "Alice", username="alice")
+BOB = make_user(2, "Bob", username="bob")
+
+# Around Europe/Berlin's DST changes of 2026 (29 March 01:00 UTC: +1 -> +2;
+# 25 October 01:00 UTC: +2 -> +1), both Sundays.
+DST_MESSAGES = [
+    ("2026-03-28T23:30:00Z", ALICE),  # Sat 23:30 UTC = Sun 00:30 CET (day boundary)
+    ("2026-03-29T00:30:00Z", ALICE),  # Sun 01:30 CET
+    ("2026-03-29T01:30:00Z", BOB),  # Sun 03:30 CEST (02:xx does not exist that night)
+    ("2026-03-29T22:30:00Z", ALICE),  # Sun 22:30 UTC = Mon 00:30 CEST
+    ("2026-10-25T00:30:00Z", BOB),  # Sun 02:30 CEST
+    ("2026-10-25T01:30:00Z", ALICE),  # Sun 02:30 CET: the repeated hour counts twice
+]
+
+
+def cells(matrix: list[list[int]]) -> dict[tuple[int, int], int]:
+    return {(d, h): n for d, row in enumerate(matrix) for h, n in enumerate(row) if n}
+
+
+@pytest.fixture
+def dst_chat(store, chat):
+    fill_store(store, [make_message(chat, user, "hi", date=date) for date, user in DST_MESSAGES])
+    return chat
+
+
+async def test_counts_follow_berlin_time_across_both_dst_changes(make_plugin, context, dst_chat):
+    plugin = make_plugin(timezone="Europe/Berlin")
+    data = plugin.compute(context("all"))
+    assert isinstance(data, Heatmap)
+    assert cells(data.matrix) == {(6, 0): 1, (6, 1): 1, (6, 3): 1, (0, 0): 1, (6, 2): 2}
+    assert data.total == 6
+    assert data.title == "Night owls — all time — 6 messages"
+    assert data.caption == "Busiest hour: Sun 02:00–03:00 (2 messages, Europe/Berlin)"
+
+
+async def test_same_messages_in_utc_fall_in_other_cells(make_plugin, context, dst_chat):
+    data = make_plugin().compute(context("all"))
+    assert cells(data.matrix) == {(5, 23): 1, (6, 0): 2, (6, 1): 2, (6, 22): 1}
+
+
+async def test_per_chat_zone_overrides_the_default(make_plugin, context, store, dst_chat):
+    other = make_chat(-100600, "Mumbai")
+    # 18:45 UTC on Monday is 00:15 on Tuesday in India (+05:30).
+    fill_store(store, [make_message(other, BOB, "namaste", date="2026-03-02T18:45:00Z")])
+    plugin = make_plugin(timezone="Europe/Berlin", chat_timezones={str(other.id): "Asia/Kolkata"})
+    assert cells(plugin.compute(context("all", chat_id=other.id)).matrix) == {(1, 0): 1}
+    assert cells(plugin.compute(context("all")).matrix)[(6, 2)] == 2
+
+
+async def test_period_and_user_arguments(make_plugin, context, store, chat):
+    fill_store(
+        store,
+        [
+            make_message(chat, ALICE, "old", date="2026-09-01T10:00:00Z"),
+            make_message(chat, ALICE, "new", date="2026-10-30T10:00:00Z"),  # Friday
+            make_message(chat, BOB, "new", date="2026-10-31T11:00:00Z"),  # Saturday
+        ],
+    )
+    plugin = make_plugin()
+    assert make_plugin().compute(context()).total == 2  # default 30 days before NOW
+    assert plugin.compute(context("all")).total == 3
+    for args in (("7d",), ("7", "days"), ("7", "day")):
+        assert plugin.compute(context(*args)).total == 2
+    by_bob = plugin.compute(context("all", "@Bob"))
+    assert cells(by_bob.matrix) == {(5, 11): 1}
+    assert by_bob.title == "Night owls — @bob — all time — 1 message"
+
+
+async def test_reply_is_a_png_of_the_configured_size(make_plugin, run, dst_chat):
+    reply = await run(make_plugin(), "all")
+    assert isinstance(reply, PhotoReply)
+    image = Image.open(io.BytesIO(reply.png))
+    assert (image.format, image.size) == ("PNG", (1200, 500))  # plugin.yaml: 12x5 in at 100 dpi
+    reply = await run(make_plugin(width=6.4, height=3.2, dpi=50, colormap="viridis"), "all")
+    assert Image.open(io.BytesIO(reply.png)).size == (320, 160)
+
+
+async def test_text_replies_instead_of_pictures(make_plugin, run, dst_chat):
+    plugin = make_plugin()
+    assert await run(plugin, "banana") == TextReply("Usage: /heatmap [N days | all] [@user]")
+    assert await run(plugin, "3", "weeks") == TextReply("Usage: /heatmap [N days | all] [@user]")
+    assert await run(plugin, "@nobody") == TextReply(
+        "I have no messages from @nobody in this chat."
+    )
+    # Everything in the fixture is older than 7 days before NOW.
+    assert await run(plugin, "7") == TextReply(
+        "No messages in the last 7 days, so there is no heatmap to draw."
+    )
+    assert await run(plugin, "all", chat_id=-1) == TextReply(
+        "No messages yet, so there is no heatmap to draw."
+    )
+
+
+@pytest.mark.parametrize(
+    ("overrides", "needle"),
+    [
+        ({"timezone": "Mars/Olympus"}, "Mars/Olympus"),
+        ({"chat_timezones": {"-100": "Europe/Atlantis"}}, "chat_timezones.-100"),
+        ({"chat_timezones": {"general": "UTC"}}, "chat ids"),
+        ({"colormap": "rainbowz"}, "rainbowz"),
+        ({"width": 100.0}, "4096"),
+        ({"days": 0}, "days"),
+    ],
+)
+def test_bad_config_is_refused_with_the_key(make_plugin, overrides, needle):
+    with pytest.raises(ConfigError, match=needle):
+        make_plugin(**overrides)
+
+
+def test_render_annotates_only_when_cells_are_readable():
+    matrix = [[(d * 24 + h) * 7 for h in range(24)] for d in range(7)]
+    big = render_heatmap(
+        matrix, title="t", zone_name="UTC", width=12, height=5, dpi=100, colormap="magma"
+    )
+    plain = render_heatmap(
+        matrix,
+        title="t",
+        zone_name="UTC",
+        width=12,
+        height=5,
+        dpi=100,
+        colormap="magma",
+        annotate=False,
+    )
+    assert big != plain  # numbers were drawn
+    small = dict(title="t", zone_name="UTC", width=4, height=2, dpi=60, colormap="magma")
+    assert render_heatmap(matrix, **small) == render_heatmap(matrix, annotate=False, **small)
+    with pytest.raises(ValueError, match="7x24"):
+        render_heatmap([[1] * 24], **small)
+
+
+@pytest.mark.parametrize(
+    ("n", "text"), [(0, "0"), (999, "999"), (1234, "1.2k"), (56789, "56k"), (1_250_000, "1.2M")]
+)
+def test_compact_count(n, text):
+    assert compact_count(n) == text

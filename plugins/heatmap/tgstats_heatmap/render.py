@@ -1,0 +1,111 @@
+"""Draw a 7x24 weekday/hour matrix as a PNG.
+
+Uses matplotlib's object API (``Figure`` + the Agg canvas), never pyplot:
+pyplot keeps global state and commands render in worker threads.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.image import AxesImage
+
+__all__ = ["WEEKDAYS", "compact_count", "render_heatmap"]
+
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+# Below this many pixels per cell the numbers would overlap or be unreadable.
+_MIN_CELL_WIDTH_PX = 26
+_MIN_CELL_HEIGHT_PX = 16
+
+
+def compact_count(n: int) -> str:
+    """``999`` -> ``999``, ``1234`` -> ``1.2k``, ``56789`` -> ``57k``, ``1.2M``."""
+    if n < 1000:
+        return str(n)
+    if n < 10_000:
+        return f"{n / 1000:.1f}k"
+    if n < 1_000_000:
+        return f"{n // 1000}k"
+    return f"{n / 1_000_000:.1f}M"
+
+
+def render_heatmap(
+    matrix: Sequence[Sequence[int]],
+    *,
+    title: str,
+    zone_name: str,
+    width: float,
+    height: float,
+    dpi: int,
+    colormap: str,
+    annotate: bool = True,
+) -> bytes:
+    """PNG bytes of exactly ``width*dpi`` x ``height*dpi`` pixels."""
+    data = np.asarray(matrix, dtype=np.int64)
+    if data.shape != (7, 24):
+        raise ValueError(f"heatmap matrix must be 7x24 (weekday x hour), got {data.shape}")
+
+    # Constrained layout fits labels and colour bar inside the configured size,
+    # unlike bbox_inches="tight", which would change the pixel size.
+    fig = Figure(figsize=(width, height), dpi=dpi, layout="constrained")
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    image = ax.imshow(data, aspect="auto", cmap=colormap, interpolation="nearest", vmin=0)
+    ax.set_xticks(range(24), [f"{h:02d}" for h in range(24)])
+    ax.set_yticks(range(7), WEEKDAYS)
+    ax.set_xlabel(f"Hour of day ({zone_name})")
+    ax.set_ylabel("Weekday")
+    ax.set_title(title)
+    ax.tick_params(length=0)
+    # Thin white grid between cells reads better than touching colour blocks.
+    ax.set_xticks(np.arange(-0.5, 24, 1), minor=True)
+    ax.set_yticks(np.arange(-0.5, 7, 1), minor=True)
+    ax.grid(which="minor", color="white", linewidth=1)
+    ax.tick_params(which="minor", length=0)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    colorbar = fig.colorbar(image, ax=ax, pad=0.01)
+    colorbar.set_label("Messages")
+
+    if annotate and _cells_readable(width, height, dpi):
+        _annotate(ax, data, image)
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi)
+    return buffer.getvalue()
+
+
+def _cells_readable(width: float, height: float, dpi: int) -> bool:
+    # The axes take roughly 80% of the width and 75% of the height.
+    cell_w = width * dpi * 0.8 / 24
+    cell_h = height * dpi * 0.75 / 7
+    return cell_w >= _MIN_CELL_WIDTH_PX and cell_h >= _MIN_CELL_HEIGHT_PX
+
+
+def _annotate(ax: Axes, data: np.ndarray, image: AxesImage) -> None:
+    peak = int(data.max())
+    norm = image.norm
+    cmap = image.cmap
+    for day in range(7):
+        for hour in range(24):
+            value = int(data[day, hour])
+            if value == 0:
+                continue
+            red, green, blue, _ = cmap(norm(value)) if peak else (1, 1, 1, 1)
+            # Dark text on light cells, light text on dark ones (perceived luminance).
+            luminance = 0.299 * red + 0.587 * green + 0.114 * blue
+            ax.text(
+                hour,
+                day,
+                compact_count(value),
+                ha="center",
+                va="center",
+                fontsize=7,
+                color="black" if luminance > 0.5 else "white",
+            )
