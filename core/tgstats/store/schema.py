@@ -89,8 +89,12 @@ messages = Table(
     # Per-user periods and per-user grouping (engagement, @user filters);
     # reaction_count rides along so the engagement scan never touches the table.
     Index("ix_messages_chat_user_date", "chat_id", "user_id", "date", "reaction_count"),
-    # "Who replied to this message" lookups.
-    Index("ix_messages_chat_reply", "chat_id", "reply_to_message_id"),
+    # "Who replied to this message" lookups; user_id and date ride along so
+    # reply statistics read the replying side from the index alone.
+    Index("ix_messages_chat_reply", "chat_id", "reply_to_message_id", "user_id", "date"),
+    # SQLite: cluster rows by (chat_id, message_id) so a chat's rows are
+    # contiguous (text scans read sequentially, reply parents are one lookup).
+    sqlite_with_rowid=False,
 )
 
 # A group upgraded to a supergroup gets a new chat id and restarts message ids,
