@@ -30,7 +30,7 @@ def test_truncated_file(store: Store, single_chat: Path, write_export: Callable[
     message = str(caught.value)
     assert str(path) in message
     assert f"near byte {path.stat().st_size:,}" in message
-    assert "message #12, id 13" in message  # the last complete message
+    assert "after message #12, id 13" in message  # the last complete message
     assert "malformed JSON: the file ends in the middle of the JSON" in message
     assert "nothing of that chat was stored" in message
     assert store.queries.count_messages(FIXTURE_CHAT_ID) == 0
@@ -151,6 +151,6 @@ def test_syntax_error_in_the_middle(
         import_export(path, store)
 
     message = str(caught.value)
-    assert "message #8, id 9: malformed JSON: parse error: invalid object key" in message
+    assert "after message #8, id 9: malformed JSON: parse error: invalid object key" in message
     assert '"id": 10,, "type"' in message  # the text around the error
     assert store.queries.count_messages(FIXTURE_CHAT_ID) == 0

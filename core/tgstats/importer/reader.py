@@ -70,8 +70,6 @@ class _Position:
     """Where the reader is, for error messages."""
 
     chat: ChatHeader | None = None
-    message_index: int = -1  # index in the chat's messages array of the last message read
-    message_id: Any = None
 
 
 class ExportReader:
@@ -90,46 +88,53 @@ class ExportReader:
         if shape == "single":
             assert header is not None
             self.position.chat = header
-            yield (
-                header,
-                self._messages(
-                    ijson.items(self.reader, SINGLE_PREFIX, use_float=True, buf_size=_BUF_SIZE)
-                ),
-            )
+            items = ijson.items(self.reader, SINGLE_PREFIX, use_float=True, buf_size=_BUF_SIZE)
+            yield header, items
         else:
             yield from self._account_chats()
 
-    def error(self, what: str) -> ExportFormatError:
-        """An error naming the file, byte offset, chat and message."""
-        pos = self.position
+    def error(
+        self, what: str, *, index: int = -1, message: Any = None, after: bool = False
+    ) -> ExportFormatError:
+        """An error naming the file, byte offset, chat and message (``index`` in the
+        chat's ``messages``; ``after``: the problem is somewhere after that message)."""
         where = [f"{self.path}: near byte {self.reader.pos:,}"]
-        if pos.chat is not None:
-            where.append(pos.chat.describe())
-        if pos.message_index >= 0:
-            ident = f", id {pos.message_id}" if pos.message_id is not None else ""
-            where.append(f"message #{pos.message_index}{ident}")
+        if self.position.chat is not None:
+            where.append(self.position.chat.describe())
+        if index >= 0:
+            ident = message.get("id") if isinstance(message, dict) else None
+            shown = f"message #{index}" + (f", id {ident}" if ident is not None else "")
+            where.append(f"after {shown}" if after else shown)
         return ExportFormatError(f"{', '.join(where)}: {what}")
+
+    def json_error(
+        self, error: Exception, *, index: int = -1, message: Any = None
+    ) -> ExportFormatError:
+        return self.error(
+            f"malformed JSON: {one_line(error)}", index=index, message=message, after=True
+        )
 
     # -- internals -------------------------------------------------------------
 
     def _events(self) -> Iterator[tuple[str, str, Any]]:
-        try:
-            yield from ijson.parse(self.reader, use_float=True, buf_size=_BUF_SIZE)
-        except ijson.JSONError as error:
-            raise self.error(f"malformed JSON: {_one_line(error)}") from None
+        return ijson.parse(self.reader, use_float=True, buf_size=_BUF_SIZE)
 
     def _prescan(self) -> tuple[str, ChatHeader | None]:
         """Find the export's shape (and a single chat's header) without reading messages."""
+        try:
+            return self._scan_header()
+        except ijson.JSONError as error:
+            if self.reader.pos == 0:
+                raise self.error(
+                    "the file is empty; expected a Telegram Desktop result.json"
+                ) from None
+            raise self.json_error(error) from None
+
+    def _scan_header(self) -> tuple[str, ChatHeader | None]:
         header = ChatHeader(index=0)
         saw_messages = False
         events = self._events()
-        try:
-            first = next(events, None)
-        except ExportFormatError:
-            if self.reader.pos == 0:
-                first = None
-            else:
-                raise
+        first = next(events, None)
         if first is None:
             raise self.error("the file is empty; expected a Telegram Desktop result.json")
         if first[1] != "start_map":
@@ -190,22 +195,10 @@ class ExportReader:
             _check_header(header, self)
             self.position = _Position(chat=header)
             chat_messages = _ChatMessages(items, pending, header, box)
-            yield header, self._messages(iter(chat_messages))
+            yield header, iter(chat_messages)
             pending = chat_messages.next_pending
             if chat_messages.unfinished:
                 raise RuntimeError("a chat's messages must be consumed before the next chat")
-
-    def _messages(self, items: Iterator[Any]) -> Iterator[Any]:
-        pos = self.position
-        pos.message_index = -1
-        pos.message_id = None
-        try:
-            for msg in items:
-                pos.message_index += 1
-                pos.message_id = msg.get("id") if isinstance(msg, dict) else None
-                yield msg
-        except ijson.JSONError as error:
-            raise self.error(f"malformed JSON: {_one_line(error)}") from None
 
 
 class _ChatMessages:
@@ -243,7 +236,7 @@ def _check_header(header: ChatHeader, reader: ExportReader) -> None:
         header.name = str(header.name)
 
 
-def _one_line(error: Exception) -> str:
+def one_line(error: Exception) -> str:
     # yajl's messages span lines and end in an ASCII-art pointer; keep the words.
     text = " ".join(str(error).split())
     text = re.sub(r"\s*\(right here\) -*\^\s*", " ", text).strip()

@@ -16,11 +16,12 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import attrs
+import ijson
 
 from tgstats.importer.convert import ExportFormatError, MessageConverter, bot_api_chat_id
 from tgstats.importer.reader import ChatHeader, CountingReader, ExportReader
 from tgstats.logs import get_logger
-from tgstats.store.queries import ChatInfo, MessageRow
+from tgstats.store.queries import ChatInfo
 
 if TYPE_CHECKING:
     from tgstats.store import Store
@@ -106,8 +107,7 @@ def import_export(
                 target = _target_chat_id(header, chat_id, reader.shape)
                 if target is None:
                     skipped += 1
-                    for _ in messages:  # the stream is shared: read past this chat
-                        pass
+                    _skip(reader, messages)
                     continue
                 results.append(
                     _import_chat(store, reader, header, messages, target, zone, batch_size)
@@ -182,7 +182,7 @@ def _import_chat(
             a.user.user_id for a in store.queries.user_activity(chat_id, tz=ZoneInfo("UTC"))
         )
     added = 0
-    rows: list[MessageRow] = []
+    rows: list[dict[str, Any]] = []
     convert = converter.convert
     with store.bulk() as batch:
         if known is None or not known.title:
@@ -191,16 +191,19 @@ def _import_chat(
                     chat_id=chat_id, title=header.name, type=_BOT_API_TYPES.get(header.type or "")
                 )
             )
-        for msg in messages:
-            try:
+        index, msg = -1, None
+        try:
+            for index, msg in enumerate(messages):  # noqa: B007 (read in the handlers)
                 row = convert(msg)
-            except ValueError as error:
-                raise reader.error(str(error)) from None
-            if row is not None:
-                rows.append(row)
-                if len(rows) >= batch_size:
-                    added += _flush(batch, converter, rows)
-                    rows = []
+                if row is not None:
+                    rows.append(row)
+                    if len(rows) >= batch_size:
+                        added += _flush(batch, converter, rows)
+                        rows = []
+        except ijson.JSONError as error:
+            raise reader.json_error(error, index=index, message=msg) from None
+        except ValueError as error:  # the converter's complaint about message #index
+            raise reader.error(str(error), index=index, message=msg) from None
         if rows:
             added += _flush(batch, converter, rows)
     stats = converter.stats
@@ -226,7 +229,17 @@ def _import_chat(
     return result
 
 
-def _flush(batch: Any, converter: MessageConverter, rows: list[MessageRow]) -> int:
+def _skip(reader: ExportReader, messages: Any) -> None:
+    """Read past a chat --chat-id did not select (the stream is shared)."""
+    index = -1
+    try:
+        for index, _ in enumerate(messages):  # noqa: B007
+            pass
+    except ijson.JSONError as error:
+        raise reader.json_error(error, index=index) from None
+
+
+def _flush(batch: Any, converter: MessageConverter, rows: list[dict[str, Any]]) -> int:
     users = converter.take_new_users()
     if users:
         batch.upsert_users(users)

@@ -1,0 +1,205 @@
+"""Benchmark `tgstats import`: messages/s and peak memory on synthetic exports.
+
+Run by hand (not a test):
+
+    python bench/import_bench.py                     # 100k and 1M messages, SQLite
+    python bench/import_bench.py --sizes 2000000     # other sizes
+    python bench/import_bench.py --db postgresql+psycopg://postgres@127.0.0.1:5432/test
+
+Each export is written to a temporary file shaped like Telegram Desktop's
+result.json (text strings and entity lists, replies, edits, reactions, media,
+service messages, a channel sender), then imported in a fresh child process so
+its peak RSS is the import's alone.  Constant memory shows as a peak RSS that
+does not grow with the file size.  A second import of the same file measures
+the re-import (everything already stored).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+WORDS = [
+    "hello",
+    "world",
+    "meeting",
+    "tomorrow",
+    "coffee",
+    "release",
+    "bug",
+    "fix",
+    "deploy",
+    "weekend",
+    "photo",
+    "party",
+    "привет",
+    "как",
+    "дела",
+    "завтра",
+    "встреча",
+    "отлично",
+    "спасибо",
+    "хорошо",
+    "работа",
+    "hallo",
+    "danke",
+    "morgen",
+    "gut",
+    "wochenende",
+]
+MEDIA = [
+    {"photo": "photos/p.jpg", "width": 1280, "height": 720},
+    {"file": "stickers/s.webp", "media_type": "sticker", "sticker_emoji": "😂"},
+    {"file": "voice_messages/v.ogg", "media_type": "voice_message", "duration_seconds": 3},
+    {"file": "video_files/v.mp4", "media_type": "video_file", "mime_type": "video/mp4"},
+    {"file": "files/doc.pdf", "mime_type": "application/pdf"},
+]
+
+
+def write_export(path: Path, count: int, seed: int = 7) -> None:
+    """A single-chat export with ``count`` messages (2% of them service messages)."""
+    rnd = random.Random(seed)
+    start = 1_600_000_000
+    with path.open("w", encoding="utf-8") as out:
+        out.write('{\n "name": "Bench group",\n "type": "private_supergroup",\n')
+        out.write(' "id": 1234567890,\n "messages": [\n')
+        for i in range(1, count + 1):
+            unix = start + i * 20
+            if i % 50 == 0:
+                msg: dict[str, object] = {
+                    "id": i,
+                    "type": "service",
+                    "date": "2020-09-13T12:26:40",
+                    "date_unixtime": str(unix),
+                    "actor": "Alice",
+                    "actor_id": "user1000",
+                    "action": "pin_message",
+                    "message_id": i - 1,
+                    "text": "",
+                    "text_entities": [],
+                }
+            else:
+                user = rnd.randrange(200)
+                words = " ".join(rnd.choices(WORDS, k=rnd.randint(2, 14)))
+                text: object = words
+                if i % 9 == 0:
+                    text = [words, {"type": "link", "text": "https://example.org/x"}, " !"]
+                msg = {
+                    "id": i,
+                    "type": "message",
+                    "date": "2020-09-13T12:26:40",
+                    "date_unixtime": str(unix),
+                    "from": f"Member {user}",
+                    "from_id": "channel777" if user == 0 else f"user{10_000 + user}",
+                    "text": text,
+                    "text_entities": [{"type": "plain", "text": words}],
+                }
+                if i % 6 == 0:
+                    msg["reply_to_message_id"] = i - rnd.randint(1, 30)
+                if i % 13 == 0:
+                    msg["edited"] = "2020-09-13T12:30:00"
+                    msg["edited_unixtime"] = str(unix + 60)
+                if i % 8 == 0:
+                    count = rnd.randint(1, 5)
+                    msg["reactions"] = [{"type": "emoji", "count": count, "emoji": "👍"}]
+                if i % 17 == 0:
+                    msg.update(rnd.choice(MEDIA))
+            out.write((",\n  " if i > 1 else "  ") + json.dumps(msg, ensure_ascii=False))
+        out.write("\n ]\n}\n")
+
+
+def child(path: str, db: str) -> None:
+    """Import once and print a JSON line with the numbers (runs in a fresh process)."""
+    from tgstats.importer import import_export
+    from tgstats.logs import configure_logging
+    from tgstats.store import open_store
+
+    configure_logging(level="WARNING")
+    store = open_store(db)
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    cpu_before = before.ru_utime + before.ru_stime
+    started = time.perf_counter()
+    report = import_export(path, store)
+    seconds = time.perf_counter() - started
+    store.close()
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    peak_kib = usage.ru_maxrss  # KiB on Linux
+    print(
+        json.dumps(
+            {
+                "messages": report.messages,
+                "added": report.added,
+                "seconds": seconds,
+                "peak_mib": peak_kib / 1024,
+                # CPU time is steadier than wall time on a shared machine.
+                "cpu_seconds": usage.ru_utime + usage.ru_stime - cpu_before,
+            }
+        )
+    )
+
+
+def run_child(path: Path, db: str) -> dict[str, float]:
+    result = subprocess.run(
+        [sys.executable, __file__, "--child", str(path), db],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--db", default=None, help="database URL (default: a temp SQLite file)")
+    parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(*args.child)
+        return
+    console = Console()
+    table = Table(title="tgstats import (Telegram Desktop JSON, single chat)")
+    columns = ("messages", "file", "run", "stored", "seconds", "messages/s", "CPU s", "peak RSS")
+    for column in columns:
+        table.add_column(column, justify="right")
+    with tempfile.TemporaryDirectory(prefix="tgstats-import-bench-") as tmp:
+        for size in args.sizes:
+            export = Path(tmp) / f"result-{size}.json"
+            with console.status(f"writing a {size:,}-message export"):
+                write_export(export, size)
+            db = args.db or f"sqlite:///{Path(tmp) / f'bench-{size}.db'}"
+            for run in ("first", "re-import"):
+                with console.status(f"importing {size:,} messages ({run})"):
+                    numbers = run_child(export, db)
+                table.add_row(
+                    f"{size:,}",
+                    f"{export.stat().st_size / 2**20:,.0f} MiB",
+                    run,
+                    f"{int(numbers['added']):,}",
+                    f"{numbers['seconds']:.1f}",
+                    f"{numbers['messages'] / numbers['seconds']:,.0f}",
+                    f"{numbers['cpu_seconds']:.1f}",
+                    f"{numbers['peak_mib']:.0f} MiB",
+                )
+            export.unlink()
+    console.print(table)
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    console.print(
+        f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average {load}; "
+        "target >= 20,000 messages/s"
+    )
+
+
+if __name__ == "__main__":
+    main()
