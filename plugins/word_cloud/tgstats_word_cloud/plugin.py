@@ -1,20 +1,191 @@
-"""Placeholder: the analytics land in a later change."""
+"""``/wordcloud``: what does the chat talk about? Its most used words as a PNG."""
 
 from __future__ import annotations
 
-import attrs
+import heapq
+from collections import Counter
+from pathlib import Path
+from typing import Any, Literal
 
-from tgstats.plugins import CommandContext, Plugin, TextReply, command
+import attrs
+import matplotlib
+from tgstats.logs import get_logger
+from tgstats.plugins import CommandContext, PhotoReply, Plugin, PluginHost, TextReply, command
+from tgstats.plugins.periods import MAX_DAYS, Period, resolve_period
+
+from tgstats_word_cloud.fonts import FontFinder, font_codepoints, script_of
+from tgstats_word_cloud.render import display_form, render_cloud
+from tgstats_word_cloud.tokenize import Tokenizer, load_stop_words
+
+__all__ = ["Cloud", "Config", "WordCloudPlugin", "pick_words"]
+
+log = get_logger(__name__)
+
+
+def _in_range(low: int, high: int) -> Any:
+    def check(_inst: Any, attribute: attrs.Attribute[int], value: int) -> None:
+        if not low <= value <= high:
+            raise ValueError(f"{attribute.name}: expected {low}..{high}, got {value}")
+
+    return check
+
+
+def _check_languages(_inst: Any, _attribute: Any, value: tuple[str, ...]) -> None:
+    load_stop_words(value)  # raises ValueError naming the unknown language
+
+
+def _check_font(_inst: Any, attribute: attrs.Attribute[str | None], value: str | None) -> None:
+    if value is None:
+        return
+    if not Path(value).is_file():
+        raise ValueError(f"{attribute.name}: no font file at {value!r}")
+    if not font_codepoints(value):
+        raise ValueError(f"{attribute.name}: {value!r} is not a readable TrueType/OpenType font")
+
+
+def _check_colormap(_inst: Any, attribute: attrs.Attribute[str], value: str) -> None:
+    if value not in matplotlib.colormaps:
+        raise ValueError(f"{attribute.name}: unknown matplotlib colormap {value!r}")
+
+
+def _check_colour(_inst: Any, attribute: attrs.Attribute[str], value: str) -> None:
+    from PIL import ImageColor
+
+    try:
+        ImageColor.getrgb(value)
+    except ValueError:
+        raise ValueError(
+            f"{attribute.name}: expected a colour like 'white' or '#202020', got {value!r}"
+        ) from None
 
 
 @attrs.frozen
 class Config:
-    days: int = 30
+    days: int = attrs.field(default=30, validator=_in_range(1, MAX_DAYS))
+    max_words: int = attrs.field(default=150, validator=_in_range(1, 1000))
+    min_word_length: int = attrs.field(default=3, validator=_in_range(1, 40))
+    # ISO 639-1 codes of the stopwords-iso lists to apply.
+    stop_word_languages: tuple[str, ...] = attrs.field(
+        default=("en", "ru"), validator=_check_languages
+    )
+    stop_words: tuple[str, ...] = ()  # extra words to leave out
+    # Words to keep although a stop-word list has them (stopwords-iso's English
+    # list is broad: it contains e.g. "world" and "home").
+    keep_words: tuple[str, ...] = ()
+    emoji: Literal["drop", "words"] = "drop"
+    # A font file used before any other for the words it covers.
+    font_path: str | None = attrs.field(default=None, validator=_check_font)
+    width: int = attrs.field(default=1200, validator=_in_range(100, 4096))  # pixels
+    height: int = attrs.field(default=600, validator=_in_range(100, 4096))
+    background: str = attrs.field(default="white", validator=_check_colour)
+    colormap: str = attrs.field(default="viridis", validator=_check_colormap)
 
 
 class WordCloudPlugin(Plugin[Config]):
     Config = Config
 
-    @command("wordcloud", "wordcloud (placeholder)")
-    def wordcloud(self, ctx: CommandContext) -> TextReply:
-        return TextReply(f"wordcloud: last {self.config.days} days (placeholder)")
+    def __init__(self, config: Config, host: PluginHost) -> None:
+        super().__init__(config, host)
+        self.tokenizer = Tokenizer(
+            stop_words=load_stop_words(
+                config.stop_word_languages, config.stop_words, keep=config.keep_words
+            ),
+            min_length=config.min_word_length,
+            emoji=config.emoji == "words",
+        )
+        self.fonts = FontFinder(config.font_path)
+
+    # Plain def: reading texts and drawing run in a worker thread.
+    @command("wordcloud", "The chat's most used words: /wordcloud [N days | all] [@user]")
+    def wordcloud(self, ctx: CommandContext) -> TextReply | PhotoReply:
+        cloud = self.compute(ctx)
+        if isinstance(cloud, TextReply):
+            return cloud
+        png = render_cloud(
+            cloud.frequencies,
+            cloud.fonts,
+            width=self.config.width,
+            height=self.config.height,
+            background=self.config.background,
+            colormap=self.config.colormap,
+        )
+        return PhotoReply(png=png, caption=cloud.caption)
+
+    def compute(self, ctx: CommandContext) -> Cloud | TextReply:
+        """The words to draw with their fonts, or the text to answer instead."""
+        period = resolve_period(ctx, default_days=self.config.days)
+        if isinstance(period, TextReply):
+            return period
+        texts = ctx.store.texts(
+            ctx.chat_id,
+            since=period.since,
+            until=period.until,
+            user_id=period.user.user_id if period.user else None,
+        )
+        counts = self.tokenizer.count(texts)
+        frequencies, fonts = pick_words(counts, self.fonts, self.config.max_words)
+        if not frequencies:
+            return TextReply(_nothing(period, bool(counts)))
+        return Cloud(frequencies=frequencies, fonts=fonts, caption=_caption(ctx, period, counts))
+
+
+@attrs.frozen
+class Cloud:
+    frequencies: dict[str, int]  # display form -> count, most frequent first
+    fonts: dict[str, str]  # display form -> font file
+    caption: str
+
+
+def pick_words(
+    counts: Counter[str], finder: FontFinder, max_words: int
+) -> tuple[dict[str, int], dict[str, str]]:
+    """The ``max_words`` most frequent drawable words (display form -> count, -> font).
+
+    Words no installed font covers are skipped, with one warning naming
+    their scripts, so they are never drawn as boxes.
+    """
+    frequencies: dict[str, int] = {}
+    fonts: dict[str, str] = {}
+    missing: Counter[str] = Counter()
+    examples: list[str] = []
+    # Look a bounded way past max_words: enough to refill after skipped words.
+    # Ties broken alphabetically so the same data always gives the same cloud.
+    ranked = heapq.nsmallest(max_words * 4, counts.items(), key=lambda item: (-item[1], item[0]))
+    for word, n in ranked:
+        if len(frequencies) >= max_words:
+            break
+        shown = display_form(word)
+        font = finder.font_for(shown)
+        if font is None:
+            missing[script_of(word)] += 1
+            if len(examples) < 5:
+                examples.append(word)
+            continue
+        frequencies[shown] = frequencies.get(shown, 0) + n
+        fonts[shown] = font
+    if missing:
+        log.warning(
+            "wordcloud_words_without_font",
+            words=sum(missing.values()),
+            scripts=",".join(sorted(missing)),
+            examples=" ".join(examples),
+            hint="install a covering font (see the word_cloud README) or set font_path",
+        )
+    return frequencies, fonts
+
+
+def _caption(ctx: CommandContext, period: Period, counts: Counter[str]) -> str:
+    title = ctx.chat_title
+    if not title:
+        chat = ctx.store.chat(ctx.chat_id)
+        title = chat.title if chat is not None and chat.title else "This chat"
+    who = f" — {period.user_label}" if period.user_label else ""
+    return f"{title}{who} — {period.label} — {sum(counts.values()):,} words counted"
+
+
+def _nothing(period: Period, had_words: bool) -> str:
+    who = f" from {period.user_label}" if period.user_label else ""
+    span = "yet" if period.days is None else f"in the {period.label}"
+    if had_words:
+        return f"None of the words{who} {span} can be drawn with the fonts installed."
+    return f"No words{who} {span} to draw a word cloud from."
