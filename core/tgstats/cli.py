@@ -27,7 +27,19 @@ EXIT_USAGE = 2
 EXIT_ERROR = 1
 
 
-def build_parser() -> argparse.ArgumentParser:
+# Command name -> module, so that `tgstats plugins ...` does not pay for
+# importing every other subcommand's dependencies (SQLAlchemy, telegram).
+COMMAND_MODULES = {
+    "run": "run",
+    "demo": "demo",
+    "import": "import_history",
+    "export": "export",
+    "plugins": "plugins",
+}
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The full parser, or (``only``: a module of SUBCOMMANDS) one subcommand's."""
     parser = argparse.ArgumentParser(
         prog="tgstats",
         description="Telegram group statistics with hot-reloadable plugins.",
@@ -35,14 +47,23 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"tgstats {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in SUBCOMMANDS:
+    for name in SUBCOMMANDS if only is None else (only,):
         module = importlib.import_module(f"tgstats.commands.{name}")
         module.register(subparsers)
     return parser
 
 
+def _requested_module(argv: Sequence[str]) -> str | None:
+    """The module of the subcommand named on the command line, if it is a known one."""
+    for arg in argv:
+        if not arg.startswith("-"):  # the top-level options take no values
+            return COMMAND_MODULES.get(arg)
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(_requested_module(argv))
     args = parser.parse_args(argv)
     handler = getattr(args, "handler", None)
     if handler is None:

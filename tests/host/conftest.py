@@ -5,6 +5,9 @@ from __future__ import annotations
 import importlib
 import itertools
 import json
+import os
+import shutil
+import subprocess
 import sys
 import textwrap
 from collections.abc import Callable, Iterator
@@ -126,3 +129,40 @@ class FakePlugin(Plugin[Config]):
     def fake(self, ctx):
         return TextReply(self.config.title)
 """
+
+
+def _tgstats_executable() -> str:
+    # The console script of the interpreter running the tests (tox's venv or
+    # the global one), not whatever `tgstats` comes first on PATH.
+    beside = Path(sys.executable).with_name("tgstats")
+    if beside.exists():
+        return str(beside)
+    found = shutil.which("tgstats")
+    if found is None:
+        pytest.fail("the tgstats console script is not installed (pip install -e .)")
+    return found
+
+
+@pytest.fixture
+def run_tgstats(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
+    """Run the real ``tgstats`` console script; ``pythonpath`` adds fake distributions."""
+
+    def run(
+        *args: str, pythonpath: Path | None = None, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        full_env = {k: v for k, v in os.environ.items() if not k.startswith("TGSTATS_")}
+        full_env["PYTHONDONTWRITEBYTECODE"] = "1"
+        if pythonpath is not None:
+            full_env["PYTHONPATH"] = str(pythonpath)
+        full_env.update(env or {})
+        return subprocess.run(
+            [_tgstats_executable(), *args],
+            capture_output=True,
+            text=True,
+            env=full_env,
+            cwd=tmp_path,
+            timeout=90,
+            check=False,
+        )
+
+    return run
