@@ -1,20 +1,110 @@
-"""Placeholder: the analytics land in a later change."""
+"""``/engagement``: who keeps the chat alive? Members ranked by an engagement score."""
 
 from __future__ import annotations
 
-import attrs
+from typing import Any
+from zoneinfo import ZoneInfo
 
-from tgstats.plugins import CommandContext, Plugin, TextReply, command
+import attrs
+from tgstats.plugins import CommandContext, Plugin, PluginHost, TextReply, command
+from tgstats.plugins.periods import MAX_DAYS, Period, parse_zone, resolve_period
+
+from tgstats_engagement.score import Weights, applicable, rank
+from tgstats_engagement.table import format_table
+
+__all__ = ["Config", "EngagementPlugin"]
+
+_TELEGRAM_LIMIT = 4096
+
+
+def _in_range(low: int, high: int) -> Any:
+    def check(_inst: Any, attribute: attrs.Attribute[int], value: int) -> None:
+        if not low <= value <= high:
+            raise ValueError(f"{attribute.name}: expected {low}..{high}, got {value}")
+
+    return check
+
+
+def _check_zone(_inst: Any, attribute: attrs.Attribute[str], value: str) -> None:
+    parse_zone(value, key=attribute.name)
+
+
+def _check_chat_zones(_inst: Any, attribute: attrs.Attribute[dict[str, str]], value: Any) -> None:
+    for chat_id, zone in value.items():
+        # YAML keys are strings here ("-1001234567890"); they must spell a chat id.
+        try:
+            int(chat_id)
+        except ValueError:
+            raise ValueError(
+                f"{attribute.name}: expected chat ids as keys (like '-1001234567890'), "
+                f"got {chat_id!r}"
+            ) from None
+        parse_zone(zone, key=f"{attribute.name}.{chat_id}")
 
 
 @attrs.frozen
 class Config:
-    days: int = 30
+    days: int = attrs.field(default=30, validator=_in_range(1, MAX_DAYS))
+    top_n: int = attrs.field(default=15, validator=_in_range(1, 50))
+    weights: Weights = attrs.field(factory=Weights)
+    # Zone whose calendar days count as "active days".
+    timezone: str = attrs.field(default="UTC", validator=_check_zone)
+    chat_timezones: dict[str, str] = attrs.field(factory=dict, validator=_check_chat_zones)
+    name_width: int = attrs.field(default=16, validator=_in_range(4, 40))
 
 
 class EngagementPlugin(Plugin[Config]):
     Config = Config
 
-    @command("engagement", "engagement (placeholder)")
+    def __init__(self, config: Config, host: PluginHost) -> None:
+        super().__init__(config, host)
+        self._default_zone = ZoneInfo(config.timezone)
+        self._chat_zones = {int(k): ZoneInfo(v) for k, v in config.chat_timezones.items()}
+
+    # Plain def: the queries run in a worker thread.
+    @command("engagement", "Members ranked by engagement: /engagement [N days | all]")
     def engagement(self, ctx: CommandContext) -> TextReply:
-        return TextReply(f"engagement: last {self.config.days} days (placeholder)")
+        period = resolve_period(ctx, default_days=self.config.days, allow_user=False)
+        if isinstance(period, TextReply):
+            return period
+        zone = self._chat_zones.get(ctx.chat_id, self._default_zone)
+        activities = ctx.store.user_activity(
+            ctx.chat_id, tz=zone, since=period.since, until=period.until
+        )
+        # Members who only received replies have no messages of their own in the period.
+        if not any(a.messages for a in activities):
+            span = "yet" if period.days is None else f"in the {period.label}"
+            return TextReply(f"No messages {span}, so there is nobody to rank.")
+        weights = self.config.weights
+        ranked = rank(activities, weights)
+        counted = applicable(activities, weights)
+        shown = ranked[: self.config.top_n]
+        lines = [_title(ctx, period, len(ranked)), ""]
+        lines += format_table(shown, name_width=self.config.name_width, applicable=set(counted))
+        if len(ranked) > len(shown):
+            lines.append(f"… and {len(ranked) - len(shown)} more")
+        lines += ["", _legend(weights, counted)]
+        return TextReply("\n".join(lines)[:_TELEGRAM_LIMIT], monospace=True)
+
+
+def _title(ctx: CommandContext, period: Period, members: int) -> str:
+    title = ctx.chat_title
+    if not title:
+        chat = ctx.store.chat(ctx.chat_id)
+        title = chat.title if chat is not None and chat.title else "this chat"
+    noun = "member" if members == 1 else "members"
+    return f"Engagement in {title}, {period.label} ({members} {noun})"
+
+
+def _legend(weights: Weights, counted: dict[str, int]) -> str:
+    names = {
+        "messages": "msgs",
+        "replies_received": "replies",
+        "reactions_received": "reactions",
+        "active_days": "days",
+    }
+    parts = [f"{names[name]} x{getattr(weights, name):g}" for name in names if name in counted]
+    legend = "Score 0-100: weighted mean of log-scaled parts, " + ", ".join(parts)
+    if "reactions_received" not in counted:
+        legend += " (no reaction data)"
+    return legend

@@ -1,0 +1,103 @@
+"""/engagement through invoke_command with a real store filled by the recorder."""
+
+from __future__ import annotations
+
+import pytest
+from tgstats.errors import ConfigError
+from tgstats.plugins import TextReply
+from tgstats.testing import fill_store, make_message, make_reaction_count, make_user
+
+ALICE = make_user(1, "Alice", username="alice")
+BOB = make_user(2, "Bob", username="bob")
+CAROL = make_user(3, "Carolina Maximiliana", last_name="von Habsburg", username="carol")
+
+
+@pytest.fixture
+def club(store, chat):
+    first = make_message(chat, ALICE, "Chapter one?", date="2026-10-28T09:00:00Z")
+    second = make_message(chat, ALICE, "Anyone?", date="2026-10-28T10:00:00Z")
+    third = make_message(chat, ALICE, "Chapter two", date="2026-10-29T09:00:00Z")
+    bob = make_message(chat, BOB, "Loved it", date="2026-10-29T10:00:00Z", reply_to=first)
+    carol = make_message(chat, CAROL, "Same", date="2026-10-30T10:00:00Z", reply_to=third)
+    alice_to_carol = make_message(chat, ALICE, "Great", date="2026-10-30T11:00:00Z", reply_to=carol)
+    old = make_message(chat, BOB, "Long ago", date="2026-06-01T10:00:00Z")
+    fill_store(store, [first, second, third, bob, carol, alice_to_carol, old])
+    store.record_reaction_count(make_reaction_count(chat, first.message_id, {"👍": 2, "❤": 1}))
+    return chat
+
+
+async def test_ranked_table_with_every_component(make_plugin, run, club):
+    # Last 30 days: Alice 4 msgs, 2 replies received, 3 reactions, 3 days;
+    # Carol 1, 1, 0, 1; Bob 1, 0, 0, 1.  Maxima 4, 2, 3, 3; weights 1, 1.5, 1, 2.
+    # Carol: (ln2/ln5 + 1.5*ln2/ln3 + 0 + 2*ln2/ln4) / 5.5 = 43.2
+    # Bob:   (ln2/ln5 + 0 + 0 + 2*ln2/ln4) / 5.5 = 26.0
+    reply = await run(make_plugin())
+    assert reply == TextReply(
+        "\n".join(
+            [
+                "Engagement in Book club, last 30 days (3 members)",
+                "",
+                "#  Member            Score  Msgs  Repl  Reac  Days",
+                "1  Alice             100.0     4     2     3     3",
+                "2  Carolina Maximi…   43.2     1     1     0     1",
+                "3  Bob                26.0     1     0     0     1",
+                "",
+                "Score 0-100: weighted mean of log-scaled parts, "
+                "msgs x1, replies x1.5, reactions x1, days x2",
+            ]
+        ),
+        monospace=True,
+    )
+
+
+async def test_all_time_top_n_and_missing_reactions(make_plugin, run, store, chat, club):
+    reply = await run(make_plugin(top_n=1, weights={"reactions_received": 0}), "all")
+    assert reply.monospace
+    lines = reply.text.splitlines()
+    assert lines[0] == "Engagement in Book club, all time (3 members)"
+    assert lines[3].startswith("1  Alice")
+    assert lines[4] == "… and 2 more"
+    assert lines[-1].endswith("msgs x1, replies x1.5, days x2 (no reaction data)")
+
+
+async def test_text_replies(make_plugin, run, club):
+    plugin = make_plugin()
+    assert await run(plugin, "banana") == TextReply("Usage: /engagement [N days | all]")
+    # No per-user view: the table is about everyone.
+    assert await run(plugin, "@alice") == TextReply("Usage: /engagement [N days | all]")
+    assert await run(plugin, "1") == TextReply(
+        "No messages in the last day, so there is nobody to rank."
+    )
+    assert await run(plugin, "all", chat_id=-9) == TextReply(
+        "No messages yet, so there is nobody to rank."
+    )
+
+
+async def test_active_days_follow_the_configured_zone(make_plugin, run, store, chat):
+    night = make_user(5, "Nightowl")
+    fill_store(
+        store,
+        [
+            # 23:30 and 00:30 UTC are two UTC days but one day in New York (-4).
+            make_message(chat, night, "late", date="2026-10-20T23:30:00Z"),
+            make_message(chat, night, "later", date="2026-10-21T00:30:00Z"),
+        ],
+    )
+    utc_days = (await run(make_plugin(), "all")).text.splitlines()[3]
+    ny_days = (await run(make_plugin(timezone="America/New_York"), "all")).text.splitlines()[3]
+    assert utc_days.endswith("2")
+    assert ny_days.endswith("1")
+
+
+@pytest.mark.parametrize(
+    ("overrides", "needle"),
+    [
+        ({"weights": {"messages": -1}}, "weights.messages"),
+        ({"weights": {"likes": 1}}, "likes"),
+        ({"top_n": 0}, "top_n"),
+        ({"timezone": "Moon/Base"}, "Moon/Base"),
+    ],
+)
+def test_bad_config_is_refused_with_the_key(make_plugin, overrides, needle):
+    with pytest.raises(ConfigError, match=needle):
+        make_plugin(**overrides)
