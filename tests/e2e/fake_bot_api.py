@@ -113,6 +113,7 @@ class FakeBotApi:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wakeup: asyncio.Event | None = None
         self._runner: web.AppRunner | None = None
+        self._closing = False
         self.url = ""
 
     # -- server ------------------------------------------------------------------
@@ -137,6 +138,9 @@ class FakeBotApi:
         return self.url
 
     async def stop(self) -> None:
+        self._closing = True
+        if self._wakeup is not None:
+            self._wakeup.set()  # release held long polls so shutdown does not wait them out
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -330,7 +334,7 @@ class FakeBotApi:
         while True:
             batch = self._take(offset, limit)
             remaining = deadline - time.monotonic()
-            if batch or remaining <= 0:
+            if batch or remaining <= 0 or self._closing:
                 return batch
             self._wakeup.clear()
             batch = self._take(offset, limit)

@@ -1,15 +1,12 @@
-"""The python-telegram-bot runtime behind ``tgstats run``."""
+"""The python-telegram-bot runtime behind ``tgstats run``.
+
+One module per job: :mod:`~tgstats.bot.settings` (flags/environment),
+:mod:`~tgstats.bot.app` (the serial Application), :mod:`~tgstats.bot.recorder`
+(stores every message first), :mod:`~tgstats.bot.handlers` (plugins as
+handler groups), :mod:`~tgstats.bot.replies`, :mod:`~tgstats.bot.menu`,
+:mod:`~tgstats.bot.admin` (host commands) and :mod:`~tgstats.bot.runtime`
+(start, signals, stop).  Import the submodule you need; this package imports
+nothing eagerly so ``tgstats --help`` stays fast.
+"""
 
 from __future__ import annotations
-
-from tgstats.bot.app import SerialApplication, build_application
-from tgstats.bot.runtime import BotRuntime
-from tgstats.bot.settings import BotSettings, resolve_settings
-
-__all__ = [
-    "BotRuntime",
-    "BotSettings",
-    "SerialApplication",
-    "build_application",
-    "resolve_settings",
-]

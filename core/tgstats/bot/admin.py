@@ -11,14 +11,16 @@ when it is done (updates arriving meanwhile wait and are processed after it).
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from telegram import BotCommand, Message, Update
 from telegram.ext import CommandHandler, ContextTypes, filters
 
 from tgstats.logs import get_logger
-from tgstats.plugins.manager import ReloadReport
-from tgstats.plugins.records import PluginRecord
+
+if TYPE_CHECKING:
+    from tgstats.plugins.manager import ReloadReport
+    from tgstats.plugins.records import PluginRecord
 
 __all__ = [
     "HOST_COMMANDS",

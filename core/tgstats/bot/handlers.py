@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 from telegram import Update
@@ -29,9 +29,11 @@ from tgstats.plugins.api import (
     call_plugin_method,
     invoke_command,
 )
-from tgstats.plugins.manager import PluginChange
-from tgstats.plugins.records import PluginRecord
-from tgstats.store.queries import MessageQueries
+
+if TYPE_CHECKING:
+    from tgstats.plugins.manager import PluginChange
+    from tgstats.plugins.records import PluginRecord
+    from tgstats.store.queries import MessageQueries
 
 __all__ = ["FIRST_PLUGIN_GROUP", "InstalledPlugin", "PluginHandlers", "apology"]
 

@@ -26,11 +26,13 @@ log = get_logger(__name__)
 
 RECORDER_GROUP = -100
 
-# What the bot asks Telegram for.  message_reaction_count is not delivered
-# unless asked for explicitly; my_chat_member tells us when we join/leave.
+# What the bot asks Telegram for.  Reaction updates are not delivered unless
+# asked for explicitly (and only to a bot that is an admin of the group);
+# my_chat_member tells us when we join or leave a group.
 ALLOWED_UPDATES = [
     Update.MESSAGE,
     Update.EDITED_MESSAGE,
+    Update.MESSAGE_REACTION,
     Update.MESSAGE_REACTION_COUNT,
     Update.MY_CHAT_MEMBER,
 ]
@@ -69,23 +71,12 @@ class Recorder:
     def _record(self, update: Update) -> bool:
         message = update.message or update.edited_message
         if message is not None:
-            if message.migrate_to_chat_id:
-                # The old group's last word: move its history to the supergroup.
-                self._store.migrate_chat(message.chat_id, message.migrate_to_chat_id)
-                log.info(
-                    "chat_migrated",
-                    old_chat_id=message.chat_id,
-                    new_chat_id=message.migrate_to_chat_id,
-                )
-                return False
-            if message.migrate_from_chat_id:
-                # The supergroup's first message; a repeat of the move is a no-op.
-                self._store.migrate_chat(message.migrate_from_chat_id, message.chat_id)
-                return False
-            result = self._store.record_message(message)
-            # The store may say "not recorded" (opted-out sender) with False;
-            # any other return value (None, a row id) means stored.
-            return result is not False
+            # The store handles edits (update the row), group -> supergroup
+            # migrations (history follows) and opted-out senders (False).
+            return bool(self._store.record_message(message))
         if update.message_reaction_count is not None:
             self._store.record_reaction_count(update.message_reaction_count)
+        elif update.message_reaction is not None:
+            # Groups report reactions per user; channels and anonymous ones as counts.
+            self._store.record_reaction(update.message_reaction)
         return False

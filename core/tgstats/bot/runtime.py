@@ -261,18 +261,14 @@ def _redact(url: str) -> str:
 
 
 def _host_factory(store: Any) -> Any:
-    from tgstats.plugins.host import make_host_factory  # type: ignore[import-not-found]
+    from tgstats.plugins.host import make_host_factory
 
     return make_host_factory(store.queries)
 
 
 async def _start_reloader(manager: PluginManager) -> Any:
     """The hot-reload task, or None when ``settings.hot_reload`` is false."""
-    if not manager.host_config.settings.hot_reload:
-        log.info("hot_reload_disabled")
-        return None
-    from tgstats.plugins.reloader import Reloader  # type: ignore[import-not-found]
+    from tgstats.plugins.reloader import Reloader
 
     reloader = Reloader(manager)
-    await reloader.start()
-    return reloader
+    return reloader if await reloader.start() else None

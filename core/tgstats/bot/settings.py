@@ -134,7 +134,7 @@ def resolve_settings(
         token=_read_token(token_file, env),
         api_url=url,
         db_url=db_url or env.get(ENV_DB) or _default_db_url(),
-        plugins_config=default_config_path(plugins_config),
+        plugins_config=default_config_path(plugins_config or env.get("TGSTATS_PLUGINS_CONFIG")),
         admins=parse_admins(
             admins if admins is not None else env.get(ENV_ADMINS), source=admins_source
         ),

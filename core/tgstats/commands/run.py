@@ -60,7 +60,8 @@ def register(subparsers: Any) -> None:
 
 
 def _handle(args: argparse.Namespace) -> int:
-    from tgstats.bot import BotRuntime, resolve_settings
+    from tgstats.bot.runtime import BotRuntime
+    from tgstats.bot.settings import resolve_settings
     from tgstats.logs import configure_logging
 
     settings = resolve_settings(

@@ -1,0 +1,117 @@
+"""A real python-telegram-bot Application wired to the local Bot API stand-in."""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import sys
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import attrs
+import pytest
+from tgstats.bot.app import SerialApplication, build_application
+from tgstats.bot.handlers import PluginHandlers
+from tgstats.bot.recorder import ALLOWED_UPDATES, RECORDER_GROUP, Recorder
+from tgstats.bot.settings import BotSettings
+from tgstats.logs import configure_logging
+from tgstats.store import Store, open_store
+
+
+def _load_fake_bot_api() -> Any:
+    # tests/ is not a package (--import-mode=importlib): load the shared stand-in by path.
+    name = "tgstats_tests_fake_bot_api"
+    if name in sys.modules:
+        return sys.modules[name]
+    path = Path(__file__).parents[1] / "e2e" / "fake_bot_api.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+fake_bot_api = _load_fake_bot_api()
+
+
+@pytest.fixture
+async def fake_api() -> AsyncIterator[Any]:
+    api = fake_bot_api.FakeBotApi()
+    await api.start()
+    yield api
+    await api.stop()
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    opened = open_store(f"sqlite:///{tmp_path / 'bot.db'}")
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def log_lines() -> Iterator[io.StringIO]:
+    """Everything tgstats logs during the test, rendered as in the log file."""
+    stream = io.StringIO()
+    configure_logging(stream=stream, secrets=[fake_bot_api.DEFAULT_TOKEN])
+    yield stream
+    configure_logging(stream=sys.stderr)
+
+
+@attrs.define
+class Harness:
+    api: Any
+    application: SerialApplication
+    store: Store
+    recorder: Recorder
+    handlers: PluginHandlers
+
+    async def send(self, chat_id: int, user_id: int, text: str, **kwargs: Any) -> dict[str, Any]:
+        return self.api.send_message(chat_id, user_id, text, **kwargs)
+
+    async def reply_to(self, chat_id: int, user_id: int, text: str, timeout: float = 10.0) -> Any:
+        """Send ``text`` and wait for the bot's next message in ``chat_id``."""
+        before = len(self.api.sent_to(chat_id))
+        self.api.send_message(chat_id, user_id, text)
+
+        def reply() -> Any:
+            sent = self.api.sent_to(chat_id)
+            return sent[before] if len(sent) > before else None
+
+        return await self.api.wait_until(reply, timeout, f"reply to {text!r}")
+
+    async def settle(self) -> None:
+        """Wait until every injected update was fetched and processed."""
+        await self.api.wait_until(lambda: self.api.pending_count() == 0, 10, "updates fetched")
+        await self.api.wait_until(lambda: self.application.update_queue.empty(), 10, "queue empty")
+        async with self.application.update_lock:
+            pass
+
+
+def bot_settings(api: Any, *, admins: frozenset[int] = frozenset()) -> BotSettings:
+    return BotSettings(
+        token=api.token,
+        api_url=api.url,
+        db_url="sqlite://",
+        plugins_config=Path("plugins.yaml"),
+        admins=admins,
+        log_file=Path("tgstats.log"),
+    )
+
+
+@pytest.fixture
+async def harness(fake_api: Any, store: Store) -> AsyncIterator[Harness]:
+    application = build_application(bot_settings(fake_api))
+    recorder = Recorder(store)
+    application.add_handler(recorder.handler(), RECORDER_GROUP)
+    handlers = PluginHandlers(application, store.queries, was_recorded=recorder.was_recorded)
+    await application.initialize()
+    await application.start()
+    assert application.updater is not None
+    await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES, timeout=1)
+    yield Harness(fake_api, application, store, recorder, handlers)
+    await application.updater.stop()
+    await application.stop()
+    await application.shutdown()

@@ -1,0 +1,73 @@
+"""The recorder stores every message first and never stops the plugins."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy
+from tgstats.plugins.api import CommandContext, NoConfig, Plugin, TextReply, command
+from tgstats.plugins.host import Host
+from tgstats.plugins.records import PluginRecord
+
+GROUP_A, GROUP_B = -1001, -1002
+
+
+class Count(Plugin[NoConfig]):
+    @command("count", "Count messages")
+    def count(self, ctx: CommandContext) -> TextReply:
+        return TextReply(str(ctx.store.count_messages(ctx.chat_id)))
+
+
+async def test_messages_from_several_chats_and_users_and_edits(harness: Any) -> None:
+    first = await harness.send(GROUP_A, 1, "hello", username="alice")
+    await harness.send(GROUP_A, 2, "hi alice")
+    await harness.send(GROUP_B, 1, "other group")
+    await harness.send(GROUP_B, 3, "photo later", chat_type="group")
+    harness.api.edit_message(first, "hello, edited")
+    await harness.settle()
+    rows = list(harness.store.queries.messages(GROUP_A))
+    assert [(r.user_id, r.text) for r in rows] == [(1, "hello, edited"), (2, "hi alice")]
+    assert rows[0].edit_date is not None
+    assert harness.store.queries.count_messages(GROUP_B) == 2
+    assert harness.store.queries.find_user(GROUP_A, "@Alice").user_id == 1
+    assert harness.recorder.recorded == 5
+
+
+async def test_reaction_counts_are_requested_and_recorded(harness: Any) -> None:
+    message = await harness.send(GROUP_A, 1, "react to me")
+    harness.api.inject(
+        {
+            "message_reaction_count": {
+                "chat": message["chat"],
+                "message_id": message["message_id"],
+                "date": message["date"],
+                "reactions": [{"type": {"type": "emoji", "emoji": "👍"}, "total_count": 4}],
+            }
+        }
+    )
+    await harness.settle()
+    assert [r.reaction_count for r in harness.store.queries.messages(GROUP_A)] == [4]
+    _, params = next(c for c in harness.api.calls if c[0] == "getUpdates")
+    assert {"message", "edited_message", "message_reaction_count"} <= set(params["allowed_updates"])
+
+
+async def test_store_failure_is_logged_and_plugins_still_answer(
+    harness: Any, log_lines: Any
+) -> None:
+    harness.handlers.install(
+        PluginRecord(
+            name="count",
+            state="loaded",
+            enabled=True,
+            instance=Count(NoConfig(), Host("count", harness.store.queries)),
+        )
+    )
+    with harness.store.engine.begin() as connection:  # a real database failure
+        connection.execute(sqlalchemy.text("DROP TABLE messages"))
+    before = len(harness.api.sent_to(GROUP_A))
+    harness.api.send_message(GROUP_A, 1, "/count")
+    await harness.api.wait_until(lambda: len(harness.api.sent_to(GROUP_A)) > before, 10, "reply")
+    assert "record_failed" in log_lines.getvalue()
+    assert harness.recorder.failed == 1
+    # The command ran (and failed on the same missing table: the apology proves it ran).
+    assert harness.api.sent_to(GROUP_A)[-1].text.startswith(("Sorry, /count", "0"))
