@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
+import sqlalchemy
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
@@ -39,24 +40,45 @@ def _timestamp(value: Any, what: str) -> int | None:
     if value is None or isinstance(value, int):
         return value
     if isinstance(value, datetime):
-        return to_timestamp(value, what)
+        try:
+            return to_timestamp(value, what)
+        except ValueError as error:
+            raise StoreError(str(error)) from None
     raise StoreError(f"{what}: expected a timezone-aware datetime or unix seconds, got {value!r}")
 
 
-def _row(message: MessageRow | Mapping[str, Any]) -> dict[str, Any]:
+def _row(message: MessageRow | Mapping[str, Any]) -> tuple[Any, ...]:
+    """One message as a tuple in _COLUMNS order, dates as unix seconds."""
     if isinstance(message, MessageRow):
-        source: Mapping[str, Any] = {name: getattr(message, name) for name in _COLUMNS}
+        m = message
+        values = [
+            m.chat_id,
+            m.message_id,
+            m.thread_id,
+            m.user_id,
+            m.date,
+            m.text,
+            m.reply_to_message_id,
+            m.media_kind,
+            m.edit_date,
+            m.reaction_count,
+        ]
     else:
-        source = message
-    where = f"message {source.get('chat_id')}/{source.get('message_id')}"
-    row = {name: source.get(name) for name in _COLUMNS}
-    row["date"] = _timestamp(row["date"], f"{where}: date")
-    row["edit_date"] = _timestamp(row["edit_date"], f"{where}: edit_date")
-    if row["date"] is None or row["chat_id"] is None or row["message_id"] is None:
-        raise StoreError(f"{where}: chat_id, message_id and date are required")
-    row["text"] = row["text"] or ""
-    row["reaction_count"] = row["reaction_count"] or 0
-    return row
+        values = [message.get(name) for name in _COLUMNS]
+    chat_id, message_id, date, edit_date = values[0], values[1], values[4], values[8]
+    if type(date) is not int or (edit_date is not None and type(edit_date) is not int):
+        where = f"message {chat_id}/{message_id}"
+        values[4] = date = _timestamp(date, f"{where}: date")
+        values[8] = _timestamp(edit_date, f"{where}: edit_date")
+    if date is None or chat_id is None or message_id is None:
+        raise StoreError(
+            f"message {chat_id}/{message_id}: chat_id, message_id and date are required"
+        )
+    if not values[5]:
+        values[5] = ""
+    if not values[9]:
+        values[9] = 0
+    return tuple(values)
 
 
 class Batch:
@@ -66,6 +88,7 @@ class Batch:
         self.connection = connection
         self._known_chats: set[int] = set()
         self._opted_out: dict[int, set[int]] = {}
+        self._sqlite_insert: str | None = None
 
     def upsert_chat(self, chat: ChatInfo) -> None:
         upsert_chat_rows(
@@ -121,9 +144,28 @@ class Batch:
         prepared = [_row(r) for r in rows]
         if not prepared:
             return 0
-        self._ensure_chats({r["chat_id"] for r in prepared})
-        kept = [r for r in prepared if r["user_id"] not in self._opted_out_in(r["chat_id"])]
+        self._ensure_chats({r[0] for r in prepared})
+        opted = {chat: self._opted_out_in(chat) for chat in {r[0] for r in prepared}}
+        kept = [r for r in prepared if r[3] not in opted[r[0]]] if any(opted.values()) else prepared
         if not kept:
             return 0
-        result = self.connection.execute(insert_ignore(self.connection, messages), kept)
-        return int(result.rowcount)
+        statement = insert_ignore(self.connection, messages)
+        if self.connection.dialect.name == "sqlite":
+            # The driver's executemany with positional tuples: SQLAlchemy's
+            # per-row parameter processing would cost more than SQLite's
+            # insert itself; sqlite3 sums rowcount over the batch (conflicts
+            # count zero).
+            if self._sqlite_insert is None:
+                self._sqlite_insert = str(
+                    statement.values(
+                        {name: sqlalchemy.bindparam(name) for name in _COLUMNS}
+                    ).compile(dialect=self.connection.dialect)
+                )
+            return int(self.connection.exec_driver_sql(self._sqlite_insert, kept).rowcount)
+        # psycopg reports -1 for executemany; RETURNING lists exactly the rows
+        # inserted (conflicts return nothing).
+        result = self.connection.execute(
+            statement.returning(messages.c.message_id),
+            [dict(zip(_COLUMNS, r, strict=True)) for r in kept],
+        )
+        return len(result.all())

@@ -1,0 +1,92 @@
+"""The importer's bulk API: one transaction, idempotent, opt-outs respected."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import attrs
+import pytest
+from tgstats.errors import StoreError
+from tgstats.store import ChatInfo, MessageRow, Store, UserInfo
+
+CHAT = ChatInfo(chat_id=-100800, title="Imported", type="supergroup")
+
+
+def row(message_id: int, user_id: int = 1, **changes: object) -> MessageRow:
+    fields: dict[str, object] = {
+        "chat_id": CHAT.chat_id,
+        "message_id": message_id,
+        "thread_id": None,
+        "user_id": user_id,
+        "date": datetime(2025, 6, 1, 12, 0, tzinfo=UTC),
+        "text": f"m{message_id}",
+        "reply_to_message_id": None,
+        "media_kind": None,
+        "edit_date": None,
+        "reaction_count": 0,
+    }
+    fields.update(changes)
+    return MessageRow(**fields)  # type: ignore[arg-type]
+
+
+def test_add_messages_is_idempotent(store: Store) -> None:
+    with store.bulk() as batch:
+        batch.upsert_chat(CHAT)
+        batch.upsert_users([UserInfo(1, "u1", "User One"), UserInfo(-100900, None, "Chan", True)])
+        assert batch.add_messages([row(i) for i in range(1, 101)]) == 100
+    with store.bulk() as batch:
+        batch.upsert_chat(CHAT)
+        assert batch.add_messages([row(i) for i in range(1, 151)]) == 50
+        assert batch.add_messages([]) == 0
+    assert store.queries.count_messages(CHAT.chat_id) == 150
+    assert store.queries.chat(CHAT.chat_id) == CHAT
+    assert store.queries.find_user(CHAT.chat_id, "u1").display_name == "User One"
+
+
+def test_fields_round_trip(store: Store) -> None:
+    imported = row(
+        7,
+        user_id=-100900,
+        thread_id=3,
+        text="with reply",
+        reply_to_message_id=6,
+        media_kind="sticker",
+        edit_date=datetime(2025, 6, 1, 12, 5, tzinfo=UTC),
+        reaction_count=4,
+    )
+    with store.bulk() as batch:
+        batch.upsert_chat(CHAT)
+        batch.add_messages([imported])
+    assert list(store.queries.messages(CHAT.chat_id)) == [imported]
+
+
+def test_dict_rows_and_unix_seconds(store: Store) -> None:
+    with store.bulk() as batch:
+        added = batch.add_messages(
+            [{"chat_id": -5, "message_id": 1, "user_id": 2, "date": 1_700_000_000, "text": None}]
+        )
+    assert added == 1
+    (stored,) = store.queries.messages(-5)
+    assert (stored.text, stored.reaction_count, stored.date.timestamp()) == ("", 0, 1_700_000_000)
+
+
+def test_failure_rolls_back_everything(store: Store) -> None:
+    with pytest.raises(StoreError, match="message -100800/2: date"), store.bulk() as batch:
+        batch.upsert_chat(CHAT)
+        batch.add_messages([row(1)])
+        batch.add_messages([row(2, date=datetime(2025, 6, 1))])  # naive: refused
+    assert store.queries.count_messages(CHAT.chat_id) == 0
+    assert store.queries.chat(CHAT.chat_id) is None
+
+
+def test_opted_out_senders_are_not_imported(store: Store) -> None:
+    store.opt_out(CHAT.chat_id, 2)
+    with store.bulk() as batch:
+        batch.upsert_chat(CHAT)
+        assert batch.add_messages([row(1, user_id=1), row(2, user_id=2), row(3, user_id=1)]) == 2
+    assert store.queries.count_messages(CHAT.chat_id, user_id=2) == 0
+    # An opt-out made in the supergroup also covers importing the old group's history.
+    store.migrate_chat(-777, CHAT.chat_id)
+    with store.bulk() as batch:
+        old = [row(1, user_id=2), row(2, user_id=1)]
+        assert batch.add_messages([attrs.evolve(r, chat_id=-777) for r in old]) == 1
