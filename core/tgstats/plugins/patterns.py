@@ -162,7 +162,14 @@ def iter_watched(
 
 
 def watched_files(root: Path | str, settings: PatternSettings) -> list[Path]:
-    """The files under ``root`` a change of which reloads the plugin, sorted."""
-    return sorted(
-        Path(p) for p in iter_watched(root, settings.watch_patterns, settings.ignore_patterns)
-    )
+    """The files under ``root`` a change of which reloads the plugin, sorted like Paths.
+
+    Sorting the strings by their components gives ``sorted(list_of_paths)``'s
+    order at a fraction of the cost of comparing Path objects.
+    """
+    found = iter_watched(root, settings.watch_patterns, settings.ignore_patterns)
+    return [Path(p) for p in sorted(found, key=_components)]
+
+
+def _components(path: str) -> list[str]:
+    return path.split(os.sep)
