@@ -237,14 +237,24 @@ def describe_type(tp: Any) -> str:
     if origin in (tuple, list, set, frozenset) or origin in (Sequence, typing.Sequence):
         if origin is tuple and args and args[-1] is not Ellipsis:
             return f"a list of {len(args)} items"
-        inner = describe_type(args[0]) if args else "any value"
-        return f"a list of {inner}"
+        return f"a list of {_plural(args[0]) if args else 'values'}"
     if origin in (dict, Mapping) or tp in (dict, Mapping):
-        inner = describe_type(args[1]) if len(args) == 2 else "any value"
-        return f"a mapping of names to {inner}"
+        return f"a mapping of names to {_plural(args[1]) if len(args) == 2 else 'values'}"
     if tp in (list, tuple):
         return "a list"
     return f"a {getattr(tp, '__name__', tp)}"
+
+
+_PLURALS = {bool: "true/false values", int: "integers", float: "numbers", str: "strings"}
+
+
+def _plural(tp: Any) -> str:
+    """``strings`` for ``list[str]``; compound item types are spelled out."""
+    if tp in _PLURALS:
+        return _PLURALS[tp]
+    if isinstance(tp, type) and issubclass(tp, pathlib.PurePath):
+        return "paths"
+    return f"items that are each {describe_type(tp)}"
 
 
 def did_you_mean(key: str, choices: Sequence[str]) -> str:

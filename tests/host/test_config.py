@@ -160,7 +160,7 @@ HOST_ERRORS = [
         "settings:\n  watch_patterns: '*.py'\n",
         2,
         "settings.watch_patterns",
-        "expected a list of a string",
+        "expected a list of strings",
         "found '*.py' (str)",
         id="string-not-list",
     ),
