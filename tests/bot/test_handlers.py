@@ -159,7 +159,7 @@ async def test_each_plugin_gets_its_own_groups(harness: Any) -> None:
     }
     assert commands == {"echo", "table", "pic", "silent"}
     assert [spec.name for spec in harness.handlers.commands()] == [
-        "echo", "table", "pic", "silent", "boom", "wrong",
+        "boom", "wrong", "echo", "table", "pic", "silent",
     ]  # fmt: skip
 
 

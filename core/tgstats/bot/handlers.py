@@ -81,8 +81,8 @@ class PluginHandlers:
         return list(self._installed)
 
     def commands(self) -> list[CommandSpec]:
-        """Commands of the installed plugins, in plugin load order."""
-        return [spec for plugin in self._installed.values() for spec in plugin.commands]
+        """Commands of the installed plugins, by plugin name (stable across reloads)."""
+        return [spec for name in sorted(self._installed) for spec in self._installed[name].commands]
 
     def group_of(self, name: str) -> int | None:
         slot = self._slots.get(name)

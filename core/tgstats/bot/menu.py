@@ -25,7 +25,7 @@ MAX_COMMANDS = 100  # Telegram's limit per scope
 def build_menu(
     plugin_commands: Iterable[CommandSpec], host_commands: Iterable[BotCommand]
 ) -> list[BotCommand]:
-    """Plugin commands (load order) then the host's; the first of a duplicate name wins."""
+    """Plugin commands (by plugin name) then the host's; the first of a duplicate name wins."""
     menu: list[BotCommand] = []
     seen: set[str] = set()
     for command in [

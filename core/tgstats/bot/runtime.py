@@ -148,9 +148,17 @@ class BotRuntime:
             await application.shutdown()
             self._remove_signals()
 
-    async def _initialize(self, application: SerialApplication) -> None:
+    async def _initialize_or_close(self, application: SerialApplication) -> None:
         try:
             await application.initialize()  # calls getMe
+        except TelegramError:
+            # The HTTP clients are open even though getMe failed; close them.
+            await application.bot.shutdown()
+            raise
+
+    async def _initialize(self, application: SerialApplication) -> None:
+        try:
+            await self._initialize_or_close(application)
         except InvalidToken:
             raise TgstatsError(
                 "Telegram rejected the bot token (check TGSTATS_TOKEN or --token-file)"

@@ -1,0 +1,191 @@
+"""End-to-end fixtures: the Bot API stand-in in a thread, the real bot as a subprocess."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import attrs
+import pytest
+
+
+def _load_fake_bot_api() -> Any:
+    name = "tgstats_tests_fake_bot_api"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, Path(__file__).parent / "fake_bot_api.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+fake_bot_api = _load_fake_bot_api()
+
+ADMIN = 1001
+PROBE_PLUGIN = "e2e_probe"
+PROBE_PACKAGE = "tgstats_e2e_probe"
+
+
+def probe_source(answer: str) -> str:
+    return textwrap.dedent(
+        f'''\
+        """A throwaway plugin the end-to-end test edits while the bot runs."""
+
+        from tgstats.plugins.api import CommandContext, NoConfig, Plugin, TextReply, command
+
+
+        class ProbePlugin(Plugin[NoConfig]):
+            @command("probe", "End-to-end probe")
+            async def probe(self, ctx: CommandContext) -> TextReply:
+                return TextReply({answer!r})
+        '''
+    )
+
+
+def make_probe_distribution(site: Path) -> Path:
+    """A plugin distribution in ``site`` (a package plus its .dist-info); returns plugin.py."""
+    package = site / PROBE_PACKAGE
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    plugin_py = package / "plugin.py"
+    plugin_py.write_text(probe_source("probe v1"))
+    info = site / "tgstats_e2e_probe-0.1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: tgstats-e2e-probe\nVersion: 0.1.0\n"
+    )
+    (info / "entry_points.txt").write_text(
+        f"[tgstats.plugins]\n{PROBE_PLUGIN} = {PROBE_PACKAGE}.plugin:ProbePlugin\n"
+    )
+    (info / "top_level.txt").write_text(f"{PROBE_PACKAGE}\n")
+    (info / "RECORD").write_text("")
+    return plugin_py
+
+
+def plugins_yaml(*, disabled: tuple[str, ...] = ()) -> str:
+    names = ["heatmap_command", "word_cloud", "engagement_scores", PROBE_PLUGIN]
+    lines = [
+        "settings:",
+        "  hot_reload: true",
+        "  reload_check_interval: 0.2",
+        "  reload_debounce: 0.1",
+        "  watcher: poll",
+        "plugins:",
+    ]
+    for name in names:
+        lines += [f"  {name}:", f"    enabled: {'false' if name in disabled else 'true'}"]
+    return "\n".join(lines) + "\n"
+
+
+@attrs.define
+class RunningBot:
+    api: Any
+    process: subprocess.Popen[bytes]
+    env: dict[str, str]
+    tmp: Path
+    plugin_py: Path
+    config: Path
+    log_file: Path
+    output: Path
+
+    def log(self) -> str:
+        return self.log_file.read_text(encoding="utf-8") if self.log_file.exists() else ""
+
+    def console(self) -> str:
+        return self.output.read_text(encoding="utf-8", errors="replace")
+
+    def ask(self, chat_id: int, user_id: int, text: str, timeout: float = 20.0) -> Any:
+        """Send ``text`` and return the bot's next message in ``chat_id``."""
+        before = len(self.api.sent_to(chat_id))
+        self.api.send_message(chat_id, user_id, text)
+        try:
+            return self.api.wait_for_reply(chat_id, before, timeout)
+        except TimeoutError:
+            self.check_alive()
+            raise
+
+    def check_alive(self) -> None:
+        if self.process.poll() is not None:
+            raise AssertionError(f"bot exited with {self.process.returncode}:\n{self.console()}")
+
+    def export(self, *args: str) -> list[dict[str, Any]]:
+        done = subprocess.run(
+            [sys.executable, "-m", "tgstats", "export", *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        return [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
+
+
+def bot_env(api: Any, tmp: Path, **extra: str) -> dict[str, str]:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("TGSTATS_") and key != "PYTHONPATH"
+    }
+    env.update(
+        TGSTATS_TOKEN=api.token,
+        TGSTATS_API_URL=api.url,
+        TGSTATS_DB=f"sqlite:///{tmp / 'e2e.db'}",
+        TGSTATS_PLUGINS_CONFIG=str(tmp / "plugins.yaml"),
+        TGSTATS_ADMINS=str(ADMIN),
+        TGSTATS_LOG_FILE=str(tmp / "logs" / "tgstats.log"),
+        PYTHONPATH=str(tmp / "site"),
+        MPLBACKEND="Agg",
+    )
+    env.update(extra)
+    return env
+
+
+@pytest.fixture(scope="module")
+def bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningBot]:
+    tmp = tmp_path_factory.mktemp("e2e")
+    plugin_py = make_probe_distribution(tmp / "site")
+    config = tmp / "plugins.yaml"
+    config.write_text(plugins_yaml())
+    with fake_bot_api.ThreadedFakeBotApi() as api:
+        env = bot_env(api, tmp)
+        output = tmp / "console.log"
+        with output.open("wb") as sink:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "tgstats", "run"],
+                env=env,
+                cwd=tmp,
+                stdout=sink,
+                stderr=subprocess.STDOUT,
+            )
+        running = RunningBot(
+            api, process, env, tmp, plugin_py, config, tmp / "logs" / "tgstats.log", output
+        )
+        try:
+            api.wait_for(
+                lambda: (
+                    running.check_alive()
+                    or ("probe" in api.menu() and api.call_count("getUpdates"))
+                ),
+                60,
+                "the bot to start polling",
+            )
+            yield running
+        finally:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                try:
+                    process.wait(30)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
