@@ -72,7 +72,7 @@ def test_list_plain_text_is_an_aligned_table(run_tgstats):
 
 
 def test_list_reports_a_broken_plugin_and_keeps_json_pure(run_tgstats, fake, site_dir):
-    name, pkg = fake("import attrs\n\nraise RuntimeError('kaboom')\n")
+    name, pkg = fake("print('chatty import')\n\nraise RuntimeError('kaboom')\n")
     result = run_tgstats("plugins", "list", "--json", pythonpath=site_dir)
     assert result.returncode == 0, result.stderr
     records = {r["name"]: r for r in json.loads(result.stdout)}
@@ -82,6 +82,7 @@ def test_list_reports_a_broken_plugin_and_keeps_json_pure(run_tgstats, fake, sit
     assert broken["error_line"] == 3
     assert all(records[n]["state"] == "loaded" for n in REAL)  # the others still load
     assert f"plugin_load_failed plugin={name}" in result.stderr
+    assert "chatty import" in result.stderr  # a plugin's print went to stderr
 
 
 def test_list_plain_shows_failure_reason_with_location(run_tgstats, fake, site_dir):

@@ -9,6 +9,7 @@ JSON); logs and errors go to stderr.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import sys
@@ -98,8 +99,10 @@ def _setup(args: argparse.Namespace, *, quiet: bool = False) -> Path:
 
 
 def _inspect(config: HostConfig) -> tuple[Discovery, list[PluginRecord]]:
-    discovery = discover_plugins()
-    return discovery, inspect_plugins(config, discovery)
+    # A plugin that prints while being imported must not corrupt `--json`.
+    with contextlib.redirect_stdout(sys.stderr):
+        discovery = discover_plugins()
+        return discovery, inspect_plugins(config, discovery)
 
 
 # ------------------------------------------------------------------------------ list
@@ -205,7 +208,8 @@ def _show(args: argparse.Namespace) -> int:
     if record.state == "disabled" and record.spec is not None:
         # Still show what it would run with if enabled (imports it, no setup).
         try:
-            record.config = prepare_plugin(record.spec, config).config
+            with contextlib.redirect_stdout(sys.stderr):
+                record.config = prepare_plugin(record.spec, config).config
         except PluginLoadError as error:
             record.reason = f"(if enabled) {error.message}"
             record.error_file, record.error_line = error.file, error.line
