@@ -2,10 +2,10 @@
 
 ``wordcloud.WordCloud`` draws every word with a single font.  A chat that
 mixes scripts needs several (DejaVu has no CJK; CJK fonts have no Arabic),
-so words are grouped by the font that covers them and laid out group by
-group: the biggest group first, then each further group into the space the
-earlier ones left (passed to WordCloud as a mask), with font sizes scaled to
-the first group's so that frequencies stay comparable across groups.
+so words are grouped by the font that covers them and laid out pass by pass,
+most frequent words first (see ``_passes``): each pass goes into the space
+the earlier ones left (passed to WordCloud as a mask) and continues their
+font-size progression, so sizes stay comparable across fonts.
 """
 
 from __future__ import annotations
@@ -25,6 +25,10 @@ __all__ = ["display_form", "is_rtl", "render_cloud"]
 # Pillow built with libraqm shapes and reorders right-to-left text itself;
 # shaping it beforehand would reverse it twice.
 _PILLOW_SHAPES_TEXT = bool(features.check("raqm"))
+# Longest side of the canvas the layout is computed on (see render_cloud).
+_LAYOUT_SIDE = 600
+# Rank bands laid out one after another when a cloud needs several fonts.
+_BANDS = ((0, 5), (5, 20), (20, 60), (60, None))
 
 
 def is_rtl(word: str) -> bool:
@@ -58,24 +62,24 @@ def render_cloud(
     """PNG of ``width`` x ``height`` pixels; ``fonts`` maps every word to its font file."""
     if not frequencies:
         raise ValueError("render_cloud needs at least one word")
-    groups: dict[str, dict[str, int]] = defaultdict(dict)
-    for word, count in frequencies.items():
-        groups[fonts[word]][word] = count
-    # Heaviest group first: it gets the free canvas and sets the scale.
-    ordered = sorted(groups.items(), key=lambda item: (-sum(item[1].values()), item[0]))
+    passes = _passes(frequencies, fonts)
 
+    # WordCloud's layout cost grows with the canvas area: lay out on a canvas
+    # `scale` times smaller and let WordCloud draw the words `scale` times larger.
+    scale = max(1, round(max(width, height) / _LAYOUT_SIDE))
+    small_w, small_h = max(1, width // scale), max(1, height // scale)
     bg = np.array(ImageColor.getrgb(background)[:3], dtype=np.uint8)
-    canvas = np.empty((height, width, 3), dtype=np.uint8)
+    canvas = np.empty((small_h * scale, small_w * scale, 3), dtype=np.uint8)
     canvas[:] = bg
-    occupied = np.zeros((height, width), dtype=bool)
-    top_count = max(frequencies.values())
-    top_size: int | None = None
+    occupied = np.zeros((small_h, small_w), dtype=bool)  # in layout pixels
+    last: tuple[int, int] | None = None  # (font size, count) of the last word placed
 
-    for font_path, words in ordered:
+    for font_path, words in passes:
         cloud = WordCloud(
             font_path=font_path,
-            width=width,
-            height=height,
+            width=small_w,
+            height=small_h,
+            scale=scale,
             background_color=background,
             colormap=colormap,
             relative_scaling=relative_scaling,
@@ -86,22 +90,51 @@ def render_cloud(
             collocations=False,
         )
         max_size = None
-        if top_size is not None:
-            share = max(words.values()) / top_count
-            max_size = max(8, round(top_size * (relative_scaling * share + 1 - relative_scaling)))
+        if last is not None:
+            # Continue WordCloud's own size step from the previous pass's last word.
+            step = relative_scaling * max(words.values()) / last[1] + 1 - relative_scaling
+            max_size = max(4, round(last[0] * step))
         cloud.generate_from_frequencies(words, max_font_size=max_size)
         if not cloud.layout_:
             continue
-        if top_size is None:
-            top_size = cloud.layout_[0][1]
+        (_, rel), size, *_ = cloud.layout_[-1]
+        last = (size, max(1, round(rel * max(words.values()))))
         drawn = np.asarray(cloud.to_image().convert("RGB"), dtype=np.uint8)
-        ink = (drawn != bg).any(axis=2) & ~occupied
+        drawn = drawn[: canvas.shape[0], : canvas.shape[1]]
+        ink = (drawn != bg).any(axis=2)
+        ink &= ~np.repeat(np.repeat(occupied, scale, axis=0), scale, axis=1)
         canvas[ink] = drawn[ink]
-        occupied |= ink
+        occupied |= ink.reshape(small_h, scale, small_w, scale).any(axis=(1, 3))
 
+    # Integer scaling can leave a strip of fewer than `scale` pixels: pad it.
+    image = Image.new("RGB", (width, height), tuple(int(c) for c in bg))
+    image.paste(Image.fromarray(canvas, "RGB"), (0, 0))
     buffer = io.BytesIO()
-    Image.fromarray(canvas, "RGB").save(buffer, format="PNG", optimize=True)
+    image.save(buffer, format="PNG")
     return buffer.getvalue()
+
+
+def _passes(
+    frequencies: Mapping[str, int], fonts: Mapping[str, str]
+) -> list[tuple[str, dict[str, int]]]:
+    """(font, words) layout passes, most frequent words first.
+
+    One font: a single pass.  Several: the ranking is cut into bands (top 5,
+    next 15, next 40, rest) and each band is laid out font by font, so a
+    frequent CJK word is placed while there is still room for it instead of
+    after every Latin word.
+    """
+    ranked = sorted(frequencies.items(), key=lambda item: (-item[1], item[0]))
+    if len({fonts[word] for word, _ in ranked}) == 1:
+        return [(fonts[ranked[0][0]], dict(ranked))]
+    passes = []
+    for low, high in _BANDS:
+        groups: dict[str, dict[str, int]] = defaultdict(dict)
+        for word, count in ranked[low:high]:
+            groups[fonts[word]][word] = count
+        # Within a band, the group holding the band's most frequent word first.
+        passes += sorted(groups.items(), key=lambda item: (-max(item[1].values()), item[0]))
+    return passes
 
 
 def _mask(occupied: np.ndarray) -> np.ndarray:

@@ -2,8 +2,8 @@
 
 Speed matters (``/wordcloud all`` on a million messages).  Regular
 expressions over every occurrence are too slow in Python, so counting runs in
-two passes: texts are case-folded and split on whitespace in chunks (C speed,
-``Counter`` over the pieces), and only the *distinct* pieces are then cleaned
+two passes: texts are split on whitespace in chunks (C speed, ``Counter`` over the
+pieces), and only the *distinct* pieces are then case-folded and cleaned
 (URLs, mentions, commands dropped; words and emoji extracted; stop words,
 length and digits filtered).  Chats repeat themselves, so the second pass
 sees a small fraction of the text.
@@ -97,11 +97,12 @@ class Tokenizer:
         pieces: Counter[str] = Counter()
         for chunk in _chunks(texts):
             # "\n" keeps words of adjacent messages apart.
-            pieces.update(_normalise("\n".join(chunk)).split())
+            pieces.update("\n".join(chunk).split())
         counts: Counter[str] = Counter()
         keep: dict[str, bool] = {}
         for piece, n in pieces.items():
-            for word in self._words(piece):
+            # Case folding per distinct piece, not per occurrence.
+            for word in self._words(_normalise(piece)):
                 kept = keep.get(word)
                 if kept is None:
                     kept = keep[word] = self._keep(word)

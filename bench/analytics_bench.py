@@ -1,0 +1,304 @@
+"""Benchmark: the three analytics commands on a 1,000,000-message chat in SQLite.
+
+Run by hand (not part of the test suite)::
+
+    python bench/analytics_bench.py                 # 1M messages in a temp dir
+    python bench/analytics_bench.py --messages 200000 --keep bench.db
+    python bench/analytics_bench.py --db bench.db   # reuse a database built before
+
+The chat is synthetic but shaped like a real one: a few hundred members with
+Zipf-distributed activity, a daily rhythm, two years of history, English and
+Russian words drawn from a Zipf vocabulary with URLs, mentions and emoji
+mixed in, ~15 % replies and some reactions.  Each command runs through
+``invoke_command`` (the bot's path) with the plugin's shipped config: one
+warm-up run, then the median of ``--repeat`` timed runs, then one run under
+tracemalloc for the peak of Python-allocated memory (numpy and Pillow buffers
+included); the process's peak RSS is printed at the end.
+
+Targets (issue 5): /heatmap all < 1 s, /engagement all < 2 s, /wordcloud all < 5 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+import tracemalloc
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import psutil
+from tgstats.config import DEFAULT_CONFIG_PATH, load_host_config, resolve_plugin_config
+from tgstats.plugins.api import CommandContext, PhotoReply, Plugin, invoke_command
+from tgstats.store import open_store
+from tgstats.store.queries import ChatInfo, UserInfo
+
+CHAT_ID = -1001000000001
+START = int(datetime(2024, 11, 1, tzinfo=UTC).timestamp())
+END = int(datetime(2026, 11, 1, tzinfo=UTC).timestamp())
+NOW = datetime(2026, 11, 1, 12, tzinfo=UTC)
+
+EN = [
+    "deploy",
+    "release",
+    "python",
+    "telegram",
+    "meeting",
+    "tomorrow",
+    "coffee",
+    "pizza",
+    "weekend",
+    "server",
+    "database",
+    "question",
+    "answer",
+    "thanks",
+    "great",
+    "awesome",
+    "problem",
+    "fixed",
+    "broken",
+    "build",
+    "test",
+    "docker",
+    "kubernetes",
+    "laptop",
+    "keyboard",
+    "music",
+    "movie",
+    "football",
+    "holiday",
+    "weather",
+    "morning",
+    "evening",
+    "project",
+    "deadline",
+    "review",
+    "merge",
+    "branch",
+    "commit",
+    "issue",
+    "feature",
+    "design",
+]
+RU = [
+    "привет",
+    "спасибо",
+    "отлично",
+    "завтра",
+    "встреча",
+    "кофе",
+    "пицца",
+    "выходные",
+    "сервер",
+    "вопрос",
+    "ответ",
+    "проблема",
+    "исправил",
+    "сломалось",
+    "сборка",
+    "тест",
+    "ноутбук",
+    "музыка",
+    "фильм",
+    "футбол",
+    "погода",
+    "утро",
+    "вечер",
+    "проект",
+    "дедлайн",
+    "ревью",
+    "ветка",
+    "коммит",
+    "задача",
+    "дизайн",
+    "работа",
+    "дом",
+    "город",
+]
+NOISE = ["https://example.com/page", "@alice", "/stats", "42", "😂", "👍", "ok", "lol", "да"]
+
+TARGETS = {"heatmap": 1.0, "engagement": 2.0, "wordcloud": 5.0}
+PLUGINS = {
+    "heatmap": ("heatmap_command", "tgstats_heatmap.plugin", "HeatmapPlugin"),
+    "engagement": ("engagement_scores", "tgstats_engagement.plugin", "EngagementPlugin"),
+    "wordcloud": ("word_cloud", "tgstats_word_cloud.plugin", "WordCloudPlugin"),
+}
+
+
+def vocabulary(rng: np.random.Generator) -> list[str]:
+    """~20k words: real ones first (most frequent), then made-up inflections."""
+    words = EN + RU + NOISE
+    letters_en = list("abcdefghijklmnopqrstuvwxyz")
+    letters_ru = list("абвгдежзиклмнопрстуфхцчшэюя")
+    for i in range(20_000):
+        letters = letters_en if i % 2 else letters_ru
+        words.append("".join(rng.choice(letters, size=int(rng.integers(4, 10)))))
+    return words
+
+
+def generate(store: Any, n: int, seed: int = 7) -> float:
+    """Fill the store with ``n`` messages in one chat; returns seconds taken."""
+    rng = np.random.default_rng(seed)
+    started = time.perf_counter()
+    users = 300
+    words = np.array(vocabulary(rng), dtype=object)
+    sender = (rng.zipf(1.6, size=n) - 1) % users + 1  # a few very active members
+    # A daily rhythm: more messages in the evening (UTC+3 chat).
+    day = rng.integers(0, (END - START) // 86400, size=n)
+    hour = (rng.normal(17, 4, size=n).astype(int)) % 24
+    second = rng.integers(0, 3600, size=n)
+    dates = np.sort(START + day * 86400 + hour * 3600 + second)
+    lengths = rng.integers(1, 15, size=n)
+    picks = (rng.zipf(1.3, size=int(lengths.sum())) - 1) % len(words)
+    tokens = words[picks]
+    offsets = np.concatenate(([0], np.cumsum(lengths)))
+    is_reply = rng.random(n) < 0.15
+    reply_back = rng.integers(1, 50, size=n)
+    reactions = np.where(rng.random(n) < 0.1, rng.integers(1, 6, size=n), 0)
+
+    with store.bulk() as batch:
+        batch.upsert_chat(ChatInfo(chat_id=CHAT_ID, title="Benchmark chat", type="supergroup"))
+        batch.upsert_users(
+            UserInfo(user_id=u, username=f"user{u}", display_name=f"Member {u}")
+            for u in range(1, users + 1)
+        )
+        chunk = 50_000
+        for start in range(0, n, chunk):
+            rows = []
+            for i in range(start, min(start + chunk, n)):
+                message_id = i + 1
+                reply_to = message_id - int(reply_back[i])
+                rows.append(
+                    {
+                        "chat_id": CHAT_ID,
+                        "message_id": message_id,
+                        "thread_id": None,
+                        "user_id": int(sender[i]),
+                        "date": int(dates[i]),
+                        "text": " ".join(tokens[offsets[i] : offsets[i + 1]]),
+                        "reply_to_message_id": reply_to if is_reply[i] and reply_to > 0 else None,
+                        "media_kind": None,
+                        "edit_date": None,
+                        "reaction_count": int(reactions[i]),
+                    }
+                )
+            batch.add_messages(rows)
+    return time.perf_counter() - started
+
+
+class BenchHost:
+    def __init__(self, name: str, store: Any) -> None:
+        self.name, self.store = name, store
+        self.log = None
+
+    def create_task(self, coro: Any) -> Any:
+        return asyncio.get_running_loop().create_task(coro)
+
+
+def load_plugin(key: str, queries: Any) -> Plugin[Any]:
+    import importlib
+
+    name, module_name, class_name = PLUGINS[key]
+    module = importlib.import_module(module_name)
+    resolved = resolve_plugin_config(
+        name,
+        module.Config,
+        plugin_yaml=Path(module.__file__).parent / "plugin.yaml",
+        host_config=load_host_config(DEFAULT_CONFIG_PATH),
+    )
+    return getattr(module, class_name)(resolved.value, BenchHost(name, queries))
+
+
+def run_once(plugin: Plugin[Any], command: str, queries: Any) -> Any:
+    (spec,) = [s for s in plugin.commands() if s.name == command]
+    ctx = CommandContext(
+        command=command,
+        args=("all",),
+        chat_id=CHAT_ID,
+        chat_title="Benchmark chat",
+        user_id=1,
+        now=NOW,
+        store=queries,
+    )
+    return asyncio.run(invoke_command(plugin, spec, ctx))
+
+
+def measure(key: str, queries: Any, repeat: int) -> dict[str, Any]:
+    plugin = load_plugin(key, queries)
+    started = time.perf_counter()
+    reply = run_once(plugin, key, queries)
+    cold = time.perf_counter() - started
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        reply = run_once(plugin, key, queries)
+        times.append(time.perf_counter() - started)
+    tracemalloc.start()
+    run_once(plugin, key, queries)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    size = len(reply.png) if isinstance(reply, PhotoReply) else len(reply.text)
+    return {
+        "command": f"/{key} all",
+        "cold": cold,
+        "median": statistics.median(times),
+        "best": min(times),
+        "peak_mb": peak / 1e6,
+        "target": TARGETS[key],
+        "reply": f"{type(reply).__name__} {size:,} B",
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--messages", type=int, default=1_000_000)
+    parser.add_argument("--db", type=Path, help="reuse this SQLite file (built if missing)")
+    parser.add_argument("--keep", type=Path, help="build into this file and keep it")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--only", choices=sorted(PLUGINS), action="append")
+    args = parser.parse_args(argv)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = args.db or args.keep or Path(tmp) / "bench.db"
+        fresh = not path.exists()
+        store = open_store(f"sqlite:///{path}")
+        try:
+            if fresh:
+                seconds = generate(store, args.messages)
+                print(f"built {args.messages:,} messages in {seconds:.1f} s -> {path}")
+            total = store.queries.count_messages(CHAT_ID)
+            print(f"chat {CHAT_ID}: {total:,} messages, SQLite {path.stat().st_size / 1e6:.0f} MB")
+            results = [measure(key, store.queries, args.repeat) for key in args.only or PLUGINS]
+        finally:
+            store.close()
+
+    header = ("command", "cold s", "median s", "best s", "target s", "ok", "peak MB", "reply")
+    rows = [
+        (
+            r["command"],
+            f"{r['cold']:.2f}",
+            f"{r['median']:.2f}",
+            f"{r['best']:.2f}",
+            f"< {r['target']:g}",
+            "yes" if r["median"] < r["target"] else "NO",
+            f"{r['peak_mb']:.1f}",
+            r["reply"],
+        )
+        for r in results
+    ]
+    widths = [max(len(str(row[i])) for row in (header, *rows)) for i in range(len(header))]
+    for row in (header, tuple("-" * w for w in widths), *rows):
+        print("  ".join(str(cell).ljust(w) for cell, w in zip(row, widths, strict=True)))
+    rss = psutil.Process().memory_info().rss / 1e6
+    print(f"process RSS at the end: {rss:.0f} MB (peak MB column: tracemalloc, one run)")
+    return 0 if all(r["median"] < r["target"] for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
