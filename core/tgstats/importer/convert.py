@@ -122,7 +122,7 @@ def flatten_text(text: Any) -> str:
 
 
 def media_kind(msg: dict[str, Any]) -> str | None:
-    if not _ANY_MEDIA_KEY.intersection(msg):  # most messages are plain text
+    if _ANY_MEDIA_KEY.isdisjoint(msg):  # most messages are plain text
         return None
     kind = msg.get("media_type")
     if kind is not None:
@@ -218,8 +218,8 @@ class MessageConverter:
             "text": text if type(text) is str else flatten_text(text),
             "reply_to_message_id": reply_to,
             "media_kind": media_kind(msg),
-            "edit_date": int(edited)
-            if type(edited) is str and edited.isdigit()
+            "edit_date": None
+            if edited is None and "edited" not in msg
             else self._unix(msg, "edited", "edited_unixtime", required=False),
             "reaction_count": 0 if reactions is None else _reaction_total(reactions),
         }
