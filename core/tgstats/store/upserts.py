@@ -7,6 +7,7 @@ store writes one statement for both.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from sqlalchemy import Table
@@ -25,8 +26,16 @@ __all__ = [
 ]
 
 
+# Statements are built once per dialect and reused: constructing an upsert
+# (with its `excluded` proxies) costs more than executing it on SQLite, and
+# the recorder runs one per message.
+
+
 def _insert(connection: Connection, table: Table) -> Any:
-    name = connection.dialect.name
+    return _insert_for(connection.dialect.name, table)
+
+
+def _insert_for(name: str, table: Table) -> Any:
     if name == "sqlite":
         return sqlite.insert(table)
     if name == "postgresql":
@@ -34,18 +43,28 @@ def _insert(connection: Connection, table: Table) -> Any:
     raise StoreError(f"unsupported database dialect {name!r}: use sqlite or postgresql")
 
 
+@functools.cache
+def _insert_ignore(name: str, table: Table) -> Any:
+    return _insert_for(name, table).on_conflict_do_nothing()
+
+
 def insert_ignore(connection: Connection, table: Table) -> Any:
     """INSERT that silently skips rows whose primary key already exists."""
-    return _insert(connection, table).on_conflict_do_nothing()
+    return _insert_ignore(connection.dialect.name, table)
+
+
+@functools.cache
+def _upsert(name: str, table: Table, update: tuple[str, ...]) -> Any:
+    stmt = _insert_for(name, table)
+    keys = [c.name for c in table.primary_key.columns]
+    return stmt.on_conflict_do_update(
+        index_elements=keys, set_={column: stmt.excluded[column] for column in update}
+    )
 
 
 def upsert(connection: Connection, table: Table, update: list[str]) -> Any:
     """INSERT that overwrites ``update`` columns of an existing row with the new values."""
-    stmt = _insert(connection, table)
-    keys = [c.name for c in table.primary_key.columns]
-    return stmt.on_conflict_do_update(
-        index_elements=keys, set_={name: stmt.excluded[name] for name in update}
-    )
+    return _upsert(connection.dialect.name, table, tuple(update))
 
 
 def upsert_chat_rows(connection: Connection, rows: list[dict[str, Any]]) -> None:
@@ -64,18 +83,22 @@ def upsert_user_rows(connection: Connection, rows: list[dict[str, Any]]) -> None
 EDITABLE_COLUMNS = ["text", "media_kind", "edit_date"]
 
 
+@functools.cache
+def _upsert_message(name: str) -> Any:
+    stmt = _insert_for(name, messages)
+    new, old = stmt.excluded, messages.c
+    return stmt.on_conflict_do_update(
+        index_elements=["chat_id", "message_id"],
+        set_={column: new[column] for column in EDITABLE_COLUMNS},
+        where=new.edit_date.is_not(None)
+        & (old.edit_date.is_(None) | (new.edit_date >= old.edit_date)),
+    )
+
+
 def upsert_message(connection: Connection, row: dict[str, Any]) -> None:
     """Insert a message, or apply an edit to the stored one.
 
     Only a newer edit overwrites: a late duplicate of the original (or an
     older edit delivered out of order) leaves the stored text alone.
     """
-    stmt = _insert(connection, messages)
-    new, old = stmt.excluded, messages.c
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["chat_id", "message_id"],
-        set_={name: new[name] for name in EDITABLE_COLUMNS},
-        where=new.edit_date.is_not(None)
-        & (old.edit_date.is_(None) | (new.edit_date >= old.edit_date)),
-    )
-    connection.execute(stmt, row)
+    connection.execute(_upsert_message(connection.dialect.name), row)
