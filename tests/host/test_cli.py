@@ -38,6 +38,21 @@ def fake(make_dist, site_dir, unique_name, plugin_source):
     return make
 
 
+ALLOW_LIST = "settings:\n  load_unlisted_plugins: false\n"
+
+
+@pytest.fixture
+def only(write_config):
+    """A plugins.yaml loading only the given fake plugins (the real ones would
+    import matplotlib & co. in every subprocess: seconds per test)."""
+
+    def write(*names: str, body: str = "") -> Path:
+        entries = "".join(f"  {n}: {{}}\n" for n in names)
+        return write_config(ALLOW_LIST + "plugins:\n" + entries + body)
+
+    return write
+
+
 def test_list_json_shows_the_three_real_plugins_loaded_from_this_repo(run_tgstats):
     result = run_tgstats("plugins", "list", "--json")
     assert result.returncode == 0, result.stderr
@@ -85,16 +100,17 @@ def test_list_reports_a_broken_plugin_and_keeps_json_pure(run_tgstats, fake, sit
     assert "chatty import" in result.stderr  # a plugin's print went to stderr
 
 
-def test_list_plain_shows_failure_reason_with_location(run_tgstats, fake, site_dir):
+def test_list_plain_shows_failure_reason_with_location(run_tgstats, fake, site_dir, only):
     name, pkg = fake("x = (\n")
-    result = run_tgstats("plugins", "list", pythonpath=site_dir)
+    config = only(name)
+    result = run_tgstats("plugins", "list", "--plugins-config", str(config), pythonpath=site_dir)
     row = next(line for line in result.stdout.splitlines() if line.startswith(name))
     assert "failed: syntax error" in row and f"{(pkg / 'plugin.py').resolve()}:1" in row
 
 
 def test_disabled_plugin_via_plugins_config_and_env(run_tgstats, fake, site_dir, write_config):
     name, _ = fake()
-    config = write_config(f"plugins:\n  {name}:\n    enabled: false\n")
+    config = write_config(f"{ALLOW_LIST}plugins:\n  {name}:\n    enabled: false\n")
     for args, env in (
         (("--plugins-config", str(config)), None),
         ((), {"TGSTATS_PLUGINS_CONFIG": str(config)}),
@@ -107,7 +123,7 @@ def test_disabled_plugin_via_plugins_config_and_env(run_tgstats, fake, site_dir,
 
 def test_plugins_config_before_the_action(run_tgstats, fake, site_dir, write_config):
     name, _ = fake()
-    config = write_config(f"plugins:\n  {name}:\n    enabled: false\n")
+    config = write_config(f"{ALLOW_LIST}plugins:\n  {name}:\n    enabled: false\n")
     result = run_tgstats(
         "plugins", "--plugins-config", str(config), "list", "--json", pythonpath=site_dir
     )
@@ -119,7 +135,7 @@ def test_show_prints_every_value_with_its_origin_and_the_watched_files(
     run_tgstats, fake, site_dir, write_config
 ):
     name, pkg = fake(plugin_yaml="# defaults\ndays: 5\n")
-    config = write_config(f"plugins:\n  {name}:\n    config:\n      title: hi\n")
+    config = write_config(f"plugins:\n  {name}:\n    config:\n      title: hi\n{ALLOW_LIST}")
     result = run_tgstats(
         "plugins", "show", name, "--plugins-config", str(config), pythonpath=site_dir
     )
@@ -137,14 +153,17 @@ def test_show_prints_every_value_with_its_origin_and_the_watched_files(
     assert "__pycache__" not in watched
 
 
-def test_show_json(run_tgstats, fake, site_dir, write_config):
+def test_show_json(run_tgstats, fake, site_dir, only):
     source = (
         "import attrs\nfrom tgstats.plugins import Plugin\n\n"
         "@attrs.frozen\nclass Config:\n    days: int = 30\n    title: str = 'x'\n\n"
         "class FakePlugin(Plugin):\n    Config = Config\n"
     )
     name, pkg = fake(source, plugin_yaml="days: 9\n")
-    result = run_tgstats("plugins", "show", name, "--json", pythonpath=site_dir)
+    config = only(name)
+    result = run_tgstats(
+        "plugins", "show", name, "--json", "--plugins-config", str(config), pythonpath=site_dir
+    )
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["config"]["days"] == {
@@ -155,8 +174,8 @@ def test_show_json(run_tgstats, fake, site_dir, write_config):
     assert str((pkg / "plugin.py").resolve()) in data["watched_files"]
 
 
-def test_show_unknown_plugin_suggests_a_name(run_tgstats):
-    result = run_tgstats("plugins", "show", "heatmap_comand")
+def test_show_unknown_plugin_suggests_a_name(run_tgstats, only):
+    result = run_tgstats("plugins", "show", "heatmap_comand", "--plugins-config", str(only()))
     assert result.returncode == 1
     assert "did you mean 'heatmap_command'" in result.stderr
     assert "Traceback" not in result.stderr and result.stdout == ""
@@ -171,7 +190,9 @@ def test_check_passes_on_the_default_config(run_tgstats):
 def test_check_lists_every_problem_and_exits_1(run_tgstats, fake, site_dir, write_config):
     broken, pkg = fake("import os\nraise ImportError('no such lib')\n")
     bad_config, _ = fake(plugin_yaml="days: soon\n")
-    config = write_config("plugins:\n  word_clod:\n    enabled: true\n")
+    config = write_config(
+        f"{ALLOW_LIST}plugins:\n  {broken}: {{}}\n  {bad_config}: {{}}\n  word_clod:\n"
+    )
     result = run_tgstats("plugins", "check", "--plugins-config", str(config), pythonpath=site_dir)
     assert result.returncode == 1
     err = result.stderr
@@ -179,7 +200,7 @@ def test_check_lists_every_problem_and_exits_1(run_tgstats, fake, site_dir, writ
     assert f"({(pkg / 'plugin.py').resolve()}:2)" in err
     assert f"{bad_config}: invalid config: days: expected an integer, found 'soon' (str)" in err
     assert "word_clod: listed in plugins.yaml but no installed plugin" in err
-    assert "did you mean 'word_cloud'" in err and f"({config}:2)" in err
+    assert "did you mean 'word_cloud'" in err and f"({config}:6)" in err
     assert "3 problem(s)" in err and "OK" not in result.stdout
     assert "Traceback" not in err
 
@@ -216,7 +237,7 @@ def test_debug_shows_the_traceback(run_tgstats, write_config, where):
     assert "ConfigError" in result.stderr
 
 
-def test_internal_error_is_one_line_unless_debug(run_tgstats, fake, site_dir):
+def test_internal_error_is_one_line_unless_debug(run_tgstats, fake, site_dir, only):
     # A plugin that breaks the host at import time stands in for a host bug.
     source = (
         "import tgstats.commands.plugins as cmd\n"
@@ -226,13 +247,14 @@ def test_internal_error_is_one_line_unless_debug(run_tgstats, fake, site_dir):
         "class FakePlugin(Plugin):\n    pass\n"
     )
     name, _ = fake(source)
-    result = run_tgstats("plugins", "show", name, pythonpath=site_dir)
+    config = ("--plugins-config", str(only(name)))
+    result = run_tgstats("plugins", "show", name, *config, pythonpath=site_dir)
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1] == (
         "tgstats: internal error: RuntimeError: host bug (run with --debug for the traceback)"
     )
     assert "Traceback" not in result.stderr
-    result = run_tgstats("plugins", "show", name, "--debug", pythonpath=site_dir)
+    result = run_tgstats("plugins", "show", name, "--debug", *config, pythonpath=site_dir)
     assert result.returncode == 1
     assert "Traceback (most recent call last)" in result.stderr
     assert "RuntimeError: host bug" in result.stderr
