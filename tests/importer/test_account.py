@@ -68,8 +68,9 @@ def test_each_chat_is_imported_under_its_bot_api_id(
     assert got == [
         (-4001, "Book club", 2, 2),  # basic group: -<id>
         (-1001500000001, "Big supergroup", 3, 3),  # supergroup: -100<id>
-        (1002, "Bob", 1, 1),  # private chat: the user id
     ]
+    assert report.skipped_chats == 1  # the private chat with Bob: only with --chat-id
+    assert store.queries.count_messages(1002) == 0
     assert [m.text for m in store.queries.messages(-4001)] == ["first book?", "Dune, obviously"]
     assert [m.reply_to_message_id for m in store.queries.messages(-4001)] == [None, 1]
     assert store.queries.count_messages(-1001500000001) == 3
@@ -108,4 +109,15 @@ def test_reimporting_an_account_adds_nothing(
 
     again = import_export(path, store)
 
-    assert (again.messages, again.added) == (6, 0)
+    assert (again.messages, again.added) == (5, 0)
+
+
+def test_a_private_chat_is_imported_only_when_asked_for(
+    store: Store, write_export: Callable[..., Path], text_message: MessageBuilder
+) -> None:
+    path = write_export(_account(text_message))
+
+    report = import_export(path, store, chat_id=1002)
+
+    assert [(c.chat_id, c.title, c.added) for c in report.chats] == [(1002, "Bob", 1)]
+    assert store.queries.chat(1002).type == "private"  # type: ignore[union-attr]

@@ -25,6 +25,7 @@ from tgstats.store.queries import UserInfo
 
 __all__ = [
     "MEDIA_KINDS",
+    "PRIVATE_TYPES",
     "SUPERGROUP_OFFSET",
     "ExportFormatError",
     "MessageConverter",
@@ -39,7 +40,7 @@ _CHANNEL_TYPES = frozenset(
     {"private_supergroup", "public_supergroup", "private_channel", "public_channel"}
 )
 _GROUP_TYPES = frozenset({"private_group"})
-_PRIVATE_TYPES = frozenset(
+PRIVATE_TYPES = frozenset(
     {"personal_chat", "bot_chat", "saved_messages", "replies", "verification_codes"}
 )
 
@@ -82,11 +83,11 @@ def bot_api_chat_id(export_id: int, chat_type: str | None) -> int:
         return -(SUPERGROUP_OFFSET + export_id)
     if chat_type in _GROUP_TYPES:
         return -export_id
-    if chat_type in _PRIVATE_TYPES:
+    if chat_type in PRIVATE_TYPES:
         return export_id
     raise ExportFormatError(
         f"chat {export_id}: unknown chat type {chat_type!r}; expected one of "
-        f"{', '.join(sorted(_CHANNEL_TYPES | _GROUP_TYPES | _PRIVATE_TYPES))} "
+        f"{', '.join(sorted(_CHANNEL_TYPES | _GROUP_TYPES | PRIVATE_TYPES))} "
         "(or pass --chat-id)"
     )
 

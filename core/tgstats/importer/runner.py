@@ -18,7 +18,12 @@ from zoneinfo import ZoneInfo
 import attrs
 import ijson
 
-from tgstats.importer.convert import ExportFormatError, MessageConverter, bot_api_chat_id
+from tgstats.importer.convert import (
+    PRIVATE_TYPES,
+    ExportFormatError,
+    MessageConverter,
+    bot_api_chat_id,
+)
 from tgstats.importer.reader import ChatHeader, CountingReader, ExportReader
 from tgstats.logs import get_logger
 from tgstats.store.queries import ChatInfo
@@ -158,9 +163,14 @@ def _target_chat_id(header: ChatHeader, wanted: int | None, shape: str) -> int |
             "import_chat_skipped", chat_id=header.id, type=header.type, reason="unknown type"
         )
         return None
-    if wanted is None or wanted in (header.id, mapped):
-        return mapped
-    return None
+    if wanted is not None:
+        return mapped if wanted in (header.id, mapped) else None
+    if header.type in PRIVATE_TYPES:
+        # A full-account export also holds the owner's private conversations; a group
+        # statistics database has no business with them unless asked for by --chat-id.
+        log.info("import_chat_skipped", chat_id=header.id, type=header.type, reason="private chat")
+        return None
+    return mapped
 
 
 def _import_chat(
