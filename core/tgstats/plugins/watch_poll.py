@@ -24,14 +24,15 @@ __all__ = ["PollSnapshot", "PollWatcher"]
 
 log = get_logger(__name__)
 
-Key = tuple[int, int, int] | None  # (mtime_ns, size, inode); None: missing
+Key = tuple[int, int, int]  # (mtime_ns, size, inode)
+MISSING: Key = (-1, -1, -1)  # a watched single file that does not exist (yet)
 
 
 def _key(path: str) -> Key:
     try:
         st = os.stat(path)
     except OSError:
-        return None
+        return MISSING
     return (st.st_mtime_ns, st.st_size, st.st_ino)
 
 
@@ -61,7 +62,7 @@ class PollSnapshot:
             self.meta[d] = (_dir_mtime(d), meta_entries(d))
 
     def paths(self) -> list[Path]:
-        return sorted(Path(p) for p, key in self.files.items() if key is not None)
+        return sorted(Path(p) for p, key in self.files.items() if key != MISSING)
 
     def _scan(self, root: Path, top: str, report: set[Path] | None) -> None:
         """List ``top`` again, and any directory below it not known yet."""
@@ -99,23 +100,25 @@ class PollSnapshot:
             else:
                 self._scan(root, directory, report=changed)
         files = self.files
-        fixed = self.fixed
         stat = os.stat
-        gone = []
-        for path, key in files.items():
+        updates: list[tuple[str, Key]] = []
+        # The hot loop: one stat per file and three int comparisons (unpacking
+        # the stored key is cheaper than building a tuple per file).
+        for path, (mtime, size, inode) in files.items():
             try:
                 st = stat(path)
-                new: Key = (st.st_mtime_ns, st.st_size, st.st_ino)
             except OSError:
-                new = None
-            if new != key:
-                changed.add(Path(path))
-                if new is None and path not in fixed:
-                    gone.append(path)
-                else:
-                    files[path] = new  # same keys: safe while iterating
-        for path in gone:
-            del files[path]
+                if mtime != -1:
+                    updates.append((path, MISSING))
+                continue
+            if st.st_mtime_ns != mtime or st.st_size != size or st.st_ino != inode:
+                updates.append((path, (st.st_mtime_ns, st.st_size, st.st_ino)))
+        for path, key in updates:
+            changed.add(Path(path))
+            if key == MISSING and path not in self.fixed:
+                del files[path]
+            else:
+                files[path] = key
         for directory, (mtime, entries) in list(self.meta.items()):
             now = _dir_mtime(directory)
             if now == mtime:
