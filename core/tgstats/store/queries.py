@@ -165,6 +165,18 @@ def _hour_counts(where: ColumnElement[bool], start: int, end: int, offset: int) 
     return select(hours.c.t, count)
 
 
+def _unordered(column: ColumnElement[int]) -> ColumnElement[int]:
+    """``column + 0``: the same value, but no longer matching any index order.
+
+    Grouping reply statistics by a plain ``user_id`` lures SQLite into walking
+    the (chat, user) index of the *parent* side and probing replies for every
+    message (a million probes); with the expression it drives from the reply
+    index instead (only actual replies), several times faster.  PostgreSQL
+    plans by cost either way.
+    """
+    return column + const(0)
+
+
 def _user_info(row: Any) -> UserInfo:
     return UserInfo(
         user_id=row.user_id,
@@ -354,13 +366,10 @@ class MessageQueries:
             reply, parent, joined, where = self._replies(family, since, until)
             count = func.count().label("n")
             rows = connection.execute(
-                select(reply.c.user_id, parent.c.user_id, count)
+                select(_unordered(reply.c.user_id), _unordered(parent.c.user_id), count)
                 .select_from(joined)
                 .where(where)
-                # Parent first: grouping in the (chat, user) index's order
-                # would lure SQLite into scanning that index instead of the
-                # reply index.
-                .group_by(parent.c.user_id, reply.c.user_id)
+                .group_by(_unordered(parent.c.user_id), _unordered(reply.c.user_id))
             ).all()
         pairs = [ReplyPair(from_user_id=a, to_user_id=b, count=int(n)) for a, b, n in rows]
         pairs.sort(key=lambda p: (-p.count, p.from_user_id, p.to_user_id))
@@ -401,10 +410,10 @@ class MessageQueries:
             _, parent, joined, reply_where = self._replies(family, since, until)
             received = dict(
                 connection.execute(
-                    select(parent.c.user_id, func.count())
+                    select(_unordered(parent.c.user_id), func.count())
                     .select_from(joined)
                     .where(reply_where)
-                    .group_by(parent.c.user_id)
+                    .group_by(_unordered(parent.c.user_id))
                 ).all()
             )
             stats = {uid: (int(n), int(days), int(reactions)) for uid, n, days, reactions in own}
