@@ -168,9 +168,19 @@ def main() -> None:
     if args.child:
         child(*args.child)
         return
-    console = Console()
+    console = Console(width=max(Console().width, 120))
     table = Table(title="tgstats import (Telegram Desktop JSON, single chat)")
-    columns = ("messages", "file", "run", "stored", "seconds", "messages/s", "CPU s", "peak RSS")
+    columns = (
+        "messages",
+        "file",
+        "run",
+        "stored",
+        "seconds",
+        "messages/s",
+        "CPU s",
+        "messages/CPU s",
+        "peak RSS",
+    )
     for column in columns:
         table.add_column(column, justify="right")
     with tempfile.TemporaryDirectory(prefix="tgstats-import-bench-") as tmp:
@@ -190,6 +200,7 @@ def main() -> None:
                     f"{numbers['seconds']:.1f}",
                     f"{numbers['messages'] / numbers['seconds']:,.0f}",
                     f"{numbers['cpu_seconds']:.1f}",
+                    f"{numbers['messages'] / numbers['cpu_seconds']:,.0f}",
                     f"{numbers['peak_mib']:.0f} MiB",
                 )
             export.unlink()

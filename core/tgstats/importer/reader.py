@@ -192,8 +192,8 @@ class ExportReader:
                     return
             header = box["current"]
             assert header is not None
-            _check_header(header, self)
             self.position = _Position(chat=header)
+            _check_header(header, self)
             chat_messages = _ChatMessages(items, pending, header, box)
             yield header, iter(chat_messages)
             pending = chat_messages.next_pending
