@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -151,3 +152,28 @@ def test_a_live_message_with_the_same_id_is_not_duplicated(store: Store, single_
 
     assert report.chats[0].added == 16
     assert store.queries.count_messages(FIXTURE_CHAT_ID) == 17
+
+
+def test_an_old_export_without_unixtime_and_with_numeric_from_id(
+    store: Store, write_export: Callable[..., Path]
+) -> None:
+    # Telegram Desktop before ~2020/2021 wrote numeric from_id and no date_unixtime.
+    old = {
+        "name": "Old export",
+        "type": "private_group",
+        "id": 31337,
+        "messages": [
+            {"id": 1, "type": "message", "date": "2019-12-31T23:30:00", "edited": None,
+             "from": "Alice", "from_id": 1001, "text": "happy new year!"},
+            {"id": 2, "type": "message", "date": "2020-01-01T00:10:00", "from": "Alice",
+             "from_id": 1001, "text": ["and ", {"type": "bold", "text": "again"}]},
+        ],
+    }  # fmt: skip
+
+    import_export(write_export(old), store, tz=ZoneInfo("Asia/Tokyo"))
+
+    rows = [(m.user_id, m.date, m.text) for m in store.queries.messages(-31337)]
+    assert rows == [
+        (1001, _utc(2019, 12, 31, 14, 30), "happy new year!"),
+        (1001, _utc(2019, 12, 31, 15, 10), "and again"),
+    ]

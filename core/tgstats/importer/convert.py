@@ -196,7 +196,7 @@ class MessageConverter:
         user_id = None
         from_id = msg.get("from_id")
         if from_id is not None:
-            known = self._senders.get(from_id) if type(from_id) is str else None
+            known = self._senders.get(from_id) if type(from_id) in (str, int) else None
             if known is None:
                 known = self._new_sender(from_id, msg.get("from"))
             user_id = known
@@ -226,9 +226,13 @@ class MessageConverter:
         }
 
     def _new_sender(self, from_id: Any, name: Any) -> int:
-        if not isinstance(from_id, str):
-            raise ValueError(f"'from_id': expected a string, found {_show(from_id)}")
-        user_id, is_channel = sender_id(from_id)
+        if type(from_id) is int and from_id > 0:
+            # Exports written before 2020 give a bare number (always a user then).
+            user_id, is_channel = from_id, False
+        elif isinstance(from_id, str):
+            user_id, is_channel = sender_id(from_id)
+        else:
+            raise ValueError(f"'from_id': expected a string like 'user123', found {_show(from_id)}")
         self._senders[from_id] = user_id
         user = UserInfo(
             user_id=user_id,
