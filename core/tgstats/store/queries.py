@@ -328,8 +328,12 @@ class MessageQueries:
         statement = select(messages.c.text).where(
             _where(messages, family, since, until, user_id), messages.c.text != ""
         )
-        for row in self._stream(statement):
-            yield row.text
+        # Scalars in partitions: half the per-row cost of Row objects, which
+        # matters at a million texts.
+        with self._engine.connect() as connection:
+            result = connection.execution_options(yield_per=STREAM_BATCH).execute(statement)
+            for part in result.scalars().partitions():
+                yield from part
 
     def _replies(self, family: Sequence[int], since: datetime | None, until: datetime | None):
         """(reply, parent) aliases joined, replies in the period, self-replies excluded."""
