@@ -110,7 +110,8 @@ def render_cloud(
     image = Image.new("RGB", (width, height), tuple(int(c) for c in bg))
     image.paste(Image.fromarray(canvas, "RGB"), (0, 0))
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
+    # Level 3 instead of 6: a third of the encoding time for a few % larger files.
+    image.save(buffer, format="PNG", compress_level=3)
     return buffer.getvalue()
 
 
