@@ -189,3 +189,26 @@ def test_auto_prefers_native_where_available(tree: Path) -> None:
     assert watcher.backend == ("native" if native_available() else "poll")
     with pytest.raises(ValueError, match="expected poll, native or auto"):
         create_watcher("inotify", targets_for(tree), interval=1.0)  # type: ignore[arg-type]
+
+
+async def test_retarget_keeps_changes_made_since_the_last_tick(tree: Path, tmp_path: Path) -> None:
+    seen: list[set[Path]] = []
+    watcher = PollWatcher(targets_for(tree), interval=3600)  # no tick runs by itself
+    watcher.start(seen.append)
+    try:
+        # Edits made while a reload round ran, before the watcher was retargeted.
+        (tree / "core.py").write_text("x = 'changed'\n")
+        (tree / "added.py").write_text("1")
+        (tree / "sub" / "deep.py").unlink()
+        other = tmp_path / "other"  # a plugin that round loaded: its files are not changes
+        other.mkdir()
+        (other / "mod.py").write_text("1")
+        await watcher.retarget(WatchTargets(roots=(tree, other), ignore_patterns=IGNORE))
+        changed = set().union(*seen) | watcher.snapshot.tick()
+        assert sorted(p.relative_to(tmp_path).as_posix() for p in changed) == [
+            "pkg/added.py",
+            "pkg/core.py",
+            "pkg/sub/deep.py",
+        ]
+    finally:
+        await watcher.stop()

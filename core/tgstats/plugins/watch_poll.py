@@ -138,6 +138,7 @@ class PollWatcher:
         self.interval = interval
         self.snapshot = PollSnapshot(targets)
         self._lock = asyncio.Lock()
+        self._on_change: ChangeCallback | None = None
         self._task: asyncio.Task[None] | None = None
 
     def paths(self) -> list[Path]:
@@ -147,13 +148,13 @@ class PollWatcher:
         async with self._lock:  # never under a running tick
             old = self.snapshot
             new = await asyncio.to_thread(PollSnapshot, targets)
-            # Files both snapshots know keep their last-seen state, so a change
-            # made since the last tick is still reported by the next one.
-            for path in new.files.keys() & old.files.keys():
-                new.files[path] = old.files[path]
+            vanished = _carry_over(old, new)
             self.snapshot = new
+        if vanished and self._on_change is not None:
+            self._on_change(vanished)
 
     def start(self, on_change: ChangeCallback) -> None:
+        self._on_change = on_change
         self._task = asyncio.get_running_loop().create_task(
             self._run(on_change), name="tgstats-poll-watcher"
         )
@@ -173,3 +174,28 @@ class PollWatcher:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+
+
+def _carry_over(old: PollSnapshot, new: PollSnapshot) -> set[Path]:
+    """Make ``new`` compare against what ``old`` last saw, so that nothing
+    changed between the last tick and the rebuild (a reload round runs in
+    between) is lost.  Returns the files that vanished meanwhile.
+
+    Under roots both snapshots watch: known files keep their old state, files
+    that appeared since are marked missing (the next tick reports them), and
+    files gone since are returned.  A brand-new root (a plugin just loaded)
+    starts from what is on disk now.
+    """
+    kept = tuple(str(r) + os.sep for r in set(old.targets.roots) & set(new.targets.roots))
+    for path in new.files:
+        if path in old.files:
+            new.files[path] = old.files[path]
+        elif kept and path.startswith(kept):
+            new.files[path] = MISSING
+    for directory in new.meta.keys() & old.meta.keys():
+        new.meta[directory] = old.meta[directory]
+    return {
+        Path(p)
+        for p in old.files.keys() - new.files.keys()
+        if kept and p.startswith(kept) and old.files[p] != MISSING
+    }
