@@ -40,7 +40,8 @@ def print_report(result: DemoResult, console: Console | None = None) -> None:
     )
     console.print(f"Database: {_show(result.db_path)}")
     console.print(
-        f"Commands run as of {history.end:%Y-%m-%d %H:%M} UTC, in {result.seconds:.1f} s:"
+        f"Ran {len(result.commands)} plugin commands as of {history.end:%Y-%m-%d %H:%M} UTC "
+        f"(whole demo: {result.seconds:.1f} s):"
     )
     table = Table(box=None, show_header=False, padding=(0, 2, 0, 2))
     table.add_column("command", style="bold cyan", no_wrap=True)
