@@ -29,8 +29,8 @@ def club(store, chat):
 async def test_ranked_table_with_every_component(make_plugin, run, club):
     # Last 30 days: Alice 4 msgs, 2 replies received, 3 reactions, 3 days;
     # Carol 1, 1, 0, 1; Bob 1, 0, 0, 1.  Maxima 4, 2, 3, 3; weights 1, 1.5, 1, 2.
-    # Carol: (ln2/ln5 + 1.5*ln2/ln3 + 0 + 2*ln2/ln4) / 5.5 = 43.2
-    # Bob:   (ln2/ln5 + 0 + 0 + 2*ln2/ln4) / 5.5 = 26.0
+    # Carol: (sqrt(1/4) + 1.5*sqrt(1/2) + 0 + 2*sqrt(1/3)) / 5.5 = 49.4
+    # Bob:   (sqrt(1/4) + 0 + 0 + 2*sqrt(1/3)) / 5.5 = 30.1
     reply = await run(make_plugin())
     assert reply == TextReply(
         "\n".join(
@@ -39,10 +39,10 @@ async def test_ranked_table_with_every_component(make_plugin, run, club):
                 "",
                 "#  Member            Score  Msgs  Repl  Reac  Days",
                 "1  Alice             100.0     4     2     3     3",
-                "2  Carolina Maximi…   43.2     1     1     0     1",
-                "3  Bob                26.0     1     0     0     1",
+                "2  Carolina Maximi…   49.4     1     1     0     1",
+                "3  Bob                30.1     1     0     0     1",
                 "",
-                "Score 0-100: weighted mean of log-scaled parts, "
+                "Score 0-100: weighted mean of √(value/top) parts, "
                 "msgs x1, replies x1.5, reactions x1, days x2",
             ]
         ),

@@ -20,14 +20,14 @@ def member(uid, messages, replies, reactions, days, name=None):
     )
 
 
-# Maxima 8, 3, 15, 3: ln(1+v)/ln(1+max) is exactly 1/2 for v = 2, 1, 3, 1.
-A = member(1, 8, 3, 15, 3)
-B = member(2, 2, 1, 3, 1)
-C = member(3, 2, 0, 1, 1)  # reactions 1 of 15: ln 2 / ln 16 = 1/4
+# Maxima 8, 4, 16, 4: sqrt(v / max) is exactly 1/2 for v = 2, 1, 4, 1.
+A = member(1, 8, 4, 16, 4)
+B = member(2, 2, 1, 4, 1)
+C = member(3, 2, 0, 1, 1)  # reactions 1 of 16: sqrt(1/16) = 1/4
 D = member(4, 0, 1, 0, 0)  # only received a reply
 
 
-def test_weighted_mean_of_log_scaled_parts():
+def test_weighted_mean_of_damped_parts():
     ranked = rank([D, C, B, A], Weights())  # weights 1, 1.5, 1, 2 (sum 5.5)
     assert [r.activity.user.user_id for r in ranked] == [1, 2, 3, 4]
     assert [r.rank for r in ranked] == [1, 2, 3, 4]
@@ -45,8 +45,8 @@ def test_components_nobody_has_are_left_out():
     ranked = rank(no_reactions, Weights())
     assert applicable(no_reactions, Weights()) == {
         "messages": 8,
-        "replies_received": 3,
-        "active_days": 3,
+        "replies_received": 4,
+        "active_days": 4,
     }
     # C: (1 * 0.5 + 1.5 * 0 + 2 * 0.5) / 4.5
     assert [r.score for r in ranked] == pytest.approx([100.0, 50.0, 100 * 1.5 / 4.5])
@@ -88,7 +88,7 @@ def test_table_columns_line_up():
         rank([A, B, wide], Weights()), name_width=10, applicable={"messages", "active_days"}
     )
     assert lines[0] == "#  Member     Score  Msgs  Repl  Reac  Days"
-    assert lines[1] == "1  user1      100.0     8     -     -     3"
+    assert lines[1] == "1  user1      100.0     8     -     -     4"
     widths = {display_width(line) for line in lines}
     assert len(widths) == 1, lines
     assert "山田太郎…" in lines[3]

@@ -104,7 +104,7 @@ def _legend(weights: Weights, counted: dict[str, int]) -> str:
         "active_days": "days",
     }
     parts = [f"{names[name]} x{getattr(weights, name):g}" for name in names if name in counted]
-    legend = "Score 0-100: weighted mean of log-scaled parts, " + ", ".join(parts)
+    legend = "Score 0-100: weighted mean of √(value/top) parts, " + ", ".join(parts)
     if "reactions_received" not in counted:
         legend += " (no reaction data)"
     return legend
