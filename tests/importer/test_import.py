@@ -137,6 +137,10 @@ def test_imported_and_live_rows_share_the_chat(store: Store, single_chat: Path) 
         for a in store.queries.user_activity(FIXTURE_CHAT_ID, tz=ZoneInfo("UTC"))
     }
     assert activity[1001] == 10
+    # What /heatmap reads covers both sources.
+    cells = store.queries.counts_by_weekday_hour(FIXTURE_CHAT_ID, tz=ZoneInfo("UTC"))
+    assert sum(map(sum, cells)) == 18
+    assert cells[3][9] == 1  # the live message: Thursday 2024-08-01 09:00 UTC
     # The live @username is not wiped by the import (the export has none).
     assert store.queries.find_user(FIXTURE_CHAT_ID, "alice") is not None
 
