@@ -184,3 +184,19 @@ async def test_idle_ticks_log_nothing_at_info(started, running) -> None:
     assert [e["event"] for e in info if e["event"] != "plugin_config_loaded"] == [
         "hot_reload_started"
     ]
+
+
+async def test_native_failure_falls_back_to_polling(started, running) -> None:
+    env = started
+    a = env.new_plugin("a")
+    env.write_config({a.name: True}, watcher="auto")
+    with capture_logs() as logs:
+        manager, reloader = await running()
+        reloader._native_failed(OSError(28, "inotify watch limit reached"))
+        await wait_until(
+            lambda: reloader.watcher is not None and reloader.watcher.backend == "poll"
+        )
+        a.write_code(value=7)
+        await wait_until(lambda: value_of(manager, a.name) == 7)
+    assert events(logs, "watcher_fallback")[0]["backend"] == "poll"
+    assert [e["backend"] for e in events(logs, "hot_reload_started")][-1] == "poll"

@@ -212,3 +212,20 @@ async def test_retarget_keeps_changes_made_since_the_last_tick(tree: Path, tmp_p
         ]
     finally:
         await watcher.stop()
+
+
+@pytest.mark.skipif(not native_available(), reason="no OS notification backend here")
+async def test_native_failure_is_reported(tree: Path) -> None:
+    failures: list[BaseException] = []
+    watcher = create_watcher("native", targets_for(tree), interval=1.0)
+    watcher.on_failure = failures.append  # type: ignore[attr-defined]
+    watcher.start(lambda _paths: None)
+    # The OS watch is set up when the task first runs: pull the folder away first.
+    for path in sorted(tree.rglob("*"), key=lambda p: len(p.parts), reverse=True):
+        path.rmdir() if path.is_dir() else path.unlink()
+    tree.rmdir()
+    try:
+        await wait_until(lambda: bool(failures), timeout=3)
+        assert isinstance(failures[0], OSError)
+    finally:
+        await watcher.stop()

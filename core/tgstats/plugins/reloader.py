@@ -76,6 +76,7 @@ class Reloader:
         self._pending: set[Path] = set()
         self._changed = asyncio.Event()
         self._last_change = 0.0
+        self._fallback: asyncio.Task[None] | None = None
         self.reloads = 0  # completed reload rounds (tests and the benchmark read it)
         self.idle = asyncio.Event()  # set whenever no reload round is running
         self.idle.set()
@@ -94,15 +95,39 @@ class Reloader:
         self.watcher = await asyncio.to_thread(
             create_watcher, settings.watcher, targets, interval=settings.reload_check_interval
         )
+        self._begin()
+        self._task = asyncio.get_running_loop().create_task(self._run(), name="tgstats-reloader")
+        return True
+
+    def _begin(self) -> None:
+        assert self.watcher is not None
+        if hasattr(self.watcher, "on_failure"):
+            self.watcher.on_failure = self._native_failed
         self.watcher.start(self._on_change)
+        settings = self.manager.host_config.settings
         log.info(
             "hot_reload_started",
             interval=settings.reload_check_interval,
             backend=self.watcher.backend,
             files=len(self.watcher.paths()),
         )
-        self._task = asyncio.get_running_loop().create_task(self._run(), name="tgstats-reloader")
-        return True
+
+    def _native_failed(self, error: BaseException) -> None:
+        """OS notifications stopped working: keep hot reload alive by polling."""
+        log.warning("watcher_fallback", backend="poll", error=repr(error))
+        self._fallback = asyncio.get_running_loop().create_task(self._switch("poll"))
+
+    async def _switch(self, kind: str) -> None:
+        if self.watcher is not None:
+            await self.watcher.stop()
+        settings = self.manager.host_config.settings
+        self.watcher = await asyncio.to_thread(
+            create_watcher,
+            kind,  # type: ignore[arg-type]
+            self.manager.watch_targets(),
+            interval=settings.reload_check_interval,
+        )
+        self._begin()
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -173,17 +198,7 @@ class Reloader:
         targets = self.manager.watch_targets()
         wanted = settings.watcher
         if wanted != "auto" and wanted != self.watcher.backend:
-            await self.watcher.stop()
-            self.watcher = await asyncio.to_thread(
-                create_watcher, wanted, targets, interval=settings.reload_check_interval
-            )
-            self.watcher.start(self._on_change)
-            log.info(
-                "hot_reload_started",
-                interval=settings.reload_check_interval,
-                backend=self.watcher.backend,
-                files=len(self.watcher.paths()),
-            )
+            await self._switch(wanted)
             return
         if hasattr(self.watcher, "interval"):
             self.watcher.interval = settings.reload_check_interval

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +71,9 @@ class NativeWatcher:
         self._tasks: list[asyncio.Task[None]] = []
         self._stop: asyncio.Event | None = None
         self._on_change: ChangeCallback | None = None
+        # Called with the error when the OS watch fails (inotify limit, an
+        # unsupported file system); the reloader falls back to polling.
+        self.on_failure: Callable[[BaseException], None] | None = None
 
     def paths(self) -> list[Path]:
         return self.targets.watched_files()
@@ -115,6 +119,8 @@ class NativeWatcher:
             raise
         except Exception as exc:  # e.g. inotify watch limit reached
             log.error("watcher_failed", backend="native", error=repr(exc))
+            if self.on_failure is not None:
+                self.on_failure(exc)
 
     async def retarget(self, targets: WatchTargets) -> None:
         if targets == self.targets:
