@@ -200,3 +200,18 @@ async def test_native_failure_falls_back_to_polling(started, running) -> None:
         await wait_until(lambda: value_of(manager, a.name) == 7)
     assert events(logs, "watcher_fallback")[0]["backend"] == "poll"
     assert [e["backend"] for e in events(logs, "hot_reload_started")][-1] == "poll"
+
+
+async def test_watch_patterns_change_in_plugins_yaml_applies(started, running) -> None:
+    env = started
+    a = env.new_plugin("a")
+    notes = a.write("notes.txt", "v1\n")
+    env.write_config({a.name: True})
+    manager, reloader = await running()
+    assert notes not in reloader.watcher.paths()
+    env.write_config({a.name: True}, watch_patterns=["*.py", "*.txt"], reload_check_interval=0.03)
+    await wait_until(lambda: notes in reloader.watcher.paths())
+    assert reloader.watcher.interval == 0.03
+    old = manager.get_plugin(a.name).instance
+    notes.write_text("v2 longer\n")
+    await wait_until(lambda: manager.get_plugin(a.name).instance is not old)
