@@ -11,7 +11,6 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-import sqlalchemy
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
@@ -88,7 +87,7 @@ class Batch:
         self.connection = connection
         self._known_chats: set[int] = set()
         self._opted_out: dict[int, set[int]] = {}
-        self._sqlite_insert: str | None = None
+        self._insert_sql: str | None = None
 
     def upsert_chat(self, chat: ChatInfo) -> None:
         upsert_chat_rows(
@@ -149,23 +148,16 @@ class Batch:
         kept = [r for r in prepared if r[3] not in opted[r[0]]] if any(opted.values()) else prepared
         if not kept:
             return 0
-        statement = insert_ignore(self.connection, messages)
-        if self.connection.dialect.name == "sqlite":
-            # The driver's executemany with positional tuples: SQLAlchemy's
-            # per-row parameter processing would cost more than SQLite's
-            # insert itself; sqlite3 sums rowcount over the batch (conflicts
-            # count zero).
-            if self._sqlite_insert is None:
-                self._sqlite_insert = str(
-                    statement.values(
-                        {name: sqlalchemy.bindparam(name) for name in _COLUMNS}
-                    ).compile(dialect=self.connection.dialect)
-                )
-            return int(self.connection.exec_driver_sql(self._sqlite_insert, kept).rowcount)
-        # psycopg reports -1 for executemany; RETURNING lists exactly the rows
-        # inserted (conflicts return nothing).
-        result = self.connection.execute(
-            statement.returning(messages.c.message_id),
-            [dict(zip(_COLUMNS, r, strict=True)) for r in kept],
-        )
-        return len(result.all())
+        # The driver's own executemany with positional tuples: SQLAlchemy's
+        # per-row parameter processing (and on PostgreSQL its multi-VALUES
+        # rewrite, which psycopg re-parses per batch) costs more than the
+        # database's work.  Both drivers sum rowcount over the batch, and a
+        # conflicting row counts zero, so rowcount is the number inserted.
+        if self._insert_sql is None:
+            mark = "?" if self.connection.dialect.name == "sqlite" else "%s"
+            self._insert_sql = (
+                f"INSERT INTO {messages.name} ({', '.join(_COLUMNS)}) "
+                f"VALUES ({', '.join([mark] * len(_COLUMNS))}) "
+                "ON CONFLICT (chat_id, message_id) DO NOTHING"
+            )
+        return int(self.connection.exec_driver_sql(self._insert_sql, kept).rowcount)
