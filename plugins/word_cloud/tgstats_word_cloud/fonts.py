@@ -1,7 +1,8 @@
 """Find an installed font that really has the glyphs of a word.
 
 A font without a glyph draws a box ("tofu"), so every word is checked against
-the character map (fontTools) of the candidate fonts:
+the character map of the candidate fonts (fontTools checks the font has
+outlines, FreeType reads the map):
 
 1. the operator's ``font_path`` (config), if set;
 2. DejaVu Sans shipped inside matplotlib (Latin, Cyrillic, Greek, Arabic,
@@ -24,6 +25,7 @@ from pathlib import Path
 import matplotlib
 from fontTools.ttLib import TTCollection, TTFont, TTLibError
 from matplotlib import font_manager
+from matplotlib.ft2font import FT2Font
 from tgstats.logs import get_logger
 
 __all__ = ["BUNDLED_FONT", "FontFinder", "font_codepoints", "script_of"]
@@ -43,21 +45,27 @@ def _codepoints_cached(path: str, mtime_ns: int) -> frozenset[int]:
     del mtime_ns  # part of the cache key only: a replaced font file is re-read
     try:
         # Our own file handle: fontTools leaves its own open when parsing fails.
+        # fontTools reads only the table directory here (cheap, even for a
+        # 20 MB CJK collection) ...
         with open(path, "rb") as handle:
             if path.lower().endswith((".ttc", ".otc")):
-                return _cmap_of(TTCollection(handle, lazy=True).fonts[0])
-            return _cmap_of(TTFont(handle, lazy=True, fontNumber=0))
-    except (OSError, TTLibError, AssertionError, KeyError, ValueError) as error:
+                font = TTCollection(handle, lazy=True).fonts[0]
+            else:
+                font = TTFont(handle, lazy=True, fontNumber=0)
+            if not _has_outlines(font):
+                return frozenset()
+        # ... and FreeType the character map: 10x faster than decompiling the
+        # cmap table in Python for fonts with tens of thousands of glyphs.
+        return frozenset(FT2Font(path).get_charmap())
+    except (OSError, TTLibError, AssertionError, KeyError, ValueError, RuntimeError) as error:
         log.debug("font_unreadable", path=path, error=str(error))
         return frozenset()
 
 
-def _cmap_of(font: TTFont) -> frozenset[int]:
+def _has_outlines(font: TTFont) -> bool:
     # Colour bitmap-only fonts (Noto Color Emoji) cannot be drawn at
     # arbitrary sizes by FreeType/Pillow: treat them as covering nothing.
-    if "glyf" not in font and "CFF " not in font and "CFF2" not in font:
-        return frozenset()
-    return frozenset(font.getBestCmap() or {})
+    return "glyf" in font or "CFF " in font or "CFF2" in font
 
 
 def font_codepoints(path: str | Path) -> frozenset[int]:
