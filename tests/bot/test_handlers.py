@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import random
 import threading
 from typing import Any
 
@@ -24,6 +25,7 @@ from tgstats.plugins.manager import PluginChange
 from tgstats.plugins.records import PluginRecord
 
 CHAT = -100500
+BIG_PNG = b"\x89PNG\r\n\x1a\n" + random.Random(7).randbytes(400_000)
 ALICE = 11
 BOB = 12
 
@@ -51,6 +53,10 @@ class EchoPlugin(Plugin[NoConfig]):
     @command("pic", "A photo")
     async def pic(self, ctx: CommandContext) -> PhotoReply:
         return PhotoReply(png=b"\x89PNG\r\n\x1a\nfake", caption="a picture")
+
+    @command("bigpic", "A large photo")
+    async def bigpic(self, ctx: CommandContext) -> PhotoReply:
+        return PhotoReply(png=BIG_PNG, caption="big & <bold>")
 
     @command("silent", "Says nothing")
     async def silent(self, ctx: CommandContext) -> None:
@@ -107,6 +113,9 @@ async def test_monospace_photo_and_silent_replies(harness: Any) -> None:
     assert photo.method == "sendPhoto"
     assert photo.photo.startswith(b"\x89PNG")
     assert photo.caption == "a picture"
+    big = await harness.reply_to(CHAT, ALICE, "/bigpic")
+    assert big.photo == BIG_PNG  # multipart upload arrives byte for byte
+    assert big.caption == "big & <bold>"
     sent_before = len(harness.api.sent)
     await harness.send(CHAT, ALICE, "/silent")
     await harness.settle()
@@ -157,9 +166,9 @@ async def test_each_plugin_gets_its_own_groups(harness: Any) -> None:
         if isinstance(handler, CommandHandler)
         for name in handler.commands
     }
-    assert commands == {"echo", "table", "pic", "silent"}
+    assert commands == {"echo", "table", "pic", "bigpic", "silent"}
     assert [spec.name for spec in harness.handlers.commands()] == [
-        "boom", "wrong", "echo", "table", "pic", "silent",
+        "boom", "wrong", "echo", "table", "pic", "bigpic", "silent",
     ]  # fmt: skip
 
 
@@ -187,7 +196,7 @@ async def test_apply_swaps_old_for_new_and_keeps_the_group(harness: Any) -> None
     async with harness.application.update_lock:
         harness.handlers.apply([PluginChange("echo", old, new)])
     assert harness.handlers.group_of("echo") == group
-    assert len(harness.application.handlers[group]) == 4  # not 8: the old ones are gone
+    assert len(harness.application.handlers[group]) == 5  # not 10: the old ones are gone
     assert (await harness.reply_to(CHAT, ALICE, "/echo hi")).text.startswith("ECHO v2: hi")
     async with harness.application.update_lock:
         harness.handlers.apply([PluginChange("echo", new, None)])
