@@ -147,10 +147,14 @@ def bench_tick(files: int, repeat: int = 30) -> dict[str, float]:
             djl += timeit(lambda: list(django_list.snapshot_files()), 1)
         assert snap.tick() == set()
         return {
-            "tick": median_ms(tick),
-            "stat": median_ms(base),
-            "django": median_ms(dj),
-            "django_list": median_ms(djl),
+            # Best of N (timeit's convention): the least disturbed run of each,
+            # since other processes share these 2 cores.  Medians for reference.
+            "tick": min(tick) * 1000,
+            "stat": min(base) * 1000,
+            "django": min(dj) * 1000,
+            "django_list": min(djl) * 1000,
+            "tick_median": median_ms(tick),
+            "stat_median": median_ms(base),
         }
 
 
@@ -323,12 +327,13 @@ def main() -> None:
 
     rows = [
         (
-            "poll tick, 5,000-file tree"
+            "poll tick, 5,000-file tree (best of 30)"
             if args.files == 5000
             else f"poll tick, {args.files} files",
             f"{tick['tick']:.2f} ms",
             f"stat each file once: {tick['stat']:.2f} ms",
-            f"{tick['tick'] / tick['stat']:.2f}x",
+            f"{tick['tick'] / tick['stat']:.2f}x (median "
+            f"{tick['tick_median'] / tick['stat_median']:.2f}x)",
             "<= 1.3x",
         ),
         (
