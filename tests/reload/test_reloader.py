@@ -215,3 +215,17 @@ async def test_watch_patterns_change_in_plugins_yaml_applies(started, running) -
     old = manager.get_plugin(a.name).instance
     notes.write_text("v2 longer\n")
     await wait_until(lambda: manager.get_plugin(a.name).instance is not old)
+
+
+async def test_burst_across_a_poll_tick_is_still_one_reload(started, running) -> None:
+    env = started
+    a = env.new_plugin("a")
+    env.write_config({a.name: True}, reload_check_interval=0.6, reload_debounce=0.15)
+    manager, reloader = await running()
+    a.write_code(value=2)
+    await wait_until(lambda: bool(reloader._pending))  # a tick saw the first save
+    a.write_code(value=3)  # within the debounce window, long before the next tick
+    await wait_until(lambda: reloader.reloads == 1, timeout=0.5)
+    assert value_of(manager, a.name) == 3
+    await asyncio.sleep(0.7)  # the next regular tick finds nothing new
+    assert reloader.reloads == 1

@@ -145,14 +145,25 @@ class Reloader:
         self._changed.set()
 
     async def _settle(self) -> None:
-        """Wait until no change has arrived for ``reload_debounce`` seconds."""
+        """Wait until the tree has been quiet for ``reload_debounce`` seconds.
+
+        A polling watcher only looks every ``reload_check_interval``, so at
+        the end of the window it is asked to look once more; a change found
+        then restarts the window (native watchers report as things happen)."""
         loop = asyncio.get_running_loop()
         debounce = self.manager.host_config.settings.reload_debounce
         while True:
             quiet = loop.time() - self._last_change
-            if quiet >= debounce:
+            if quiet < debounce:
+                await asyncio.sleep(debounce - quiet)
+                continue
+            check = getattr(self.watcher, "check", None)
+            if check is None:
                 return
-            await asyncio.sleep(debounce - quiet)
+            late = await check()
+            if not late:
+                return
+            self._on_change(late)
 
     async def _run(self) -> None:
         while True:

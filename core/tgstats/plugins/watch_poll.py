@@ -162,11 +162,17 @@ class PollWatcher:
     async def _run(self, on_change: ChangeCallback) -> None:
         while True:
             await asyncio.sleep(self.interval)
-            async with self._lock:
-                # A tick over thousands of files takes milliseconds: off the loop.
-                changed = await asyncio.to_thread(self.snapshot.tick)
+            changed = await self.check()
             if changed:
                 on_change(changed)
+
+    async def check(self) -> set[Path]:
+        """One tick now.  The reloader calls this at the end of a debounce
+        window: the poll interval is seconds, and without it a burst that
+        spans a tick would become two reloads."""
+        async with self._lock:
+            # A tick over thousands of files takes milliseconds: off the loop.
+            return await asyncio.to_thread(self.snapshot.tick)
 
     async def stop(self) -> None:
         if self._task is not None:

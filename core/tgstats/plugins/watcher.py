@@ -5,6 +5,9 @@ hupper-style: a backend is a class with ``start(on_change)``, ``stop()`` and
 imported lazily by :func:`create_watcher` so the poll backend never pays for
 importing watchfiles.
 
+A polling backend also offers ``async check()`` (look once, now), which the
+reloader uses to confirm the tree is quiet at the end of a debounce window.
+
 A backend reports *paths that changed* (modified, created, deleted, or a
 metadata entry added/removed in a ``sys.path`` directory) through
 ``on_change``, called on the event loop; the reloader debounces and decides
