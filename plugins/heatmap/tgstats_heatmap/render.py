@@ -81,11 +81,12 @@ def render_heatmap(
     ax.set_ylabel("Weekday")
     ax.set_title(_fit(title, width))
     ax.tick_params(length=0)
-    # Thin white grid between cells reads better than touching colour blocks.
-    ax.set_xticks(np.arange(-0.5, 24, 1), minor=True)
-    ax.set_yticks(np.arange(-0.5, 7, 1), minor=True)
-    ax.grid(which="minor", color="white", linewidth=1)
-    ax.tick_params(which="minor", length=0)
+    # Thin white lines between cells read better than touching colour blocks;
+    # two line collections cost far less than a grid on 33 minor ticks.
+    ax.vlines(np.arange(-0.5, 24.5, 1), -0.5, 6.5, colors="white", linewidth=1)
+    ax.hlines(np.arange(-0.5, 7.5, 1), -0.5, 23.5, colors="white", linewidth=1)
+    ax.set_xlim(-0.5, 23.5)
+    ax.set_ylim(6.5, -0.5)  # Monday on top, as imshow lays it out
     for spine in ax.spines.values():
         spine.set_visible(False)
     colorbar = fig.colorbar(image, cax=cax)
