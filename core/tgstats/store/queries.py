@@ -11,9 +11,11 @@ Times are timezone-aware datetimes (UTC in storage); ``since`` is inclusive,
 A chat id includes the history of every group that migrated into it (a group
 upgraded to a supergroup keeps its statistics).
 
-Local-time grouping (weekday/hour, active days) is done in SQL with the
-zone's UTC offsets spliced in per DST segment (see ``tgstats.store.zones``),
-so it is exact for any IANA zone, including half-hour ones.
+Local time is exact for any IANA zone (DST, half-hour and 45-minute
+offsets): the period is split at the zone's transitions, found with zoneinfo
+(``tgstats.store.zones``).  Weekday x hour counts each local hour as one UTC
+range with an index range scan; active days apply the offsets per segment in
+a CASE expression and count distinct local days in SQL.
 """
 
 from __future__ import annotations
