@@ -5,10 +5,10 @@ commands and every plugin), so PTB runs it for every update and still runs
 the later groups.  It never raises: a database hiccup is logged and the
 update continues to the plugins.
 
-The store's calls are synchronous and short (one upsert); they run on the
-event loop rather than in a worker thread because updates are processed one
-at a time anyway and the thread hop would cost more than the insert
-(measured in ``bench/record_bench.py``).
+The store's calls are synchronous and short (one transaction per message);
+they run on the event loop rather than in a worker thread: updates are
+processed one at a time anyway, so a thread would add a hop per message
+without adding parallelism (``bench/record_bench.py`` measures this path).
 """
 
 from __future__ import annotations
