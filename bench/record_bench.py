@@ -67,6 +67,7 @@ WARMUP = 300
 PLUGINS_YAML = """\
 settings:
   hot_reload: false
+  load_unlisted_plugins: false
 plugins:
   heatmap_command: {enabled: true}
   word_cloud: {enabled: true}

@@ -80,6 +80,9 @@ def plugins_yaml(*, disabled: tuple[str, ...] = ()) -> str:
         "  reload_check_interval: 0.2",
         "  reload_debounce: 0.1",
         "  watcher: poll",
+        # An allow-list: other test areas pip-install throwaway plugins into
+        # this same environment, and they must not show up in our menu.
+        "  load_unlisted_plugins: false",
         "plugins:",
     ]
     for name in names:
