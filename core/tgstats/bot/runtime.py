@@ -117,6 +117,8 @@ class BotRuntime:
 
         await self._initialize(application)
         try:
+            # Early, so a SIGTERM while the plugins load still stops cleanly.
+            self._install_signals()
             self._check_privacy(application)
             report = await self.manager.start()
             log.info(
@@ -133,7 +135,6 @@ class BotRuntime:
                 allowed_updates=ALLOWED_UPDATES, timeout=self.poll_timeout
             )
             self._reloader = await _start_reloader(self.manager)
-            self._install_signals()
             log.info(
                 "bot_started",
                 username=application.bot.username,
