@@ -219,3 +219,30 @@ def test_opt_out_survives_migration(store: Store) -> None:
     store.migrate_chat(group.id, supergroup.id)
     assert not store.record_message(make_message(supergroup, ALICE, "new", message_id=1))
     assert store.queries.count_messages(supergroup.id) == 0
+
+
+def test_record_messages_batch_keeps_order_edits_opt_outs_and_migrations(store: Store) -> None:
+    """One call, as the bot's recorder makes per burst, behaves like one call per message."""
+    group = make_chat(-4100, "Batch group", type="group")
+    supergroup = make_chat(-1004100, "Batch group", type="supergroup")
+    store.opt_out(CHAT.id, BOB.id)
+    batch = [
+        make_message(CHAT, ALICE, "draft", message_id=1, date="2026-01-01T10:00:00Z"),
+        make_message(CHAT, BOB, "opted out", message_id=2, date="2026-01-01T10:01:00Z"),
+        make_message(
+            CHAT,
+            ALICE,
+            "final",
+            message_id=1,
+            date="2026-01-01T10:00:00Z",
+            edit_date="2026-01-01T10:02:00Z",
+        ),
+        make_message(CHAT, ALICE, message_id=3, new_chat_title="Renamed"),  # service
+        make_message(group, ALICE, "old", message_id=1, date="2026-01-01T11:00:00Z"),
+        make_message(group, ALICE, message_id=2, migrate_to_chat_id=supergroup.id),
+        make_message(supergroup, BOB, "new", message_id=1, date="2026-01-02T10:00:00Z"),
+    ]
+    assert store.record_messages(batch) == [True, False, True, False, True, False, True]
+    assert [(r.message_id, r.text) for r in store.queries.messages(CHAT.id)] == [(1, "final")]
+    assert [r.text for r in store.queries.messages(supergroup.id)] == ["old", "new"]
+    assert store.record_messages([]) == []

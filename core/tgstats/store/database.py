@@ -10,13 +10,13 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy
 import telegram
-from sqlalchemy import delete, event, exists, select
+from sqlalchemy import delete, event, select
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
@@ -37,12 +37,9 @@ ENV_DB = "TGSTATS_DB"
 
 log = get_logger(__name__)
 
-# Built once: the recorder asks this for every message.
-_OPTED_OUT = select(
-    exists().where(
-        opt_outs.c.chat_id == sqlalchemy.bindparam("c"),
-        opt_outs.c.user_id == sqlalchemy.bindparam("u"),
-    )
+# Built once: constructing the statement per batch cost more than running it.
+_OPT_OUTS_IN_CHATS = select(opt_outs.c.chat_id, opt_outs.c.user_id).where(
+    opt_outs.c.chat_id.in_(sqlalchemy.bindparam("chats", expanding=True))
 )
 
 
@@ -180,26 +177,65 @@ class Store:
         Group migrations move the history; service messages only refresh the
         chat row; senders who opted out in this chat are skipped.
         """
-        chat_id = message.chat.id
-        if message.migrate_to_chat_id:
-            self.migrate_chat(chat_id, message.migrate_to_chat_id)
-            return False
-        if message.migrate_from_chat_id:
-            self.migrate_chat(message.migrate_from_chat_id, chat_id)
-            return False
-        record = recorder.to_record(message)
+        return self.record_messages([message])[0]
+
+    def record_messages(self, batch: Sequence[telegram.Message]) -> list[bool]:
+        """Store several messages in order, in as few transactions as possible.
+
+        The bot's recorder hands over a burst (one ``getUpdates`` page) at
+        once: a commit per message is what limits recording throughput, not
+        the rows. Returns, per message, whether a row was written.
+        """
+        written: list[bool] = []
+        run: list[telegram.Message] = []
+        for message in batch:
+            if message.migrate_to_chat_id or message.migrate_from_chat_id:
+                written += self._record_run(run)
+                run = []
+                old, new = (
+                    (message.chat.id, message.migrate_to_chat_id)
+                    if message.migrate_to_chat_id
+                    else (message.migrate_from_chat_id, message.chat.id)
+                )
+                self.migrate_chat(old, new)
+                written.append(False)
+            else:
+                run.append(message)
+        return written + self._record_run(run)
+
+    def _record_run(self, run: Sequence[telegram.Message]) -> list[bool]:
+        """One transaction for messages that need no migration in between."""
+        if not run:
+            return []
+        records = [recorder.to_record(message) for message in run]
+        written = [False] * len(records)
         with self.engine.begin() as connection:
-            self._remember_chat(connection, record.chat)
-            if not recorder.is_content(message):
-                return False
-            sender = record.sender
-            if sender is not None and self._opted_out(connection, chat_id, sender.user_id):
-                return False
-            if sender is not None:
+            chats_seen = {r.chat.chat_id: r.chat for r in records}
+            for chat in chats_seen.values():
+                self._remember_chat(connection, chat)
+            opted_out = self._opted_out_pairs(connection, list(chats_seen))
+            senders: dict[int, UserInfo] = {}
+            rows = []
+            for index, (message, record) in enumerate(zip(run, records, strict=True)):
+                sender = record.sender
+                if not recorder.is_content(message):
+                    continue
+                if sender is not None:
+                    if (record.chat.chat_id, sender.user_id) in opted_out:
+                        continue
+                    senders[sender.user_id] = sender
+                rows.append(record.row)
+                written[index] = True
+            for sender in senders.values():
                 self._remember_user(connection, sender)
-            upsert_message(connection, record.row)
-        self._commit_seen(record.chat, record.sender)
-        return True
+            if rows:
+                # A one-element list would take the slower executemany path.
+                upsert_message(connection, rows if len(rows) > 1 else rows[0])
+        for chat in chats_seen.values():
+            self._commit_seen(chat, None)
+        for sender in senders.values():
+            self._commit_seen_user(sender)
+        return written
 
     def _remember_chat(self, connection: Connection, chat: ChatInfo) -> None:
         if self._seen_chats.get(chat.chat_id) != chat:
@@ -210,6 +246,10 @@ class Store:
     def _remember_user(self, connection: Connection, user: UserInfo) -> None:
         if self._seen_users.get(user.user_id) != user:
             upsert_user_rows(connection, [_user_row(user)])
+
+    def _commit_seen_user(self, user: UserInfo) -> None:
+        with self._lock:
+            self._seen_users[user.user_id] = user
 
     def _commit_seen(self, chat: ChatInfo, user: UserInfo | None) -> None:
         # Only after the transaction committed: a rollback must not leave the
@@ -225,8 +265,10 @@ class Store:
             self._seen_users.clear()
 
     @staticmethod
-    def _opted_out(connection: Connection, chat_id: int, user_id: int) -> bool:
-        return bool(connection.execute(_OPTED_OUT, {"c": chat_id, "u": user_id}).scalar())
+    def _opted_out_pairs(connection: Connection, chat_ids: list[int]) -> set[tuple[int, int]]:
+        # One query per batch instead of one per message; opt-outs are rare.
+        rows = connection.execute(_OPT_OUTS_IN_CHATS, {"chats": chat_ids})
+        return {(chat_id, user_id) for chat_id, user_id in rows}
 
     def record_reaction_count(self, update: telegram.MessageReactionCountUpdated) -> bool:
         """Set the message's reaction count to the total Telegram reports."""
@@ -331,7 +373,7 @@ class Store:
 
     def is_opted_out(self, chat_id: int, user_id: int) -> bool:
         with self.engine.connect() as connection:
-            return self._opted_out(connection, chat_id, user_id)
+            return (chat_id, user_id) in self._opted_out_pairs(connection, [chat_id])
 
     # -- import / export -----------------------------------------------------
 

@@ -95,8 +95,8 @@ def _upsert_message(name: str) -> Any:
     )
 
 
-def upsert_message(connection: Connection, row: dict[str, Any]) -> None:
-    """Insert a message, or apply an edit to the stored one.
+def upsert_message(connection: Connection, row: dict[str, Any] | list[dict[str, Any]]) -> None:
+    """Insert a message (or a list of them, in order), or apply an edit to the stored one.
 
     Only a newer edit overwrites: a late duplicate of the original (or an
     older edit delivered out of order) leaves the stored text alone.
