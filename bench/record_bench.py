@@ -11,10 +11,11 @@ hot reload off) against the local Bot API stand-in from tests/e2e, which runs
 in this process.  Once the bot polls, N message updates are queued at once and
 the clock runs until the database holds all N: the path measured is
 getUpdates (long polling, batches of 100) -> JSON -> telegram.Update -> PTB
-dispatch (recorder group, host and plugin groups) -> store.record_message ->
-commit.  Two anchors run in this process on the same messages to show where
-the time goes: parsing JSON into telegram.Update alone, and
-store.record_message alone (no Telegram, no PTB).
+dispatch (recorder group, host and plugin groups) -> store.record_messages ->
+commit, one commit per burst (see tgstats.bot.recorder).  Anchors run in this
+process on the same messages to show where the time goes: parsing JSON into
+telegram.Update alone, and the store alone (no Telegram, no PTB) with a commit
+per message and with a commit per 100 messages.
 
 Target: >= 2,000 messages/s on SQLite on a 2-core machine.
 """
@@ -162,8 +163,12 @@ def parse_only(count: int) -> float:
     return count / (time.perf_counter() - started)
 
 
-def store_only(url: str, count: int) -> float:
-    """Anchor: store.record_message alone, one transaction per message like the bot."""
+def store_only(url: str, count: int, batch: int = 1) -> float:
+    """Anchor: the store alone, ``batch`` messages per transaction.
+
+    batch=1 is a commit per message (what the bot did before it batched);
+    batch=100 is one getUpdates page per commit (what the recorder does in a burst).
+    """
     api = FakeBotApi()
     bot = Bot(api.token)
     updates = [
@@ -173,8 +178,8 @@ def store_only(url: str, count: int) -> float:
     store = open_store(url)
     try:
         started = time.perf_counter()
-        for update in updates:
-            store.record_message(update.message)
+        for start in range(0, len(updates), batch):
+            store.record_messages([u.message for u in updates[start : start + batch]])
         return count / (time.perf_counter() - started)
     finally:
         store.close()
@@ -298,8 +303,19 @@ def main() -> None:
             try:
                 table.add_row(
                     backend,
-                    "store.record_message only",
+                    "store only, commit per message",
                     f"{store_only(store_url, args.messages):,.0f}",
+                )
+                if drop is None:  # the anchor db must start empty for the second run
+                    store_url = f"sqlite:///{tmp / 'anchor100.db'}"
+                else:
+                    drop()
+                    url, drop = fresh_pg_database(args.pg_url)
+                    store_url = url
+                table.add_row(
+                    backend,
+                    "store only, commit per 100",
+                    f"{store_only(store_url, args.messages, batch=100):,.0f}",
                 )
                 bot_dir = tmp / backend
                 bot_dir.mkdir()

@@ -104,7 +104,10 @@ def bot_settings(api: Any, *, admins: frozenset[int] = frozenset()) -> BotSettin
 @pytest.fixture
 async def harness(fake_api: Any, store: Store) -> AsyncIterator[Harness]:
     application = build_application(bot_settings(fake_api))
-    recorder = Recorder(store)
+    handlers: PluginHandlers | None = None
+    recorder = Recorder(
+        store, has_listeners=lambda: handlers is not None and handlers.has_listeners()
+    )
     application.add_handler(recorder.handler(), RECORDER_GROUP)
     handlers = PluginHandlers(application, store.queries, was_recorded=recorder.was_recorded)
     await application.initialize()
@@ -114,4 +117,5 @@ async def harness(fake_api: Any, store: Store) -> AsyncIterator[Harness]:
     yield Harness(fake_api, application, store, recorder, handlers)
     await application.updater.stop()
     await application.stop()
+    recorder.flush()
     await application.shutdown()

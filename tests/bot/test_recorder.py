@@ -71,3 +71,36 @@ async def test_store_failure_is_logged_and_plugins_still_answer(
     assert harness.recorder.failed == 1
     # The command ran (and failed on the same missing table: the apology proves it ran).
     assert harness.api.sent_to(GROUP_A)[-1].text.startswith(("Sorry, /count", "0"))
+
+
+async def test_a_burst_is_written_in_few_transactions_and_commands_see_all_of_it(
+    harness: Any, monkeypatch: Any
+) -> None:
+    harness.handlers.install(
+        PluginRecord(
+            name="count",
+            state="loaded",
+            enabled=True,
+            instance=Count(NoConfig(), Host("count", harness.store.queries)),
+        )
+    )
+    calls: list[int] = []
+    record_messages = harness.store.record_messages
+
+    def counting(batch: Any) -> Any:
+        calls.append(len(batch))
+        return record_messages(batch)
+
+    monkeypatch.setattr(harness.store, "record_messages", counting)
+    for n in range(60):  # queued faster than the bot fetches: one burst
+        harness.api.send_message(GROUP_A, 1 + n % 3, f"message {n}")
+    harness.api.send_message(GROUP_A, 1, "/count")
+    harness.api.send_message(GROUP_A, 2, "after the command")
+    await harness.settle()
+    await harness.api.wait_until(lambda: harness.api.sent_to(GROUP_A), 10, "reply")
+
+    # The command was answered after every message before it (and itself) was stored.
+    assert harness.api.sent_to(GROUP_A)[-1].text == "61"
+    assert harness.store.queries.count_messages(GROUP_A) == 62
+    assert sum(calls) == 62
+    assert len(calls) < 10, calls  # batched, not one transaction per message

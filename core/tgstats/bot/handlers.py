@@ -57,6 +57,7 @@ class InstalledPlugin:
     name: str
     commands: list[CommandSpec]
     handlers: list[tuple[BaseHandler[Any, Any, Any], int]]
+    has_listeners: bool = False
 
 
 class PluginHandlers:
@@ -79,6 +80,10 @@ class PluginHandlers:
 
     def installed(self) -> list[str]:
         return list(self._installed)
+
+    def has_listeners(self) -> bool:
+        """Whether any installed plugin listens to messages (the recorder must not defer)."""
+        return any(plugin.has_listeners for plugin in self._installed.values())
 
     def commands(self) -> list[CommandSpec]:
         """Commands of the installed plugins, by plugin name (stable across reloads)."""
@@ -121,7 +126,9 @@ class PluginHandlers:
             handlers.append((handler, group + 1))
         for handler, handler_group in handlers:
             self._application.add_handler(handler, handler_group)
-        self._installed[record.name] = InstalledPlugin(record.name, commands, handlers)
+        self._installed[record.name] = InstalledPlugin(
+            record.name, commands, handlers, has_listeners=bool(listener_methods)
+        )
         log.debug("plugin_handlers_installed", plugin=record.name, group=group, count=len(handlers))
 
     def remove(self, name: str) -> None:

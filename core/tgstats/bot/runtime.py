@@ -53,6 +53,7 @@ class BotRuntime:
         self.manager: PluginManager | None = None
         self.handlers: PluginHandlers | None = None
         self.menu: CommandMenu | None = None
+        self.recorder: Recorder | None = None
         self._reloader: Any = None
 
     # -- public ----------------------------------------------------------------
@@ -83,6 +84,8 @@ class BotRuntime:
         try:
             await self._serve()
         finally:
+            if self.recorder is not None:
+                self.recorder.flush()  # a burst still in memory is written, whatever stopped us
             self.store.close()
         log.info("stopped")
         return 0
@@ -92,7 +95,10 @@ class BotRuntime:
     async def _serve(self) -> None:
         settings = self.settings
         application = self.application = build_application(settings)
-        recorder = Recorder(self.store)
+        recorder = self.recorder = Recorder(
+            self.store,
+            has_listeners=lambda: self.handlers is not None and self.handlers.has_listeners(),
+        )
         self.handlers = PluginHandlers(
             application, self.store.queries, was_recorded=recorder.was_recorded
         )
@@ -184,6 +190,8 @@ class BotRuntime:
             await application.updater.stop()
         await self._drain_tasks()
         await application.stop()  # processes every update already fetched
+        assert self.recorder is not None
+        self.recorder.flush()  # PTB's stop signal sat behind the last burst in the queue
         await self._drain_tasks()
         assert self.manager is not None
         await self.manager.stop()
