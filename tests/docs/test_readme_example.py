@@ -64,8 +64,12 @@ def _tgstats() -> str:
 def test_readme_example_is_discovered_with_its_plugin_yaml(example_project: Path) -> None:
     result = subprocess.run(
         [_tgstats(), "plugins", "show", "message_count"],
-        capture_output=True, text=True, env=_env(example_project), cwd=example_project,
-        timeout=60, check=False,
+        capture_output=True,
+        text=True,
+        env=_env(example_project),
+        cwd=example_project,
+        timeout=60,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     assert "state:         loaded" in result.stdout
@@ -77,10 +81,25 @@ def test_readme_example_is_discovered_with_its_plugin_yaml(example_project: Path
 
 def test_readme_example_test_passes(example_project: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-         "-o", "asyncio_mode=auto", "-W", "error", "tests/test_count.py"],
-        capture_output=True, text=True, env=_env(example_project), cwd=example_project,
-        timeout=120, check=False,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-o",
+            "asyncio_mode=auto",
+            "-W",
+            "error",
+            "tests/test_count.py",
+        ],
+        capture_output=True,
+        text=True,
+        env=_env(example_project),
+        cwd=example_project,
+        timeout=120,
+        check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "1 passed" in result.stdout
