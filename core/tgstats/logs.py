@@ -16,7 +16,7 @@ from typing import Any
 
 import structlog
 
-__all__ = ["DEFAULT_LOG_FILE", "SecretFilter", "configure_logging", "get_logger"]
+__all__ = ["DEFAULT_LOG_FILE", "configure_logging", "get_logger"]
 
 DEFAULT_LOG_FILE = Path("logs/tgstats.log")
 
@@ -25,37 +25,28 @@ def get_logger(name: str | None = None, **initial: Any) -> structlog.stdlib.Boun
     return structlog.get_logger(name, **initial)
 
 
-class SecretFilter(logging.Filter):
-    """Replace secrets (the bot token) in every record before any handler sees it.
+def _renderer(secrets: list[str]) -> structlog.types.Processor:
+    """The final ``[LEVEL] event key=value`` line, traceback below, secrets redacted.
 
-    python-telegram-bot and httpx put the token in request URLs; redacting at
-    the handler keeps it out of both the console and the file whatever logger
-    emitted it.
+    Redacting the rendered text (rather than the message alone) also covers
+    key=value pairs and tracebacks: python-telegram-bot and httpx put the
+    token in request URLs, and an exception's text may quote them.
     """
+    secrets = [secret for secret in secrets if secret]
 
-    def __init__(self, secrets: list[str]) -> None:
-        super().__init__()
-        self.secrets = [s for s in secrets if s]
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if self.secrets:
-            message = record.getMessage()
-            redacted = message
-            for secret in self.secrets:
-                redacted = redacted.replace(secret, "<token>")
-            if redacted != message:
-                record.msg, record.args = redacted, None
-        return True
-
-
-def _renderer() -> structlog.types.Processor:
     def render(_logger: Any, _name: str, event: dict[str, Any]) -> str:
         level = event.pop("level", "info").upper()
         text = event.pop("event", "")
         stamp = event.pop("timestamp", None)
+        trace = event.pop("exception", None)
         pairs = " ".join(f"{key}={_format(value)}" for key, value in event.items())
         head = f"{stamp} [{level}] {text}" if stamp else f"[{level}] {text}"
-        return f"{head} {pairs}" if pairs else head
+        line = f"{head} {pairs}" if pairs else head
+        if trace:
+            line = f"{line}\n{trace}"
+        for secret in secrets:
+            line = line.replace(secret, "<token>")
+        return line
 
     return render
 
@@ -96,10 +87,9 @@ def configure_logging(
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             structlog.processors.format_exc_info,
-            _renderer(),
+            _renderer(secrets or []),
         ],
     )
-    secret_filter = SecretFilter(secrets or [])
     handlers: list[logging.Handler] = [logging.StreamHandler(stream or sys.stderr)]
     if log_file is not None:
         path = Path(log_file)
@@ -116,7 +106,6 @@ def configure_logging(
     for handler in handlers:
         handler._tgstats = True  # type: ignore[attr-defined]
         handler.setFormatter(formatter)
-        handler.addFilter(secret_filter)
         root.addHandler(handler)
     root.setLevel(level)
     # httpx logs every request URL (which contains the token) at INFO; and the
