@@ -18,15 +18,20 @@ Message ids are assigned per chat automatically unless given.
 
 from __future__ import annotations
 
+import inspect
 import itertools
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any
+from pathlib import Path
+from typing import Any, TypeVar
 
 import telegram
+import yaml
 
 __all__ = [
     "MEDIA_BUILDERS",
+    "command_context",
+    "configure_plugin",
     "fill_store",
     "make_channel",
     "make_chat",
@@ -34,6 +39,7 @@ __all__ = [
     "make_reaction",
     "make_reaction_count",
     "make_user",
+    "run_command",
     "utc",
 ]
 
@@ -239,3 +245,64 @@ def make_reaction(
 def fill_store(store: Any, messages: Iterable[telegram.Message]) -> int:
     """Record each message through the recorder; return how many were stored."""
     return sum(1 for message in messages if store.record_message(message))
+
+
+P = TypeVar("P")
+
+
+def configure_plugin(
+    plugin_cls: type[P], name: str, store: Any, config_dir: Path, **overrides: Any
+) -> P:
+    """An instance of ``plugin_cls`` configured exactly as the host would.
+
+    Its code defaults, then the ``plugin.yaml`` beside its module, then
+    ``overrides`` written as an operator's ``plugins.yaml`` (in ``config_dir``),
+    resolved and validated by the host's own config code; the instance gets a
+    real :class:`tgstats.plugins.host.Host` around ``store``'s queries.
+    """
+    from tgstats.config import load_host_config, resolve_plugin_config
+    from tgstats.plugins.host import Host
+
+    plugins_yaml = Path(config_dir) / "plugins.yaml"
+    plugins_yaml.write_text(
+        yaml.safe_dump({"plugins": {name: {"config": overrides}}}), encoding="utf-8"
+    )
+    plugin_yaml = Path(inspect.getfile(plugin_cls)).parent / "plugin.yaml"
+    resolved = resolve_plugin_config(
+        name,
+        plugin_cls.Config,  # type: ignore[attr-defined]
+        plugin_yaml=plugin_yaml if plugin_yaml.exists() else None,
+        host_config=load_host_config(plugins_yaml),
+    )
+    return plugin_cls(resolved.value, Host(name, store.queries))  # type: ignore[call-arg]
+
+
+def command_context(
+    command: str,
+    store: Any,
+    chat: telegram.Chat,
+    *args: str,
+    now: datetime | str,
+    user_id: int | None = 1,
+    chat_id: int | None = None,
+) -> Any:
+    """The CommandContext the bot would build for ``/command args...`` in ``chat``."""
+    from tgstats.plugins.api import CommandContext
+
+    return CommandContext(
+        command=command,
+        args=args,
+        chat_id=chat.id if chat_id is None else chat_id,
+        chat_title=chat.title,
+        user_id=user_id,
+        now=utc(now),
+        store=store.queries,
+    )
+
+
+async def run_command(plugin: Any, ctx: Any) -> Any:
+    """Run ``ctx.command`` on ``plugin`` through invoke_command, the bot's own path."""
+    from tgstats.plugins.api import invoke_command
+
+    (spec,) = [spec for spec in plugin.commands() if spec.name == ctx.command]
+    return await invoke_command(plugin, spec, ctx)

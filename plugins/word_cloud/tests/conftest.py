@@ -2,51 +2,25 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable, Coroutine, Iterator
-from datetime import datetime
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import telegram
-import tgstats_word_cloud.plugin as wordcloud_module
-import yaml
-from tgstats.config import load_host_config, resolve_plugin_config
-from tgstats.logs import get_logger
-from tgstats.plugins.api import CommandContext, Reply, invoke_command
+from tgstats.plugins.api import CommandContext, Reply
 from tgstats.store import open_store
-from tgstats.testing import make_chat, utc
+from tgstats.testing import command_context, configure_plugin, make_chat, run_command, utc
+from tgstats_word_cloud.plugin import WordCloudPlugin
 
 PLUGIN_NAME = "word_cloud"
+COMMAND = "wordcloud"
 NOW = utc("2026-11-01T12:00:00Z")
-
-
-class PluginTestHost:
-    """The services a plugin gets from the host, minus the bot."""
-
-    def __init__(self, name: str, store: Any) -> None:
-        self._name, self._store = name, store
-
-    @property
-    def name(self) -> str:
-        return self._name
-
-    @property
-    def store(self) -> Any:
-        return self._store
-
-    @property
-    def log(self) -> Any:
-        return get_logger(self._name)
-
-    def create_task(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
-        return asyncio.get_running_loop().create_task(coro)
 
 
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Any]:
-    opened = open_store(f"sqlite:///{tmp_path / 'wordcloud.db'}")
+    opened = open_store(f"sqlite:///{tmp_path / 'word_cloud.db'}")
     yield opened
     opened.close()
 
@@ -57,37 +31,19 @@ def chat() -> telegram.Chat:
 
 
 @pytest.fixture
-def make_plugin(tmp_path: Path, store: Any) -> Callable[..., wordcloud_module.WordCloudPlugin]:
+def make_plugin(tmp_path: Path, store: Any) -> Callable[..., WordCloudPlugin]:
     """The plugin with plugin.yaml layered under ``overrides`` (as an operator's plugins.yaml)."""
 
-    def build(**overrides: Any) -> wordcloud_module.WordCloudPlugin:
-        path = tmp_path / "plugins.yaml"
-        path.write_text(yaml.safe_dump({"plugins": {PLUGIN_NAME: {"config": overrides}}}))
-        resolved = resolve_plugin_config(
-            PLUGIN_NAME,
-            wordcloud_module.Config,
-            plugin_yaml=Path(wordcloud_module.__file__).parent / "plugin.yaml",
-            host_config=load_host_config(path),
-        )
-        return wordcloud_module.WordCloudPlugin(
-            resolved.value, PluginTestHost(PLUGIN_NAME, store.queries)
-        )
+    def build(**overrides: Any) -> WordCloudPlugin:
+        return configure_plugin(WordCloudPlugin, PLUGIN_NAME, store, tmp_path, **overrides)
 
     return build
 
 
 @pytest.fixture
 def context(store: Any, chat: telegram.Chat) -> Callable[..., CommandContext]:
-    def build(*args: str, now: datetime = NOW, chat_id: int | None = None) -> CommandContext:
-        return CommandContext(
-            command="wordcloud",
-            args=args,
-            chat_id=chat.id if chat_id is None else chat_id,
-            chat_title=chat.title,
-            user_id=1,
-            now=now,
-            store=store.queries,
-        )
+    def build(*args: str, now: Any = NOW, chat_id: int | None = None) -> CommandContext:
+        return command_context(COMMAND, store, chat, *args, now=now, chat_id=chat_id)
 
     return build
 
@@ -96,8 +52,7 @@ def context(store: Any, chat: telegram.Chat) -> Callable[..., CommandContext]:
 def run(context: Callable[..., CommandContext]) -> Callable[..., Awaitable[Reply | None]]:
     """Run /wordcloud through invoke_command, the path the bot uses."""
 
-    async def call(plugin: wordcloud_module.WordCloudPlugin, *args: str, **kw: Any) -> Reply | None:
-        (spec,) = [s for s in plugin.commands() if s.name == "wordcloud"]
-        return await invoke_command(plugin, spec, context(*args, **kw))
+    async def call(plugin: WordCloudPlugin, *args: str, **kw: Any) -> Reply | None:
+        return await run_command(plugin, context(*args, **kw))
 
     return call
