@@ -165,15 +165,7 @@ def inspect_plugins(host_config: HostConfig, discovery: Discovery) -> list[Plugi
                 line=error.line,
             )
             records.append(
-                PluginRecord(
-                    name=name,
-                    state="failed",
-                    enabled=True,
-                    spec=spec,
-                    reason=error.message,
-                    error_file=error.file,
-                    error_line=error.line,
-                )
+                PluginRecord.failed(name, spec, error.message, file=error.file, line=error.line)
             )
             continue
         records.append(

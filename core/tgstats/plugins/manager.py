@@ -403,28 +403,19 @@ class PluginManager:
             reason = f"setup raised {type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")
         event = "plugin_load_failed" if first else "plugin_reload_failed"
         log.error(event, plugin=name, file=file, line=line, error=reason)
-        return PluginRecord(
-            name=name,
-            state="failed",
-            enabled=True,
-            spec=spec,
-            reason=reason,
-            error_file=file,
-            error_line=line,
-        )
+        return PluginRecord.failed(name, spec, reason, file=file, line=line)
 
     async def _config_failed(self, exc: ConfigError) -> PluginRecord:
         file = str(exc.path) if exc.path is not None else str(self.config_path)
         log.error(
             "plugin_reload_failed", plugin=CONFIG_RECORD, file=file, line=exc.line, error=str(exc)
         )
-        return PluginRecord(
-            name=CONFIG_RECORD,
-            state="failed",
-            enabled=True,
-            reason=f"invalid plugins.yaml, previous config kept: {exc.message}",
-            error_file=file,
-            error_line=exc.line,
+        return PluginRecord.failed(
+            CONFIG_RECORD,
+            None,
+            f"invalid plugins.yaml, previous config kept: {exc.message}",
+            file=file,
+            line=exc.line,
         )
 
     async def _swap_failed(self, staged: list[_Staged], exc: Exception) -> list[PluginRecord]:
@@ -436,13 +427,7 @@ class PluginManager:
             await self._shutdown(item.new, item.host)
             restore_modules(item.top_level, item.saved if item.old is not None else {})
             failed.append(
-                PluginRecord(
-                    name=item.name,
-                    state="failed",
-                    enabled=True,
-                    spec=item.new.spec,
-                    reason=f"swapping handlers failed: {exc!r}",
-                )
+                PluginRecord.failed(item.name, item.new.spec, f"swapping handlers failed: {exc!r}")
             )
         return failed
 

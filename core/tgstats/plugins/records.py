@@ -31,6 +31,27 @@ class PluginRecord:
     instance: Plugin[Any] | None = None
     loaded_at: datetime | None = None
 
+    @classmethod
+    def failed(
+        cls,
+        name: str,
+        spec: PluginSpec | None,
+        reason: str,
+        *,
+        file: str | None = None,
+        line: int | None = None,
+    ) -> PluginRecord:
+        """An enabled plugin that could not be loaded, and why."""
+        return cls(
+            name=name,
+            state="failed",
+            enabled=True,
+            spec=spec,
+            reason=reason,
+            error_file=file,
+            error_line=line,
+        )
+
     def to_dict(self) -> dict[str, Any]:
         spec = self.spec
         return {
