@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
@@ -22,6 +23,8 @@ __all__ = [
     "Period",
     "PeriodRequest",
     "PeriodUsageError",
+    "check_chat_zones",
+    "check_zone",
     "parse_period_args",
     "parse_zone",
     "resolve_period",
@@ -160,3 +163,24 @@ def parse_zone(name: str, *, key: str) -> ZoneInfo:
             f"{key}: unknown IANA time zone {name!r} "
             "(expected a name like 'Europe/Berlin' or 'UTC')"
         ) from error
+
+
+def check_zone(_instance: Any, attribute: attrs.Attribute[str], value: str) -> None:
+    """attrs validator for a ``timezone`` option: any IANA zone name."""
+    parse_zone(value, key=attribute.name)
+
+
+def check_chat_zones(
+    _instance: Any, attribute: attrs.Attribute[dict[str, str]], value: dict[str, str]
+) -> None:
+    """attrs validator for ``chat_timezones``: ``{'-100123...': 'Europe/Berlin'}``."""
+    for chat_id, zone in value.items():
+        # YAML keys are strings here ("-1001234567890"); they must spell a chat id.
+        try:
+            int(chat_id)
+        except ValueError:
+            raise ValueError(
+                f"{attribute.name}: expected chat ids as keys (like '-1001234567890'), "
+                f"got {chat_id!r}"
+            ) from None
+        parse_zone(zone, key=f"{attribute.name}.{chat_id}")

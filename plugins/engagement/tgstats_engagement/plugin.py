@@ -7,7 +7,13 @@ from zoneinfo import ZoneInfo
 
 import attrs
 from tgstats.plugins import CommandContext, Plugin, PluginHost, TextReply, command
-from tgstats.plugins.periods import MAX_DAYS, Period, parse_zone, resolve_period
+from tgstats.plugins.periods import (
+    MAX_DAYS,
+    Period,
+    check_chat_zones,
+    check_zone,
+    resolve_period,
+)
 
 from tgstats_engagement.score import Weights, applicable, rank
 from tgstats_engagement.table import format_table
@@ -25,31 +31,14 @@ def _in_range(low: int, high: int) -> Any:
     return check
 
 
-def _check_zone(_inst: Any, attribute: attrs.Attribute[str], value: str) -> None:
-    parse_zone(value, key=attribute.name)
-
-
-def _check_chat_zones(_inst: Any, attribute: attrs.Attribute[dict[str, str]], value: Any) -> None:
-    for chat_id, zone in value.items():
-        # YAML keys are strings here ("-1001234567890"); they must spell a chat id.
-        try:
-            int(chat_id)
-        except ValueError:
-            raise ValueError(
-                f"{attribute.name}: expected chat ids as keys (like '-1001234567890'), "
-                f"got {chat_id!r}"
-            ) from None
-        parse_zone(zone, key=f"{attribute.name}.{chat_id}")
-
-
 @attrs.frozen
 class Config:
     days: int = attrs.field(default=30, validator=_in_range(1, MAX_DAYS))
     top_n: int = attrs.field(default=15, validator=_in_range(1, 50))
     weights: Weights = attrs.field(factory=Weights)
     # Zone whose calendar days count as "active days".
-    timezone: str = attrs.field(default="UTC", validator=_check_zone)
-    chat_timezones: dict[str, str] = attrs.field(factory=dict, validator=_check_chat_zones)
+    timezone: str = attrs.field(default="UTC", validator=check_zone)
+    chat_timezones: dict[str, str] = attrs.field(factory=dict, validator=check_chat_zones)
     name_width: int = attrs.field(default=16, validator=_in_range(4, 40))
 
 

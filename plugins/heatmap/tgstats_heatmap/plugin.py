@@ -8,7 +8,13 @@ from zoneinfo import ZoneInfo
 import attrs
 import matplotlib
 from tgstats.plugins import CommandContext, PhotoReply, Plugin, PluginHost, TextReply, command
-from tgstats.plugins.periods import MAX_DAYS, Period, parse_zone, resolve_period
+from tgstats.plugins.periods import (
+    MAX_DAYS,
+    Period,
+    check_chat_zones,
+    check_zone,
+    resolve_period,
+)
 
 from tgstats_heatmap.render import WEEKDAYS, render_heatmap
 
@@ -20,23 +26,6 @@ _MAX_PIXELS = 4096  # Telegram recompresses photos above ~2560 px anyway
 def _check_days(_inst: Any, attribute: attrs.Attribute[int], value: int) -> None:
     if not 1 <= value <= MAX_DAYS:
         raise ValueError(f"{attribute.name}: expected 1..{MAX_DAYS} days, got {value}")
-
-
-def _check_zone(_inst: Any, attribute: attrs.Attribute[str], value: str) -> None:
-    parse_zone(value, key=attribute.name)
-
-
-def _check_chat_zones(_inst: Any, attribute: attrs.Attribute[dict[str, str]], value: Any) -> None:
-    for chat_id, zone in value.items():
-        # YAML keys are strings here ("-1001234567890"); they must spell a chat id.
-        try:
-            int(chat_id)
-        except ValueError:
-            raise ValueError(
-                f"{attribute.name}: expected chat ids as keys (like '-1001234567890'), "
-                f"got {chat_id!r}"
-            ) from None
-        parse_zone(zone, key=f"{attribute.name}.{chat_id}")
 
 
 def _check_colormap(_inst: Any, attribute: attrs.Attribute[str], value: str) -> None:
@@ -55,9 +44,9 @@ def _positive(_inst: Any, attribute: attrs.Attribute[float], value: float) -> No
 @attrs.frozen
 class Config:
     days: int = attrs.field(default=30, validator=_check_days)  # period without arguments
-    timezone: str = attrs.field(default="UTC", validator=_check_zone)
+    timezone: str = attrs.field(default="UTC", validator=check_zone)
     # Per-chat time zones, e.g. {"-1001234567890": "Europe/Berlin"} (quoted ids).
-    chat_timezones: dict[str, str] = attrs.field(factory=dict, validator=_check_chat_zones)
+    chat_timezones: dict[str, str] = attrs.field(factory=dict, validator=check_chat_zones)
     width: float = attrs.field(default=12.0, validator=_positive)  # inches
     height: float = attrs.field(default=5.0, validator=_positive)  # inches
     dpi: int = attrs.field(default=100, validator=_positive)
