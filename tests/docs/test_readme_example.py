@@ -90,6 +90,8 @@ def test_readme_example_test_passes(example_project: Path) -> None:
             "no:cacheprovider",
             "-o",
             "asyncio_mode=auto",
+            "-o",
+            "asyncio_default_fixture_loop_scope=function",
             "-W",
             "error",
             "tests/test_count.py",
