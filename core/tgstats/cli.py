@@ -21,7 +21,7 @@ from tgstats.errors import TgstatsError
 __all__ = ["main"]
 
 # Order is the order of `tgstats --help`.
-SUBCOMMANDS = ("run", "demo", "import_history", "export", "plugins")
+SUBCOMMANDS = ("run", "reload", "demo", "import_history", "export", "plugins")
 
 EXIT_USAGE = 2
 EXIT_ERROR = 1

@@ -147,6 +147,7 @@ def bot_env(api: Any, tmp: Path, **extra: str) -> dict[str, str]:
         TGSTATS_PLUGINS_CONFIG=str(tmp / "plugins.yaml"),
         TGSTATS_ADMINS=str(ADMIN),
         TGSTATS_LOG_FILE=str(tmp / "logs" / "tgstats.log"),
+        TGSTATS_PID_FILE=str(tmp / "tgstats.pid"),
         PYTHONPATH=str(tmp / "site"),
         MPLBACKEND="Agg",
     )

@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -158,6 +159,43 @@ def test_token_never_logged(bot: RunningBot) -> None:
     assert token.split(":")[1] not in bot.log()
 
 
+def test_tgstats_reload_makes_the_running_bot_reload(bot: RunningBot) -> None:
+    pid_file = Path(bot.env["TGSTATS_PID_FILE"])
+    assert int(pid_file.read_text()) == bot.process.pid
+    before = bot.log().count("manual_reload_done source=SIGHUP")
+    done = subprocess.run(
+        [sys.executable, "-m", "tgstats", "reload"],
+        env=bot.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert f"pid {bot.process.pid}" in done.stdout
+    bot.api.wait_for(
+        lambda: bot.log().count("manual_reload_done source=SIGHUP") > before, 30, "the reload"
+    )
+    bot.check_alive()
+    assert bot.ask(GROUP_A, ALICE, "/probe").text  # still answering after the reload
+
+
+def test_tgstats_reload_without_a_running_bot_is_a_one_line_error(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TGSTATS_")}
+    for args in ([], ["--pid-file", str(tmp_path / "missing.pid")]):
+        done = subprocess.run(
+            [sys.executable, "-m", "tgstats", "reload", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert done.returncode == 1
+        assert done.stderr.count("\n") == 1 and "pid" in done.stderr, done.stderr
+        assert "Traceback" not in done.stderr
+
+
 def test_sigterm_stops_cleanly(bot: RunningBot) -> None:
     api = bot.api
     for i in range(100):
@@ -166,6 +204,7 @@ def test_sigterm_stops_cleanly(bot: RunningBot) -> None:
     api.wait_for(lambda: api.pending_count() == 0, 30, "the updates to be fetched")
     bot.process.send_signal(signal.SIGTERM)
     assert bot.process.wait(30) == 0, bot.console()
+    assert not Path(bot.env["TGSTATS_PID_FILE"]).exists()  # removed on the way out
     log = bot.log()
     assert "stopping reason=SIGTERM" in log
     assert log.rstrip().splitlines()[-1].split("] ", 1)[1].startswith("stopped")

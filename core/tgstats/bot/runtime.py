@@ -27,6 +27,7 @@ from tgstats.bot.recorder import ALLOWED_UPDATES, RECORDER_GROUP, Recorder
 from tgstats.bot.settings import BotSettings
 from tgstats.errors import TgstatsError
 from tgstats.logs import get_logger
+from tgstats.pidfile import remove_pid_file, write_pid_file
 from tgstats.plugins.manager import PluginChange, PluginManager, ReloadReport
 from tgstats.plugins.records import PluginRecord
 
@@ -87,6 +88,8 @@ class BotRuntime:
             if self.recorder is not None:
                 self.recorder.flush()  # a burst still in memory is written, whatever stopped us
             self.store.close()
+            if self.settings.pid_file is not None:
+                remove_pid_file(self.settings.pid_file)
         log.info("stopped")
         return 0
 
@@ -125,6 +128,8 @@ class BotRuntime:
         try:
             # Early, so a SIGTERM while the plugins load still stops cleanly.
             self._install_signals()
+            if settings.pid_file is not None:
+                write_pid_file(settings.pid_file)  # only now: SIGHUP would have killed us
             self._check_privacy(application)
             report = await self.manager.start()
             log.info(

@@ -17,6 +17,7 @@ import attrs
 
 from tgstats.errors import ConfigError
 from tgstats.logs import DEFAULT_LOG_FILE
+from tgstats.store.database import DEFAULT_DB_URL
 
 __all__ = [
     "DEFAULT_API_URL",
@@ -28,13 +29,13 @@ __all__ = [
 ]
 
 DEFAULT_API_URL = "https://api.telegram.org/bot"
-DEFAULT_DB_URL = "sqlite:///tgstats.db"
 
 ENV_TOKEN = "TGSTATS_TOKEN"
 ENV_API_URL = "TGSTATS_API_URL"
 ENV_DB = "TGSTATS_DB"
 ENV_ADMINS = "TGSTATS_ADMINS"
 ENV_LOG_FILE = "TGSTATS_LOG_FILE"
+ENV_PID_FILE = "TGSTATS_PID_FILE"
 
 
 @attrs.frozen
@@ -45,6 +46,7 @@ class BotSettings:
     plugins_config: Path
     admins: frozenset[int]
     log_file: Path
+    pid_file: Path | None = None
 
     @property
     def base_url(self) -> str:
@@ -121,6 +123,7 @@ def resolve_settings(
     plugins_config: str | None = None,
     admins: str | None = None,
     log_file: str | None = None,
+    pid_file: str | None = None,
     env: Mapping[str, str] | None = None,
 ) -> BotSettings:
     """Build the settings from flags (the keyword arguments) over ``env``."""
@@ -133,23 +136,15 @@ def resolve_settings(
     return BotSettings(
         token=_read_token(token_file, env),
         api_url=url,
-        db_url=db_url or env.get(ENV_DB) or _default_db_url(),
+        db_url=db_url or env.get(ENV_DB) or DEFAULT_DB_URL,
         plugins_config=default_config_path(plugins_config or env.get("TGSTATS_PLUGINS_CONFIG")),
         admins=parse_admins(
             admins if admins is not None else env.get(ENV_ADMINS), source=admins_source
         ),
         log_file=Path(log_file or env.get(ENV_LOG_FILE) or DEFAULT_LOG_FILE),
+        pid_file=_optional_path(pid_file or env.get(ENV_PID_FILE)),
     )
 
 
-def _default_db_url() -> str:
-    # The store owns the default (it may grow a TGSTATS_DB-aware helper); fall
-    # back to the documented value while it is not there.
-    try:
-        from tgstats.store import default_db_url  # type: ignore[attr-defined]
-    except ImportError:
-        return DEFAULT_DB_URL
-    try:
-        return str(default_db_url())
-    except TypeError:
-        return DEFAULT_DB_URL
+def _optional_path(value: str | None) -> Path | None:
+    return Path(value) if value else None

@@ -56,6 +56,11 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--log-file", metavar="PATH", help="log file ($TGSTATS_LOG_FILE; default logs/tgstats.log)"
     )
+    parser.add_argument(
+        "--pid-file",
+        metavar="PATH",
+        help="write the process id here once running, for `tgstats reload` ($TGSTATS_PID_FILE)",
+    )
     parser.set_defaults(handler=_handle)
 
 
@@ -71,6 +76,7 @@ def _handle(args: argparse.Namespace) -> int:
         plugins_config=args.plugins_config,
         admins=args.admins,
         log_file=args.log_file,
+        pid_file=args.pid_file,
     )
     configure_logging(
         level=logging.DEBUG if getattr(args, "debug", False) else logging.INFO,
