@@ -37,9 +37,11 @@ from typing import Any
 import numpy as np
 import psutil
 from tgstats.config import DEFAULT_CONFIG_PATH, load_host_config, resolve_plugin_config
-from tgstats.plugins.api import CommandContext, PhotoReply, Plugin, invoke_command
+from tgstats.plugins.api import CommandContext, PhotoReply, Plugin
+from tgstats.plugins.host import Host
 from tgstats.store import open_store
 from tgstats.store.queries import ChatInfo, UserInfo
+from tgstats.testing import run_command
 
 CHAT_ID = -1001000000001
 START = int(datetime(2024, 11, 1, tzinfo=UTC).timestamp())
@@ -195,15 +197,6 @@ def generate(store: Any, n: int, seed: int = 7) -> float:
     return time.perf_counter() - started
 
 
-class BenchHost:
-    def __init__(self, name: str, store: Any) -> None:
-        self.name, self.store = name, store
-        self.log = None
-
-    def create_task(self, coro: Any) -> Any:
-        return asyncio.get_running_loop().create_task(coro)
-
-
 def load_plugin(key: str, queries: Any) -> Plugin[Any]:
     import importlib
 
@@ -215,11 +208,10 @@ def load_plugin(key: str, queries: Any) -> Plugin[Any]:
         plugin_yaml=Path(module.__file__).parent / "plugin.yaml",
         host_config=load_host_config(DEFAULT_CONFIG_PATH),
     )
-    return getattr(module, class_name)(resolved.value, BenchHost(name, queries))
+    return getattr(module, class_name)(resolved.value, Host(name, queries))
 
 
 def run_once(plugin: Plugin[Any], command: str, queries: Any) -> Any:
-    (spec,) = [s for s in plugin.commands() if s.name == command]
     ctx = CommandContext(
         command=command,
         args=("all",),
@@ -229,7 +221,7 @@ def run_once(plugin: Plugin[Any], command: str, queries: Any) -> Any:
         now=NOW,
         store=queries,
     )
-    return asyncio.run(invoke_command(plugin, spec, ctx))
+    return asyncio.run(run_command(plugin, ctx))
 
 
 def measure(key: str, queries: Any, repeat: int) -> dict[str, Any]:
