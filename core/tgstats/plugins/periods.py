@@ -24,6 +24,7 @@ __all__ = [
     "PeriodRequest",
     "PeriodUsageError",
     "check_chat_zones",
+    "check_days",
     "check_zone",
     "parse_period_args",
     "parse_zone",
@@ -163,6 +164,12 @@ def parse_zone(name: str, *, key: str) -> ZoneInfo:
             f"{key}: unknown IANA time zone {name!r} "
             "(expected a name like 'Europe/Berlin' or 'UTC')"
         ) from error
+
+
+def check_days(_instance: Any, attribute: attrs.Attribute[int], value: int) -> None:
+    """attrs validator for a ``days`` option (the period without arguments): 1..MAX_DAYS."""
+    if not 1 <= value <= MAX_DAYS:
+        raise ValueError(f"{attribute.name}: expected 1..{MAX_DAYS} days, got {value}")
 
 
 def check_zone(_instance: Any, attribute: attrs.Attribute[str], value: str) -> None:

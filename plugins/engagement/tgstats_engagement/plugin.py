@@ -7,13 +7,7 @@ from zoneinfo import ZoneInfo
 
 import attrs
 from tgstats.plugins import CommandContext, Plugin, PluginHost, TextReply, command
-from tgstats.plugins.periods import (
-    MAX_DAYS,
-    Period,
-    check_chat_zones,
-    check_zone,
-    resolve_period,
-)
+from tgstats.plugins.periods import Period, check_chat_zones, check_days, check_zone, resolve_period
 
 from tgstats_engagement.score import Weights, applicable, rank
 from tgstats_engagement.table import format_table
@@ -33,7 +27,7 @@ def _in_range(low: int, high: int) -> Any:
 
 @attrs.frozen
 class Config:
-    days: int = attrs.field(default=30, validator=_in_range(1, MAX_DAYS))
+    days: int = attrs.field(default=30, validator=check_days)
     top_n: int = attrs.field(default=15, validator=_in_range(1, 50))
     weights: Weights = attrs.field(factory=Weights)
     # Zone whose calendar days count as "active days".

@@ -8,24 +8,13 @@ from zoneinfo import ZoneInfo
 import attrs
 import matplotlib
 from tgstats.plugins import CommandContext, PhotoReply, Plugin, PluginHost, TextReply, command
-from tgstats.plugins.periods import (
-    MAX_DAYS,
-    Period,
-    check_chat_zones,
-    check_zone,
-    resolve_period,
-)
+from tgstats.plugins.periods import Period, check_chat_zones, check_days, check_zone, resolve_period
 
 from tgstats_heatmap.render import WEEKDAYS, render_heatmap
 
 __all__ = ["Config", "Heatmap", "HeatmapPlugin"]
 
 _MAX_PIXELS = 4096  # Telegram recompresses photos above ~2560 px anyway
-
-
-def _check_days(_inst: Any, attribute: attrs.Attribute[int], value: int) -> None:
-    if not 1 <= value <= MAX_DAYS:
-        raise ValueError(f"{attribute.name}: expected 1..{MAX_DAYS} days, got {value}")
 
 
 def _check_colormap(_inst: Any, attribute: attrs.Attribute[str], value: str) -> None:
@@ -43,7 +32,7 @@ def _positive(_inst: Any, attribute: attrs.Attribute[float], value: float) -> No
 
 @attrs.frozen
 class Config:
-    days: int = attrs.field(default=30, validator=_check_days)  # period without arguments
+    days: int = attrs.field(default=30, validator=check_days)  # period without arguments
     timezone: str = attrs.field(default="UTC", validator=check_zone)
     # Per-chat time zones, e.g. {"-1001234567890": "Europe/Berlin"} (quoted ids).
     chat_timezones: dict[str, str] = attrs.field(factory=dict, validator=check_chat_zones)

@@ -11,7 +11,7 @@ import attrs
 import matplotlib
 from tgstats.logs import get_logger
 from tgstats.plugins import CommandContext, PhotoReply, Plugin, PluginHost, TextReply, command
-from tgstats.plugins.periods import MAX_DAYS, Period, resolve_period
+from tgstats.plugins.periods import Period, check_days, resolve_period
 
 from tgstats_word_cloud.fonts import FontFinder, font_codepoints, script_of
 from tgstats_word_cloud.render import display_form, render_cloud
@@ -61,7 +61,7 @@ def _check_colour(_inst: Any, attribute: attrs.Attribute[str], value: str) -> No
 
 @attrs.frozen
 class Config:
-    days: int = attrs.field(default=30, validator=_in_range(1, MAX_DAYS))
+    days: int = attrs.field(default=30, validator=check_days)
     max_words: int = attrs.field(default=150, validator=_in_range(1, 1000))
     min_word_length: int = attrs.field(default=3, validator=_in_range(1, 40))
     # ISO 639-1 codes of the stopwords-iso lists to apply.
