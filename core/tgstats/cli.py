@@ -20,22 +20,21 @@ from tgstats.errors import TgstatsError
 
 __all__ = ["main"]
 
-# Order is the order of `tgstats --help`.
-SUBCOMMANDS = ("run", "reload", "demo", "import_history", "export", "plugins")
-
-EXIT_USAGE = 2
-EXIT_ERROR = 1
-
-
-# Command name -> module, so that `tgstats plugins ...` does not pay for
-# importing every other subcommand's dependencies (SQLAlchemy, telegram).
+# Command name -> module of tgstats.commands, so that `tgstats plugins ...`
+# does not pay for importing every other subcommand's dependencies
+# (SQLAlchemy, telegram).  Order is the order of `tgstats --help`.
 COMMAND_MODULES = {
     "run": "run",
+    "reload": "reload",
     "demo": "demo",
     "import": "import_history",
     "export": "export",
     "plugins": "plugins",
 }
+SUBCOMMANDS = tuple(COMMAND_MODULES.values())
+
+EXIT_USAGE = 2
+EXIT_ERROR = 1
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
