@@ -48,7 +48,6 @@ class BotRuntime:
         self.poll_timeout = poll_timeout
         self._stop = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._reload_lock = asyncio.Lock()
         self.store: Any = None
         self.application: SerialApplication | None = None
         self.manager: PluginManager | None = None
@@ -67,8 +66,7 @@ class BotRuntime:
     async def reload(self, source: str = "manual") -> ReloadReport:
         """The manual reload (/reload, SIGHUP): re-read plugins.yaml, reload every plugin."""
         assert self.manager is not None
-        async with self._reload_lock:
-            report = await self.manager.reload(None, config_changed=True)
+        report = await self.manager.reload_all()  # rounds are serialised by the manager
         log.info(
             "manual_reload_done",
             source=source,
