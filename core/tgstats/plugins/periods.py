@@ -9,6 +9,7 @@ and answer bad input with the same short usage line.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -23,6 +24,7 @@ __all__ = [
     "Period",
     "PeriodRequest",
     "PeriodUsageError",
+    "chat_zones",
     "check_chat_zones",
     "check_days",
     "check_zone",
@@ -191,3 +193,10 @@ def check_chat_zones(
                 f"got {chat_id!r}"
             ) from None
         parse_zone(zone, key=f"{attribute.name}.{chat_id}")
+
+
+def chat_zones(timezone: str, chat_timezones: Mapping[str, str]) -> Callable[[int], ZoneInfo]:
+    """Chat id -> zone, from options checked by :func:`check_zone` and :func:`check_chat_zones`."""
+    default = ZoneInfo(timezone)
+    zones = {int(chat_id): ZoneInfo(zone) for chat_id, zone in chat_timezones.items()}
+    return lambda chat_id: zones.get(chat_id, default)

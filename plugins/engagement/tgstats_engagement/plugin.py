@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import attrs
 from tgstats.plugins import CommandContext, Plugin, PluginHost, TextReply, command
-from tgstats.plugins.periods import Period, check_chat_zones, check_days, check_zone, resolve_period
+from tgstats.plugins.periods import (
+    Period,
+    chat_zones,
+    check_chat_zones,
+    check_days,
+    check_zone,
+    resolve_period,
+)
 
 from tgstats_engagement.score import Weights, applicable, rank
 from tgstats_engagement.table import format_table
@@ -41,8 +47,7 @@ class EngagementPlugin(Plugin[Config]):
 
     def __init__(self, config: Config, host: PluginHost) -> None:
         super().__init__(config, host)
-        self._default_zone = ZoneInfo(config.timezone)
-        self._chat_zones = {int(k): ZoneInfo(v) for k, v in config.chat_timezones.items()}
+        self.zone_for = chat_zones(config.timezone, config.chat_timezones)
 
     # Plain def: the queries run in a worker thread.
     @command("engagement", "Members ranked by engagement: /engagement [N days | all]")
@@ -50,9 +55,8 @@ class EngagementPlugin(Plugin[Config]):
         period = resolve_period(ctx, default_days=self.config.days, allow_user=False)
         if isinstance(period, TextReply):
             return period
-        zone = self._chat_zones.get(ctx.chat_id, self._default_zone)
         activities = ctx.store.user_activity(
-            ctx.chat_id, tz=zone, since=period.since, until=period.until
+            ctx.chat_id, tz=self.zone_for(ctx.chat_id), since=period.since, until=period.until
         )
         # Members who only received replies have no messages of their own in the period.
         if not any(a.messages for a in activities):

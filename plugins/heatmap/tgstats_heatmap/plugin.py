@@ -8,7 +8,14 @@ from zoneinfo import ZoneInfo
 import attrs
 import matplotlib
 from tgstats.plugins import CommandContext, PhotoReply, Plugin, PluginHost, TextReply, command
-from tgstats.plugins.periods import Period, check_chat_zones, check_days, check_zone, resolve_period
+from tgstats.plugins.periods import (
+    Period,
+    chat_zones,
+    check_chat_zones,
+    check_days,
+    check_zone,
+    resolve_period,
+)
 
 from tgstats_heatmap.render import WEEKDAYS, render_heatmap
 
@@ -56,11 +63,7 @@ class HeatmapPlugin(Plugin[Config]):
 
     def __init__(self, config: Config, host: PluginHost) -> None:
         super().__init__(config, host)
-        self._default_zone = ZoneInfo(config.timezone)
-        self._chat_zones = {int(k): ZoneInfo(v) for k, v in config.chat_timezones.items()}
-
-    def zone_for(self, chat_id: int) -> ZoneInfo:
-        return self._chat_zones.get(chat_id, self._default_zone)
+        self.zone_for = chat_zones(config.timezone, config.chat_timezones)
 
     # Plain def: the query and the rendering run in a worker thread.
     @command("heatmap", "Activity by weekday and hour: /heatmap [N days | all] [@user]")
