@@ -135,9 +135,7 @@ class BotRuntime:
                 loaded=list(report.reloaded),
                 failed=[r.name for r in report.failed],
             )
-            async with application.update_lock:
-                self._install_missing()
-            await self._sync_menu()
+            await self._sync_menu()  # the host's commands, even with no plugin loaded
             await application.start()
             assert application.updater is not None
             await application.updater.start_polling(
@@ -232,15 +230,6 @@ class BotRuntime:
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         update_id = update.update_id if isinstance(update, Update) else None
         log.error("update_failed", update_id=update_id, exc_info=context.error)
-
-    def _install_missing(self) -> None:
-        """Install loaded plugins the manager did not hand to on_swap (start)."""
-        assert self.manager is not None and self.handlers is not None
-        installed = set(self.handlers.installed())
-        for record in self.manager.list_plugins():
-            loaded = record.state == "loaded" and record.instance is not None
-            if loaded and record.name not in installed:
-                self.handlers.install(record)
 
     async def _sync_menu(self) -> None:
         assert self.menu is not None and self.handlers is not None
