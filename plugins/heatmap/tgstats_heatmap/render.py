@@ -121,7 +121,6 @@ def _annotate(picture: Image.Image, ax: Axes, data: np.ndarray, image: AxesImage
     Drawn with Pillow after matplotlib has rendered the figure: 168 matplotlib
     Text artists cost more than the rest of the figure together.
     """
-    peak = int(data.max())
     font = ImageFont.truetype(_FONT, max(6, round(7 * dpi / 72)))  # 7 pt
     draw = ImageDraw.Draw(picture)
     height = picture.height
@@ -130,7 +129,7 @@ def _annotate(picture: Image.Image, ax: Axes, data: np.ndarray, image: AxesImage
             value = int(data[day, hour])
             if value == 0:
                 continue
-            red, green, blue, _ = image.cmap(image.norm(value)) if peak else (1, 1, 1, 1)
+            red, green, blue, _ = image.cmap(image.norm(value))
             # Dark text on light cells, light text on dark ones (perceived luminance).
             luminance = 0.299 * red + 0.587 * green + 0.114 * blue
             x, y = ax.transData.transform((hour, day))
