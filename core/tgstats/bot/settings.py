@@ -15,9 +15,11 @@ from urllib.parse import urlsplit
 
 import attrs
 
+from tgstats.config import CONFIG_ENV, default_config_path
 from tgstats.errors import ConfigError
 from tgstats.logs import DEFAULT_LOG_FILE
-from tgstats.store.database import DEFAULT_DB_URL
+from tgstats.pidfile import ENV_PID_FILE
+from tgstats.store.database import DEFAULT_DB_URL, ENV_DB
 
 __all__ = [
     "DEFAULT_API_URL",
@@ -32,10 +34,8 @@ DEFAULT_API_URL = "https://api.telegram.org/bot"
 
 ENV_TOKEN = "TGSTATS_TOKEN"
 ENV_API_URL = "TGSTATS_API_URL"
-ENV_DB = "TGSTATS_DB"
 ENV_ADMINS = "TGSTATS_ADMINS"
 ENV_LOG_FILE = "TGSTATS_LOG_FILE"
-ENV_PID_FILE = "TGSTATS_PID_FILE"
 
 
 @attrs.frozen
@@ -127,8 +127,6 @@ def resolve_settings(
     env: Mapping[str, str] | None = None,
 ) -> BotSettings:
     """Build the settings from flags (the keyword arguments) over ``env``."""
-    from tgstats.config import default_config_path
-
     env = os.environ if env is None else env
     url = api_url or env.get(ENV_API_URL) or DEFAULT_API_URL
     api_urls(url)  # validate now: a typo should stop the start, not the first request
@@ -137,7 +135,7 @@ def resolve_settings(
         token=_read_token(token_file, env),
         api_url=url,
         db_url=db_url or env.get(ENV_DB) or DEFAULT_DB_URL,
-        plugins_config=default_config_path(plugins_config or env.get("TGSTATS_PLUGINS_CONFIG")),
+        plugins_config=default_config_path(plugins_config or env.get(CONFIG_ENV)),
         admins=parse_admins(
             admins if admins is not None else env.get(ENV_ADMINS), source=admins_source
         ),
