@@ -44,6 +44,7 @@ __all__ = [
     "is_watched",
     "is_watched_name",
     "iter_watched",
+    "list_dir",
     "watched_files",
 ]
 
@@ -131,34 +132,49 @@ def is_watched(
     return is_watched_name(parts[-1], tuple(watch_patterns), ignore)
 
 
+def list_dir(
+    directory: str, watch_patterns: Iterable[str], ignore_patterns: Iterable[str]
+) -> tuple[list[str], list[str]]:
+    """One listing of ``directory`` (itself known not to be ignored):
+    (subdirectories not ignored, watched files), as path strings.
+
+    Symlinked folders are not followed (an editable install's link back up
+    the tree would loop), but symlinked files are reported.
+    """
+    watch, ignore = tuple(watch_patterns), tuple(ignore_patterns)
+    ignored = _matcher(ignore)
+    subdirs: list[str] = []
+    files: list[str] = []
+    try:
+        entries = list(os.scandir(directory))
+    except OSError:  # removed meanwhile, or unreadable: nothing to watch there
+        return subdirs, files
+    for entry in entries:
+        try:
+            if entry.is_dir(follow_symlinks=False):
+                if not ignored(entry.name):
+                    subdirs.append(entry.path)
+                continue
+        except OSError:
+            continue
+        if is_watched_name(entry.name, watch, ignore):
+            files.append(entry.path)
+    return subdirs, files
+
+
 def iter_watched(
     root: Path | str, watch_patterns: Iterable[str], ignore_patterns: Iterable[str]
 ) -> Iterable[str]:
     """Paths (as strings) of the watched files under ``root``, in no particular order.
 
-    Ignored folders are pruned without being listed; symlinked folders are not
-    followed (an editable install's link back up the tree would loop), but
-    symlinked files are reported.
+    Ignored folders are pruned without being listed (see :func:`list_dir`).
     """
     watch, ignore = tuple(watch_patterns), tuple(ignore_patterns)
-    ignored = _matcher(ignore)
     stack = [os.fspath(root)]
     while stack:
-        try:
-            entries = os.scandir(stack.pop())
-        except OSError:  # removed while we walk, or unreadable: nothing to watch there
-            continue
-        with entries:
-            for entry in entries:
-                try:
-                    if entry.is_dir(follow_symlinks=False):
-                        if not ignored(entry.name):
-                            stack.append(entry.path)
-                        continue
-                except OSError:
-                    continue
-                if is_watched_name(entry.name, watch, ignore):
-                    yield entry.path
+        subdirs, files = list_dir(stack.pop(), watch, ignore)
+        stack.extend(subdirs)
+        yield from files
 
 
 def watched_files(root: Path | str, settings: PatternSettings) -> list[Path]:

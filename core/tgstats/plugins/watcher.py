@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Literal, Protocol
 
@@ -63,41 +63,10 @@ class WatchTargets:
         """``path`` (under ``root``) should trigger a reload."""
         return patterns.is_watched(path, root, self.watch_patterns, self.ignore_patterns)
 
-    def is_pruned(self, root: Path, directory: Path) -> bool:
-        """``directory`` (under ``root``) is ignored whole (``__pycache__``, ``.git``)."""
-        return patterns.is_ignored_dir(directory, root, self.ignore_patterns)
-
     def list_dir(self, root: Path, directory: str) -> tuple[list[str], list[str]]:
         """One listing of ``directory`` (under ``root``, itself not pruned):
         (unpruned subdirectories, watched files), as path strings."""
-        subdirs: list[str] = []
-        files: list[str] = []
-        watch, ignore = self.watch_patterns, self.ignore_patterns
-        try:
-            entries = list(os.scandir(directory))
-        except OSError:  # removed meanwhile: the next tick reports its files gone
-            return subdirs, files
-        for entry in entries:
-            try:
-                # Symlinked folders are not followed (as patterns.iter_watched).
-                is_dir = entry.is_dir(follow_symlinks=False)
-            except OSError:
-                continue
-            if is_dir:
-                if not patterns.is_ignored_name(entry.name, ignore):
-                    subdirs.append(entry.path)
-            elif patterns.is_watched_name(entry.name, watch, ignore):
-                files.append(entry.path)
-        return subdirs, files
-
-    def walk(self, root: Path) -> Iterator[tuple[str, list[str]]]:
-        """(directory, watched files) for every unpruned directory under ``root``."""
-        stack = [str(root)]
-        while stack:
-            current = stack.pop()
-            subdirs, files = self.list_dir(root, current)
-            stack.extend(subdirs)
-            yield current, files
+        return patterns.list_dir(directory, self.watch_patterns, self.ignore_patterns)
 
     def watched_files(self) -> list[Path]:
         found = [
