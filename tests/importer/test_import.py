@@ -145,6 +145,20 @@ def test_imported_and_live_rows_share_the_chat(store: Store, single_chat: Path) 
     assert store.queries.find_user(FIXTURE_CHAT_ID, "alice") is not None
 
 
+def test_names_recorded_in_another_chat_are_kept(store: Store, single_chat: Path) -> None:
+    # Users are global: a member the bot knows from another group keeps the name and
+    # @username it recorded, though this chat is new to the store.
+    elsewhere = make_chat(-100555, "Another group", type="supergroup")
+    boris = make_user(1002, "Boris", last_name="Ivanov", username="boris")
+    store.record_message(make_message(elsewhere, boris, "hi", date="2024-08-01T09:00:00Z"))
+
+    import_export(single_chat, store)
+
+    found = store.queries.find_user(FIXTURE_CHAT_ID, "boris")
+    assert found is not None
+    assert found.display_name == "Boris Ivanov"
+
+
 def test_a_live_message_with_the_same_id_is_not_duplicated(store: Store, single_chat: Path) -> None:
     chat = make_chat(FIXTURE_CHAT_ID, "Import Fixture Group", type="supergroup")
     alice = make_user(1001, "Alice", last_name="Smith")

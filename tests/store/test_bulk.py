@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import attrs
 import pytest
@@ -41,6 +42,21 @@ def test_add_messages_is_idempotent(store: Store) -> None:
     assert store.queries.count_messages(CHAT.chat_id) == 150
     assert store.queries.chat(CHAT.chat_id) == CHAT
     assert store.queries.find_user(CHAT.chat_id, "u1").display_name == "User One"
+
+
+def test_add_users_keeps_stored_users(store: Store) -> None:
+    with store.bulk() as batch:
+        batch.upsert_users([UserInfo(1, "u1", "User One")])
+    with store.bulk() as batch:
+        batch.add_users([UserInfo(1, None, "Renamed"), UserInfo(2, None, "User Two")])
+        batch.add_users([])
+        batch.add_messages([row(1, user_id=1), row(2, user_id=2)])
+    assert store.queries.find_user(CHAT.chat_id, "u1").display_name == "User One"
+    names = {
+        a.user.user_id: a.user.display_name
+        for a in store.queries.user_activity(CHAT.chat_id, tz=ZoneInfo("UTC"))
+    }
+    assert names == {1: "User One", 2: "User Two"}
 
 
 def test_fields_round_trip(store: Store) -> None:

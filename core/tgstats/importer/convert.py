@@ -13,7 +13,6 @@ Id mapping (so imported history and live-recorded messages are the same rows):
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -157,11 +156,6 @@ class MessageConverter:
         self.users: dict[int, UserInfo] = {}
         self._pending_users: dict[int, UserInfo] = {}
         self._senders: dict[str, int] = {}  # from_id -> stored id
-        self._known_ids: set[int] = set()
-
-    def skip_users(self, user_ids: Iterable[int]) -> None:
-        """Never upsert these senders (the store already knows them, with fresher names)."""
-        self._known_ids.update(user_ids)
 
     def take_new_users(self) -> list[UserInfo]:
         """Senders first seen since the previous call (upserted with each batch)."""
@@ -241,8 +235,7 @@ class MessageConverter:
             is_channel=is_channel,
         )
         self.users[user_id] = user
-        if user_id not in self._known_ids:
-            self._pending_users[user_id] = user
+        self._pending_users[user_id] = user
         return user_id
 
     def _unix(self, msg: dict[str, Any], key: str, unix_key: str, *, required: bool) -> int | None:

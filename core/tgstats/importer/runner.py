@@ -183,14 +183,9 @@ def _import_chat(
     batch_size: int,
 ) -> ChatResult:
     converter = MessageConverter(chat_id, tz)
+    # A chat already in the store (live-recorded or imported before) keeps its title:
+    # what the bot saw is newer than the export.  Senders likewise (see _flush).
     known = store.queries.chat(chat_id)
-    if known is not None:
-        # The chat is already in the store (live-recorded or imported before): what the
-        # bot saw is newer than the export, so keep its title and its members' names and
-        # @usernames (the export has none) instead of overwriting them.
-        converter.skip_users(
-            a.user.user_id for a in store.queries.user_activity(chat_id, tz=ZoneInfo("UTC"))
-        )
     added = 0
     rows: list[dict[str, Any]] = []
     convert = converter.convert
@@ -250,7 +245,7 @@ def _skip(reader: ExportReader, messages: Any) -> None:
 
 
 def _flush(batch: Any, converter: MessageConverter, rows: list[dict[str, Any]]) -> int:
-    users = converter.take_new_users()
-    if users:
-        batch.upsert_users(users)
+    # Only senders the store does not know: a stored name and @username (the export
+    # has none) are newer than the export's.
+    batch.add_users(converter.take_new_users())
     return int(batch.add_messages(rows))

@@ -12,6 +12,7 @@ CONTRACT (implementation owned by the message-store work):
     store.opt_in(chat_id, user_id)
     with store.bulk() as batch:                   # one transaction (importer)
         batch.upsert_chat(ChatInfo); batch.upsert_users([...]); batch.add_messages([...])
+        batch.add_users([...])                    # only users not stored yet (import)
     store.export(chat_id=None) -> Iterator[dict]  # JSON-ready rows, ISO 8601 UTC dates
     store.close()
 

@@ -11,13 +11,19 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
+import attrs
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from tgstats.errors import StoreError
 from tgstats.store.queries import ChatInfo, MessageRow, UserInfo, to_timestamp
 from tgstats.store.schema import chat_migrations, chats, messages, opt_outs
-from tgstats.store.upserts import insert_ignore, upsert_chat_rows, upsert_user_rows
+from tgstats.store.upserts import (
+    insert_ignore,
+    insert_new_user_rows,
+    upsert_chat_rows,
+    upsert_user_rows,
+)
 
 __all__ = ["Batch"]
 
@@ -80,6 +86,12 @@ def _row(message: MessageRow | Mapping[str, Any]) -> tuple[Any, ...]:
     return tuple(values)
 
 
+def _user_rows(users: Iterable[UserInfo]) -> list[dict[str, Any]]:
+    """One row per user id (the last one given wins), in id order."""
+    rows = {user.user_id: attrs.asdict(user) for user in users}
+    return [rows[user_id] for user_id in sorted(rows)]
+
+
 class Batch:
     """Writes inside one open transaction (see ``Store.bulk``)."""
 
@@ -96,16 +108,16 @@ class Batch:
         self._known_chats.add(chat.chat_id)
 
     def upsert_users(self, users: Iterable[UserInfo]) -> None:
-        rows = {
-            u.user_id: {
-                "user_id": u.user_id,
-                "username": u.username,
-                "display_name": u.display_name,
-                "is_channel": u.is_channel,
-            }
-            for u in users
-        }
-        upsert_user_rows(self.connection, sorted(rows.values(), key=lambda r: r["user_id"]))
+        """Insert the users, overwriting the names of those already stored."""
+        upsert_user_rows(self.connection, _user_rows(users))
+
+    def add_users(self, users: Iterable[UserInfo]) -> None:
+        """Insert the users not stored yet; a stored user's row is kept as it is.
+
+        For the importer: what the bot recorded is newer than an export, which
+        has no @usernames at all.
+        """
+        insert_new_user_rows(self.connection, _user_rows(users))
 
     def _opted_out_in(self, chat_id: int) -> set[int]:
         """Opted-out senders for a chat, including opt-outs made after it migrated."""

@@ -19,6 +19,7 @@ from tgstats.store.schema import chats, messages, users
 
 __all__ = [
     "insert_ignore",
+    "insert_new_user_rows",
     "upsert",
     "upsert_chat_rows",
     "upsert_message",
@@ -77,6 +78,12 @@ def upsert_user_rows(connection: Connection, rows: list[dict[str, Any]]) -> None
         connection.execute(
             upsert(connection, users, ["username", "display_name", "is_channel"]), rows
         )
+
+
+def insert_new_user_rows(connection: Connection, rows: list[dict[str, Any]]) -> None:
+    """Insert users not stored yet; a stored user keeps its row (unlike upsert_user_rows)."""
+    if rows:
+        connection.execute(insert_ignore(connection, users), rows)
 
 
 # Columns an edit may change.
