@@ -16,6 +16,9 @@ from tgstats.bot.handlers import PluginHandlers
 from tgstats.bot.recorder import ALLOWED_UPDATES, RECORDER_GROUP, Recorder
 from tgstats.bot.settings import BotSettings
 from tgstats.logs import configure_logging
+from tgstats.plugins.api import NoConfig, Plugin
+from tgstats.plugins.host import Host
+from tgstats.plugins.records import PluginRecord
 from tgstats.store import Store, open_store
 
 
@@ -88,6 +91,13 @@ class Harness:
         await self.api.wait_until(lambda: self.application.update_queue.empty(), 10, "queue empty")
         async with self.application.update_lock:
             pass
+
+
+def record(name: str, cls: type[Plugin[Any]], store: Store) -> PluginRecord:
+    """A loaded record of plugin class ``cls`` (no config), ready for ``handlers.install``."""
+    return PluginRecord(
+        name=name, state="loaded", enabled=True, instance=cls(NoConfig(), Host(name, store.queries))
+    )
 
 
 def bot_settings(api: Any, *, admins: frozenset[int] = frozenset()) -> BotSettings:

@@ -20,9 +20,10 @@ from tgstats.plugins.api import (
     command,
     listener,
 )
-from tgstats.plugins.host import Host
 from tgstats.plugins.manager import PluginChange
 from tgstats.plugins.records import PluginRecord
+
+from .conftest import record
 
 CHAT = -100500
 BIG_PNG = b"\x89PNG\r\n\x1a\n" + random.Random(7).randbytes(400_000)
@@ -83,12 +84,6 @@ class BoomPlugin(Plugin[NoConfig]):
     @listener
     async def hear(self, ctx: MessageContext) -> None:
         raise ValueError("listener broke")
-
-
-def record(name: str, cls: type[Plugin[Any]], store: Any) -> PluginRecord:
-    return PluginRecord(
-        name=name, state="loaded", enabled=True, instance=cls(NoConfig(), Host(name, store.queries))
-    )
 
 
 async def test_command_answers_with_store_and_chat_title(harness: Any) -> None:

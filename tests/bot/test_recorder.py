@@ -6,8 +6,8 @@ from typing import Any
 
 import sqlalchemy
 from tgstats.plugins.api import CommandContext, NoConfig, Plugin, TextReply, command
-from tgstats.plugins.host import Host
-from tgstats.plugins.records import PluginRecord
+
+from .conftest import record
 
 GROUP_A, GROUP_B = -1001, -1002
 
@@ -54,14 +54,7 @@ async def test_reaction_counts_are_requested_and_recorded(harness: Any) -> None:
 async def test_store_failure_is_logged_and_plugins_still_answer(
     harness: Any, log_lines: Any
 ) -> None:
-    harness.handlers.install(
-        PluginRecord(
-            name="count",
-            state="loaded",
-            enabled=True,
-            instance=Count(NoConfig(), Host("count", harness.store.queries)),
-        )
-    )
+    harness.handlers.install(record("count", Count, harness.store))
     with harness.store.engine.begin() as connection:  # a real database failure
         connection.execute(sqlalchemy.text("DROP TABLE messages"))
     before = len(harness.api.sent_to(GROUP_A))
@@ -76,14 +69,7 @@ async def test_store_failure_is_logged_and_plugins_still_answer(
 async def test_a_burst_is_written_in_few_transactions_and_commands_see_all_of_it(
     harness: Any, monkeypatch: Any
 ) -> None:
-    harness.handlers.install(
-        PluginRecord(
-            name="count",
-            state="loaded",
-            enabled=True,
-            instance=Count(NoConfig(), Host("count", harness.store.queries)),
-        )
-    )
+    harness.handlers.install(record("count", Count, harness.store))
     calls: list[int] = []
     record_messages = harness.store.record_messages
 
