@@ -37,6 +37,7 @@ import attrs
 from tgstats.config import HostConfig, load_host_config, resolve_plugin_config
 from tgstats.errors import ConfigError, PluginLoadError
 from tgstats.logs import get_logger
+from tgstats.plugins import patterns
 from tgstats.plugins.api import PluginHost
 from tgstats.plugins.discovery import Discovery, PluginSpec, discover_plugins
 from tgstats.plugins.importing import (
@@ -138,8 +139,7 @@ class PluginManager:
         spec = self._specs.get(name)
         if spec is None or spec.source_dir is None:
             return []
-        targets = attrs.evolve(self.watch_targets(), roots=(spec.source_dir,), files=())
-        return targets.watched_files()
+        return patterns.watched_files(spec.source_dir, self.host_config.settings)
 
     def watch_roots(self) -> dict[str, Path]:
         """Source directory of every enabled plugin (failed ones too: fixing
