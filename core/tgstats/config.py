@@ -295,10 +295,7 @@ def _resolve_attrs(
             convert_field(field, shadowed.data, shadowed.where)
         if run and target is not None and attrs.has(target):
             sub_base = default if len(run) == len(found) and attrs.has(type(default)) else None
-            sublayers = [_Layer(x.origin, x.data, x.where) for x in run]
-            values[field.alias] = _resolve_attrs(
-                target, sub_base, sublayers, key, explicit, top.where
-            )
+            values[field.alias] = _resolve_attrs(target, sub_base, run, key, explicit, top.where)
         elif run and target is not None:
             merged = (
                 dict(default) if len(run) == len(found) and isinstance(default, Mapping) else {}
