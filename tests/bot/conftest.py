@@ -78,12 +78,9 @@ class Harness:
         """Send ``text`` and wait for the bot's next message in ``chat_id``."""
         before = len(self.api.sent_to(chat_id))
         self.api.send_message(chat_id, user_id, text)
-
-        def reply() -> Any:
-            sent = self.api.sent_to(chat_id)
-            return sent[before] if len(sent) > before else None
-
-        return await self.api.wait_until(reply, timeout, f"reply to {text!r}")
+        return await self.api.wait_until(
+            lambda: self.api.reply_after(chat_id, before), timeout, f"reply to {text!r}"
+        )
 
     async def settle(self) -> None:
         """Wait until every injected update was fetched and processed."""

@@ -261,14 +261,16 @@ class FakeBotApi:
                 raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
             await asyncio.sleep(0.01)
 
-    def wait_for_reply(self, chat_id: int, after: int, timeout: float = 10.0) -> SentMessage:
+    def reply_after(self, chat_id: int, after: int) -> SentMessage | None:
         """The first message sent to ``chat_id`` after ``after`` messages were sent there."""
+        sent = self.sent_to(chat_id)
+        return sent[after] if len(sent) > after else None
 
-        def check() -> SentMessage | None:
-            sent = self.sent_to(chat_id)
-            return sent[after] if len(sent) > after else None
-
-        return self.wait_for(check, timeout, f"a reply in chat {chat_id}")
+    def wait_for_reply(self, chat_id: int, after: int, timeout: float = 10.0) -> SentMessage:
+        """Wait (synchronously) for :meth:`reply_after`."""
+        return self.wait_for(
+            lambda: self.reply_after(chat_id, after), timeout, f"a reply in chat {chat_id}"
+        )
 
     # -- HTTP side ---------------------------------------------------------------
 
