@@ -102,9 +102,7 @@ class Batch:
         self._insert_sql: str | None = None
 
     def upsert_chat(self, chat: ChatInfo) -> None:
-        upsert_chat_rows(
-            self.connection, [{"chat_id": chat.chat_id, "title": chat.title, "type": chat.type}]
-        )
+        upsert_chat_rows(self.connection, [attrs.asdict(chat)])
         self._known_chats.add(chat.chat_id)
 
     def upsert_users(self, users: Iterable[UserInfo]) -> None:

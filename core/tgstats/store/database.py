@@ -10,10 +10,11 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+import attrs
 import sqlalchemy
 import telegram
 from sqlalchemy import delete, event, select
@@ -211,8 +212,7 @@ class Store:
         written = [False] * len(records)
         with self.engine.begin() as connection:
             chats_seen = {r.chat.chat_id: r.chat for r in records}
-            for chat in chats_seen.values():
-                self._remember_chat(connection, chat)
+            upsert_chat_rows(connection, _changed(self._seen_chats, chats_seen))
             opted_out = self._opted_out_pairs(connection, list(chats_seen))
             senders: dict[int, UserInfo] = {}
             rows = []
@@ -226,38 +226,16 @@ class Store:
                     senders[sender.user_id] = sender
                 rows.append(record.row)
                 written[index] = True
-            for sender in senders.values():
-                self._remember_user(connection, sender)
+            upsert_user_rows(connection, _changed(self._seen_users, senders))
             if rows:
                 # A one-element list would take the slower executemany path.
                 upsert_message(connection, rows if len(rows) > 1 else rows[0])
-        for chat in chats_seen.values():
-            self._commit_seen(chat, None)
-        for sender in senders.values():
-            self._commit_seen_user(sender)
-        return written
-
-    def _remember_chat(self, connection: Connection, chat: ChatInfo) -> None:
-        if self._seen_chats.get(chat.chat_id) != chat:
-            upsert_chat_rows(
-                connection, [{"chat_id": chat.chat_id, "title": chat.title, "type": chat.type}]
-            )
-
-    def _remember_user(self, connection: Connection, user: UserInfo) -> None:
-        if self._seen_users.get(user.user_id) != user:
-            upsert_user_rows(connection, [_user_row(user)])
-
-    def _commit_seen_user(self, user: UserInfo) -> None:
-        with self._lock:
-            self._seen_users[user.user_id] = user
-
-    def _commit_seen(self, chat: ChatInfo, user: UserInfo | None) -> None:
         # Only after the transaction committed: a rollback must not leave the
         # cache claiming a row exists.
         with self._lock:
-            self._seen_chats[chat.chat_id] = chat
-            if user is not None:
-                self._seen_users[user.user_id] = user
+            self._seen_chats.update(chats_seen)
+            self._seen_users.update(senders)
+        return written
 
     def _forget_seen(self) -> None:
         with self._lock:
@@ -398,10 +376,8 @@ class Store:
         self.close()
 
 
-def _user_row(user: UserInfo) -> dict[str, Any]:
-    return {
-        "user_id": user.user_id,
-        "username": user.username,
-        "display_name": user.display_name,
-        "is_channel": user.is_channel,
-    }
+def _changed(
+    seen: Mapping[int, ChatInfo | UserInfo], current: Mapping[int, ChatInfo | UserInfo]
+) -> list[dict[str, Any]]:
+    """Rows of the chats or users in ``current`` that differ from the last ones written."""
+    return [attrs.asdict(info) for key, info in current.items() if seen.get(key) != info]
