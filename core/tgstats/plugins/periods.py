@@ -3,7 +3,10 @@
 Parsing is written once here so ``/heatmap``, ``/wordcloud`` and
 ``/engagement`` accept exactly the same spellings (``30``, ``30d``,
 ``30 days``, ``1 day``, ``all``, in any order with an optional ``@user``)
-and answer bad input with the same short usage line.
+and answer bad input with the same short usage line.  The options behind
+them are checked here too (``check_days``, ``check_zone``,
+``check_chat_zones``), and ``chat_zones`` turns the zone options into a
+chat id -> zone lookup.
 """
 
 from __future__ import annotations
