@@ -122,16 +122,26 @@ class RunningBot:
             raise AssertionError(f"bot exited with {self.process.returncode}:\n{self.console()}")
 
     def export(self, *args: str) -> list[dict[str, Any]]:
-        done = subprocess.run(
-            [sys.executable, "-m", "tgstats", "export", *args],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        done = run_tgstats(self.env, "export", *args)
         assert done.returncode == 0, done.stderr
         return [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
+
+
+def run_tgstats(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """``python -m tgstats ARGS`` to completion, output captured as text."""
+    return subprocess.run(
+        [sys.executable, "-m", "tgstats", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def without_tgstats_env() -> dict[str, str]:
+    """This process's environment minus every TGSTATS_* setting."""
+    return {key: value for key, value in os.environ.items() if not key.startswith("TGSTATS_")}
 
 
 def bot_env(api: Any, tmp: Path, **extra: str) -> dict[str, str]:

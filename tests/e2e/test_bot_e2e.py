@@ -9,14 +9,21 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from .conftest import ADMIN, PROBE_PLUGIN, RunningBot, fake_bot_api, plugins_yaml, probe_source
+from .conftest import (
+    ADMIN,
+    PROBE_PLUGIN,
+    RunningBot,
+    fake_bot_api,
+    plugins_yaml,
+    probe_source,
+    run_tgstats,
+    without_tgstats_env,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
 
@@ -163,14 +170,7 @@ def test_tgstats_reload_makes_the_running_bot_reload(bot: RunningBot) -> None:
     pid_file = Path(bot.env["TGSTATS_PID_FILE"])
     assert int(pid_file.read_text()) == bot.process.pid
     before = bot.log().count("manual_reload_done source=SIGHUP")
-    done = subprocess.run(
-        [sys.executable, "-m", "tgstats", "reload"],
-        env=bot.env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = run_tgstats(bot.env, "reload")
     assert done.returncode == 0, done.stderr
     assert f"pid {bot.process.pid}" in done.stdout
     bot.api.wait_for(
@@ -181,16 +181,9 @@ def test_tgstats_reload_makes_the_running_bot_reload(bot: RunningBot) -> None:
 
 
 def test_tgstats_reload_without_a_running_bot_is_a_one_line_error(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TGSTATS_")}
+    env = without_tgstats_env()
     for args in ([], ["--pid-file", str(tmp_path / "missing.pid")]):
-        done = subprocess.run(
-            [sys.executable, "-m", "tgstats", "reload", *args],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        done = run_tgstats(env, "reload", *args)
         assert done.returncode == 1
         assert done.stderr.count("\n") == 1 and "pid" in done.stderr, done.stderr
         assert "Traceback" not in done.stderr
@@ -213,28 +206,16 @@ def test_sigterm_stops_cleanly(bot: RunningBot) -> None:
 
 
 def test_missing_token_and_unreachable_db_are_one_line_errors(tmp_path: Any) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TGSTATS_")}
+    env = without_tgstats_env()
     env["TGSTATS_LOG_FILE"] = str(tmp_path / "x.log")
-    done = subprocess.run(
-        [sys.executable, "-m", "tgstats", "run"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = run_tgstats(env, "run")
     assert done.returncode != 0
     assert done.stderr.strip().count("\n") == 0 and "TGSTATS_TOKEN" in done.stderr
     env.update(
         TGSTATS_TOKEN=fake_bot_api.DEFAULT_TOKEN,
         TGSTATS_DB="postgresql+psycopg://nobody@127.0.0.1:9/none",
     )
-    done = subprocess.run(
-        [sys.executable, "-m", "tgstats", "run"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = run_tgstats(env, "run")
     assert done.returncode != 0
     errors = [line for line in done.stderr.splitlines() if line.startswith("tgstats: error")]
     assert len(errors) == 1 and "127.0.0.1" in errors[0], done.stderr
