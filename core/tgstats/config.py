@@ -33,6 +33,7 @@ from tgstats.yamlconfig import (
     describe_type,
     describe_value,
     instantiate,
+    key_where,
     read_yaml_mapping,
     resolved_fields,
 )
@@ -164,9 +165,9 @@ def load_host_config(path: Path) -> HostConfig:
             found = describe_value(raw_plugins)
             raise where.error(f"expected a mapping of plugin names to entries, found {found}")
         for name, raw in raw_plugins.items():
-            line = raw_plugins.line_of(name) if isinstance(raw_plugins, YamlMap) else where.line
-            plugins[name] = _plugin_entry(raw, where.child(name, line))
-            plugins.key_lines[name] = line
+            entry_where = key_where(raw_plugins, name, where)
+            plugins[name] = _plugin_entry(raw, entry_where)
+            plugins.key_lines[name] = entry_where.line
     return HostConfig(path=path, settings=settings, plugins=plugins)
 
 
@@ -268,7 +269,11 @@ def _resolve_attrs(
     for field in fields:
         key = f"{prefix}.{field.alias}" if prefix else field.alias
         found = [
-            _Layer(layer.origin, layer.data[field.alias], _child(layer, field.alias))
+            _Layer(
+                layer.origin,
+                layer.data[field.alias],
+                key_where(layer.data, field.alias, layer.where),
+            )
             for layer in layers
             if field.alias in layer.data
         ]
@@ -303,9 +308,8 @@ def _resolve_attrs(
             for layer in run:
                 part = convert_field(field, layer.data, layer.where)
                 for sub_key in part:
-                    line = layer.data.line_of(sub_key) if isinstance(layer.data, YamlMap) else None
                     explicit[f"{key}.{sub_key}"] = _origin_at(
-                        layer, layer.where.child(sub_key, line)
+                        layer, key_where(layer.data, sub_key, layer.where)
                     )
                 merged.update(part)
             values[field.alias] = merged
@@ -316,11 +320,6 @@ def _resolve_attrs(
             explicit[key] = _origin_at(top, top.where)
         wheres[field.alias] = top.where
     return instantiate(cls, values, wheres, where)
-
-
-def _child(layer: _Layer, alias: str) -> Where:
-    line = layer.data.line_of(alias) if isinstance(layer.data, YamlMap) else layer.where.line
-    return layer.where.child(alias, line)
 
 
 def _top_mapping_run(found: list[_Layer]) -> list[_Layer]:

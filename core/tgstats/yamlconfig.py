@@ -36,6 +36,7 @@ __all__ = [
     "describe_value",
     "did_you_mean",
     "instantiate",
+    "key_where",
     "read_yaml",
     "read_yaml_mapping",
     "resolved_fields",
@@ -79,6 +80,12 @@ class Where:
 
     def error(self, message: str) -> ConfigError:
         return ConfigError(message, path=self.path, line=self.line, key=self.key or None)
+
+
+def key_where(data: Mapping[str, Any], key: str, where: Where) -> Where:
+    """``where.child(key)`` on the key's own line when ``data`` remembers it (a
+    YamlMap), else on ``where``'s line."""
+    return where.child(key, data.line_of(key) if isinstance(data, YamlMap) else None)
 
 
 def _join(prefix: str, key: str) -> str:
@@ -357,8 +364,7 @@ def _convert_dict(value: Any, tp: Any, args: tuple[Any, ...], where: Where) -> d
     key_tp, value_tp = args if len(args) == 2 else (Any, Any)
     out = {}
     for key, item in value.items():
-        line = value.line_of(key) if isinstance(value, YamlMap) else where.line
-        sub = where.child(str(key), line)
+        sub = key_where(value, str(key), where)
         out[convert(key, key_tp, sub)] = convert(item, value_tp, sub)
     return out
 
@@ -411,9 +417,8 @@ def _plain(value: Any) -> Any:
 def check_unknown_keys(data: Mapping[str, Any], allowed: Sequence[str], where: Where) -> None:
     for key in data:
         if key not in allowed:
-            line = data.line_of(key) if isinstance(data, YamlMap) else where.line
             choices = ", ".join(allowed) if allowed else "(no keys)"
-            raise where.child(key, line).error(
+            raise key_where(data, key, where).error(
                 f"expected one of the keys {choices}, found unknown key {key!r}"
                 f"{did_you_mean(key, allowed)}"
             )
@@ -432,8 +437,7 @@ def build_attrs(cls: type, data: Mapping[str, Any], where: Where) -> Any:
                     f"missing required key {field.alias!r} ({describe_type(field.type)})"
                 )
             continue
-        line = data.line_of(field.alias) if isinstance(data, YamlMap) else where.line
-        sub = where.child(field.alias, line)
+        sub = key_where(data, field.alias, where)
         values[field.alias] = convert_field(field, data[field.alias], sub)
         lines[field.alias] = sub
     return instantiate(cls, values, lines, where, data)
