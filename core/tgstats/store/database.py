@@ -251,16 +251,7 @@ class Store:
     def record_reaction_count(self, update: telegram.MessageReactionCountUpdated) -> bool:
         """Set the message's reaction count to the total Telegram reports."""
         total = sum(reaction.total_count for reaction in update.reactions)
-        with self.engine.begin() as connection:
-            result = connection.execute(
-                messages.update()
-                .where(
-                    messages.c.chat_id == update.chat.id,
-                    messages.c.message_id == update.message_id,
-                )
-                .values(reaction_count=total)
-            )
-        return bool(result.rowcount)
+        return self._set_reaction_count(update.chat.id, update.message_id, total)
 
     def record_reaction(self, update: telegram.MessageReactionUpdated) -> bool:
         """Apply one user's reaction change (groups report reactions per user).
@@ -272,14 +263,17 @@ class Store:
         if delta == 0:
             return False
         count = messages.c.reaction_count + delta
+        return self._set_reaction_count(
+            update.chat.id, update.message_id, sqlalchemy.case((count < 0, 0), else_=count)
+        )
+
+    def _set_reaction_count(self, chat_id: int, message_id: int, value: Any) -> bool:
+        """Set one stored message's reaction count; False if it is not stored."""
         with self.engine.begin() as connection:
             result = connection.execute(
                 messages.update()
-                .where(
-                    messages.c.chat_id == update.chat.id,
-                    messages.c.message_id == update.message_id,
-                )
-                .values(reaction_count=sqlalchemy.case((count < 0, 0), else_=count))
+                .where(messages.c.chat_id == chat_id, messages.c.message_id == message_id)
+                .values(reaction_count=value)
             )
         return bool(result.rowcount)
 
