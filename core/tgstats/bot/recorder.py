@@ -110,7 +110,7 @@ class Recorder:
 
     def _record_one(self, message: Message) -> bool:
         try:
-            return bool(self._store.record_messages([message])[0])
+            return bool(self._store.record_message(message))
         except Exception:
             self.failed += 1
             log.exception("record_failed", chat_id=message.chat_id, message_id=message.message_id)
