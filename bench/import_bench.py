@@ -111,8 +111,8 @@ def write_export(path: Path, count: int, seed: int = 7) -> None:
                     msg["edited"] = "2020-09-13T12:30:00"
                     msg["edited_unixtime"] = str(unix + 60)
                 if i % 8 == 0:
-                    count = rnd.randint(1, 5)
-                    msg["reactions"] = [{"type": "emoji", "count": count, "emoji": "👍"}]
+                    reacted = rnd.randint(1, 5)
+                    msg["reactions"] = [{"type": "emoji", "count": reacted, "emoji": "👍"}]
                 if i % 17 == 0:
                     msg.update(rnd.choice(MEDIA))
             out.write((",\n  " if i > 1 else "  ") + json.dumps(msg, ensure_ascii=False))
