@@ -13,7 +13,6 @@ import sqlalchemy
 from tgstats.store import Store, open_store
 
 DATA = Path(__file__).parent / "data"
-FIXTURE_CHAT_ID = -1001987654321  # Bot API id of the fixture's supergroup 1987654321
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
