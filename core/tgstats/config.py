@@ -47,6 +47,7 @@ __all__ = [
     "ResolvedConfig",
     "Settings",
     "default_config_path",
+    "leaf_values",
     "load_host_config",
     "resolve_plugin_config",
 ]
@@ -354,7 +355,7 @@ def _default_of(field: Any) -> Any:
 def _leaf_origins(value: Any, explicit: dict[str, Origin]) -> dict[str, Origin]:
     """Origin of every dotted leaf of the effective config (default: code default)."""
     origins: dict[str, Origin] = {}
-    for key in _leaves(attrs.asdict(value, recurse=True), ""):
+    for key in leaf_values(attrs.asdict(value, recurse=True)):
         origin = None
         probe = key
         while probe:
@@ -366,10 +367,12 @@ def _leaf_origins(value: Any, explicit: dict[str, Origin]) -> dict[str, Origin]:
     return origins
 
 
-def _leaves(data: Any, prefix: str) -> list[str]:
+def leaf_values(data: Any, prefix: str = "") -> dict[str, Any]:
+    """Dotted key -> value of every leaf of nested mappings (an empty mapping
+    is a leaf): the keys of :attr:`ResolvedConfig.origins`."""
     if isinstance(data, Mapping) and data:
-        out: list[str] = []
+        out: dict[str, Any] = {}
         for key, item in data.items():
-            out.extend(_leaves(item, f"{prefix}.{key}" if prefix else str(key)))
+            out.update(leaf_values(item, f"{prefix}.{key}" if prefix else str(key)))
         return out
-    return [prefix] if prefix else []
+    return {prefix: data} if prefix else {}

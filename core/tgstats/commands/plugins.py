@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from tgstats.commands import common_options
-from tgstats.config import HostConfig, default_config_path, load_host_config
+from tgstats.config import HostConfig, default_config_path, leaf_values, load_host_config
 from tgstats.errors import ConfigError, PluginError, PluginLoadError
 from tgstats.logs import configure_logging
 from tgstats.plugins.discovery import Discovery, discover_plugins
@@ -234,17 +234,8 @@ def _watched(record: PluginRecord, config: HostConfig) -> list[Path]:
 def _config_items(record: PluginRecord) -> list[tuple[str, Any, str]]:
     if record.config is None:
         return []
-    values = _flatten(record.config.effective())
+    values = leaf_values(record.config.effective())
     return [(key, values.get(key), str(origin)) for key, origin in record.config.origins.items()]
-
-
-def _flatten(data: Any, prefix: str = "") -> dict[str, Any]:
-    if isinstance(data, dict) and data:
-        out: dict[str, Any] = {}
-        for key, value in data.items():
-            out.update(_flatten(value, f"{prefix}.{key}" if prefix else str(key)))
-        return out
-    return {prefix: data}
 
 
 def _show_dict(record: PluginRecord, watched: list[Path], config: HostConfig) -> dict[str, Any]:
