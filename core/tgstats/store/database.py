@@ -84,10 +84,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _postgres_session(dbapi_connection: Any, _record: Any) -> None:
-    # The recorder commits once per message; waiting for the WAL flush each
-    # time caps it at the disk's fsync rate.  Like SQLite's synchronous=NORMAL,
-    # a crash can lose the last fraction of a second of commits, never
-    # consistency.
+    # The recorder commits once per burst of messages (often a single one);
+    # waiting for the WAL flush each time caps it at the disk's fsync rate.
+    # Like SQLite's synchronous=NORMAL, a crash can lose the last fraction of
+    # a second of commits, never consistency.
     with dbapi_connection.cursor() as cursor:
         cursor.execute("SET synchronous_commit TO off")
     dbapi_connection.commit()

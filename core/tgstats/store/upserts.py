@@ -29,7 +29,7 @@ __all__ = [
 
 # Statements are built once per dialect and reused: constructing an upsert
 # (with its `excluded` proxies) costs more than executing it on SQLite, and
-# the recorder runs one per message.
+# the recorder runs one per burst of messages, often a single one.
 
 
 def _insert(connection: Connection, table: Table) -> Any:
