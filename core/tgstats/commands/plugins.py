@@ -131,15 +131,12 @@ _HEADERS = ("NAME", "DISTRIBUTION", "VERSION", "ENABLED", "STATE", "EDITABLE", "
 
 def _row(record: PluginRecord) -> list[str]:
     d = record.to_dict()
-    state = d["state"]
-    if record.reason:
-        state += f": {record.reason}{_location(record.error_file, record.error_line)}"
     return [
         d["name"],
         d["distribution"] or "-",
         d["version"] or "-",
         _yes(d["enabled"]),
-        state,
+        _state(record),
         "-" if d["editable"] is None else _yes(d["editable"]),
         d["source_dir"] or "-",
     ]
@@ -147,6 +144,17 @@ def _row(record: PluginRecord) -> list[str]:
 
 def _yes(value: bool) -> str:
     return "yes" if value else "no"
+
+
+def _state(record: PluginRecord) -> str:
+    """``failed: reason (file:line)``, or the bare state when there is no reason."""
+    if not record.reason:
+        return record.state
+    return f"{record.state}: {_reason(record)}"
+
+
+def _reason(record: PluginRecord) -> str:
+    return f"{record.reason}{_location(record.error_file, record.error_line)}"
 
 
 def _location(file: str | None, line: int | None) -> str:
@@ -265,11 +273,8 @@ def _show_text(record: PluginRecord, watched: list[Path], config: HostConfig) ->
         editable = f"yes (project {spec.project_dir})" if spec.editable else "no"
         print(f"editable:      {editable}")
         print(f"source dir:    {d['source_dir'] or '- (module not found)'}")
-    state = record.state
-    if record.reason:
-        state += f": {record.reason}{_location(record.error_file, record.error_line)}"
     print(f"enabled:       {_yes(record.enabled)}")
-    print(f"state:         {state}")
+    print(f"state:         {_state(record)}")
     print(f"plugins.yaml:  {config.path}")
     print()
     items = _config_items(record)
@@ -310,11 +315,7 @@ def _check(args: argparse.Namespace) -> int:
         _problems([f"{path.name}: {key}{error.message}{where}"])
         return EXIT_PROBLEMS
     discovery, records = _inspect(config)
-    problems = [
-        f"{r.name}: {r.reason}{_location(r.error_file, r.error_line)}"
-        for r in records
-        if r.state == "failed"
-    ]
+    problems = [f"{r.name}: {_reason(r)}" for r in records if r.state == "failed"]
     installed = sorted({*discovery.plugins, *discovery.duplicates})
     for name in config.plugins:
         if name not in installed:
