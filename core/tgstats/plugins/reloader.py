@@ -91,26 +91,9 @@ class Reloader:
         if not settings.hot_reload:
             log.info("hot_reload_disabled")
             return False
-        targets = self.manager.watch_targets()
-        self.watcher = await asyncio.to_thread(
-            create_watcher, settings.watcher, targets, interval=settings.reload_check_interval
-        )
-        self._begin()
+        await self._switch(settings.watcher)
         self._task = asyncio.get_running_loop().create_task(self._run(), name="tgstats-reloader")
         return True
-
-    def _begin(self) -> None:
-        assert self.watcher is not None
-        if hasattr(self.watcher, "on_failure"):
-            self.watcher.on_failure = self._native_failed
-        self.watcher.start(self._on_change)
-        settings = self.manager.host_config.settings
-        log.info(
-            "hot_reload_started",
-            interval=settings.reload_check_interval,
-            backend=self.watcher.backend,
-            files=len(self.watcher.paths()),
-        )
 
     def _native_failed(self, error: BaseException) -> None:
         """OS notifications stopped working: keep hot reload alive by polling."""
@@ -118,16 +101,25 @@ class Reloader:
         self._fallback = asyncio.get_running_loop().create_task(self._switch("poll"))
 
     async def _switch(self, kind: str) -> None:
+        """Start a ``kind`` watcher on the current targets (stopping any old one)."""
         if self.watcher is not None:
             await self.watcher.stop()
         settings = self.manager.host_config.settings
-        self.watcher = await asyncio.to_thread(
+        self.watcher = watcher = await asyncio.to_thread(
             create_watcher,
             kind,  # type: ignore[arg-type]
             self.manager.watch_targets(),
             interval=settings.reload_check_interval,
         )
-        self._begin()
+        if hasattr(watcher, "on_failure"):
+            watcher.on_failure = self._native_failed
+        watcher.start(self._on_change)
+        log.info(
+            "hot_reload_started",
+            interval=settings.reload_check_interval,
+            backend=watcher.backend,
+            files=len(watcher.paths()),
+        )
 
     async def stop(self) -> None:
         if self._task is not None:
