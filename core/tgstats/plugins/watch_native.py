@@ -134,19 +134,19 @@ class NativeWatcher:
             self.start(self._on_change)
             for _ in range(3):
                 await asyncio.sleep(0)
-        if old_stop is not None:
-            old_stop.set()
-        for task in old_tasks:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await _end(old_tasks, old_stop)
 
     async def stop(self) -> None:
-        if self._stop is not None:
-            self._stop.set()
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await _end(self._tasks, self._stop)
         self._tasks = []
+
+
+async def _end(tasks: list[asyncio.Task[None]], stop: asyncio.Event | None) -> None:
+    """Stop the watches ``tasks`` (started with ``stop``) and wait for them."""
+    if stop is not None:
+        stop.set()
+    for task in tasks:
+        task.cancel()
+    for task in tasks:
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
