@@ -146,13 +146,11 @@ def inspect_plugins(host_config: HostConfig, discovery: Discovery) -> list[Plugi
         enabled = host_config.is_enabled(name)
         duplicate = discovery.duplicates.get(name)
         if duplicate is not None:
-            records.append(
-                PluginRecord(name=name, state="failed", enabled=enabled, reason=duplicate.message)
-            )
+            records.append(PluginRecord.duplicate(duplicate, enabled=enabled))
             continue
         spec = discovery.plugins[name]
         if not enabled:
-            records.append(PluginRecord(name=name, state="disabled", enabled=False, spec=spec))
+            records.append(PluginRecord.disabled(name, spec))
             continue
         try:
             prepared = prepare_plugin(spec, host_config)

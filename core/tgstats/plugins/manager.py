@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from tgstats.config import HostConfig, load_host_config, resolve_plugin_config
-from tgstats.errors import ConfigError, PluginLoadError
+from tgstats.errors import ConfigError, DuplicatePluginError, PluginLoadError
 from tgstats.logs import get_logger
 from tgstats.plugins import patterns
 from tgstats.plugins.api import PluginHost
@@ -311,7 +311,7 @@ class PluginManager:
         names: set[str] | None,
         config_changed: bool,
         specs: dict[str, PluginSpec],
-        duplicates: dict[str, Any],
+        duplicates: dict[str, DuplicatePluginError],
         old_config: HostConfig,
         config: HostConfig,
     ) -> tuple[list[str], list[str]]:
@@ -432,7 +432,10 @@ class PluginManager:
         return failed
 
     def _refresh_idle_records(
-        self, specs: dict[str, PluginSpec], duplicates: dict[str, Any], config: HostConfig
+        self,
+        specs: dict[str, PluginSpec],
+        duplicates: dict[str, DuplicatePluginError],
+        config: HostConfig,
     ) -> None:
         """Records of plugins that run no instance: disabled, duplicate, uninstalled."""
         for name in list(self._records):
@@ -440,17 +443,10 @@ class PluginManager:
                 del self._records[name]
         for name, spec in specs.items():
             if not config.is_enabled(name) and self._live(name) is None:
-                self._records[name] = PluginRecord(
-                    name=name, state="disabled", enabled=False, spec=spec
-                )
+                self._records[name] = PluginRecord.disabled(name, spec)
         for name, error in duplicates.items():
             if self._live(name) is None:
-                self._records[name] = PluginRecord(
-                    name=name,
-                    state="failed",
-                    enabled=config.is_enabled(name),
-                    reason=error.message,
-                )
+                self._records[name] = PluginRecord.duplicate(error, enabled=config.is_enabled(name))
 
     async def _shutdown(self, record: PluginRecord, host: PluginHost | None) -> None:
         instance = record.instance

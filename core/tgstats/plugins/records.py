@@ -9,6 +9,7 @@ import attrs
 
 if TYPE_CHECKING:
     from tgstats.config import ResolvedConfig
+    from tgstats.errors import DuplicatePluginError
     from tgstats.plugins.api import Plugin
     from tgstats.plugins.discovery import PluginSpec
 
@@ -51,6 +52,16 @@ class PluginRecord:
             error_file=file,
             error_line=line,
         )
+
+    @classmethod
+    def disabled(cls, name: str, spec: PluginSpec) -> PluginRecord:
+        """An installed plugin that plugins.yaml turns off."""
+        return cls(name=name, state="disabled", enabled=False, spec=spec)
+
+    @classmethod
+    def duplicate(cls, error: DuplicatePluginError, *, enabled: bool) -> PluginRecord:
+        """A name offered by two distributions: neither is loaded."""
+        return cls(name=error.plugin, state="failed", enabled=enabled, reason=error.message)
 
     def to_dict(self) -> dict[str, Any]:
         spec = self.spec
