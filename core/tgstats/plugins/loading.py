@@ -7,6 +7,7 @@ CONTRACT (implementation owned by the plugin-host work).  Used by
 from __future__ import annotations
 
 import traceback
+from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -30,6 +31,22 @@ class PreparedPlugin:
     spec: PluginSpec
     plugin_cls: type[Plugin[Any]]
     config: ResolvedConfig
+
+    def record(
+        self, instance: Plugin[Any] | None = None, loaded_at: datetime | None = None
+    ) -> PluginRecord:
+        """The ``loaded`` record: imported and configured (and, given an
+        ``instance``, set up and serving)."""
+        return PluginRecord(
+            name=self.spec.name,
+            state="loaded",
+            enabled=True,
+            spec=self.spec,
+            plugin_cls=self.plugin_cls,
+            config=self.config,
+            instance=instance,
+            loaded_at=loaded_at,
+        )
 
 
 def error_location(exc: BaseException, spec: PluginSpec | None) -> tuple[str | None, int | None]:
@@ -166,14 +183,5 @@ def inspect_plugins(host_config: HostConfig, discovery: Discovery) -> list[Plugi
                 PluginRecord.failed(name, spec, error.message, file=error.file, line=error.line)
             )
             continue
-        records.append(
-            PluginRecord(
-                name=name,
-                state="loaded",
-                enabled=True,
-                spec=spec,
-                plugin_cls=prepared.plugin_cls,
-                config=prepared.config,
-            )
-        )
+        records.append(prepared.record())
     return records

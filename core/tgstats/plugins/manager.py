@@ -380,16 +380,7 @@ class PluginManager:
             if live is None:
                 self._records[name] = record
             return record
-        new = PluginRecord(
-            name=name,
-            state="loaded",
-            enabled=True,
-            spec=spec,
-            plugin_cls=prepared.plugin_cls,
-            config=prepared.config,
-            instance=instance,
-            loaded_at=datetime.now(UTC),
-        )
+        new = prepared.record(instance, loaded_at=datetime.now(UTC))
         return _Staged(name, live, new, host, spec.top_level, saved)
 
     def _failed_record(
