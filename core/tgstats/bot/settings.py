@@ -1,7 +1,7 @@
 """Runtime settings of ``tgstats run``: flag > environment variable > default.
 
-Each setting resolves in one small ``_default_*``-style step so the error for
-a bad value names where it came from (``--admins`` or ``TGSTATS_ADMINS``).
+Each setting resolves flag first, then its variable, then the default, and the
+error for a bad value names where it came from (``--admins`` or ``TGSTATS_ADMINS``).
 The token is kept out of ``repr`` so it can never end up in a log line by way
 of a settings dump.
 """
