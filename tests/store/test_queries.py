@@ -142,6 +142,9 @@ def test_texts_stream_more_than_one_batch(store: Store) -> None:
     stream = store.queries.texts(CHAT.id)
     assert next(stream) is not None
     assert 1 + sum(1 for _ in stream) == n
+    batches = list(store.queries.text_batches(CHAT.id))
+    assert [len(b) for b in batches] == [STREAM_BATCH, STREAM_BATCH, 5]
+    assert [t for b in batches for t in b] == list(store.queries.texts(CHAT.id))
 
 
 def test_find_user(store: Store) -> None:

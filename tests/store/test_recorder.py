@@ -245,4 +245,5 @@ def test_record_messages_batch_keeps_order_edits_opt_outs_and_migrations(store: 
     assert store.record_messages(batch) == [True, False, True, False, True, False, True]
     assert [(r.message_id, r.text) for r in store.queries.messages(CHAT.id)] == [(1, "final")]
     assert [r.text for r in store.queries.messages(supergroup.id)] == ["old", "new"]
+    assert sorted(store.queries.texts(supergroup.id)) == ["new", "old"]  # the family, IN (...)
     assert store.record_messages([]) == []

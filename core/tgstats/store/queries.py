@@ -203,6 +203,27 @@ def _message_row(row: Any) -> MessageRow:
     )
 
 
+def _sqlite_batches(connection: Connection, statement: Select[Any]) -> Iterator[list[str]]:
+    """One-column rows straight from the sqlite3 cursor, STREAM_BATCH at a time.
+
+    SQLAlchemy's result layer costs about 0.9 s per million rows on top of
+    SQLite's own 1.1 s, which is most of the word cloud's headroom on a big
+    chat; the statement is still built and compiled by SQLAlchemy (IN lists
+    rendered inline), only the fetching bypasses it.
+    """
+    compiled = statement.compile(
+        dialect=connection.dialect, compile_kwargs={"render_postcompile": True}
+    )
+    params = [compiled.params[name] for name in compiled.positiontup or ()]
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(str(compiled), params)
+        while rows := cursor.fetchmany(STREAM_BATCH):
+            yield [row[0] for row in rows]
+    finally:
+        cursor.close()
+
+
 class MessageQueries:
     """Read-only queries over one database."""
 
@@ -325,17 +346,36 @@ class MessageQueries:
         user_id: int | None = None,
     ) -> Iterator[str]:
         """Non-empty message texts, streamed in batches (never all rows at once)."""
+        for batch in self.text_batches(chat_id, since=since, until=until, user_id=user_id):
+            yield from batch
+
+    def text_batches(
+        self,
+        chat_id: int,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        user_id: int | None = None,
+    ) -> Iterator[list[str]]:
+        """The same texts as :meth:`texts`, as lists of up to STREAM_BATCH.
+
+        For consumers that work on many texts at once (the word cloud joins
+        each batch and splits it in one call): handing over the driver's
+        batches saves re-slicing a million-item stream in Python.
+        """
         with self._engine.connect() as connection:
             family = chat_family(connection, chat_id)
         statement = select(messages.c.text).where(
             _where(messages, family, since, until, user_id), messages.c.text != ""
         )
-        # Scalars in partitions: half the per-row cost of Row objects, which
-        # matters at a million texts.
         with self._engine.connect() as connection:
+            if connection.dialect.name == "sqlite":
+                yield from _sqlite_batches(connection, statement)
+                return
+            # Scalars in partitions (a server-side cursor on PostgreSQL): half
+            # the per-row cost of Row objects, which matters at a million texts.
             result = connection.execution_options(yield_per=STREAM_BATCH).execute(statement)
-            for part in result.scalars().partitions():
-                yield from part
+            yield from result.scalars().partitions()
 
     def _replies(self, family: Sequence[int], since: datetime | None, until: datetime | None):
         """(reply, parent) aliases joined, replies in the period, self-replies excluded."""

@@ -75,6 +75,9 @@ def test_count_is_exact_across_chunks():
     # 5000 texts span three internal chunks; words at chunk edges must not merge.
     texts = ["alpha beta", "gamma"] * 2500
     assert Tokenizer().count(iter(texts)) == Counter(alpha=2500, beta=2500, gamma=2500)
+    # Batches as the store hands them over give the same counts.
+    batches = [texts[:1999], texts[1999:4000], texts[4000:]]
+    assert Tokenizer().count_batches(batches) == Counter(alpha=2500, beta=2500, gamma=2500)
 
 
 def test_count_filters_after_counting():

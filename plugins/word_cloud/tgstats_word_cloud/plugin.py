@@ -116,13 +116,13 @@ class WordCloudPlugin(Plugin[Config]):
         period = resolve_period(ctx, default_days=self.config.days)
         if isinstance(period, TextReply):
             return period
-        texts = ctx.store.texts(
+        batches = ctx.store.text_batches(
             ctx.chat_id,
             since=period.since,
             until=period.until,
             user_id=period.user.user_id if period.user else None,
         )
-        counts = self.tokenizer.count(texts)
+        counts = self.tokenizer.count_batches(batches)
         frequencies, fonts = pick_words(counts, self.fonts, self.config.max_words)
         if not frequencies:
             return TextReply(_nothing(period, bool(counts)))

@@ -12,7 +12,7 @@ sees a small fraction of the text.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from itertools import islice
 
 import attrs
@@ -94,8 +94,12 @@ class Tokenizer:
 
     def count(self, texts: Iterable[str]) -> Counter[str]:
         """Word frequencies over a stream of texts, filtered."""
+        return self.count_batches(_chunks(texts))
+
+    def count_batches(self, batches: Iterable[Sequence[str]]) -> Counter[str]:
+        """:meth:`count` over texts already in batches (the store's ``text_batches``)."""
         pieces: Counter[str] = Counter()
-        for chunk in _chunks(texts):
+        for chunk in batches:
             # "\n" keeps words of adjacent messages apart.
             pieces.update("\n".join(chunk).split())
         counts: Counter[str] = Counter()
