@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+import sqlalchemy
+from tgstats.store import Store, open_store
 
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
@@ -29,3 +34,37 @@ def pg_url() -> str:
             pytest.fail(f"PostgreSQL at {url} is unreachable in CI: {error}")
         pytest.skip(f"PostgreSQL at {url} is unreachable: {error}")
     return url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A URL of an empty database of each kind (store and importer tests run on both).
+
+    The PostgreSQL variant is a fresh schema per test (``search_path`` in the
+    URL), dropped afterwards, so tests never see each other's rows.
+    """
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'store.db'}"
+        return
+    base: str = request.getfixturevalue("pg_url")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = sqlalchemy.create_engine(base)
+    with admin.begin() as connection:
+        connection.execute(sqlalchemy.text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in base else "?"
+    try:
+        yield f"{base}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as connection:
+            connection.execute(sqlalchemy.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def store(store_url: str) -> Iterator[Store]:
+    """An empty store on each database kind (areas with SQLite-only needs override it)."""
+    opened = open_store(store_url)
+    try:
+        yield opened
+    finally:
+        opened.close()

@@ -1,42 +1,16 @@
-"""Fixtures of the importer tests: a fresh store (SQLite and PostgreSQL) and export files."""
+"""Fixtures of the importer tests: export files (``store``, on SQLite and PostgreSQL,
+comes from tests/conftest.py)."""
 
 from __future__ import annotations
 
 import json
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlalchemy
-from tgstats.store import Store, open_store
 
 DATA = Path(__file__).parent / "data"
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    """An empty store on SQLite and on PostgreSQL (a throwaway schema, dropped after)."""
-    if request.param == "sqlite":
-        opened = open_store(f"sqlite:///{tmp_path / 'store.db'}")
-        yield opened
-        opened.close()
-        return
-    base: str = request.getfixturevalue("pg_url")
-    schema = f"imp_{uuid.uuid4().hex[:12]}"
-    admin = sqlalchemy.create_engine(base)
-    with admin.begin() as connection:
-        connection.execute(sqlalchemy.text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in base else "?"
-    opened = open_store(f"{base}{sep}options=-csearch_path%3D{schema}")
-    try:
-        yield opened
-    finally:
-        opened.close()
-        with admin.begin() as connection:
-            connection.execute(sqlalchemy.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 @pytest.fixture
