@@ -37,8 +37,8 @@ from typing import Any
 import numpy as np
 import psutil
 from tgstats.config import DEFAULT_CONFIG_PATH, load_host_config, resolve_plugin_config
-from tgstats.plugins.api import CommandContext, PhotoReply, Plugin
-from tgstats.plugins.host import Host
+from tgstats.host.services import Host
+from tgstats.plugins._api import CommandContext, PhotoReply, Plugin
 from tgstats.store import open_store
 from tgstats.store.queries import ChatInfo, UserInfo
 from tgstats.testing import run_command

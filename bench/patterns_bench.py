@@ -1,4 +1,4 @@
-"""Benchmark the watched-file rules (tgstats.plugins.patterns) on synthetic plugin trees.
+"""Benchmark the watched-file rules (tgstats.hotreload.patterns) on synthetic plugin trees.
 
 Run by hand (not a test):
 
@@ -30,7 +30,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 from tgstats.config import Settings
-from tgstats.plugins.patterns import is_watched, watched_files
+from tgstats.hotreload.patterns import is_watched, watched_files
 
 
 def build_tree(root: Path, files: int) -> None:

@@ -30,12 +30,12 @@ from typing import Any
 
 import psutil
 import yaml
+from tgstats.host.manager import PluginManager
+from tgstats.host.services import make_host_factory
+from tgstats.hotreload.poll import PollSnapshot
+from tgstats.hotreload.reloader import Reloader
+from tgstats.hotreload.watcher import WatchTargets
 from tgstats.logs import configure_logging
-from tgstats.plugins.host import make_host_factory
-from tgstats.plugins.manager import PluginManager
-from tgstats.plugins.reloader import Reloader
-from tgstats.plugins.watch_poll import PollSnapshot
-from tgstats.plugins.watcher import WatchTargets
 
 IGNORE = ("README.md", "*.md", "__pycache__", "*.pyc", ".git")
 WATCH = ("*.py", "*.yaml", "*.yml")
@@ -274,8 +274,8 @@ start = time.perf_counter()
 import tgstats.bot
 from tgstats.config import default_config_path
 from tgstats.logs import configure_logging
-from tgstats.plugins.host import make_host_factory
-from tgstats.plugins.manager import PluginManager
+from tgstats.host.services import make_host_factory
+from tgstats.host.manager import PluginManager
 
 async def main():
     m = PluginManager(config_path=default_config_path(), host_factory=make_host_factory(None))

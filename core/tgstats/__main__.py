@@ -1,3 +1,3 @@
-from tgstats.cli import main
+from tgstats.cli.main import main
 
 raise SystemExit(main())

@@ -258,10 +258,10 @@ def configure_plugin(
     Its code defaults, then the ``plugin.yaml`` beside its module, then
     ``overrides`` written as an operator's ``plugins.yaml`` (in ``config_dir``),
     resolved and validated by the host's own config code; the instance gets a
-    real :class:`tgstats.plugins.host.Host` around ``store``'s queries.
+    real :class:`tgstats.host.services.Host` around ``store``'s queries.
     """
     from tgstats.config import load_host_config, resolve_plugin_config
-    from tgstats.plugins.host import Host
+    from tgstats.host.services import Host
 
     plugins_yaml = Path(config_dir) / "plugins.yaml"
     plugins_yaml.write_text(
@@ -287,7 +287,7 @@ def command_context(
     chat_id: int | None = None,
 ) -> Any:
     """The CommandContext the bot would build for ``/command args...`` in ``chat``."""
-    from tgstats.plugins.api import CommandContext
+    from tgstats.plugins import CommandContext
 
     return CommandContext(
         command=command,
@@ -302,7 +302,7 @@ def command_context(
 
 async def run_command(plugin: Any, ctx: Any) -> Any:
     """Run ``ctx.command`` on ``plugin`` through invoke_command, the bot's own path."""
-    from tgstats.plugins.api import invoke_command
+    from tgstats.host.invoke import invoke_command
 
     (spec,) = [spec for spec in plugin.commands() if spec.name == ctx.command]
     return await invoke_command(plugin, spec, ctx)

@@ -15,10 +15,10 @@ from tgstats.bot.app import SerialApplication, build_application
 from tgstats.bot.handlers import PluginHandlers
 from tgstats.bot.recorder import ALLOWED_UPDATES, RECORDER_GROUP, Recorder
 from tgstats.bot.settings import BotSettings
+from tgstats.host.records import PluginRecord
+from tgstats.host.services import Host
 from tgstats.logs import configure_logging
-from tgstats.plugins.api import NoConfig, Plugin
-from tgstats.plugins.host import Host
-from tgstats.plugins.records import PluginRecord
+from tgstats.plugins import NoConfig, Plugin
 from tgstats.store import Store, open_store
 
 

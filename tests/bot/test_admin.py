@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 from tgstats.bot.admin import HOST_GROUP, AdminCommands, format_failure, format_report
-from tgstats.plugins.discovery import PluginSpec
-from tgstats.plugins.manager import ReloadReport
-from tgstats.plugins.records import PluginRecord
+from tgstats.host.discovery import PluginSpec
+from tgstats.host.manager import ReloadReport
+from tgstats.host.records import PluginRecord
 
 CHAT = -100700
 ADMIN = 1

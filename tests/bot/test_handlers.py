@@ -10,7 +10,9 @@ from typing import Any
 import pytest
 from telegram.ext import CommandHandler
 from tgstats.bot.handlers import FIRST_PLUGIN_GROUP, apology
-from tgstats.plugins.api import (
+from tgstats.host.manager import PluginChange
+from tgstats.host.records import PluginRecord
+from tgstats.plugins import (
     CommandContext,
     MessageContext,
     NoConfig,
@@ -20,8 +22,6 @@ from tgstats.plugins.api import (
     command,
     listener,
 )
-from tgstats.plugins.manager import PluginChange
-from tgstats.plugins.records import PluginRecord
 
 from .conftest import record
 

@@ -7,7 +7,7 @@ from typing import Any
 from telegram import Bot, BotCommand
 from tgstats.bot.admin import HOST_COMMANDS
 from tgstats.bot.menu import MAX_COMMANDS, CommandMenu, build_menu
-from tgstats.plugins.api import CommandSpec
+from tgstats.plugins import CommandSpec
 
 
 def spec(name: str, description: str = "does things") -> CommandSpec:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy
-from tgstats.plugins.api import CommandContext, NoConfig, Plugin, TextReply, command
+from tgstats.plugins import CommandContext, NoConfig, Plugin, TextReply, command
 
 from .conftest import record
 

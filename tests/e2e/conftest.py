@@ -41,7 +41,7 @@ def probe_source(answer: str) -> str:
         f'''\
         """A throwaway plugin the end-to-end test edits while the bot runs."""
 
-        from tgstats.plugins.api import CommandContext, NoConfig, Plugin, TextReply, command
+        from tgstats.plugins import CommandContext, NoConfig, Plugin, TextReply, command
 
 
         class ProbePlugin(Plugin[NoConfig]):

@@ -240,7 +240,7 @@ def test_debug_shows_the_traceback(run_tgstats, write_config, where):
 def test_internal_error_is_one_line_unless_debug(run_tgstats, fake, site_dir, only):
     # A plugin that breaks the host at import time stands in for a host bug.
     source = (
-        "import tgstats.commands.plugins as cmd\n"
+        "import tgstats.cli.plugins as cmd\n"
         "from tgstats.plugins import Plugin\n\n"
         "def boom(*args):\n    raise RuntimeError('host bug')\n\n"
         "cmd.watched_files = boom\n\n"

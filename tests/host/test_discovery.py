@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from tgstats.errors import DuplicatePluginError
-from tgstats.plugins.discovery import discover_plugins
+from tgstats.host.discovery import discover_plugins
 
 REPO = Path(__file__).resolve().parents[2]
 

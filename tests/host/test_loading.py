@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from tgstats.config import Origin, load_host_config
 from tgstats.errors import PluginLoadError
+from tgstats.host.discovery import discover_plugins
+from tgstats.host.loading import error_location, inspect_plugins, prepare_plugin
 from tgstats.logs import configure_logging
-from tgstats.plugins.discovery import discover_plugins
-from tgstats.plugins.loading import error_location, inspect_plugins, prepare_plugin
 
 
 @pytest.fixture

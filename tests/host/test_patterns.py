@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from tgstats.config import Settings
-from tgstats.plugins.patterns import (
+from tgstats.hotreload.patterns import (
     is_ignored_dir,
     is_ignored_name,
     is_watched,

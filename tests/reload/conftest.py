@@ -23,9 +23,9 @@ from typing import Any
 import attrs
 import pytest
 import yaml
-from tgstats.plugins.host import make_host_factory
-from tgstats.plugins.manager import PluginChange, PluginManager
-from tgstats.plugins.records import PluginRecord
+from tgstats.host.manager import PluginChange, PluginManager
+from tgstats.host.records import PluginRecord
+from tgstats.host.services import make_host_factory
 
 _counter = itertools.count()
 

@@ -7,7 +7,7 @@ import types
 from pathlib import Path
 
 import pytest
-from tgstats.plugins.importing import (
+from tgstats.host.importing import (
     PthReplayer,
     SourceOnlyFinder,
     SourceOnlyLoader,

@@ -6,7 +6,7 @@ import asyncio
 import os
 import sys
 
-from tgstats.plugins.manager import PluginManager
+from tgstats.host.manager import PluginManager
 
 
 def value_of(manager: PluginManager, name: str) -> object:
@@ -86,12 +86,12 @@ async def test_submodule_edit_and_host_modules_untouched(started) -> None:
     manager = env.manager()
     await manager.start()
     assert value_of(manager, a.name) == "one"
-    host_module = sys.modules["tgstats.plugins.api"]
+    host_module = sys.modules["tgstats.plugins._api"]
     yaml_module = sys.modules["yaml"]
     a.write("helper.py", "X = 'two'\n")
     await manager.reload([a.name])
     assert value_of(manager, a.name) == "two"
-    assert sys.modules["tgstats.plugins.api"] is host_module
+    assert sys.modules["tgstats.plugins._api"] is host_module
     assert sys.modules["yaml"] is yaml_module
 
 

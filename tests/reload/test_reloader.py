@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 from structlog.testing import capture_logs
-from tgstats.plugins.manager import PluginManager
-from tgstats.plugins.reloader import Reloader
+from tgstats.host.manager import PluginManager
+from tgstats.hotreload.reloader import Reloader
 
 from .conftest import PluginEnv, wait_until
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import attrs
 import pytest
-from tgstats.plugins.watch_poll import PollSnapshot, PollWatcher
-from tgstats.plugins.watcher import WatchTargets, create_watcher, native_available
+from tgstats.hotreload.poll import PollSnapshot, PollWatcher
+from tgstats.hotreload.watcher import WatchTargets, create_watcher, native_available
 
 from .conftest import wait_until
 

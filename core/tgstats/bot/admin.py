@@ -19,8 +19,8 @@ from telegram.ext import CommandHandler, ContextTypes, filters
 from tgstats.logs import get_logger
 
 if TYPE_CHECKING:
-    from tgstats.plugins.manager import ReloadReport
-    from tgstats.plugins.records import PluginRecord
+    from tgstats.host.manager import ReloadReport
+    from tgstats.host.records import PluginRecord
 
 __all__ = [
     "HOST_COMMANDS",

@@ -20,19 +20,13 @@ from telegram import Update
 from telegram.ext import Application, BaseHandler, CommandHandler, ContextTypes, filters
 
 from tgstats.bot.replies import send_reply
+from tgstats.host.invoke import call_plugin_method, invoke_command
 from tgstats.logs import get_logger
-from tgstats.plugins.api import (
-    CommandContext,
-    CommandSpec,
-    MessageContext,
-    Plugin,
-    call_plugin_method,
-    invoke_command,
-)
+from tgstats.plugins import CommandContext, CommandSpec, MessageContext, Plugin
 
 if TYPE_CHECKING:
-    from tgstats.plugins.manager import PluginChange
-    from tgstats.plugins.records import PluginRecord
+    from tgstats.host.manager import PluginChange
+    from tgstats.host.records import PluginRecord
     from tgstats.store.queries import MessageQueries
 
 __all__ = ["FIRST_PLUGIN_GROUP", "InstalledPlugin", "PluginHandlers", "apology"]

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from telegram import Bot, BotCommand
 
 from tgstats.logs import get_logger
-from tgstats.plugins.api import CommandSpec
+from tgstats.plugins import CommandSpec
 
 __all__ = ["MAX_COMMANDS", "CommandMenu", "build_menu"]
 

@@ -1,4 +1,4 @@
-"""Turn a plugin's :class:`~tgstats.plugins.api.Reply` into Telegram messages."""
+"""Turn a plugin's :class:`~tgstats.plugins._api.Reply` into Telegram messages."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import html
 from telegram import Message
 from telegram.constants import MessageLimit, ParseMode
 
-from tgstats.plugins.api import PhotoReply, Reply, TextReply
+from tgstats.plugins import PhotoReply, Reply, TextReply
 
 __all__ = ["send_reply", "split_text"]
 

@@ -26,10 +26,10 @@ from tgstats.bot.menu import CommandMenu, build_menu
 from tgstats.bot.recorder import ALLOWED_UPDATES, RECORDER_GROUP, Recorder
 from tgstats.bot.settings import BotSettings
 from tgstats.errors import TgstatsError
+from tgstats.host.manager import PluginChange, PluginManager, ReloadReport
+from tgstats.host.records import PluginRecord
 from tgstats.logs import get_logger
 from tgstats.pidfile import remove_pid_file, write_pid_file
-from tgstats.plugins.manager import PluginChange, PluginManager, ReloadReport
-from tgstats.plugins.records import PluginRecord
 
 __all__ = ["BotRuntime"]
 
@@ -270,14 +270,14 @@ def _redact(url: str) -> str:
 
 
 def _host_factory(store: Any) -> Any:
-    from tgstats.plugins.host import make_host_factory
+    from tgstats.host.services import make_host_factory
 
     return make_host_factory(store.queries)
 
 
 async def _start_reloader(manager: PluginManager) -> Any:
     """The hot-reload task, or None when ``settings.hot_reload`` is false."""
-    from tgstats.plugins.reloader import Reloader
+    from tgstats.hotreload.reloader import Reloader
 
     reloader = Reloader(manager)
     return reloader if await reloader.start() else None

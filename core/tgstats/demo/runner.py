@@ -2,7 +2,7 @@
 
 The commands run exactly as in the bot: the real :class:`PluginManager` loads
 the installed plugins (with the host the bot uses) and each command goes
-through :func:`tgstats.plugins.api.invoke_command`; only the transport differs
+through :func:`tgstats.host.invoke.invoke_command`; only the transport differs
 (replies become files instead of Telegram messages).  ``now`` is the history's
 fixed anchor, so "last 30 days" means the same days on every run.
 """
@@ -21,10 +21,11 @@ from pathlib import Path
 import attrs
 
 from tgstats.demo.history import ANCHOR, DEFAULT_SEED, DemoHistory, build_history
+from tgstats.host.invoke import invoke_command
+from tgstats.host.manager import PluginManager
+from tgstats.host.services import make_host_factory
 from tgstats.logs import get_logger
-from tgstats.plugins.api import CommandContext, PhotoReply, TextReply, invoke_command
-from tgstats.plugins.host import make_host_factory
-from tgstats.plugins.manager import PluginManager
+from tgstats.plugins import CommandContext, PhotoReply, TextReply
 from tgstats.store import Store, open_store
 
 __all__ = ["DB_NAME", "CommandResult", "DemoResult", "build_store", "run_demo"]

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 import telegram
-from tgstats.plugins.api import CommandContext, Reply
+from tgstats.plugins import CommandContext, Reply
 from tgstats.store import open_store
 from tgstats.testing import command_context, configure_plugin, make_chat, run_command, utc
 from tgstats_engagement.plugin import EngagementPlugin

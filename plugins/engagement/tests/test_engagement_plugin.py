@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from tgstats.errors import ConfigError
-from tgstats.plugins import TextReply
+from tgstats.plugins import ConfigError, TextReply
 from tgstats.testing import fill_store, make_message, make_reaction_count, make_user
 
 ALICE = make_user(1, "Alice", username="alice")

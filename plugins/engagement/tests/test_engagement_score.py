@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from tgstats.store.queries import UserActivity, UserInfo
+from tgstats.plugins import UserActivity, UserInfo
 from tgstats_engagement.score import Weights, applicable, rank
 from tgstats_engagement.table import display_width, format_table, truncate
 

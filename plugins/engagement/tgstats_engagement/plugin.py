@@ -5,13 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 import attrs
-from tgstats.plugins import CommandContext, Plugin, PluginHost, TextReply, command
-from tgstats.plugins.periods import (
+from tgstats.plugins import (
+    CommandContext,
     Period,
+    Plugin,
+    PluginHost,
+    TextReply,
     chat_zones,
     check_chat_zones,
     check_days,
     check_zone,
+    command,
     resolve_period,
 )
 

@@ -26,7 +26,7 @@ import math
 from collections.abc import Iterable, Sequence
 
 import attrs
-from tgstats.store.queries import UserActivity
+from tgstats.plugins import UserActivity
 
 __all__ = ["COMPONENTS", "Ranked", "Weights", "rank"]
 

@@ -1,9 +1,9 @@
-"""The shared ``[N days | all] [@user]`` parser (tgstats.plugins.periods) the analytics use."""
+"""The shared ``[N days | all] [@user]`` parser (tgstats.plugins._periods) the analytics use."""
 
 from __future__ import annotations
 
 import pytest
-from tgstats.plugins.periods import (
+from tgstats.plugins import (
     MAX_DAYS,
     Period,
     PeriodRequest,

@@ -6,8 +6,7 @@ import io
 
 import pytest
 from PIL import Image
-from tgstats.errors import ConfigError
-from tgstats.plugins import PhotoReply, TextReply
+from tgstats.plugins import ConfigError, PhotoReply, TextReply
 from tgstats.testing import fill_store, make_chat, make_message, make_user
 from tgstats_heatmap.plugin import Heatmap
 from tgstats_heatmap.render import compact_count, render_heatmap

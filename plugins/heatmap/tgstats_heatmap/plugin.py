@@ -7,13 +7,18 @@ from zoneinfo import ZoneInfo
 
 import attrs
 import matplotlib
-from tgstats.plugins import CommandContext, PhotoReply, Plugin, PluginHost, TextReply, command
-from tgstats.plugins.periods import (
+from tgstats.plugins import (
+    CommandContext,
     Period,
+    PhotoReply,
+    Plugin,
+    PluginHost,
+    TextReply,
     chat_zones,
     check_chat_zones,
     check_days,
     check_zone,
+    command,
     resolve_period,
 )
 

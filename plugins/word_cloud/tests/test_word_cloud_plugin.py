@@ -9,8 +9,7 @@ import matplotlib
 import numpy as np
 import pytest
 from PIL import Image
-from tgstats.errors import ConfigError
-from tgstats.plugins import PhotoReply, TextReply
+from tgstats.plugins import ConfigError, PhotoReply, TextReply
 from tgstats.testing import fill_store, make_message, make_user
 from tgstats_word_cloud.fonts import BUNDLED_FONT
 from tgstats_word_cloud.plugin import Cloud

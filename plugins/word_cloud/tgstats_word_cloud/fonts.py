@@ -26,7 +26,7 @@ import matplotlib
 from fontTools.ttLib import TTCollection, TTFont, TTLibError
 from matplotlib import font_manager
 from matplotlib.ft2font import FT2Font
-from tgstats.logs import get_logger
+from tgstats.plugins import get_logger
 
 __all__ = ["BUNDLED_FONT", "FontFinder", "font_codepoints", "script_of"]
 

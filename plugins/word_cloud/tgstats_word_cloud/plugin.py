@@ -9,9 +9,18 @@ from typing import Any, Literal
 
 import attrs
 import matplotlib
-from tgstats.logs import get_logger
-from tgstats.plugins import CommandContext, PhotoReply, Plugin, PluginHost, TextReply, command
-from tgstats.plugins.periods import Period, check_days, resolve_period
+from tgstats.plugins import (
+    CommandContext,
+    Period,
+    PhotoReply,
+    Plugin,
+    PluginHost,
+    TextReply,
+    check_days,
+    command,
+    get_logger,
+    resolve_period,
+)
 
 from tgstats_word_cloud.fonts import FontFinder, font_codepoints, script_of
 from tgstats_word_cloud.render import display_form, render_cloud

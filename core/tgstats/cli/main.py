@@ -1,4 +1,4 @@
-"""The ``tgstats`` command line: a thin dispatcher over ``tgstats.commands.*``.
+"""The ``tgstats`` command line: a thin dispatcher over ``tgstats.cli.*``.
 
 Each subcommand lives in its own module exposing ``register(subparsers)``,
 which adds a parser whose ``handler`` default is called with the parsed
@@ -20,7 +20,7 @@ from tgstats.errors import TgstatsError
 
 __all__ = ["main"]
 
-# Command name -> module of tgstats.commands, so that `tgstats plugins ...`
+# Command name -> module of tgstats.cli, so that `tgstats plugins ...`
 # does not pay for importing every other subcommand's dependencies
 # (SQLAlchemy, telegram).  Order is the order of `tgstats --help`.
 COMMAND_MODULES = {
@@ -47,7 +47,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in SUBCOMMANDS if only is None else (only,):
-        module = importlib.import_module(f"tgstats.commands.{name}")
+        module = importlib.import_module(f"tgstats.cli.{name}")
         module.register(subparsers)
     return parser
 

@@ -17,8 +17,8 @@ import contextlib
 import os
 from pathlib import Path
 
+from tgstats.hotreload.watcher import ChangeCallback, WatchTargets, meta_entries
 from tgstats.logs import get_logger
-from tgstats.plugins.watcher import ChangeCallback, WatchTargets, meta_entries
 
 __all__ = ["PollSnapshot", "PollWatcher"]
 

@@ -16,10 +16,10 @@ import attrs
 
 from tgstats.config import HostConfig, ResolvedConfig, resolve_plugin_config
 from tgstats.errors import ConfigError, PluginLoadError
+from tgstats.host.discovery import Discovery, PluginSpec
+from tgstats.host.records import PluginRecord
 from tgstats.logs import get_logger
-from tgstats.plugins.api import Plugin
-from tgstats.plugins.discovery import Discovery, PluginSpec
-from tgstats.plugins.records import PluginRecord
+from tgstats.plugins import Plugin
 
 __all__ = ["PreparedPlugin", "error_location", "inspect_plugins", "prepare_plugin"]
 

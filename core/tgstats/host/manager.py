@@ -36,22 +36,22 @@ import attrs
 
 from tgstats.config import HostConfig, load_host_config, resolve_plugin_config
 from tgstats.errors import ConfigError, DuplicatePluginError, PluginLoadError
-from tgstats.logs import get_logger
-from tgstats.plugins import patterns
-from tgstats.plugins.api import PluginHost
-from tgstats.plugins.discovery import Discovery, PluginSpec, discover_plugins
-from tgstats.plugins.importing import (
+from tgstats.host.discovery import Discovery, PluginSpec, discover_plugins
+from tgstats.host.importing import (
     PthReplayer,
     SourceOnlyFinder,
     metadata_dirs,
     purge_modules,
     restore_modules,
 )
-from tgstats.plugins.loading import error_location, prepare_plugin
-from tgstats.plugins.records import PluginRecord
+from tgstats.host.loading import error_location, prepare_plugin
+from tgstats.host.records import PluginRecord
+from tgstats.hotreload import patterns
+from tgstats.logs import get_logger
+from tgstats.plugins import PluginHost
 
 if TYPE_CHECKING:
-    from tgstats.plugins.watcher import WatchTargets
+    from tgstats.hotreload.watcher import WatchTargets
 
 __all__ = ["PluginChange", "PluginManager", "ReloadReport"]
 
@@ -153,7 +153,7 @@ class PluginManager:
 
     def watch_targets(self) -> WatchTargets:
         # Imported here: the demo and `plugins list` never need the watcher.
-        from tgstats.plugins.watcher import WatchTargets
+        from tgstats.hotreload.watcher import WatchTargets
 
         settings = self.host_config.settings
         return WatchTargets(

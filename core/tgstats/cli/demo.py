@@ -14,7 +14,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from tgstats.commands import common_options
+from tgstats.cli.options import common_options
 
 DEFAULT_OUT = Path("tgstats-demo")
 

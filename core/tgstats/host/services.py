@@ -17,7 +17,7 @@ from tgstats.logs import get_logger
 if TYPE_CHECKING:
     import structlog
 
-    from tgstats.plugins.discovery import PluginSpec
+    from tgstats.host.discovery import PluginSpec
     from tgstats.store.queries import MessageQueries
 
 __all__ = ["Host", "make_host_factory"]
@@ -26,7 +26,7 @@ log = get_logger(__name__)
 
 
 class Host:
-    """Concrete :class:`tgstats.plugins.api.PluginHost`."""
+    """Concrete :class:`tgstats.plugins._api.PluginHost`."""
 
     def __init__(self, name: str, store: MessageQueries | None) -> None:
         self._name = name

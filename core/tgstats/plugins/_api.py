@@ -1,4 +1,4 @@
-"""The public plugin API: everything a plugin author imports lives here.
+"""Plugins, their commands and listeners, replies and contexts (re-exported by the SDK).
 
 A plugin is a subclass of :class:`Plugin` published under the
 ``tgstats.plugins`` entry-point group.  It declares Telegram commands with
@@ -7,16 +7,15 @@ A plugin is a subclass of :class:`Plugin` published under the
 the bot, ``tgstats demo`` and plugin tests run the very same code.
 
 Command and listener methods may be ``async def`` (run on the bot's event
-loop: keep them short) or plain ``def`` (run in a worker thread: the right
-choice for database queries and image rendering, which would otherwise stall
-every other update).
+loop: keep them short) or plain ``def`` (run in a worker thread, so the event
+loop stays free to fetch updates and log while a query or a picture is being
+made: the right choice for database queries and image rendering).
 """
 
 from __future__ import annotations
 
 import asyncio
-import inspect
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Callable, Coroutine
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
 
@@ -208,24 +207,3 @@ def _members(cls: type) -> list[tuple[str, Any]]:
         for attr, value in vars(klass).items():
             seen[attr] = value
     return [(attr, value) for attr, value in seen.items() if callable(value)]
-
-
-async def call_plugin_method(
-    method: Callable[..., Reply | Awaitable[Reply | None] | None], *args: Any
-) -> Reply | None:
-    """Run a command/listener: coroutines on the loop, plain functions in a thread."""
-    if inspect.iscoroutinefunction(method):
-        return await method(*args)
-    return await asyncio.to_thread(method, *args)
-
-
-async def invoke_command(
-    plugin: Plugin[Any], spec: CommandSpec, ctx: CommandContext
-) -> Reply | None:
-    """Run one command of a loaded plugin: the single path the bot, the demo and tests share."""
-    reply = await call_plugin_method(getattr(plugin, spec.method), ctx)
-    if reply is not None and not isinstance(reply, TextReply | PhotoReply):
-        raise TypeError(
-            f"/{spec.name} returned {type(reply).__name__}; expected TextReply, PhotoReply or None"
-        )
-    return reply

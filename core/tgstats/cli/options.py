@@ -1,4 +1,4 @@
-"""One module per ``tgstats`` subcommand; see :mod:`tgstats.cli`."""
+"""Options shared by every `tgstats` subcommand."""
 
 from __future__ import annotations
 

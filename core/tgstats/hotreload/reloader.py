@@ -24,12 +24,12 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tgstats.host.importing import METADATA_SUFFIXES
+from tgstats.hotreload.watcher import Watcher, WatchTargets, create_watcher
 from tgstats.logs import get_logger
-from tgstats.plugins.importing import METADATA_SUFFIXES
-from tgstats.plugins.watcher import Watcher, WatchTargets, create_watcher
 
 if TYPE_CHECKING:
-    from tgstats.plugins.manager import PluginManager
+    from tgstats.host.manager import PluginManager
 
 __all__ = ["Reloader", "classify_changes"]
 

@@ -16,14 +16,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tgstats.commands import common_options
+from tgstats.cli.options import common_options
 from tgstats.config import HostConfig, default_config_path, leaf_values, load_host_config
 from tgstats.errors import ConfigError, PluginError, PluginLoadError
+from tgstats.host.discovery import Discovery, discover_plugins
+from tgstats.host.loading import inspect_plugins, prepare_plugin
+from tgstats.host.records import PluginRecord
+from tgstats.hotreload.patterns import watched_files
 from tgstats.logs import configure_logging
-from tgstats.plugins.discovery import Discovery, discover_plugins
-from tgstats.plugins.loading import inspect_plugins, prepare_plugin
-from tgstats.plugins.patterns import watched_files
-from tgstats.plugins.records import PluginRecord
 from tgstats.yamlconfig import did_you_mean
 
 __all__ = ["register"]

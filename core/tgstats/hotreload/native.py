@@ -18,9 +18,9 @@ from typing import Any
 
 import watchfiles
 
+from tgstats.host.importing import METADATA_SUFFIXES
+from tgstats.hotreload.watcher import ChangeCallback, WatchTargets
 from tgstats.logs import get_logger
-from tgstats.plugins.importing import METADATA_SUFFIXES
-from tgstats.plugins.watcher import ChangeCallback, WatchTargets
 
 __all__ = ["NativeWatcher"]
 

@@ -8,7 +8,7 @@ import logging
 import sys
 from typing import Any
 
-from tgstats.commands import common_options
+from tgstats.cli.options import common_options
 from tgstats.logs import configure_logging
 from tgstats.store.database import DEFAULT_DB_URL, open_store
 

@@ -10,8 +10,8 @@ import attrs
 if TYPE_CHECKING:
     from tgstats.config import ResolvedConfig
     from tgstats.errors import DuplicatePluginError
-    from tgstats.plugins.api import Plugin
-    from tgstats.plugins.discovery import PluginSpec
+    from tgstats.host.discovery import PluginSpec
+    from tgstats.plugins import Plugin
 
 __all__ = ["PluginRecord", "PluginState"]
 

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from tgstats.commands import common_options
+from tgstats.cli.options import common_options
 
 
 def register(subparsers: Any) -> None:

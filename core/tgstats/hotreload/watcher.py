@@ -24,9 +24,9 @@ from typing import Literal, Protocol
 
 import attrs
 
+from tgstats.host.importing import METADATA_SUFFIXES
+from tgstats.hotreload import patterns
 from tgstats.logs import get_logger
-from tgstats.plugins import patterns
-from tgstats.plugins.importing import METADATA_SUFFIXES
 
 __all__ = [
     "ChangeCallback",
@@ -123,11 +123,11 @@ def create_watcher(
     if kind == "auto":
         kind = "native" if native_available() else "poll"
     if kind == "native":
-        from tgstats.plugins.watch_native import NativeWatcher
+        from tgstats.hotreload.native import NativeWatcher
 
         return NativeWatcher(targets)
     if kind == "poll":
-        from tgstats.plugins.watch_poll import PollWatcher
+        from tgstats.hotreload.poll import PollWatcher
 
         return PollWatcher(targets, interval=interval)
     raise ValueError(f"settings.watcher: expected poll, native or auto, found {kind!r}")

@@ -12,7 +12,7 @@ import asyncio
 import logging
 from typing import Any
 
-from tgstats.commands import common_options
+from tgstats.cli.options import common_options
 
 
 def register(subparsers: Any) -> None:

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
 
-from tgstats.plugins.api import CommandContext, TextReply
+from tgstats.plugins._api import CommandContext, TextReply
 from tgstats.store.queries import UserInfo
 
 __all__ = [

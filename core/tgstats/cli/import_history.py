@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from tgstats.commands import common_options
+from tgstats.cli.options import common_options
 from tgstats.errors import TgstatsError
 
 

@@ -1,0 +1,33 @@
+"""Running a plugin's command or listener: the one path the bot, the demo and tests share."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from tgstats.plugins import CommandContext, CommandSpec, PhotoReply, Plugin, Reply, TextReply
+
+__all__ = ["call_plugin_method", "invoke_command"]
+
+
+async def call_plugin_method(
+    method: Callable[..., Reply | Awaitable[Reply | None] | None], *args: Any
+) -> Reply | None:
+    """Run a command/listener: coroutines on the loop, plain functions in a thread."""
+    if inspect.iscoroutinefunction(method):
+        return await method(*args)
+    return await asyncio.to_thread(method, *args)
+
+
+async def invoke_command(
+    plugin: Plugin[Any], spec: CommandSpec, ctx: CommandContext
+) -> Reply | None:
+    """Run one command of a loaded plugin: the single path the bot, the demo and tests share."""
+    reply = await call_plugin_method(getattr(plugin, spec.method), ctx)
+    if reply is not None and not isinstance(reply, TextReply | PhotoReply):
+        raise TypeError(
+            f"/{spec.name} returned {type(reply).__name__}; expected TextReply, PhotoReply or None"
+        )
+    return reply
