@@ -11,6 +11,31 @@ import pytest
 import sqlalchemy
 from tgstats.store import Store, open_store
 
+# Fixtures of the plugin-host areas (host, hotreload, cli, config, bot), kept in
+# modules of their own so test modules can import their helper types too.
+from .fake_dists import (
+    empty_host_config,
+    make_dist,
+    plugin_source,
+    run_tgstats,
+    site_dir,
+    unique_name,
+    write_config,
+)
+from .plugin_env import plugin_env, started
+
+__all__ = [
+    "empty_host_config",
+    "make_dist",
+    "plugin_env",
+    "plugin_source",
+    "run_tgstats",
+    "site_dir",
+    "started",
+    "unique_name",
+    "write_config",
+]
+
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 

@@ -11,7 +11,7 @@ import pytest
 from tgstats.hotreload.poll import PollSnapshot, PollWatcher
 from tgstats.hotreload.watcher import WatchTargets, create_watcher, native_available
 
-from .conftest import wait_until
+from ..plugin_env import wait_until
 
 IGNORE = ("README.md", "*.md", "__pycache__", "*.pyc", ".git")
 

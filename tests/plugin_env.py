@@ -1,4 +1,4 @@
-"""Throwaway plugin distributions for the hot-reload tests.
+"""Throwaway plugin distributions for the manager, reload and bot tests.
 
 Each test gets its own site directory (on ``sys.path``) holding fake
 ``*.dist-info`` folders (METADATA, entry_points.txt, direct_url.json), and a

@@ -12,7 +12,7 @@ from structlog.testing import capture_logs
 from tgstats.host.manager import PluginManager
 from tgstats.hotreload.reloader import Reloader
 
-from .conftest import PluginEnv, wait_until
+from ..plugin_env import PluginEnv, wait_until
 
 
 def value_of(manager: PluginManager, name: str) -> object:
