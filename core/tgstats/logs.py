@@ -16,6 +16,8 @@ from typing import Any
 
 import structlog
 
+from tgstats.redaction import redact, register_secret
+
 __all__ = ["DEFAULT_LOG_FILE", "configure_logging", "get_logger"]
 
 DEFAULT_LOG_FILE = Path("logs/tgstats.log")
@@ -25,14 +27,13 @@ def get_logger(name: str | None = None, **initial: Any) -> structlog.stdlib.Boun
     return structlog.get_logger(name, **initial)
 
 
-def _renderer(secrets: list[str]) -> structlog.types.Processor:
+def _renderer() -> structlog.types.Processor:
     """The final ``[LEVEL] event key=value`` line, traceback below, secrets redacted.
 
     Redacting the rendered text (rather than the message alone) also covers
     key=value pairs and tracebacks: python-telegram-bot and httpx put the
     token in request URLs, and an exception's text may quote them.
     """
-    secrets = [secret for secret in secrets if secret]
 
     def render(_logger: Any, _name: str, event: dict[str, Any]) -> str:
         level = event.pop("level", "info").upper()
@@ -44,9 +45,7 @@ def _renderer(secrets: list[str]) -> structlog.types.Processor:
         line = f"{head} {pairs}" if pairs else head
         if trace:
             line = f"{line}\n{trace}"
-        for secret in secrets:
-            line = line.replace(secret, "<token>")
-        return line
+        return redact(line)
 
     return render
 
@@ -69,6 +68,8 @@ def configure_logging(
     Safe to call more than once (tests, ``tgstats run`` after CLI parsing):
     earlier tgstats handlers are replaced, not stacked.
     """
+    for secret in secrets or ():
+        register_secret(secret)
     if isinstance(level, str):
         level = logging.getLevelName(level.upper())
     shared: list[structlog.types.Processor] = [
@@ -87,7 +88,7 @@ def configure_logging(
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             structlog.processors.format_exc_info,
-            _renderer(secrets or []),
+            _renderer(),
         ],
     )
     handlers: list[logging.Handler] = [logging.StreamHandler(stream or sys.stderr)]

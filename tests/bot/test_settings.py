@@ -35,6 +35,7 @@ def test_environment_is_read() -> None:
 def test_flags_win_over_environment(tmp_path: Path) -> None:
     token_file = tmp_path / "token"
     token_file.write_text(" 999:from-file \n")
+    token_file.chmod(0o600)
     settings = resolve_settings(
         token_file=str(token_file),
         api_url="https://example.org/bot",
@@ -69,8 +70,30 @@ def test_unreadable_token_file_names_the_file(tmp_path: Path) -> None:
         resolve_settings(token_file=str(tmp_path / "nope"), env={})
     empty = tmp_path / "empty"
     empty.write_text("\n")
+    empty.chmod(0o600)
     with pytest.raises(ConfigError, match=r"empty.*empty|token file is empty"):
         resolve_settings(token_file=str(empty), env={})
+
+
+@pytest.mark.parametrize("mode", [0o644, 0o640, 0o604, 0o620])
+def test_a_token_file_others_can_read_is_refused(tmp_path: Path, mode: int) -> None:
+    token_file = tmp_path / "token"
+    token_file.write_text("999:from-file\n")
+    token_file.chmod(mode)
+    with pytest.raises(ConfigError) as error:
+        resolve_settings(token_file=str(token_file), env={})
+    message = str(error.value)
+    assert message.startswith(f"{token_file}: the token file must be readable by its owner only")
+    assert f"found {mode:o}" in message
+    assert "from-file" not in message
+
+
+@pytest.mark.parametrize("mode", [0o600, 0o400])
+def test_an_owner_only_token_file_is_read(tmp_path: Path, mode: int) -> None:
+    token_file = tmp_path / "token"
+    token_file.write_text("999:from-file\n")
+    token_file.chmod(mode)
+    assert resolve_settings(token_file=str(token_file), env={}).token == "999:from-file"
 
 
 @pytest.mark.parametrize(

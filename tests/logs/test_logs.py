@@ -58,3 +58,15 @@ def test_configuring_twice_does_not_duplicate_lines() -> None:
     get_logger("tgstats.test").info("once")
     assert first.getvalue() == ""
     assert second.getvalue().count("once") == 1
+
+
+def test_token_is_redacted_whatever_its_case_or_encoding(
+    stream: io.StringIO, tmp_path: Path
+) -> None:
+    # What python-telegram-bot makes of a Bot API error that echoes the URL.
+    log = get_logger("tgstats.test")
+    log.error("reply_failed", error=f"Url http://127.0.0.1/bot{TOKEN.lower()}/sendmessage is wrong")
+    log.error("echoed", url=f"http://127.0.0.1/bot{TOKEN.replace(':', '%3A')}/getMe")
+    for text in (stream.getvalue(), (tmp_path / "logs" / "t.log").read_text(encoding="utf-8")):
+        assert "secret-token" not in text.lower()
+        assert text.count("<token>") == 2

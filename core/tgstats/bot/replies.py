@@ -8,6 +8,7 @@ from telegram import Message
 from telegram.constants import MessageLimit, ParseMode
 
 from tgstats.plugins import PhotoReply, Reply, TextReply
+from tgstats.redaction import redact
 
 __all__ = ["send_reply", "split_text"]
 
@@ -46,16 +47,20 @@ def _escaped_chunks(text: str) -> list[str]:
 
 
 async def send_reply(message: Message, reply: Reply) -> None:
-    """Answer ``message`` in its chat (and forum topic) with ``reply``."""
+    """Answer ``message`` in its chat (and forum topic) with ``reply``.
+
+    Text is redacted on its way out: an admin's reload report or a plugin's
+    answer may quote an error that quotes a request URL.
+    """
     if isinstance(reply, PhotoReply):
-        caption = reply.caption[: MessageLimit.CAPTION_LENGTH] or None
+        caption = redact(reply.caption)[: MessageLimit.CAPTION_LENGTH] or None
         await message.reply_photo(photo=reply.png, caption=caption)
         return
     assert isinstance(reply, TextReply)
     if reply.monospace:
-        for chunk in _escaped_chunks(reply.text):
+        for chunk in _escaped_chunks(redact(reply.text)):
             await message.reply_text(f"<pre>{chunk}</pre>", parse_mode=ParseMode.HTML)
         return
-    text = reply.text if reply.text.strip() else "(empty answer)"
+    text = redact(reply.text) if reply.text.strip() else "(empty answer)"
     for chunk in split_text(text, MessageLimit.MAX_TEXT_LENGTH):
         await message.reply_text(chunk)

@@ -9,6 +9,7 @@ of a settings dump.
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -19,6 +20,7 @@ from tgstats.config import CONFIG_ENV, default_config_path
 from tgstats.errors import ConfigError
 from tgstats.logs import DEFAULT_LOG_FILE
 from tgstats.pidfile import ENV_PID_FILE
+from tgstats.redaction import register_secret
 from tgstats.store.database import DEFAULT_DB_URL, ENV_DB
 
 __all__ = [
@@ -98,20 +100,31 @@ def parse_admins(value: str | None, *, source: str = ENV_ADMINS) -> frozenset[in
 
 
 def _read_token(token_file: str | None, env: Mapping[str, str]) -> str:
-    if token_file:
-        path = Path(token_file)
-        try:
-            token = path.read_text(encoding="utf-8").strip()
-        except OSError as error:
-            raise ConfigError(f"cannot read the token file: {error.strerror}", path=path) from None
-        if not token:
-            raise ConfigError("the token file is empty", path=path)
-        return token
-    token = env.get(ENV_TOKEN, "").strip()
+    token = _token_from_file(Path(token_file)) if token_file else env.get(ENV_TOKEN, "").strip()
     if not token:
         raise ConfigError(
             f"no bot token: set {ENV_TOKEN} or pass --token-file PATH (get one from @BotFather)"
         )
+    # From here on no log line, error or message of this process can carry it.
+    register_secret(token)
+    return token
+
+
+def _token_from_file(path: Path) -> str:
+    try:
+        mode = path.stat().st_mode
+        token = path.read_text(encoding="utf-8").strip()
+    except OSError as error:
+        raise ConfigError(f"cannot read the token file: {error.strerror}", path=path) from None
+    if mode & (stat.S_IRGRP | stat.S_IROTH | stat.S_IWGRP | stat.S_IWOTH):
+        # A token others can read is a token others can use: refuse rather than warn.
+        raise ConfigError(
+            f"the token file must be readable by its owner only: expected mode 600 or 400, "
+            f"found {stat.S_IMODE(mode):o} (run: chmod 600 {path})",
+            path=path,
+        )
+    if not token:
+        raise ConfigError("the token file is empty", path=path)
     return token
 
 

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 
 from tgstats import __version__
 from tgstats.errors import TgstatsError
+from tgstats.redaction import redact
 
 __all__ = ["main"]
 
@@ -73,7 +74,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except TgstatsError as error:
         if args.debug:
             raise
-        print(f"tgstats: error: {error}", file=sys.stderr)
+        print(redact(f"tgstats: error: {error}"), file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         return 130
@@ -85,8 +86,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.debug:
             raise
         print(
-            f"tgstats: internal error: {type(error).__name__}: {_one_line(error)} "
-            "(run with --debug for the traceback)",
+            redact(
+                f"tgstats: internal error: {type(error).__name__}: {_one_line(error)} "
+                "(run with --debug for the traceback)"
+            ),
             file=sys.stderr,
         )
         return EXIT_ERROR
