@@ -181,6 +181,7 @@ def bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningBot]:
                 cwd=tmp,
                 stdout=sink,
                 stderr=subprocess.STDOUT,
+                umask=0o022,  # a permissive umask: the bot must still keep its files private
             )
         running = RunningBot(
             api, process, env, tmp, plugin_py, config, tmp / "logs" / "tgstats.log", output

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import signal
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -164,6 +165,16 @@ def test_token_never_logged(bot: RunningBot) -> None:
     assert bot.log() and token not in bot.log()
     assert token not in bot.console()
     assert token.split(":")[1] not in bot.log()
+
+
+def test_the_files_the_bot_creates_are_private(bot: RunningBot) -> None:
+    # The bot was started with umask 022; what it wrote must still be owner-only.
+    files = [bot.tmp / "e2e.db", bot.tmp / "logs" / "tgstats.log", bot.tmp / "tgstats.pid"]
+    files += [bot.tmp / "e2e.db-wal", bot.tmp / "e2e.db-shm"]
+    modes = {path.name: stat.S_IMODE(path.stat().st_mode) for path in files if path.exists()}
+    assert {"e2e.db", "tgstats.log", "tgstats.pid"} <= modes.keys()
+    assert modes == dict.fromkeys(modes, 0o600)
+    assert stat.S_IMODE((bot.tmp / "logs").stat().st_mode) == 0o700
 
 
 def test_tgstats_reload_makes_the_running_bot_reload(bot: RunningBot) -> None:

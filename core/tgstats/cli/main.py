@@ -63,6 +63,7 @@ def _requested_module(argv: Sequence[str]) -> str | None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    keep_files_private()
     parser = build_parser(_requested_module(argv))
     args = parser.parse_args(argv)
     handler = getattr(args, "handler", None)
@@ -93,6 +94,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_ERROR
+
+
+def keep_files_private() -> None:
+    """Make every file and folder this process creates its owner's alone.
+
+    The database (and SQLite's -wal and -shm, which copy its mode), the logs,
+    the pid file and the folders made for them hold members' messages and
+    names: no group or world bits, whatever umask the process started with.
+    """
+    inherited = os.umask(0o077)
+    os.umask(inherited | 0o077)
 
 
 def _one_line(error: BaseException) -> str:
