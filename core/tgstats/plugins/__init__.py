@@ -37,6 +37,7 @@ from tgstats.plugins._periods import (
     check_zone,
     parse_period_args,
     parse_zone,
+    period_start,
     resolve_period,
 )
 from tgstats.store.queries import (
@@ -81,5 +82,6 @@ __all__ = [
     "listener",
     "parse_period_args",
     "parse_zone",
+    "period_start",
     "resolve_period",
 ]

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -33,6 +33,7 @@ __all__ = [
     "check_zone",
     "parse_period_args",
     "parse_zone",
+    "period_start",
     "resolve_period",
 ]
 
@@ -134,12 +135,19 @@ def parse_period_args(
 
 
 def resolve_period(
-    ctx: CommandContext, *, default_days: int | None, allow_user: bool = True
+    ctx: CommandContext,
+    *,
+    default_days: int | None,
+    allow_user: bool = True,
+    zone: tzinfo = UTC,
 ) -> Period | TextReply:
     """Parse ``ctx.args`` and look the member up; a TextReply is the answer to send instead.
 
-    ``until`` stays unbounded: a message Telegram stamped a second after the
-    bot's clock read ``now`` still belongs to "the last N days".
+    "The last N days" are calendar days in the chat's time zone ``zone``:
+    today (up to ``now``) and the N - 1 days before it, so a count of active
+    days over the period is at most N.  ``until`` stays unbounded: a message
+    Telegram stamped a second after the bot's clock read ``now`` still belongs
+    to today.
     """
     try:
         request = parse_period_args(
@@ -152,8 +160,18 @@ def resolve_period(
         user = ctx.store.find_user(ctx.chat_id, request.username)
         if user is None:
             return TextReply(f"I have no messages from @{request.username} in this chat.")
-    since = None if request.days is None else ctx.now - timedelta(days=request.days)
+    since = None if request.days is None else period_start(ctx.now, request.days, zone)
     return Period(since=since, until=None, days=request.days, user=user)
+
+
+def period_start(now: datetime, days: int, zone: tzinfo) -> datetime:
+    """Midnight in ``zone`` that opens the last ``days`` calendar days up to ``now``."""
+    today = now.astimezone(zone).date()
+    first = today - timedelta(days=days - 1)
+    # Midnight of a local date, then back to UTC; a zone whose midnight is
+    # skipped by a DST change resolves to the first existing instant.
+    start = datetime.combine(first, time(0), tzinfo=zone)
+    return start.astimezone(UTC)
 
 
 def parse_zone(name: str, *, key: str) -> ZoneInfo:

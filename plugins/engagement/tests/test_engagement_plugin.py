@@ -36,27 +36,34 @@ async def test_ranked_table_with_every_component(make_plugin, run, club):
             [
                 "Engagement in Book club, last 30 days (3 members)",
                 "",
-                "#  Member            Score  Msgs  Repl  Reac  Days",
-                "1  Alice             100.0     4     2     3     3",
-                "2  Carolina Maximi…   49.4     1     1     0     1",
-                "3  Bob                30.1     1     0     0     1",
+                "1. Alice — 100.0",
+                "    4 messages, 2 replies received, 3 reactions, 3 active days",
+                "2. Carolina Maximi… — 49.4",
+                "    1 message, 1 reply received, 0 reactions, 1 active day",
+                "3. Bob — 30.1",
+                "    1 message, 0 replies received, 0 reactions, 1 active day",
                 "",
-                "Score 0-100: weighted mean of √(value/top) parts, "
-                "msgs x1, replies x1.5, reactions x1, days x2",
+                "Score: 100 is the chat's most engaged member, counting messages, "
+                "replies received ×1.5, reactions received, active days ×2.",
             ]
-        ),
-        monospace=True,
+        )
     )
 
 
 async def test_all_time_top_n_and_missing_reactions(make_plugin, run, store, chat, club):
     reply = await run(make_plugin(top_n=1, weights={"reactions_received": 0}), "all")
-    assert reply.monospace
+    assert not reply.monospace
     lines = reply.text.splitlines()
     assert lines[0] == "Engagement in Book club, all time (3 members)"
-    assert lines[3].startswith("1  Alice")
-    assert lines[4] == "… and 2 more"
-    assert lines[-1].endswith("msgs x1, replies x1.5, days x2 (no reaction data)")
+    assert lines[2:5] == [
+        "1. Alice — 100.0",
+        "    4 messages, 2 replies received, 3 active days",
+        "… and 2 more",
+    ]
+    assert lines[-1] == (
+        "Score: 100 is the chat's most engaged member, counting messages, "
+        "replies received ×1.5, active days ×2. No reactions are known yet."
+    )
 
 
 async def test_text_replies(make_plugin, run, club):
@@ -84,8 +91,30 @@ async def test_active_days_follow_the_configured_zone(make_plugin, run, store, c
     )
     utc_days = (await run(make_plugin(), "all")).text.splitlines()[3]
     ny_days = (await run(make_plugin(timezone="America/New_York"), "all")).text.splitlines()[3]
-    assert utc_days.endswith("2")
-    assert ny_days.endswith("1")
+    assert utc_days.endswith(", 2 active days")
+    assert ny_days.endswith(", 1 active day")
+
+
+async def test_thirty_days_hold_at_most_thirty_active_days(make_plugin, run, store, chat):
+    # One message a day at 12:00 UTC for 40 days, the last on the day of NOW
+    # (2026-11-01 12:00 UTC): "30 days" are 3 Oct .. 1 Nov, today included.
+    daily = make_user(6, "Daily")
+    fill_store(
+        store,
+        [
+            make_message(chat, daily, f"day {n}", date=f"2026-{month}-{day:02d}T12:00:00Z")
+            for n, (month, day) in enumerate(
+                [("09", d) for d in range(23, 31)] + [("10", d) for d in range(1, 32)] + [("11", 1)]
+            )
+        ],
+    )
+    lines = (await run(make_plugin(), "30")).text.splitlines()
+    assert lines[3] == "    30 messages, 30 active days"
+    # In Tokyo (+9) NOW is 21:00 on 1 Nov and 12:00 UTC is 21:00 local: still 30.
+    tokyo = (await run(make_plugin(timezone="Asia/Tokyo"), "30")).text.splitlines()
+    assert tokyo[3] == "    30 messages, 30 active days"
+    one = (await run(make_plugin(), "1")).text.splitlines()
+    assert one[3] == "    1 message, 1 active day"
 
 
 @pytest.mark.parametrize(

@@ -6,8 +6,8 @@ import math
 
 import pytest
 from tgstats.plugins import UserActivity, UserInfo
+from tgstats_engagement.ranking import display_width, explanation, format_ranking, truncate
 from tgstats_engagement.score import Weights, applicable, rank
-from tgstats_engagement.table import display_width, format_table, truncate
 
 
 def member(uid, messages, replies, reactions, days, name=None):
@@ -82,13 +82,19 @@ def test_names_are_cut_by_display_width():
     assert truncate("Line\nbreak\tname", 20) == "Line break name"
 
 
-def test_table_columns_line_up():
+def test_each_member_gets_a_name_line_and_a_numbers_line():
     wide = member(7, 1, 0, 0, 1, name="山田太郎山田太郎山田太郎")
-    lines = format_table(
-        rank([A, B, wide], Weights()), name_width=10, applicable={"messages", "active_days"}
+    counted = {"messages": 8, "active_days": 4}
+    lines = format_ranking(rank([A, B, wide], Weights()), name_width=10, applicable=counted)
+    assert lines[0] == "1. user1 — 100.0"
+    assert lines[1] == "    8 messages, 4 active days"
+    assert lines[4] == "3. 山田太郎… — 24.6"
+    assert lines[5] == "    1 message, 1 active day"
+
+
+def test_the_explanation_names_every_counted_part_and_its_weight():
+    counted = {"messages": 8, "replies_received": 2, "active_days": 4}
+    assert explanation(Weights(), counted) == (
+        "Score: 100 is the chat's most engaged member, counting messages, "
+        "replies received ×1.5, active days ×2. No reactions are known yet."
     )
-    assert lines[0] == "#  Member     Score  Msgs  Repl  Reac  Days"
-    assert lines[1] == "1  user1      100.0     8     -     -     4"
-    widths = {display_width(line) for line in lines}
-    assert len(widths) == 1, lines
-    assert "山田太郎…" in lines[3]

@@ -19,12 +19,10 @@ from tgstats.plugins import (
     resolve_period,
 )
 
+from tgstats_engagement.ranking import count, explanation, format_ranking
 from tgstats_engagement.score import Weights, applicable, rank
-from tgstats_engagement.table import format_table
 
 __all__ = ["Config", "EngagementPlugin"]
-
-_TELEGRAM_LIMIT = 4096
 
 
 def _in_range(low: int, high: int) -> Any:
@@ -56,11 +54,12 @@ class EngagementPlugin(Plugin[Config]):
     # Plain def: the queries run in a worker thread.
     @command("engagement", "Members ranked by engagement: /engagement [N days | all]")
     def engagement(self, ctx: CommandContext) -> TextReply:
-        period = resolve_period(ctx, default_days=self.config.days, allow_user=False)
+        zone = self.zone_for(ctx.chat_id)
+        period = resolve_period(ctx, default_days=self.config.days, allow_user=False, zone=zone)
         if isinstance(period, TextReply):
             return period
         activities = ctx.store.user_activity(
-            ctx.chat_id, tz=self.zone_for(ctx.chat_id), since=period.since, until=period.until
+            ctx.chat_id, tz=zone, since=period.since, until=period.until
         )
         # Members who only received replies have no messages of their own in the period.
         if not any(a.messages for a in activities):
@@ -71,11 +70,11 @@ class EngagementPlugin(Plugin[Config]):
         counted = applicable(activities, weights)
         shown = ranked[: self.config.top_n]
         lines = [_title(ctx, period, len(ranked)), ""]
-        lines += format_table(shown, name_width=self.config.name_width, applicable=set(counted))
+        lines += format_ranking(shown, name_width=self.config.name_width, applicable=counted)
         if len(ranked) > len(shown):
             lines.append(f"… and {len(ranked) - len(shown)} more")
-        lines += ["", _legend(weights, counted)]
-        return TextReply("\n".join(lines)[:_TELEGRAM_LIMIT], monospace=True)
+        lines += ["", explanation(weights, counted)]
+        return TextReply("\n".join(lines))
 
 
 def _title(ctx: CommandContext, period: Period, members: int) -> str:
@@ -83,19 +82,4 @@ def _title(ctx: CommandContext, period: Period, members: int) -> str:
     if not title:
         chat = ctx.store.chat(ctx.chat_id)
         title = chat.title if chat is not None and chat.title else "this chat"
-    noun = "member" if members == 1 else "members"
-    return f"Engagement in {title}, {period.label} ({members} {noun})"
-
-
-def _legend(weights: Weights, counted: dict[str, int]) -> str:
-    names = {
-        "messages": "msgs",
-        "replies_received": "replies",
-        "reactions_received": "reactions",
-        "active_days": "days",
-    }
-    parts = [f"{names[name]} x{getattr(weights, name):g}" for name in names if name in counted]
-    legend = "Score 0-100: weighted mean of √(value/top) parts, " + ", ".join(parts)
-    if "reactions_received" not in counted:
-        legend += " (no reaction data)"
-    return legend
+    return f"Engagement in {title}, {period.label} ({count(members, 'member', 'members')})"

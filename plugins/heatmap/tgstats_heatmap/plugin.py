@@ -90,10 +90,10 @@ class HeatmapPlugin(Plugin[Config]):
 
     def compute(self, ctx: CommandContext) -> Heatmap | TextReply:
         """The numbers behind the picture, or the text to answer instead."""
-        period = resolve_period(ctx, default_days=self.config.days)
+        zone = self.zone_for(ctx.chat_id)
+        period = resolve_period(ctx, default_days=self.config.days, zone=zone)
         if isinstance(period, TextReply):
             return period
-        zone = self.zone_for(ctx.chat_id)
         user_id = period.user.user_id if period.user else None
         matrix = ctx.store.counts_by_weekday_hour(
             ctx.chat_id, tz=zone, since=period.since, until=period.until, user_id=user_id

@@ -1,16 +1,22 @@
-"""The shared ``[N days | all] [@user]`` parser (tgstats.plugins._periods) the analytics use."""
+"""The shared `[N days | all] [@user]` arguments and the calendar-day periods of the SDK."""
 
 from __future__ import annotations
+
+from zoneinfo import ZoneInfo
 
 import pytest
 from tgstats.plugins import (
     MAX_DAYS,
+    CommandContext,
     Period,
     PeriodRequest,
     PeriodUsageError,
     parse_period_args,
     parse_zone,
+    period_start,
+    resolve_period,
 )
+from tgstats.testing import utc
 
 
 @pytest.mark.parametrize(
@@ -60,3 +66,48 @@ def test_zones():
     for bad in ("Mars/Olympus", "", "../etc/passwd"):
         with pytest.raises(ValueError, match="timezone"):
             parse_zone(bad, key="timezone")
+
+
+@pytest.mark.parametrize(
+    ("now", "days", "zone", "expected"),
+    [
+        # 30 days = today and the 29 days before it, from local midnight.
+        ("2026-03-31 21:00", 30, "UTC", "2026-03-02 00:00"),
+        ("2026-03-31 21:00", 1, "UTC", "2026-03-31 00:00"),
+        # 23:00 in Berlin (summer time since 29 March): today began at 22:00 UTC.
+        ("2026-03-31 21:00", 1, "Europe/Berlin", "2026-03-30 22:00"),
+        # 2 March in Berlin is still winter time: its midnight is 23:00 UTC on 1 March.
+        ("2026-03-31 21:00", 30, "Europe/Berlin", "2026-03-01 23:00"),
+        # In Kolkata it is already 02:30 on 1 April.
+        ("2026-03-31 21:00", 7, "Asia/Kolkata", "2026-03-25 18:30"),
+    ],
+)
+def test_a_period_is_calendar_days_in_the_chats_zone(
+    now: str, days: int, zone: str, expected: str
+) -> None:
+    start = period_start(utc(now), days, ZoneInfo(zone))
+    assert start == utc(expected)
+    local = start.astimezone(ZoneInfo(zone))
+    assert (local.hour, local.minute) == (0, 0)
+
+
+def _context(*args: str) -> CommandContext:
+    # No @user in the arguments, so the store is never asked.
+    return CommandContext(
+        command="heatmap",
+        args=args,
+        chat_id=-1001,
+        chat_title="Test group",
+        user_id=1,
+        now=utc("2026-03-31 21:00"),
+        store=None,  # type: ignore[arg-type]
+    )
+
+
+def test_resolve_period_measures_from_local_midnight() -> None:
+    period = resolve_period(_context("7"), default_days=30, zone=ZoneInfo("Europe/Berlin"))
+    assert isinstance(period, Period)
+    assert period.days == 7
+    assert period.since == utc("2026-03-24 23:00")  # 25 March, 00:00 in Berlin (winter time)
+    everything = resolve_period(_context("all"), default_days=30)
+    assert isinstance(everything, Period) and everything.since is None
