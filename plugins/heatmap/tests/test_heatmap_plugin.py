@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import io
 
+import numpy as np
 import pytest
 from PIL import Image
 from tgstats.plugins import ConfigError, PhotoReply, TextReply
 from tgstats.testing import fill_store, make_chat, make_message, make_user
 from tgstats_heatmap.plugin import Heatmap
-from tgstats_heatmap.render import compact_count, render_heatmap
+from tgstats_heatmap.render import compact_count, peak_cell, render_heatmap
 
 ALICE = make_user(1, "Alice", username="alice")
 BOB = make_user(2, "Bob", username="bob")
@@ -42,8 +43,9 @@ async def test_counts_follow_berlin_time_across_both_dst_changes(make_plugin, co
     assert isinstance(data, Heatmap)
     assert cells(data.matrix) == {(6, 0): 1, (6, 1): 1, (6, 3): 1, (0, 0): 1, (6, 2): 2}
     assert data.total == 6
-    assert data.title == "Night owls — all time — 6 messages"
-    assert data.caption == "Busiest hour: Sun 02:00–03:00 (2 messages, Europe/Berlin)"
+    assert data.title == "Night owls"
+    assert data.subtitle == "All time · 6 messages · hours in Europe/Berlin"
+    assert data.caption == "Busiest hour (outlined): Sun 02:00–03:00 (2 messages, Europe/Berlin)"
 
 
 async def test_same_messages_in_utc_fall_in_other_cells(make_plugin, context, dst_chat):
@@ -76,14 +78,17 @@ async def test_period_and_user_arguments(make_plugin, context, store, chat):
         assert plugin.compute(context(*args)).total == 2
     by_bob = plugin.compute(context("all", "@Bob"))
     assert cells(by_bob.matrix) == {(5, 11): 1}
-    assert by_bob.title == "Night owls — @bob — all time — 1 message"
+    assert by_bob.title == "Night owls — @bob"
+    assert by_bob.subtitle == "All time · 1 message · hours in UTC"
+    assert by_bob.caption == "Busiest hour (outlined): Sat 11:00–12:00 (1 message, UTC)"
 
 
 async def test_reply_is_a_png_of_the_configured_size(make_plugin, run, dst_chat):
     reply = await run(make_plugin(), "all")
     assert isinstance(reply, PhotoReply)
     image = Image.open(io.BytesIO(reply.png))
-    assert (image.format, image.size) == ("PNG", (1200, 500))  # plugin.yaml: 12x5 in at 100 dpi
+    # plugin.yaml: 6 x 10 in at 180 dpi, portrait for a phone.
+    assert (image.format, image.size) == ("PNG", (1080, 1800))
     reply = await run(make_plugin(width=6.4, height=3.2, dpi=50, colormap="viridis"), "all")
     assert Image.open(io.BytesIO(reply.png)).size == (320, 160)
 
@@ -122,13 +127,36 @@ def test_bad_config_is_refused_with_the_key(make_plugin, overrides, needle):
 
 def test_render_annotates_only_when_cells_are_readable():
     matrix = [[(d * 24 + h) * 7 for h in range(24)] for d in range(7)]
-    big = dict(title="t", zone_name="UTC", width=8, height=3, dpi=100, colormap="magma")
-    # Cells of 8 in x 100 dpi x 0.8 / 24 = 27 px: numbers are drawn.
+    big = dict(title="t", subtitle="s", width=1080, height=1800, colormap="magma")
+    # Rows of about 64 px: numbers are drawn.
     assert render_heatmap(matrix, **big) != render_heatmap(matrix, annotate=False, **big)
-    small = dict(title="t", zone_name="UTC", width=4, height=2, dpi=60, colormap="magma")
+    small = dict(title="t", subtitle="s", width=240, height=300, colormap="magma")
     assert render_heatmap(matrix, **small) == render_heatmap(matrix, annotate=False, **small)
     with pytest.raises(ValueError, match="7x24"):
         render_heatmap([[1] * 24], **small)
+
+
+def test_zeros_are_written_as_zeros():
+    # Only Monday 00:00 has messages: every other cell still gets its "0".
+    lonely = [[0] * 24 for _ in range(7)]
+    lonely[0][0] = 5
+    size = dict(title="t", subtitle="s", width=1080, height=1800, colormap="YlOrRd")
+    with_numbers = Image.open(io.BytesIO(render_heatmap(lonely, **size))).convert("L")
+    without = Image.open(io.BytesIO(render_heatmap(lonely, annotate=False, **size))).convert("L")
+    diff = np.asarray(with_numbers, dtype=int) != np.asarray(without, dtype=int)
+    # Tuesday to Sunday (Monday holds the 5, the last column the hour totals):
+    # margin 38 px, cells (1080 - 76) / 8.9 = 112.8 px wide after a 0.9-cell label column.
+    weekdays = diff[:, 140 + 113 : 140 + 7 * 113]
+    rows_with_ink = np.count_nonzero(weekdays.any(axis=1))
+    # Each of the 24 hour rows gets a number about 25 px tall; the weekday totals
+    # alone (one row) would give about 25.
+    assert rows_with_ink > 24 * 20
+
+
+def test_the_peak_is_the_earliest_of_the_busiest_cells():
+    matrix = [[0] * 24 for _ in range(7)]
+    matrix[2][5] = matrix[1][7] = matrix[1][9] = 4
+    assert peak_cell(matrix) == (4, 1, 7)
 
 
 @pytest.mark.parametrize(

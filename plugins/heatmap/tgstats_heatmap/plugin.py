@@ -22,7 +22,7 @@ from tgstats.plugins import (
     resolve_period,
 )
 
-from tgstats_heatmap.render import WEEKDAYS, render_heatmap
+from tgstats_heatmap.render import WEEKDAYS, peak_cell, render_heatmap
 
 __all__ = ["Config", "Heatmap", "HeatmapPlugin"]
 
@@ -48,9 +48,10 @@ class Config:
     timezone: str = attrs.field(default="UTC", validator=check_zone)
     # Per-chat time zones, e.g. {"-1001234567890": "Europe/Berlin"} (quoted ids).
     chat_timezones: dict[str, str] = attrs.field(factory=dict, validator=check_chat_zones)
-    width: float = attrs.field(default=12.0, validator=_positive)  # inches
-    height: float = attrs.field(default=5.0, validator=_positive)  # inches
-    dpi: int = attrs.field(default=100, validator=_positive)
+    # Portrait, for a phone: pixels = inches x dpi (1080 x 1800 by default).
+    width: float = attrs.field(default=6.0, validator=_positive)  # inches
+    height: float = attrs.field(default=10.0, validator=_positive)  # inches
+    dpi: int = attrs.field(default=180, validator=_positive)
     colormap: str = attrs.field(default="YlOrRd", validator=_check_colormap)
     annotate: bool = True  # numbers in the cells when they fit
 
@@ -79,10 +80,9 @@ class HeatmapPlugin(Plugin[Config]):
         png = render_heatmap(
             data.matrix,
             title=data.title,
-            zone_name=data.zone.key,
-            width=self.config.width,
-            height=self.config.height,
-            dpi=self.config.dpi,
+            subtitle=data.subtitle,
+            width=round(self.config.width * self.config.dpi),
+            height=round(self.config.height * self.config.dpi),
             colormap=self.config.colormap,
             annotate=self.config.annotate,
         )
@@ -105,7 +105,8 @@ class HeatmapPlugin(Plugin[Config]):
             matrix=matrix,
             total=total,
             zone=zone,
-            title=_title(ctx, period, total),
+            title=_title(ctx, period),
+            subtitle=_subtitle(period, total, zone.key),
             caption=_busiest(matrix, zone.key),
         )
 
@@ -116,6 +117,7 @@ class Heatmap:
     total: int
     zone: ZoneInfo
     title: str
+    subtitle: str
     caption: str
 
 
@@ -126,10 +128,14 @@ def _chat_title(ctx: CommandContext) -> str:
     return chat.title if chat is not None and chat.title else "This chat"
 
 
-def _title(ctx: CommandContext, period: Period, total: int) -> str:
+def _title(ctx: CommandContext, period: Period) -> str:
     who = f" — {period.user_label}" if period.user_label else ""
+    return f"{_chat_title(ctx)}{who}"
+
+
+def _subtitle(period: Period, total: int, zone_name: str) -> str:
     noun = "message" if total == 1 else "messages"
-    return f"{_chat_title(ctx)}{who} — {period.label} — {total:,} {noun}"
+    return f"{period.label.capitalize()} · {total:,} {noun} · hours in {zone_name}"
 
 
 def _no_messages(period: Period) -> str:
@@ -139,11 +145,9 @@ def _no_messages(period: Period) -> str:
 
 
 def _busiest(matrix: list[list[int]], zone_name: str) -> str:
-    count, day, hour = max(
-        (matrix[d][h], -d, -h) for d in range(7) for h in range(24)
-    )  # ties: earliest weekday and hour
-    day, hour = -day, -hour
+    count, day, hour = peak_cell(matrix)
+    noun = "message" if count == 1 else "messages"
     return (
-        f"Busiest hour: {WEEKDAYS[day]} {hour:02d}:00–{(hour + 1) % 24:02d}:00 "
-        f"({count:,} messages, {zone_name})"
+        f"Busiest hour (outlined): {WEEKDAYS[day]} {hour:02d}:00–{(hour + 1) % 24:02d}:00 "
+        f"({count:,} {noun}, {zone_name})"
     )
