@@ -16,17 +16,24 @@ from tgstats.plugins import (
     Plugin,
     PluginHost,
     TextReply,
+    chat_zones,
+    check_chat_zones,
     check_days,
+    check_zone,
     command,
     get_logger,
     resolve_period,
 )
 
-from tgstats_word_cloud.fonts import FontFinder, font_codepoints, script_of
+from tgstats_word_cloud.fonts import BUNDLED_FONT, FontFinder, font_codepoints, script_of
+from tgstats_word_cloud.forms import merge_forms
+from tgstats_word_cloud.languages import SampleCollector, chat_languages
 from tgstats_word_cloud.render import display_form, render_cloud
 from tgstats_word_cloud.tokenize import Tokenizer, load_stop_words
 
-__all__ = ["Cloud", "Config", "WordCloudPlugin", "pick_words"]
+__all__ = ["AUTO", "Cloud", "Config", "WordCloudPlugin", "pick_words"]
+
+AUTO = "auto"  # stop_word_languages: detect them from the chat's messages
 
 log = get_logger(__name__)
 
@@ -39,8 +46,9 @@ def _in_range(low: int, high: int) -> Any:
     return check
 
 
-def _check_languages(_inst: Any, _attribute: Any, value: tuple[str, ...]) -> None:
-    load_stop_words(value)  # raises ValueError naming the unknown language
+def _check_languages(_inst: Any, _attribute: Any, value: str | tuple[str, ...]) -> None:
+    if value != AUTO:
+        load_stop_words(value)  # raises ValueError naming the unknown language
 
 
 def _check_font(_inst: Any, attribute: attrs.Attribute[str | None], value: str | None) -> None:
@@ -71,21 +79,28 @@ def _check_colour(_inst: Any, attribute: attrs.Attribute[str], value: str) -> No
 @attrs.frozen
 class Config:
     days: int = attrs.field(default=30, validator=check_days)
-    max_words: int = attrs.field(default=150, validator=_in_range(1, 1000))
+    max_words: int = attrs.field(default=100, validator=_in_range(1, 1000))
     min_word_length: int = attrs.field(default=3, validator=_in_range(1, 40))
-    # ISO 639-1 codes of the stopwords-iso lists to apply.
-    stop_word_languages: tuple[str, ...] = attrs.field(
-        default=("en", "ru"), validator=_check_languages
+    # "auto": the languages the period's own messages are written in; or a
+    # list of ISO 639-1 codes of the stopwords-iso lists to apply.
+    stop_word_languages: Literal["auto"] | tuple[str, ...] = attrs.field(
+        default=AUTO, validator=_check_languages
     )
     stop_words: tuple[str, ...] = ()  # extra words to leave out
     # Words to keep although a stop-word list has them (stopwords-iso's English
     # list is broad: it contains e.g. "world" and "home").
     keep_words: tuple[str, ...] = ()
     emoji: Literal["drop", "words"] = "drop"
+    # Count the forms of a word as one (photo and photos), shown as its commonest form.
+    merge_forms: bool = True
+    # Zone whose calendar days make up "the last N days".
+    timezone: str = attrs.field(default="UTC", validator=check_zone)
+    chat_timezones: dict[str, str] = attrs.field(factory=dict, validator=check_chat_zones)
     # A font file used before any other for the words it covers.
     font_path: str | None = attrs.field(default=None, validator=_check_font)
-    width: int = attrs.field(default=1200, validator=_in_range(100, 4096))  # pixels
-    height: int = attrs.field(default=600, validator=_in_range(100, 4096))
+    # Square, for a phone (about 400 px wide there).
+    width: int = attrs.field(default=1080, validator=_in_range(100, 4096))  # pixels
+    height: int = attrs.field(default=1080, validator=_in_range(100, 4096))
     background: str = attrs.field(default="white", validator=_check_colour)
     colormap: str = attrs.field(default="viridis", validator=_check_colormap)
 
@@ -95,14 +110,28 @@ class WordCloudPlugin(Plugin[Config]):
 
     def __init__(self, config: Config, host: PluginHost) -> None:
         super().__init__(config, host)
+        self._stop_word_cache: dict[tuple[str, ...], frozenset[str]] = {}
+        # With "auto" the stop words are known only once the period's messages
+        # are read: count everything, then leave them out (see compute).
+        fixed = config.stop_word_languages != AUTO
         self.tokenizer = Tokenizer(
-            stop_words=load_stop_words(
-                config.stop_word_languages, config.stop_words, keep=config.keep_words
-            ),
+            stop_words=self._stop_words(config.stop_word_languages) if fixed else frozenset(),
             min_length=config.min_word_length,
             emoji=config.emoji == "words",
         )
         self.fonts = FontFinder(config.font_path)
+        self.zone_for = chat_zones(config.timezone, config.chat_timezones)
+
+    def _stop_words(self, languages: tuple[str, ...]) -> frozenset[str]:
+        # Kept per instance (a chat's languages rarely change): building the
+        # lists costs milliseconds, and a cache on the class would keep old
+        # instances alive across reloads.
+        cached = self._stop_word_cache.get(languages)
+        if cached is None:
+            config = self.config
+            cached = load_stop_words(languages, config.stop_words, keep=config.keep_words)
+            self._stop_word_cache[languages] = cached
+        return cached
 
     # Plain def: reading texts and drawing run in a worker thread.
     @command("wordcloud", "The chat's most used words: /wordcloud [N days | all] [@user]")
@@ -113,6 +142,9 @@ class WordCloudPlugin(Plugin[Config]):
         png = render_cloud(
             cloud.frequencies,
             cloud.fonts,
+            title=cloud.title,
+            subtitle=cloud.subtitle,
+            title_font=self.fonts.font_for(cloud.title) or str(BUNDLED_FONT),
             width=self.config.width,
             height=self.config.height,
             background=self.config.background,
@@ -122,7 +154,8 @@ class WordCloudPlugin(Plugin[Config]):
 
     def compute(self, ctx: CommandContext) -> Cloud | TextReply:
         """The words to draw with their fonts, or the text to answer instead."""
-        period = resolve_period(ctx, default_days=self.config.days)
+        config = self.config
+        period = resolve_period(ctx, default_days=config.days, zone=self.zone_for(ctx.chat_id))
         if isinstance(period, TextReply):
             return period
         batches = ctx.store.text_batches(
@@ -131,18 +164,41 @@ class WordCloudPlugin(Plugin[Config]):
             until=period.until,
             user_id=period.user.user_id if period.user else None,
         )
-        counts = self.tokenizer.count_batches(batches)
-        frequencies, fonts = pick_words(counts, self.fonts, self.config.max_words)
+        if config.stop_word_languages == AUTO:
+            sample = SampleCollector()
+            counts = self.tokenizer.count_batches(sample.batches(batches))
+            languages = chat_languages(sample.texts, counts)
+            stop_words = self._stop_words(languages)
+            counts = Counter({w: n for w, n in counts.items() if w not in stop_words})
+        else:
+            languages = config.stop_word_languages
+            counts = self.tokenizer.count_batches(batches)
+        total = sum(counts.values())
+        if config.merge_forms:
+            counts = merge_forms(counts, languages, keep=config.max_words)
+        frequencies, fonts = pick_words(counts, self.fonts, config.max_words)
         if not frequencies:
             return TextReply(_nothing(period, bool(counts)))
-        return Cloud(frequencies=frequencies, fonts=fonts, caption=_caption(ctx, period, counts))
+        title = _title(ctx, period)
+        subtitle = f"{period.label.capitalize()} · {total:,} {'word' if total == 1 else 'words'}"
+        return Cloud(
+            frequencies=frequencies,
+            fonts=fonts,
+            title=title,
+            subtitle=subtitle,
+            caption=f"{title} — {period.label} — {total:,} words counted",
+            languages=tuple(languages),
+        )
 
 
 @attrs.frozen
 class Cloud:
     frequencies: dict[str, int]  # display form -> count, most frequent first
     fonts: dict[str, str]  # display form -> font file
+    title: str  # the chat (and member) the cloud is of
+    subtitle: str  # the period and how many words were counted
     caption: str
+    languages: tuple[str, ...]  # whose stop words were left out
 
 
 def pick_words(
@@ -183,13 +239,13 @@ def pick_words(
     return frequencies, fonts
 
 
-def _caption(ctx: CommandContext, period: Period, counts: Counter[str]) -> str:
+def _title(ctx: CommandContext, period: Period) -> str:
     title = ctx.chat_title
     if not title:
         chat = ctx.store.chat(ctx.chat_id)
         title = chat.title if chat is not None and chat.title else "This chat"
     who = f" — {period.user_label}" if period.user_label else ""
-    return f"{title}{who} — {period.label} — {sum(counts.values()):,} words counted"
+    return f"{title}{who}"
 
 
 def _nothing(period: Period, had_words: bool) -> str:

@@ -11,16 +11,17 @@ font-size progression, so sizes stay comparable across fonts.
 from __future__ import annotations
 
 import io
+import math
 from collections import defaultdict
 from collections.abc import Mapping
-from random import Random
+from pathlib import Path
 from typing import Any
 
 import arabic_reshaper
 import matplotlib
 import numpy as np
 from bidi import get_display
-from PIL import Image, ImageColor, ImageFilter, features
+from PIL import Image, ImageColor, ImageDraw, ImageFilter, ImageFont, features
 from wordcloud import WordCloud
 
 __all__ = ["display_form", "is_rtl", "render_cloud"]
@@ -30,6 +31,8 @@ __all__ = ["display_form", "is_rtl", "render_cloud"]
 _PILLOW_SHAPES_TEXT = bool(features.check("raqm"))
 # Longest side of the canvas the layout is computed on (see render_cloud).
 _LAYOUT_SIDE = 600
+# The subtitle (period and counts, plain ASCII) is drawn with matplotlib's DejaVu Sans.
+_DEFAULT_FONT = str(Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf")
 # Rank bands laid out one after another when a cloud needs several fonts.
 _BANDS = ((0, 5), (5, 20), (20, 60), (60, None))
 
@@ -58,19 +61,30 @@ def render_cloud(
     height: int,
     background: str,
     colormap: str,
+    title: str = "",
+    subtitle: str = "",
+    title_font: str | None = None,
     relative_scaling: float = 0.5,
-    prefer_horizontal: float = 0.9,
     seed: int = 0,
 ) -> bytes:
-    """PNG of ``width`` x ``height`` pixels; ``fonts`` maps every word to its font file."""
+    """PNG of ``width`` x ``height`` pixels; ``fonts`` maps every word to its font file.
+
+    Every word is horizontal (rotated words are hard to read on a phone), and
+    its colour, like its size, says how often it was used: the commonest words
+    take the dark end of ``colormap``, the rarest stop well before its light
+    end, so that no word fades into the background.  ``title`` and
+    ``subtitle`` go in a band above the cloud, drawn with ``title_font``.
+    """
     if not frequencies:
         raise ValueError("render_cloud needs at least one word")
     passes = _passes(frequencies, fonts)
+    band = _title_band(width, title, subtitle)
+    cloud_height = height - band
 
     # WordCloud's layout cost grows with the canvas area: lay out on a canvas
     # `scale` times smaller and let WordCloud draw the words `scale` times larger.
-    scale = max(1, round(max(width, height) / _LAYOUT_SIDE))
-    small_w, small_h = max(1, width // scale), max(1, height // scale)
+    scale = max(1, round(max(width, cloud_height) / _LAYOUT_SIDE))
+    small_w, small_h = max(1, width // scale), max(1, cloud_height // scale)
     bg = np.array(ImageColor.getrgb(background)[:3], dtype=np.uint8)
     canvas = np.empty((small_h * scale, small_w * scale, 3), dtype=np.uint8)
     canvas[:] = bg
@@ -85,13 +99,16 @@ def render_cloud(
             scale=scale,
             background_color=background,
             # A colour function of our own: WordCloud's colormap= option imports pyplot.
-            color_func=_ColormapColors(colormap),
+            color_func=_FrequencyColors(colormap, frequencies),
             relative_scaling=relative_scaling,
-            prefer_horizontal=prefer_horizontal,
+            prefer_horizontal=1.0,
             max_words=len(words),
             random_state=seed,
             mask=_mask(occupied) if occupied.any() else None,
             collocations=False,
+            # Wide margins: at scale 2, WordCloud (1.9 with Pillow 10+) can draw a
+            # word a few layout pixels off its box, onto its neighbour.
+            margin=6,
         )
         max_size = None
         if last is not None:
@@ -112,23 +129,71 @@ def render_cloud(
 
     # Integer scaling can leave a strip of fewer than `scale` pixels: pad it.
     image = Image.new("RGB", (width, height), tuple(int(c) for c in bg))
-    image.paste(Image.fromarray(canvas, "RGB"), (0, 0))
+    image.paste(Image.fromarray(canvas, "RGB"), (0, band))
+    if band:
+        _draw_title(image, title, subtitle, title_font or _DEFAULT_FONT, background)
     buffer = io.BytesIO()
     # Level 3 instead of 6: a third of the encoding time for a few % larger files.
     image.save(buffer, format="PNG", compress_level=3)
     return buffer.getvalue()
 
 
-class _ColormapColors:
-    """WordCloud colour function: a random colour from a matplotlib colormap (no pyplot)."""
+class _FrequencyColors:
+    """WordCloud colour function: a word's frequency picks its colour (no pyplot).
 
-    def __init__(self, name: str) -> None:
+    Log-scaled like the sizes, so the middle of the cloud is not all one hue;
+    limited to the first 60 % of the colormap, whose far end (viridis'
+    yellow-green) is too pale to read on white.
+    """
+
+    _DARKEST, _LIGHTEST = 0.0, 0.6
+
+    def __init__(self, name: str, frequencies: Mapping[str, int]) -> None:
         self.colormap = matplotlib.colormaps[name]
+        self.frequencies = frequencies
+        self.top = math.log(max(frequencies.values()) + 1)
+        self.bottom = math.log(min(frequencies.values()) + 1)
 
-    def __call__(self, *_args: Any, random_state: Random | None = None, **_kw: Any) -> str:
-        value = (random_state or Random()).uniform(0, 1)
+    def __call__(self, word: str, *_args: Any, **_kw: Any) -> str:
+        count = math.log(self.frequencies.get(word, 1) + 1)
+        span = self.top - self.bottom
+        rarity = (self.top - count) / span if span else 0.0
+        value = self._DARKEST + rarity * (self._LIGHTEST - self._DARKEST)
         red, green, blue, _ = (max(0.0, 255 * c) for c in self.colormap(value))
         return f"rgb({red:.0f}, {green:.0f}, {blue:.0f})"
+
+
+def _title_band(width: int, title: str, subtitle: str) -> int:
+    """Height in pixels of the band above the cloud (0 without a title)."""
+    if not title and not subtitle:
+        return 0
+    return round(width * 0.045 * 1.35 + width * 0.032 * 1.6 + width * 0.05)
+
+
+def _draw_title(image: Image.Image, title: str, subtitle: str, font: str, background: str) -> None:
+    draw = ImageDraw.Draw(image)
+    width = image.width
+    margin = round(width * 0.03)
+    red, green, blue = ImageColor.getrgb(background)[:3]
+    luminance = 0.299 * red + 0.587 * green + 0.114 * blue
+    ink, muted = ((33, 33, 33), (110, 110, 110)) if luminance > 128 else ((240,) * 3, (190,) * 3)
+    title_font = ImageFont.truetype(font, max(8, round(width * 0.045)))
+    subtitle_font = ImageFont.truetype(_DEFAULT_FONT, max(7, round(width * 0.032)))
+    y = margin
+    draw.text((margin, y), _fit(draw, title, title_font, width - 2 * margin), ink, title_font)
+    y += round(title_font.size * 1.35)
+    draw.text(
+        (margin, y), _fit(draw, subtitle, subtitle_font, width - 2 * margin), muted, subtitle_font
+    )
+
+
+def _fit(draw: ImageDraw.ImageDraw, text: str, font: ImageFont.FreeTypeFont, width: float) -> str:
+    """Cut ``text`` (chat names can be long) to ``width`` pixels, ending in '…'."""
+    if draw.textlength(text, font=font) <= width:
+        return text
+    while text and draw.textlength(text + "…", font=font) > width:
+        text = text[:-1]
+    return text.rstrip() + "…"
 
 
 def _passes(
