@@ -127,9 +127,14 @@ def _where(
     since: datetime | None,
     until: datetime | None,
     user_id: int | None = None,
+    *,
+    counted: bool = True,
 ) -> ColumnElement[bool]:
+    """The rows of ``family`` in the period (of one sender), counted ones only unless told."""
     chat = table.c.chat_id == family[0] if len(family) == 1 else table.c.chat_id.in_(family)
     conditions: list[ColumnElement[bool]] = [chat]
+    if counted:
+        conditions.append(table.c.counted.is_(True))
     if since is not None:
         conditions.append(table.c.date >= to_timestamp(since, "since"))
     if until is not None:
@@ -271,12 +276,13 @@ class MessageQueries:
         user_id: int | None = None,
         limit: int | None = None,
     ) -> Iterator[MessageRow]:
-        """Messages in date order (then message id), streamed."""
+        """Every stored message (counted or not: see tgstats.store.counting) in date order
+        (then message id), streamed."""
         with self._engine.connect() as connection:
             family = chat_family(connection, chat_id)
         statement = (
             select(messages)
-            .where(_where(messages, family, since, until, user_id))
+            .where(_where(messages, family, since, until, user_id, counted=False))
             .order_by(messages.c.date, messages.c.message_id)
         )
         if limit is not None:
@@ -294,7 +300,8 @@ class MessageQueries:
     ) -> int:
         with self._engine.connect() as connection:
             family = chat_family(connection, chat_id)
-            statement = select(func.count()).where(_where(messages, family, since, until, user_id))
+            where = _where(messages, family, since, until, user_id, counted=False)
+            statement = select(func.count()).where(where)
             return int(connection.execute(statement).scalar_one())
 
     def _span(self, connection: Connection, where: ColumnElement[bool]) -> tuple[int, int] | None:

@@ -16,6 +16,7 @@ import attrs
 import telegram
 from telegram.constants import MessageEntityType
 
+from tgstats.store.counting import counts_as_chat
 from tgstats.store.queries import ChatInfo, UserInfo
 
 __all__ = ["MEDIA_KINDS", "RecordedMessage", "flatten_text", "media_kind", "to_record"]
@@ -139,5 +140,6 @@ def to_record(message: telegram.Message) -> RecordedMessage:
         "reply_to_message_id": _reply_to(message),
         "media_kind": media_kind(message),
         "edit_date": int(message.edit_date.timestamp()) if message.edit_date else None,
+        "counted": counts_as_chat(message),
     }
     return RecordedMessage(chat=chat_info(message.chat), sender=sender, row=row)

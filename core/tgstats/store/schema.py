@@ -22,7 +22,9 @@ from sqlalchemy import (
     Table,
     Text,
     select,
+    true,
 )
+from sqlalchemy import text as sql
 from sqlalchemy.engine import Connection
 
 from tgstats.errors import StoreError
@@ -42,7 +44,7 @@ __all__ = [
 
 # Bump when the tables change and add a step to MIGRATIONS that upgrades a
 # database from the previous version.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 metadata = MetaData()
 
@@ -83,15 +85,20 @@ messages = Table(
     Column("media_kind", String(32), nullable=True),
     Column("edit_date", BigInteger, nullable=True),
     Column("reaction_count", Integer, nullable=False, default=0),
+    # Whether statistics count the message: False for bot commands and for
+    # messages from bots, which are stored (a reply may point at them) but are
+    # not what people wrote.  See tgstats.store.counting.
+    Column("counted", Boolean, nullable=False, default=True, server_default=true()),
     PrimaryKeyConstraint("chat_id", "message_id", name="pk_messages"),
-    # Period scans of a chat (heatmap, texts, export).
-    Index("ix_messages_chat_date", "chat_id", "date"),
+    # Period scans of a chat (heatmap, texts, export); `counted` rides along
+    # in every index so the statistics' filter on it never touches the table.
+    Index("ix_messages_chat_date", "chat_id", "date", "counted"),
     # Per-user periods and per-user grouping (engagement, @user filters);
     # reaction_count rides along so the engagement scan never touches the table.
-    Index("ix_messages_chat_user_date", "chat_id", "user_id", "date", "reaction_count"),
+    Index("ix_messages_chat_user_date", "chat_id", "user_id", "date", "reaction_count", "counted"),
     # "Who replied to this message" lookups; user_id and date ride along so
     # reply statistics read the replying side from the index alone.
-    Index("ix_messages_chat_reply", "chat_id", "reply_to_message_id", "user_id", "date"),
+    Index("ix_messages_chat_reply", "chat_id", "reply_to_message_id", "user_id", "date", "counted"),
     # SQLite: cluster rows by (chat_id, message_id) so a chat's rows are
     # contiguous (text scans read sequentially, reply parents are one lookup).
     sqlite_with_rowid=False,
@@ -116,8 +123,26 @@ opt_outs = Table(
     PrimaryKeyConstraint("chat_id", "user_id", name="pk_opt_outs"),
 )
 
+
+def _add_counted(connection: Connection) -> None:
+    """Version 1 -> 2: the ``counted`` column, set False for the commands already stored.
+
+    Version 1 kept no trace of a sender being a bot, so only commands (a text
+    that starts with ``/`` and a letter, as Telegram recognises them) can be
+    told apart in old rows; new rows are classified when they are written.
+    """
+    connection.execute(sql("ALTER TABLE messages ADD COLUMN counted BOOLEAN NOT NULL DEFAULT true"))
+    command = (
+        "text GLOB '/[A-Za-z]*'" if connection.dialect.name == "sqlite" else "text ~ '^/[A-Za-z]'"
+    )
+    connection.execute(sql(f"UPDATE messages SET counted = false WHERE {command}"))
+    for index in messages.indexes:  # rebuilt with `counted` riding along
+        index.drop(connection, checkfirst=True)
+        index.create(connection)
+
+
 # version -> step that upgrades a database at that version to version + 1.
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {}
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _add_counted}
 
 
 def ensure_schema(connection: Connection) -> int:

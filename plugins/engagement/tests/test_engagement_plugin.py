@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import pytest
+import telegram
 from tgstats.plugins import ConfigError, TextReply
-from tgstats.testing import fill_store, make_message, make_reaction_count, make_user
+from tgstats.testing import (
+    fill_store,
+    make_channel,
+    make_message,
+    make_reaction_count,
+    make_user,
+)
 
 ALICE = make_user(1, "Alice", username="alice")
 BOB = make_user(2, "Bob", username="bob")
@@ -129,3 +136,24 @@ async def test_thirty_days_hold_at_most_thirty_active_days(make_plugin, run, sto
 def test_bad_config_is_refused_with_the_key(make_plugin, overrides, needle):
     with pytest.raises(ConfigError, match=needle):
         make_plugin(**overrides)
+
+
+async def test_commands_and_channel_posts_do_not_rank(make_plugin, run, store, chat, club):
+    before = (await run(make_plugin())).text
+    heatmap = telegram.MessageEntity(telegram.MessageEntity.BOT_COMMAND, 0, 8)
+    news = make_channel(-100801, "Book news")
+    fill_store(
+        store,
+        [
+            # Bob asks for statistics three times: still 1 message, still third.
+            make_message(
+                chat, BOB, f"/heatmap {n}", entities=[heatmap], date=f"2026-10-31T0{n}:00:00Z"
+            )
+            for n in range(1, 4)
+        ]
+        + [make_message(chat, news, "New chapter out", date="2026-10-31T08:00:00Z")],
+    )
+    assert (await run(make_plugin())).text == before
+    with_channels = (await run(make_plugin(include_channels=True))).text.splitlines()
+    assert "Book news — " in "\n".join(with_channels)
+    assert with_channels[0] == "Engagement in Book club, last 30 days (4 members)"

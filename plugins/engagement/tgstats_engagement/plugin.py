@@ -42,6 +42,9 @@ class Config:
     timezone: str = attrs.field(default="UTC", validator=check_zone)
     chat_timezones: dict[str, str] = attrs.field(factory=dict, validator=check_chat_zones)
     name_width: int = attrs.field(default=16, validator=_in_range(4, 40))
+    # Posts made as a channel (or by an anonymous admin) count as messages of
+    # the chat, but a channel is not a member: kept out of the ranking unless true.
+    include_channels: bool = False
 
 
 class EngagementPlugin(Plugin[Config]):
@@ -61,6 +64,8 @@ class EngagementPlugin(Plugin[Config]):
         activities = ctx.store.user_activity(
             ctx.chat_id, tz=zone, since=period.since, until=period.until
         )
+        if not self.config.include_channels:
+            activities = [a for a in activities if not a.user.is_channel]
         # Members who only received replies have no messages of their own in the period.
         if not any(a.messages for a in activities):
             span = "yet" if period.days is None else f"in the {period.label}"
