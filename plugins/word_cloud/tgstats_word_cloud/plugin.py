@@ -180,13 +180,14 @@ class WordCloudPlugin(Plugin[Config]):
         if not frequencies:
             return TextReply(_nothing(period, bool(counts)))
         title = _title(ctx, period)
-        subtitle = f"{period.label.capitalize()} · {total:,} {'word' if total == 1 else 'words'}"
+        words = f"{total:,} {'word' if total == 1 else 'words'}"
+        subtitle = f"{period.label.capitalize()} · {words}"
         return Cloud(
             frequencies=frequencies,
             fonts=fonts,
             title=title,
             subtitle=subtitle,
-            caption=f"{title} — {period.label} — {total:,} words counted",
+            caption=f"{title} — {period.label} — {words} counted",
             languages=tuple(languages),
         )
 
