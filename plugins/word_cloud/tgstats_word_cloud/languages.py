@@ -23,7 +23,7 @@ import stopwordsiso
 
 from tgstats_word_cloud.fonts import script_of
 
-__all__ = ["SampleCollector", "chat_languages", "detect_languages"]
+__all__ = ["SampleCollector", "chat_languages", "detect_languages", "load_identifier"]
 
 # Messages shorter than this say too little for a language guess ("ok", "+1").
 _MIN_CHARACTERS = 20
@@ -57,21 +57,28 @@ _SCRIPT_DEFAULTS = {
 }
 
 
-@lru_cache(maxsize=1)
-def _identifier() -> Any:
-    # Loading the model takes about half a second: once per process, on first use.
-    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+# Where the loaded model is kept: an attribute of py3langid's own module, which
+# a hot reload of this plugin does not purge (loading it takes about a second).
+_CACHE_ATTRIBUTE = "tgstats_word_cloud_identifier"
 
-    identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
-    # Only languages with a stop-word list are worth telling apart.
-    known = [code for code in identifier.nb_classes if stopwordsiso.has_lang(code)]
-    identifier.set_languages(known)
+
+def load_identifier() -> Any:
+    """The language identifier, loaded once per process (see the plugin's setup)."""
+    import py3langid.langid as langid
+
+    identifier = getattr(langid, _CACHE_ATTRIBUTE, None)
+    if identifier is None:
+        identifier = langid.LanguageIdentifier.from_model_file(langid.MODEL_FILE, norm_probs=True)
+        # Only languages with a stop-word list are worth telling apart.
+        known = [code for code in identifier.nb_classes if stopwordsiso.has_lang(code)]
+        identifier.set_languages(known)
+        setattr(langid, _CACHE_ATTRIBUTE, identifier)
     return identifier
 
 
 def detect_languages(texts: Iterable[str]) -> tuple[str, ...]:
     """ISO 639-1 codes of the languages ``texts`` are written in, most used first."""
-    identifier = _identifier()
+    identifier = load_identifier()
     votes: Counter[str] = Counter()
     for text in texts:
         if len(text) < _MIN_CHARACTERS or len(text.split()) < _MIN_WORDS:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import heapq
 from collections import Counter
 from pathlib import Path
@@ -27,7 +28,7 @@ from tgstats.plugins import (
 
 from tgstats_word_cloud.fonts import BUNDLED_FONT, FontFinder, font_codepoints, script_of
 from tgstats_word_cloud.forms import merge_forms
-from tgstats_word_cloud.languages import SampleCollector, chat_languages
+from tgstats_word_cloud.languages import SampleCollector, chat_languages, load_identifier
 from tgstats_word_cloud.render import display_form, render_cloud
 from tgstats_word_cloud.tokenize import Tokenizer, load_stop_words
 
@@ -121,6 +122,11 @@ class WordCloudPlugin(Plugin[Config]):
         )
         self.fonts = FontFinder(config.font_path)
         self.zone_for = chat_zones(config.timezone, config.chat_timezones)
+
+    async def setup(self) -> None:
+        if self.config.stop_word_languages == AUTO:
+            # Load the language model now, in a thread, not on the first /wordcloud.
+            await asyncio.to_thread(load_identifier)
 
     def _stop_words(self, languages: tuple[str, ...]) -> frozenset[str]:
         # Kept per instance (a chat's languages rarely change): building the
