@@ -34,7 +34,7 @@ from tgstats.host.manager import PluginManager
 from tgstats.host.services import make_host_factory
 from tgstats.hotreload.poll import PollSnapshot
 from tgstats.hotreload.reloader import Reloader
-from tgstats.hotreload.watcher import WatchTargets
+from tgstats.hotreload.targets import WatchTargets
 from tgstats.logs import configure_logging
 
 IGNORE = ("README.md", "*.md", "__pycache__", "*.pyc", ".git")
