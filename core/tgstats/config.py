@@ -40,7 +40,6 @@ from tgstats.yamlconfig import (
 
 __all__ = [
     "DEFAULT_CONFIG_PATH",
-    "PLUGIN_YAML",
     "HostConfig",
     "Origin",
     "PluginEntry",
@@ -53,7 +52,6 @@ __all__ = [
 ]
 
 DEFAULT_CONFIG_PATH = Path(__file__).parent / "plugins" / "plugins.yaml"
-PLUGIN_YAML = "plugin.yaml"
 CONFIG_ENV = "TGSTATS_PLUGINS_CONFIG"
 
 WatcherKind = Literal["poll", "native", "auto"]

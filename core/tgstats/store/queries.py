@@ -94,7 +94,6 @@ class UserActivity:
 
 # Rows fetched per round trip when streaming (texts, messages, export).
 STREAM_BATCH = 2000
-WEEK = 7 * DAY
 
 
 def to_timestamp(value: datetime, name: str = "date") -> int:
