@@ -5,7 +5,7 @@ Run by hand (takes about a minute)::
     python bench/reload_bench.py [--files 5000] [--cycles 1000]
 
 Prints one table; each row has the measured figure, its anchor (what it is
-compared with) and the target from issue 3.  Everything runs on throwaway
+compared with) and the target it must meet.  Everything runs on throwaway
 plugin distributions generated in a temporary directory (fake ``*.dist-info``
 on ``sys.path``), except the "process restart" anchor, which starts a fresh
 interpreter that imports the bot and loads the real installed plugins.

@@ -1,7 +1,7 @@
 """Typed, validated configuration: host settings and each plugin's options.
 
-CONTRACT (implementation owned by the plugin-host work; signatures are fixed
-because the manager, the reloader, the bot and the CLI all use them).
+The manager, the reloader, the bot and the CLI all read their settings
+through these types.
 
 Layering of a plugin's options, lowest to highest:
   1. the attrs defaults of the plugin's ``Config`` class (origin "code default")
@@ -64,7 +64,8 @@ def _positive(_instance: Any, attribute: attrs.Attribute, value: Any) -> None:  
 
 @attrs.frozen
 class Settings:
-    """The ``settings:`` block of plugins.yaml (see the hot-reload guide)."""
+    """The ``settings:`` block of plugins.yaml: hot reload on/off, the poll
+    interval, debounce, watch/ignore patterns and the watcher backend."""
 
     hot_reload: bool = True
     reload_check_interval: float = attrs.field(

@@ -256,8 +256,8 @@ class Store:
     def record_reaction(self, update: telegram.MessageReactionUpdated) -> bool:
         """Apply one user's reaction change (groups report reactions per user).
 
-        ADDED to the contract: in groups Telegram sends ``message_reaction``
-        (per user) rather than ``message_reaction_count`` updates.
+        In groups Telegram sends ``message_reaction`` (per user) rather than
+        ``message_reaction_count`` updates.
         """
         delta = len(update.new_reaction) - len(update.old_reaction)
         if delta == 0:

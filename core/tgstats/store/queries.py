@@ -1,7 +1,6 @@
 """The read API plugins use; aggregation happens in the database.
 
-CONTRACT (implementation owned by the message-store work).  Plugins never
-write SQL: they call these methods, which run the same queries on SQLite and
+Plugins never write SQL: they call these methods, which run the same queries on SQLite and
 PostgreSQL.  All methods are synchronous (SQLAlchemy Core) and thread-safe:
 plugin commands written as plain ``def`` run in a worker thread.
 
