@@ -191,9 +191,11 @@ def _plugin_entry(raw: Any, where: Where) -> PluginEntry:
     check_unknown_keys(raw, ["enabled", "config"], where)
     enabled = True
     if "enabled" in raw:
-        enabled = convert(raw["enabled"], bool, where.child("enabled", raw.line_of("enabled")))
+        enabled = convert(raw["enabled"], bool, key_where(raw, "enabled", where))
     config = raw.get("config")
-    config_where = where.child("config", raw.line_of("config") if "config" in raw else where.line)
+    config_where = (
+        key_where(raw, "config", where) if "config" in raw else where.child("config", None)
+    )
     if config is None:
         config = YamlMap(where.path, config_where.line)
     elif not isinstance(config, Mapping):
@@ -211,7 +213,7 @@ class _Layer:
     """One source of a plugin's options: its origin, its mapping, and where it sits."""
 
     origin: Origin
-    data: Mapping[str, Any]
+    data: Any  # a mapping, or (below the top) the leaf value found at this key
     where: Where
 
 

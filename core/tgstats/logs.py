@@ -34,7 +34,7 @@ def _renderer(secrets: list[str]) -> structlog.types.Processor:
     """
     secrets = [secret for secret in secrets if secret]
 
-    def render(_logger: Any, _name: str, event: dict[str, Any]) -> str:
+    def render(_logger: Any, _name: str, event: structlog.types.EventDict) -> str:
         level = event.pop("level", "info").upper()
         text = event.pop("event", "")
         stamp = event.pop("timestamp", None)

@@ -193,12 +193,10 @@ class Store:
             if message.migrate_to_chat_id or message.migrate_from_chat_id:
                 written += self._record_run(run)
                 run = []
-                old, new = (
-                    (message.chat.id, message.migrate_to_chat_id)
-                    if message.migrate_to_chat_id
-                    else (message.migrate_from_chat_id, message.chat.id)
-                )
-                self.migrate_chat(old, new)
+                if message.migrate_to_chat_id:
+                    self.migrate_chat(message.chat.id, message.migrate_to_chat_id)
+                elif message.migrate_from_chat_id:
+                    self.migrate_chat(message.migrate_from_chat_id, message.chat.id)
                 written.append(False)
             else:
                 run.append(message)

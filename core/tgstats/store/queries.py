@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 import attrs
 from sqlalchemy import BigInteger, ColumnElement, Select, and_, cast, func, select
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.sql.selectable import Join, NamedFromClause
 
 from tgstats.store.schema import chat_migrations, chats, messages, users
 from tgstats.store.zones import DAY, EPOCH_WEEKDAY, const, local_seconds, offset_segments
@@ -354,8 +355,8 @@ class MessageQueries:
         since: datetime | None = None,
         until: datetime | None = None,
         user_id: int | None = None,
-    ) -> Iterator[list[str]]:
-        """The same texts as :meth:`texts`, as lists of up to STREAM_BATCH.
+    ) -> Iterator[Sequence[str]]:
+        """The same texts as :meth:`texts`, as sequences of up to STREAM_BATCH.
 
         For consumers that work on many texts at once (the word cloud joins
         each batch and splits it in one call): handing over the driver's
@@ -375,7 +376,9 @@ class MessageQueries:
             result = connection.execution_options(yield_per=STREAM_BATCH).execute(statement)
             yield from result.scalars().partitions()
 
-    def _replies(self, family: Sequence[int], since: datetime | None, until: datetime | None):
+    def _replies(
+        self, family: Sequence[int], since: datetime | None, until: datetime | None
+    ) -> tuple[NamedFromClause, NamedFromClause, Join, ColumnElement[bool]]:
         """(reply, parent) aliases joined, replies in the period, self-replies excluded."""
         reply = messages.alias("reply")
         parent = messages.alias("parent")

@@ -61,7 +61,7 @@ def render_heatmap(
     # draws the figure an extra time (half the rendering cost) and
     # bbox_inches="tight" would change the configured pixel size.
     fig = Figure(figsize=(width, height), dpi=dpi)
-    FigureCanvasAgg(fig)
+    canvas = FigureCanvasAgg(fig)
     left, right, bottom, top, bar = 0.6, 1.05, 0.55, 0.45, 0.18
     ax = fig.add_axes(
         (
@@ -92,7 +92,6 @@ def render_heatmap(
     colorbar = fig.colorbar(image, cax=cax)
     colorbar.set_label("Messages")
 
-    canvas = fig.canvas
     canvas.draw()
     picture = Image.fromarray(np.asarray(canvas.buffer_rgba()), "RGBA").convert("RGB")
     if annotate and _cells_readable(width, height, dpi):
@@ -129,7 +128,9 @@ def _annotate(picture: Image.Image, ax: Axes, data: np.ndarray, image: AxesImage
             value = int(data[day, hour])
             if value == 0:
                 continue
-            red, green, blue, _ = image.cmap(image.norm(value))
+            # matplotlib's stubs type Norm.__call__ for arrays only; Normalize
+            # maps a scalar to a scalar, as documented.
+            red, green, blue, _ = image.cmap(image.norm(value))  # type: ignore[arg-type]
             # Dark text on light cells, light text on dark ones (perceived luminance).
             luminance = 0.299 * red + 0.587 * green + 0.114 * blue
             x, y = ax.transData.transform((hour, day))

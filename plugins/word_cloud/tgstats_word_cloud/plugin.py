@@ -26,7 +26,7 @@ from tgstats_word_cloud.fonts import FontFinder, font_codepoints, script_of
 from tgstats_word_cloud.render import display_form, render_cloud
 from tgstats_word_cloud.tokenize import Tokenizer, load_stop_words
 
-__all__ = ["Cloud", "Config", "WordCloudPlugin", "pick_words"]
+__all__ = ["Cloud", "WordCloudConfig", "WordCloudPlugin", "pick_words"]
 
 log = get_logger(__name__)
 
@@ -69,7 +69,7 @@ def _check_colour(_inst: Any, attribute: attrs.Attribute[str], value: str) -> No
 
 
 @attrs.frozen
-class Config:
+class WordCloudConfig:
     days: int = attrs.field(default=30, validator=check_days)
     max_words: int = attrs.field(default=150, validator=_in_range(1, 1000))
     min_word_length: int = attrs.field(default=3, validator=_in_range(1, 40))
@@ -90,10 +90,10 @@ class Config:
     colormap: str = attrs.field(default="viridis", validator=_check_colormap)
 
 
-class WordCloudPlugin(Plugin[Config]):
-    Config = Config
+class WordCloudPlugin(Plugin[WordCloudConfig]):
+    Config = WordCloudConfig
 
-    def __init__(self, config: Config, host: PluginHost) -> None:
+    def __init__(self, config: WordCloudConfig, host: PluginHost) -> None:
         super().__init__(config, host)
         self.tokenizer = Tokenizer(
             stop_words=load_stop_words(
