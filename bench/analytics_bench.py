@@ -18,7 +18,7 @@ included); the process's peak RSS is printed at the end.
 The "cpu s" column (process CPU time, all threads) is the number to compare
 when other work shares the machine; "median s" is wall-clock time.
 
-Targets (issue 5): /heatmap all < 1 s, /engagement all < 2 s, /wordcloud all < 5 s.
+Targets: /heatmap all < 1 s, /engagement all < 2 s, /wordcloud all < 5 s.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ Run by hand (takes about a minute)::
     python bench/reload_bench.py [--files 5000] [--cycles 1000]
 
 Prints one table; each row has the measured figure, its anchor (what it is
-compared with) and the target from issue 3.  Everything runs on throwaway
+compared with) and the target it must meet.  Everything runs on throwaway
 plugin distributions generated in a temporary directory (fake ``*.dist-info``
 on ``sys.path``), except the "process restart" anchor, which starts a fresh
 interpreter that imports the bot and loads the real installed plugins.
@@ -34,7 +34,7 @@ from tgstats.host.manager import PluginManager
 from tgstats.host.services import make_host_factory
 from tgstats.hotreload.poll import PollSnapshot
 from tgstats.hotreload.reloader import Reloader
-from tgstats.hotreload.watcher import WatchTargets
+from tgstats.hotreload.targets import WatchTargets
 from tgstats.logs import configure_logging
 
 IGNORE = ("README.md", "*.md", "__pycache__", "*.pyc", ".git")

@@ -1,7 +1,7 @@
 """Typed, validated configuration: host settings and each plugin's options.
 
-CONTRACT (implementation owned by the plugin-host work; signatures are fixed
-because the manager, the reloader, the bot and the CLI all use them).
+The manager, the reloader, the bot and the CLI all read their settings
+through these types.
 
 Layering of a plugin's options, lowest to highest:
   1. the attrs defaults of the plugin's ``Config`` class (origin "code default")
@@ -40,7 +40,6 @@ from tgstats.yamlconfig import (
 
 __all__ = [
     "DEFAULT_CONFIG_PATH",
-    "PLUGIN_YAML",
     "HostConfig",
     "Origin",
     "PluginEntry",
@@ -53,7 +52,6 @@ __all__ = [
 ]
 
 DEFAULT_CONFIG_PATH = Path(__file__).parent / "plugins" / "plugins.yaml"
-PLUGIN_YAML = "plugin.yaml"
 CONFIG_ENV = "TGSTATS_PLUGINS_CONFIG"
 
 WatcherKind = Literal["poll", "native", "auto"]
@@ -66,7 +64,8 @@ def _positive(_instance: Any, attribute: attrs.Attribute, value: Any) -> None:  
 
 @attrs.frozen
 class Settings:
-    """The ``settings:`` block of plugins.yaml (see the hot-reload guide)."""
+    """The ``settings:`` block of plugins.yaml: hot reload on/off, the poll
+    interval, debounce, watch/ignore patterns and the watcher backend."""
 
     hot_reload: bool = True
     reload_check_interval: float = attrs.field(
@@ -192,9 +191,11 @@ def _plugin_entry(raw: Any, where: Where) -> PluginEntry:
     check_unknown_keys(raw, ["enabled", "config"], where)
     enabled = True
     if "enabled" in raw:
-        enabled = convert(raw["enabled"], bool, where.child("enabled", raw.line_of("enabled")))
+        enabled = convert(raw["enabled"], bool, key_where(raw, "enabled", where))
     config = raw.get("config")
-    config_where = where.child("config", raw.line_of("config") if "config" in raw else where.line)
+    config_where = (
+        key_where(raw, "config", where) if "config" in raw else where.child("config", None)
+    )
     if config is None:
         config = YamlMap(where.path, config_where.line)
     elif not isinstance(config, Mapping):
@@ -212,7 +213,7 @@ class _Layer:
     """One source of a plugin's options: its origin, its mapping, and where it sits."""
 
     origin: Origin
-    data: Mapping[str, Any]
+    data: Any  # a mapping, or (below the top) the leaf value found at this key
     where: Where
 
 

@@ -1,7 +1,7 @@
 """Structured logging: ``[LEVEL] event key=value ...`` on stderr and in a log file.
 
-Event names are part of the user-facing contract (the hot-reload guide tells
-operators to ``grep plugin_files_changed logs/tgstats.log``), so modules log
+Event names are part of the user-facing interface (operators
+``grep plugin_files_changed logs/tgstats.log``, as the README shows), so modules log
 with a fixed event name and put everything variable into key=value pairs.
 """
 
@@ -35,7 +35,7 @@ def _renderer() -> structlog.types.Processor:
     token in request URLs, and an exception's text may quote them.
     """
 
-    def render(_logger: Any, _name: str, event: dict[str, Any]) -> str:
+    def render(_logger: Any, _name: str, event: structlog.types.EventDict) -> str:
         level = event.pop("level", "info").upper()
         text = event.pop("event", "")
         stamp = event.pop("timestamp", None)

@@ -68,7 +68,9 @@ def make_user(
     )
 
 
-def make_chat(chat_id: int = -1001, title: str = "Test group", *, type: str = "supergroup"):
+def make_chat(
+    chat_id: int = -1001, title: str = "Test group", *, type: str = "supergroup"
+) -> telegram.Chat:
     return telegram.Chat(id=chat_id, type=type, title=title)
 
 

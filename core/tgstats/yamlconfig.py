@@ -16,7 +16,7 @@ import types
 import typing
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import yaml
@@ -50,7 +50,7 @@ class YamlMap(dict[str, Any]):
         super().__init__()
         self.path = path
         self.line = line
-        self.key_lines: dict[str, int] = {}
+        self.key_lines: dict[str, int | None] = {}
 
     def line_of(self, key: str) -> int | None:
         return self.key_lines.get(key, self.line)
@@ -276,7 +276,19 @@ def _is_union(tp: Any) -> bool:
 # --------------------------------------------------------------------------- converting
 
 
-def resolved_fields(cls: type) -> tuple[attrs.Attribute, ...]:  # type: ignore[type-arg]
+if TYPE_CHECKING:
+
+    class Field(attrs.Attribute[Any]):
+        """A field of a created attrs class: attrs always sets its ``alias``
+        (the stub allows None only for a hand-made ``Attribute``)."""
+
+        alias: str
+
+else:
+    Field = attrs.Attribute
+
+
+def resolved_fields(cls: type) -> tuple[Field, ...]:
     """attrs fields with their annotations resolved (``from __future__ import annotations``)."""
     try:
         attrs.resolve_types(cls)
@@ -468,7 +480,7 @@ def instantiate(
     cross-field check in ``__attrs_post_init__``) is reported on the mapping.
     """
     fields = {f.alias: f for f in attrs.fields(cls) if f.init}
-    probe = object.__new__(cls)
+    probe: Any = object.__new__(cls)  # validators read fields off it
     for alias, value in values.items():
         object.__setattr__(probe, fields[alias].name, value)
     for alias, value in values.items():

@@ -1,4 +1,4 @@
-"""Watched-file rules: the hot-reload guide's examples, on real files."""
+"""Watched-file rules: the documented examples, on real files."""
 
 from __future__ import annotations
 
@@ -18,8 +18,8 @@ DEFAULT = Settings()
 WATCH, IGNORE = DEFAULT.watch_patterns, DEFAULT.ignore_patterns
 
 
-# The guide's "Examples" with the default config (relative to the plugins root).
-GUIDE_EXAMPLES = [
+# The rules' examples with the default config (relative to the plugins root).
+WATCH_EXAMPLES = [
     ("engagement/engagements.py", True),
     ("engagement/plugin.yaml", True),
     ("heatmap/service.py", True),
@@ -40,8 +40,8 @@ GUIDE_EXAMPLES = [
 ]
 
 
-@pytest.mark.parametrize(("rel", "expected"), GUIDE_EXAMPLES)
-def test_guide_examples(tmp_path, rel, expected):
+@pytest.mark.parametrize(("rel", "expected"), WATCH_EXAMPLES)
+def test_watch_rule_examples(tmp_path, rel, expected):
     assert is_watched(tmp_path / rel, tmp_path, WATCH, IGNORE) is expected
 
 

@@ -1,4 +1,4 @@
-"""Structured log lines: the guide's format, secrets never written, handlers not stacked."""
+"""Structured log lines: the README's format, secrets never written, handlers not stacked."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ def stream(tmp_path: Path) -> Iterator[io.StringIO]:
     configure_logging(stream=io.StringIO())  # drop the file handler before tmp_path goes
 
 
-def test_events_render_as_the_guide_shows(stream: io.StringIO, tmp_path: Path) -> None:
+def test_events_render_as_the_readme_shows(stream: io.StringIO, tmp_path: Path) -> None:
     get_logger("tgstats.test").info(
         "plugin_files_changed", count=2, files=["engagements.py", "plugin.yaml"]
     )

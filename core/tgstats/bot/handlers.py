@@ -106,7 +106,7 @@ class PluginHandlers:
         handlers: list[tuple[BaseHandler[Any, Any, Any], int]] = []
         commands = type(plugin).commands()
         for spec in commands:
-            handler = CommandHandler(
+            handler: BaseHandler[Any, Any, Any] = CommandHandler(
                 spec.name,
                 self._command_callback(record.name, plugin, spec),
                 filters=_COMMAND_FILTER,

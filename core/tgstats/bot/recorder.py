@@ -66,7 +66,7 @@ class Recorder:
         self.recorded = 0
         self.failed = 0
 
-    def handler(self) -> TypeHandler[Update, Any]:
+    def handler(self) -> TypeHandler[Update, Any, None]:
         return TypeHandler(Update, self.record)
 
     def was_recorded(self, update: Update) -> bool:

@@ -43,7 +43,7 @@ PRIVACY_HINT = (
 
 
 class BotRuntime:
-    def __init__(self, settings: BotSettings, *, poll_timeout: float = 10.0) -> None:
+    def __init__(self, settings: BotSettings, *, poll_timeout: int = 10) -> None:
         self.settings = settings
         self.poll_timeout = poll_timeout
         self._stop = asyncio.Event()

@@ -51,7 +51,7 @@ def _handle(args: argparse.Namespace) -> int:
         out.flush()
     except BrokenPipeError:
         # `tgstats export | head`: the reader left; not an error worth a traceback.
-        sys.stdout = None  # type: ignore[assignment]
+        sys.stdout = None
         return 0
     finally:
         store.close()

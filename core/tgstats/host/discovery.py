@@ -1,6 +1,8 @@
 """Find installed plugins through entry points, without importing them.
 
-CONTRACT (implementation owned by the plugin-host work).
+Each ``tgstats.plugins`` entry point becomes a :class:`PluginSpec` with its
+distribution, version and, for an editable install, the source directory the
+reloader watches.
 """
 
 from __future__ import annotations

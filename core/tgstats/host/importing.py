@@ -88,7 +88,7 @@ class SourceOnlyLoader(SourceFileLoader):
     def get_code(self, fullname: str) -> CodeType:
         path = self.get_filename(fullname)
         source = self.get_data(path)
-        return self.source_to_code(source, path)  # type: ignore[arg-type]
+        return self.source_to_code(source, path)
 
 
 class SourceOnlyFinder(MetaPathFinder):

@@ -5,20 +5,23 @@ from __future__ import annotations
 import asyncio
 import inspect
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, cast
 
 from tgstats.plugins import CommandContext, CommandSpec, PhotoReply, Plugin, Reply, TextReply
 
 __all__ = ["call_plugin_method", "invoke_command"]
 
+PlainMethod = Callable[..., Reply | None]
+AsyncMethod = Callable[..., Awaitable[Reply | None]]
 
-async def call_plugin_method(
-    method: Callable[..., Reply | Awaitable[Reply | None] | None], *args: Any
-) -> Reply | None:
+
+async def call_plugin_method(method: PlainMethod | AsyncMethod, *args: Any) -> Reply | None:
     """Run a command/listener: coroutines on the loop, plain functions in a thread."""
     if inspect.iscoroutinefunction(method):
         return await method(*args)
-    return await asyncio.to_thread(method, *args)
+    # Not a coroutine function, so a plain one (iscoroutinefunction narrows
+    # only the branch above).
+    return await asyncio.to_thread(cast(PlainMethod, method), *args)
 
 
 async def invoke_command(

@@ -1,7 +1,6 @@
 """Import a plugin class and validate its config, without setting it up.
 
-CONTRACT (implementation owned by the plugin-host work).  Used by
-``tgstats plugins list/check`` and by the manager before ``setup``.
+Used by ``tgstats plugins list/check`` and by the manager before ``setup``.
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """Owns the live set of plugins: load, unload, and staged reload with rollback.
 
-CONTRACT (implementation owned by the hot-reload work; the bot and demo use
-exactly these names).
+The bot and the demo drive plugins only through this class; the reloader
+(:mod:`tgstats.hotreload.reloader`) calls ``reload`` and ``rediscover`` on it.
 
-Reload sequence for each affected plugin (see the hot-reload guide):
+Reload sequence for each affected plugin:
   invalidate import caches -> purge the plugin's own modules (top-level
   package and submodules only) -> re-read config files -> import the new
   version from source (never from .pyc) and set it up beside the old one ->
@@ -30,7 +30,7 @@ import typing
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import attrs
 
@@ -46,12 +46,9 @@ from tgstats.host.importing import (
 )
 from tgstats.host.loading import error_location, prepare_plugin
 from tgstats.host.records import PluginRecord
-from tgstats.hotreload import patterns
+from tgstats.hotreload.targets import WatchTargets
 from tgstats.logs import get_logger
 from tgstats.plugins import PluginHost
-
-if TYPE_CHECKING:
-    from tgstats.hotreload.watcher import WatchTargets
 
 __all__ = ["PluginChange", "PluginManager", "ReloadReport"]
 
@@ -134,13 +131,6 @@ class PluginManager:
     def list_plugins(self) -> list[PluginRecord]:
         return [self._records[name] for name in sorted(self._records)]
 
-    def watched_files(self, name: str) -> list[Path]:
-        """Files whose change reloads ``name`` (per watch/ignore patterns)."""
-        spec = self._specs.get(name)
-        if spec is None or spec.source_dir is None:
-            return []
-        return patterns.watched_files(spec.source_dir, self.host_config.settings)
-
     def watch_roots(self) -> dict[str, Path]:
         """Source directory of every enabled plugin (failed ones too: fixing
         the file must load them)."""
@@ -152,9 +142,7 @@ class PluginManager:
         }
 
     def watch_targets(self) -> WatchTargets:
-        # Imported here: the demo and `plugins list` never need the watcher.
-        from tgstats.hotreload.watcher import WatchTargets
-
+        """What the reloader's watcher looks at, from the current plugins and settings."""
         settings = self.host_config.settings
         return WatchTargets(
             roots=tuple(sorted(set(self.watch_roots().values()))),

@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
 
 import watchfiles
 
 from tgstats.host.importing import METADATA_SUFFIXES
-from tgstats.hotreload.watcher import ChangeCallback, WatchTargets
+from tgstats.hotreload.targets import WatchTargets
+from tgstats.hotreload.watcher import ChangeCallback, FailureCallback, Watcher
 from tgstats.logs import get_logger
 
 __all__ = ["NativeWatcher"]
@@ -63,23 +63,30 @@ class _FlatFilter:
         return parent in self.meta_dirs and name.endswith(METADATA_SUFFIXES)
 
 
-class NativeWatcher:
+class NativeWatcher(Watcher):
+    """Two watchfiles tasks (recursive roots, flat single files and metadata)."""
+
     backend = "native"
 
-    def __init__(self, targets: WatchTargets) -> None:
+    def __init__(self, targets: WatchTargets, *, interval: float) -> None:
         self.targets = targets
+        # Unused: the OS reports changes as they happen, nothing is polled.
+        # Kept so that ``settings.reload_check_interval`` reads the same on
+        # every backend.
+        self.interval = interval
         self._tasks: list[asyncio.Task[None]] = []
         self._stop: asyncio.Event | None = None
         self._on_change: ChangeCallback | None = None
         # Called with the error when the OS watch fails (inotify limit, an
         # unsupported file system); the reloader falls back to polling.
-        self.on_failure: Callable[[BaseException], None] | None = None
+        self._on_failure: FailureCallback | None = None
 
     def paths(self) -> list[Path]:
         return self.targets.watched_files()
 
-    def start(self, on_change: ChangeCallback) -> None:
+    def start(self, on_change: ChangeCallback, on_failure: FailureCallback | None = None) -> None:
         self._on_change = on_change
+        self._on_failure = on_failure
         self._stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         roots = [r for r in self.targets.roots if r.is_dir()]
@@ -102,7 +109,13 @@ class NativeWatcher:
                 )
             )
 
-    async def _run(self, paths: list[Any], watch_filter: Any, *, recursive: bool) -> None:
+    async def _run(
+        self,
+        paths: Sequence[Path | str],
+        watch_filter: Callable[[watchfiles.Change, str], bool],
+        *,
+        recursive: bool,
+    ) -> None:
         assert self._stop is not None
         try:
             async for batch in watchfiles.awatch(
@@ -119,8 +132,8 @@ class NativeWatcher:
             raise
         except Exception as exc:  # e.g. inotify watch limit reached
             log.error("watcher_failed", backend="native", error=repr(exc))
-            if self.on_failure is not None:
-                self.on_failure(exc)
+            if self._on_failure is not None:
+                self._on_failure(exc)
 
     async def retarget(self, targets: WatchTargets) -> None:
         if targets == self.targets:
@@ -131,10 +144,15 @@ class NativeWatcher:
         if self._on_change is not None:
             # New watches first (RustNotify registers them as soon as the task
             # runs), then the old ones go: no save falls between the two.
-            self.start(self._on_change)
+            self.start(self._on_change, self._on_failure)
             for _ in range(3):
                 await asyncio.sleep(0)
         await _end(old_tasks, old_stop)
+
+    async def check(self) -> set[Path]:
+        # Nothing to look at late: every event was reported as it happened,
+        # so a quiet debounce window is quiet for certain.
+        return set()
 
     async def stop(self) -> None:
         await _end(self._tasks, self._stop)

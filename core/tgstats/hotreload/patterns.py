@@ -1,6 +1,6 @@
 """Which files under a plugin's source directory trigger a reload.
 
-The rules (the hot-reload guide's "What Gets Watched"), in order:
+The rules, in order:
 
 1. ``ignore_patterns`` are matched (``fnmatch``, on names, not paths) against
    the file name *and* against every directory name between the root and the

@@ -17,7 +17,8 @@ import contextlib
 import os
 from pathlib import Path
 
-from tgstats.hotreload.watcher import ChangeCallback, WatchTargets, meta_entries
+from tgstats.hotreload.targets import WatchTargets, meta_entries
+from tgstats.hotreload.watcher import ChangeCallback, FailureCallback, Watcher
 from tgstats.logs import get_logger
 
 __all__ = ["PollSnapshot", "PollWatcher"]
@@ -129,7 +130,9 @@ class PollSnapshot:
         return changed
 
 
-class PollWatcher:
+class PollWatcher(Watcher):
+    """Ticks every ``interval`` seconds in a task; each tick runs in a thread."""
+
     backend = "poll"
 
     def __init__(self, targets: WatchTargets, *, interval: float) -> None:
@@ -153,7 +156,10 @@ class PollWatcher:
         if vanished and self._on_change is not None:
             self._on_change(vanished)
 
-    def start(self, on_change: ChangeCallback) -> None:
+    def start(self, on_change: ChangeCallback, on_failure: FailureCallback | None = None) -> None:
+        # ``on_failure`` is never called: a tick only stats and lists
+        # directories, and a path it cannot read counts as missing, so there
+        # is no failure to fall back from.
         self._on_change = on_change
         self._task = asyncio.get_running_loop().create_task(
             self._run(on_change), name="tgstats-poll-watcher"

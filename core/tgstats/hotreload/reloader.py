@@ -13,6 +13,9 @@ what it affects:
   in a ``sys.path`` directory -> ``manager.rediscover()`` (pip install -e /
   pip uninstall while the bot runs).
 
+If the native backend fails (inotify watch limit, an unsupported file
+system), the reloader's own task switches to polling, between rounds.
+
 Nothing is logged per poll tick at INFO: only when something changed.
 """
 
@@ -24,8 +27,11 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tgstats.config import WatcherKind
 from tgstats.host.importing import METADATA_SUFFIXES
-from tgstats.hotreload.watcher import Watcher, WatchTargets, create_watcher
+from tgstats.hotreload.backends import create_watcher
+from tgstats.hotreload.targets import WatchTargets
+from tgstats.hotreload.watcher import Watcher
 from tgstats.logs import get_logger
 
 if TYPE_CHECKING:
@@ -76,7 +82,7 @@ class Reloader:
         self._pending: set[Path] = set()
         self._changed = asyncio.Event()
         self._last_change = 0.0
-        self._fallback: asyncio.Task[None] | None = None
+        self._fall_back = False  # the native watcher failed: switch to polling
         self.reloads = 0  # completed reload rounds (tests and the benchmark read it)
         self.idle = asyncio.Event()  # set whenever no reload round is running
         self.idle.set()
@@ -96,24 +102,26 @@ class Reloader:
         return True
 
     def _native_failed(self, error: BaseException) -> None:
-        """OS notifications stopped working: keep hot reload alive by polling."""
-        log.warning("watcher_fallback", backend="poll", error=repr(error))
-        self._fallback = asyncio.get_running_loop().create_task(self._switch("poll"))
+        """OS notifications stopped working: keep hot reload alive by polling.
 
-    async def _switch(self, kind: str) -> None:
+        The switch itself runs in the reloader's task (``_run``), so it never
+        overlaps a reload round's retarget."""
+        log.warning("watcher_fallback", backend="poll", error=repr(error))
+        self._fall_back = True
+        self._changed.set()
+
+    async def _switch(self, kind: WatcherKind) -> None:
         """Start a ``kind`` watcher on the current targets (stopping any old one)."""
         if self.watcher is not None:
             await self.watcher.stop()
         settings = self.manager.host_config.settings
         self.watcher = watcher = await asyncio.to_thread(
             create_watcher,
-            kind,  # type: ignore[arg-type]
+            kind,
             self.manager.watch_targets(),
             interval=settings.reload_check_interval,
         )
-        if hasattr(watcher, "on_failure"):
-            watcher.on_failure = self._native_failed
-        watcher.start(self._on_change)
+        watcher.start(self._on_change, self._native_failed)
         log.info(
             "hot_reload_started",
             interval=settings.reload_check_interval,
@@ -142,6 +150,7 @@ class Reloader:
         A polling watcher only looks every ``reload_check_interval``, so at
         the end of the window it is asked to look once more; a change found
         then restarts the window (native watchers report as things happen)."""
+        assert self.watcher is not None
         loop = asyncio.get_running_loop()
         debounce = self.manager.host_config.settings.reload_debounce
         while True:
@@ -149,10 +158,7 @@ class Reloader:
             if quiet < debounce:
                 await asyncio.sleep(debounce - quiet)
                 continue
-            check = getattr(self.watcher, "check", None)
-            if check is None:
-                return
-            late = await check()
+            late = await self.watcher.check()
             if not late:
                 return
             self._on_change(late)
@@ -160,6 +166,15 @@ class Reloader:
     async def _run(self) -> None:
         while True:
             await self._changed.wait()
+            if self._fall_back:
+                self._fall_back = False
+                try:
+                    await self._switch("poll")
+                except Exception as exc:  # the reloader must survive anything
+                    log.exception("hot_reload_error", error=repr(exc))
+                if not self._pending:  # the failure was all that happened
+                    self._changed.clear()
+                    continue
             await self._settle()
             self._changed.clear()
             changes, self._pending = self._pending, set()
@@ -203,6 +218,5 @@ class Reloader:
         if wanted != "auto" and wanted != self.watcher.backend:
             await self._switch(wanted)
             return
-        if hasattr(self.watcher, "interval"):
-            self.watcher.interval = settings.reload_check_interval
+        self.watcher.interval = settings.reload_check_interval
         await self.watcher.retarget(targets)

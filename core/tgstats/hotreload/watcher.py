@@ -1,133 +1,69 @@
-"""What to watch, and the small interface every watcher backend implements.
+"""The interface every watcher backend implements.
 
-hupper-style: a backend is a class with ``start(on_change)``, ``stop()`` and
-``paths()``, one module per backend (``watch_poll``, ``watch_native``),
-imported lazily by :func:`create_watcher` so the poll backend never pays for
-importing watchfiles.
-
-A polling backend also offers ``async check()`` (look once, now), which the
-reloader uses to confirm the tree is quiet at the end of a debounce window.
-
-A backend reports *paths that changed* (modified, created, deleted, or a
+A backend (``poll``, ``native``) watches a :class:`~tgstats.hotreload.targets.WatchTargets`
+and reports the *paths that changed* (modified, created, deleted, or a
 metadata entry added/removed in a ``sys.path`` directory) through
-``on_change``, called on the event loop; the reloader debounces and decides
-what to reload.
+``on_change``, called on the event loop.  It decides nothing: the reloader
+debounces the reports and decides what to reload.
+
+Every backend implements every member below, as a no-op where it does not
+apply (each says why), so the reloader never asks a backend what it can do.
+:mod:`tgstats.hotreload.backends` picks and builds one.
 """
 
 from __future__ import annotations
 
-import os
-import sys
+import abc
 from collections.abc import Callable
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import ClassVar, Literal
 
-import attrs
+from tgstats.hotreload.targets import WatchTargets
 
-from tgstats.host.importing import METADATA_SUFFIXES
-from tgstats.hotreload import patterns
-from tgstats.logs import get_logger
-
-__all__ = [
-    "ChangeCallback",
-    "WatchTargets",
-    "Watcher",
-    "create_watcher",
-    "native_available",
-]
-
-log = get_logger(__name__)
+__all__ = ["BackendName", "ChangeCallback", "FailureCallback", "Watcher"]
 
 ChangeCallback = Callable[[set[Path]], None]
+FailureCallback = Callable[[BaseException], None]
 BackendName = Literal["poll", "native"]
 
 
-@attrs.frozen
-class WatchTargets:
-    """Everything a watcher looks at.
+class Watcher(abc.ABC):
+    """One running watch over a set of targets.
 
-    ``roots``: plugin source directories, scanned recursively and filtered by
-    the patterns; ``files``: single files watched whatever the patterns say
-    (the operator's plugins.yaml); ``meta_dirs``: directories on ``sys.path``
-    of which only the ``*.dist-info``, ``*.egg-info`` and ``*.pth`` entries
-    matter (installs and uninstalls).
+    Built with ``(targets, *, interval=seconds)``; ``interval`` is the poll
+    period (``settings.reload_check_interval``), which the reloader updates in
+    place when plugins.yaml changes it.
     """
 
-    roots: tuple[Path, ...] = ()
-    files: tuple[Path, ...] = ()
-    meta_dirs: tuple[Path, ...] = ()
-    watch_patterns: tuple[str, ...] = ("*.py", "*.yaml", "*.yml")
-    ignore_patterns: tuple[str, ...] = ()
+    backend: ClassVar[BackendName]  # the name in ``hot_reload_started backend=...``
+    interval: float
 
-    def is_watched(self, root: Path, path: Path) -> bool:
-        """``path`` (under ``root``) should trigger a reload."""
-        return patterns.is_watched(path, root, self.watch_patterns, self.ignore_patterns)
+    @abc.abstractmethod
+    def start(self, on_change: ChangeCallback, on_failure: FailureCallback | None = None) -> None:
+        """Begin watching; must be called with a running event loop.
 
-    def list_dir(self, root: Path, directory: str) -> tuple[list[str], list[str]]:
-        """One listing of ``directory`` (under ``root``, itself not pruned):
-        (unpruned subdirectories, watched files), as path strings."""
-        return patterns.list_dir(directory, self.watch_patterns, self.ignore_patterns)
+        ``on_failure`` is called (on the loop) if the watch stops working for
+        good, after the backend logged ``watcher_failed``; the reloader then
+        falls back to polling."""
 
-    def watched_files(self) -> list[Path]:
-        found = [
-            Path(f)
-            for root in self.roots
-            for f in patterns.iter_watched(root, self.watch_patterns, self.ignore_patterns)
-        ]
-        return sorted(found) + [f for f in self.files if f.exists()]
+    @abc.abstractmethod
+    async def stop(self) -> None:
+        """Stop watching and wait until no callback can run any more."""
 
-
-def meta_entries(directory: Path | str) -> frozenset[str]:
-    """The install-metadata entries of one ``sys.path`` directory."""
-    try:
-        return frozenset(n for n in os.listdir(directory) if n.endswith(METADATA_SUFFIXES))
-    except OSError:
-        return frozenset()
-
-
-class Watcher(Protocol):
-    backend: BackendName
-
-    def start(self, on_change: ChangeCallback) -> None:
-        """Begin watching; must be called with a running event loop."""
-
-    async def stop(self) -> None: ...
-
+    @abc.abstractmethod
     def paths(self) -> list[Path]:
         """The files currently watched (for ``hot_reload_started files=N``)."""
-        ...
 
+    @abc.abstractmethod
+    async def check(self) -> set[Path]:
+        """Look once, now, and return what changed since the last report.
+
+        The reloader calls this at the end of a debounce window, so that a
+        burst spanning a poll tick still becomes one reload."""
+
+    @abc.abstractmethod
     async def retarget(self, targets: WatchTargets) -> None:
         """Watch a new set of targets (after a reload changed plugins or patterns).
 
         Returns once the new targets are being watched: a save right after a
         newly installed plugin was loaded must not be missed."""
-
-
-def native_available() -> bool:
-    """Whether OS notifications can be used here (watchfiles importable, a
-    platform it has a notify backend for)."""
-    if not sys.platform.startswith(("linux", "darwin", "win32")):
-        return False
-    try:
-        import watchfiles  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-def create_watcher(
-    kind: Literal["poll", "native", "auto"], targets: WatchTargets, *, interval: float
-) -> Watcher:
-    """The backend named by ``settings.watcher``; ``auto`` prefers native."""
-    if kind == "auto":
-        kind = "native" if native_available() else "poll"
-    if kind == "native":
-        from tgstats.hotreload.native import NativeWatcher
-
-        return NativeWatcher(targets)
-    if kind == "poll":
-        from tgstats.hotreload.poll import PollWatcher
-
-        return PollWatcher(targets, interval=interval)
-    raise ValueError(f"settings.watcher: expected poll, native or auto, found {kind!r}")

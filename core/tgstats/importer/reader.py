@@ -228,12 +228,16 @@ _NOTHING = object()
 
 
 def _check_header(header: ChatHeader, reader: ExportReader) -> None:
+    # The scan set the fields straight from the JSON, so they may hold any
+    # JSON value until checked here: read them as what they may really be.
+    chat_type: object = header.type
+    name: object = header.name
     if type(header.id) is not int:
         raise reader.error(f"{header.describe()}: 'id': expected an integer, found {header.id!r}")
-    if header.type is not None and not isinstance(header.type, str):
-        raise reader.error(f"chat id {header.id}: 'type': expected a string, found {header.type!r}")
-    if header.name is not None and not isinstance(header.name, str):
-        header.name = str(header.name)
+    if chat_type is not None and not isinstance(chat_type, str):
+        raise reader.error(f"chat id {header.id}: 'type': expected a string, found {chat_type!r}")
+    if name is not None and not isinstance(name, str):
+        header.name = str(name)
 
 
 def one_line(error: Exception) -> str:

@@ -1,6 +1,6 @@
 """The message store: schema, recorder (write side) and the query API (read side).
 
-CONTRACT (implementation owned by the message-store work):
+The whole API, at a glance:
 
     store = open_store("sqlite:///tgstats.db")   # or postgresql+psycopg://...
     store.queries                                 # MessageQueries, for plugins

@@ -193,12 +193,10 @@ class Store:
             if message.migrate_to_chat_id or message.migrate_from_chat_id:
                 written += self._record_run(run)
                 run = []
-                old, new = (
-                    (message.chat.id, message.migrate_to_chat_id)
-                    if message.migrate_to_chat_id
-                    else (message.migrate_from_chat_id, message.chat.id)
-                )
-                self.migrate_chat(old, new)
+                if message.migrate_to_chat_id:
+                    self.migrate_chat(message.chat.id, message.migrate_to_chat_id)
+                elif message.migrate_from_chat_id:
+                    self.migrate_chat(message.migrate_from_chat_id, message.chat.id)
                 written.append(False)
             else:
                 run.append(message)
@@ -256,8 +254,8 @@ class Store:
     def record_reaction(self, update: telegram.MessageReactionUpdated) -> bool:
         """Apply one user's reaction change (groups report reactions per user).
 
-        ADDED to the contract: in groups Telegram sends ``message_reaction``
-        (per user) rather than ``message_reaction_count`` updates.
+        In groups Telegram sends ``message_reaction`` (per user) rather than
+        ``message_reaction_count`` updates.
         """
         delta = len(update.new_reaction) - len(update.old_reaction)
         if delta == 0:

@@ -1,7 +1,6 @@
 """The read API plugins use; aggregation happens in the database.
 
-CONTRACT (implementation owned by the message-store work).  Plugins never
-write SQL: they call these methods, which run the same queries on SQLite and
+Plugins never write SQL: they call these methods, which run the same queries on SQLite and
 PostgreSQL.  All methods are synchronous (SQLAlchemy Core) and thread-safe:
 plugin commands written as plain ``def`` run in a worker thread.
 
@@ -29,6 +28,7 @@ from zoneinfo import ZoneInfo
 import attrs
 from sqlalchemy import BigInteger, ColumnElement, Select, and_, cast, func, select
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.sql.selectable import Join, NamedFromClause
 
 from tgstats.store.schema import chat_migrations, chats, messages, users
 from tgstats.store.zones import DAY, EPOCH_WEEKDAY, const, local_seconds, offset_segments
@@ -94,7 +94,6 @@ class UserActivity:
 
 # Rows fetched per round trip when streaming (texts, messages, export).
 STREAM_BATCH = 2000
-WEEK = 7 * DAY
 
 
 def to_timestamp(value: datetime, name: str = "date") -> int:
@@ -363,8 +362,8 @@ class MessageQueries:
         since: datetime | None = None,
         until: datetime | None = None,
         user_id: int | None = None,
-    ) -> Iterator[list[str]]:
-        """The same texts as :meth:`texts`, as lists of up to STREAM_BATCH.
+    ) -> Iterator[Sequence[str]]:
+        """The same texts as :meth:`texts`, as sequences of up to STREAM_BATCH.
 
         For consumers that work on many texts at once (the word cloud joins
         each batch and splits it in one call): handing over the driver's
@@ -384,7 +383,9 @@ class MessageQueries:
             result = connection.execution_options(yield_per=STREAM_BATCH).execute(statement)
             yield from result.scalars().partitions()
 
-    def _replies(self, family: Sequence[int], since: datetime | None, until: datetime | None):
+    def _replies(
+        self, family: Sequence[int], since: datetime | None, until: datetime | None
+    ) -> tuple[NamedFromClause, NamedFromClause, Join, ColumnElement[bool]]:
         """(reply, parent) aliases joined, replies in the period, self-replies excluded."""
         reply = messages.alias("reply")
         parent = messages.alias("parent")

@@ -32,10 +32,6 @@ __all__ = [
 # the recorder runs one per burst of messages, often a single one.
 
 
-def _insert(connection: Connection, table: Table) -> Any:
-    return _insert_for(connection.dialect.name, table)
-
-
 def _insert_for(name: str, table: Table) -> Any:
     if name == "sqlite":
         return sqlite.insert(table)

@@ -22,7 +22,7 @@ from tgstats.plugins import (
 from tgstats_engagement.ranking import count, explanation, format_ranking
 from tgstats_engagement.score import Weights, applicable, rank
 
-__all__ = ["Config", "EngagementPlugin"]
+__all__ = ["EngagementConfig", "EngagementPlugin"]
 
 
 def _in_range(low: int, high: int) -> Any:
@@ -34,7 +34,7 @@ def _in_range(low: int, high: int) -> Any:
 
 
 @attrs.frozen
-class Config:
+class EngagementConfig:
     days: int = attrs.field(default=30, validator=check_days)
     top_n: int = attrs.field(default=15, validator=_in_range(1, 50))
     weights: Weights = attrs.field(factory=Weights)
@@ -47,10 +47,10 @@ class Config:
     include_channels: bool = False
 
 
-class EngagementPlugin(Plugin[Config]):
-    Config = Config
+class EngagementPlugin(Plugin[EngagementConfig]):
+    Config = EngagementConfig
 
-    def __init__(self, config: Config, host: PluginHost) -> None:
+    def __init__(self, config: EngagementConfig, host: PluginHost) -> None:
         super().__init__(config, host)
         self.zone_for = chat_zones(config.timezone, config.chat_timezones)
 

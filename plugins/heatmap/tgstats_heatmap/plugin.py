@@ -24,7 +24,7 @@ from tgstats.plugins import (
 
 from tgstats_heatmap.render import WEEKDAYS, peak_cell, render_heatmap
 
-__all__ = ["Config", "Heatmap", "HeatmapPlugin"]
+__all__ = ["Heatmap", "HeatmapConfig", "HeatmapPlugin"]
 
 _MAX_PIXELS = 4096  # Telegram recompresses photos above ~2560 px anyway
 
@@ -37,13 +37,13 @@ def _check_colormap(_inst: Any, attribute: attrs.Attribute[str], value: str) -> 
         )
 
 
-def _positive(_inst: Any, attribute: attrs.Attribute[float], value: float) -> None:
+def _positive(_inst: Any, attribute: attrs.Attribute[Any], value: float) -> None:
     if not value > 0:
         raise ValueError(f"{attribute.name}: expected a positive number, got {value}")
 
 
 @attrs.frozen
-class Config:
+class HeatmapConfig:
     days: int = attrs.field(default=30, validator=check_days)  # period without arguments
     timezone: str = attrs.field(default="UTC", validator=check_zone)
     # Per-chat time zones, e.g. {"-1001234567890": "Europe/Berlin"} (quoted ids).
@@ -64,10 +64,10 @@ class Config:
                 )
 
 
-class HeatmapPlugin(Plugin[Config]):
-    Config = Config
+class HeatmapPlugin(Plugin[HeatmapConfig]):
+    Config = HeatmapConfig
 
-    def __init__(self, config: Config, host: PluginHost) -> None:
+    def __init__(self, config: HeatmapConfig, host: PluginHost) -> None:
         super().__init__(config, host)
         self.zone_for = chat_zones(config.timezone, config.chat_timezones)
 

@@ -156,8 +156,8 @@ def render_heatmap(
         x = grid.left + column * cell_w
         draw.line((x, top + cell_h, x, top + 25 * cell_h), fill="white", width=line)
     for row in range(1, 26):
-        y = top + row * cell_h
-        draw.line((grid.left, y, grid.left + 7 * cell_w, y), fill="white", width=line)
+        row_y = top + row * cell_h
+        draw.line((grid.left, row_y, grid.left + 7 * cell_w, row_y), fill="white", width=line)
 
     for hour in range(24):
         _total(draw, grid.cell(7, hour + 1), int(data[:, hour].sum()), bold, numbers)

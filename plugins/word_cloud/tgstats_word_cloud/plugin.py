@@ -32,7 +32,7 @@ from tgstats_word_cloud.languages import SampleCollector, chat_languages, load_i
 from tgstats_word_cloud.render import display_form, render_cloud
 from tgstats_word_cloud.tokenize import Tokenizer, load_stop_words
 
-__all__ = ["AUTO", "Cloud", "Config", "WordCloudPlugin", "pick_words"]
+__all__ = ["AUTO", "Cloud", "WordCloudConfig", "WordCloudPlugin", "pick_words"]
 
 AUTO = "auto"  # stop_word_languages: detect them from the chat's messages
 
@@ -78,7 +78,7 @@ def _check_colour(_inst: Any, attribute: attrs.Attribute[str], value: str) -> No
 
 
 @attrs.frozen
-class Config:
+class WordCloudConfig:
     days: int = attrs.field(default=30, validator=check_days)
     max_words: int = attrs.field(default=100, validator=_in_range(1, 1000))
     min_word_length: int = attrs.field(default=3, validator=_in_range(1, 40))
@@ -106,17 +106,17 @@ class Config:
     colormap: str = attrs.field(default="viridis", validator=_check_colormap)
 
 
-class WordCloudPlugin(Plugin[Config]):
-    Config = Config
+class WordCloudPlugin(Plugin[WordCloudConfig]):
+    Config = WordCloudConfig
 
-    def __init__(self, config: Config, host: PluginHost) -> None:
+    def __init__(self, config: WordCloudConfig, host: PluginHost) -> None:
         super().__init__(config, host)
         self._stop_word_cache: dict[tuple[str, ...], frozenset[str]] = {}
         # With "auto" the stop words are known only once the period's messages
         # are read: count everything, then leave them out (see compute).
-        fixed = config.stop_word_languages != AUTO
+        fixed = config.stop_word_languages
         self.tokenizer = Tokenizer(
-            stop_words=self._stop_words(config.stop_word_languages) if fixed else frozenset(),
+            stop_words=self._stop_words(fixed) if isinstance(fixed, tuple) else frozenset(),
             min_length=config.min_word_length,
             emoji=config.emoji == "words",
         )
@@ -170,15 +170,16 @@ class WordCloudPlugin(Plugin[Config]):
             until=period.until,
             user_id=period.user.user_id if period.user else None,
         )
-        if config.stop_word_languages == AUTO:
+        languages: tuple[str, ...]
+        if isinstance(config.stop_word_languages, tuple):
+            languages = config.stop_word_languages
+            counts = self.tokenizer.count_batches(batches)
+        else:  # auto
             sample = SampleCollector()
             counts = self.tokenizer.count_batches(sample.batches(batches))
             languages = chat_languages(sample.texts, counts)
             stop_words = self._stop_words(languages)
             counts = Counter({w: n for w, n in counts.items() if w not in stop_words})
-        else:
-            languages = config.stop_word_languages
-            counts = self.tokenizer.count_batches(batches)
         total = sum(counts.values())
         if config.merge_forms:
             counts = merge_forms(counts, languages, keep=config.max_words)
@@ -194,7 +195,7 @@ class WordCloudPlugin(Plugin[Config]):
             title=title,
             subtitle=subtitle,
             caption=f"{title} — {period.label} — {words} counted",
-            languages=tuple(languages),
+            languages=languages,
         )
 
 
