@@ -106,9 +106,6 @@ class Problems:
         except ConfigError as error:
             self.add(error)
 
-    def __bool__(self) -> bool:
-        return bool(self.found)
-
     def raise_if_any(self, file_order: Sequence[Path] = ()) -> None:
         """Raise the one problem as itself, several as a ConfigErrors (whose
         problems list the files of ``file_order`` first)."""
@@ -194,14 +191,13 @@ def _build(
     line = node.start_mark.line + 1
     if isinstance(node, ScalarNode):
         return loader.construct_object(node, deep=True)
+    # Invalid YAML, like a syntax error: raised at once (a stand-in value
+    # would only add misleading "found null" problems).
     if id(node) in active:  # an alias pointing at one of its own ancestors
-        problems.add(ConfigError("recursive YAML alias", path=path, line=line))
-        return None
+        raise ConfigError("recursive YAML alias", path=path, line=line)
     if node.tag not in (_SEQ_TAG, _MAP_TAG):
         # The safe constructor would refuse it too; we build containers ourselves.
-        message = f"invalid YAML: unsupported tag {node.tag!r}"
-        problems.add(ConfigError(message, path=path, line=line))
-        return None
+        raise ConfigError(f"invalid YAML: unsupported tag {node.tag!r}", path=path, line=line)
     active.add(id(node))
     try:
         if isinstance(node, SequenceNode):

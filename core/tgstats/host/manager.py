@@ -174,8 +174,9 @@ class PluginManager:
     async def start(self) -> ReloadReport:
         """Discover and load (import, validate, set up) every enabled plugin.
 
-        Raises ConfigError for an invalid plugins.yaml (nothing to fall back
-        on at start); a broken plugin becomes a failed record instead."""
+        Raises ConfigError (ConfigErrors: every problem) for an invalid
+        plugins.yaml (nothing to fall back on at start); a broken plugin
+        becomes a failed record instead."""
         async with self._lock:
             self._config = load_host_config(self.config_path)
             self._finder.install()
