@@ -174,6 +174,7 @@ class PluginEnv:
             host_factory=make_host_factory(None),
             on_swap=kwargs.pop("on_swap", on_swap),
             on_failure=kwargs.pop("on_failure", on_failure),
+            **kwargs,  # e.g. hook_timeout
         )
         self.managers.append(manager)
         return manager

@@ -10,8 +10,10 @@ Layering of a plugin's options, lowest to highest:
 Mappings are merged key by key (nested attrs classes too); lists replace.
 
 Every error is a ConfigError naming file, line, dotted key, what was expected
-and what was found; unknown keys get a did-you-mean. YAML is read with the
-safe loader only.
+and what was found; unknown keys get a did-you-mean. A file is checked
+completely before anything is raised: several problems come as one
+ConfigErrors (see :mod:`tgstats.errors`). YAML is read with the safe loader
+only.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from typing import Any, Literal
 import attrs
 
 from tgstats.yamlconfig import (
+    Problems,
     Where,
     YamlMap,
     check_unknown_keys,
@@ -151,23 +154,33 @@ def default_config_path(explicit: str | os.PathLike[str] | None = None) -> Path:
 
 
 def load_host_config(path: Path) -> HostConfig:
-    """Parse and validate plugins.yaml; raises ConfigError."""
+    """Parse and validate plugins.yaml; raises ConfigError (ConfigErrors when
+    the file has several problems: all of them)."""
     path = Path(path)
-    data = read_yaml_mapping(path, "a mapping with 'settings' and 'plugins'")
+    problems = Problems()
+    data = read_yaml_mapping(path, "a mapping with 'settings' and 'plugins'", problems)
     top = Where(path, data.line, "")
-    check_unknown_keys(data, list(_TOP_KEYS), top)
-    settings = _section(data, "settings", Settings, path)
+    with problems.collect():
+        check_unknown_keys(data, list(_TOP_KEYS), top)
+    settings = Settings()
+    with problems.collect():
+        settings = _section(data, "settings", Settings, path)
     raw_plugins = data.get("plugins")
     plugins = YamlMap(path, data.line_of("plugins"))  # keeps each name's line
     if raw_plugins is not None:
         where = top.child("plugins", data.line_of("plugins"))
         if not isinstance(raw_plugins, Mapping):
             found = describe_value(raw_plugins)
-            raise where.error(f"expected a mapping of plugin names to entries, found {found}")
+            problems.add(
+                where.error(f"expected a mapping of plugin names to entries, found {found}")
+            )
+            raw_plugins = {}
         for name, raw in raw_plugins.items():
             entry_where = key_where(raw_plugins, name, where)
-            plugins[name] = _plugin_entry(raw, entry_where)
-            plugins.key_lines[name] = entry_where.line
+            with problems.collect():
+                plugins[name] = _plugin_entry(raw, entry_where)
+                plugins.key_lines[name] = entry_where.line
+    problems.raise_if_any()
     return HostConfig(path=path, settings=settings, plugins=plugins)
 
 
@@ -188,10 +201,13 @@ def _plugin_entry(raw: Any, where: Where) -> PluginEntry:
         raise where.error(
             f"expected a mapping with 'enabled' and 'config', found {describe_value(raw)}"
         )
-    check_unknown_keys(raw, ["enabled", "config"], where)
+    problems = Problems()
+    with problems.collect():
+        check_unknown_keys(raw, ["enabled", "config"], where)
     enabled = True
     if "enabled" in raw:
-        enabled = convert(raw["enabled"], bool, key_where(raw, "enabled", where))
+        with problems.collect():
+            enabled = convert(raw["enabled"], bool, key_where(raw, "enabled", where))
     config = raw.get("config")
     config_where = (
         key_where(raw, "config", where) if "config" in raw else where.child("config", None)
@@ -199,9 +215,12 @@ def _plugin_entry(raw: Any, where: Where) -> PluginEntry:
     if config is None:
         config = YamlMap(where.path, config_where.line)
     elif not isinstance(config, Mapping):
-        raise config_where.error(
-            f"expected a mapping of the plugin's options, found {describe_value(config)}"
+        problems.add(
+            config_where.error(
+                f"expected a mapping of the plugin's options, found {describe_value(config)}"
+            )
         )
+    problems.raise_if_any()
     return PluginEntry(enabled=enabled, config=config)
 
 
@@ -224,17 +243,22 @@ def resolve_plugin_config(
     plugin_yaml: Path | None,
     host_config: HostConfig,
 ) -> ResolvedConfig:
-    """Layer code defaults < plugin.yaml < plugins.yaml and validate; raises ConfigError."""
+    """Layer code defaults < plugin.yaml < plugins.yaml and validate; raises
+    ConfigError (ConfigErrors with every problem of both files when several)."""
     if not attrs.has(config_cls):
         raise TypeError(
             f"plugin {plugin_name!r}: Config must be an attrs class, got {config_cls!r}"
         )
     layers: list[_Layer] = []
     sources: list[Path] = []
+    problems = Problems()
     if plugin_yaml is not None and plugin_yaml.is_file():
-        data = read_yaml_mapping(plugin_yaml, "a mapping of the plugin's options")
-        layers.append(_Layer(Origin("plugin.yaml", plugin_yaml), data, Where(plugin_yaml, 1, "")))
         sources.append(plugin_yaml)
+        # An unreadable plugin.yaml is left out, so plugins.yaml is still checked.
+        with problems.collect():
+            data = read_yaml_mapping(plugin_yaml, "a mapping of the plugin's options", problems)
+            where = Where(plugin_yaml, 1, "")
+            layers.append(_Layer(Origin("plugin.yaml", plugin_yaml), data, where))
     entry = host_config.entry(plugin_name)
     sources.append(host_config.path)
     if entry.config:
@@ -243,7 +267,9 @@ def resolve_plugin_config(
         layers.append(_Layer(Origin("plugins.yaml", host_config.path), entry.config, where))
     explicit: dict[str, Origin] = {}
     root = layers[-1].where if layers else Where(None, None, "")
-    value = _resolve_attrs(config_cls, None, layers, "", explicit, root)
+    with problems.collect():
+        value = _resolve_attrs(config_cls, None, layers, "", explicit, root)
+    problems.raise_if_any(file_order=sources)  # plugin.yaml, then plugins.yaml
     return ResolvedConfig(
         value=value, origins=_leaf_origins(value, explicit), sources=tuple(sources)
     )
@@ -261,67 +287,106 @@ def _resolve_attrs(
     explicit: dict[str, Origin],
     where: Where,
 ) -> Any:
-    """Build ``cls`` from ``layers`` (lowest first) merged key by key over ``base``."""
+    """Build ``cls`` from ``layers`` (lowest first) merged key by key over ``base``.
+
+    Every field is resolved even after one failed, so all problems of all
+    layers are raised together."""
     fields = [f for f in resolved_fields(cls) if f.init]
     aliases = [f.alias for f in fields]
+    problems = Problems()
     for layer in layers:
-        check_unknown_keys(layer.data, aliases, layer.where)
+        with problems.collect():
+            check_unknown_keys(layer.data, aliases, layer.where)
     values: dict[str, Any] = {}
     wheres: dict[str, Where] = {}
     for field in fields:
-        key = f"{prefix}.{field.alias}" if prefix else field.alias
-        found = [
-            _Layer(
-                layer.origin,
-                layer.data[field.alias],
-                key_where(layer.data, field.alias, layer.where),
+        with problems.collect():
+            _resolve_field(field, base, layers, prefix, explicit, where, values, wheres)
+    return instantiate(cls, values, wheres, where, problems=problems)
+
+
+def _resolve_field(
+    field: Any,
+    base: Any,
+    layers: list[_Layer],
+    prefix: str,
+    explicit: dict[str, Origin],
+    where: Where,
+    values: dict[str, Any],
+    wheres: dict[str, Where],
+) -> None:
+    """Resolve one field of :func:`_resolve_attrs` into ``values``/``wheres``;
+    raises the problems of every layer that sets it."""
+    key = f"{prefix}.{field.alias}" if prefix else field.alias
+    found = [
+        _Layer(
+            layer.origin,
+            layer.data[field.alias],
+            key_where(layer.data, field.alias, layer.where),
+        )
+        for layer in layers
+        if field.alias in layer.data
+    ]
+    default = getattr(base, field.name) if base is not None else _default_of(field)
+    if not found:
+        if base is not None:
+            values[field.alias] = default
+        elif field.default is attrs.NOTHING:
+            raise where.error(
+                f"missing required key {field.alias!r}: expected "
+                f"{describe_type(field.type)}, found nothing"
             )
-            for layer in layers
-            if field.alias in layer.data
-        ]
-        default = getattr(base, field.name) if base is not None else _default_of(field)
-        if not found:
-            if base is not None:
-                values[field.alias] = default
-            elif field.default is attrs.NOTHING:
-                raise where.error(
-                    f"missing required key {field.alias!r}: expected "
-                    f"{describe_type(field.type)}, found nothing"
-                )
-            continue
-        # Only the uninterrupted run of mappings at the top merges; a scalar
-        # (e.g. null for an Optional section) replaces everything below it.
-        run = _top_mapping_run(found)
-        target = _mergeable(field.type)
-        top = found[-1]
-        for shadowed in (
-            found[: len(found) - len(run)] if run and target is not None else found[:-1]
-        ):
-            # Overridden values must still be valid: a bad plugin.yaml is a bug
-            # even while plugins.yaml happens to hide it.
+        return
+    # Only the uninterrupted run of mappings at the top merges; a scalar
+    # (e.g. null for an Optional section) replaces everything below it.
+    run = _top_mapping_run(found)
+    target = _mergeable(field.type)
+    top = found[-1]
+    problems = Problems()
+    for shadowed in found[: len(found) - len(run)] if run and target is not None else found[:-1]:
+        # Overridden values must still be valid: a bad plugin.yaml is a bug
+        # even while plugins.yaml happens to hide it.
+        with problems.collect():
             convert_field(field, shadowed.data, shadowed.where)
-        if run and target is not None and attrs.has(target):
-            sub_base = default if len(run) == len(found) and attrs.has(type(default)) else None
-            values[field.alias] = _resolve_attrs(target, sub_base, run, key, explicit, top.where)
-        elif run and target is not None:
-            merged = (
-                dict(default) if len(run) == len(found) and isinstance(default, Mapping) else {}
-            )
-            for layer in run:
-                part = convert_field(field, layer.data, layer.where)
-                for sub_key in part:
-                    explicit[f"{key}.{sub_key}"] = _origin_at(
-                        layer, key_where(layer.data, sub_key, layer.where)
-                    )
-                merged.update(part)
-            values[field.alias] = merged
-            if not merged:  # an empty mapping is itself the leaf shown by `plugins show`
-                explicit[key] = _origin_at(top, top.where)
-        else:
-            values[field.alias] = convert_field(field, top.data, top.where)
-            explicit[key] = _origin_at(top, top.where)
+    with problems.collect():
+        _resolve_top(field, key, default, found, run, target, explicit, values, problems)
         wheres[field.alias] = top.where
-    return instantiate(cls, values, wheres, where)
+    problems.raise_if_any()
+
+
+def _resolve_top(
+    field: Any,
+    key: str,
+    default: Any,
+    found: list[_Layer],
+    run: list[_Layer],
+    target: Any,
+    explicit: dict[str, Origin],
+    values: dict[str, Any],
+    problems: Problems,
+) -> None:
+    """The effective value of one field from the layers that set it."""
+    top = found[-1]
+    if run and target is not None and attrs.has(target):
+        sub_base = default if len(run) == len(found) and attrs.has(type(default)) else None
+        values[field.alias] = _resolve_attrs(target, sub_base, run, key, explicit, top.where)
+    elif run and target is not None:
+        merged = dict(default) if len(run) == len(found) and isinstance(default, Mapping) else {}
+        for layer in run:
+            part: Mapping[str, Any] = {}
+            with problems.collect():
+                part = convert_field(field, layer.data, layer.where)
+            for sub_key in part:
+                explicit[f"{key}.{sub_key}"] = _origin_at(
+                    layer, key_where(layer.data, sub_key, layer.where)
+                )
+            merged.update(part)
+        values[field.alias] = merged
+        if not merged:  # an empty mapping is itself the leaf shown by `plugins show`
+            explicit[key] = _origin_at(top, top.where)
+    else:
+        values[field.alias] = convert_field(field, top.data, top.where)
+        explicit[key] = _origin_at(top, top.where)
 
 
 def _top_mapping_run(found: list[_Layer]) -> list[_Layer]:

@@ -5,16 +5,22 @@ Used by :mod:`tgstats.config`.  Reading composes PyYAML's node tree with the
 each key: an operator's mistake can then be reported as ``file:line: key:
 expected X, found Y``.  Conversion is driven by the attrs classes' resolved
 type annotations, so a plugin's ``Config`` needs no schema besides its fields.
+
+Conversion does not stop at the first mistake: every mapping, list and attrs
+class converts all of its entries, collecting their errors in a
+:class:`Problems`, and raises them together (one ConfigError, or a
+ConfigErrors for several), so an operator fixes a file in one round.
 """
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import enum
 import pathlib
 import types
 import typing
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,9 +28,10 @@ import attrs
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from tgstats.errors import ConfigError
+from tgstats.errors import ConfigError, ConfigErrors
 
 __all__ = [
+    "Problems",
     "Where",
     "YamlList",
     "YamlMap",
@@ -82,6 +89,32 @@ class Where:
         return ConfigError(message, path=self.path, line=self.line, key=self.key or None)
 
 
+class Problems:
+    """The ConfigErrors found so far in one pass; raised together at the end."""
+
+    def __init__(self) -> None:
+        self.found: list[ConfigError] = []
+
+    def add(self, error: ConfigError) -> None:
+        self.found.extend(error.problems)
+
+    @contextlib.contextmanager
+    def collect(self) -> Iterator[None]:
+        """Run the block; a ConfigError it raises is recorded, not propagated."""
+        try:
+            yield
+        except ConfigError as error:
+            self.add(error)
+
+    def raise_if_any(self, file_order: Sequence[Path] = ()) -> None:
+        """Raise the one problem as itself, several as a ConfigErrors (whose
+        problems list the files of ``file_order`` first)."""
+        if len(self.found) == 1:
+            raise self.found[0]
+        if self.found:
+            raise ConfigErrors(self.found, file_order=file_order)
+
+
 def key_where(data: Mapping[str, Any], key: str, where: Where) -> Where:
     """``where.child(key)`` on the key's own line when ``data`` remembers it (a
     YamlMap), else on ``where``'s line."""
@@ -95,20 +128,24 @@ def _join(prefix: str, key: str) -> str:
 # --------------------------------------------------------------------------- reading
 
 
-def read_yaml(path: Path) -> Any:
+def read_yaml(path: Path, problems: Problems | None = None) -> Any:
     """Parse ``path`` with the safe loader; mappings/lists become YamlMap/YamlList.
 
-    Raises ConfigError for an unreadable file, a YAML syntax error (with its
-    line), a duplicate key in one mapping, or a non-string key.
+    Raises ConfigError for an unreadable file or a YAML syntax error (with its
+    line).  Duplicate and non-string keys (every one of them) are raised too,
+    unless ``problems`` is given: then they are added to it and the data is
+    returned (the later of two duplicates wins), so the caller can go on to
+    report the values' problems in the same pass.
     """
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise ConfigError(f"cannot read config file: {error}", path=path) from None
     loader = yaml.SafeLoader(text)
+    own = Problems() if problems is None else problems
     try:
         node = loader.get_single_node()
-        return None if node is None else _build(node, loader, path, set())
+        data = None if node is None else _build(node, loader, path, set(), own)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark is not None else None
@@ -119,11 +156,16 @@ def read_yaml(path: Path) -> Any:
         raise ConfigError(f"invalid YAML: {error}", path=path) from None
     finally:
         loader.dispose()
+    if problems is None:
+        own.raise_if_any()
+    return data
 
 
-def read_yaml_mapping(path: Path, what: str = "a mapping of keys to values") -> YamlMap:
+def read_yaml_mapping(
+    path: Path, what: str = "a mapping of keys to values", problems: Problems | None = None
+) -> YamlMap:
     """:func:`read_yaml` for files whose top level must be a mapping; empty means {}."""
-    data = read_yaml(path)
+    data = read_yaml(path, problems)
     if data is None:
         return YamlMap(path, 1)
     if not isinstance(data, YamlMap):
@@ -139,11 +181,18 @@ _MAP_TAG = "tag:yaml.org,2002:map"
 
 
 def _build(
-    node: Node, loader: yaml.SafeLoader, path: Path, active: set[int], prefix: str = ""
+    node: Node,
+    loader: yaml.SafeLoader,
+    path: Path,
+    active: set[int],
+    problems: Problems,
+    prefix: str = "",
 ) -> Any:
     line = node.start_mark.line + 1
     if isinstance(node, ScalarNode):
         return loader.construct_object(node, deep=True)
+    # Invalid YAML, like a syntax error: raised at once (a stand-in value
+    # would only add misleading "found null" problems).
     if id(node) in active:  # an alias pointing at one of its own ancestors
         raise ConfigError("recursive YAML alias", path=path, line=line)
     if node.tag not in (_SEQ_TAG, _MAP_TAG):
@@ -154,18 +203,23 @@ def _build(
         if isinstance(node, SequenceNode):
             seq = YamlList(path, line)
             for item in node.value:
-                seq.append(_build(item, loader, path, active, f"{prefix}[{len(seq)}]"))
+                seq.append(_build(item, loader, path, active, problems, f"{prefix}[{len(seq)}]"))
                 seq.item_lines.append(item.start_mark.line + 1)
             return seq
         if isinstance(node, MappingNode):
-            return _build_mapping(node, loader, path, active, prefix)
+            return _build_mapping(node, loader, path, active, problems, prefix)
         return loader.construct_object(node, deep=True)
     finally:
         active.discard(id(node))
 
 
 def _build_mapping(
-    node: MappingNode, loader: yaml.SafeLoader, path: Path, active: set[int], prefix: str
+    node: MappingNode,
+    loader: yaml.SafeLoader,
+    path: Path,
+    active: set[int],
+    problems: Problems,
+    prefix: str,
 ) -> YamlMap:
     seen: dict[Any, int] = {}
     for key_node, _ in node.value:
@@ -174,13 +228,16 @@ def _build_mapping(
         key = loader.construct_object(key_node, deep=True)
         key_line = key_node.start_mark.line + 1
         if isinstance(key, str | int | float | bool) and key in seen:
-            raise ConfigError(
-                f"expected each key once per mapping, found {key!r} again "
-                f"(first on line {seen[key]})",
-                path=path,
-                line=key_line,
-                key=_join(prefix, str(key)),
+            problems.add(
+                ConfigError(
+                    f"expected each key once per mapping, found {key!r} again "
+                    f"(first on line {seen[key]})",
+                    path=path,
+                    line=key_line,
+                    key=_join(prefix, str(key)),
+                )
             )
+            continue  # the first one's line stays the one reported for it
         seen[key] = key_line
     loader.flatten_mapping(node)  # resolves `<<: *anchor` merges; later keys win
     out = YamlMap(path, node.start_mark.line + 1)
@@ -188,10 +245,13 @@ def _build_mapping(
         key = loader.construct_object(key_node, deep=True)
         key_line = key_node.start_mark.line + 1
         if not isinstance(key, str):
-            raise ConfigError(
-                f"expected a string key, found {describe_value(key)}", path=path, line=key_line
+            problems.add(
+                ConfigError(
+                    f"expected a string key, found {describe_value(key)}", path=path, line=key_line
+                )
             )
-        out[key] = _build(value_node, loader, path, active, _join(prefix, key))
+            continue
+        out[key] = _build(value_node, loader, path, active, problems, _join(prefix, key))
         out.key_lines[key] = key_line
     return out
 
@@ -302,7 +362,8 @@ def convert(value: Any, tp: Any, where: Where) -> Any:
 
     YAML lists become tuples/lists as annotated, nested mappings become the
     annotated attrs classes, ``int`` is accepted for ``float`` but ``bool`` is
-    never accepted for a number (nor 0/1 for a bool).
+    never accepted for a number (nor 0/1 for a bool).  Raises every problem
+    found in ``value`` at once (a ConfigErrors when there are several).
     """
     if tp is None or tp is Any or tp is object or isinstance(tp, typing.TypeVar):
         return _plain(value)
@@ -359,10 +420,12 @@ def _convert_sequence(
         item_types: list[Any] = list(args)
     else:
         item_types = [args[0] if args else Any] * len(value)
-    items = [
-        convert(item, item_tp, where.child(index, lines[index]))
-        for index, (item, item_tp) in enumerate(zip(value, item_types, strict=True))
-    ]
+    items = []
+    problems = Problems()
+    for index, (item, item_tp) in enumerate(zip(value, item_types, strict=True)):
+        with problems.collect():
+            items.append(convert(item, item_tp, where.child(index, lines[index])))
+    problems.raise_if_any()
     if container in (list, Sequence, typing.Sequence) and container is not tuple:
         return items if container is list else tuple(items)
     if container in (set, frozenset):
@@ -375,9 +438,12 @@ def _convert_dict(value: Any, tp: Any, args: tuple[Any, ...], where: Where) -> d
         raise _mismatch(value, tp, where)
     key_tp, value_tp = args if len(args) == 2 else (Any, Any)
     out = {}
+    problems = Problems()
     for key, item in value.items():
         sub = key_where(value, str(key), where)
-        out[convert(key, key_tp, sub)] = convert(item, value_tp, sub)
+        with problems.collect():
+            out[convert(key, key_tp, sub)] = convert(item, value_tp, sub)
+    problems.raise_if_any()
     return out
 
 
@@ -427,32 +493,42 @@ def _plain(value: Any) -> Any:
 
 
 def check_unknown_keys(data: Mapping[str, Any], allowed: Sequence[str], where: Where) -> None:
+    """Raise every key of ``data`` not in ``allowed``, each with a did-you-mean."""
+    problems = Problems()
+    choices = ", ".join(allowed) if allowed else "(no keys)"
     for key in data:
         if key not in allowed:
-            choices = ", ".join(allowed) if allowed else "(no keys)"
-            raise key_where(data, key, where).error(
-                f"expected one of the keys {choices}, found unknown key {key!r}"
-                f"{did_you_mean(key, allowed)}"
+            problems.add(
+                key_where(data, key, where).error(
+                    f"expected one of the keys {choices}, found unknown key {key!r}"
+                    f"{did_you_mean(key, allowed)}"
+                )
             )
+    problems.raise_if_any()
 
 
 def build_attrs(cls: type, data: Mapping[str, Any], where: Where) -> Any:
     """Instantiate attrs class ``cls`` from one YAML mapping (missing keys: defaults)."""
     fields = [f for f in resolved_fields(cls) if f.init]
-    check_unknown_keys(data, [f.alias for f in fields], where)
+    problems = Problems()
+    with problems.collect():
+        check_unknown_keys(data, [f.alias for f in fields], where)
     values: dict[str, Any] = {}
     lines: dict[str, Where] = {}
     for field in fields:
         if field.alias not in data:
             if field.default is attrs.NOTHING:
-                raise where.error(
-                    f"missing required key {field.alias!r} ({describe_type(field.type)})"
+                problems.add(
+                    where.error(
+                        f"missing required key {field.alias!r} ({describe_type(field.type)})"
+                    )
                 )
             continue
         sub = key_where(data, field.alias, where)
-        values[field.alias] = convert_field(field, data[field.alias], sub)
-        lines[field.alias] = sub
-    return instantiate(cls, values, lines, where, data)
+        with problems.collect():
+            values[field.alias] = convert_field(field, data[field.alias], sub)
+            lines[field.alias] = sub
+    return instantiate(cls, values, lines, where, data, problems)
 
 
 def convert_field(field: Any, value: Any, where: Where) -> Any:
@@ -461,7 +537,7 @@ def convert_field(field: Any, value: Any, where: Where) -> Any:
         return convert(value, field.type, where)
     except ConfigError as error:
         expected = field.metadata.get("expected")
-        if expected and error.key == where.key:
+        if expected and error.key == where.key and not isinstance(error, ConfigErrors):
             raise _mismatch(value, field.type, where, expected) from None
         raise
 
@@ -472,13 +548,18 @@ def instantiate(
     wheres: Mapping[str, Where],
     where: Where,
     raw: Mapping[str, Any] | None = None,
+    problems: Problems | None = None,
 ) -> Any:
     """``cls(**values)``, turning a validator's ValueError/TypeError into a ConfigError.
 
     Each given field's validator is first run on its own so the error can name
     that field's key and line; whatever still fails at construction (a
     cross-field check in ``__attrs_post_init__``) is reported on the mapping.
+    ``problems`` are those already found in the mapping (``values`` then lacks
+    the fields that failed): the validators' are added and all are raised
+    together, without constructing.
     """
+    problems = problems if problems is not None else Problems()
     fields = {f.alias: f for f in attrs.fields(cls) if f.init}
     probe: Any = object.__new__(cls)  # validators read fields off it
     for alias, value in values.items():
@@ -491,9 +572,10 @@ def instantiate(
             field.validator(probe, field, value)
         except (ValueError, TypeError) as error:
             shown = raw[alias] if raw is not None and alias in raw else value
-            raise _validator_error(field, shown, error, wheres[alias]) from None
+            problems.add(_validator_error(field, shown, error, wheres[alias]))
         except Exception:  # e.g. a validator reading a field not set on the probe
             continue
+    problems.raise_if_any()
     try:
         return cls(**values)
     except (ValueError, TypeError) as error:

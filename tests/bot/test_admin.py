@@ -148,3 +148,25 @@ def test_failure_message_names_plugin_file_line_error() -> None:
     assert "Line: 12" in text
     assert "Error: SyntaxError: invalid syntax" in text
     assert format_report(ReloadReport((), (), (), 1.0)) == "Reload done in 1 ms."
+
+
+def test_failure_message_and_reload_report_carry_every_config_problem() -> None:
+    problems = (
+        "/etc/tgstats/plugins.yaml:2: settings.watcher: expected one of 'poll', 'native', "
+        "'auto', found 'x' (str)",
+        "/etc/tgstats/plugins.yaml:5: plugins.a.enabled: expected true or false, found 2 (int)",
+    )
+    record = PluginRecord.failed(
+        "plugins.yaml",
+        None,
+        "invalid plugins.yaml, previous config kept: expected ... (and 1 more)",
+        file="/etc/tgstats/plugins.yaml",
+        line=2,
+        problems=problems,
+    )
+    assert format_failure(record).splitlines()[-2:] == list(problems)
+    report = format_report(ReloadReport((), (), (record,), 1.0)).splitlines()
+    assert report[2:4] == list(problems)
+    # A single problem is the Error line already: not repeated.
+    single = PluginRecord.failed("p", None, "x", problems=problems[:1])
+    assert problems[0] not in format_failure(single)

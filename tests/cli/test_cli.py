@@ -185,11 +185,13 @@ def test_check_passes_on_the_default_config(run_tgstats):
     result = run_tgstats("plugins", "check")
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("OK: ") and len(result.stdout.splitlines()) == 1
+    # The three shipped plugins are set up against an empty store and shut down.
+    assert "3 plugin(s) loaded, set up and shut down" in result.stdout
 
 
 def test_check_lists_every_problem_and_exits_1(run_tgstats, fake, site_dir, write_config):
     broken, pkg = fake("import os\nraise ImportError('no such lib')\n")
-    bad_config, _ = fake(plugin_yaml="days: soon\n")
+    bad_config, bad_pkg = fake(plugin_yaml="days: soon\n")
     config = write_config(
         f"{ALLOW_LIST}plugins:\n  {broken}: {{}}\n  {bad_config}: {{}}\n  word_clod:\n"
     )
@@ -198,7 +200,9 @@ def test_check_lists_every_problem_and_exits_1(run_tgstats, fake, site_dir, writ
     err = result.stderr
     assert f"{broken}: importing {broken}.plugin raised ImportError: no such lib " in err
     assert f"({(pkg / 'plugin.py').resolve()}:2)" in err
-    assert f"{bad_config}: invalid config: days: expected an integer, found 'soon' (str)" in err
+    # A config problem is reported location first (issue 8), like every config problem.
+    plugin_yaml = (bad_pkg / "plugin.yaml").resolve()
+    assert f"\n{plugin_yaml}:1: days: expected an integer, found 'soon' (str)\n" in err
     assert "word_clod: listed in plugins.yaml but no installed plugin" in err
     assert "did you mean 'word_cloud'" in err and f"({config}:6)" in err
     assert "3 problem(s)" in err and "OK" not in result.stdout
@@ -209,10 +213,11 @@ def test_check_reports_an_invalid_plugins_yaml(run_tgstats, write_config):
     config = write_config("settings:\n  watcher: fsevents\n")
     result = run_tgstats("plugins", "check", "--plugins-config", str(config))
     assert result.returncode == 1
-    assert (
-        f"plugins.yaml: settings.watcher: expected one of 'poll', 'native', 'auto', "
-        f"found 'fsevents' (str) ({config}:2)"
-    ) in result.stderr
+    assert result.stderr.splitlines() == [
+        "1 problem(s):",
+        f"{config}:2: settings.watcher: expected one of 'poll', 'native', 'auto', "
+        "found 'fsevents' (str)",
+    ]
 
 
 def test_config_error_goes_to_stderr_without_traceback(run_tgstats, write_config):

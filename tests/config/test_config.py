@@ -15,7 +15,7 @@ from tgstats.config import (
     load_host_config,
     resolve_plugin_config,
 )
-from tgstats.errors import ConfigError
+from tgstats.errors import ConfigError, ConfigErrors
 
 
 @attrs.frozen
@@ -586,3 +586,137 @@ def test_cross_field_check_in_post_init_becomes_config_error(empty_host_config, 
     with pytest.raises(ConfigError, match="low must not exceed high") as caught:
         resolve_plugin_config("demo", Range, plugin_yaml=path, host_config=empty_host_config)
     assert caught.value.path == path
+
+
+# --------------------------------------------------------------------- every problem at once
+
+
+def problem_lines(error: ConfigError) -> list[str]:
+    """The problem lines of str(error), without the ConfigErrors header."""
+    lines = str(error).splitlines()
+    assert lines[0] == f"{len(error.problems)} configuration problems:", lines
+    assert lines[1:] == error.lines()
+    return lines[1:]
+
+
+def test_two_mistakes_in_plugins_yaml_are_both_reported(write_config):
+    path = write_config("settings:\n  reload_check_interval: fast\n  watcher: fsevents\n")
+    with pytest.raises(ConfigErrors) as caught:
+        load_host_config(path)
+    assert problem_lines(caught.value) == [
+        f"{path}:2: settings.reload_check_interval: expected a number > 0, found 'fast' (str)",
+        f"{path}:3: settings.watcher: expected one of 'poll', 'native', 'auto', "
+        "found 'fsevents' (str)",
+    ]
+    # Handled as one ConfigError it is the first problem, as before.
+    assert (caught.value.path, caught.value.line) == (path, 2)
+    assert caught.value.key == "settings.reload_check_interval"
+
+
+def test_three_mistakes_in_different_sections_in_line_order(write_config):
+    path = write_config(
+        "plugins:\n"
+        "  heatmap_command:\n"
+        "    enabled: nope\n"
+        "    confg: {}\n"
+        "settings:\n"
+        "  watch_patterns: ['*.py', 3]\n"
+        "extra: 1\n"
+    )
+    with pytest.raises(ConfigErrors) as caught:
+        load_host_config(path)
+    lines = problem_lines(caught.value)
+    assert lines[0] == (
+        f"{path}:3: plugins.heatmap_command.enabled: expected true or false, found 'nope' (str)"
+    )
+    assert lines[1] == (
+        f"{path}:4: plugins.heatmap_command.confg: expected one of the keys enabled, config, "
+        "found unknown key 'confg' (did you mean 'config'?)"
+    )
+    assert lines[2] == f"{path}:6: settings.watch_patterns[1]: expected a string, found 3 (int)"
+    assert lines[3] == (
+        f"{path}:7: extra: expected one of the keys settings, plugins, found unknown key 'extra'"
+    )
+    assert len(lines) == 4
+
+
+def test_duplicate_keys_and_bad_values_are_reported_together(write_config):
+    path = write_config("settings:\n  watcher: poll\n  watcher: native\n  hot_reload: 2\n")
+    with pytest.raises(ConfigErrors) as caught:
+        load_host_config(path)
+    assert problem_lines(caught.value) == [
+        f"{path}:3: settings.watcher: expected each key once per mapping, found 'watcher' "
+        "again (first on line 2)",
+        f"{path}:4: settings.hot_reload: expected true or false, found 2 (int)",
+    ]
+
+
+def test_one_mistake_is_still_a_plain_config_error(write_config):
+    path = write_config("settings:\n  watcher: fsevents\n")
+    with pytest.raises(ConfigError) as caught:
+        load_host_config(path)
+    assert not isinstance(caught.value, ConfigErrors)
+    assert caught.value.lines() == [str(caught.value)]
+    assert str(caught.value).startswith(f"{path}:2: settings.watcher: expected one of")
+
+
+def test_every_mistake_in_a_plugin_yaml(plugin_yaml, empty_host_config):
+    path = plugin_yaml(
+        "days: 0\nratio: high\nmode: medium\nwords: [a, 1]\nlook:\n  size: big\n  shade: x\n"
+    )
+    with pytest.raises(ConfigErrors) as caught:
+        resolve_plugin_config("demo", DemoConfig, plugin_yaml=path, host_config=empty_host_config)
+    lines = problem_lines(caught.value)
+    assert lines[:5] == [
+        f"{path}:1: days: expected a valid value ('days' must be > 0: 0), found 0 (int)",
+        f"{path}:2: ratio: expected a number, found 'high' (str)",
+        f"{path}:3: mode: expected one of 'fast', 'slow', found 'medium' (str)",
+        f"{path}:4: words[1]: expected a string, found 1 (int)",
+        f"{path}:6: look.size: expected an integer, found 'big' (str)",
+    ]
+    assert lines[5].startswith(f"{path}:7: look.shade: expected one of the keys colour, size, ")
+    assert len(lines) == 6
+
+
+def test_plugin_yaml_problems_come_before_plugins_yaml_problems(plugin_yaml, write_config):
+    pyaml = plugin_yaml("days: soon\n")
+    host_path = write_config("plugins:\n  demo:\n    config:\n      ration: 1\n      note: 3\n")
+    host = load_host_config(host_path)
+    with pytest.raises(ConfigErrors) as caught:
+        resolve_plugin_config("demo", DemoConfig, plugin_yaml=pyaml, host_config=host)
+    assert problem_lines(caught.value) == [
+        f"{pyaml}:1: days: expected an integer, found 'soon' (str)",
+        f"{host_path}:4: plugins.demo.config.ration: expected one of the keys days, ratio, "
+        "mode, words, limits, look, font, note, found unknown key 'ration' "
+        "(did you mean 'ratio'?)",
+        f"{host_path}:5: plugins.demo.config.note: expected a string or null, found 3 (int)",
+    ]
+
+
+def test_a_broken_plugin_yaml_does_not_hide_plugins_yaml_problems(plugin_yaml, write_config):
+    pyaml = plugin_yaml("days: [1\n")
+    host = load_host_config(write_config("plugins:\n  demo:\n    config: {ratio: x}\n"))
+    with pytest.raises(ConfigErrors) as caught:
+        resolve_plugin_config("demo", DemoConfig, plugin_yaml=pyaml, host_config=host)
+    problems = caught.value.problems
+    assert [(p.path, p.line) for p in problems] == [(pyaml, 2), (host.path, 3)]
+    assert problems[0].message.startswith("invalid YAML")
+    assert problems[1].key == "plugins.demo.config.ratio"
+
+
+def test_missing_required_keys_are_all_reported(empty_host_config, plugin_yaml):
+    @attrs.frozen
+    class Needs:
+        token: str
+        chat: int
+        size: int = 1
+
+    path = plugin_yaml("size: many\n")
+    with pytest.raises(ConfigErrors) as caught:
+        resolve_plugin_config("demo", Needs, plugin_yaml=path, host_config=empty_host_config)
+    messages = sorted(p.message for p in caught.value.problems)
+    assert messages == [
+        "expected an integer, found 'many' (str)",
+        "missing required key 'chat': expected an integer, found nothing",
+        "missing required key 'token': expected a string, found nothing",
+    ]

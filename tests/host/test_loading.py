@@ -146,6 +146,25 @@ def test_bad_plugins_yaml_value_fails_with_its_location(fake_plugin, write_confi
     assert record.error_file == str(host_path) and record.error_line == 4
 
 
+def test_every_config_problem_is_kept_and_the_reason_stays_one_line(fake_plugin, write_config):
+    name, pkg = fake_plugin(plugin_yaml="title: 4\ndays: lots\n")
+    host_path = write_config(f"plugins:\n  {name}:\n    config:\n      dayz: 1\n")
+    record = _records(load_host_config(host_path))[name]
+    assert record.state == "failed"
+    assert record.reason == "invalid config: title: expected a string, found 4 (int) (and 2 more)"
+    assert record.error_file == str(pkg / "plugin.yaml") and record.error_line == 1
+    assert record.problems == (
+        f"{pkg / 'plugin.yaml'}:1: title: expected a string, found 4 (int)",
+        f"{pkg / 'plugin.yaml'}:2: days: expected an integer, found 'lots' (str)",
+        f"{host_path}:4: plugins.{name}.config.dayz: expected one of the keys days, title, "
+        "found unknown key 'dayz' (did you mean 'days'?)",
+    )
+    assert record.to_dict()["problems"] == list(record.problems)
+    with pytest.raises(PluginLoadError) as caught:
+        prepare_plugin(record.spec, load_host_config(host_path))
+    assert caught.value.problems == record.problems
+
+
 def test_duplicate_becomes_failed_record_without_spec(
     make_dist, unique_name, plugin_source, empty_host_config
 ):

@@ -6,6 +6,7 @@ import asyncio
 import os
 import sys
 
+from structlog.testing import capture_logs
 from tgstats.host.manager import PluginManager
 
 
@@ -244,6 +245,83 @@ async def test_invalid_plugins_yaml_keeps_previous_config(started) -> None:
     assert manager.host_config is previous
     assert manager.get_plugin(a.name).instance is old
     assert env.failures[-1].name == "plugins.yaml"
+
+
+async def test_reload_with_several_plugins_yaml_mistakes_reports_them_all(started) -> None:
+    env = started
+    a = env.new_plugin("a")
+    env.write_config({a.name: True})
+    manager = env.manager()
+    await manager.start()
+    old = manager.get_plugin(a.name).instance
+    env.config.write_text("settings:\n  reload_check_interval: -3\n  watcher: x\nplugins: {}\n")
+    with capture_logs() as logs:
+        report = await manager.reload([], config_changed=True)
+    (failure,) = report.failed
+    lines = [
+        f"{env.config}:2: settings.reload_check_interval: expected a number > 0, found -3 (int)",
+        f"{env.config}:3: settings.watcher: expected one of 'poll', 'native', 'auto', "
+        "found 'x' (str)",
+    ]
+    assert failure.problems == tuple(lines)
+    assert failure.reason.endswith("(and 1 more)")
+    (event,) = [e for e in logs if e["event"] == "plugin_reload_failed"]
+    assert event["problems"] == lines and event["line"] == 2
+    assert env.failures[-1].problems == tuple(lines)  # what the admins are told
+    assert manager.get_plugin(a.name).instance is old
+
+
+async def test_reload_with_several_plugin_yaml_mistakes_reports_them_all(started) -> None:
+    env = started
+    a = env.new_plugin("a")
+    env.write_config({a.name: True})
+    manager = env.manager()
+    await manager.start()
+    old = manager.get_plugin(a.name).instance
+    plugin_yaml = a.write("plugin.yaml", "greeting: 3\ngreting: hi\n")
+    with capture_logs() as logs:
+        report = await manager.reload([a.name])
+    (failure,) = report.failed
+    lines = (
+        f"{plugin_yaml.resolve()}:1: greeting: expected a string, found 3 (int)",
+        f"{plugin_yaml.resolve()}:2: greting: expected one of the keys greeting, found "
+        "unknown key 'greting' (did you mean 'greeting'?)",
+    )
+    assert failure.problems == lines
+    assert (failure.error_file, failure.error_line) == (str(plugin_yaml.resolve()), 1)
+    (event,) = [e for e in logs if e["event"] == "plugin_reload_failed"]
+    assert event["problems"] == list(lines)
+    assert manager.get_plugin(a.name).instance is old  # the old version keeps serving
+
+
+async def test_hook_timeout_fails_a_hanging_setup_at_its_line(started) -> None:
+    env = started
+    slow, quick = env.new_plugin("slow"), env.new_plugin("quick")
+    slow.write_code(setup="import asyncio; await asyncio.sleep(3600)")
+    env.write_config({slow.name: True, quick.name: True})
+    manager = env.manager(hook_timeout=0.2)
+    report = await manager.start()
+    assert report.reloaded == (quick.name,)
+    record = manager.get_plugin(slow.name)
+    assert record.state == "failed"
+    assert record.reason == "setup() did not finish within 0.2 s"
+    assert record.error_file == str(slow.init.resolve())
+    assert "asyncio.sleep(3600)" in slow.init.read_text().splitlines()[record.error_line - 1]
+
+
+async def test_stop_returns_the_plugins_whose_shutdown_failed(started) -> None:
+    env = started
+    bad, good = env.new_plugin("bad"), env.new_plugin("good")
+    bad.write("__init__.py", bad.source() + "\n    async def shutdown(self):\n        1 / 0\n")
+    env.write_config({bad.name: True, good.name: True})
+    manager = env.manager()
+    await manager.start()
+    (failed,) = await manager.stop()
+    assert failed.name == bad.name and failed.state == "failed"
+    assert failed.reason == "shutdown raised ZeroDivisionError: division by zero"
+    lines = bad.init.read_text().splitlines()
+    assert failed.error_file == str(bad.init.resolve())
+    assert lines[failed.error_line - 1].strip() == "1 / 0"
 
 
 async def test_reloads_are_serialised(started) -> None:

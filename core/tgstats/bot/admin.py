@@ -72,6 +72,7 @@ def format_report(report: ReloadReport) -> str:
         lines.append("Unloaded: " + ", ".join(report.unloaded))
     for record in report.failed:
         lines.append(f"Failed: {record.name} at {_where(record)}: {record.reason}")
+        lines += _more_problems(record)
     if report.failed:
         lines.append("The previous version of each failed plugin keeps serving.")
     return "\n".join(lines)
@@ -83,7 +84,12 @@ def format_failure(record: PluginRecord) -> str:
         f"File: {record.error_file or 'unknown'}\n"
         f"Line: {record.error_line if record.error_line is not None else 'unknown'}\n"
         f"Error: {record.reason}"
-    )
+    ) + "".join(f"\n{line}" for line in _more_problems(record))
+
+
+def _more_problems(record: PluginRecord) -> list[str]:
+    """An invalid config with several problems: every one, a line each."""
+    return list(record.problems) if len(record.problems) > 1 else []
 
 
 class AdminCommands:

@@ -1,9 +1,11 @@
 """`tgstats plugins list|show|check`: what is installed, how it is configured, is it sound.
 
-None of these run a plugin's ``setup``: they import the plugin class and
-validate its configuration exactly as the bot would, so ``check`` is a
+``list`` and ``show`` import each plugin class and validate its configuration
+exactly as the bot would, without running it.  ``check`` goes one step
+further and starts every enabled plugin the way the bot does (construction,
+``setup()``, then ``shutdown()``; see :mod:`tgstats.host.trial`), so it is a
 faithful pre-deploy test.  Output goes to stdout (``--json`` output is pure
-JSON); logs and errors go to stderr.
+JSON); logs and the problems found go to stderr.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ __all__ = ["register"]
 EXIT_OK = 0
 EXIT_PROBLEMS = 1
 EXIT_USAGE = 2
+
+CHECK_TIMEOUT = 30.0  # seconds each setup()/shutdown() may take in `check`
 
 
 def _config_option() -> argparse.ArgumentParser:
@@ -78,12 +82,42 @@ def register(subparsers: Any) -> None:
 
     check = actions.add_parser(
         "check",
-        help="import every enabled plugin and validate every config (exit 1 on problems)",
-        description="Validate plugins.yaml, import every enabled plugin and validate its "
-        "configuration. Exits 1 listing each problem as 'name: reason (file:line)'.",
+        help="validate every config, then set every enabled plugin up and shut it down "
+        "(exit 1 on problems)",
+        description="Validate plugins.yaml and every plugin.yaml, then start every enabled "
+        "plugin as the bot does (import, construct, setup(), shutdown()) against an empty "
+        "throw-away store. Exits 1 listing every problem, one per line: config problems "
+        "as 'path:line: key: expected ..., found ...', plugin failures as "
+        "'name: reason (file:line)'.",
         parents=parents,
     )
+    check.add_argument(
+        "--db",
+        metavar="URL",
+        help="run the plugins' setup against this SQLAlchemy database instead "
+        "(default: an empty SQLite file in a temporary folder, deleted afterwards; "
+        "$TGSTATS_DB is not used)",
+    )
+    check.add_argument(
+        "--timeout",
+        type=_seconds,
+        default=CHECK_TIMEOUT,
+        metavar="SECONDS",
+        help="a setup() or shutdown() still running after this long fails "
+        f"(default {CHECK_TIMEOUT:g}); one that blocks the event loop ends the "
+        "check after twice as long, printing every thread's stack",
+    )
     check.set_defaults(handler=_check)
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds > 0, found {text!r}")
+    return value
 
 
 def _usage(parser: argparse.ArgumentParser) -> int:
@@ -310,13 +344,17 @@ def _check(args: argparse.Namespace) -> int:
     try:
         config = load_host_config(path)
     except ConfigError as error:
-        where = _location(str(error.path) if error.path else None, error.line)
-        key = f"{error.key}: " if error.key else ""
-        _problems([f"{path.name}: {key}{error.message}{where}"])
+        _problems(error.lines())  # every problem of the file, location first
         return EXIT_PROBLEMS
-    discovery, records = _inspect(config)
-    problems = [f"{r.name}: {_reason(r)}" for r in records if r.state == "failed"]
-    installed = sorted({*discovery.plugins, *discovery.duplicates})
+    from tgstats.host.trial import run_trial  # the store (SQLAlchemy) only for `check`
+
+    # A plugin printing in its import or setup must not mix with the report.
+    with contextlib.redirect_stdout(sys.stderr):
+        result = run_trial(config.path, db_url=args.db, timeout=args.timeout)
+    records = list(result.records)
+    problems = [line for r in records if r.state == "failed" for line in _problem_lines(r)]
+    problems += [line for r in result.shutdown_failed for line in _problem_lines(r)]
+    installed = sorted(r.name for r in records)
     for name in config.plugins:
         if name not in installed:
             hint = did_you_mean(name, installed)
@@ -329,11 +367,22 @@ def _check(args: argparse.Namespace) -> int:
         return EXIT_PROBLEMS
     loaded = sum(r.state == "loaded" for r in records)
     disabled = sum(r.state == "disabled" for r in records)
-    print(f"OK: {loaded} plugin(s) loaded, {disabled} disabled; {config.path} is valid")
+    print(
+        f"OK: {loaded} plugin(s) loaded, set up and shut down, {disabled} disabled; "
+        f"{config.path} is valid"
+    )
     return EXIT_OK
 
 
+def _problem_lines(record: PluginRecord) -> list[str]:
+    """An invalid config: each of its problems (they name file, line and key);
+    any other failure: ``name: reason (file:line)``."""
+    return list(record.problems) or [f"{record.name}: {_reason(record)}"]
+
+
 def _problems(lines: list[str]) -> None:
+    # Not indented: an editor or `grep -n`-style tool reads the location at
+    # the start of the line.
     print(f"{len(lines)} problem(s):", file=sys.stderr)
     for line in lines:
-        print(f"  {line}", file=sys.stderr)
+        print(line, file=sys.stderr)

@@ -20,7 +20,13 @@ from tgstats.host.records import PluginRecord
 from tgstats.logs import get_logger
 from tgstats.plugins import Plugin
 
-__all__ = ["PreparedPlugin", "error_location", "inspect_plugins", "prepare_plugin"]
+__all__ = [
+    "PreparedPlugin",
+    "error_location",
+    "inspect_plugins",
+    "prepare_plugin",
+    "problems_field",
+]
 
 log = get_logger(__name__)
 
@@ -132,17 +138,32 @@ def prepare_plugin(spec: PluginSpec, host_config: HostConfig) -> PreparedPlugin:
             spec.name, config_cls, plugin_yaml=spec.plugin_yaml, host_config=host_config
         )
     except ConfigError as error:
-        reason = f"invalid config: {error.key}: {error.message}" if error.key else error.message
-        raise _load_error(spec, reason, error) from error
+        raise _config_error(spec, error) from error
     except (TypeError, ValueError) as error:  # unresolvable type hints, a broken default
         reason = f"invalid Config class: {_one_line(error)}"
         raise _load_error(spec, reason, error) from error
     return PreparedPlugin(spec=spec, plugin_cls=obj, config=config)
 
 
+def _config_error(spec: PluginSpec, error: ConfigError) -> PluginLoadError:
+    """The plugin's config is invalid: one-line reason (the first problem and
+    how many more), file:line of the first, and every problem's line."""
+    reason = f"invalid config: {error.key}: {error.message}" if error.key else error.message
+    if len(error.problems) > 1:
+        reason += f" (and {len(error.problems) - 1} more)"
+    file, line = error_location(error, spec)
+    return PluginLoadError(spec.name, reason, file=file, line=line, problems=tuple(error.lines()))
+
+
 def _load_error(spec: PluginSpec, reason: str, error: BaseException) -> PluginLoadError:
     file, line = error_location(error, spec)
     return PluginLoadError(spec.name, reason, file=file, line=line)
+
+
+def problems_field(problems: tuple[str, ...]) -> dict[str, list[str]]:
+    """``problems=[...]`` for a failure log event when a config had several
+    problems (one problem is the event's own file/line/error already)."""
+    return {"problems": list(problems)} if len(problems) > 1 else {}
 
 
 def _file_of(spec: PluginSpec) -> str | None:
@@ -177,9 +198,17 @@ def inspect_plugins(host_config: HostConfig, discovery: Discovery) -> list[Plugi
                 reason=error.message,
                 file=error.file,
                 line=error.line,
+                **problems_field(error.problems),
             )
             records.append(
-                PluginRecord.failed(name, spec, error.message, file=error.file, line=error.line)
+                PluginRecord.failed(
+                    name,
+                    spec,
+                    error.message,
+                    file=error.file,
+                    line=error.line,
+                    problems=error.problems,
+                )
             )
             continue
         records.append(prepared.record())

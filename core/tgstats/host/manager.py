@@ -44,7 +44,7 @@ from tgstats.host.importing import (
     purge_modules,
     restore_modules,
 )
-from tgstats.host.loading import error_location, prepare_plugin
+from tgstats.host.loading import error_location, prepare_plugin, problems_field
 from tgstats.host.records import PluginRecord
 from tgstats.hotreload.targets import WatchTargets
 from tgstats.logs import get_logger
@@ -104,8 +104,13 @@ class PluginManager:
         host_factory: HostFactory,
         on_swap: SwapCallback | None = None,
         on_failure: FailureCallback | None = None,
+        hook_timeout: float | None = None,
     ) -> None:
+        """``hook_timeout``: seconds each plugin's ``setup()`` and ``shutdown()``
+        may take before they are cancelled and count as failed (None: no
+        bound, as in the bot; ``tgstats plugins check`` sets one)."""
         self.config_path = Path(config_path)
+        self._hook_timeout = hook_timeout
         self._host_factory = host_factory
         self._on_swap = on_swap
         self._on_failure = on_failure
@@ -157,8 +162,9 @@ class PluginManager:
     async def start(self) -> ReloadReport:
         """Discover and load (import, validate, set up) every enabled plugin.
 
-        Raises ConfigError for an invalid plugins.yaml (nothing to fall back
-        on at start); a broken plugin becomes a failed record instead."""
+        Raises ConfigError (ConfigErrors: every problem) for an invalid
+        plugins.yaml (nothing to fall back on at start); a broken plugin
+        becomes a failed record instead."""
         async with self._lock:
             self._config = load_host_config(self.config_path)
             self._finder.install()
@@ -189,16 +195,29 @@ class PluginManager:
         async with self._lock:
             return await self._round(names=set(), config_changed=False, rediscover=True)
 
-    async def stop(self) -> None:
-        """Shut every plugin down (in-flight work finishes first)."""
+    async def stop(self) -> list[PluginRecord]:
+        """Shut every plugin down (in-flight work finishes first); returns a
+        failed record for each plugin whose ``shutdown()`` raised."""
+        failed: list[PluginRecord] = []
         async with self._lock:
             for name in sorted(self._records):
                 record = self._records[name]
                 if record.instance is not None:
-                    await self._shutdown(record, self._hosts.pop(name, None))
+                    error = await self._shutdown(record, self._hosts.pop(name, None))
+                    if error is not None:
+                        file, line = error_location(error, record.spec)
+                        reason = (
+                            str(error)
+                            if isinstance(error, _HookTimeout)
+                            else f"shutdown raised {_describe(error)}"
+                        )
+                        failed.append(
+                            PluginRecord.failed(name, record.spec, reason, file=file, line=line)
+                        )
             self._records.clear()
             self._hosts.clear()
             self._finder.uninstall()
+        return failed
 
     # -- one round ---------------------------------------------------------
 
@@ -357,7 +376,7 @@ class PluginManager:
                 log.info("plugin_config_loaded", plugin=name, path=str(source))
             host = self._host_factory(spec)
             instance = prepared.plugin_cls(prepared.config.value, host)
-            await instance.setup()
+            await self._bounded(instance.setup(), "setup()")
         except BaseException as exc:
             restore_modules(spec.top_level, saved if live is not None else {})
             if host is not None:
@@ -374,27 +393,40 @@ class PluginManager:
     def _failed_record(
         self, name: str, spec: PluginSpec, exc: BaseException, *, first: bool
     ) -> PluginRecord:
+        problems: tuple[str, ...] = ()
         if isinstance(exc, PluginLoadError):
-            reason, file, line = exc.message, exc.file, exc.line
+            reason, file, line, problems = exc.message, exc.file, exc.line, exc.problems
+        elif isinstance(exc, _HookTimeout):
+            file, line = error_location(exc, spec)  # where setup() was waiting
+            reason = str(exc)
         else:
             file, line = error_location(exc, spec)
-            text = str(exc).strip().splitlines()
-            reason = f"setup raised {type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")
+            reason = f"setup raised {_describe(exc)}"
         event = "plugin_load_failed" if first else "plugin_reload_failed"
-        log.error(event, plugin=name, file=file, line=line, error=reason)
-        return PluginRecord.failed(name, spec, reason, file=file, line=line)
+        log.error(
+            event, plugin=name, file=file, line=line, error=reason, **problems_field(problems)
+        )
+        return PluginRecord.failed(name, spec, reason, file=file, line=line, problems=problems)
 
     async def _config_failed(self, exc: ConfigError) -> PluginRecord:
         file = str(exc.path) if exc.path is not None else str(self.config_path)
+        problems = tuple(exc.lines())
+        more = f" (and {len(exc.problems) - 1} more)" if len(exc.problems) > 1 else ""
         log.error(
-            "plugin_reload_failed", plugin=CONFIG_RECORD, file=file, line=exc.line, error=str(exc)
+            "plugin_reload_failed",
+            plugin=CONFIG_RECORD,
+            file=file,
+            line=exc.line,
+            error=str(exc.problems[0]) + more,
+            **problems_field(problems),
         )
         return PluginRecord.failed(
             CONFIG_RECORD,
             None,
-            f"invalid plugins.yaml, previous config kept: {exc.message}",
+            f"invalid plugins.yaml, previous config kept: {exc.message}{more}",
             file=file,
             line=exc.line,
+            problems=problems,
         )
 
     async def _swap_failed(self, staged: list[_Staged], exc: Exception) -> list[PluginRecord]:
@@ -427,15 +459,41 @@ class PluginManager:
             if self._live(name) is None:
                 self._records[name] = PluginRecord.duplicate(error, enabled=config.is_enabled(name))
 
-    async def _shutdown(self, record: PluginRecord, host: PluginHost | None) -> None:
+    async def _shutdown(self, record: PluginRecord, host: PluginHost | None) -> Exception | None:
+        """Shut ``record``'s instance down and close its host; returns what
+        ``shutdown()`` raised (logged, never propagated)."""
         instance = record.instance
+        failure = None
         if instance is not None:
             try:
-                await instance.shutdown()
+                await self._bounded(instance.shutdown(), "shutdown()")
             except Exception as exc:
                 log.error("plugin_shutdown_failed", plugin=record.name, error=repr(exc))
+                failure = exc
         if host is not None:
             await _close_host(host)
+        return failure
+
+    async def _bounded(self, hook: Awaitable[None], what: str) -> None:
+        """Await a plugin hook, cancelled after ``hook_timeout`` seconds."""
+        if self._hook_timeout is None:
+            await hook
+            return
+        try:
+            async with asyncio.timeout(self._hook_timeout):
+                await hook
+        except TimeoutError as exc:
+            raise _HookTimeout(f"{what} did not finish within {self._hook_timeout:g} s") from exc
+
+
+class _HookTimeout(TimeoutError):
+    """A plugin's setup() or shutdown() ran past the manager's hook_timeout."""
+
+
+def _describe(exc: BaseException) -> str:
+    """``TypeError: first line of the message`` (just the type if it has none)."""
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")
 
 
 def _clear_typing_caches() -> None:

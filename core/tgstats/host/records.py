@@ -27,6 +27,7 @@ class PluginRecord:
     reason: str | None = None  # why it failed (one line)
     error_file: str | None = None
     error_line: int | None = None
+    problems: tuple[str, ...] = ()  # an invalid config: every `path:line: key: ...` line
     plugin_cls: type[Plugin[Any]] | None = None
     config: ResolvedConfig | None = None
     instance: Plugin[Any] | None = None
@@ -41,6 +42,7 @@ class PluginRecord:
         *,
         file: str | None = None,
         line: int | None = None,
+        problems: tuple[str, ...] = (),
     ) -> PluginRecord:
         """An enabled plugin that could not be loaded, and why."""
         return cls(
@@ -51,6 +53,7 @@ class PluginRecord:
             reason=reason,
             error_file=file,
             error_line=line,
+            problems=problems,
         )
 
     @classmethod
@@ -75,6 +78,7 @@ class PluginRecord:
             "reason": self.reason,
             "error_file": self.error_file,
             "error_line": self.error_line,
+            "problems": list(self.problems),
             "editable": spec.editable if spec else None,
             "source_dir": str(spec.source_dir) if spec and spec.source_dir else None,
         }
