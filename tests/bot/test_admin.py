@@ -180,6 +180,15 @@ def test_failure_message_names_plugin_file_line_error() -> None:
     assert "File: /src/broken/plugin.py" in text
     assert "Line: 12" in text
     assert "Error: SyntaxError: invalid syntax" in text
+    assert "it is not loaded" in text  # nothing of it served before either
+    # A plugin whose older version serves: that is said, with the new failure.
+    serving = format_failure(RECORDS[3])
+    assert serving.splitlines() == [
+        "Automatic reload of plugin probe failed; the previous version keeps serving.",
+        "File: /src/probe/__init__.py",
+        "Line: 7",
+        "Error: syntax error: invalid syntax",
+    ]
     assert format_report(ReloadReport((), (), (), 1.0)) == "Reload done in 1 ms."
 
 

@@ -83,11 +83,19 @@ def format_failure(record: PluginRecord | ConfigProblem) -> str:
             f"Automatic reload of the configuration {record.name} failed: {record.text}\n"
             "The previous configuration keeps serving."
         )
+    failure = record.reload_failure
+    reason: str | None
+    if failure is not None:
+        outcome = "the previous version keeps serving"
+        file, line, reason = failure.file, failure.line, failure.reason
+    else:
+        outcome = "it is not loaded"
+        file, line, reason = record.error_file, record.error_line, record.reason
     return (
-        f"Automatic reload of plugin {record.name} failed; the previous version keeps serving.\n"
-        f"File: {record.error_file or 'unknown'}\n"
-        f"Line: {record.error_line if record.error_line is not None else 'unknown'}\n"
-        f"Error: {record.reason}"
+        f"Automatic reload of plugin {record.name} failed; {outcome}.\n"
+        f"File: {file or 'unknown'}\n"
+        f"Line: {line if line is not None else 'unknown'}\n"
+        f"Error: {reason}"
     )
 
 

@@ -10,17 +10,18 @@ Reload sequence for each affected plugin:
 On any failure before the swap the old modules go back into sys.modules, the
 old instance keeps serving (its record carries the ``reload_failure``),
 ``plugin_reload_failed`` is logged with plugin, file, line and error, and
-``on_failure`` is called (the bot tells admins).  When a plugin that failed
-loads cleanly again, ``on_recovery`` is called.  A bad plugins.yaml is a
-:class:`~tgstats.host.records.ConfigProblem`, reported the same two ways.
+``on_failure`` is called with the plugin's current record (the bot tells the
+admins).  When a plugin that failed loads cleanly again, ``on_recovery`` is
+called.  A bad plugins.yaml is a :class:`~tgstats.host.records.ConfigProblem`,
+reported the same two ways.
 
 A plugin refused because another owns its command is retried in the same
 call as soon as a swap frees that command (the owner dropped it or was
 unloaded), so it needs no edit of its own to load.
 
-``on_swap`` is called once per round (``start()`` included, with every loaded
-plugin as ``old=None``) with all the changes of that round, so the bot has
-one place that adds and removes handlers.  Every round (file change, config
+``on_swap`` is called once per pass of a round (``start()`` included, with
+every loaded plugin as ``old=None``) with all the changes of that pass, so the
+bot has one place that swaps its route table.  Every round (file change, config
 change, rediscovery, manual reload) runs under one asyncio lock.
 """
 
@@ -300,7 +301,10 @@ class PluginManager:
                 and (record := self._records.get(name)) is not None
                 and not _troubled(record)
             ]
-            await self._tell(self._on_failure, [*failed, *filter(None, [problem])])
+            # The plugin's record as it stands now: serving an older version
+            # (with its reload_failure) or not loaded at all.
+            current = [self._records.get(record.name, record) for record in failed]
+            await self._tell(self._on_failure, [*current, *filter(None, [problem])])
             await self._tell(self._on_recovery, [*recovered, *filter(None, [fixed])])
         return ReloadReport(
             reloaded=reloaded,
