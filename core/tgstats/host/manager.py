@@ -281,6 +281,7 @@ class PluginManager:
                 if name not in outcome.reloaded:
                     outcome.reloaded.append(name)
             outcome.failed.update(again.failed)
+            outcome.unloaded += again.unloaded
         reloaded = tuple(outcome.reloaded)
         if reloaded or outcome.unloaded:
             _clear_typing_caches()
