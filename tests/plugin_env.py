@@ -24,7 +24,7 @@ import attrs
 import pytest
 import yaml
 from tgstats.host.manager import PluginChange, PluginManager
-from tgstats.host.records import PluginRecord
+from tgstats.host.records import ConfigProblem, PluginRecord
 from tgstats.host.services import make_host_factory
 
 _counter = itertools.count()
@@ -77,13 +77,15 @@ class FakePlugin:
         path.write_text(text)
         return path
 
-    def source(self, value: object = 1, setup: str = "pass") -> str:
-        return PLUGIN_TEMPLATE.format(
-            value=value, cls="P", setup=setup, command=f"c{self.package[-8:]}"
-        )
+    def source(self, value: object = 1, setup: str = "pass", command: str | None = None) -> str:
+        """The plugin's code; by default its one command has a name unique to it."""
+        name = command or f"c{self.package[-8:]}"
+        return PLUGIN_TEMPLATE.format(value=value, cls="P", setup=setup, command=name)
 
-    def write_code(self, value: object = 1, setup: str = "pass") -> Path:
-        return self.write("__init__.py", self.source(value, setup))
+    def write_code(
+        self, value: object = 1, setup: str = "pass", command: str | None = None
+    ) -> Path:
+        return self.write("__init__.py", self.source(value, setup, command))
 
 
 @attrs.define
@@ -95,12 +97,19 @@ class PluginEnv:
     src: Path
     config: Path
     swaps: list[list[PluginChange]] = attrs.field(factory=list)
-    failures: list[PluginRecord] = attrs.field(factory=list)
+    failures: list[PluginRecord | ConfigProblem] = attrs.field(factory=list)
+    recoveries: list[PluginRecord | ConfigProblem] = attrs.field(factory=list)
     managers: list[PluginManager] = attrs.field(factory=list)
     packages: list[str] = attrs.field(factory=list)
 
     def new_plugin(
-        self, label: str = "p", *, value: object = 1, install: bool = True, pth: bool = False
+        self,
+        label: str = "p",
+        *,
+        value: object = 1,
+        install: bool = True,
+        pth: bool = False,
+        command: str | None = None,
     ) -> FakePlugin:
         n = next(_counter)
         package = f"tgs_rl_{label}_{os.getpid()}_{n}"
@@ -115,7 +124,7 @@ class PluginEnv:
             dist_info=self.site / f"{dist.replace('-', '_')}-0.1.dist-info",
         )
         plugin.pkg_dir.mkdir(parents=True)
-        plugin.write_code(value)
+        plugin.write_code(value, command=command)
         self.packages.append(package)
         if install:
             self.install(plugin, pth=pth)
@@ -166,14 +175,18 @@ class PluginEnv:
         async def on_swap(changes: list[PluginChange]) -> None:
             self.swaps.append(changes)
 
-        async def on_failure(record: PluginRecord) -> None:
+        async def on_failure(record: PluginRecord | ConfigProblem) -> None:
             self.failures.append(record)
+
+        async def on_recovery(record: PluginRecord | ConfigProblem) -> None:
+            self.recoveries.append(record)
 
         manager = PluginManager(
             config_path=self.config,
             host_factory=make_host_factory(None),
             on_swap=kwargs.pop("on_swap", on_swap),
             on_failure=kwargs.pop("on_failure", on_failure),
+            on_recovery=kwargs.pop("on_recovery", on_recovery),
             **kwargs,  # e.g. hook_timeout
         )
         self.managers.append(manager)

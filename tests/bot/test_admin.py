@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tgstats.bot.admin import HOST_GROUP, AdminCommands, format_failure, format_report
+from tgstats.bot.admin import AdminCommands, format_failure, format_recovery, format_report
 from tgstats.host.discovery import PluginSpec
 from tgstats.host.manager import ReloadReport
-from tgstats.host.records import PluginRecord
+from tgstats.host.records import ConfigProblem, PluginRecord, ReloadFailure
 
 CHAT = -100700
 ADMIN = 1
@@ -49,13 +49,30 @@ RECORDS = [
         error_file="/src/broken/plugin.py",
         error_line=12,
     ),
+    PluginRecord(
+        name="probe",
+        state="loaded",
+        enabled=True,
+        spec=spec("probe", "0.1.0"),
+        reload_failure=ReloadFailure(
+            "syntax error: invalid syntax", file="/src/probe/__init__.py", line=7
+        ),
+    ),
 ]
+
+CONFIG_PROBLEM = ConfigProblem(
+    path="/etc/tgstats/plugins.yaml",
+    line=2,
+    text="/etc/tgstats/plugins.yaml:2: settings.reload_check_interval: "
+    "expected a number > 0, found -3 (int)",
+)
 
 
 class Admin:
     def __init__(self, harness: Any) -> None:
         self.reloads = 0
         self.tasks: set[asyncio.Task[Any]] = set()
+        self.config_problem: ConfigProblem | None = None
         self.report = ReloadReport(
             reloaded=("heatmap_command",), unloaded=(), failed=(), duration_ms=12.3
         )
@@ -65,9 +82,9 @@ class Admin:
             list_plugins=lambda: RECORDS,
             reload=self.reload,
             spawn=self.spawn,
+            config_problem=lambda: self.config_problem,
         )
-        for handler in self.commands.handlers():
-            harness.application.add_handler(handler, HOST_GROUP)
+        harness.handlers.set_host_commands(self.commands.routes())
 
     async def reload(self) -> ReloadReport:
         self.reloads += 1
@@ -99,10 +116,26 @@ async def test_non_admin_is_refused_and_nothing_happens(
 async def test_plugins_lists_state_and_version(harness: Any, admin: Admin) -> None:
     reply = await harness.reply_to(CHAT, ADMIN, "/plugins")
     assert reply.text.splitlines() == [
-        "broken 0.0.1: failed (SyntaxError: invalid syntax)",
+        "broken 0.0.1: failed: SyntaxError: invalid syntax",
         "heatmap_command 1.2.0: loaded",
+        "probe 0.1.0: loaded; the last reload failed: /src/probe/__init__.py:7 "
+        "syntax error: invalid syntax (serving the previous version)",
         "word_cloud 0.3.0: disabled",
     ]
+
+
+async def test_plugins_shows_a_bad_plugins_yaml_as_the_config_it_is(
+    harness: Any, admin: Admin
+) -> None:
+    admin.config_problem = CONFIG_PROBLEM
+    lines = (await harness.reply_to(CHAT, ADMIN, "/plugins")).text.splitlines()
+    assert lines[0] == (
+        "configuration plugins.yaml: the last reload failed: /etc/tgstats/plugins.yaml:2: "
+        "settings.reload_check_interval: expected a number > 0, found -3 (int) "
+        "(serving the previous configuration)"
+    )
+    assert len(lines) == 1 + len(RECORDS)
+    assert not any(line.startswith("plugins.yaml") for line in lines)
 
 
 async def test_reload_runs_and_answers_with_the_outcome(harness: Any, admin: Admin) -> None:
@@ -147,20 +180,28 @@ def test_failure_message_names_plugin_file_line_error() -> None:
     assert "File: /src/broken/plugin.py" in text
     assert "Line: 12" in text
     assert "Error: SyntaxError: invalid syntax" in text
+    assert "it is not loaded" in text  # nothing of it served before either
+    # A plugin whose older version serves: that is said, with the new failure.
+    serving = format_failure(RECORDS[3])
+    assert serving.splitlines() == [
+        "Automatic reload of plugin probe failed; the previous version keeps serving.",
+        "File: /src/probe/__init__.py",
+        "Line: 7",
+        "Error: syntax error: invalid syntax",
+    ]
     assert format_report(ReloadReport((), (), (), 1.0)) == "Reload done in 1 ms."
 
 
 def test_failure_message_and_reload_report_carry_every_config_problem() -> None:
     problems = (
-        "/etc/tgstats/plugins.yaml:2: settings.watcher: expected one of 'poll', 'native', "
-        "'auto', found 'x' (str)",
-        "/etc/tgstats/plugins.yaml:5: plugins.a.enabled: expected true or false, found 2 (int)",
+        "/srv/probe/plugin.yaml:2: greeting: expected a string, found 3 (int)",
+        "/srv/probe/plugin.yaml:5: colour: unknown key (expected one of greeting)",
     )
     record = PluginRecord.failed(
-        "plugins.yaml",
+        "probe",
         None,
-        "invalid plugins.yaml, previous config kept: expected ... (and 1 more)",
-        file="/etc/tgstats/plugins.yaml",
+        "invalid config: expected a string, found 3 (int) (and 1 more)",
+        file="/srv/probe/plugin.yaml",
         line=2,
         problems=problems,
     )
@@ -170,3 +211,29 @@ def test_failure_message_and_reload_report_carry_every_config_problem() -> None:
     # A single problem is the Error line already: not repeated.
     single = PluginRecord.failed("p", None, "x", problems=problems[:1])
     assert problems[0] not in format_failure(single)
+
+
+def test_config_failure_message_names_the_file_not_a_plugin() -> None:
+    text = format_failure(CONFIG_PROBLEM)
+    assert text.splitlines() == [
+        "Automatic reload of the configuration plugins.yaml failed: "
+        "/etc/tgstats/plugins.yaml:2: settings.reload_check_interval: "
+        "expected a number > 0, found -3 (int)",
+        "The previous configuration keeps serving.",
+    ]
+    assert "plugin plugins.yaml" not in text
+    report = format_report(ReloadReport((), (), (), 2.0, config_problem=CONFIG_PROBLEM))
+    assert report.splitlines() == [
+        "Reload FAILED in 2 ms.",
+        f"Failed: the configuration plugins.yaml: {CONFIG_PROBLEM.text}",
+        "The previous configuration keeps serving.",
+    ]
+
+
+def test_recovery_messages_are_short() -> None:
+    assert format_recovery(RECORDS[3]) == (
+        "Plugin probe 0.1.0 reloaded cleanly; the new version is serving."
+    )
+    assert format_recovery(CONFIG_PROBLEM) == (
+        "The configuration plugins.yaml loads cleanly again and is in use."
+    )

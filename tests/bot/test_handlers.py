@@ -1,4 +1,5 @@
-"""Plugin commands/listeners as PTB handlers: install, answer, apology, removal, swap."""
+"""The router: one fixed PTB handler, a route table swapped whole; install, answer,
+apology, removal, swap, snapshots of in-flight updates, host routes."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ import threading
 from typing import Any
 
 import pytest
-from telegram.ext import CommandHandler
-from tgstats.bot.handlers import FIRST_PLUGIN_GROUP, apology
+from tgstats.bot.handlers import ROUTER_GROUP, apology
+from tgstats.bot.recorder import RECORDER_GROUP
 from tgstats.host.manager import PluginChange
 from tgstats.host.records import PluginRecord
 from tgstats.plugins import (
@@ -148,32 +149,36 @@ async def test_failing_handler_apologises_and_others_carry_on(harness: Any, log_
     assert "/echo still here" in echo.instance.heard
 
 
-async def test_each_plugin_gets_its_own_groups(harness: Any) -> None:
+def ptb_handlers(harness: Any) -> dict[int, list[Any]]:
+    return {group: list(handlers) for group, handlers in harness.application.handlers.items()}
+
+
+async def test_one_fixed_ptb_handler_routes_every_plugin(harness: Any) -> None:
+    before = ptb_handlers(harness)
+    assert sorted(before) == [RECORDER_GROUP, ROUTER_GROUP]
+    assert len(before[ROUTER_GROUP]) == 1
     harness.handlers.install(record("echo", EchoPlugin, harness.store))
     harness.handlers.install(record("boom", BoomPlugin, harness.store))
-    echo_group = harness.handlers.group_of("echo")
-    boom_group = harness.handlers.group_of("boom")
-    assert echo_group >= FIRST_PLUGIN_GROUP and boom_group >= FIRST_PLUGIN_GROUP
-    assert echo_group != boom_group and abs(echo_group - boom_group) >= 2
-    commands = {
-        name
-        for handler in harness.application.handlers[echo_group]
-        if isinstance(handler, CommandHandler)
-        for name in handler.commands
-    }
-    assert commands == {"echo", "table", "pic", "bigpic", "silent"}
+    # Installing changes the table, never PTB's handler lists.
+    assert ptb_handlers(harness) == before
+    table = harness.handlers.table
+    assert {c for c, route in table.commands.items() if route.owner == "echo"} == {
+        "echo", "table", "pic", "bigpic", "silent",
+    }  # fmt: skip
+    assert harness.handlers.owner_of("boom") == "boom"
     assert [spec.name for spec in harness.handlers.commands()] == [
         "boom", "wrong", "echo", "table", "pic", "bigpic", "silent",
     ]  # fmt: skip
+    harness.handlers.remove("boom")
+    assert ptb_handlers(harness) == before
 
 
 async def test_remove_drops_handlers_and_commands_go_unanswered(harness: Any) -> None:
     harness.handlers.install(record("echo", EchoPlugin, harness.store))
-    group = harness.handlers.group_of("echo")
     assert (await harness.reply_to(CHAT, ALICE, "/echo x")).text.startswith("echo: x")
     harness.handlers.remove("echo")
-    assert group not in harness.application.handlers
-    assert group + 1 not in harness.application.handlers
+    assert harness.handlers.table.commands == {}
+    assert not harness.handlers.has_listeners()
     assert harness.handlers.commands() == []
     sent_before = len(harness.api.sent)
     await harness.send(CHAT, ALICE, "/echo y")
@@ -183,24 +188,26 @@ async def test_remove_drops_handlers_and_commands_go_unanswered(harness: Any) ->
     assert harness.store.queries.count_messages(CHAT) == 2
 
 
-async def test_apply_swaps_old_for_new_and_keeps_the_group(harness: Any) -> None:
+async def test_apply_swaps_old_for_new_in_one_table(harness: Any) -> None:
     old = record("echo", EchoPlugin, harness.store)
     new = record("echo", LoudEchoPlugin, harness.store)
     harness.handlers.install(old)
-    group = harness.handlers.group_of("echo")
-    async with harness.application.update_lock:
-        harness.handlers.apply([PluginChange("echo", old, new)])
-    assert harness.handlers.group_of("echo") == group
-    assert len(harness.application.handlers[group]) == 5  # not 10: the old ones are gone
+    before = harness.handlers.table
+    harness.handlers.apply([PluginChange("echo", old, new)])
+    assert harness.handlers.table is not before  # replaced, not edited
+    assert len(before.commands) == len(harness.handlers.table.commands) == 5  # not 10
+    assert harness.handlers.installed() == ["echo"]
     assert (await harness.reply_to(CHAT, ALICE, "/echo hi")).text.startswith("ECHO v2: hi")
-    async with harness.application.update_lock:
-        harness.handlers.apply([PluginChange("echo", new, None)])
+    harness.handlers.apply([PluginChange("echo", new, None)])
     assert harness.handlers.installed() == []
 
 
-async def test_swap_waits_for_the_update_in_progress(harness: Any) -> None:
-    """An update being processed finishes on the old handlers; the next sees the new."""
+async def test_update_in_flight_keeps_its_table(harness: Any) -> None:
+    """A swap does not wait for the update in progress: that update finishes
+    on the table it started with (old command *and* old listeners), the next
+    one sees the new table."""
     started, release = asyncio.Event(), asyncio.Event()
+    heard: list[tuple[str, str]] = []
 
     class SlowPlugin(Plugin[NoConfig]):
         @command("slow", "Takes its time")
@@ -209,29 +216,75 @@ async def test_swap_waits_for_the_update_in_progress(harness: Any) -> None:
             await release.wait()
             return TextReply("old version")
 
+        @listener
+        async def hear(self, ctx: MessageContext) -> None:
+            heard.append(("old", ctx.message.text or ""))
+
     class FastPlugin(Plugin[NoConfig]):
         @command("slow", "Quick now")
         async def slow(self, ctx: CommandContext) -> TextReply:
             return TextReply("new version")
 
+        @listener
+        async def hear(self, ctx: MessageContext) -> None:
+            heard.append(("new", ctx.message.text or ""))
+
     old, new = record("slow", SlowPlugin, harness.store), record("slow", FastPlugin, harness.store)
     harness.handlers.install(old)
-    await harness.send(CHAT, ALICE, "/slow")
+    await harness.send(CHAT, ALICE, "/slow first")
     await asyncio.wait_for(started.wait(), 10)
-
-    async def swap() -> None:
-        async with harness.application.update_lock:
-            harness.handlers.apply([PluginChange("slow", old, new)])
-
-    swapping = asyncio.create_task(swap())
-    await harness.send(CHAT, ALICE, "/slow")  # arrives during the swap
-    await asyncio.sleep(0.2)
-    assert not swapping.done()  # blocked behind the running update
+    harness.handlers.apply([PluginChange("slow", old, new)])  # no lock, no waiting
+    await harness.send(CHAT, ALICE, "/slow second")
     release.set()
-    await asyncio.wait_for(swapping, 10)
     await harness.api.wait_until(lambda: len(harness.api.sent_to(CHAT)) == 2, 10, "two replies")
+    await harness.settle()
     assert [m.text for m in harness.api.sent_to(CHAT)] == ["old version", "new version"]
+    assert heard == [("old", "/slow first"), ("new", "/slow second")]
     assert harness.store.queries.count_messages(CHAT) == 2
+
+
+async def test_host_routes_answer_and_keep_their_names(harness: Any, log_lines: Any) -> None:
+    calls: list[tuple[str, list[str]]] = []
+
+    async def plugins(update: Any, context: Any) -> None:
+        calls.append(("plugins", list(context.args)))
+        await update.effective_message.reply_text("host here")
+
+    class Thief(Plugin[NoConfig]):
+        @command("plugins", "Not yours")
+        async def steal(self, ctx: CommandContext) -> TextReply:
+            return TextReply("stolen")
+
+        @command("mine", "Really mine")
+        async def mine(self, ctx: CommandContext) -> TextReply:
+            return TextReply("mine")
+
+    harness.handlers.set_host_commands({"plugins": plugins})
+    # The manager refuses such a plugin; installed directly, it still loses.
+    harness.handlers.install(record("thief", Thief, harness.store))
+    assert "command_clash command=plugins" in log_lines.getvalue()
+    assert harness.handlers.owner_of("plugins") is None
+    assert (await harness.reply_to(CHAT, ALICE, "/plugins a b")).text == "host here"
+    assert calls == [("plugins", ["a", "b"])]
+    assert (await harness.reply_to(CHAT, ALICE, "/mine")).text == "mine"
+    with pytest.raises(ValueError, match="not host commands"):
+        harness.handlers.set_host_commands({"count": plugins})
+
+
+async def test_commands_for_another_bot_and_edits_go_unanswered(harness: Any) -> None:
+    harness.handlers.install(record("echo", EchoPlugin, harness.store))
+    username = harness.application.bot.username
+    reply = await harness.reply_to(CHAT, ALICE, f"/echo@{username} hi")
+    assert reply.text.startswith("echo: hi")
+    sent = await harness.send(CHAT, ALICE, "/echo first")
+    await harness.settle()
+    await harness.send(CHAT, ALICE, "/echo@some_other_bot hi")
+    harness.api.edit_message(sent, "/echo edited")
+    await harness.settle()
+    assert [m.text.split(" (")[0] for m in harness.api.sent_to(CHAT)] == [
+        "echo: hi",
+        "echo: first",
+    ]
 
 
 def test_install_needs_an_instance() -> None:

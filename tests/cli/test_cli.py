@@ -209,6 +209,30 @@ def test_check_lists_every_problem_and_exits_1(run_tgstats, fake, site_dir, writ
     assert "Traceback" not in err
 
 
+def test_check_reports_a_command_clash_and_exits_1(
+    run_tgstats, fake, site_dir, only, plugin_source
+):
+    one, _ = fake()  # both declare /fake: the first by name keeps it
+    two, _ = fake()
+    thief, _ = fake(plugin_source.replace('@command("fake"', '@command("optout"'))
+    first, second = sorted([one, two])
+    config = only(one, two, thief)
+    result = run_tgstats("plugins", "check", "--plugins-config", str(config), pythonpath=site_dir)
+    assert result.returncode == 1
+    err = result.stderr
+    assert (
+        f"{second}: command /fake of plugin {second!r} is already taken by plugin {first!r}"
+    ) in err
+    assert f"{thief}: command /optout of plugin {thief!r} is already taken by the host" in err
+    assert "2 problem(s)" in err and "OK" not in result.stdout
+    # `plugins list` shows the same truth.
+    listed = run_tgstats(
+        "plugins", "list", "--json", "--plugins-config", str(config), pythonpath=site_dir
+    )
+    states = {r["name"]: r["state"] for r in json.loads(listed.stdout) if r["enabled"]}
+    assert states == {first: "loaded", second: "failed", thief: "failed"}
+
+
 def test_check_reports_an_invalid_plugins_yaml(run_tgstats, write_config):
     config = write_config("settings:\n  watcher: fsevents\n")
     result = run_tgstats("plugins", "check", "--plugins-config", str(config))

@@ -239,12 +239,22 @@ async def test_invalid_plugins_yaml_keeps_previous_config(started) -> None:
     old = manager.get_plugin(a.name).instance
     env.config.write_text("settings:\n  reload_check_interval: -3\nplugins: {}\n")
     report = await manager.reload([], config_changed=True)
-    (failure,) = report.failed
-    assert failure.name == "plugins.yaml"
-    assert failure.error_file == str(env.config) and failure.error_line == 2
+    # Reported as the configuration file it is, not as a plugin.
+    assert report.failed == () and not report.ok
+    problem = report.config_problem
+    assert problem is not None and problem is manager.config_problem
+    assert problem.name == "plugins.yaml"
+    assert problem.path == str(env.config) and problem.line == 2
+    assert problem.text.startswith(f"{env.config}:2: settings.reload_check_interval: ")
+    assert manager.get_plugin("plugins.yaml") is None
     assert manager.host_config is previous
     assert manager.get_plugin(a.name).instance is old
-    assert env.failures[-1].name == "plugins.yaml"
+    assert env.failures[-1] is problem
+    # Fixed: the problem is gone and the admins hear so.
+    env.write_config({a.name: True})
+    report = await manager.reload([], config_changed=True)
+    assert report.ok and manager.config_problem is None
+    assert env.recoveries[-1] is problem
 
 
 async def test_reload_with_several_plugins_yaml_mistakes_reports_them_all(started) -> None:
@@ -257,17 +267,17 @@ async def test_reload_with_several_plugins_yaml_mistakes_reports_them_all(starte
     env.config.write_text("settings:\n  reload_check_interval: -3\n  watcher: x\nplugins: {}\n")
     with capture_logs() as logs:
         report = await manager.reload([], config_changed=True)
-    (failure,) = report.failed
+    problem = report.config_problem
+    assert problem is not None and report.failed == ()
     lines = [
         f"{env.config}:2: settings.reload_check_interval: expected a number > 0, found -3 (int)",
         f"{env.config}:3: settings.watcher: expected one of 'poll', 'native', 'auto', "
         "found 'x' (str)",
     ]
-    assert failure.problems == tuple(lines)
-    assert failure.reason.endswith("(and 1 more)")
-    (event,) = [e for e in logs if e["event"] == "plugin_reload_failed"]
+    assert problem.text.splitlines()[1:] == lines
+    (event,) = [e for e in logs if e["event"] == "config_reload_failed"]
     assert event["problems"] == lines and event["line"] == 2
-    assert env.failures[-1].problems == tuple(lines)  # what the admins are told
+    assert env.failures[-1] is problem  # what the admins are told
     assert manager.get_plugin(a.name).instance is old
 
 
@@ -361,3 +371,140 @@ async def test_manual_reload_all_runs_every_plugin(started) -> None:
     await manager.start()
     report = await manager.reload_all()
     assert sorted(report.reloaded) == sorted([a.name, b.name])
+
+
+# -- commands: one owner each -------------------------------------------------
+
+
+def decorator_line(plugin) -> int:
+    lines = plugin.init.read_text().splitlines()
+    return next(n for n, text in enumerate(lines, 1) if text.lstrip().startswith("@command("))
+
+
+async def test_two_plugins_declaring_one_command_the_first_by_name_keeps_it(started) -> None:
+    env = started
+    # beta's setup would raise: the clash is found before setup runs.
+    alpha = env.new_plugin("alpha", command="count")
+    beta = env.new_plugin("beta", command="count")
+    beta.write_code(setup="raise RuntimeError('setup ran')", command="count")
+    env.write_config({alpha.name: True, beta.name: True})
+    manager = env.manager()
+    report = await manager.start()
+    assert report.reloaded == (alpha.name,)
+    (failure,) = report.failed
+    assert failure.name == beta.name
+    assert failure.reason == (
+        f"command /count of plugin {beta.name!r} is already taken by plugin {alpha.name!r}"
+    )
+    assert failure.error_file == str(beta.init) and failure.error_line == decorator_line(beta)
+    record = manager.get_plugin(beta.name)
+    assert record.state == "failed" and record.instance is None
+    assert record.status() == f"failed: {failure.reason}"
+    assert manager.claims().owners["count"] == alpha.name
+    assert [c.name for c in env.swaps[0]] == [alpha.name]
+
+
+async def test_a_plugin_declaring_a_host_command_fails(started) -> None:
+    env = started
+    thief = env.new_plugin("thief", command="optout")
+    env.write_config({thief.name: True})
+    manager = env.manager()
+    report = await manager.start()
+    assert [r.reason for r in report.failed] == [
+        f"command /optout of plugin {thief.name!r} is already taken by the host"
+    ]
+    assert manager.get_plugin(thief.name).state == "failed"
+    assert manager.claims().owners["optout"] is None
+
+
+async def test_renaming_a_command_frees_it_for_the_refused_plugin(started) -> None:
+    env = started
+    alpha = env.new_plugin("alpha", command="count")
+    beta = env.new_plugin("beta", command="count", value="beta")
+    env.write_config({alpha.name: True, beta.name: True})
+    manager = env.manager()
+    await manager.start()
+    assert manager.get_plugin(beta.name).state == "failed"
+    alpha.write_code(command="tally")
+    report = await manager.reload([alpha.name])
+    # beta was not edited: it is retried in the same call, right after the swap.
+    assert report.reloaded == (alpha.name, beta.name) and report.ok
+    assert value_of(manager, beta.name) == "beta"
+    owners = manager.claims().owners
+    assert owners["tally"] == alpha.name and owners["count"] == beta.name
+    assert [r.name for r in env.recoveries] == [beta.name]
+    assert env.failures == []
+
+
+async def test_unloading_the_owner_frees_its_commands(started) -> None:
+    env = started
+    alpha = env.new_plugin("alpha", command="count")
+    beta = env.new_plugin("beta", command="count", value="beta")
+    env.write_config({alpha.name: True, beta.name: True})
+    manager = env.manager()
+    await manager.start()
+    env.write_config({alpha.name: False, beta.name: True})
+    report = await manager.reload([], config_changed=True)
+    assert report.unloaded == (alpha.name,) and report.reloaded == (beta.name,)
+    assert manager.claims().owners["count"] == beta.name
+
+
+async def test_a_reload_taking_a_served_command_keeps_the_old_version(started) -> None:
+    env = started
+    alpha = env.new_plugin("alpha", command="count")
+    beta = env.new_plugin("beta", command="stats")
+    env.write_config({alpha.name: True, beta.name: True})
+    manager = env.manager()
+    await manager.start()
+    old_beta = manager.get_plugin(beta.name).instance
+    beta.write_code(value=2, command="count")
+    report = await manager.reload([beta.name])
+    (failure,) = report.failed
+    reason = f"command /count of plugin {beta.name!r} is already taken by plugin {alpha.name!r}"
+    assert failure.reason == reason
+    record = manager.get_plugin(beta.name)
+    assert record.instance is old_beta and value_of(manager, beta.name) == 1
+    assert record.status() == (
+        f"loaded; the last reload failed: {beta.init}:{decorator_line(beta)} {reason} "
+        "(serving the previous version)"
+    )
+    assert manager.claims().owners["stats"] == beta.name
+    assert env.failures[-1].name == beta.name
+    # Once alpha lets go of /count, beta's new version takes it: no edit of beta needed.
+    alpha.write_code(command="tally")
+    report = await manager.reload([alpha.name])
+    assert report.reloaded == (alpha.name, beta.name)
+    assert value_of(manager, beta.name) == 2
+    assert manager.get_plugin(beta.name).reload_failure is None
+    assert manager.claims().is_free("stats")
+    assert [r.name for r in env.recoveries] == [beta.name]
+
+
+async def test_a_failed_reload_shows_until_the_next_clean_one(started) -> None:
+    env = started
+    a = env.new_plugin("a")
+    env.write_config({a.name: True})
+    manager = env.manager()
+    await manager.start()
+    assert manager.get_plugin(a.name).status() == "loaded"
+    a.write("__init__.py", a.source(value=2) + "\ndef broken(:\n")
+    await manager.reload([a.name])
+    record = manager.get_plugin(a.name)
+    failure = record.reload_failure
+    assert failure is not None and failure.file == str(a.init)
+    assert failure.line == a.init.read_text().count("\n")
+    assert record.status() == (
+        f"loaded; the last reload failed: {a.init}:{failure.line} {failure.reason} "
+        "(serving the previous version)"
+    )
+    assert record.to_dict()["last_reload_failure"]["line"] == failure.line
+    assert env.recoveries == []
+    a.write_code(value=3)
+    await manager.reload([a.name])
+    record = manager.get_plugin(a.name)
+    assert record.status() == "loaded" and value_of(manager, a.name) == 3
+    assert env.recoveries == [record]
+    # A clean reload of a plugin that was fine tells nobody anything.
+    a.write_code(value=4)
+    await manager.reload([a.name])
+    assert len(env.recoveries) == 1

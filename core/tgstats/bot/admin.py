@@ -3,9 +3,12 @@
 Admins are the Telegram user ids in ``TGSTATS_ADMINS``; anyone else asking
 for an admin command gets a refusal and nothing else happens.
 
-/reload does not reload inside its own update: the swap waits for the update
-lock that the running update holds, so the reload runs as a task and answers
-when it is done (updates arriving meanwhile wait and are processed after it).
+/reload does not reload inside its own update: the reload runs as a task and
+answers when it is done, so the update that asked is not held open for the
+whole reload (nor, while the swap takes the update lock, deadlocked on it).
+
+These are routes of the one router (:mod:`tgstats.bot.handlers`); the host
+claims their names before any plugin (:mod:`tgstats.host.router`).
 """
 
 from __future__ import annotations
@@ -13,48 +16,40 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
-from telegram import BotCommand, Message, Update
-from telegram.ext import CommandHandler, ContextTypes, filters
+from telegram import Message, Update
+from telegram.ext import ContextTypes
 
+from tgstats.host.records import ConfigProblem, PluginRecord, ReloadFailure
 from tgstats.logs import get_logger
 
 if TYPE_CHECKING:
+    from tgstats.bot.handlers import RouteCallback
     from tgstats.host.manager import ReloadReport
-    from tgstats.host.records import PluginRecord
 
 __all__ = [
-    "HOST_COMMANDS",
-    "HOST_GROUP",
     "AdminCommands",
     "format_failure",
     "format_plugins",
+    "format_recovery",
     "format_report",
 ]
 
 log = get_logger(__name__)
 
-HOST_GROUP = -50  # after the recorder, before every plugin
-
-HOST_COMMANDS = [
-    BotCommand("optout", "Forget my messages in this chat and stop recording me"),
-    BotCommand("optin", "Record my messages in this chat again"),
-    BotCommand("plugins", "List the plugins and their state (bot admins)"),
-    BotCommand("reload", "Reload the plugins now (bot admins)"),
-]
-
 Spawn = Callable[[Coroutine[Any, Any, Any]], Any]
 
 
-def format_plugins(records: list[PluginRecord]) -> str:
-    if not records:
-        return "No plugins installed."
+def format_plugins(records: list[PluginRecord], config_problem: ConfigProblem | None = None) -> str:
+    """One line per plugin, ``NAME VERSION: STATUS`` (see PluginRecord.status),
+    after a line for plugins.yaml when its last reload failed."""
     lines = []
+    if config_problem is not None:
+        lines.append(f"configuration {config_problem.name}: {config_problem.status()}")
     for record in sorted(records, key=lambda r: r.name):
         version = record.spec.version if record.spec else "?"
-        line = f"{record.name} {version}: {record.state}"
-        if record.reason:
-            line += f" ({record.reason})"
-        lines.append(line)
+        lines.append(f"{record.name} {version}: {record.status()}")
+    if not records:
+        lines.append("No plugins installed.")
     return "\n".join(lines)
 
 
@@ -70,6 +65,10 @@ def format_report(report: ReloadReport) -> str:
         lines.append("Reloaded: " + ", ".join(report.reloaded))
     if report.unloaded:
         lines.append("Unloaded: " + ", ".join(report.unloaded))
+    problem = report.config_problem
+    if problem is not None:
+        lines.append(f"Failed: the configuration {problem.name}: {problem.text}")
+        lines.append("The previous configuration keeps serving.")
     for record in report.failed:
         lines.append(f"Failed: {record.name} at {_where(record)}: {record.reason}")
         lines += _more_problems(record)
@@ -78,18 +77,40 @@ def format_report(report: ReloadReport) -> str:
     return "\n".join(lines)
 
 
-def format_failure(record: PluginRecord) -> str:
+def format_failure(record: PluginRecord | ConfigProblem) -> str:
+    """The admins' direct message when an automatic reload failed."""
+    if isinstance(record, ConfigProblem):
+        return (
+            f"Automatic reload of the configuration {record.name} failed: {record.text}\n"
+            "The previous configuration keeps serving."
+        )
+    failure = record.reload_failure
+    reason: str | None
+    if failure is not None:
+        outcome = "the previous version keeps serving"
+        file, line, reason = failure.file, failure.line, failure.reason
+    else:
+        outcome = "it is not loaded"
+        file, line, reason = record.error_file, record.error_line, record.reason
     return (
-        f"Automatic reload of plugin {record.name} failed; the previous version keeps serving.\n"
-        f"File: {record.error_file or 'unknown'}\n"
-        f"Line: {record.error_line if record.error_line is not None else 'unknown'}\n"
-        f"Error: {record.reason}"
-    ) + "".join(f"\n{line}" for line in _more_problems(record))
+        f"Automatic reload of plugin {record.name} failed; {outcome}.\n"
+        f"File: {file or 'unknown'}\n"
+        f"Line: {line if line is not None else 'unknown'}\n"
+        f"Error: {reason}"
+    ) + "".join(f"\n{line}" for line in _more_problems(failure or record))
 
 
-def _more_problems(record: PluginRecord) -> list[str]:
+def _more_problems(record: PluginRecord | ReloadFailure) -> list[str]:
     """An invalid config with several problems: every one, a line each."""
     return list(record.problems) if len(record.problems) > 1 else []
+
+
+def format_recovery(record: PluginRecord | ConfigProblem) -> str:
+    """The admins' direct message when what had failed loads cleanly again."""
+    if isinstance(record, ConfigProblem):
+        return f"The configuration {record.name} loads cleanly again and is in use."
+    version = f" {record.spec.version}" if record.spec else ""
+    return f"Plugin {record.name}{version} reloaded cleanly; the new version is serving."
 
 
 class AdminCommands:
@@ -101,21 +122,23 @@ class AdminCommands:
         list_plugins: Callable[[], list[PluginRecord]],
         reload: Callable[[], Awaitable[ReloadReport]],
         spawn: Spawn,
+        config_problem: Callable[[], ConfigProblem | None] = lambda: None,
     ) -> None:
         self.admins = admins
         self._store = store
         self._list_plugins = list_plugins
+        self._config_problem = config_problem
         self._reload = reload
         self._spawn = spawn
 
-    def handlers(self) -> list[CommandHandler[Any, Any]]:
-        only_new = filters.UpdateType.MESSAGE
-        return [
-            CommandHandler("plugins", self.plugins, filters=only_new),
-            CommandHandler("reload", self.reload, filters=only_new),
-            CommandHandler("optout", self.optout, filters=only_new),
-            CommandHandler("optin", self.optin, filters=only_new),
-        ]
+    def routes(self) -> dict[str, RouteCallback]:
+        """The host's commands, for the router (new messages only, like every command)."""
+        return {
+            "optout": self.optout,
+            "optin": self.optin,
+            "plugins": self.plugins,
+            "reload": self.reload,
+        }
 
     def is_admin(self, update: Update) -> bool:
         user = update.effective_user
@@ -136,7 +159,8 @@ class AdminCommands:
         if await self._refuse(update, "plugins"):
             return
         assert update.effective_message is not None
-        await update.effective_message.reply_text(format_plugins(self._list_plugins()))
+        text = format_plugins(self._list_plugins(), self._config_problem())
+        await update.effective_message.reply_text(text)
 
     async def reload(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         if await self._refuse(update, "reload"):

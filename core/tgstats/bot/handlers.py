@@ -1,26 +1,33 @@
-"""Each plugin's commands and listeners as python-telegram-bot handlers.
+"""The one router between python-telegram-bot and the commands and listeners.
 
-Every plugin owns a pair of handler groups (commands, then listeners), so a
-plugin's handlers never shadow another plugin's (PTB runs at most one handler
-per group) and unloading a plugin is "drop its groups".  Groups are handed out
-by plugin name and kept across reloads, so a reloaded plugin keeps its place.
+PTB sees a single fixed handler (in :data:`ROUTER_GROUP`, after the recorder)
+that never changes while the bot runs.  For each new message it reads the
+current :class:`RouteTable` once and dispatches from that snapshot: the
+/command to its one owner (the host or a plugin), then the message to every
+plugin's listeners.  A reload builds a new table and replaces the reference
+(:meth:`PluginHandlers.apply`): an update in flight finishes with the table it
+started with, the next one sees the new table, and no lock is needed, so
+updates of different chats may run concurrently.  The command menu is built
+from the same table (:func:`tgstats.bot.menu.build_menu`).
 
-:meth:`PluginHandlers.apply` must run between updates: the caller holds the
-application's update lock (see :mod:`tgstats.bot.app`).
+Who may own which command is decided by the manager (:mod:`tgstats.host.router`);
+the table only has to follow it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import UTC, datetime
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 import attrs
-from telegram import Update
-from telegram.ext import Application, BaseHandler, CommandHandler, ContextTypes, filters
+from telegram import Message, MessageEntity, Update
+from telegram.ext import Application, BaseHandler, ContextTypes, filters
 
 from tgstats.bot.replies import send_reply
 from tgstats.host.invoke import call_plugin_method, invoke_command
+from tgstats.host.router import HOST_COMMANDS
 from tgstats.logs import get_logger
 from tgstats.plugins import CommandContext, CommandSpec, MessageContext, Plugin
 
@@ -29,122 +36,218 @@ if TYPE_CHECKING:
     from tgstats.host.records import PluginRecord
     from tgstats.store.queries import MessageQueries
 
-__all__ = ["FIRST_PLUGIN_GROUP", "InstalledPlugin", "PluginHandlers", "apology"]
+__all__ = [
+    "ROUTER_GROUP",
+    "CommandRoute",
+    "InstalledPlugin",
+    "PluginHandlers",
+    "RouteTable",
+    "apology",
+]
 
 log = get_logger(__name__)
 
-FIRST_PLUGIN_GROUP = 100
-_GROUPS_PER_PLUGIN = 2  # commands, listeners
+ROUTER_GROUP = -50  # after the recorder (-100)
 
-# Commands answer new messages only: re-running /heatmap because someone
-# fixed a typo in it would be a surprise.
-_COMMAND_FILTER = filters.UpdateType.MESSAGE
-_LISTENER_FILTER = filters.UpdateType.MESSAGE
+# Commands and listeners see new messages only: re-running /heatmap because
+# someone fixed a typo in it would be a surprise.
+_NEW_MESSAGES = filters.UpdateType.MESSAGE
+
+RouteCallback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
+ListenerCallback = Callable[[Update, MessageContext], Awaitable[None]]
 
 
 def apology(command: str) -> str:
     return f"Sorry, /{command} failed. The bot's admins can find the details in its log."
 
 
-@attrs.define
+@attrs.frozen
+class CommandRoute:
+    """/``command`` and the one callback that answers it."""
+
+    command: str
+    description: str
+    owner: str | None  # plugin name; None for the host
+    run: RouteCallback = attrs.field(eq=False, repr=False)
+
+
+@attrs.frozen
 class InstalledPlugin:
+    """One plugin's part of a table: its commands and its listeners (if any)."""
+
     name: str
-    commands: list[CommandSpec]
-    handlers: list[tuple[BaseHandler[Any, Any, Any], int]]
-    has_listeners: bool = False
+    commands: tuple[CommandSpec, ...]
+    routes: tuple[CommandRoute, ...]
+    listen: ListenerCallback | None = attrs.field(eq=False, repr=False)
+
+    @property
+    def has_listeners(self) -> bool:
+        return self.listen is not None
+
+
+@attrs.frozen
+class RouteTable:
+    """An immutable snapshot: who answers each command, who listens."""
+
+    host: tuple[CommandRoute, ...] = ()
+    plugins: Mapping[str, InstalledPlugin] = MappingProxyType({})
+    commands: Mapping[str, CommandRoute] = MappingProxyType({})
+    listeners: tuple[InstalledPlugin, ...] = ()
+
+    @classmethod
+    def build(cls, host: Iterable[CommandRoute], plugins: Iterable[InstalledPlugin]) -> RouteTable:
+        """Host routes first, then the plugins' by plugin name.
+
+        The manager never hands over two owners of one command; should a
+        direct install do so anyway, the first owner keeps it and the clash
+        is logged (``command_clash``) with both names."""
+        host = tuple(host)
+        by_name = {plugin.name: plugin for plugin in sorted(plugins, key=lambda p: p.name)}
+        commands = {route.command: route for route in host}
+        for plugin in by_name.values():
+            for route in plugin.routes:
+                holder = commands.get(route.command)
+                if holder is not None:
+                    log.warning(
+                        "command_clash",
+                        command=route.command,
+                        plugin=plugin.name,
+                        owner=holder.owner or "host",
+                    )
+                    continue
+                commands[route.command] = route
+        return cls(
+            host=host,
+            plugins=MappingProxyType(by_name),
+            commands=MappingProxyType(commands),
+            listeners=tuple(p for p in by_name.values() if p.has_listeners),
+        )
+
+    def menu_routes(self) -> list[CommandRoute]:
+        """Every command once, in menu order: the plugins' by plugin name, then the host's."""
+        routes = [route for route in self.commands.values() if route.owner is not None]
+        return [*routes, *self.host]
+
+    def route_for(self, message: Message) -> tuple[CommandRoute | None, tuple[str, ...]]:
+        """The route of ``message``'s /command (``/cmd@thisbot`` too) and its arguments."""
+        text, entities = message.text, message.entities
+        if not (text and entities and entities[0].type == MessageEntity.BOT_COMMAND):
+            return None, ()
+        if entities[0].offset != 0:
+            return None, ()
+        name, _, addressee = text[1 : entities[0].length].partition("@")
+        if addressee and addressee.lower() != (message.get_bot().username or "").lower():
+            return None, ()  # meant for another bot in the group
+        return self.commands.get(name.lower()), tuple(text.split()[1:])
+
+
+@attrs.frozen
+class _Dispatch:
+    """What the router decided for one update, from one table."""
+
+    table: RouteTable
+    route: CommandRoute | None
+    args: tuple[str, ...]
 
 
 class PluginHandlers:
-    """The plugin handlers currently registered on one Application."""
+    """The current route table of one Application and the one PTB handler reading it."""
 
     def __init__(
         self,
-        application: Application[Any, Any, Any, Any, Any, Any],
+        application: Application[Any, Any, Any, Any, Any, Any] | None,
         queries: MessageQueries,
         *,
         was_recorded: Callable[[Update], bool] = lambda _update: True,
     ) -> None:
-        self._application = application
         self._queries = queries
         self._was_recorded = was_recorded
-        self._slots: dict[str, int] = {}
-        self._installed: dict[str, InstalledPlugin] = {}
+        self._table = RouteTable()
+        if application is not None:
+            application.add_handler(_RouterHandler(self), ROUTER_GROUP)
 
     # -- queries ---------------------------------------------------------------
 
+    @property
+    def table(self) -> RouteTable:
+        """The current snapshot (read it once per update)."""
+        return self._table
+
     def installed(self) -> list[str]:
-        return list(self._installed)
+        return list(self._table.plugins)
 
     def has_listeners(self) -> bool:
         """Whether any installed plugin listens to messages (the recorder must not defer)."""
-        return any(plugin.has_listeners for plugin in self._installed.values())
+        return bool(self._table.listeners)
 
     def commands(self) -> list[CommandSpec]:
         """Commands of the installed plugins, by plugin name (stable across reloads)."""
-        return [spec for name in sorted(self._installed) for spec in self._installed[name].commands]
+        return [spec for plugin in self._table.plugins.values() for spec in plugin.commands]
 
-    def group_of(self, name: str) -> int | None:
-        slot = self._slots.get(name)
-        return None if slot is None else FIRST_PLUGIN_GROUP + _GROUPS_PER_PLUGIN * slot
+    def owner_of(self, command: str) -> str | None:
+        """The plugin answering /``command`` (None: the host's, or nobody's)."""
+        route = self._table.commands.get(command)
+        return None if route is None else route.owner
 
-    # -- changes (caller holds the update lock) ---------------------------------
+    # -- changes: each builds a new table and swaps the reference once ---------
+
+    def set_host_commands(self, callbacks: Mapping[str, RouteCallback]) -> None:
+        """The host's own commands (names from :data:`HOST_COMMANDS`)."""
+        unknown = sorted(set(callbacks) - set(HOST_COMMANDS))
+        if unknown:
+            raise ValueError(
+                f"not host commands: {unknown}; expected some of {list(HOST_COMMANDS)}"
+            )
+        host = [
+            CommandRoute(name, HOST_COMMANDS[name], None, callbacks[name])
+            for name in HOST_COMMANDS
+            if name in callbacks
+        ]
+        self._table = RouteTable.build(host, self._table.plugins.values())
 
     def apply(self, changes: Iterable[PluginChange]) -> None:
+        """Swap in the round's new versions and drop the unloaded ones, in one step."""
+        plugins = dict(self._table.plugins)
         for change in changes:
             if change.new is not None and change.new.instance is not None:
-                self.install(change.new)
+                plugins[change.name] = self._routes_of(change.new)
             else:
-                self.remove(change.name)
+                plugins.pop(change.name, None)
+        self._swap(plugins)
 
     def install(self, record: PluginRecord) -> None:
-        """Register ``record``'s handlers, replacing any earlier version's."""
+        """Route ``record``'s commands and listeners, replacing any earlier version's."""
+        self._swap({**self._table.plugins, record.name: self._routes_of(record)})
+
+    def remove(self, name: str) -> None:
+        plugins = dict(self._table.plugins)
+        if plugins.pop(name, None) is not None:
+            self._swap(plugins)
+
+    def _swap(self, plugins: dict[str, InstalledPlugin]) -> None:
+        # The old table (and with it the old instances) lives on only in the
+        # updates still running with it.
+        self._table = RouteTable.build(self._table.host, plugins.values())
+        log.debug("routes_swapped", plugins=sorted(plugins), commands=len(self._table.commands))
+
+    def _routes_of(self, record: PluginRecord) -> InstalledPlugin:
         plugin = record.instance
         if plugin is None:
             raise ValueError(f"plugin {record.name!r} has no instance (state {record.state})")
-        self.remove(record.name)
-        group = self._group(record.name)
-        handlers: list[tuple[BaseHandler[Any, Any, Any], int]] = []
-        commands = type(plugin).commands()
-        for spec in commands:
-            handler: BaseHandler[Any, Any, Any] = CommandHandler(
-                spec.name,
-                self._command_callback(record.name, plugin, spec),
-                filters=_COMMAND_FILTER,
+        commands = tuple(type(plugin).commands())
+        routes = tuple(
+            CommandRoute(
+                spec.name, spec.description, record.name, self._command(record.name, plugin, spec)
             )
-            handlers.append((handler, group))
-        listener_methods = [spec.method for spec in type(plugin).listeners()]
-        if listener_methods:
-            handler = _ListenerHandler(
-                self._listener_callback(record.name, plugin, listener_methods)
-            )
-            handlers.append((handler, group + 1))
-        for handler, handler_group in handlers:
-            self._application.add_handler(handler, handler_group)
-        self._installed[record.name] = InstalledPlugin(
-            record.name, commands, handlers, has_listeners=bool(listener_methods)
+            for spec in commands
         )
-        log.debug("plugin_handlers_installed", plugin=record.name, group=group, count=len(handlers))
-
-    def remove(self, name: str) -> None:
-        installed = self._installed.pop(name, None)
-        if installed is None:
-            return
-        for handler, group in installed.handlers:
-            self._application.remove_handler(handler, group)
-        # Drop our references too: the old instance must become collectable.
-        installed.handlers.clear()
-        log.debug("plugin_handlers_removed", plugin=name)
-
-    def _group(self, name: str) -> int:
-        if name not in self._slots:
-            self._slots[name] = len(self._slots)
-        return FIRST_PLUGIN_GROUP + _GROUPS_PER_PLUGIN * self._slots[name]
+        methods = [spec.method for spec in type(plugin).listeners()]
+        listen = self._listener(record.name, plugin, methods) if methods else None
+        return InstalledPlugin(record.name, commands, routes, listen)
 
     # -- callbacks -------------------------------------------------------------
 
-    def _command_callback(
-        self, plugin_name: str, plugin: Plugin[Any], spec: CommandSpec
-    ) -> Callable[[Update, ContextTypes.DEFAULT_TYPE], Any]:
+    def _command(self, plugin_name: str, plugin: Plugin[Any], spec: CommandSpec) -> RouteCallback:
         queries = self._queries
 
         async def run_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -180,17 +283,10 @@ class PluginHandlers:
 
         return run_command
 
-    def _listener_callback(
+    def _listener(
         self, plugin_name: str, plugin: Plugin[Any], methods: list[str]
-    ) -> Callable[[Update, ContextTypes.DEFAULT_TYPE], Any]:
-        queries = self._queries
-        was_recorded = self._was_recorded
-
-        async def run_listeners(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
-            message = update.message
-            if message is None or not was_recorded(update):
-                return  # opted-out senders are invisible to plugins too
-            ctx = MessageContext(message=message, chat_id=message.chat_id, store=queries)
+    ) -> ListenerCallback:
+        async def run_listeners(update: Update, ctx: MessageContext) -> None:
             for method in methods:
                 try:
                     await call_plugin_method(getattr(plugin, method), ctx)
@@ -199,18 +295,60 @@ class PluginHandlers:
                         "plugin_handler_failed",
                         plugin=plugin_name,
                         listener=method,
-                        chat_id=message.chat_id,
+                        chat_id=ctx.chat_id,
                         update_id=update.update_id,
                     )
 
         return run_listeners
 
+    async def dispatch(
+        self, update: Update, context: ContextTypes.DEFAULT_TYPE, dispatch: _Dispatch
+    ) -> None:
+        """The command (if it has a route), then every listener, all from one table."""
+        context.args = list(dispatch.args)
+        try:
+            if dispatch.route is not None:
+                await dispatch.route.run(update, context)
+        finally:
+            message = update.message
+            if dispatch.table.listeners and message is not None and self._was_recorded(update):
+                # Opted-out senders are invisible to plugins too (not recorded).
+                ctx = MessageContext(message=message, chat_id=message.chat_id, store=self._queries)
+                for plugin in dispatch.table.listeners:
+                    assert plugin.listen is not None
+                    await plugin.listen(update, ctx)
 
-class _ListenerHandler(BaseHandler[Update, Any, None]):
-    """Every new message (commands included) goes to the plugin's listeners."""
 
-    def check_update(self, update: object) -> bool:
-        return isinstance(update, Update) and bool(_LISTENER_FILTER.check_update(update))
+class _RouterHandler(BaseHandler[Update, Any, None]):
+    """The one PTB handler: takes the table snapshot for each new message."""
+
+    def __init__(self, handlers: PluginHandlers) -> None:
+        super().__init__(self._never_called)
+        self._handlers = handlers
+
+    def check_update(self, update: object) -> _Dispatch | None:
+        if not (isinstance(update, Update) and _NEW_MESSAGES.check_update(update)):
+            return None
+        table = self._handlers.table  # this update keeps this snapshot to the end
+        assert update.message is not None
+        route, args = table.route_for(update.message)
+        if route is None and not table.listeners:
+            return None
+        return _Dispatch(table, route, args)
+
+    async def handle_update(
+        self,
+        update: Update,
+        application: Application[Any, Any, Any, Any, Any, Any],
+        check_result: object,
+        context: ContextTypes.DEFAULT_TYPE,
+    ) -> None:
+        assert isinstance(check_result, _Dispatch)
+        await self._handlers.dispatch(update, context, check_result)
+
+    @staticmethod
+    async def _never_called(_update: object, _context: object) -> None:
+        raise AssertionError("the router dispatches in handle_update")
 
 
 async def _send_quietly(send: Any, plugin_name: str, **fields: Any) -> None:

@@ -1,6 +1,8 @@
-"""The bot's command menu: exactly the loaded plugins' commands plus the host's.
+"""The bot's command menu: exactly the commands the router answers.
 
-Synced with ``set_my_commands`` after start and after every swap.  Syncs are
+Built from the same :class:`~tgstats.bot.handlers.RouteTable` that dispatches
+(so a command is listed if and only if it has its one handler) and synced
+with ``set_my_commands`` after start and after every swap.  Syncs are
 serialised and skipped when nothing changed, so a burst of reloads costs at
 most one request per actual change.
 """
@@ -8,12 +10,11 @@ most one request per actual change.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
 
 from telegram import Bot, BotCommand
 
+from tgstats.bot.handlers import RouteTable
 from tgstats.logs import get_logger
-from tgstats.plugins import CommandSpec
 
 __all__ = ["MAX_COMMANDS", "CommandMenu", "build_menu"]
 
@@ -22,25 +23,17 @@ log = get_logger(__name__)
 MAX_COMMANDS = 100  # Telegram's limit per scope
 
 
-def build_menu(
-    plugin_commands: Iterable[CommandSpec], host_commands: Iterable[BotCommand]
-) -> list[BotCommand]:
-    """Plugin commands (by plugin name) then the host's; the first of a duplicate name wins."""
-    menu: list[BotCommand] = []
-    seen: set[str] = set()
-    for command in [
-        *(BotCommand(spec.name, spec.description) for spec in plugin_commands),
-        *host_commands,
-    ]:
-        if command.command in seen:
-            log.warning("duplicate_command", command=command.command)
-            continue
-        seen.add(command.command)
-        menu.append(command)
-    if len(menu) > MAX_COMMANDS:
-        log.warning("command_menu_truncated", count=len(menu), limit=MAX_COMMANDS)
-        menu = menu[:MAX_COMMANDS]
-    return menu
+def build_menu(table: RouteTable) -> list[BotCommand]:
+    """The plugins' commands (by plugin name), then the host's.
+
+    Past Telegram's limit the last plugin commands are left out (they still
+    work when typed); the host's commands always stay listed."""
+    routes = table.menu_routes()
+    if len(routes) > MAX_COMMANDS:
+        log.warning("command_menu_truncated", count=len(routes), limit=MAX_COMMANDS)
+        routes = [r for r in routes if r.owner is not None][: MAX_COMMANDS - len(table.host)]
+        routes += table.host
+    return [BotCommand(route.command, route.description) for route in routes]
 
 
 class CommandMenu:

@@ -19,7 +19,7 @@ from telegram import Update
 from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import ContextTypes
 
-from tgstats.bot.admin import HOST_COMMANDS, HOST_GROUP, AdminCommands, format_failure
+from tgstats.bot.admin import AdminCommands, format_failure, format_recovery
 from tgstats.bot.app import SerialApplication, build_application
 from tgstats.bot.handlers import PluginHandlers
 from tgstats.bot.menu import CommandMenu, build_menu
@@ -27,7 +27,7 @@ from tgstats.bot.recorder import ALLOWED_UPDATES, RECORDER_GROUP, Recorder
 from tgstats.bot.settings import BotSettings
 from tgstats.errors import TgstatsError
 from tgstats.host.manager import PluginChange, PluginManager, ReloadReport
-from tgstats.host.records import PluginRecord
+from tgstats.host.records import ConfigProblem, PluginRecord
 from tgstats.logs import get_logger
 from tgstats.pidfile import remove_pid_file, write_pid_file
 
@@ -111,15 +111,16 @@ class BotRuntime:
             list_plugins=lambda: self.manager.list_plugins() if self.manager else [],
             reload=lambda: self.reload("command"),
             spawn=self.spawn,
+            config_problem=lambda: self.manager.config_problem if self.manager else None,
         )
-        for handler in admin.handlers():
-            application.add_handler(handler, HOST_GROUP)
+        self.handlers.set_host_commands(admin.routes())
         application.add_error_handler(self._on_error)
         self.manager = PluginManager(
             config_path=settings.plugins_config,
             host_factory=_host_factory(self.store),
             on_swap=self._on_swap,
             on_failure=self._on_failure,
+            on_recovery=self._on_recovery,
         )
 
         await self._initialize(application)
@@ -215,8 +216,13 @@ class BotRuntime:
             self.handlers.apply(changes)
         await self._sync_menu()
 
-    async def _on_failure(self, record: PluginRecord) -> None:
-        text = format_failure(record)
+    async def _on_failure(self, record: PluginRecord | ConfigProblem) -> None:
+        await self._tell_admins(format_failure(record))
+
+    async def _on_recovery(self, record: PluginRecord | ConfigProblem) -> None:
+        await self._tell_admins(format_recovery(record))
+
+    async def _tell_admins(self, text: str) -> None:
         bot = self.application.bot if self.application else None
         if bot is None:
             return
@@ -234,7 +240,7 @@ class BotRuntime:
     async def _sync_menu(self) -> None:
         assert self.menu is not None and self.handlers is not None
         try:
-            await self.menu.sync(build_menu(self.handlers.commands(), HOST_COMMANDS))
+            await self.menu.sync(build_menu(self.handlers.table))
         except TelegramError as error:
             log.warning("command_menu_failed", error=str(error))
 

@@ -17,6 +17,7 @@ from tgstats.config import HostConfig, ResolvedConfig, resolve_plugin_config
 from tgstats.errors import ConfigError, PluginLoadError
 from tgstats.host.discovery import Discovery, PluginSpec
 from tgstats.host.records import PluginRecord
+from tgstats.host.router import Claims
 from tgstats.logs import get_logger
 from tgstats.plugins import Plugin
 
@@ -177,8 +178,10 @@ def _one_line(error: BaseException) -> str:
 
 def inspect_plugins(host_config: HostConfig, discovery: Discovery) -> list[PluginRecord]:
     """Records for every discovered plugin: disabled, failed (with reason) or
-    loaded (imported and config valid; no setup). Sorted by name."""
+    loaded (imported, config valid, commands free; no setup). Sorted by name,
+    which is also the order the plugins claim their commands in, as at start."""
     records: list[PluginRecord] = []
+    claims = Claims.host()
     for name in sorted({*discovery.plugins, *discovery.duplicates}):
         enabled = host_config.is_enabled(name)
         duplicate = discovery.duplicates.get(name)
@@ -191,6 +194,7 @@ def inspect_plugins(host_config: HostConfig, discovery: Discovery) -> list[Plugi
             continue
         try:
             prepared = prepare_plugin(spec, host_config)
+            claims = claims.claim(name, prepared.plugin_cls)
         except PluginLoadError as error:
             log.error(
                 "plugin_load_failed",

@@ -6,16 +6,25 @@ The bot and the demo drive plugins only through this class; the reloader
 Reload sequence for each affected plugin:
   invalidate import caches -> purge the plugin's own modules (top-level
   package and submodules only) -> re-read config files -> import the new
-  version from source (never from .pyc) and set it up beside the old one ->
-  hand (old, new) to the swap callback, which swaps handlers between updates
-  -> shut the old instance down and cancel its tasks.
+  version from source (never from .pyc) -> claim its commands
+  (:mod:`tgstats.host.router`) -> set it up beside the old one -> hand
+  (old, new) to the swap callback, which swaps the bot's command table ->
+  shut the old instance down and cancel its tasks.
 On any failure before the swap the old modules go back into sys.modules, the
-old instance keeps serving, ``plugin_reload_failed`` is logged with plugin,
-file, line and error, and ``on_failure`` is called (the bot tells admins).
+old instance keeps serving (its record carries the ``reload_failure``),
+``plugin_reload_failed`` is logged with plugin, file, line and error, and
+``on_failure`` is called with the plugin's current record (the bot tells the
+admins).  When a plugin that failed loads cleanly again, ``on_recovery`` is
+called.  A bad plugins.yaml is a :class:`~tgstats.host.records.ConfigProblem`,
+reported the same two ways.
 
-``on_swap`` is called once per round (``start()`` included, with every loaded
-plugin as ``old=None``) with all the changes of that round, so the bot has
-one place that adds and removes handlers.  Every round (file change, config
+A plugin refused because another owns its command is retried in the same
+call as soon as a swap frees that command (the owner dropped it or was
+unloaded), so it needs no edit of its own to load.
+
+``on_swap`` is called once per pass of a round (``start()`` included, with
+every loaded plugin as ``old=None``) with all the changes of that pass, so the
+bot has one place that swaps its route table.  Every round (file change, config
 change, rediscovery, manual reload) runs under one asyncio lock.
 """
 
@@ -45,7 +54,8 @@ from tgstats.host.importing import (
     restore_modules,
 )
 from tgstats.host.loading import error_location, prepare_plugin, problems_field
-from tgstats.host.records import PluginRecord
+from tgstats.host.records import ConfigProblem, PluginRecord, ReloadFailure
+from tgstats.host.router import Claims, CommandClashError
 from tgstats.hotreload.targets import WatchTargets
 from tgstats.logs import get_logger
 from tgstats.plugins import PluginHost
@@ -71,17 +81,27 @@ class ReloadReport:
     unloaded: tuple[str, ...]  # disabled or uninstalled
     failed: tuple[PluginRecord, ...]  # kept the old version (or stayed failed)
     duration_ms: float
+    config_problem: ConfigProblem | None = None  # plugins.yaml unreadable, previous kept
 
     @property
     def ok(self) -> bool:
-        return not self.failed
+        return not self.failed and self.config_problem is None
 
 
 SwapCallback = Callable[[list[PluginChange]], Awaitable[None]]
-FailureCallback = Callable[[PluginRecord], Awaitable[None]]
+# A failed plugin or plugins.yaml; on recovery, the plugin's new record or the
+# problem that went away.
+FailureCallback = Callable[[PluginRecord | ConfigProblem], Awaitable[None]]
 HostFactory = Callable[[PluginSpec], PluginHost]
 
-CONFIG_RECORD = "plugins.yaml"  # name of the failure record for a bad plugins.yaml
+
+@attrs.define
+class _Outcome:
+    """What one pass of a round did (a round is one pass plus any retries)."""
+
+    reloaded: list[str] = attrs.field(factory=list)
+    unloaded: list[str] = attrs.field(factory=list)
+    failed: dict[str, PluginRecord] = attrs.field(factory=dict)
 
 
 @attrs.define
@@ -94,6 +114,7 @@ class _Staged:
     host: PluginHost
     top_level: str
     saved: dict[str, Any]  # the old modules, for a rollback
+    claims: Claims  # the round's command claims with this version's commands
 
 
 class PluginManager:
@@ -105,6 +126,7 @@ class PluginManager:
         on_swap: SwapCallback | None = None,
         on_failure: FailureCallback | None = None,
         hook_timeout: float | None = None,
+        on_recovery: FailureCallback | None = None,
     ) -> None:
         """``hook_timeout``: seconds each plugin's ``setup()`` and ``shutdown()``
         may take before they are cancelled and count as failed (None: no
@@ -114,6 +136,10 @@ class PluginManager:
         self._host_factory = host_factory
         self._on_swap = on_swap
         self._on_failure = on_failure
+        self._on_recovery = on_recovery
+        self._config_problem: ConfigProblem | None = None
+        # plugin -> the command it was refused because someone else owns it
+        self._blocked: dict[str, str] = {}
         self._config: HostConfig | None = None
         self._specs: dict[str, PluginSpec] = {}
         self._records: dict[str, PluginRecord] = {}
@@ -132,6 +158,15 @@ class PluginManager:
 
     def get_plugin(self, name: str) -> PluginRecord | None:
         return self._records.get(name)
+
+    @property
+    def config_problem(self) -> ConfigProblem | None:
+        """Why the last reload of plugins.yaml failed, while the previous config serves."""
+        return self._config_problem
+
+    def claims(self) -> Claims:
+        """The commands of the host and of every serving plugin."""
+        return self._live_claims(exclude=())
 
     def list_plugins(self) -> list[PluginRecord]:
         return [self._records[name] for name in sorted(self._records)]
@@ -230,15 +265,88 @@ class PluginManager:
         first: bool = False,
     ) -> ReloadReport:
         started = time.perf_counter()
-        failed: list[PluginRecord] = []
+        troubled = {name for name, record in self._records.items() if _troubled(record)}
         old_config = self.host_config
         config = old_config
+        problem = fixed = None
         if config_changed:
             try:
                 config = load_host_config(self.config_path)
             except ConfigError as exc:
-                failed.append(await self._config_failed(exc))
+                problem = self._config_failed(exc)
                 config_changed = False  # keep the previous config, touch nothing for it
+            else:
+                fixed, self._config_problem = self._config_problem, None
+        outcome = await self._pass(names, config_changed, rediscover, old_config, config, first)
+        # A swap may have freed a command some plugin was refused: retry those
+        # now (bounded: a retry that frees nothing ends the loop).
+        for _ in range(len(self._specs)):
+            retry = self._unblocked()
+            if not retry:
+                break
+            log.info("retrying_plugins", plugins=sorted(retry), reason="command freed")
+            again = await self._pass(retry, False, False, config, config, first)
+            for name in again.reloaded:
+                outcome.failed.pop(name, None)
+                if name not in outcome.reloaded:
+                    outcome.reloaded.append(name)
+            outcome.failed.update(again.failed)
+            outcome.unloaded += again.unloaded
+        reloaded = tuple(outcome.reloaded)
+        if reloaded or outcome.unloaded:
+            _clear_typing_caches()
+        duration_ms = (time.perf_counter() - started) * 1000
+        if not first and (reloaded or outcome.unloaded):
+            log.info(
+                "plugins_reloaded",
+                count=len(reloaded),
+                plugins=list(reloaded),
+                duration_ms=round(duration_ms, 1),
+            )
+        failed = tuple(outcome.failed.values())
+        if not first:
+            recovered = [
+                record
+                for name in reloaded
+                if name in troubled
+                and (record := self._records.get(name)) is not None
+                and not _troubled(record)
+            ]
+            # The plugin's record as it stands now: serving an older version
+            # (with its reload_failure) or not loaded at all.
+            current = [self._records.get(record.name, record) for record in failed]
+            await self._tell(self._on_failure, [*current, *filter(None, [problem])])
+            await self._tell(self._on_recovery, [*recovered, *filter(None, [fixed])])
+        return ReloadReport(
+            reloaded=reloaded,
+            unloaded=tuple(outcome.unloaded),
+            failed=failed,
+            duration_ms=duration_ms,
+            config_problem=problem,
+        )
+
+    async def _tell(
+        self, callback: FailureCallback | None, subjects: list[PluginRecord | ConfigProblem]
+    ) -> None:
+        if callback is None:
+            return
+        for subject in subjects:
+            try:
+                await callback(subject)
+            except Exception as exc:
+                log.error("plugin_failure_callback_failed", plugin=subject.name, error=repr(exc))
+
+    async def _pass(
+        self,
+        names: set[str] | None,
+        config_changed: bool,
+        rediscover: bool,
+        old_config: HostConfig,
+        config: HostConfig,
+        first: bool,
+    ) -> _Outcome:
+        """Plan, stage, swap and shut down once; the round's one step."""
+        outcome = _Outcome()
         specs, duplicates = self._specs, {}
         if rediscover:
             self._pth.replay()
@@ -252,13 +360,17 @@ class PluginManager:
         self._finder.packages = {spec.top_level for spec in specs.values()}
         if (to_load or to_unload) and not first:
             log.info("reloading_plugins", plugins=sorted({*to_load, *to_unload}))
+        # Serving plugins keep their commands; the ones loaded now claim theirs
+        # in name order (to_load is sorted), each after the ones before it.
+        claims = self._live_claims(exclude=to_unload)
         staged: list[_Staged] = []
         for name in to_load:
-            outcome = await self._stage(name, specs[name], config, first=first)
-            if isinstance(outcome, _Staged):
-                staged.append(outcome)
+            staging = await self._stage(name, specs[name], config, claims, first=first)
+            if isinstance(staging, _Staged):
+                staged.append(staging)
+                claims = staging.claims
             else:
-                failed.append(outcome)
+                outcome.failed[name] = staging
 
         changes = [PluginChange(s.name, self._live(s.name), s.new) for s in staged]
         changes += [PluginChange(name, self._records[name], None) for name in to_unload]
@@ -266,7 +378,8 @@ class PluginManager:
             try:
                 await self._on_swap(changes)
             except Exception as exc:
-                failed += await self._swap_failed(staged, exc)
+                for record in await self._swap_failed(staged, exc):
+                    outcome.failed[record.name] = record
                 staged, to_unload = [], []
         del changes
 
@@ -284,30 +397,30 @@ class PluginManager:
         self._config = config
         self._specs = specs
         self._refresh_idle_records(specs, duplicates, config)
-        reloaded = tuple(item.name for item in staged)
+        outcome.reloaded = [item.name for item in staged]
+        outcome.unloaded = list(to_unload)
         staged.clear()  # the old records and modules must not outlive this round
-        if reloaded or to_unload:
-            _clear_typing_caches()
-        duration_ms = (time.perf_counter() - started) * 1000
-        if not first and (reloaded or to_unload):
-            log.info(
-                "plugins_reloaded",
-                count=len(reloaded),
-                plugins=list(reloaded),
-                duration_ms=round(duration_ms, 1),
-            )
-        if not first and self._on_failure is not None:
-            for record in failed:
-                try:
-                    await self._on_failure(record)
-                except Exception as exc:
-                    log.error("plugin_failure_callback_failed", plugin=record.name, error=repr(exc))
-        return ReloadReport(
-            reloaded=reloaded,
-            unloaded=tuple(to_unload),
-            failed=tuple(failed),
-            duration_ms=duration_ms,
-        )
+        return outcome
+
+    def _live_claims(self, *, exclude: Iterable[str]) -> Claims:
+        skip = set(exclude)
+        claims = Claims.host()
+        for name in sorted(self._records):
+            live = self._live(name)
+            if live is not None and name not in skip:
+                assert live.instance is not None
+                claims = claims.claim(name, live.plugin_cls or type(live.instance))
+        return claims
+
+    def _unblocked(self) -> set[str]:
+        """Plugins refused for a command that nobody owns any more."""
+        claims = self.claims()
+        config = self.host_config
+        return {
+            name
+            for name, command in self._blocked.items()
+            if claims.is_free(command) and name in self._specs and config.is_enabled(name)
+        }
 
     def _live(self, name: str) -> PluginRecord | None:
         record = self._records.get(name)
@@ -361,10 +474,10 @@ class PluginManager:
         return resolved.effective() != live.config.effective()
 
     async def _stage(
-        self, name: str, spec: PluginSpec, config: HostConfig, *, first: bool
+        self, name: str, spec: PluginSpec, config: HostConfig, claims: Claims, *, first: bool
     ) -> _Staged | PluginRecord:
-        """Import and set up the new version beside the old; on failure put the
-        old modules back and return a failed record."""
+        """Import, claim the commands of and set up the new version beside the
+        old; on failure put the old modules back and return a failed record."""
         live = self._live(name)
         importlib.invalidate_caches()
         linecache.checkcache()  # tracebacks must show the new source lines
@@ -372,6 +485,7 @@ class PluginManager:
         host: PluginHost | None = None
         try:
             prepared = prepare_plugin(spec, config)
+            claims = claims.claim(name, prepared.plugin_cls)  # before setup: no wasted work
             for source in prepared.config.sources:
                 log.info("plugin_config_loaded", plugin=name, path=str(source))
             host = self._host_factory(spec)
@@ -384,11 +498,18 @@ class PluginManager:
             if not isinstance(exc, Exception | SystemExit):
                 raise
             record = self._failed_record(name, spec, exc, first=first)
+            if isinstance(exc, CommandClashError):
+                self._blocked[name] = exc.command
+            else:
+                self._blocked.pop(name, None)
             if live is None:
                 self._records[name] = record
+            else:
+                live.reload_failure = _reload_failure(record)
             return record
+        self._blocked.pop(name, None)
         new = prepared.record(instance, loaded_at=datetime.now(UTC))
-        return _Staged(name, live, new, host, spec.top_level, saved)
+        return _Staged(name, live, new, host, spec.top_level, saved, claims)
 
     def _failed_record(
         self, name: str, spec: PluginSpec, exc: BaseException, *, first: bool
@@ -408,26 +529,18 @@ class PluginManager:
         )
         return PluginRecord.failed(name, spec, reason, file=file, line=line, problems=problems)
 
-    async def _config_failed(self, exc: ConfigError) -> PluginRecord:
-        file = str(exc.path) if exc.path is not None else str(self.config_path)
-        problems = tuple(exc.lines())
-        more = f" (and {len(exc.problems) - 1} more)" if len(exc.problems) > 1 else ""
+    def _config_failed(self, exc: ConfigError) -> ConfigProblem:
+        path = str(exc.path) if exc.path is not None else str(self.config_path)
+        text = str(exc) if exc.path is not None else f"{path}: {exc}"
         log.error(
-            "plugin_reload_failed",
-            plugin=CONFIG_RECORD,
-            file=file,
+            "config_reload_failed",
+            path=path,
             line=exc.line,
-            error=str(exc.problems[0]) + more,
-            **problems_field(problems),
+            error=text,
+            **problems_field(tuple(exc.lines())),
         )
-        return PluginRecord.failed(
-            CONFIG_RECORD,
-            None,
-            f"invalid plugins.yaml, previous config kept: {exc.message}{more}",
-            file=file,
-            line=exc.line,
-            problems=problems,
-        )
+        self._config_problem = ConfigProblem(path=path, line=exc.line, text=text)
+        return self._config_problem
 
     async def _swap_failed(self, staged: list[_Staged], exc: Exception) -> list[PluginRecord]:
         """The swap callback raised: undo every staged plugin of this round."""
@@ -437,9 +550,12 @@ class PluginManager:
             assert item.new.instance is not None
             await self._shutdown(item.new, item.host)
             restore_modules(item.top_level, item.saved if item.old is not None else {})
-            failed.append(
-                PluginRecord.failed(item.name, item.new.spec, f"swapping handlers failed: {exc!r}")
+            record = PluginRecord.failed(
+                item.name, item.new.spec, f"swapping handlers failed: {exc!r}"
             )
+            if item.old is not None:
+                item.old.reload_failure = _reload_failure(record)
+            failed.append(record)
         return failed
 
     def _refresh_idle_records(
@@ -449,6 +565,9 @@ class PluginManager:
         config: HostConfig,
     ) -> None:
         """Records of plugins that run no instance: disabled, duplicate, uninstalled."""
+        for name in list(self._blocked):
+            if name not in specs or not config.is_enabled(name):
+                del self._blocked[name]
         for name in list(self._records):
             if name not in specs and name not in duplicates and self._live(name) is None:
                 del self._records[name]
@@ -494,6 +613,17 @@ def _describe(exc: BaseException) -> str:
     """``TypeError: first line of the message`` (just the type if it has none)."""
     text = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")
+
+
+def _troubled(record: PluginRecord) -> bool:
+    """Failed, or serving an older version because the newest one failed."""
+    return record.state == "failed" or record.reload_failure is not None
+
+
+def _reload_failure(record: PluginRecord) -> ReloadFailure:
+    return ReloadFailure(
+        record.reason or "unknown error", record.error_file, record.error_line, record.problems
+    )
 
 
 def _clear_typing_caches() -> None:
