@@ -18,8 +18,9 @@ Message ids are assigned per chat automatically unless given.
 
 from __future__ import annotations
 
-import inspect
+import importlib.util
 import itertools
+import sys
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -252,6 +253,23 @@ def fill_store(store: Any, messages: Iterable[telegram.Message]) -> int:
 P = TypeVar("P")
 
 
+def _module_file(cls: type) -> Path:
+    """The source file of ``cls``'s module, even after a host unloaded that module.
+
+    A manager that stops (``tgstats demo``, ``plugins check``, a test) purges
+    the plugin's modules from ``sys.modules``; a class imported before that
+    still works, but ``inspect.getfile`` can no longer find its file.
+    """
+    module = sys.modules.get(cls.__module__)
+    file = getattr(module, "__file__", None)
+    if file is None:
+        spec = importlib.util.find_spec(cls.__module__)
+        file = spec.origin if spec is not None else None
+    if file is None:
+        raise TypeError(f"{cls.__qualname__}: cannot find the file of module {cls.__module__}")
+    return Path(file)
+
+
 def configure_plugin(
     plugin_cls: type[P], name: str, store: Any, config_dir: Path, **overrides: Any
 ) -> P:
@@ -269,7 +287,7 @@ def configure_plugin(
     plugins_yaml.write_text(
         yaml.safe_dump({"plugins": {name: {"config": overrides}}}), encoding="utf-8"
     )
-    plugin_yaml = Path(inspect.getfile(plugin_cls)).parent / "plugin.yaml"
+    plugin_yaml = _module_file(plugin_cls).parent / "plugin.yaml"
     resolved = resolve_plugin_config(
         name,
         plugin_cls.Config,  # type: ignore[attr-defined]
