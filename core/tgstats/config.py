@@ -158,7 +158,10 @@ def load_host_config(path: Path) -> HostConfig:
     the file has several problems: all of them)."""
     path = Path(path)
     problems = Problems()
-    data = read_yaml_mapping(path, "a mapping with 'settings' and 'plugins'", problems)
+    # A symlinked plugins.yaml must stay in the folder the operator pointed at.
+    data = read_yaml_mapping(
+        path, "a mapping with 'settings' and 'plugins'", problems, within=path.parent
+    )
     top = Where(path, data.line, "")
     with problems.collect():
         check_unknown_keys(data, list(_TOP_KEYS), top)
@@ -256,7 +259,12 @@ def resolve_plugin_config(
         sources.append(plugin_yaml)
         # An unreadable plugin.yaml is left out, so plugins.yaml is still checked.
         with problems.collect():
-            data = read_yaml_mapping(plugin_yaml, "a mapping of the plugin's options", problems)
+            data = read_yaml_mapping(
+                plugin_yaml,
+                "a mapping of the plugin's options",
+                problems,
+                within=plugin_yaml.parent,  # the plugin's own folder
+            )
             where = Where(plugin_yaml, 1, "")
             layers.append(_Layer(Origin("plugin.yaml", plugin_yaml), data, where))
     entry = host_config.entry(plugin_name)

@@ -31,6 +31,8 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from tgstats.errors import ConfigError, ConfigErrors
 
 __all__ = [
+    "MAX_DEPTH",
+    "MAX_FILE_BYTES",
     "Problems",
     "Where",
     "YamlList",
@@ -128,24 +130,96 @@ def _join(prefix: str, key: str) -> str:
 # --------------------------------------------------------------------------- reading
 
 
-def read_yaml(path: Path, problems: Problems | None = None) -> Any:
+# A config file is a few kilobytes; these bounds make a hostile one cheap to refuse.
+MAX_FILE_BYTES = 1024 * 1024
+MAX_DEPTH = 32
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """The safe loader, refusing anchors and aliases and nesting past MAX_DEPTH.
+
+    The safe loader still expands aliases: a "billion laughs" file of 371
+    bytes becomes gigabytes once its nodes are converted.  Configs never need
+    them, so the first anchor or alias is an error at its line.
+    """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            raise _Refused("YAML anchors and aliases (&name, *name) are not allowed", event)
+        self._depth += 1
+        if self._depth > MAX_DEPTH:
+            raise _Refused(f"nested deeper than {MAX_DEPTH} levels", event)
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+class _Refused(Exception):
+    def __init__(self, message: str, event: yaml.Event) -> None:
+        super().__init__(message)
+        self.line = event.start_mark.line + 1 if event.start_mark is not None else None
+
+
+def _check_file(path: Path, within: Path | None) -> None:
+    """Refuse a symlink that leaves ``within`` and a file past MAX_FILE_BYTES."""
+    if within is not None and path.is_symlink():
+        target = path.resolve()
+        if not target.is_relative_to(within.resolve()):
+            # Never echo the target's contents: it may be any file the bot can read.
+            raise ConfigError(
+                f"expected a config file inside {within}, found a symlink to a file outside it",
+                path=path,
+            )
+    try:
+        size = path.stat().st_size
+    except OSError as error:
+        raise ConfigError(f"cannot read config file: {error.strerror}", path=path) from None
+    if size > MAX_FILE_BYTES:
+        raise ConfigError(
+            f"expected a config file of at most {MAX_FILE_BYTES // 1024} KiB, found {size:,} bytes",
+            path=path,
+        )
+
+
+def read_yaml(path: Path, problems: Problems | None = None, *, within: Path | None = None) -> Any:
     """Parse ``path`` with the safe loader; mappings/lists become YamlMap/YamlList.
 
-    Raises ConfigError for an unreadable file or a YAML syntax error (with its
-    line).  Duplicate and non-string keys (every one of them) are raised too,
+    Raises ConfigError for an unreadable file, a YAML syntax error (with its
+    line), an anchor or alias, nesting past MAX_DEPTH, a file over
+    MAX_FILE_BYTES, or (with ``within``) a symlink to a file outside that
+    folder.  Duplicate and non-string keys (every one of them) are raised too,
     unless ``problems`` is given: then they are added to it and the data is
     returned (the later of two duplicates wins), so the caller can go on to
     report the values' problems in the same pass.
     """
+    _check_file(path, within)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise ConfigError(f"cannot read config file: {error}", path=path) from None
-    loader = yaml.SafeLoader(text)
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)  # the file may have grown since stat
+        text = raw.decode("utf-8")
+    except OSError as error:
+        raise ConfigError(f"cannot read config file: {error.strerror}", path=path) from None
+    except UnicodeDecodeError as error:
+        raise ConfigError(
+            f"expected UTF-8 text, found a byte it cannot be at offset {error.start:,}", path=path
+        ) from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise ConfigError(
+            f"expected a config file of at most {MAX_FILE_BYTES // 1024} KiB", path=path
+        )
+    loader = _BoundedLoader(text)
     own = Problems() if problems is None else problems
     try:
         node = loader.get_single_node()
         data = None if node is None else _build(node, loader, path, set(), own)
+    except _Refused as refused:
+        raise ConfigError(f"invalid YAML: {refused}", path=path, line=refused.line) from None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark is not None else None
@@ -153,7 +227,7 @@ def read_yaml(path: Path, problems: Problems | None = None) -> Any:
         context = f" ({error.context})" if error.context else ""
         raise ConfigError(f"invalid YAML: {problem}{context}", path=path, line=line) from None
     except yaml.YAMLError as error:
-        raise ConfigError(f"invalid YAML: {error}", path=path) from None
+        raise ConfigError(f"invalid YAML: {_short(str(error))}", path=path) from None
     finally:
         loader.dispose()
     if problems is None:
@@ -162,10 +236,14 @@ def read_yaml(path: Path, problems: Problems | None = None) -> Any:
 
 
 def read_yaml_mapping(
-    path: Path, what: str = "a mapping of keys to values", problems: Problems | None = None
+    path: Path,
+    what: str = "a mapping of keys to values",
+    problems: Problems | None = None,
+    *,
+    within: Path | None = None,
 ) -> YamlMap:
     """:func:`read_yaml` for files whose top level must be a mapping; empty means {}."""
-    data = read_yaml(path, problems)
+    data = read_yaml(path, problems, within=within)
     if data is None:
         return YamlMap(path, 1)
     if not isinstance(data, YamlMap):
@@ -498,9 +576,14 @@ def check_unknown_keys(data: Mapping[str, Any], allowed: Sequence[str], where: W
     choices = ", ".join(allowed) if allowed else "(no keys)"
     for key in data:
         if key not in allowed:
+            # Quoted only in part: an unknown "key" may be a line of some other file.
+            shown = _short(key, 40)
+            where_key = where.child(
+                shown.strip("'"), data.line_of(key) if isinstance(data, YamlMap) else None
+            )
             problems.add(
-                key_where(data, key, where).error(
-                    f"expected one of the keys {choices}, found unknown key {key!r}"
+                where_key.error(
+                    f"expected one of the keys {choices}, found unknown key {shown}"
                     f"{did_you_mean(key, allowed)}"
                 )
             )

@@ -201,7 +201,8 @@ class PluginManager:
         plugins.yaml (nothing to fall back on at start); a broken plugin
         becomes a failed record instead."""
         async with self._lock:
-            self._config = load_host_config(self.config_path)
+            # Parsing runs in a thread: a large or hostile file must not stall the bot.
+            self._config = await asyncio.to_thread(load_host_config, self.config_path)
             self._finder.install()
             return await self._round(names=None, config_changed=False, rediscover=True, first=True)
 
@@ -271,7 +272,7 @@ class PluginManager:
         problem = fixed = None
         if config_changed:
             try:
-                config = load_host_config(self.config_path)
+                config = await asyncio.to_thread(load_host_config, self.config_path)
             except ConfigError as exc:
                 problem = self._config_failed(exc)
                 config_changed = False  # keep the previous config, touch nothing for it
