@@ -12,8 +12,9 @@ queued; a command, or any message while plugins listen, waits until it is
 committed (a plugin's answer must include the messages before it, listeners
 are promised a stored message) -- unless the store is unavailable, in which
 case the update goes on at once and :class:`~tgstats.bot.store_gate.StoreGate`
-answers the command.  :meth:`Recorder.commit_of` is the write an intake must
-await before it confirms the update to Telegram.
+answers the command.  The write an intake must await before it confirms the
+update to Telegram is handed to ``on_write`` (and :meth:`Recorder.commit_of`
+finds it while pending); an update that carries nothing to write has none.
 """
 
 from __future__ import annotations
@@ -56,10 +57,17 @@ class Recorder:
     """Submits every update's message or reaction to the store writer, in order."""
 
     def __init__(
-        self, writer: StoreWriter, *, has_listeners: Callable[[], bool] = lambda: False
+        self,
+        writer: StoreWriter,
+        *,
+        has_listeners: Callable[[], bool] = lambda: False,
+        on_write: Callable[[Update, asyncio.Future[Any]], None] | None = None,
     ) -> None:
         self._writer = writer
         self._has_listeners = has_listeners
+        # For an at-least-once intake: told each update's write (a future that
+        # resolves once committed, or raises StoreStopping) as it is submitted.
+        self.on_write = on_write
         self._in_flight: dict[int, asyncio.Future[Any]] = {}
         self._last_update_id: int | None = None
         self._last_state: WriteState = "none"
@@ -109,6 +117,8 @@ class Recorder:
             self._last_state = "stopping"
             return
         self._track(update.update_id, future)
+        if self.on_write is not None:
+            self.on_write(update, future)
         self._last_state = "queued"
         if not wait:
             return
