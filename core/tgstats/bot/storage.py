@@ -52,4 +52,5 @@ class BotStorage:
         try:
             await self.writer.stop()
         finally:
-            self.store.close()
+            # Closing SQLite's last connection checkpoints the WAL: off the loop too.
+            await asyncio.to_thread(self.store.close)

@@ -162,6 +162,11 @@ class StoreWriter:
 
     # -- life cycle (on the event loop) ----------------------------------------
 
+    @property
+    def running(self) -> bool:
+        """Whether the writer thread is alive."""
+        return self._thread is not None and self._thread.is_alive()
+
     def start(self) -> None:
         """Start the writer thread; call from the event loop that will await the writes."""
         if self._thread is not None:
