@@ -13,8 +13,8 @@ committed (a plugin's answer must include the messages before it, listeners
 are promised a stored message) -- unless the store is unavailable, in which
 case the update goes on at once and :class:`~tgstats.bot.store_gate.StoreGate`
 answers the command.  The write an intake must await before it confirms the
-update to Telegram is handed to ``on_write`` (and :meth:`Recorder.commit_of`
-finds it while pending); an update that carries nothing to write has none.
+update to Telegram is handed to ``on_write``; an update that carries nothing
+to write has none.
 """
 
 from __future__ import annotations
@@ -68,10 +68,13 @@ class Recorder:
         # For an at-least-once intake: told each update's write (a future that
         # resolves once committed, or raises StoreStopping) as it is submitted.
         self.on_write = on_write
-        self._in_flight: dict[int, asyncio.Future[Any]] = {}
         self._last_update_id: int | None = None
         self._last_state: WriteState = "none"
-        self.recorded = 0
+
+    @property
+    def recorded(self) -> int:
+        """Message rows written so far."""
+        return self._writer.written
 
     @property
     def failed(self) -> int:
@@ -88,10 +91,6 @@ class Recorder:
     def was_recorded(self, update: Update) -> bool:
         """Whether ``update``'s message is stored (False for opted-out senders)."""
         return self.state_of(update) == "stored"
-
-    def commit_of(self, update_id: int) -> asyncio.Future[Any] | None:
-        """The write of update ``update_id`` while it is not settled (None after)."""
-        return self._in_flight.get(update_id)
 
     async def record(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         self._last_update_id = update.update_id
@@ -116,7 +115,6 @@ class Recorder:
         except StoreStopping:
             self._last_state = "stopping"
             return
-        self._track(update.update_id, future)
         if self.on_write is not None:
             self.on_write(update, future)
         self._last_state = "queued"
@@ -136,25 +134,7 @@ class Recorder:
 
     async def flush(self) -> None:
         """Wait until every write submitted so far is committed (or failed)."""
-        while self._in_flight:
-            await asyncio.gather(*list(self._in_flight.values()), return_exceptions=True)
-
-    def _track(self, update_id: int, future: asyncio.Future[Any]) -> None:
-        self._in_flight[update_id] = future
-
-        def settled(done: asyncio.Future[Any]) -> None:
-            self._in_flight.pop(update_id, None)
-            if done.cancelled():
-                return
-            error = done.exception()
-            if isinstance(error, StoreStopping):
-                return  # the writer logs how many, once (store_stopping_uncommitted)
-            if error is not None:
-                log.error("record_failed", update_id=update_id, exc_info=error)
-            elif isinstance(done.result(), list):
-                self.recorded += sum(done.result())
-
-        future.add_done_callback(settled)
+        await self._writer.drain()
 
 
 def _is_command(message: Message) -> bool:

@@ -159,6 +159,9 @@ class StoreWriter:
         self.available = True
         self._outage_since: float | None = None
         self.rejected = 0
+        self.written = 0  # message rows written
+        self._idle = asyncio.Event()
+        self._idle.set()
 
     # -- life cycle (on the event loop) ----------------------------------------
 
@@ -214,8 +217,8 @@ class StoreWriter:
                 stuck = list(self._queue)
                 self._queue.clear()
                 self._queued_messages = 0
-            for write in stuck:
-                _settle(write.future, error=StoreStopping("the store writer did not stop"))
+            error = StoreStopping("the store writer did not stop")
+            self._finish([(write, None, error) for write in stuck])
 
     # -- writes (on the event loop) ---------------------------------------------
 
@@ -290,19 +293,42 @@ class StoreWriter:
             raise StoreStopping("the store is stopping; this write was not committed")
         future = self._loop.create_future()
         self._pending += size
-        future.add_done_callback(lambda _f: self._settled(size))
+        self._idle.clear()
         write = _Write(future, size, **fields)
         with self._cond:
+            idle = not self._queue
             self._queue.append(write)
             if write.messages is not None:
                 self._queued_messages += size
-            self._cond.notify()
+            # Waking the thread for every message of a burst only to have it
+            # linger again costs a thread switch each: wake it when it may be
+            # idle, when the burst ends, or when a batch is full.
+            if idle or not write.more_coming or self._queued_messages >= self.max_batch:
+                self._cond.notify()
         return future
 
-    def _settled(self, size: int) -> None:
-        self._pending -= size
+    def _finish(self, results: list[tuple[_Write, Any, BaseException | None]]) -> None:
+        """On the loop: settle writes (one call per batch, not a callback per message)."""
+        for write, value, error in results:
+            self._pending -= write.size
+            future = write.future
+            if future.done():
+                continue  # cancelled by its caller
+            if error is not None:
+                future.set_exception(error)
+                # Nobody may await a queued message's write; the writer has
+                # logged the failure once, so no "never retrieved" line per message.
+                future.exception()
+            else:
+                future.set_result(value)
         if self._room is not None and self._pending < self.max_pending:
             self._room.set()
+        if self._pending <= 0:
+            self._idle.set()
+
+    async def drain(self) -> None:
+        """Wait until every write submitted so far is settled (committed or failed)."""
+        await self._idle.wait()
 
     # -- the writer thread ------------------------------------------------------
 
@@ -326,8 +352,7 @@ class StoreWriter:
                 self._refuse(batch)
             except BaseException as error:  # never let the thread die with writes pending
                 log.exception("store_writer_failed")
-                for write in batch:
-                    self._resolve(write.future, error=error)
+                self._call_on_loop(self._finish, [(write, None, error) for write in batch])
 
     def _linger(self) -> None:
         """While the caller says more messages are right behind, wait for them
@@ -361,10 +386,8 @@ class StoreWriter:
     def _run_call(self, write: _Write) -> None:
         assert write.call is not None
         ok, value = self._with_retries(write.call, self.data_retries, write.name)
-        if ok:
-            self._resolve(write.future, value)
-        else:
-            self._resolve(write.future, error=value)
+        result = (write, value, None) if ok else (write, None, value)
+        self._call_on_loop(self._finish, [result])
 
     def _run_messages(self, batch: list[_Write]) -> None:
         messages = [m for write in batch for m in write.messages or ()]
@@ -372,11 +395,13 @@ class StoreWriter:
         if not ok:
             # A value the database refuses: find it by writing one message at a time.
             value = [self._one_message(message) for message in messages]
-        results, start = [], 0
+        results: list[tuple[_Write, Any, BaseException | None]] = []
+        start = 0
         for write in batch:
-            results.append((write.future, [bool(w) for w in value[start : start + write.size]]))
+            results.append((write, [bool(w) for w in value[start : start + write.size]], None))
             start += write.size
-        self._call_on_loop(_settle_all, results)  # one wake-up of the loop per batch
+        self.written += sum(map(bool, value))
+        self._call_on_loop(self._finish, results)  # one wake-up of the loop per batch
 
     def _one_message(self, message: telegram.Message) -> bool:
         ok, value = self._with_retries(
@@ -467,34 +492,13 @@ class StoreWriter:
             self._queue.clear()
             self._queued_messages = 0
         log.warning("store_stopping_uncommitted", writes=len(left))
-        for write in left:
-            self._resolve(write.future, error=StoreStopping("stopped before this was committed"))
-
-    def _resolve(
-        self, future: asyncio.Future[Any], value: Any = None, *, error: BaseException | None = None
-    ) -> None:
-        self._call_on_loop(_settle, future, value, error)
+        error = StoreStopping("stopped before this was committed")
+        self._call_on_loop(self._finish, [(write, None, error) for write in left])
 
     def _call_on_loop(self, fn: Callable[..., Any], *args: Any) -> None:
         assert self._loop is not None
         with contextlib.suppress(RuntimeError):  # a closed loop: nobody is waiting any more
             self._loop.call_soon_threadsafe(fn, *args)
-
-
-def _settle(
-    future: asyncio.Future[Any], value: Any = None, error: BaseException | None = None
-) -> None:
-    if future.done():
-        return  # cancelled by its caller
-    if error is not None:
-        future.set_exception(error)
-    else:
-        future.set_result(value)
-
-
-def _settle_all(results: list[tuple[asyncio.Future[Any], Any]]) -> None:
-    for future, value in results:
-        _settle(future, value)
 
 
 def _one_line(error: BaseException) -> str:
