@@ -368,3 +368,13 @@ def test_a_role_without_write_rights_fails_the_write_proof(pg_url: str) -> None:
             connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
             connection.exec_driver_sql(f'DROP ROLE "{role}"')
         admin.dispose()
+
+
+def test_a_lost_postgresql_connection_is_an_outage() -> None:
+    engine = sqlalchemy.create_engine(
+        "postgresql+psycopg://nobody@127.0.0.1:9/none", connect_args={"connect_timeout": 2}
+    )
+    with pytest.raises(sqlalchemy.exc.OperationalError) as refused:
+        engine.connect()
+    engine.dispose()
+    assert classify(refused.value) == OUTAGE
