@@ -20,6 +20,7 @@ from tgstats.host.services import Host
 from tgstats.logs import configure_logging
 from tgstats.plugins import NoConfig, Plugin
 from tgstats.store import Store, open_store
+from tgstats.store.writer import StoreWriter
 
 
 def _load_fake_bot_api() -> Any:
@@ -69,6 +70,7 @@ class Harness:
     application: SerialApplication
     store: Store
     recorder: Recorder
+    writer: StoreWriter
     handlers: PluginHandlers
 
     async def send(self, chat_id: int, user_id: int, text: str, **kwargs: Any) -> dict[str, Any]:
@@ -88,6 +90,7 @@ class Harness:
         await self.api.wait_until(lambda: self.application.update_queue.empty(), 10, "queue empty")
         async with self.application.update_lock:
             pass
+        await self.recorder.flush()  # the writer thread committed what was queued
 
 
 def record(name: str, cls: type[Plugin[Any]], store: Store) -> PluginRecord:
@@ -112,8 +115,10 @@ def bot_settings(api: Any, *, admins: frozenset[int] = frozenset()) -> BotSettin
 async def harness(fake_api: Any, store: Store) -> AsyncIterator[Harness]:
     application = build_application(bot_settings(fake_api))
     handlers: PluginHandlers | None = None
+    writer = StoreWriter(store)
+    writer.start()
     recorder = Recorder(
-        store, has_listeners=lambda: handlers is not None and handlers.has_listeners()
+        writer, has_listeners=lambda: handlers is not None and handlers.has_listeners()
     )
     application.add_handler(recorder.handler(), RECORDER_GROUP)
     handlers = PluginHandlers(application, store.queries, was_recorded=recorder.was_recorded)
@@ -121,8 +126,9 @@ async def harness(fake_api: Any, store: Store) -> AsyncIterator[Harness]:
     await application.start()
     assert application.updater is not None
     await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES, timeout=1)
-    yield Harness(fake_api, application, store, recorder, handlers)
+    yield Harness(fake_api, application, store, recorder, writer, handlers)
     await application.updater.stop()
     await application.stop()
-    recorder.flush()
+    await recorder.flush()
+    await writer.stop()
     await application.shutdown()

@@ -78,7 +78,7 @@ class Admin:
         )
         self.commands = AdminCommands(
             admins=frozenset({ADMIN}),
-            store=harness.store,
+            store=harness.writer,
             list_plugins=lambda: RECORDS,
             reload=self.reload,
             spawn=self.spawn,

@@ -186,7 +186,7 @@ class AdminCommands:
         message, user = update.effective_message, update.effective_user
         if message is None or user is None:
             return
-        deleted = self._store.opt_out(message.chat_id, user.id)
+        deleted = await self._store.opt_out(message.chat_id, user.id)  # the store writer
         log.info("user_opted_out", chat_id=message.chat_id, user_id=user.id, deleted=deleted)
         await message.reply_text(
             f"Done: I forgot {deleted} of your messages in this chat and will not record "
@@ -197,6 +197,6 @@ class AdminCommands:
         message, user = update.effective_message, update.effective_user
         if message is None or user is None:
             return
-        self._store.opt_in(message.chat_id, user.id)
+        await self._store.opt_in(message.chat_id, user.id)
         log.info("user_opted_in", chat_id=message.chat_id, user_id=user.id)
         await message.reply_text("Done: your new messages in this chat will be recorded again.")

@@ -2,27 +2,34 @@
 
 It lives in its own handler group (:data:`RECORDER_GROUP`, before the host's
 commands and every plugin), so PTB runs it for every update and still runs
-the later groups.  It never raises: a database hiccup is logged and the
-update continues to the plugins.
+the later groups.  It never raises.
 
-The store's calls are synchronous and short (one transaction per burst of
-messages, see :class:`Recorder`); they run on the event loop rather than in a
-worker thread: updates are processed one at a time anyway, so a thread would
-add a hop per message without adding parallelism (``bench/record_bench.py``
-measures this path).
+Writes go to the :class:`~tgstats.store.writer.StoreWriter`: its thread does
+the database work (never the event loop, so a lock held by another process
+freezes nothing) and puts consecutive messages into one transaction, so a
+burst costs a few commits, not one per message.  A plain message is only
+queued; a command, or any message while plugins listen, waits until it is
+committed (a plugin's answer must include the messages before it, listeners
+are promised a stored message) -- unless the store is unavailable, in which
+case the update goes on at once and :class:`~tgstats.bot.store_gate.StoreGate`
+answers the command.  The write an intake must await before it confirms the
+update to Telegram is handed to ``on_write``; an update that carries nothing
+to write has none.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 from telegram import Message, Update
 from telegram.ext import ContextTypes, TypeHandler
 
 from tgstats.logs import get_logger
+from tgstats.store.writer import StoreStopping, StoreWriter
 
-__all__ = ["ALLOWED_UPDATES", "RECORDER_GROUP", "Recorder"]
+__all__ = ["ALLOWED_UPDATES", "RECORDER_GROUP", "Recorder", "WriteState"]
 
 log = get_logger(__name__)
 
@@ -39,97 +46,95 @@ ALLOWED_UPDATES = [
     Update.MY_CHAT_MEMBER,
 ]
 
-
-# Most messages one transaction may carry: a getUpdates page holds 100.
-MAX_BATCH = 200
+# What became of the last update's write, for the handlers after the recorder:
+# stored / not stored (opted out, a service message, refused as data) /
+# queued (not waited for) / waiting (the store is unavailable) / stopping (the
+# bot is stopping and it was not committed: the update must not be answered).
+WriteState = Literal["stored", "not_stored", "queued", "waiting", "stopping", "none"]
 
 
 class Recorder:
-    """Stores every update's message, a burst at a time.
+    """Submits every update's message or reaction to the store writer, in order."""
 
-    A commit per message is the slowest step of recording (see
-    ``bench/record_bench.py``), so while more updates are already waiting in
-    PTB's queue a plain message is kept in memory and written together with
-    the rest of the burst, in order, when the queue runs dry. Everything that
-    reads the store or depends on order flushes first: commands (a plugin's
-    answer must include the messages before it), listeners (they are promised
-    a stored message), reactions (they update a stored row), and stopping the
-    bot (:meth:`flush` from the runtime). Edits stay in the burst, in order.
-    """
-
-    def __init__(self, store: Any, *, has_listeners: Callable[[], bool] = lambda: False) -> None:
-        self._store = store
+    def __init__(
+        self,
+        writer: StoreWriter,
+        *,
+        has_listeners: Callable[[], bool] = lambda: False,
+        on_write: Callable[[Update, asyncio.Future[Any]], None] | None = None,
+    ) -> None:
+        self._writer = writer
         self._has_listeners = has_listeners
-        self._pending: list[Message] = []
+        # For an at-least-once intake: told each update's write (a future that
+        # resolves once committed, or raises StoreStopping) as it is submitted.
+        self.on_write = on_write
         self._last_update_id: int | None = None
-        self._last_recorded = False
-        self.recorded = 0
-        self.failed = 0
+        self._last_state: WriteState = "none"
+
+    @property
+    def recorded(self) -> int:
+        """Message rows written so far."""
+        return self._writer.written
+
+    @property
+    def failed(self) -> int:
+        """Messages the store refused as data (after its retries)."""
+        return self._writer.rejected
 
     def handler(self) -> TypeHandler[Update, Any, None]:
         return TypeHandler(Update, self.record)
 
-    def was_recorded(self, update: Update) -> bool:
-        """Whether ``update``'s message was stored (False for opted-out senders).
+    def state_of(self, update: Update) -> WriteState:
+        """What became of ``update``'s write (updates are processed one at a time)."""
+        return self._last_state if self._last_update_id == update.update_id else "none"
 
-        Updates are processed one at a time, so remembering the last one is enough.
-        """
-        return self._last_update_id == update.update_id and self._last_recorded
+    def was_recorded(self, update: Update) -> bool:
+        """Whether ``update``'s message is stored (False for opted-out senders)."""
+        return self.state_of(update) == "stored"
 
     async def record(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         self._last_update_id = update.update_id
-        self._last_recorded = False
+        self._last_state = "none"
         message = update.message or update.edited_message
-        if message is not None and self._can_wait(message, context):
-            self._pending.append(message)
+        wait = update.message is not None and (_is_command(update.message) or self._has_listeners())
+        try:
+            if message is not None:
+                # More updates already fetched and this one is not waited for:
+                # let the writer commit them together.
+                more = not wait and context.application.update_queue.qsize() > 0
+                future = await self._writer.submit_messages([message], more_coming=more)
+            elif update.message_reaction_count is not None:
+                future = await self._writer.submit_call(
+                    "record_reaction_count", update.message_reaction_count
+                )
+            elif update.message_reaction is not None:
+                # Groups report reactions per user; channels and anonymous ones as counts.
+                future = await self._writer.submit_call("record_reaction", update.message_reaction)
+            else:
+                return
+        except StoreStopping:
+            self._last_state = "stopping"
             return
-        if message is not None:
-            self._pending.append(message)
-            self._last_recorded = self.flush()
+        if self.on_write is not None:
+            self.on_write(update, future)
+        self._last_state = "queued"
+        if not wait:
             return
-        self.flush()
+        if not await self._writer.wait_settled(future):
+            self._last_state = "waiting"
+            return
         try:
-            self._record_reaction(update)
+            written = future.result()
+        except StoreStopping:
+            self._last_state = "stopping"
         except Exception:
-            self.failed += 1
-            log.exception("record_failed", update_id=update.update_id)
+            self._last_state = "not_stored"
+        else:
+            self._last_state = "stored" if written[0] else "not_stored"
 
-    def flush(self) -> bool:
-        """Write the pending messages; True if the last of them was stored."""
-        if not self._pending:
-            return False
-        pending, self._pending = self._pending, []
-        try:
-            written = self._store.record_messages(pending)
-        except Exception:
-            # One bad message must not cost the burst: retry one by one.
-            log.exception("record_batch_failed", messages=len(pending))
-            written = [self._record_one(message) for message in pending]
-        self.recorded += sum(written)
-        return bool(written[-1])
-
-    def _record_one(self, message: Message) -> bool:
-        try:
-            return bool(self._store.record_message(message))
-        except Exception:
-            self.failed += 1
-            log.exception("record_failed", chat_id=message.chat_id, message_id=message.message_id)
-            return False
-
-    def _can_wait(self, message: Message, context: ContextTypes.DEFAULT_TYPE) -> bool:
-        return (
-            len(self._pending) < MAX_BATCH
-            and context.application.update_queue.qsize() > 0
-            and not _is_command(message)
-            and not self._has_listeners()
-        )
-
-    def _record_reaction(self, update: Update) -> None:
-        if update.message_reaction_count is not None:
-            self._store.record_reaction_count(update.message_reaction_count)
-        elif update.message_reaction is not None:
-            # Groups report reactions per user; channels and anonymous ones as counts.
-            self._store.record_reaction(update.message_reaction)
+    async def flush(self) -> None:
+        """Wait until every write submitted so far is committed (or failed)."""
+        await self._writer.drain()
 
 
 def _is_command(message: Message) -> bool:

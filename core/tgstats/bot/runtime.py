@@ -25,9 +25,11 @@ from tgstats.bot.handlers import PluginHandlers
 from tgstats.bot.menu import CommandMenu, build_menu
 from tgstats.bot.recorder import ALLOWED_UPDATES, RECORDER_GROUP, Recorder
 from tgstats.bot.settings import BotSettings
+from tgstats.bot.store_gate import STORE_GATE_GROUP, StoreGate
 from tgstats.errors import TgstatsError
 from tgstats.host.manager import PluginChange, PluginManager, ReloadReport
 from tgstats.host.records import ConfigProblem, PluginRecord
+from tgstats.host.router import HOST_COMMANDS
 from tgstats.logs import get_logger
 from tgstats.pidfile import remove_pid_file, write_pid_file
 
@@ -49,6 +51,7 @@ class BotRuntime:
         self._stop = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
         self.store: Any = None
+        self.storage: Any = None  # tgstats.bot.storage.BotStorage: the store and its writer
         self.application: SerialApplication | None = None
         self.manager: PluginManager | None = None
         self.handlers: PluginHandlers | None = None
@@ -62,6 +65,8 @@ class BotRuntime:
         if not self._stop.is_set():
             log.info("stopping", reason=reason)
         self._stop.set()
+        if self.storage is not None:
+            self.storage.request_stop()  # a write failing now is not retried for long
 
     async def reload(self, source: str = "manual") -> ReloadReport:
         """The manual reload (/reload, SIGHUP): re-read plugins.yaml, reload every plugin."""
@@ -77,15 +82,15 @@ class BotRuntime:
         return report
 
     async def run(self) -> int:
-        from tgstats.store import open_store
+        from tgstats.bot.storage import BotStorage
 
-        self.store = open_store(self.settings.db_url)
+        # Proves the database takes writes: a read-only one stops the start here.
+        storage = self.storage = await BotStorage.open(self.settings.db_url)
+        self.store = storage.store
         try:
             await self._serve()
         finally:
-            if self.recorder is not None:
-                self.recorder.flush()  # a burst still in memory is written, whatever stopped us
-            self.store.close()
+            await storage.close()  # what is queued is written, whatever stopped us
             if self.settings.pid_file is not None:
                 remove_pid_file(self.settings.pid_file)
         log.info("stopped")
@@ -97,7 +102,7 @@ class BotRuntime:
         settings = self.settings
         application = self.application = build_application(settings)
         recorder = self.recorder = Recorder(
-            self.store,
+            self.storage.writer,
             has_listeners=lambda: self.handlers is not None and self.handlers.has_listeners(),
         )
         self.handlers = PluginHandlers(
@@ -105,9 +110,11 @@ class BotRuntime:
         )
         self.menu = CommandMenu(application.bot)
         application.add_handler(recorder.handler(), RECORDER_GROUP)
+        gate = StoreGate(recorder, self._command_names)  # "temporarily unavailable" answers
+        application.add_handler(gate.handler(), STORE_GATE_GROUP)
         admin = AdminCommands(
             admins=settings.admins,
-            store=self.store,
+            store=self.storage.writer,
             list_plugins=lambda: self.manager.list_plugins() if self.manager else [],
             reload=lambda: self.reload("command"),
             spawn=self.spawn,
@@ -193,7 +200,7 @@ class BotRuntime:
         await self._drain_tasks()
         await application.stop()  # processes every update already fetched
         assert self.recorder is not None
-        self.recorder.flush()  # PTB's stop signal sat behind the last burst in the queue
+        await self.recorder.flush()  # every write submitted is committed (or given up)
         await self._drain_tasks()
         assert self.manager is not None
         await self.manager.stop()
@@ -236,6 +243,10 @@ class BotRuntime:
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         update_id = update.update_id if isinstance(update, Update) else None
         log.error("update_failed", update_id=update_id, exc_info=context.error)
+
+    def _command_names(self) -> list[str]:
+        plugin = [spec.name for spec in self.handlers.commands()] if self.handlers else []
+        return plugin + list(HOST_COMMANDS)
 
     async def _sync_menu(self) -> None:
         assert self.menu is not None and self.handlers is not None

@@ -7,6 +7,7 @@ one :class:`~tgstats.errors.StoreError` line that never shows the password.
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 import time
@@ -28,13 +29,24 @@ from tgstats.store import recorder
 from tgstats.store.bulk import Batch
 from tgstats.store.export import export_rows
 from tgstats.store.queries import ChatInfo, MessageQueries, UserInfo, chat_family
-from tgstats.store.schema import chat_migrations, chats, ensure_schema, messages, opt_outs
+from tgstats.store.schema import (
+    chat_migrations,
+    chats,
+    ensure_schema,
+    messages,
+    opt_outs,
+    schema_version,
+)
 from tgstats.store.upserts import insert_ignore, upsert_chat_rows, upsert_message, upsert_user_rows
 
 __all__ = ["DEFAULT_DB_URL", "Store", "default_db_url", "open_store", "safe_url"]
 
 DEFAULT_DB_URL = "sqlite:///tgstats.db"
 ENV_DB = "TGSTATS_DB"
+# How long one statement waits for another connection's lock (SQLite busy
+# timeout, PostgreSQL lock_timeout).  The CLI tools can wait; the bot passes
+# a short one and retries in its writer thread instead (tgstats.store.writer).
+DEFAULT_BUSY_TIMEOUT = 30.0
 
 log = get_logger(__name__)
 
@@ -69,7 +81,7 @@ def _one_line(error: BaseException, password: str | None) -> str:
     return text
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_pragmas(busy_timeout: float, dbapi_connection: Any, _record: Any) -> None:
     # WAL lets plugin queries read while the recorder writes; NORMAL skips the
     # fsync per commit (safe in WAL: a crash can lose the last commits, never
     # corrupt); foreign keys are off by default in SQLite.
@@ -78,22 +90,25 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
     finally:
         cursor.close()
 
 
-def _postgres_session(dbapi_connection: Any, _record: Any) -> None:
+def _postgres_session(busy_timeout: float, dbapi_connection: Any, _record: Any) -> None:
     # The recorder commits once per burst of messages (often a single one);
     # waiting for the WAL flush each time caps it at the disk's fsync rate.
     # Like SQLite's synchronous=NORMAL, a crash can lose the last fraction of
     # a second of commits, never consistency.
     with dbapi_connection.cursor() as cursor:
         cursor.execute("SET synchronous_commit TO off")
+        # A table lock held elsewhere fails the statement (and the writer
+        # retries) instead of blocking its thread for ever.
+        cursor.execute(f"SET lock_timeout TO {int(busy_timeout * 1000)}")
     dbapi_connection.commit()
 
 
-def _create_engine(url_text: str) -> Engine:
+def _create_engine(url_text: str, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> Engine:
     try:
         url = make_url(url_text)
     except ArgumentError:
@@ -109,7 +124,7 @@ def _create_engine(url_text: str) -> Engine:
             kwargs["poolclass"] = StaticPool
             kwargs["connect_args"] = {"check_same_thread": False}
         else:
-            kwargs["connect_args"] = {"timeout": 30}
+            kwargs["connect_args"] = {"timeout": busy_timeout}
     elif backend == "postgresql":
         if url.drivername == "postgresql":
             url = url.set(drivername="postgresql+psycopg")
@@ -126,17 +141,19 @@ def _create_engine(url_text: str) -> Engine:
         raise StoreError(
             f"cannot use database {safe_url(url)}: {_one_line(error, url.password)}"
         ) from None
-    if backend == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas)
-    else:
-        event.listen(engine, "connect", _postgres_session)
+    listener = _sqlite_pragmas if backend == "sqlite" else _postgres_session
+    event.listen(engine, "connect", functools.partial(listener, busy_timeout))
     return engine
 
 
-def open_store(url: str | None = None) -> Store:
-    """Open (and on first use create) the store at ``url`` (default: see default_db_url)."""
+def open_store(url: str | None = None, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> Store:
+    """Open (and on first use create) the store at ``url`` (default: see default_db_url).
+
+    ``busy_timeout`` (seconds) bounds how long one statement waits for a lock
+    another connection holds before it fails.
+    """
     url_text = default_db_url(url)
-    engine = _create_engine(url_text)
+    engine = _create_engine(url_text, busy_timeout)
     password = engine.url.password
     try:
         with engine.begin() as connection:
@@ -146,9 +163,12 @@ def open_store(url: str | None = None) -> Store:
         raise
     except (SQLAlchemyError, OSError) as error:
         engine.dispose()
+        reason = _one_line(error, str(password) if password else None)
+        if engine.url.get_backend_name() == "sqlite" and "unable to open" in reason:
+            # WAL needs to create the -wal and -shm files beside the database.
+            reason += " (the file and its directory must be writable)"
         raise StoreError(
-            f"cannot open the message store at {safe_url(engine.url)}: "
-            f"{_one_line(error, str(password) if password else None)}"
+            f"cannot open the message store at {safe_url(engine.url)}: {reason}"
         ) from None
     log.debug("store_opened", url=safe_url(engine.url), schema_version=version)
     return Store(engine)
@@ -169,6 +189,29 @@ class Store:
     @property
     def url(self) -> str:
         return safe_url(self.engine.url)
+
+    def check_writable(self) -> None:
+        """Prove the database takes writes: update a row in a transaction, roll it back.
+
+        Raises StoreError (one line) when it refuses them: a read-only file or
+        file system, a role without write rights, a read-only transaction.  A
+        lock held by another connection is no refusal: logged
+        (``store_locked_at_start``), and writes wait for it later.
+        """
+        try:
+            with self.engine.connect() as connection, connection.begin() as transaction:
+                connection.execute(schema_version.update().values(version=schema_version.c.version))
+                transaction.rollback()
+        except SQLAlchemyError as error:
+            password = self.engine.url.password
+            reason = _one_line(error, str(password) if password else None)
+            if _is_lock_wait(error):
+                log.warning("store_locked_at_start", url=self.url, error=reason)
+                return
+            raise StoreError(
+                f"the message store at {self.url} does not accept writes: {reason} "
+                "(the bot must be able to write to it)"
+            ) from None
 
     # -- recording -----------------------------------------------------------
 
@@ -366,6 +409,16 @@ class Store:
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
+
+
+def _is_lock_wait(error: SQLAlchemyError) -> bool:
+    """Whether ``error`` says "someone else holds a lock" (SQLite busy/locked,
+    PostgreSQL lock_not_available or a cancelled wait)."""
+    orig = getattr(error, "orig", None)
+    code = getattr(orig, "sqlite_errorcode", None)
+    if isinstance(code, int):
+        return code & 0xFF in (5, 6)  # SQLITE_BUSY, SQLITE_LOCKED
+    return getattr(orig, "sqlstate", None) in ("55P03", "57014")
 
 
 def _changed(
