@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import pytest
 from tgstats.plugins import ConfigError, TextReply
-from tgstats.testing import fill_store, make_message, make_reaction_count, make_user
+from tgstats.testing import fill_store, make_chat, make_message, make_reaction_count, make_user
 
 ALICE = make_user(1, "Alice", username="alice")
 BOB = make_user(2, "Bob", username="bob")
 CAROL = make_user(3, "Carolina Maximiliana", last_name="von Habsburg", username="carol")
+
+
+@pytest.fixture
+def chat():
+    """The group the commands run in (overrides tgstats' default chat)."""
+    return make_chat(-100800, "Book club")
 
 
 @pytest.fixture
@@ -25,12 +31,12 @@ def club(store, chat):
     return chat
 
 
-async def test_ranked_table_with_every_component(make_plugin, run, club):
+async def test_ranked_table_with_every_component(make_plugin, command_reply, club):
     # Last 30 days: Alice 4 msgs, 2 replies received, 3 reactions, 3 days;
     # Carol 1, 1, 0, 1; Bob 1, 0, 0, 1.  Maxima 4, 2, 3, 3; weights 1, 1.5, 1, 2.
     # Carol: (sqrt(1/4) + 1.5*sqrt(1/2) + 0 + 2*sqrt(1/3)) / 5.5 = 49.4
     # Bob:   (sqrt(1/4) + 0 + 0 + 2*sqrt(1/3)) / 5.5 = 30.1
-    reply = await run(make_plugin())
+    reply = await command_reply(make_plugin())
     assert reply == TextReply(
         "\n".join(
             [
@@ -49,8 +55,8 @@ async def test_ranked_table_with_every_component(make_plugin, run, club):
     )
 
 
-async def test_all_time_top_n_and_missing_reactions(make_plugin, run, store, chat, club):
-    reply = await run(make_plugin(top_n=1, weights={"reactions_received": 0}), "all")
+async def test_all_time_top_n_and_missing_reactions(make_plugin, command_reply, store, chat, club):
+    reply = await command_reply(make_plugin(top_n=1, weights={"reactions_received": 0}), "all")
     assert reply.monospace
     lines = reply.text.splitlines()
     assert lines[0] == "Engagement in Book club, all time (3 members)"
@@ -59,20 +65,20 @@ async def test_all_time_top_n_and_missing_reactions(make_plugin, run, store, cha
     assert lines[-1].endswith("msgs x1, replies x1.5, days x2 (no reaction data)")
 
 
-async def test_text_replies(make_plugin, run, club):
+async def test_text_replies(make_plugin, command_reply, club):
     plugin = make_plugin()
-    assert await run(plugin, "banana") == TextReply("Usage: /engagement [N days | all]")
+    assert await command_reply(plugin, "banana") == TextReply("Usage: /engagement [N days | all]")
     # No per-user view: the table is about everyone.
-    assert await run(plugin, "@alice") == TextReply("Usage: /engagement [N days | all]")
-    assert await run(plugin, "1") == TextReply(
+    assert await command_reply(plugin, "@alice") == TextReply("Usage: /engagement [N days | all]")
+    assert await command_reply(plugin, "1") == TextReply(
         "No messages in the last day, so there is nobody to rank."
     )
-    assert await run(plugin, "all", chat_id=-9) == TextReply(
+    assert await command_reply(plugin, "all", chat_id=-9) == TextReply(
         "No messages yet, so there is nobody to rank."
     )
 
 
-async def test_active_days_follow_the_configured_zone(make_plugin, run, store, chat):
+async def test_active_days_follow_the_configured_zone(make_plugin, command_reply, store, chat):
     night = make_user(5, "Nightowl")
     fill_store(
         store,
@@ -82,8 +88,10 @@ async def test_active_days_follow_the_configured_zone(make_plugin, run, store, c
             make_message(chat, night, "later", date="2026-10-21T00:30:00Z"),
         ],
     )
-    utc_days = (await run(make_plugin(), "all")).text.splitlines()[3]
-    ny_days = (await run(make_plugin(timezone="America/New_York"), "all")).text.splitlines()[3]
+    utc_days = (await command_reply(make_plugin(), "all")).text.splitlines()[3]
+    ny_days = (
+        await command_reply(make_plugin(timezone="America/New_York"), "all")
+    ).text.splitlines()[3]
     assert utc_days.endswith("2")
     assert ny_days.endswith("1")
 

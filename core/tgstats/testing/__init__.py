@@ -3,17 +3,18 @@
 Everything here builds genuine python-telegram-bot objects (``telegram.Message``
 and friends), so a test goes through exactly the code the bot runs::
 
-    from tgstats.testing import make_chat, make_message, make_user, fill_store
+    from tgstats.testing import fill_store, make_chat, make_message, make_user
 
     alice = make_user(1, "Alice", username="alice")
     chat = make_chat(-100123, "Test group")
-    store = open_store("sqlite:///" + str(tmp_path / "t.db"))
     fill_store(store, [
         make_message(chat, alice, "hello", date="2026-03-01T10:00:00Z"),
         make_message(chat, alice, media="photo", caption="look", date="2026-03-01T10:05:00Z"),
     ])
 
-Message ids are assigned per chat automatically unless given.
+Message ids are assigned per chat automatically unless given.  The fixtures
+a plugin's tests use (``store``, ``make_plugin``, ``command_reply``, ...) are in
+:mod:`tgstats.testing.pytest_plugin`, which pytest loads by itself.
 """
 
 from __future__ import annotations
