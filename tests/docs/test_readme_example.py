@@ -5,7 +5,7 @@ The example's files are taken from README.md (each code block after an
 The fast tests make it importable through a real ``*.dist-info`` in this
 environment; the slow one does what a plugin author does: a fresh venv, ``pip
 install`` of tgstats (from this checkout, with its ``test`` extra) and of the
-example, then ``tgstats plugins list --json`` and ``python -m pytest`` in the
+example (editable), then ``tgstats plugins list --json`` and ``python -m pytest`` in the
 example's folder, with no conftest and no pytest configuration.
 """
 
@@ -168,8 +168,9 @@ def test_readme_example_in_a_fresh_venv(tmp_path: Path) -> None:
 
     started = time.monotonic()
     installed = _run(
-        [str(python), "-m", "pip", "install", "--no-input", f"{host}[test]", str(project)],
-        tmp_path,
+        # The README's `pip install 'path/to/tgstats[test]' -e .`, in the example's folder.
+        [str(python), "-m", "pip", "install", "--no-input", f"{host}[test]", "-e", "."],
+        project,
         INSTALL_TIMEOUT,
     )
     install_seconds = time.monotonic() - started
@@ -182,6 +183,7 @@ def test_readme_example_in_a_fresh_venv(tmp_path: Path) -> None:
     assert set(records) == {"message_count"}, records  # only what this venv has
     assert records["message_count"]["state"] == "loaded", records
     assert records["message_count"]["distribution"] == "tgstats-count"
+    assert records["message_count"]["editable"] is True
 
     # Exactly the README's command, in the example's folder.
     tested = _run([str(python), "-m", "pytest"], project, 120)

@@ -24,10 +24,13 @@ import itertools
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import telegram
 import yaml
+
+if TYPE_CHECKING:
+    from tgstats.plugins import CommandContext, Plugin, Reply
 
 __all__ = [
     "MEDIA_BUILDERS",
@@ -69,7 +72,9 @@ def make_user(
     )
 
 
-def make_chat(chat_id: int = -1001, title: str = "Test group", *, type: str = "supergroup"):
+def make_chat(
+    chat_id: int = -1001, title: str = "Test group", *, type: str = "supergroup"
+) -> telegram.Chat:
     return telegram.Chat(id=chat_id, type=type, title=title)
 
 
@@ -286,7 +291,7 @@ def command_context(
     now: datetime | str,
     user_id: int | None = 1,
     chat_id: int | None = None,
-) -> Any:
+) -> CommandContext:
     """The CommandContext the bot would build for ``/command args...`` in ``chat``."""
     from tgstats.plugins import CommandContext
 
@@ -301,7 +306,7 @@ def command_context(
     )
 
 
-async def run_command(plugin: Any, ctx: Any) -> Any:
+async def run_command(plugin: Plugin[Any], ctx: CommandContext) -> Reply | None:
     """Run ``ctx.command`` on ``plugin`` through invoke_command, the bot's own path."""
     from tgstats.host.invoke import invoke_command
 

@@ -254,7 +254,9 @@ def _declared_plugin(test_file: Path) -> str:
         data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as error:
         pytest.fail(f"{pyproject}: {error}", pytrace=False)
-    declared = sorted(data.get("project", {}).get("entry-points", {}).get(ENTRY_POINT_GROUP, {}))
+    declared: list[str] = sorted(
+        data.get("project", {}).get("entry-points", {}).get(ENTRY_POINT_GROUP, {})
+    )
     if len(declared) != 1:
         found = f"several ({', '.join(declared)})" if declared else "none"
         pytest.fail(
