@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import sys
 import uuid
 from collections.abc import Iterator
+from importlib.metadata import entry_points
 from pathlib import Path
 
 import pytest
@@ -93,3 +95,29 @@ def store(store_url: str) -> Iterator[Store]:
         yield opened
     finally:
         opened.close()
+
+
+# The installed plugins' top-level packages, as at the start of the session.
+_INSTALLED_PLUGIN_PACKAGES = frozenset(
+    ep.module.partition(".")[0] for ep in entry_points(group="tgstats.plugins")
+)
+
+
+@pytest.fixture(autouse=True)
+def _keep_installed_plugin_modules() -> Iterator[None]:
+    """Put the installed plugins' modules back in sys.modules after each test.
+
+    A test that runs the real plugin manager in-process (the demo, a failed
+    load) purges a plugin's modules, as a reload does.  Later tests, the
+    plugins' own among them, must still see the classes their modules
+    imported at collection, not a second copy from a fresh import.
+    """
+
+    def installed(name: str) -> bool:
+        return name.partition(".")[0] in _INSTALLED_PLUGIN_PACKAGES
+
+    before = {name: module for name, module in sys.modules.items() if installed(name)}
+    yield
+    for name in [name for name in sys.modules if installed(name) and name not in before]:
+        del sys.modules[name]
+    sys.modules.update(before)

@@ -8,6 +8,7 @@ from tgstats.plugins import ConfigError, TextReply
 from tgstats.testing import (
     fill_store,
     make_channel,
+    make_chat,
     make_message,
     make_reaction_count,
     make_user,
@@ -16,6 +17,12 @@ from tgstats.testing import (
 ALICE = make_user(1, "Alice", username="alice")
 BOB = make_user(2, "Bob", username="bob")
 CAROL = make_user(3, "Carolina Maximiliana", last_name="von Habsburg", username="carol")
+
+
+@pytest.fixture
+def chat():
+    """The group the commands run in (overrides tgstats' default chat)."""
+    return make_chat(-100800, "Book club")
 
 
 @pytest.fixture
@@ -32,12 +39,12 @@ def club(store, chat):
     return chat
 
 
-async def test_ranked_table_with_every_component(make_plugin, run, club):
+async def test_ranked_table_with_every_component(make_plugin, command_reply, club):
     # Last 30 days: Alice 4 msgs, 2 replies received, 3 reactions, 3 days;
     # Carol 1, 1, 0, 1; Bob 1, 0, 0, 1.  Maxima 4, 2, 3, 3; weights 1, 1.5, 1, 2.
     # Carol: (sqrt(1/4) + 1.5*sqrt(1/2) + 0 + 2*sqrt(1/3)) / 5.5 = 49.4
     # Bob:   (sqrt(1/4) + 0 + 0 + 2*sqrt(1/3)) / 5.5 = 30.1
-    reply = await run(make_plugin())
+    reply = await command_reply(make_plugin())
     assert reply == TextReply(
         "\n".join(
             [
@@ -57,8 +64,8 @@ async def test_ranked_table_with_every_component(make_plugin, run, club):
     )
 
 
-async def test_all_time_top_n_and_missing_reactions(make_plugin, run, store, chat, club):
-    reply = await run(make_plugin(top_n=1, weights={"reactions_received": 0}), "all")
+async def test_all_time_top_n_and_missing_reactions(make_plugin, command_reply, store, chat, club):
+    reply = await command_reply(make_plugin(top_n=1, weights={"reactions_received": 0}), "all")
     assert not reply.monospace
     lines = reply.text.splitlines()
     assert lines[0] == "Engagement in Book club, all time (3 members)"
@@ -73,20 +80,20 @@ async def test_all_time_top_n_and_missing_reactions(make_plugin, run, store, cha
     )
 
 
-async def test_text_replies(make_plugin, run, club):
+async def test_text_replies(make_plugin, command_reply, club):
     plugin = make_plugin()
-    assert await run(plugin, "banana") == TextReply("Usage: /engagement [N days | all]")
+    assert await command_reply(plugin, "banana") == TextReply("Usage: /engagement [N days | all]")
     # No per-user view: the table is about everyone.
-    assert await run(plugin, "@alice") == TextReply("Usage: /engagement [N days | all]")
-    assert await run(plugin, "1") == TextReply(
+    assert await command_reply(plugin, "@alice") == TextReply("Usage: /engagement [N days | all]")
+    assert await command_reply(plugin, "1") == TextReply(
         "No messages in the last day, so there is nobody to rank."
     )
-    assert await run(plugin, "all", chat_id=-9) == TextReply(
+    assert await command_reply(plugin, "all", chat_id=-9) == TextReply(
         "No messages yet, so there is nobody to rank."
     )
 
 
-async def test_active_days_follow_the_configured_zone(make_plugin, run, store, chat):
+async def test_active_days_follow_the_configured_zone(make_plugin, command_reply, store, chat):
     night = make_user(5, "Nightowl")
     fill_store(
         store,
@@ -96,13 +103,15 @@ async def test_active_days_follow_the_configured_zone(make_plugin, run, store, c
             make_message(chat, night, "later", date="2026-10-21T00:30:00Z"),
         ],
     )
-    utc_days = (await run(make_plugin(), "all")).text.splitlines()[3]
-    ny_days = (await run(make_plugin(timezone="America/New_York"), "all")).text.splitlines()[3]
+    utc_days = (await command_reply(make_plugin(), "all")).text.splitlines()[3]
+    ny_days = (
+        await command_reply(make_plugin(timezone="America/New_York"), "all")
+    ).text.splitlines()[3]
     assert utc_days.endswith(", 2 active days")
     assert ny_days.endswith(", 1 active day")
 
 
-async def test_thirty_days_hold_at_most_thirty_active_days(make_plugin, run, store, chat):
+async def test_thirty_days_hold_at_most_thirty_active_days(make_plugin, command_reply, store, chat):
     # One message a day at 12:00 UTC for 40 days, the last on the day of NOW
     # (2026-11-01 12:00 UTC): "30 days" are 3 Oct .. 1 Nov, today included.
     daily = make_user(6, "Daily")
@@ -115,12 +124,12 @@ async def test_thirty_days_hold_at_most_thirty_active_days(make_plugin, run, sto
             )
         ],
     )
-    lines = (await run(make_plugin(), "30")).text.splitlines()
+    lines = (await command_reply(make_plugin(), "30")).text.splitlines()
     assert lines[3] == "    30 messages, 30 active days"
     # In Tokyo (+9) NOW is 21:00 on 1 Nov and 12:00 UTC is 21:00 local: still 30.
-    tokyo = (await run(make_plugin(timezone="Asia/Tokyo"), "30")).text.splitlines()
+    tokyo = (await command_reply(make_plugin(timezone="Asia/Tokyo"), "30")).text.splitlines()
     assert tokyo[3] == "    30 messages, 30 active days"
-    one = (await run(make_plugin(), "1")).text.splitlines()
+    one = (await command_reply(make_plugin(), "1")).text.splitlines()
     assert one[3] == "    1 message, 1 active day"
 
 
@@ -138,8 +147,10 @@ def test_bad_config_is_refused_with_the_key(make_plugin, overrides, needle):
         make_plugin(**overrides)
 
 
-async def test_commands_and_channel_posts_do_not_rank(make_plugin, run, store, chat, club):
-    before = (await run(make_plugin())).text
+async def test_commands_and_channel_posts_do_not_rank(
+    make_plugin, command_reply, store, chat, club
+):
+    before = (await command_reply(make_plugin())).text
     heatmap = telegram.MessageEntity(telegram.MessageEntity.BOT_COMMAND, 0, 8)
     news = make_channel(-100801, "Book news")
     fill_store(
@@ -153,7 +164,7 @@ async def test_commands_and_channel_posts_do_not_rank(make_plugin, run, store, c
         ]
         + [make_message(chat, news, "New chapter out", date="2026-10-31T08:00:00Z")],
     )
-    assert (await run(make_plugin())).text == before
-    with_channels = (await run(make_plugin(include_channels=True))).text.splitlines()
+    assert (await command_reply(make_plugin())).text == before
+    with_channels = (await command_reply(make_plugin(include_channels=True))).text.splitlines()
     assert "Book news — " in "\n".join(with_channels)
     assert with_channels[0] == "Engagement in Book club, last 30 days (4 members)"

@@ -27,6 +27,12 @@ DST_MESSAGES = [
 ]
 
 
+@pytest.fixture
+def chat():
+    """The group the commands run in (overrides tgstats' default chat)."""
+    return make_chat(-100500, "Night owls")
+
+
 def cells(matrix: list[list[int]]) -> dict[tuple[int, int], int]:
     return {(d, h): n for d, row in enumerate(matrix) for h, n in enumerate(row) if n}
 
@@ -37,9 +43,11 @@ def dst_chat(store, chat):
     return chat
 
 
-async def test_counts_follow_berlin_time_across_both_dst_changes(make_plugin, context, dst_chat):
+async def test_counts_follow_berlin_time_across_both_dst_changes(
+    make_plugin, make_context, dst_chat
+):
     plugin = make_plugin(timezone="Europe/Berlin")
-    data = plugin.compute(context("all"))
+    data = plugin.compute(make_context("all"))
     assert isinstance(data, Heatmap)
     assert cells(data.matrix) == {(6, 0): 1, (6, 1): 1, (6, 3): 1, (0, 0): 1, (6, 2): 2}
     assert data.total == 6
@@ -48,21 +56,21 @@ async def test_counts_follow_berlin_time_across_both_dst_changes(make_plugin, co
     assert data.caption == "Busiest hour (outlined): Sun 02:00–03:00 (2 messages, Europe/Berlin)"
 
 
-async def test_same_messages_in_utc_fall_in_other_cells(make_plugin, context, dst_chat):
-    data = make_plugin().compute(context("all"))
+async def test_same_messages_in_utc_fall_in_other_cells(make_plugin, make_context, dst_chat):
+    data = make_plugin().compute(make_context("all"))
     assert cells(data.matrix) == {(5, 23): 1, (6, 0): 2, (6, 1): 2, (6, 22): 1}
 
 
-async def test_per_chat_zone_overrides_the_default(make_plugin, context, store, dst_chat):
+async def test_per_chat_zone_overrides_the_default(make_plugin, make_context, store, dst_chat):
     other = make_chat(-100600, "Mumbai")
     # 18:45 UTC on Monday is 00:15 on Tuesday in India (+05:30).
     fill_store(store, [make_message(other, BOB, "namaste", date="2026-03-02T18:45:00Z")])
     plugin = make_plugin(timezone="Europe/Berlin", chat_timezones={str(other.id): "Asia/Kolkata"})
-    assert cells(plugin.compute(context("all", chat_id=other.id)).matrix) == {(1, 0): 1}
-    assert cells(plugin.compute(context("all")).matrix)[(6, 2)] == 2
+    assert cells(plugin.compute(make_context("all", chat_id=other.id)).matrix) == {(1, 0): 1}
+    assert cells(plugin.compute(make_context("all")).matrix)[(6, 2)] == 2
 
 
-async def test_period_and_user_arguments(make_plugin, context, store, chat):
+async def test_period_and_user_arguments(make_plugin, make_context, store, chat):
     fill_store(
         store,
         [
@@ -72,39 +80,45 @@ async def test_period_and_user_arguments(make_plugin, context, store, chat):
         ],
     )
     plugin = make_plugin()
-    assert make_plugin().compute(context()).total == 2  # default 30 days before NOW
-    assert plugin.compute(context("all")).total == 3
+    assert make_plugin().compute(make_context()).total == 2  # default 30 days before NOW
+    assert plugin.compute(make_context("all")).total == 3
     for args in (("7d",), ("7", "days"), ("7", "day")):
-        assert plugin.compute(context(*args)).total == 2
-    by_bob = plugin.compute(context("all", "@Bob"))
+        assert plugin.compute(make_context(*args)).total == 2
+    by_bob = plugin.compute(make_context("all", "@Bob"))
     assert cells(by_bob.matrix) == {(5, 11): 1}
     assert by_bob.title == "Night owls — @bob"
     assert by_bob.subtitle == "All time · 1 message · hours in UTC"
     assert by_bob.caption == "Busiest hour (outlined): Sat 11:00–12:00 (1 message, UTC)"
 
 
-async def test_reply_is_a_png_of_the_configured_size(make_plugin, run, dst_chat):
-    reply = await run(make_plugin(), "all")
+async def test_reply_is_a_png_of_the_configured_size(make_plugin, command_reply, dst_chat):
+    reply = await command_reply(make_plugin(), "all")
     assert isinstance(reply, PhotoReply)
     image = Image.open(io.BytesIO(reply.png))
     # plugin.yaml: 6 x 10 in at 180 dpi, portrait for a phone.
     assert (image.format, image.size) == ("PNG", (1080, 1800))
-    reply = await run(make_plugin(width=6.4, height=3.2, dpi=50, colormap="viridis"), "all")
+    reply = await command_reply(
+        make_plugin(width=6.4, height=3.2, dpi=50, colormap="viridis"), "all"
+    )
     assert Image.open(io.BytesIO(reply.png)).size == (320, 160)
 
 
-async def test_text_replies_instead_of_pictures(make_plugin, run, dst_chat):
+async def test_text_replies_instead_of_pictures(make_plugin, command_reply, dst_chat):
     plugin = make_plugin()
-    assert await run(plugin, "banana") == TextReply("Usage: /heatmap [N days | all] [@user]")
-    assert await run(plugin, "3", "weeks") == TextReply("Usage: /heatmap [N days | all] [@user]")
-    assert await run(plugin, "@nobody") == TextReply(
+    assert await command_reply(plugin, "banana") == TextReply(
+        "Usage: /heatmap [N days | all] [@user]"
+    )
+    assert await command_reply(plugin, "3", "weeks") == TextReply(
+        "Usage: /heatmap [N days | all] [@user]"
+    )
+    assert await command_reply(plugin, "@nobody") == TextReply(
         "I have no messages from @nobody in this chat."
     )
     # Everything in the fixture is older than 7 days before NOW.
-    assert await run(plugin, "7") == TextReply(
+    assert await command_reply(plugin, "7") == TextReply(
         "No messages in the last 7 days, so there is no heatmap to draw."
     )
-    assert await run(plugin, "all", chat_id=-1) == TextReply(
+    assert await command_reply(plugin, "all", chat_id=-1) == TextReply(
         "No messages yet, so there is no heatmap to draw."
     )
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 from tgstats.plugins import ConfigError, PhotoReply, TextReply
-from tgstats.testing import fill_store, make_message, make_user
+from tgstats.testing import fill_store, make_chat, make_message, make_user
 from tgstats_word_cloud.fonts import BUNDLED_FONT
 from tgstats_word_cloud.plugin import Cloud
 from tgstats_word_cloud.render import display_form, render_cloud
@@ -20,6 +20,12 @@ BOB = make_user(2, "Борис", username="boris")
 EVENING = "2026-10-30T18:00:00Z"
 SUNSET = "2026-10-31T20:00:00Z"
 SERIF = str(Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSerif.ttf")
+
+
+@pytest.fixture
+def chat():
+    """The group the commands run in (overrides tgstats' default chat)."""
+    return make_chat(-100700, "Polyglots")
 
 
 @pytest.fixture
@@ -40,9 +46,9 @@ def chat_with_words(store, chat):
     return chat
 
 
-async def test_words_of_the_period_and_of_one_member(make_plugin, context, chat_with_words):
+async def test_words_of_the_period_and_of_one_member(make_plugin, make_context, chat_with_words):
     plugin = make_plugin()
-    cloud = plugin.compute(context())  # last 30 days before 2026-11-01
+    cloud = plugin.compute(make_context())  # last 30 days before 2026-11-01
     assert isinstance(cloud, Cloud)
     expected = {
         "pizza": 3,
@@ -58,8 +64,8 @@ async def test_words_of_the_period_and_of_one_member(make_plugin, context, chat_
     assert cloud.frequencies == expected
     assert set(cloud.fonts.values()) == {str(BUNDLED_FONT)}
     assert cloud.caption == "Polyglots — last 30 days — 12 words counted"
-    assert "ancient" in plugin.compute(context("all")).frequencies
-    by_boris = plugin.compute(context("all", "@boris"))
+    assert "ancient" in plugin.compute(make_context("all")).frequencies
+    by_boris = plugin.compute(make_context("all", "@boris"))
     assert set(by_boris.frequencies) == {
         "суши",
         "шалом",
@@ -69,19 +75,19 @@ async def test_words_of_the_period_and_of_one_member(make_plugin, context, chat_
     assert by_boris.caption.startswith("Polyglots — @boris — all time")
 
 
-async def test_config_changes_the_words(make_plugin, context, chat_with_words):
+async def test_config_changes_the_words(make_plugin, make_context, chat_with_words):
     plugin = make_plugin(
         emoji="words", stop_words=["pizza"], min_word_length=6, max_words=3, font_path=SERIF
     )
-    cloud = plugin.compute(context())
+    cloud = plugin.compute(make_context())
     # Ties are broken alphabetically, so max_words=3 keeps exactly these.
     assert cloud.frequencies == {"sunset": 1, "tonight": 1, "😀": 1}
     # The serif font has Latin and Cyrillic but no emoji: each word gets a covering font.
     assert cloud.fonts == {"sunset": SERIF, "tonight": SERIF, "😀": str(BUNDLED_FONT)}
 
 
-async def test_reply_is_a_png_of_the_configured_size(make_plugin, run, chat_with_words):
-    reply = await run(make_plugin(width=500, height=260, background="#101020"), "all")
+async def test_reply_is_a_png_of_the_configured_size(make_plugin, command_reply, chat_with_words):
+    reply = await command_reply(make_plugin(width=500, height=260, background="#101020"), "all")
     assert isinstance(reply, PhotoReply)
     image = Image.open(io.BytesIO(reply.png))
     assert (image.format, image.size) == ("PNG", (500, 260))
@@ -90,14 +96,18 @@ async def test_reply_is_a_png_of_the_configured_size(make_plugin, run, chat_with
     assert (pixels != (0x10, 0x10, 0x20)).any(axis=2).mean() > 0.01  # words were drawn
 
 
-async def test_text_replies(make_plugin, run, chat_with_words):
+async def test_text_replies(make_plugin, command_reply, chat_with_words):
     plugin = make_plugin()
-    assert await run(plugin, "banana") == TextReply("Usage: /wordcloud [N days | all] [@user]")
-    assert await run(plugin, "@ghost") == TextReply("I have no messages from @ghost in this chat.")
-    assert await run(plugin, "1", "@boris") == TextReply(
+    assert await command_reply(plugin, "banana") == TextReply(
+        "Usage: /wordcloud [N days | all] [@user]"
+    )
+    assert await command_reply(plugin, "@ghost") == TextReply(
+        "I have no messages from @ghost in this chat."
+    )
+    assert await command_reply(plugin, "1", "@boris") == TextReply(
         "No words from @boris in the last day to draw a word cloud from."
     )
-    assert await run(plugin, chat_id=-5) == TextReply(
+    assert await command_reply(plugin, chat_id=-5) == TextReply(
         "No words in the last 30 days to draw a word cloud from."
     )
 

@@ -3,17 +3,18 @@
 Everything here builds genuine python-telegram-bot objects (``telegram.Message``
 and friends), so a test goes through exactly the code the bot runs::
 
-    from tgstats.testing import make_chat, make_message, make_user, fill_store
+    from tgstats.testing import fill_store, make_chat, make_message, make_user
 
     alice = make_user(1, "Alice", username="alice")
     chat = make_chat(-100123, "Test group")
-    store = open_store("sqlite:///" + str(tmp_path / "t.db"))
     fill_store(store, [
         make_message(chat, alice, "hello", date="2026-03-01T10:00:00Z"),
         make_message(chat, alice, media="photo", caption="look", date="2026-03-01T10:05:00Z"),
     ])
 
-Message ids are assigned per chat automatically unless given.
+Message ids are assigned per chat automatically unless given.  The fixtures
+a plugin's tests use (``store``, ``make_plugin``, ``command_reply``, ...) are in
+:mod:`tgstats.testing.pytest_plugin`, which pytest loads by itself.
 """
 
 from __future__ import annotations
@@ -24,10 +25,13 @@ import sys
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import telegram
 import yaml
+
+if TYPE_CHECKING:
+    from tgstats.plugins import CommandContext, Plugin, Reply
 
 __all__ = [
     "MEDIA_BUILDERS",
@@ -305,7 +309,7 @@ def command_context(
     now: datetime | str,
     user_id: int | None = 1,
     chat_id: int | None = None,
-) -> Any:
+) -> CommandContext:
     """The CommandContext the bot would build for ``/command args...`` in ``chat``."""
     from tgstats.plugins import CommandContext
 
@@ -320,7 +324,7 @@ def command_context(
     )
 
 
-async def run_command(plugin: Any, ctx: Any) -> Any:
+async def run_command(plugin: Plugin[Any], ctx: CommandContext) -> Reply | None:
     """Run ``ctx.command`` on ``plugin`` through invoke_command, the bot's own path."""
     from tgstats.host.invoke import invoke_command
 

@@ -1,0 +1,70 @@
+"""tgstats.plugins is the plugin SDK: its __all__ is curated, and pinned here.
+
+A name added to or removed from the SDK is a change of the public plugin API,
+so it has to be made here too, on purpose.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import tgstats.plugins
+
+SDK = [
+    "MAX_DAYS",
+    "ChatInfo",
+    "CommandContext",
+    "CommandSpec",
+    "ConfigError",
+    "ListenerSpec",
+    "MessageContext",
+    "MessageQueries",
+    "MessageRow",
+    "NoConfig",
+    "Period",
+    "PeriodRequest",
+    "PeriodUsageError",
+    "PhotoReply",
+    "Plugin",
+    "PluginError",
+    "PluginHost",
+    "Reply",
+    "ReplyPair",
+    "TextReply",
+    "TgstatsError",
+    "UserActivity",
+    "UserInfo",
+    "chat_zones",
+    "check_chat_zones",
+    "check_days",
+    "check_zone",
+    "command",
+    "get_logger",
+    "listener",
+    "parse_period_args",
+    "parse_zone",
+    "period_start",
+    "resolve_period",
+]
+
+
+def test_all_is_the_pinned_sdk() -> None:
+    assert sorted(tgstats.plugins.__all__) == sorted(SDK)
+    assert len(set(tgstats.plugins.__all__)) == len(tgstats.plugins.__all__), "duplicates"
+
+
+def test_every_sdk_name_is_importable() -> None:
+    namespace: dict[str, object] = {}
+    exec("from tgstats.plugins import *", namespace)
+    missing = [name for name in SDK if name not in namespace]
+    assert not missing, f"in __all__ but not importable: {missing}"
+    module = importlib.import_module("tgstats.plugins")
+    assert all(namespace[name] is getattr(module, name) for name in SDK)
+
+
+def test_no_public_name_outside_all() -> None:
+    # Anything else the module binds would look like SDK to an author reading dir().
+    # (Not identifiers: pytest's assertion rewriting adds "@py_builtins" and the like,
+    # as tgstats is a pytest plugin's distribution.)
+    public = {n for n in vars(tgstats.plugins) if n.isidentifier() and not n.startswith("_")}
+    assert public - set(SDK) == set()
