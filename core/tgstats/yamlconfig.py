@@ -213,7 +213,15 @@ def read_yaml(path: Path, problems: Problems | None = None, *, within: Path | No
         raise ConfigError(
             f"expected a config file of at most {MAX_FILE_BYTES // 1024} KiB", path=path
         )
-    loader = _BoundedLoader(text)
+    try:
+        # The reader checks every character up front (NUL is refused here).
+        loader = _BoundedLoader(text)
+    except yaml.reader.ReaderError as error:
+        raise ConfigError(
+            f"invalid YAML: character U+{error.character:04X} at offset {error.position:,} "
+            "is not allowed in YAML",
+            path=path,
+        ) from None
     own = Problems() if problems is None else problems
     try:
         node = loader.get_single_node()
@@ -301,8 +309,8 @@ def _build_mapping(
 ) -> YamlMap:
     seen: dict[Any, int] = {}
     for key_node, _ in node.value:
-        if key_node.tag == "tag:yaml.org,2002:merge":
-            continue
+        if key_node.tag == "tag:yaml.org,2002:merge" or not isinstance(key_node, ScalarNode):
+            continue  # a list or mapping as a key ("? [a]: 1") is reported below
         key = loader.construct_object(key_node, deep=True)
         key_line = key_node.start_mark.line + 1
         if isinstance(key, str | int | float | bool) and key in seen:
@@ -320,8 +328,14 @@ def _build_mapping(
     loader.flatten_mapping(node)  # resolves `<<: *anchor` merges; later keys win
     out = YamlMap(path, node.start_mark.line + 1)
     for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
         key_line = key_node.start_mark.line + 1
+        if not isinstance(key_node, ScalarNode):
+            kind = "a list" if isinstance(key_node, SequenceNode) else "a mapping"
+            problems.add(
+                ConfigError(f"expected a string key, found {kind}", path=path, line=key_line)
+            )
+            continue
+        key = loader.construct_object(key_node, deep=True)
         if not isinstance(key, str):
             problems.add(
                 ConfigError(

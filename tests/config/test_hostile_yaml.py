@@ -105,3 +105,14 @@ def test_an_unknown_key_is_quoted_only_in_part(tmp_path: Path) -> None:
         load_host_config(path)
     assert len(str(error.value)) < 400
     assert "x" * 100 not in str(error.value)
+
+
+def test_what_fuzzing_found_is_a_config_error(tmp_path: Path) -> None:
+    # A NUL byte (refused by PyYAML's reader before parsing) and a mapping as a key.
+    path = tmp_path / "plugins.yaml"
+    path.write_bytes(b"settings:\x00\n")
+    with pytest.raises(ConfigError, match=r"character U\+0000 at offset 9 is not allowed"):
+        load_host_config(path)
+    path.write_text("? {settings: 1}\n: 2\n")
+    with pytest.raises(ConfigError, match=r":1: expected a string key, found a mapping"):
+        load_host_config(path)
