@@ -31,7 +31,7 @@ from urllib.parse import parse_qsl
 
 from aiohttp import web
 
-__all__ = ["DEFAULT_TOKEN", "FakeBotApi", "SentMessage", "ThreadedFakeBotApi"]
+__all__ = ["DEFAULT_TOKEN", "FakeBotApi", "SentMessage", "ThreadedFakeBotApi", "WebhookSender"]
 
 DEFAULT_TOKEN = "123456789:AAFakeTokenForTestsOnly-0123456789ab"
 
@@ -116,6 +116,7 @@ class FakeBotApi:
         self._runner: web.AppRunner | None = None
         self._closing = False
         self.url = ""
+        self.webhook: dict[str, Any] | None = None  # the last setWebhook's parameters
 
     # -- server ------------------------------------------------------------------
 
@@ -305,7 +306,19 @@ class FakeBotApi:
     def _m_getme(self, _params: dict[str, Any]) -> dict[str, Any]:
         return self.bot_user
 
+    def _m_setwebhook(self, params: dict[str, Any]) -> bool:
+        # Remembered for the tests (what the bot registered); delivery to the
+        # webhook is driven by the test, with WebhookSender below.
+        url = params.get("url") or ""
+        if not url:
+            raise ApiError(400, "Bad Request: bad webhook: URL must be provided")
+        with self._lock:
+            self.webhook = {k: v for k, v in params.items() if not isinstance(v, bytes)}
+        return True
+
     def _m_deletewebhook(self, params: dict[str, Any]) -> bool:
+        with self._lock:
+            self.webhook = None
         if params.get("drop_pending_updates"):
             with self._lock:
                 self._pending.clear()
@@ -313,7 +326,7 @@ class FakeBotApi:
 
     def _m_getwebhookinfo(self, _params: dict[str, Any]) -> dict[str, Any]:
         return {
-            "url": "",
+            "url": (self.webhook or {}).get("url", ""),
             "has_custom_certificate": False,
             "pending_update_count": self.pending_count(),
         }
@@ -553,3 +566,94 @@ class ThreadedFakeBotApi:
 
 def texts(messages: Iterable[SentMessage]) -> list[str]:
     return [m.plain for m in messages]
+
+
+# -- webhook delivery ------------------------------------------------------------------
+
+
+@dataclass
+class Delivery:
+    """What :meth:`WebhookSender.deliver` saw: every POST's status, per URL."""
+
+    statuses: list[tuple[str, int]] = field(default_factory=list)  # (url, status or 0)
+
+    def count(self, status: int) -> int:
+        return sum(1 for _, code in self.statuses if code == status)
+
+    def by_url(self, status: int = 200) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for url, code in self.statuses:
+            if code == status:
+                counts[url] = counts.get(url, 0) + 1
+        return counts
+
+
+class WebhookSender:
+    """Posts updates to webhook URLs the way Telegram does.
+
+    A JSON body with ``X-Telegram-Bot-Api-Secret-Token`` (when ``secret`` is
+    given), at most ``connections`` requests at once, and an update that did
+    not get a 2xx (or no answer) is sent again after ``retry_delay``, to the
+    next URL: with several URLs this is a round-robin load balancer in front
+    of N workers that fails over to another worker.
+    """
+
+    def __init__(
+        self,
+        urls: list[str],
+        secret: str | None,
+        *,
+        connections: int = 8,
+        retry_delay: float = 0.1,
+        attempts: int = 100,
+        timeout: float = 30.0,
+    ) -> None:
+        self.urls = urls
+        self.secret = secret
+        self.connections = connections
+        self.retry_delay = retry_delay
+        self.attempts = attempts
+        self.timeout = timeout
+        self._next = itertools.count()
+
+    async def post(self, session: Any, url: str, body: bytes) -> int:
+        """One POST; its status, or 0 when the connection failed or timed out."""
+        import aiohttp
+
+        headers = {"Content-Type": "application/json"}
+        if self.secret is not None:
+            headers["X-Telegram-Bot-Api-Secret-Token"] = self.secret
+        try:
+            async with session.post(url, data=body, headers=headers) as response:
+                await response.read()
+                return int(response.status)
+        except (aiohttp.ClientError, TimeoutError):
+            return 0
+
+    async def deliver(self, updates: Iterable[dict[str, Any]]) -> Delivery:
+        """Send every update until it got a 2xx (or ``attempts`` ran out: TimeoutError)."""
+        import aiohttp
+
+        delivery = Delivery()
+        gate = asyncio.Semaphore(self.connections)
+        timeout = aiohttp.ClientTimeout(total=self.timeout)
+
+        async def one(session: Any, update: dict[str, Any]) -> None:
+            body = json.dumps(update).encode()
+            for _ in range(self.attempts):
+                url = self.urls[next(self._next) % len(self.urls)]
+                async with gate:
+                    status = await self.post(session, url, body)
+                delivery.statuses.append((url, status))
+                if 200 <= status < 300:
+                    return
+                await asyncio.sleep(self.retry_delay)
+            raise TimeoutError(f"update {update.get('update_id')} was never accepted")
+
+        async with aiohttp.ClientSession(timeout=timeout) as session:
+            await asyncio.gather(*(one(session, update) for update in updates))
+        return delivery
+
+    def deliver_sync(self, updates: Iterable[dict[str, Any]]) -> Delivery:
+        """:meth:`deliver` from a synchronous test (its own event loop)."""
+        return asyncio.run(self.deliver(list(updates)))

@@ -1,0 +1,433 @@
+"""The webhook server: secret check, body limits, 200 only after the commit, registration."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from telegram import Bot, Update
+from tgstats.bot.recorder import ALLOWED_UPDATES
+from tgstats.bot.runtime import BotRuntime
+from tgstats.bot.settings import (
+    DEFAULT_WEBHOOK_MAX_CONNECTIONS,
+    WebhookSettings,
+    parse_listen,
+    resolve_settings,
+    resolve_webhook,
+)
+from tgstats.bot.webhook import MAX_BODY, SECRET_HEADER, WebhookServer, register_webhook
+from tgstats.errors import ConfigError, TgstatsError
+from tgstats.store import Store
+
+pytestmark = pytest.mark.timeout(30)
+
+SECRET = "s3cret_Token-for-tests"
+GROUP = -100123
+USER = 4242
+
+
+class StoreSubmit:
+    """A real submit: parse the update, commit its message, return; or fail on demand."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.calls = 0
+        self.fail_next = 0
+        self.delay = 0.0
+
+    async def __call__(self, data: dict[str, Any]) -> None:
+        self.calls += 1
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        if self.fail_next:
+            self.fail_next -= 1
+            raise RuntimeError("store unavailable")
+        update = Update.de_json(data, None)
+        message = update.message or update.edited_message
+        if message is not None:
+            await asyncio.to_thread(self.store.record_messages, [message])
+
+    def stored(self) -> list[dict[str, Any]]:
+        return list(self.store.export())
+
+
+def webhook_settings(**overrides: Any) -> WebhookSettings:
+    values: dict[str, Any] = {
+        "url": "https://bot.example.org/tgstats/hook",
+        "host": "127.0.0.1",
+        "port": 0,
+        "secret": SECRET,
+    }
+    values.update(overrides)
+    return WebhookSettings(**values)
+
+
+def update(update_id: int, message_id: int, text: str = "hello") -> dict[str, Any]:
+    return {
+        "update_id": update_id,
+        "message": {
+            "message_id": message_id,
+            "date": 1_700_000_000 + message_id,
+            "chat": {"id": GROUP, "type": "supergroup", "title": "G"},
+            "from": {"id": USER, "is_bot": False, "first_name": "U"},
+            "text": text,
+        },
+    }
+
+
+class Client:
+    def __init__(self, session: aiohttp.ClientSession, url: str) -> None:
+        self.session = session
+        self.url = url
+
+    async def post(
+        self, body: bytes | Any, secret: str | None = SECRET, *, url: str | None = None, **kw: Any
+    ) -> tuple[int, str]:
+        headers = {"Content-Type": "application/json"}
+        if secret is not None:
+            headers[SECRET_HEADER] = secret
+        if not isinstance(body, bytes) and not hasattr(body, "__aiter__"):
+            body = json.dumps(body).encode()
+        # A file-like body: aiohttp warns that big raw bytes could block the loop.
+        data = io.BytesIO(body) if isinstance(body, bytes) else body
+        async with self.session.post(url or self.url, data=data, headers=headers, **kw) as resp:
+            return resp.status, await resp.text()
+
+
+@pytest.fixture
+def submit(store: Store) -> StoreSubmit:
+    return StoreSubmit(store)
+
+
+@pytest.fixture
+async def server(submit: StoreSubmit) -> AsyncIterator[WebhookServer]:
+    running = WebhookServer(webhook_settings(), submit, shutdown_timeout=5)
+    await running.start()
+    yield running
+    await running.stop()
+
+
+@pytest.fixture
+async def client(server: WebhookServer) -> AsyncIterator[Client]:
+    async with aiohttp.ClientSession() as session:
+        yield Client(session, f"http://127.0.0.1:{server.port}/tgstats/hook")
+
+
+# -- the secret --------------------------------------------------------------------
+
+
+async def test_the_right_secret_stores_the_update_and_answers_200(
+    client: Client, submit: StoreSubmit
+) -> None:
+    status, _ = await client.post(update(1, 10, "first words"))
+    assert status == 200
+    rows = submit.stored()
+    assert [(r["chat_id"], r["message_id"], r["text"]) for r in rows] == [
+        (GROUP, 10, "first words")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("secret", "status"),
+    [(None, 401), ("wrong", 403), (SECRET.upper(), 403), (SECRET + "x", 403), ("", 403)],
+)
+async def test_a_missing_or_wrong_secret_is_refused_and_nothing_is_stored(
+    client: Client, submit: StoreSubmit, secret: str | None, status: int
+) -> None:
+    got, _ = await client.post(update(1, 10), secret)
+    assert got == status
+    assert submit.calls == 0
+    assert submit.stored() == []
+
+
+async def test_a_non_ascii_secret_header_is_refused_not_a_500(
+    client: Client, submit: StoreSubmit
+) -> None:
+    got, _ = await client.post(update(1, 10), "sécret".encode().decode("latin-1"))
+    assert got == 403
+    assert submit.calls == 0
+
+
+async def test_refusals_are_logged_rate_limited(client: Client, log_lines: Any) -> None:
+    for _ in range(30):
+        assert (await client.post(update(1, 10), "wrong"))[0] == 403
+    lines = [line for line in log_lines.getvalue().splitlines() if "webhook_rejected" in line]
+    assert len(lines) == 1, lines
+    assert "status=403" in lines[0] and "wrong secret token" in lines[0]
+    assert SECRET not in log_lines.getvalue()
+
+
+# -- bodies ------------------------------------------------------------------------
+
+
+async def test_an_oversized_body_gets_413_and_is_not_submitted(
+    client: Client, submit: StoreSubmit
+) -> None:
+    big = update(1, 10, "x" * (MAX_BODY + 1))
+    status, _ = await client.post(big)
+    assert status == 413
+    assert submit.calls == 0 and submit.stored() == []
+
+
+async def test_an_oversized_chunked_body_without_length_gets_413(
+    client: Client, submit: StoreSubmit
+) -> None:
+    async def chunks() -> AsyncIterator[bytes]:
+        for _ in range(MAX_BODY // 65536 + 2):
+            yield b" " * 65536
+
+    status, _ = await client.post(chunks())
+    assert status == 413
+    assert submit.calls == 0
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"not json at all",
+        b"\xff\xfe\x00",
+        b"[1, 2, 3]",
+        b'{"message": {}}',
+        b'{"update_id": "7"}',
+        b'{"update_id": true}',
+        b"",
+    ],
+)
+async def test_a_body_that_is_not_an_update_gets_400(
+    client: Client, submit: StoreSubmit, body: bytes
+) -> None:
+    status, _ = await client.post(body)
+    assert status == 400
+    assert submit.calls == 0
+
+
+async def test_only_post_on_the_webhook_path_is_served(client: Client, submit: StoreSubmit) -> None:
+    async with client.session.get(client.url, headers={SECRET_HEADER: SECRET}) as resp:
+        assert resp.status == 405
+    other = client.url.replace("/tgstats/hook", "/other")
+    assert (await client.post(update(1, 10), url=other))[0] == 404
+    assert submit.calls == 0
+
+
+# -- at-least-once -----------------------------------------------------------------
+
+
+async def test_a_failed_submit_is_a_503_and_the_retry_stores_it_once(
+    client: Client, submit: StoreSubmit
+) -> None:
+    submit.fail_next = 2
+    assert (await client.post(update(5, 50)))[0] == 503
+    assert (await client.post(update(5, 50)))[0] == 503
+    assert submit.stored() == []
+    assert (await client.post(update(5, 50)))[0] == 200
+    assert (await client.post(update(5, 50)))[0] == 200  # a duplicate delivery
+    assert [r["message_id"] for r in submit.stored()] == [50]
+
+
+async def test_the_200_waits_for_the_commit(client: Client, submit: StoreSubmit) -> None:
+    submit.delay = 0.3
+    post = asyncio.ensure_future(client.post(update(1, 10)))
+    await asyncio.sleep(0.15)
+    assert not post.done()  # still committing: no answer yet
+    assert (await post)[0] == 200
+    assert len(submit.stored()) == 1
+
+
+async def test_concurrent_deliveries_are_all_stored_once(
+    client: Client, submit: StoreSubmit
+) -> None:
+    updates = [update(i, 100 + i, f"m{i}") for i in range(60)]
+    results = await asyncio.gather(*(client.post(u) for u in updates + updates[:20]))
+    assert [status for status, _ in results] == [200] * 80
+    assert sorted(r["message_id"] for r in submit.stored()) == list(range(100, 160))
+
+
+async def test_stop_lets_a_request_in_flight_finish_then_refuses_connections(
+    server: WebhookServer, client: Client, submit: StoreSubmit
+) -> None:
+    submit.delay = 0.5
+    post = asyncio.ensure_future(client.post(update(1, 10)))
+    await asyncio.sleep(0.2)
+    await server.stop()
+    assert (await post)[0] == 200
+    assert len(submit.stored()) == 1
+    with pytest.raises(aiohttp.ClientConnectionError):
+        await client.post(update(2, 11))
+
+
+async def test_a_port_in_use_is_a_one_line_error(server: WebhookServer, submit: Any) -> None:
+    second = WebhookServer(webhook_settings(port=server.port), submit)
+    where = f"127.0.0.1:{server.port}"
+    with pytest.raises(TgstatsError, match=f"cannot listen for the webhook on {where}"):
+        await second.start()
+
+
+# -- registration ------------------------------------------------------------------
+
+
+async def test_register_sets_url_secret_allowed_updates_and_max_connections(
+    fake_api: Any,
+) -> None:
+    settings = webhook_settings(max_connections=7)
+    async with Bot(fake_api.token, base_url=fake_api.url) as bot:
+        await register_webhook(bot, settings)
+    assert fake_api.webhook["url"] == settings.url
+    assert fake_api.webhook["secret_token"] == SECRET
+    assert fake_api.webhook["allowed_updates"] == list(ALLOWED_UPDATES)
+    assert fake_api.webhook["max_connections"] == 7
+    assert not fake_api.webhook.get("drop_pending_updates")
+
+
+async def test_a_refused_webhook_url_stops_the_start(fake_api: Any) -> None:
+    async with Bot(fake_api.token, base_url=fake_api.url) as bot:
+        with pytest.raises(TgstatsError, match="Telegram refused the webhook URL"):
+            await register_webhook(bot, webhook_settings(url=""))  # refused, like Telegram
+    assert fake_api.webhook is None
+
+
+async def test_the_runtime_serves_the_webhook_and_never_deletes_it(
+    fake_api: Any, tmp_path: Path
+) -> None:
+    """The real BotRuntime in webhook mode: recorded, commands answered, no polling."""
+    config = tmp_path / "plugins.yaml"
+    config.write_text("settings:\n  hot_reload: false\n  load_unlisted_plugins: false\n")
+    settings = resolve_settings(
+        db_url=f"sqlite:///{tmp_path / 'hook.db'}",
+        plugins_config=str(config),
+        admins="1",
+        log_file=str(tmp_path / "tgstats.log"),
+        env={"TGSTATS_TOKEN": fake_api.token, "TGSTATS_API_URL": fake_api.url},
+    )
+    import attrs
+
+    settings = attrs.evolve(settings, webhook=webhook_settings())
+    runtime = BotRuntime(settings)
+    task = asyncio.ensure_future(runtime.run())
+    try:
+        await fake_api.wait_until(
+            lambda: runtime._webhook is not None or task.done(), 20, "the webhook served"
+        )
+        assert fake_api.webhook is not None and runtime._webhook is not None
+        url = f"http://127.0.0.1:{runtime._webhook.port}/tgstats/hook"
+        async with aiohttp.ClientSession() as session:
+            client = Client(session, url)
+            assert (await client.post(update(1, 10, "recorded via webhook")))[0] == 200
+            rows = list(runtime.store.export())
+            assert [r["text"] for r in rows] == ["recorded via webhook"]
+            command = update(2, 11, "/plugins")
+            command["message"]["chat"] = {"id": 1, "type": "private", "first_name": "A"}
+            command["message"]["from"]["id"] = 1
+            command["message"]["entities"] = [{"type": "bot_command", "offset": 0, "length": 8}]
+            assert (await client.post(command))[0] == 200
+            await fake_api.wait_until(lambda: fake_api.sent_to(1), 10, "the /plugins answer")
+            assert (await client.post(update(3, 12), "nope"))[0] == 403
+        assert fake_api.call_count("getUpdates") == 0
+    finally:
+        runtime.request_stop("test")
+        assert await asyncio.wait_for(task, 20) == 0
+    assert fake_api.call_count("deleteWebhook") == 0
+    assert fake_api.webhook is not None  # the other workers keep being served
+
+
+# -- settings ----------------------------------------------------------------------
+
+
+def secret_file(tmp_path: Path, text: str = SECRET) -> str:
+    path = tmp_path / "secret"
+    path.write_text(text + "\n")
+    return str(path)
+
+
+def test_no_webhook_url_means_long_polling() -> None:
+    assert resolve_settings(env={"TGSTATS_TOKEN": "1:a"}).webhook is None
+
+
+def test_webhook_settings_from_flags_and_environment(tmp_path: Path) -> None:
+    env = {
+        "TGSTATS_WEBHOOK_URL": "https://bot.example.org/hook",
+        "TGSTATS_WEBHOOK_SECRET_FILE": secret_file(tmp_path),
+        "TGSTATS_WEBHOOK_LISTEN": "0.0.0.0:9000",
+    }
+    from_env = resolve_webhook(env=env)
+    assert from_env is not None
+    assert (from_env.url, from_env.host, from_env.port, from_env.path) == (
+        "https://bot.example.org/hook",
+        "0.0.0.0",
+        9000,
+        "/hook",
+    )
+    assert from_env.secret == SECRET and SECRET not in repr(from_env)
+    assert from_env.max_connections == DEFAULT_WEBHOOK_MAX_CONNECTIONS
+    flags = resolve_webhook(
+        url="https://other.example.org/x", listen="8082", max_connections="3", env=env
+    )
+    assert flags is not None
+    assert (flags.url, flags.host, flags.port, flags.max_connections) == (
+        "https://other.example.org/x",
+        "127.0.0.1",
+        8082,
+        3,
+    )
+
+
+def test_webhook_mode_requires_a_secret(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="needs a secret token file") as error:
+        resolve_webhook(url="https://bot.example.org/hook", env={})
+    assert "token_urlsafe" in str(error.value)
+
+
+@pytest.mark.parametrize("text", ["", "has space", "ü" * 3, "x" * 257, "a/b"])
+def test_a_secret_telegram_would_refuse_is_a_config_error(tmp_path: Path, text: str) -> None:
+    path = secret_file(tmp_path, text)
+    with pytest.raises(ConfigError, match="expected 1-256 characters") as error:
+        resolve_webhook(url="https://h/x", secret_file=path, env={})
+    assert str(error.value).startswith(path)
+    if text:
+        assert text not in str(error.value)  # never echo a secret
+
+
+def test_an_unreadable_secret_file_is_named(tmp_path: Path) -> None:
+    missing = tmp_path / "nope"
+    with pytest.raises(ConfigError, match="cannot read the webhook secret file") as error:
+        resolve_webhook(url="https://h/x", secret_file=str(missing), env={})
+    assert str(missing) in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("127.0.0.1:8080", ("127.0.0.1", 8080)),
+        ("[::1]:81", ("::1", 81)),
+        (":90", ("127.0.0.1", 90)),
+    ],
+)
+def test_listen_addresses(value: str, expected: tuple[str, int]) -> None:
+    assert parse_listen(value) == expected
+
+
+@pytest.mark.parametrize("value", ["host", "host:port", "h:70000", "h:-1"])
+def test_a_bad_listen_address_names_the_flag(value: str) -> None:
+    with pytest.raises(ConfigError, match="--listen: expected HOST:PORT"):
+        parse_listen(value, source="--listen")
+
+
+@pytest.mark.parametrize("value", ["0", "101", "many"])
+def test_max_connections_is_1_to_100(tmp_path: Path, value: str) -> None:
+    with pytest.raises(ConfigError, match="TGSTATS_WEBHOOK_MAX_CONNECTIONS: expected a number"):
+        resolve_webhook(
+            url="https://h/x",
+            secret_file=secret_file(tmp_path),
+            env={"TGSTATS_WEBHOOK_MAX_CONNECTIONS": value},
+        )
+
+
+@pytest.mark.parametrize("url", ["bot.example.org/hook", "ftp://h/x", "https:///x"])
+def test_a_webhook_url_that_is_not_http_is_refused(tmp_path: Path, url: str) -> None:
+    with pytest.raises(ConfigError, match="--webhook-url: expected the public URL"):
+        resolve_webhook(url=url, secret_file=secret_file(tmp_path), env={})
