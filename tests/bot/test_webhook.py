@@ -431,3 +431,39 @@ def test_max_connections_is_1_to_100(tmp_path: Path, value: str) -> None:
 def test_a_webhook_url_that_is_not_http_is_refused(tmp_path: Path, url: str) -> None:
     with pytest.raises(ConfigError, match="--webhook-url: expected the public URL"):
         resolve_webhook(url=url, secret_file=secret_file(tmp_path), env={})
+
+
+# -- N workers, one database ---------------------------------------------------------
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("store_url", ["postgresql"], indirect=True)
+def test_workers_starting_at_once_on_an_empty_postgresql_database_all_open_it(
+    store_url: str,
+) -> None:
+    import threading
+
+    import sqlalchemy
+    from tgstats.store import open_store
+
+    barrier = threading.Barrier(4)
+    errors: list[str] = []
+
+    def open_and_close() -> None:
+        barrier.wait()
+        try:
+            open_store(store_url).close()
+        except Exception as error:
+            errors.append(str(error))
+
+    threads = [threading.Thread(target=open_and_close) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert errors == []
+    engine = sqlalchemy.create_engine(store_url)
+    with engine.connect() as connection:
+        versions = connection.execute(sqlalchemy.text("SELECT version FROM tgstats_schema_version"))
+        assert len(versions.all()) == 1
+    engine.dispose()

@@ -615,6 +615,7 @@ class WebhookSender:
         self.attempts = attempts
         self.timeout = timeout
         self._next = itertools.count()
+        self.accepted = 0  # 2xx answers so far (readable from another thread)
 
     async def post(self, session: Any, url: str, body: bytes) -> int:
         """One POST; its status, or 0 when the connection failed or timed out."""
@@ -646,6 +647,7 @@ class WebhookSender:
                     status = await self.post(session, url, body)
                 delivery.statuses.append((url, status))
                 if 200 <= status < 300:
+                    self.accepted += 1
                     return
                 await asyncio.sleep(self.retry_delay)
             raise TimeoutError(f"update {update.get('update_id')} was never accepted")

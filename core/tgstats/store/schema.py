@@ -22,6 +22,7 @@ from sqlalchemy import (
     Table,
     Text,
     select,
+    text,
 )
 from sqlalchemy.engine import Connection
 
@@ -120,12 +121,20 @@ opt_outs = Table(
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {}
 
 
+# Any fixed 64-bit number; "tgstats" in ASCII, so other applications' keys do not collide.
+_SCHEMA_LOCK = 0x7467737461747300
+
+
 def ensure_schema(connection: Connection) -> int:
     """Create missing tables, record or upgrade the version; return it.
 
     Runs inside the caller's transaction so a failed migration leaves the
-    database as it was.
+    database as it was.  On PostgreSQL it first takes a transaction-scoped
+    advisory lock: N webhook workers starting at once on an empty database
+    would otherwise race to create the same tables ("duplicate key value").
     """
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK})
     metadata.create_all(connection, checkfirst=True)
     found = connection.execute(select(schema_version.c.version)).scalars().all()
     if not found:
