@@ -86,29 +86,25 @@ class Cluster:
     def env(self, **extra: str) -> dict[str, str]:
         return bot_env(self.api, self.tmp, TGSTATS_DB=self.db_url, **extra)
 
-    def start(self, name: str, *, max_connections: int = 5) -> Worker:
+    def start(self, name: str, *, max_connections: int = 5, webhook: bool = True) -> Worker:
         port = free_port()
         log_file = self.tmp / name / "tgstats.log"
         output = self.tmp / name / "console.log"
         output.parent.mkdir(parents=True, exist_ok=True)
         env = self.env(
-            TGSTATS_LOG_FILE=str(log_file),
-            TGSTATS_PID_FILE=str(self.tmp / name / "tgstats.pid"),
-            TGSTATS_WEBHOOK_URL="https://bot.example.org/tgstats/hook",
-            TGSTATS_WEBHOOK_SECRET_FILE=str(self.tmp / "secret"),
+            TGSTATS_LOG_FILE=str(log_file), TGSTATS_PID_FILE=str(self.tmp / name / "tgstats.pid")
         )
+        args = ["--listen", f"127.0.0.1:{port}", "--webhook-max-connections", str(max_connections)]
+        if webhook:
+            env.update(
+                TGSTATS_WEBHOOK_URL="https://bot.example.org/tgstats/hook",
+                TGSTATS_WEBHOOK_SECRET_FILE=str(self.tmp / "secret"),
+            )
+        else:
+            args = []
         with output.open("wb") as sink:
             process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "tgstats",
-                    "run",
-                    "--listen",
-                    f"127.0.0.1:{port}",
-                    "--webhook-max-connections",
-                    str(max_connections),
-                ],
+                [sys.executable, "-m", "tgstats", "run", *args],
                 env=env,
                 cwd=self.tmp,
                 stdout=sink,
@@ -226,11 +222,11 @@ def test_two_workers_sharing_postgresql_store_everything_once(
     assert cluster.api.call_count("setWebhook") == 2
     both = fake_bot_api.WebhookSender([first.url, second.url], SECRET, connections=8)
 
-    spread = cluster.burst(400)
+    spread = cluster.burst(300)
     delivery = both.deliver_sync(spread)
-    assert delivery.count(200) == 400
+    assert delivery.count(200) == 300
     served = delivery.by_url()
-    assert served[first.url] >= 150 and served[second.url] >= 150, served
+    assert served[first.url] >= 100 and served[second.url] >= 100, served
 
     # A retrying Telegram: the same updates again, to each worker.
     again = spread[:100]
@@ -239,19 +235,40 @@ def test_two_workers_sharing_postgresql_store_everything_once(
     assert sorted(cluster.stored()) == sorted(keys(spread))
 
     # One worker is SIGKILLed in the middle of a burst: the sender fails over.
-    late = cluster.burst(400)
+    late = cluster.burst(300)
     result: dict[str, Any] = {}
     sender = threading.Thread(target=lambda: result.update(d=both.deliver_sync(late)))
     sender.start()
-    cluster.api.wait_for(lambda: both.accepted >= 500, 30, "the second burst under way")
+    cluster.api.wait_for(lambda: both.accepted >= 400, 30, "the second burst under way")
     first.process.kill()
     first.process.wait()
     sender.join(60)
     assert not sender.is_alive()
-    assert result["d"].count(200) == 400
+    assert result["d"].count(200) == 300
     stored = cluster.stored()
-    assert len(stored) == len(set(stored)) == 800
+    assert len(stored) == len(set(stored)) == 600
     assert set(stored) == set(keys(spread + late))
 
     assert second.stop() == 0
     assert cluster.api.call_count("deleteWebhook") == 0
+
+
+def test_going_back_to_long_polling_deletes_the_webhook_and_keeps_what_is_pending(
+    cluster: Cluster,
+) -> None:
+    api = cluster.api
+    worker = cluster.start("hook")
+    cluster.wait_serving(worker)
+    assert worker.stop() == 0
+    assert api.webhook is not None  # a stopped worker leaves it registered
+    pending = [api.send_message(CHATS[1], USERS[1], f"while switching {i}") for i in range(5)]
+    pending.append(api.send_message(CHATS[1], USERS[1], "/heatmap"))
+    poller = cluster.start("poll", webhook=False)
+    cluster.wait_serving(poller)
+    # Handled in order after the pending messages: once answered, they are stored.
+    api.wait_for_reply(CHATS[1], 0, 60)
+    assert api.webhook is None
+    deletes = [params for name, params in api.calls if name == "deleteWebhook"]
+    assert deletes and not any(d.get("drop_pending_updates") for d in deletes)
+    assert sorted(cluster.stored()) == sorted((m["chat"]["id"], m["message_id"]) for m in pending)
+    assert poller.stop() == 0
