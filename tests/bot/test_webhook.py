@@ -21,7 +21,13 @@ from tgstats.bot.settings import (
     resolve_settings,
     resolve_webhook,
 )
-from tgstats.bot.webhook import MAX_BODY, SECRET_HEADER, WebhookServer, register_webhook
+from tgstats.bot.webhook import (
+    MAX_BODY,
+    SECRET_HEADER,
+    GroupCommit,
+    WebhookServer,
+    register_webhook,
+)
 from tgstats.errors import ConfigError, TgstatsError
 from tgstats.store import Store
 
@@ -33,25 +39,31 @@ USER = 4242
 
 
 class StoreSubmit:
-    """A real submit: parse the update, commit its message, return; or fail on demand."""
+    """A real submit_batch: parse the updates, commit their messages, return; or fail on demand."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        self.calls = 0
-        self.fail_next = 0
+        self.batches: list[int] = []  # the size of each call
+        self.fail_batches: set[int] = set()  # these calls (0-based) raise
+        self.hold_first: asyncio.Event | None = None  # the first call waits for it
         self.delay = 0.0
 
-    async def __call__(self, data: dict[str, Any]) -> None:
-        self.calls += 1
+    @property
+    def calls(self) -> int:
+        return len(self.batches)
+
+    async def __call__(self, batch: list[dict[str, Any]]) -> None:
+        number = len(self.batches)
+        self.batches.append(len(batch))
+        if number == 0 and self.hold_first is not None:
+            await self.hold_first.wait()
         if self.delay:
             await asyncio.sleep(self.delay)
-        if self.fail_next:
-            self.fail_next -= 1
+        if number in self.fail_batches:
             raise RuntimeError("store unavailable")
-        update = Update.de_json(data, None)
-        message = update.message or update.edited_message
-        if message is not None:
-            await asyncio.to_thread(self.store.record_messages, [message])
+        updates = [Update.de_json(data, None) for data in batch]
+        messages = [m for u in updates if (m := u.message or u.edited_message) is not None]
+        await asyncio.to_thread(self.store.record_messages, messages)
 
     def stored(self) -> list[dict[str, Any]]:
         return list(self.store.export())
@@ -221,7 +233,7 @@ async def test_only_post_on_the_webhook_path_is_served(client: Client, submit: S
 async def test_a_failed_submit_is_a_503_and_the_retry_stores_it_once(
     client: Client, submit: StoreSubmit
 ) -> None:
-    submit.fail_next = 2
+    submit.fail_batches = {0, 1}
     assert (await client.post(update(5, 50)))[0] == 503
     assert (await client.post(update(5, 50)))[0] == 503
     assert submit.stored() == []
@@ -239,13 +251,32 @@ async def test_the_200_waits_for_the_commit(client: Client, submit: StoreSubmit)
     assert len(submit.stored()) == 1
 
 
-async def test_concurrent_deliveries_are_all_stored_once(
+async def test_concurrent_deliveries_share_commits_and_are_all_stored_once(
     client: Client, submit: StoreSubmit
 ) -> None:
+    submit.delay = 0.05  # a commit that takes a while, as on a busy disk
     updates = [update(i, 100 + i, f"m{i}") for i in range(60)]
     results = await asyncio.gather(*(client.post(u) for u in updates + updates[:20]))
     assert [status for status, _ in results] == [200] * 80
     assert sorted(r["message_id"] for r in submit.stored()) == list(range(100, 160))
+    assert sum(submit.batches) == 80
+    assert len(submit.batches) < 20, submit.batches  # grouped, not a commit per request
+
+
+async def test_a_failed_group_commit_fails_every_request_in_it(
+    client: Client, submit: StoreSubmit
+) -> None:
+    submit.hold_first = asyncio.Event()
+    submit.fail_batches = {1}
+    first = asyncio.ensure_future(client.post(update(1, 10)))  # a batch of its own
+    await asyncio.sleep(0.1)
+    rest = [asyncio.ensure_future(client.post(update(i, 10 + i))) for i in (2, 3)]
+    await asyncio.sleep(0.1)  # both wait for the next batch
+    submit.hold_first.set()
+    assert (await first)[0] == 200
+    assert [(await post)[0] for post in rest] == [503, 503]
+    assert submit.batches == [1, 2]
+    assert [r["message_id"] for r in submit.stored()] == [10]
 
 
 async def test_stop_lets_a_request_in_flight_finish_then_refuses_connections(
@@ -467,3 +498,19 @@ def test_workers_starting_at_once_on_an_empty_postgresql_database_all_open_it(
         versions = connection.execute(sqlalchemy.text("SELECT version FROM tgstats_schema_version"))
         assert len(versions.all()) == 1
     engine.dispose()
+
+
+async def test_a_cancelled_group_commit_leaves_no_request_waiting() -> None:
+    started = asyncio.Event()
+
+    async def never_commits(batch: list[dict[str, Any]]) -> None:
+        started.set()
+        await asyncio.Event().wait()
+
+    group = GroupCommit(never_commits)
+    posts = [asyncio.ensure_future(group.submit(update(i, i))) for i in range(3)]
+    await started.wait()
+    assert group._drain_task is not None
+    group._drain_task.cancel()
+    results = await asyncio.wait_for(asyncio.gather(*posts, return_exceptions=True), 5)
+    assert all(isinstance(result, RuntimeError) for result in results), results

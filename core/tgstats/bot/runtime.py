@@ -289,20 +289,22 @@ async def _start_webhook(settings: BotSettings, application: SerialApplication) 
     assert settings.webhook is not None
     bot = application.bot
 
-    # SEAM (issue 9, item 1): until the UpdateIntake lands, an update is
-    # processed right here, under the update lock, recorder first; the
-    # recorder commits before process_update returns, so the 200 follows the
-    # commit. Replace with ``intake.submit`` (same signature), which also
-    # keeps poison updates and raises when the store refuses the write.
-    async def submit(data: dict[str, Any]) -> None:
-        try:
-            update = Update.de_json(data, bot)
-        except Exception:
-            log.exception("update_unparsable", update_id=data.get("update_id"))
-            return  # a retry would fail the same way
-        await application.process_update(update)
+    # SEAM (issue 9, item 1): until the UpdateIntake lands, the updates are
+    # processed right here, one at a time under the update lock, recorder
+    # first; the recorder commits before process_update returns, so the 200
+    # follows the commit. Replace with ``intake.submit_batch`` (same
+    # signature), which commits a batch in one transaction, keeps poison
+    # updates and raises when the store refuses the write.
+    async def submit_batch(batch: list[dict[str, Any]]) -> None:
+        for data in batch:
+            try:
+                update = Update.de_json(data, bot)
+            except Exception:
+                log.exception("update_unparsable", update_id=data.get("update_id"))
+                continue  # a retry would fail the same way
+            await application.process_update(update)
 
-    return await start_webhook(settings.webhook, bot, submit)
+    return await start_webhook(settings.webhook, bot, submit_batch)
 
 
 async def _start_reloader(manager: PluginManager) -> Any:

@@ -2,7 +2,7 @@
 
 Telegram confirms a webhook update by the HTTP status of its POST: a 2xx
 forgets it, anything else (or no answer) makes Telegram retry it later.  So
-the 200 goes back only after :data:`Submit` returned, which happens once
+the 200 goes back only after :data:`SubmitBatch` returned, which happens once
 everything the update carries is committed to the store; when it raises (the
 bot is stopping, the store refuses writes) the answer is a 503 and Telegram
 delivers the update again, here or to another worker behind the same proxy.
@@ -11,7 +11,7 @@ webhook server answers 200 as soon as the update is queued, before it is
 stored.
 
 A request without ``X-Telegram-Bot-Api-Secret-Token`` gets 401, one with the
-wrong token 403, and neither reaches :data:`Submit`; bodies over
+wrong token 403, and neither reaches :data:`SubmitBatch`; bodies over
 :data:`MAX_BODY` get 413, bodies that are not a JSON update 400.
 
 Workers never call ``deleteWebhook``: with N workers behind one proxy, one
@@ -49,7 +49,8 @@ from tgstats.logs import get_logger
 __all__ = [
     "MAX_BODY",
     "SECRET_HEADER",
-    "Submit",
+    "GroupCommit",
+    "SubmitBatch",
     "WebhookServer",
     "register_webhook",
     "start_webhook",
@@ -57,8 +58,9 @@ __all__ = [
 
 log = get_logger(__name__)
 
-# Records the update and returns once it is committed; raises when it cannot be.
-Submit = Callable[[dict[str, Any]], Awaitable[None]]
+# Records the updates (in order) and returns once they are committed; raises
+# when they cannot be: UpdateIntake.submit_batch.
+SubmitBatch = Callable[[list[dict[str, Any]]], Awaitable[None]]
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 # A Telegram update is a few kilobytes at most (4,096 characters of text plus
@@ -70,6 +72,65 @@ SHUTDOWN_TIMEOUT = 10.0
 # Rejected requests come from the internet: one log line per reason this often.
 REJECT_LOG_INTERVAL = 10.0
 REGISTER_ATTEMPTS = 5
+# Most updates one group commit carries: a getUpdates page holds 100.
+MAX_BATCH = 100
+
+
+class GroupCommit:
+    """Concurrent requests share one ``submit_batch`` call: a group commit.
+
+    Telegram keeps up to ``max_connections`` requests open at once.  A commit
+    per update is what limits recording (see ``bench/record_bench.py``), so
+    the requests that arrive while one batch is being committed wait together
+    and go in the next batch, in arrival order.  An idle worker adds no delay:
+    a lone request is committed at once, as a batch of one.  Every request of
+    a batch gets the batch's outcome: committed (200) or not (503, retried).
+    """
+
+    def __init__(self, submit_batch: SubmitBatch, *, max_batch: int = MAX_BATCH) -> None:
+        self._submit_batch = submit_batch
+        self._max_batch = max_batch
+        self._waiting: list[tuple[dict[str, Any], asyncio.Future[None]]] = []
+        self._drain_task: asyncio.Task[None] | None = None
+        self.batches = 0
+
+    async def submit(self, data: dict[str, Any]) -> None:
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiting.append((data, future))
+        if self._drain_task is None:
+            self._drain_task = asyncio.ensure_future(self._drain())
+        await future
+
+    async def _drain(self) -> None:
+        batch: list[tuple[dict[str, Any], asyncio.Future[None]]] = []
+        try:
+            while self._waiting:
+                batch = self._waiting[: self._max_batch]
+                del self._waiting[: self._max_batch]
+                self.batches += 1
+                try:
+                    await self._submit_batch([data for data, _ in batch])
+                except Exception as error:
+                    _settle(batch, error)
+                else:
+                    _settle(batch, None)
+        finally:
+            self._drain_task = None
+            # Cancelled (the worker is stopping): nothing left waits for ever.
+            _settle(batch + self._waiting, RuntimeError("the webhook is stopping"))
+            self._waiting = []
+
+
+def _settle(
+    batch: list[tuple[dict[str, Any], asyncio.Future[None]]], error: BaseException | None
+) -> None:
+    for _, future in batch:
+        if future.done():
+            continue
+        if error is None:
+            future.set_result(None)
+        else:
+            future.set_exception(error)
 
 
 class WebhookServer:
@@ -78,12 +139,12 @@ class WebhookServer:
     def __init__(
         self,
         settings: WebhookSettings,
-        submit: Submit,
+        submit_batch: SubmitBatch,
         *,
         shutdown_timeout: float = SHUTDOWN_TIMEOUT,
     ) -> None:
         self.settings = settings
-        self._submit = submit
+        self.group = GroupCommit(submit_batch)
         self._secret = settings.secret.encode("ascii")
         self._shutdown_timeout = shutdown_timeout
         self._runner: web.AppRunner | None = None
@@ -141,7 +202,7 @@ class WebhookServer:
         if data is None:
             return self._reject(request, 400, "not a JSON update")
         try:
-            await self._submit(data)
+            await self.group.submit(data)
         except Exception as error:
             # Not stored: a non-2xx makes Telegram deliver it again later.
             log.warning(
@@ -244,9 +305,11 @@ def _seconds(value: Any) -> float:
     return float(value.total_seconds()) if hasattr(value, "total_seconds") else float(value)
 
 
-async def start_webhook(settings: WebhookSettings, bot: Bot, submit: Submit) -> WebhookServer:
+async def start_webhook(
+    settings: WebhookSettings, bot: Bot, submit_batch: SubmitBatch
+) -> WebhookServer:
     """Listen first, then register: Telegram's first POST must find us serving."""
-    server = WebhookServer(settings, submit)
+    server = WebhookServer(settings, submit_batch)
     await server.start()
     try:
         await register_webhook(bot, settings)
