@@ -379,6 +379,13 @@ def test_no_webhook_url_means_long_polling() -> None:
     assert resolve_settings(env={"TGSTATS_TOKEN": "1:a"}).webhook is None
 
 
+def test_webhook_flags_without_a_webhook_url_are_an_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="--listen only apply to webhook mode"):
+        resolve_webhook(listen="127.0.0.1:8081", env={})
+    # The variables alone do not switch modes: a shared environment file may set them.
+    assert resolve_webhook(env={"TGSTATS_WEBHOOK_LISTEN": "127.0.0.1:8081"}) is None
+
+
 def test_webhook_settings_from_flags_and_environment(tmp_path: Path) -> None:
     env = {
         "TGSTATS_WEBHOOK_URL": "https://bot.example.org/hook",

@@ -209,6 +209,21 @@ def resolve_webhook(
     url_source = "--webhook-url" if url else ENV_WEBHOOK_URL
     url = url or env.get(ENV_WEBHOOK_URL)
     if not url:
+        given = [
+            flag
+            for flag, value in (
+                ("--listen", listen),
+                ("--webhook-secret-file", secret_file),
+                ("--webhook-max-connections", max_connections),
+            )
+            if value
+        ]
+        if given:
+            # A typo'd or forgotten --webhook-url would otherwise poll silently.
+            raise ConfigError(
+                f"{', '.join(given)} only apply to webhook mode: give --webhook-url URL "
+                f"(or {ENV_WEBHOOK_URL}) too"
+            )
         return None
     parts = urlsplit(url.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
