@@ -6,8 +6,8 @@ import asyncio
 from typing import Any
 
 import sqlalchemy
-from tgstats.store.schema import ensure_schema
 from tgstats.plugins import CommandContext, NoConfig, Plugin, TextReply, command
+from tgstats.store.schema import ensure_schema
 
 from .conftest import record
 

@@ -54,7 +54,9 @@ def probe_source(answer: str) -> str:
 
 def make_probe_distribution(site: Path) -> Path:
     """A plugin distribution in ``site`` (a package plus its .dist-info); returns plugin.py."""
-    return make_distribution(site, PROBE_PACKAGE, PROBE_PLUGIN, "ProbePlugin", probe_source("probe v1"))
+    return make_distribution(
+        site, PROBE_PACKAGE, PROBE_PLUGIN, "ProbePlugin", probe_source("probe v1")
+    )
 
 
 def make_distribution(site: Path, package: str, plugin: str, cls: str, source: str) -> Path:

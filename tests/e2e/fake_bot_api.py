@@ -397,7 +397,9 @@ class FakeBotApi:
             self._pending = kept
             batch = kept[:limit]
             for update in batch:
-                self.deliveries[update["update_id"]] = self.deliveries.get(update["update_id"], 0) + 1
+                self.deliveries[update["update_id"]] = (
+                    self.deliveries.get(update["update_id"], 0) + 1
+                )
             return [json.loads(json.dumps(u)) for u in batch]
 
     def _m_setmycommands(self, params: dict[str, Any]) -> bool:

@@ -1,4 +1,4 @@
-"""At-least-once delivery, poison updates and per-chat concurrency, against the real ``tgstats run``.
+"""At-least-once delivery, poison updates and per-chat concurrency, against `tgstats run`.
 
 The stand-in keeps every update until a ``getUpdates`` offset passes it, like
 Telegram, so a bot killed before it confirmed gets the updates again.  A test

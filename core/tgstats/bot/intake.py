@@ -116,9 +116,13 @@ class UpdateIntake:
         text = _dumps(raw)
         update_id = raw.get("update_id") if isinstance(raw, dict) else None
         update_id = update_id if isinstance(update_id, int) else None
-        self._rejected_log("warning", update_id=update_id, reason=truncate(reason), raw=truncate(text))
+        self._rejected_log(
+            "warning", update_id=update_id, reason=truncate(reason), raw=truncate(text)
+        )
         try:
-            await self._recorder.commit(keep_rejected, self._recorder.store.engine, update_id, text, reason)
+            await self._recorder.commit(
+                keep_rejected, self._recorder.store.engine, update_id, text, reason
+            )
         except Stopping:
             raise
         except Exception as error:

@@ -17,6 +17,7 @@ fetched: memory stays bounded by one page (``limit``, 100).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -132,10 +133,8 @@ class Poller:
             log.warning("confirm_failed", offset=self.offset, error=truncate(str(error)))
 
     async def _pause(self, seconds: float) -> None:
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._stop.wait(), seconds)
-        except TimeoutError:
-            pass
 
 
 def _next_offset(batch: Sequence[Any], offset: int | None) -> int | None:

@@ -19,6 +19,7 @@ the store cannot take): it is returned, and the intake keeps the update in
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -148,9 +149,7 @@ class Recorder:
                 )
             if update.message_reaction is not None:
                 # Groups report reactions per user; channels and anonymous ones as counts.
-                return bool(
-                    await self.commit(self._store.record_reaction, update.message_reaction)
-                )
+                return bool(await self.commit(self._store.record_reaction, update.message_reaction))
         except (Stopping, asyncio.CancelledError):
             raise
         except Exception as error:
@@ -160,10 +159,8 @@ class Recorder:
 
 
 async def _sleep_unless(event: asyncio.Event, seconds: float) -> None:
-    try:
+    with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(event.wait(), seconds)
-    except TimeoutError:
-        pass
 
 
 def _one_line(error: BaseException) -> str:

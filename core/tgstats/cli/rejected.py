@@ -37,9 +37,7 @@ def register(subparsers: Any) -> None:
         help=f"SQLAlchemy database URL (default: $TGSTATS_DB or {DEFAULT_DB_URL})",
     )
     parser.add_argument("--json", action="store_true", help="one JSON object per line, raw in full")
-    parser.add_argument(
-        "--limit", type=int, default=None, metavar="N", help="only the newest N"
-    )
+    parser.add_argument("--limit", type=int, default=None, metavar="N", help="only the newest N")
     parser.set_defaults(handler=_handle)
 
 

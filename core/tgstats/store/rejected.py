@@ -94,4 +94,6 @@ def mark_answered(engine: Engine, chat_id: int, message_id: int) -> None:
     with engine.begin() as connection:
         connection.execute(insert_ignore(connection, table), row)
         if next(_marks) % _PRUNE_EVERY == 1:
-            connection.execute(delete(table).where(table.c.answered_at < now - ANSWERED_KEEP_SECONDS))
+            connection.execute(
+                delete(table).where(table.c.answered_at < now - ANSWERED_KEEP_SECONDS)
+            )
