@@ -60,8 +60,11 @@ def keep_rejected(engine: Engine, update_id: int | None, raw: str, reason: str) 
         "raw": raw,
     }
     with engine.begin() as connection:
-        result = connection.execute(insert_ignore(connection, rejected_updates), row)
-    return bool(result.rowcount)
+        # RETURNING, not rowcount: psycopg reports -1 for an INSERT that returns the new id.
+        inserted = connection.execute(
+            insert_ignore(connection, rejected_updates).returning(rejected_updates.c.id), row
+        ).first()
+    return inserted is not None
 
 
 def list_rejected(engine: Engine, limit: int | None = None) -> list[RejectedUpdate]:
