@@ -3,12 +3,17 @@
 It speaks the real wire protocol (``POST /bot<token>/<method>``, form,
 multipart or JSON parameters, ``{"ok": ..., "result": ...}`` answers) so the
 bot under test runs unmodified python-telegram-bot code against it.
-``getUpdates`` implements real long polling: ``offset`` confirms earlier
-updates, ``limit`` caps the batch, ``timeout`` holds the request open until an
-update arrives, ``allowed_updates`` is remembered like Telegram does.
+``getUpdates`` implements real long polling with Telegram's offset semantics:
+an update stays queued, and is delivered again by every ``getUpdates``, until
+one is called with an ``offset`` greater than its id (that call confirms it);
+``limit`` caps the batch, ``timeout`` holds the request open until an update
+arrives, ``allowed_updates`` is remembered like Telegram does.
+:attr:`FakeBotApi.deliveries` counts how often each update id was handed out,
+so a test can see redeliveries after a crash.
 
 The test side is a Python API: :meth:`FakeBotApi.inject` (with the
-``message``/``command``/``edit`` builders) queues updates; :attr:`sent`,
+``message``/``command``/``edit`` builders) queues updates, and
+:meth:`FakeBotApi.inject_raw` queues JSON text as is (malformed updates); :attr:`sent`,
 :meth:`menu` and :attr:`calls` show what the bot did.  It runs either in the
 caller's event loop (:meth:`FakeBotApi.start`) or in a background thread
 (:class:`ThreadedFakeBotApi`, for synchronous tests driving a subprocess).
@@ -106,6 +111,8 @@ class FakeBotApi:
         )  # sendMessage -> 403, like a user who never /start-ed
         self._lock = threading.Lock()
         self._pending: list[dict[str, Any]] = []
+        self.deliveries: dict[int, int] = {}  # update id -> times handed out by getUpdates
+        self.confirmed = 0  # updates forgotten because an offset passed them
         self._update_ids = itertools.count(1)
         self._message_ids: dict[int, itertools.count[int]] = {}
         self._sent_ids = itertools.count(1_000_000)
@@ -164,6 +171,27 @@ class FakeBotApi:
                 ids.append(update_id)
         self._wake()
         return ids
+
+    def inject_raw(self, *texts: str) -> list[int]:
+        """Queue updates given as JSON text, parsed but not checked (``update_id`` added if absent).
+
+        For updates python-telegram-bot cannot parse: ``'{"message": "hello"}'``.
+        """
+        ids = []
+        with self._lock:
+            for text in texts:
+                update = json.loads(text)
+                if "update_id" not in update:
+                    update = {"update_id": next(self._update_ids), **update}
+                self._pending.append(update)
+                ids.append(update["update_id"])
+        self._wake()
+        return ids
+
+    def redelivered(self) -> int:
+        """How many update ids were handed out more than once."""
+        with self._lock:
+            return sum(1 for count in self.deliveries.values() if count > 1)
 
     def message(
         self,
@@ -367,18 +395,24 @@ class FakeBotApi:
     def _take(self, offset: int, limit: int) -> list[dict[str, Any]]:
         with self._lock:
             if offset > 0:  # confirm (forget) everything before offset
+                before = len(self._pending)
                 self._pending = [u for u in self._pending if u["update_id"] >= offset]
+                self.confirmed += before - len(self._pending)
             elif offset < 0:
                 self._pending = self._pending[offset:]
             allowed = self._allowed
             kept, batch = [], []
             for update in self._pending:
-                kind = next(key for key in update if key != "update_id")
+                kind = next((key for key in update if key != "update_id"), "")
                 if (kind not in allowed) if allowed is not None else (kind in _NOT_DEFAULT_UPDATES):
                     continue  # Telegram never delivers updates the bot did not ask for
                 kept.append(update)
             self._pending = kept
             batch = kept[:limit]
+            for update in batch:
+                self.deliveries[update["update_id"]] = (
+                    self.deliveries.get(update["update_id"], 0) + 1
+                )
             return [json.loads(json.dumps(u)) for u in batch]
 
     def _m_setmycommands(self, params: dict[str, Any]) -> bool:

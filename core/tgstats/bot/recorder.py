@@ -1,32 +1,34 @@
-"""The host's recorder: every update goes through it before any plugin sees it.
+"""The host's recorder: what an update carries, committed to the store before anything else.
 
-It lives in its own handler group (:data:`RECORDER_GROUP`, before the host's
-commands and every plugin), so PTB runs it for every update and still runs
-the later groups.  It never raises: a database hiccup is logged and the
-update continues to the plugins.
+:meth:`Recorder.record` is called by the intake (:mod:`tgstats.bot.intake`)
+with a batch of parsed updates, before any command or listener sees them,
+and returns only once everything they carry is committed.  Consecutive
+messages (new or edited) go to the store in one transaction: a commit per
+message is what limits recording throughput (``bench/record_bench.py``).
 
-The store's calls are synchronous and short (one transaction per burst of
-messages, see :class:`Recorder`); they run on the event loop rather than in a
-worker thread: updates are processed one at a time anyway, so a thread would
-add a hop per message without adding parallelism (``bench/record_bench.py``
-measures this path).
+Every store write goes through :meth:`Recorder.commit`, off the event loop:
+SQLite waits for a lock in the calling thread, and a loop stuck there would
+freeze every chat and SIGTERM with it.  A database fault (locked, disk full,
+read-only, connection lost) is retried with backoff until the write commits
+or the bot stops; nothing is dropped and nothing is confirmed meanwhile.  Any
+other error while recording an update is that update's own problem (a value
+the store cannot take): it is returned, and the intake keeps the update in
+``rejected_updates``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+import asyncio
+import contextlib
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
+from sqlalchemy.exc import InterfaceError, OperationalError
 from telegram import Message, Update
-from telegram.ext import ContextTypes, TypeHandler
 
-from tgstats.logs import get_logger
+from tgstats.bot.quiet import RateLimitedLog, truncate
 
-__all__ = ["ALLOWED_UPDATES", "RECORDER_GROUP", "Recorder"]
-
-log = get_logger(__name__)
-
-RECORDER_GROUP = -100
+__all__ = ["ALLOWED_UPDATES", "DATABASE_FAULTS", "Outcome", "Recorder", "Stopping"]
 
 # What the bot asks Telegram for.  Reaction updates are not delivered unless
 # asked for explicitly (and only to a bot that is an admin of the group);
@@ -39,99 +41,129 @@ ALLOWED_UPDATES = [
     Update.MY_CHAT_MEMBER,
 ]
 
+# Errors that say "the database cannot write now", not "this update is bad".
+DATABASE_FAULTS: tuple[type[BaseException], ...] = (
+    OperationalError,
+    InterfaceError,
+    OSError,
+    TimeoutError,
+)
 
-# Most messages one transaction may carry: a getUpdates page holds 100.
-MAX_BATCH = 200
+RETRY_FIRST = 0.2  # seconds before the first retry of a refused write
+RETRY_MAX = 5.0
+
+# Per update: True = a message row was written, False = nothing to store (or
+# an opted-out sender), an exception = recording it raised (not a database fault).
+Outcome = bool | Exception
+
+T = TypeVar("T")
+
+
+class Stopping(Exception):
+    """The bot is stopping and the write did not commit: do not confirm the update."""
 
 
 class Recorder:
-    """Stores every update's message, a burst at a time.
-
-    A commit per message is the slowest step of recording (see
-    ``bench/record_bench.py``), so while more updates are already waiting in
-    PTB's queue a plain message is kept in memory and written together with
-    the rest of the burst, in order, when the queue runs dry. Everything that
-    reads the store or depends on order flushes first: commands (a plugin's
-    answer must include the messages before it), listeners (they are promised
-    a stored message), reactions (they update a stored row), and stopping the
-    bot (:meth:`flush` from the runtime). Edits stay in the burst, in order.
-    """
-
-    def __init__(self, store: Any, *, has_listeners: Callable[[], bool] = lambda: False) -> None:
+    def __init__(self, store: Any, *, stopping: asyncio.Event | None = None) -> None:
         self._store = store
-        self._has_listeners = has_listeners
-        self._pending: list[Message] = []
-        self._last_update_id: int | None = None
-        self._last_recorded = False
+        self._stopping = stopping or asyncio.Event()
+        self._retry_log = RateLimitedLog(__name__, "record_retrying", burst=5, window=60)
         self.recorded = 0
         self.failed = 0
+        self.healthy = True
 
-    def handler(self) -> TypeHandler[Update, Any]:
-        return TypeHandler(Update, self.record)
+    @property
+    def store(self) -> Any:
+        return self._store
 
-    def was_recorded(self, update: Update) -> bool:
-        """Whether ``update``'s message was stored (False for opted-out senders).
+    async def commit(self, write: Callable[..., T], *args: Any) -> T:
+        """Run one synchronous store write in a worker thread until it commits.
 
-        Updates are processed one at a time, so remembering the last one is enough.
+        THE call site of the store's write side: a dedicated writer with its
+        own retry policy replaces exactly this method.
         """
-        return self._last_update_id == update.update_id and self._last_recorded
+        delay = RETRY_FIRST
+        while True:
+            try:
+                result = await asyncio.to_thread(write, *args)
+            except DATABASE_FAULTS as error:
+                self.healthy = False
+                if self._stopping.is_set():
+                    raise Stopping(f"stopping before the write committed: {error}") from error
+                self._retry_log(
+                    "warning",
+                    write=getattr(write, "__name__", str(write)),
+                    error=truncate(_one_line(error)),
+                    retry_in=delay,
+                )
+                await _sleep_unless(self._stopping, delay)
+                delay = min(delay * 2, RETRY_MAX)
+                continue
+            self.healthy = True
+            return result
 
-    async def record(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        self._last_update_id = update.update_id
-        self._last_recorded = False
-        message = update.message or update.edited_message
-        if message is not None and self._can_wait(message, context):
-            self._pending.append(message)
-            return
-        if message is not None:
-            self._pending.append(message)
-            self._last_recorded = self.flush()
-            return
-        self.flush()
+    async def record(self, updates: Sequence[Update]) -> list[Outcome]:
+        """Commit what each update carries, in order; see :data:`Outcome`."""
+        outcomes: list[Outcome] = []
+        run: list[Message] = []
+        for update in updates:
+            message = update.message or update.edited_message
+            if message is not None:
+                run.append(message)
+                continue
+            outcomes += await self._record_messages(run)
+            run = []
+            outcomes.append(await self._record_other(update))
+        outcomes += await self._record_messages(run)
+        return outcomes
+
+    async def _record_messages(self, run: list[Message]) -> list[Outcome]:
+        if not run:
+            return []
         try:
-            self._record_reaction(update)
+            written: list[Outcome] = list(await self.commit(self._store.record_messages, run))
+        except (Stopping, asyncio.CancelledError):
+            raise
         except Exception:
+            # One bad message must not cost the batch: find it, one by one.
+            written = [await self._record_one(message) for message in run]
+        self.recorded += sum(1 for outcome in written if outcome is True)
+        return written
+
+    async def _record_one(self, message: Message) -> Outcome:
+        try:
+            return bool((await self.commit(self._store.record_messages, [message]))[0])
+        except (Stopping, asyncio.CancelledError):
+            raise
+        except Exception as error:
             self.failed += 1
-            log.exception("record_failed", update_id=update.update_id)
+            return error
 
-    def flush(self) -> bool:
-        """Write the pending messages; True if the last of them was stored."""
-        if not self._pending:
-            return False
-        pending, self._pending = self._pending, []
+    async def _record_other(self, update: Update) -> Outcome:
         try:
-            written = self._store.record_messages(pending)
-        except Exception:
-            # One bad message must not cost the burst: retry one by one.
-            log.exception("record_batch_failed", messages=len(pending))
-            written = [self._record_one(message) for message in pending]
-        self.recorded += sum(written)
-        return bool(written[-1])
-
-    def _record_one(self, message: Message) -> bool:
-        try:
-            return bool(self._store.record_message(message))
-        except Exception:
+            if update.message_reaction_count is not None:
+                return bool(
+                    await self.commit(
+                        self._store.record_reaction_count, update.message_reaction_count
+                    )
+                )
+            if update.message_reaction is not None:
+                # Groups report reactions per user; channels and anonymous ones as counts.
+                return bool(await self.commit(self._store.record_reaction, update.message_reaction))
+        except (Stopping, asyncio.CancelledError):
+            raise
+        except Exception as error:
             self.failed += 1
-            log.exception("record_failed", chat_id=message.chat_id, message_id=message.message_id)
-            return False
-
-    def _can_wait(self, message: Message, context: ContextTypes.DEFAULT_TYPE) -> bool:
-        return (
-            len(self._pending) < MAX_BATCH
-            and context.application.update_queue.qsize() > 0
-            and not _is_command(message)
-            and not self._has_listeners()
-        )
-
-    def _record_reaction(self, update: Update) -> None:
-        if update.message_reaction_count is not None:
-            self._store.record_reaction_count(update.message_reaction_count)
-        elif update.message_reaction is not None:
-            # Groups report reactions per user; channels and anonymous ones as counts.
-            self._store.record_reaction(update.message_reaction)
+            return error
+        return False
 
 
-def _is_command(message: Message) -> bool:
-    text = message.text or ""
-    return text.startswith("/")
+async def _sleep_unless(event: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(event.wait(), seconds)
+
+
+def _one_line(error: BaseException) -> str:
+    orig = getattr(error, "orig", None) or error
+    lines = [line.strip() for line in str(orig).splitlines() if line.strip()]
+    return f"{type(orig).__name__}: {lines[0]}" if lines else type(orig).__name__

@@ -52,6 +52,7 @@ __all__ = [
     "GroupCommit",
     "SubmitBatch",
     "WebhookServer",
+    "delete_webhook",
     "register_webhook",
     "start_webhook",
 ]
@@ -317,3 +318,16 @@ async def start_webhook(
         await server.stop()
         raise
     return server
+
+
+async def delete_webhook(bot: Bot) -> None:
+    """Before long polling: Telegram refuses getUpdates (409) while a webhook is set.
+
+    Pending updates are kept (``drop_pending_updates`` false): the poller
+    receives them.  A failure is logged, not fatal: polling then reports the
+    conflict itself, rate-limited, and retries.
+    """
+    try:
+        await bot.delete_webhook(drop_pending_updates=False)
+    except TelegramError as error:
+        log.warning("webhook_delete_failed", error=str(error)[:300])

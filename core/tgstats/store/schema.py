@@ -31,12 +31,14 @@ from tgstats.errors import StoreError
 __all__ = [
     "MIGRATIONS",
     "SCHEMA_VERSION",
+    "answered_commands",
     "chat_migrations",
     "chats",
     "ensure_schema",
     "messages",
     "metadata",
     "opt_outs",
+    "rejected_updates",
     "schema_version",
     "users",
 ]
@@ -115,6 +117,30 @@ opt_outs = Table(
     Column("user_id", BigInteger, nullable=False),
     Column("since", BigInteger, nullable=False),
     PrimaryKeyConstraint("chat_id", "user_id", name="pk_opt_outs"),
+)
+
+# Updates the bot could not parse or whose handling raised in the host: their
+# raw JSON, so `tgstats rejected` can show them (see tgstats.store.rejected).
+# A redelivered update is kept once (unique update_id).  New tables need no
+# migration step: ensure_schema's create_all adds them to an older database.
+rejected_updates = Table(
+    "rejected_updates",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("update_id", BigInteger, nullable=True, unique=True),
+    Column("received_at", BigInteger, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("raw", Text, nullable=False),
+)
+
+# Commands the bot has handled, so one redelivered after a crash is not answered twice.
+answered_commands = Table(
+    "answered_commands",
+    metadata,
+    Column("chat_id", BigInteger, nullable=False),
+    Column("message_id", BigInteger, nullable=False),
+    Column("answered_at", BigInteger, nullable=False, index=True),
+    PrimaryKeyConstraint("chat_id", "message_id", name="pk_answered_commands"),
 )
 
 # version -> step that upgrades a database at that version to version + 1.
