@@ -322,10 +322,10 @@ async def test_a_refused_webhook_url_stops_the_start(fake_api: Any) -> None:
     assert fake_api.webhook is None
 
 
-async def test_the_runtime_serves_the_webhook_and_never_deletes_it(
-    fake_api: Any, tmp_path: Path
-) -> None:
-    """The real BotRuntime in webhook mode: recorded, commands answered, no polling."""
+async def start_runtime(fake_api: Any, tmp_path: Path) -> tuple[BotRuntime, Any, str]:
+    """A real BotRuntime in webhook mode (no plugins); (runtime, its task, the webhook URL)."""
+    import attrs
+
     config = tmp_path / "plugins.yaml"
     config.write_text("settings:\n  hot_reload: false\n  load_unlisted_plugins: false\n")
     settings = resolve_settings(
@@ -335,17 +335,42 @@ async def test_the_runtime_serves_the_webhook_and_never_deletes_it(
         log_file=str(tmp_path / "tgstats.log"),
         env={"TGSTATS_TOKEN": fake_api.token, "TGSTATS_API_URL": fake_api.url},
     )
-    import attrs
-
-    settings = attrs.evolve(settings, webhook=webhook_settings())
-    runtime = BotRuntime(settings)
+    runtime = BotRuntime(attrs.evolve(settings, webhook=webhook_settings()))
     task = asyncio.ensure_future(runtime.run())
+    await fake_api.wait_until(
+        lambda: runtime._webhook is not None or task.done(), 20, "the webhook served"
+    )
+    assert runtime._webhook is not None, task.result()
+    return runtime, task, f"http://127.0.0.1:{runtime._webhook.port}/tgstats/hook"
+
+
+class RefusingStore:
+    """Makes the runtime's store refuse every write (a database fault) until ``clear``."""
+
+    def __init__(self, store: Store) -> None:
+        # Below record_messages, which the recorder holds on to while it retries.
+        self.store = store
+        self.original = store._record_run
+        self.refused = 0
+        store._record_run = self.refuse  # type: ignore[method-assign]
+
+    def refuse(self, run: Any) -> list[bool]:
+        import sqlalchemy.exc
+
+        self.refused += 1
+        raise sqlalchemy.exc.OperationalError("INSERT", {}, Exception("disk I/O error"))
+
+    def clear(self) -> None:
+        self.store._record_run = self.original  # type: ignore[method-assign]
+
+
+async def test_the_runtime_serves_the_webhook_and_never_deletes_it(
+    fake_api: Any, tmp_path: Path
+) -> None:
+    """The real BotRuntime in webhook mode: recorded, commands answered, no polling."""
+    runtime, task, url = await start_runtime(fake_api, tmp_path)
     try:
-        await fake_api.wait_until(
-            lambda: runtime._webhook is not None or task.done(), 20, "the webhook served"
-        )
-        assert fake_api.webhook is not None and runtime._webhook is not None
-        url = f"http://127.0.0.1:{runtime._webhook.port}/tgstats/hook"
+        assert fake_api.webhook is not None
         async with aiohttp.ClientSession() as session:
             client = Client(session, url)
             assert (await client.post(update(1, 10, "recorded via webhook")))[0] == 200
@@ -364,6 +389,41 @@ async def test_the_runtime_serves_the_webhook_and_never_deletes_it(
         assert await asyncio.wait_for(task, 20) == 0
     assert fake_api.call_count("deleteWebhook") == 0
     assert fake_api.webhook is not None  # the other workers keep being served
+
+
+async def test_while_the_store_refuses_writes_no_200_and_it_is_stored_once_it_recovers(
+    fake_api: Any, tmp_path: Path
+) -> None:
+    runtime, task, url = await start_runtime(fake_api, tmp_path)
+    try:
+        fault = RefusingStore(runtime.store)
+        async with aiohttp.ClientSession() as session:
+            client = Client(session, url)
+            post = asyncio.ensure_future(client.post(update(1, 10, "during the fault")))
+            await fake_api.wait_until(lambda: fault.refused >= 2, 10, "retried writes")
+            assert not post.done()  # held, not confirmed
+            fault.clear()
+            assert (await asyncio.wait_for(post, 10))[0] == 200
+            assert [r["text"] for r in runtime.store.export()] == ["during the fault"]
+    finally:
+        runtime.request_stop("test")
+        assert await asyncio.wait_for(task, 20) == 0
+
+
+async def test_stopping_while_the_store_refuses_writes_answers_503(
+    fake_api: Any, tmp_path: Path
+) -> None:
+    runtime, task, url = await start_runtime(fake_api, tmp_path)
+    fault = RefusingStore(runtime.store)
+    async with aiohttp.ClientSession() as session:
+        post = asyncio.ensure_future(Client(session, url).post(update(1, 10)))
+        await fake_api.wait_until(lambda: fault.refused >= 1, 10, "a refused write")
+        runtime.request_stop("test")
+        status, _ = await asyncio.wait_for(post, 15)
+    assert status == 503  # not stored, so not confirmed: Telegram sends it again
+    assert await asyncio.wait_for(task, 20) == 0
+    fault.clear()
+    assert list(runtime.store.export()) == []
 
 
 # -- settings ----------------------------------------------------------------------
