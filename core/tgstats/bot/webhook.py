@@ -182,7 +182,7 @@ class WebhookServer:
         runner, self._runner = self._runner, None
         if runner is not None:
             await runner.cleanup()
-            log.info("webhook_stopped", accepted=self.accepted)
+            log.info("webhook_stopped", accepted=self.accepted, batches=self.group.batches)
 
     # -- one request -------------------------------------------------------------
 
