@@ -17,16 +17,22 @@ process on the same messages to show where the time goes: parsing JSON into
 telegram.Update alone, and the store alone (no Telegram, no PTB) with a commit
 per message and with a commit per 100 messages.
 
+The webhook rows run the same bot with ``--webhook-url`` and POST the messages
+to it the way Telegram does (40 requests in flight, Telegram's default
+max_connections; each answered only once committed).
+
 Target: >= 2,000 messages/s on SQLite on a 2-core machine.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import pstats
 import random
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -43,7 +49,7 @@ from telegram import Bot, Update
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "e2e"))
 
-from fake_bot_api import FakeBotApi, ThreadedFakeBotApi  # noqa: E402
+from fake_bot_api import FakeBotApi, ThreadedFakeBotApi, WebhookSender  # noqa: E402
 from tgstats.logs import configure_logging  # noqa: E402
 from tgstats.store import open_store  # noqa: E402
 
@@ -64,6 +70,8 @@ WORDS = [
     "plan",
 ]
 WARMUP = 300
+# Requests in flight at once in webhook mode: Telegram's default max_connections.
+WEBHOOK_CONNECTIONS = 40
 
 PLUGINS_YAML = """\
 settings:
@@ -105,11 +113,16 @@ def wait_stored(store: Any, target: int, process: subprocess.Popen[bytes], timeo
         time.sleep(0.05)
 
 
-def run_bot(url: str, count: int, tmp: Path, profile: Path | None) -> tuple[float, float]:
+def run_bot(
+    url: str, count: int, tmp: Path, profile: Path | None, *, webhook: bool = False
+) -> tuple[float, float]:
     """(messages per wall-clock second, messages per bot-CPU second) through the running bot.
 
     The second figure is what one idle core would sustain: on a busy machine
     the bot gets only a share of a core, which the wall-clock rate hides.
+    With ``webhook`` the bot serves a webhook instead of polling and the
+    messages are POSTed to it like Telegram does (WEBHOOK_CONNECTIONS at once,
+    each answered once committed); the clock stops when all are stored.
     """
     (tmp / "plugins.yaml").write_text(PLUGINS_YAML)
     with ThreadedFakeBotApi() as api:
@@ -122,23 +135,24 @@ def run_bot(url: str, count: int, tmp: Path, profile: Path | None) -> tuple[floa
             TGSTATS_LOG_FILE=str(tmp / "bot.log"),
             MPLBACKEND="Agg",
         )
+        deliver, ready = webhook_mode(api, env, tmp) if webhook else polling_mode(api)
         command = [sys.executable, "-m", "tgstats", "run"]
         if profile is not None:
             command = [sys.executable, "-m", "cProfile", "-o", str(profile), "-m", "tgstats", "run"]
         with (tmp / "console.log").open("wb") as sink:
             process = subprocess.Popen(command, env=env, cwd=tmp, stdout=sink, stderr=sink)
         try:
-            api.wait_for(lambda: api.call_count("getUpdates") or process.poll() is not None, 60)
+            api.wait_for(lambda: ready() or process.poll() is not None, 60)
             store = open_store(url)
             try:
                 base = stored(store)
-                api.inject(*({"message": m} for m in make_messages(api, WARMUP, 1)))
+                deliver(make_messages(api, WARMUP, 1))
                 wait_stored(store, base + WARMUP, process, 60)
                 messages = make_messages(api, count, 2)
                 bot_cpu = psutil.Process(process.pid)
                 cpu_before = sum(bot_cpu.cpu_times()[:2])
                 started = time.perf_counter()
-                api.inject(*({"message": m} for m in messages))
+                deliver(messages)
                 finished = wait_stored(store, base + WARMUP + count, process, 300)
                 cpu_used = sum(bot_cpu.cpu_times()[:2]) - cpu_before
             finally:
@@ -150,6 +164,38 @@ def run_bot(url: str, count: int, tmp: Path, profile: Path | None) -> tuple[floa
                 print((tmp / "console.log").read_text()[-3000:])
                 raise SystemExit(f"the bot exited with {code}")
     return count / (finished - started), count / cpu_used
+
+
+def polling_mode(api: FakeBotApi) -> tuple[Any, Any]:
+    """(deliver, ready) for :func:`run_bot`: queue the messages for getUpdates."""
+
+    def deliver(messages: list[dict[str, Any]]) -> None:
+        api.inject(*({"message": m} for m in messages))
+
+    return deliver, lambda: api.call_count("getUpdates")
+
+
+def webhook_mode(api: FakeBotApi, env: dict[str, str], tmp: Path) -> tuple[Any, Any]:
+    """Set ``env`` up for ``tgstats run --webhook-url``; (deliver, ready) for :func:`run_bot`."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    secret = "bench_webhook_secret"
+    (tmp / "webhook-secret").write_text(secret)
+    env.update(
+        TGSTATS_WEBHOOK_URL="https://bench.example.org/hook",
+        TGSTATS_WEBHOOK_LISTEN=f"127.0.0.1:{port}",
+        TGSTATS_WEBHOOK_SECRET_FILE=str(tmp / "webhook-secret"),
+    )
+    sender = WebhookSender(
+        [f"http://127.0.0.1:{port}/hook"], secret, connections=WEBHOOK_CONNECTIONS
+    )
+    ids = itertools.count(1)
+
+    def deliver(messages: list[dict[str, Any]]) -> None:
+        sender.deliver_sync({"update_id": next(ids), "message": m} for m in messages)
+
+    return deliver, lambda: api.webhook is not None
 
 
 def parse_only(count: int) -> float:
@@ -323,6 +369,20 @@ def main() -> None:
                 table.add_row(
                     backend,
                     "full bot (getUpdates -> PTB -> store)",
+                    f"{rate:,.0f}",
+                    f"{per_cpu:,.0f}",
+                )
+                # A fresh database: the stand-in numbers messages from 1 again.
+                if drop is None:
+                    url = f"sqlite:///{tmp / 'bench-webhook.db'}"
+                else:
+                    drop()
+                    url, drop = fresh_pg_database(args.pg_url)
+                (bot_dir / "webhook").mkdir()
+                rate, per_cpu = run_bot(url, args.messages, bot_dir / "webhook", None, webhook=True)
+                table.add_row(
+                    backend,
+                    f"full bot, webhook ({WEBHOOK_CONNECTIONS} POSTs at once -> PTB -> store)",
                     f"{rate:,.0f}",
                     f"{per_cpu:,.0f}",
                 )

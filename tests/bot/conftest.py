@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 import io
 import sys
@@ -11,9 +12,11 @@ from typing import Any
 
 import attrs
 import pytest
-from tgstats.bot.app import SerialApplication, build_application
+from tgstats.bot.app import TgstatsApplication, build_application
 from tgstats.bot.handlers import PluginHandlers
-from tgstats.bot.recorder import ALLOWED_UPDATES, RECORDER_GROUP, Recorder
+from tgstats.bot.intake import UpdateIntake
+from tgstats.bot.polling import Poller
+from tgstats.bot.recorder import ALLOWED_UPDATES, Recorder
 from tgstats.bot.settings import BotSettings
 from tgstats.host.records import PluginRecord
 from tgstats.host.services import Host
@@ -67,11 +70,12 @@ def log_lines() -> Iterator[io.StringIO]:
 @attrs.define
 class Harness:
     api: Any
-    application: SerialApplication
+    application: TgstatsApplication
     store: Store
     recorder: Recorder
     writer: StoreWriter
     handlers: PluginHandlers
+    intake: UpdateIntake
 
     async def send(self, chat_id: int, user_id: int, text: str, **kwargs: Any) -> dict[str, Any]:
         return self.api.send_message(chat_id, user_id, text, **kwargs)
@@ -85,12 +89,9 @@ class Harness:
         )
 
     async def settle(self) -> None:
-        """Wait until every injected update was fetched and processed."""
-        await self.api.wait_until(lambda: self.api.pending_count() == 0, 10, "updates fetched")
-        await self.api.wait_until(lambda: self.application.update_queue.empty(), 10, "queue empty")
-        async with self.application.update_lock:
-            pass
-        await self.recorder.flush()  # the writer thread committed what was queued
+        """Wait until every injected update was committed, confirmed and handled."""
+        await self.api.wait_until(lambda: self.api.pending_count() == 0, 10, "updates confirmed")
+        await self.api.wait_until(lambda: self.intake.lanes.queued == 0, 10, "lanes idle")
 
 
 def record(name: str, cls: type[Plugin[Any]], store: Store) -> PluginRecord:
@@ -113,22 +114,29 @@ def bot_settings(api: Any, *, admins: frozenset[int] = frozenset()) -> BotSettin
 
 @pytest.fixture
 async def harness(fake_api: Any, store: Store) -> AsyncIterator[Harness]:
+    """The bot's update path (own polling -> intake -> lanes -> handlers) on a real Application."""
     application = build_application(bot_settings(fake_api))
     handlers: PluginHandlers | None = None
     writer = StoreWriter(store)
     writer.start()
-    recorder = Recorder(
-        writer, has_listeners=lambda: handlers is not None and handlers.has_listeners()
+    recorder = Recorder(writer)
+    intake = UpdateIntake(
+        application,
+        recorder,
+        has_listeners=lambda: handlers is not None and handlers.has_listeners(),
+        commands=lambda: [spec.name for spec in handlers.commands()] if handlers else [],
     )
-    application.add_handler(recorder.handler(), RECORDER_GROUP)
-    handlers = PluginHandlers(application, store.queries, was_recorded=recorder.was_recorded)
+    handlers = PluginHandlers(application, store.queries, was_recorded=intake.was_recorded)
     await application.initialize()
     await application.start()
-    assert application.updater is not None
-    await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES, timeout=1)
-    yield Harness(fake_api, application, store, recorder, writer, handlers)
-    await application.updater.stop()
+    poller = Poller(
+        application.bot, intake.submit_batch, timeout=1, allowed_updates=ALLOWED_UPDATES
+    )
+    polling = asyncio.create_task(poller.run())
+    yield Harness(fake_api, application, store, recorder, writer, handlers, intake)
+    poller.stop()
+    await polling
+    await intake.lanes.drain(10)
     await application.stop()
-    await recorder.flush()
     await writer.stop()
     await application.shutdown()

@@ -54,20 +54,26 @@ def probe_source(answer: str) -> str:
 
 def make_probe_distribution(site: Path) -> Path:
     """A plugin distribution in ``site`` (a package plus its .dist-info); returns plugin.py."""
-    package = site / PROBE_PACKAGE
-    package.mkdir(parents=True)
-    (package / "__init__.py").write_text("")
-    plugin_py = package / "plugin.py"
-    plugin_py.write_text(probe_source("probe v1"))
-    info = site / "tgstats_e2e_probe-0.1.0.dist-info"
+    return make_distribution(
+        site, PROBE_PACKAGE, PROBE_PLUGIN, "ProbePlugin", probe_source("probe v1")
+    )
+
+
+def make_distribution(site: Path, package: str, plugin: str, cls: str, source: str) -> Path:
+    """Install plugin ``plugin`` (class ``cls`` in ``package/plugin.py``) into ``site``."""
+    directory = site / package
+    directory.mkdir(parents=True)
+    (directory / "__init__.py").write_text("")
+    plugin_py = directory / "plugin.py"
+    plugin_py.write_text(source)
+    dist = package.replace("_", "-")
+    info = site / f"{package}-0.1.0.dist-info"
     info.mkdir()
-    (info / "METADATA").write_text(
-        "Metadata-Version: 2.1\nName: tgstats-e2e-probe\nVersion: 0.1.0\n"
-    )
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 0.1.0\n")
     (info / "entry_points.txt").write_text(
-        f"[tgstats.plugins]\n{PROBE_PLUGIN} = {PROBE_PACKAGE}.plugin:ProbePlugin\n"
+        f"[tgstats.plugins]\n{plugin} = {package}.plugin:{cls}\n"
     )
-    (info / "top_level.txt").write_text(f"{PROBE_PACKAGE}\n")
+    (info / "top_level.txt").write_text(f"{package}\n")
     (info / "RECORD").write_text("")
     return plugin_py
 

@@ -3,12 +3,17 @@
 It speaks the real wire protocol (``POST /bot<token>/<method>``, form,
 multipart or JSON parameters, ``{"ok": ..., "result": ...}`` answers) so the
 bot under test runs unmodified python-telegram-bot code against it.
-``getUpdates`` implements real long polling: ``offset`` confirms earlier
-updates, ``limit`` caps the batch, ``timeout`` holds the request open until an
-update arrives, ``allowed_updates`` is remembered like Telegram does.
+``getUpdates`` implements real long polling with Telegram's offset semantics:
+an update stays queued, and is delivered again by every ``getUpdates``, until
+one is called with an ``offset`` greater than its id (that call confirms it);
+``limit`` caps the batch, ``timeout`` holds the request open until an update
+arrives, ``allowed_updates`` is remembered like Telegram does.
+:attr:`FakeBotApi.deliveries` counts how often each update id was handed out,
+so a test can see redeliveries after a crash.
 
 The test side is a Python API: :meth:`FakeBotApi.inject` (with the
-``message``/``command``/``edit`` builders) queues updates; :attr:`sent`,
+``message``/``command``/``edit`` builders) queues updates, and
+:meth:`FakeBotApi.inject_raw` queues JSON text as is (malformed updates); :attr:`sent`,
 :meth:`menu` and :attr:`calls` show what the bot did.  It runs either in the
 caller's event loop (:meth:`FakeBotApi.start`) or in a background thread
 (:class:`ThreadedFakeBotApi`, for synchronous tests driving a subprocess).
@@ -27,11 +32,11 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
 from aiohttp import web
 
-__all__ = ["DEFAULT_TOKEN", "FakeBotApi", "SentMessage", "ThreadedFakeBotApi"]
+__all__ = ["DEFAULT_TOKEN", "FakeBotApi", "SentMessage", "ThreadedFakeBotApi", "WebhookSender"]
 
 DEFAULT_TOKEN = "123456789:AAFakeTokenForTestsOnly-0123456789ab"
 
@@ -106,6 +111,8 @@ class FakeBotApi:
         )  # sendMessage -> 403, like a user who never /start-ed
         self._lock = threading.Lock()
         self._pending: list[dict[str, Any]] = []
+        self.deliveries: dict[int, int] = {}  # update id -> times handed out by getUpdates
+        self.confirmed = 0  # updates forgotten because an offset passed them
         self._update_ids = itertools.count(1)
         self._message_ids: dict[int, itertools.count[int]] = {}
         self._sent_ids = itertools.count(1_000_000)
@@ -116,6 +123,7 @@ class FakeBotApi:
         self._runner: web.AppRunner | None = None
         self._closing = False
         self.url = ""
+        self.webhook: dict[str, Any] | None = None  # the last setWebhook's parameters
 
     # -- server ------------------------------------------------------------------
 
@@ -163,6 +171,27 @@ class FakeBotApi:
                 ids.append(update_id)
         self._wake()
         return ids
+
+    def inject_raw(self, *texts: str) -> list[int]:
+        """Queue updates given as JSON text, parsed but not checked (``update_id`` added if absent).
+
+        For updates python-telegram-bot cannot parse: ``'{"message": "hello"}'``.
+        """
+        ids = []
+        with self._lock:
+            for text in texts:
+                update = json.loads(text)
+                if "update_id" not in update:
+                    update = {"update_id": next(self._update_ids), **update}
+                self._pending.append(update)
+                ids.append(update["update_id"])
+        self._wake()
+        return ids
+
+    def redelivered(self) -> int:
+        """How many update ids were handed out more than once."""
+        with self._lock:
+            return sum(1 for count in self.deliveries.values() if count > 1)
 
     def message(
         self,
@@ -305,7 +334,19 @@ class FakeBotApi:
     def _m_getme(self, _params: dict[str, Any]) -> dict[str, Any]:
         return self.bot_user
 
+    def _m_setwebhook(self, params: dict[str, Any]) -> bool:
+        # Remembered for the tests (what the bot registered); delivery to the
+        # webhook is driven by the test, with WebhookSender below.
+        url = params.get("url") or ""
+        if not url:
+            raise ApiError(400, "Bad Request: bad webhook: URL must be provided")
+        with self._lock:
+            self.webhook = {k: v for k, v in params.items() if not isinstance(v, bytes)}
+        return True
+
     def _m_deletewebhook(self, params: dict[str, Any]) -> bool:
+        with self._lock:
+            self.webhook = None
         if params.get("drop_pending_updates"):
             with self._lock:
                 self._pending.clear()
@@ -313,7 +354,7 @@ class FakeBotApi:
 
     def _m_getwebhookinfo(self, _params: dict[str, Any]) -> dict[str, Any]:
         return {
-            "url": "",
+            "url": (self.webhook or {}).get("url", ""),
             "has_custom_certificate": False,
             "pending_update_count": self.pending_count(),
         }
@@ -328,6 +369,12 @@ class FakeBotApi:
         return True
 
     async def _m_getupdates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        if self.webhook is not None:  # as Telegram: one way of receiving updates at a time
+            raise ApiError(
+                409,
+                "Conflict: can't use getUpdates method while webhook is active; "
+                "use deleteWebhook to delete the webhook first",
+            )
         offset = int(params.get("offset") or 0)
         limit = min(max(int(params.get("limit") or 100), 1), 100)
         timeout = float(params.get("timeout") or 0)
@@ -354,18 +401,24 @@ class FakeBotApi:
     def _take(self, offset: int, limit: int) -> list[dict[str, Any]]:
         with self._lock:
             if offset > 0:  # confirm (forget) everything before offset
+                before = len(self._pending)
                 self._pending = [u for u in self._pending if u["update_id"] >= offset]
+                self.confirmed += before - len(self._pending)
             elif offset < 0:
                 self._pending = self._pending[offset:]
             allowed = self._allowed
             kept, batch = [], []
             for update in self._pending:
-                kind = next(key for key in update if key != "update_id")
+                kind = next((key for key in update if key != "update_id"), "")
                 if (kind not in allowed) if allowed is not None else (kind in _NOT_DEFAULT_UPDATES):
                     continue  # Telegram never delivers updates the bot did not ask for
                 kept.append(update)
             self._pending = kept
             batch = kept[:limit]
+            for update in batch:
+                self.deliveries[update["update_id"]] = (
+                    self.deliveries.get(update["update_id"], 0) + 1
+                )
             return [json.loads(json.dumps(u)) for u in batch]
 
     def _m_setmycommands(self, params: dict[str, Any]) -> bool:
@@ -553,3 +606,145 @@ class ThreadedFakeBotApi:
 
 def texts(messages: Iterable[SentMessage]) -> list[str]:
     return [m.plain for m in messages]
+
+
+# -- webhook delivery ------------------------------------------------------------------
+
+
+@dataclass
+class Delivery:
+    """What :meth:`WebhookSender.deliver` saw: every POST's status, per URL."""
+
+    statuses: list[tuple[str, int]] = field(default_factory=list)  # (url, status or 0)
+
+    def count(self, status: int) -> int:
+        return sum(1 for _, code in self.statuses if code == status)
+
+    def by_url(self, status: int = 200) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for url, code in self.statuses:
+            if code == status:
+                counts[url] = counts.get(url, 0) + 1
+        return counts
+
+
+class WebhookSender:
+    """Posts updates to webhook URLs the way Telegram does.
+
+    A JSON body with ``X-Telegram-Bot-Api-Secret-Token`` (when ``secret`` is
+    given), ``connections`` persistent keep-alive connections at once, and an
+    update that did not get a 2xx (or no answer) is sent again after
+    ``retry_delay``, to the next URL: with several URLs this is a round-robin
+    load balancer in front of N workers that fails over to another worker.
+
+    It speaks HTTP/1.1 over plain asyncio streams rather than through an HTTP
+    client library: the benchmark runs it on the same cores as the bot, and a
+    full client would cost more CPU per request than the bot's server does.
+    """
+
+    def __init__(
+        self,
+        urls: list[str],
+        secret: str | None,
+        *,
+        connections: int = 8,
+        retry_delay: float = 0.1,
+        attempts: int = 100,
+        timeout: float = 30.0,
+    ) -> None:
+        self.urls = urls
+        self.secret = secret
+        self.connections = connections
+        self.retry_delay = retry_delay
+        self.attempts = attempts
+        self.timeout = timeout
+        self._next = itertools.count()
+        self.accepted = 0  # 2xx answers so far (readable from another thread)
+
+    async def deliver(self, updates: Iterable[dict[str, Any]]) -> Delivery:
+        """Send every update until it got a 2xx (or ``attempts`` ran out: TimeoutError)."""
+        delivery = Delivery()
+        queue = list(updates)
+        queue.reverse()  # pop() from the end: the first update goes first
+
+        async def worker() -> None:
+            connections = {url: _Connection(url) for url in self.urls}
+            try:
+                while queue:
+                    update = queue.pop()
+                    body = json.dumps(update).encode()
+                    for _ in range(self.attempts):
+                        url = self.urls[next(self._next) % len(self.urls)]
+                        status = await connections[url].post(body, self.secret, self.timeout)
+                        delivery.statuses.append((url, status))
+                        if 200 <= status < 300:
+                            self.accepted += 1
+                            break
+                        await asyncio.sleep(self.retry_delay)
+                    else:
+                        raise TimeoutError(f"update {update.get('update_id')} was never accepted")
+            finally:
+                for connection in connections.values():
+                    connection.close()
+
+        await asyncio.gather(*(worker() for _ in range(self.connections)))
+        return delivery
+
+    def deliver_sync(self, updates: Iterable[dict[str, Any]]) -> Delivery:
+        """:meth:`deliver` from a synchronous test (its own event loop)."""
+        return asyncio.run(self.deliver(list(updates)))
+
+
+class _Connection:
+    """One keep-alive HTTP/1.1 connection to a webhook URL (reopened after any failure)."""
+
+    def __init__(self, url: str) -> None:
+        parts = urlsplit(url)
+        self.host = parts.hostname or "127.0.0.1"
+        self.port = parts.port or 80
+        self.path = parts.path or "/"
+        self._reader: asyncio.StreamReader | None = None
+        self._writer: asyncio.StreamWriter | None = None
+
+    async def post(self, body: bytes, secret: str | None, timeout: float) -> int:
+        """The answer's status, or 0 when the connection failed or timed out."""
+        try:
+            return await asyncio.wait_for(self._post(body, secret), timeout)
+        except (OSError, EOFError, ValueError, IndexError, TimeoutError):
+            self.close()
+            return 0
+
+    async def _post(self, body: bytes, secret: str | None) -> int:
+        if self._writer is None:
+            self._reader, self._writer = await asyncio.open_connection(self.host, self.port)
+        assert self._reader is not None
+        head = (
+            f"POST {self.path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+        )
+        if secret is not None:
+            head += f"X-Telegram-Bot-Api-Secret-Token: {secret}\r\n"
+        self._writer.write(head.encode() + b"\r\n" + body)
+        await self._writer.drain()
+        status_line = await self._reader.readline()
+        if not status_line:
+            raise EOFError("connection closed before the answer")
+        status = int(status_line.split()[1])
+        length, close = 0, False
+        while (line := await self._reader.readline()) not in (b"\r\n", b""):
+            name, _, value = line.partition(b":")
+            name = name.strip().lower()
+            if name == b"content-length":
+                length = int(value)
+            elif name == b"connection":
+                close = value.strip().lower() == b"close"
+        if length:
+            await self._reader.readexactly(length)
+        if close:
+            self.close()
+        return status
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+        self._reader = self._writer = None

@@ -28,7 +28,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy
-from tgstats.bot.store_gate import UNAVAILABLE_TEXT
+from tgstats.bot.outage import UNAVAILABLE_TEXT
 from tgstats.store import open_store
 
 from .conftest import (

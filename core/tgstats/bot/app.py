@@ -1,47 +1,44 @@
 """The python-telegram-bot Application tgstats runs on.
 
-:class:`SerialApplication` processes updates one at a time under
-:attr:`~SerialApplication.update_lock`.  Plugin handler swaps take the same
-lock, so a swap happens strictly between two updates: PTB iterates a copy of
-its handler lists, but a swap half-way through an update would still let one
-update see the old plugin's commands and the new plugin's listeners.  Updates
-that arrive while a swap holds the lock wait in PTB's update queue and are
-processed after it, in order, none lost.
+It has no Updater: :mod:`tgstats.bot.polling` (or the webhook) fetches the
+updates, :mod:`tgstats.bot.intake` commits them, and the per-chat lanes call
+:meth:`TgstatsApplication.process_update` concurrently for different chats.
+
+Nothing locks out a plugin reload: the PTB handlers are fixed for the bot's
+life (the host's commands and one router handler, :mod:`tgstats.bot.handlers`),
+and a reload replaces the router's route table as a whole, so an update in
+flight finishes with the table it started with, and a reload never waits for
+a slow command.
 """
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from telegram.ext import Application, ApplicationBuilder
 
 from tgstats.bot.settings import BotSettings
 
-__all__ = ["SerialApplication", "build_application"]
+__all__ = ["TgstatsApplication", "build_application"]
 
 
-class SerialApplication(Application):  # type: ignore[type-arg]
+class TgstatsApplication(Application):  # type: ignore[type-arg]
+    """The Application, named so the bot's own type is what tests and typing see."""
+
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.update_lock = asyncio.Lock()
-
-    async def process_update(self, update: object) -> None:
-        async with self.update_lock:
-            await super().process_update(update)
 
 
-def build_application(settings: BotSettings) -> SerialApplication:
+def build_application(settings: BotSettings) -> TgstatsApplication:
     application = (
         ApplicationBuilder()
-        .application_class(SerialApplication)
+        .application_class(TgstatsApplication)
         .token(settings.token)
         .base_url(settings.base_url)
         .base_file_url(settings.base_file_url)
-        # One update at a time: the store sees messages in order and the swap
-        # lock above is enough to keep reloads between updates.
-        .concurrent_updates(False)
+        # Our own polling loop confirms only committed updates (tgstats.bot.polling).
+        .updater(None)
         .build()
     )
-    assert isinstance(application, SerialApplication)
+    assert isinstance(application, TgstatsApplication)
     return application

@@ -1,39 +1,33 @@
-"""The host's recorder: every update goes through it before any plugin sees it.
+"""The host's recorder: what an update carries, committed to the store before anything else.
 
-It lives in its own handler group (:data:`RECORDER_GROUP`, before the host's
-commands and every plugin), so PTB runs it for every update and still runs
-the later groups.  It never raises.
+:meth:`Recorder.record` is called by the intake (:mod:`tgstats.bot.intake`)
+with a batch of parsed updates, before any command or listener sees them,
+and returns only once everything they carry is committed.  Consecutive
+messages (new or edited) go to the store in one transaction: a commit per
+message is what limits recording throughput (``bench/record_bench.py``).
 
-Writes go to the :class:`~tgstats.store.writer.StoreWriter`: its thread does
-the database work (never the event loop, so a lock held by another process
-freezes nothing) and puts consecutive messages into one transaction, so a
-burst costs a few commits, not one per message.  A plain message is only
-queued; a command, or any message while plugins listen, waits until it is
-committed (a plugin's answer must include the messages before it, listeners
-are promised a stored message) -- unless the store is unavailable, in which
-case the update goes on at once and :class:`~tgstats.bot.store_gate.StoreGate`
-answers the command.  The write an intake must await before it confirms the
-update to Telegram is handed to ``on_write``; an update that carries nothing
-to write has none.
+Every store write goes through :meth:`Recorder.commit`, which hands it to the
+:class:`~tgstats.store.writer.StoreWriter`: off the event loop (SQLite waits
+for a lock in the calling thread, and a loop stuck there would freeze every
+chat and SIGTERM with it), in order with every other write.  A database fault
+(locked, disk full, read-only, connection lost) is retried with backoff until
+the write commits or the bot stops; nothing is dropped and nothing is
+confirmed meanwhile.  Any other error while recording an update is that
+update's own problem (a value the store cannot take): it is returned, and the
+intake keeps the update in ``rejected_updates``.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
-from typing import Any, Literal
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from telegram import Message, Update
-from telegram.ext import ContextTypes, TypeHandler
 
-from tgstats.logs import get_logger
 from tgstats.store.writer import StoreStopping, StoreWriter
 
-__all__ = ["ALLOWED_UPDATES", "RECORDER_GROUP", "Recorder", "WriteState"]
-
-log = get_logger(__name__)
-
-RECORDER_GROUP = -100
+__all__ = ["ALLOWED_UPDATES", "Outcome", "Recorder", "Stopping"]
 
 # What the bot asks Telegram for.  Reaction updates are not delivered unless
 # asked for explicitly (and only to a bot that is an admin of the group);
@@ -46,97 +40,90 @@ ALLOWED_UPDATES = [
     Update.MY_CHAT_MEMBER,
 ]
 
-# What became of the last update's write, for the handlers after the recorder:
-# stored / not stored (opted out, a service message, refused as data) /
-# queued (not waited for) / waiting (the store is unavailable) / stopping (the
-# bot is stopping and it was not committed: the update must not be answered).
-WriteState = Literal["stored", "not_stored", "queued", "waiting", "stopping", "none"]
+# Per update: True = a message row was written, False = nothing to store (or
+# an opted-out sender), an exception = recording it raised (not a database fault).
+Outcome = bool | Exception
+
+T = TypeVar("T")
+
+# The writer's own name for "the bot stopped before this committed".
+Stopping = StoreStopping
 
 
 class Recorder:
-    """Submits every update's message or reaction to the store writer, in order."""
-
-    def __init__(
-        self,
-        writer: StoreWriter,
-        *,
-        has_listeners: Callable[[], bool] = lambda: False,
-        on_write: Callable[[Update, asyncio.Future[Any]], None] | None = None,
-    ) -> None:
+    def __init__(self, writer: StoreWriter) -> None:
         self._writer = writer
-        self._has_listeners = has_listeners
-        # For an at-least-once intake: told each update's write (a future that
-        # resolves once committed, or raises StoreStopping) as it is submitted.
-        self.on_write = on_write
-        self._last_update_id: int | None = None
-        self._last_state: WriteState = "none"
+        self.recorded = 0
+        self.failed = 0
 
     @property
-    def recorded(self) -> int:
-        """Message rows written so far."""
-        return self._writer.written
+    def store(self) -> Any:
+        return self._writer.store
 
     @property
-    def failed(self) -> int:
-        """Messages the store refused as data (after its retries)."""
-        return self._writer.rejected
+    def healthy(self) -> bool:
+        """False while the store refuses writes (an outage)."""
+        return self._writer.available
 
-    def handler(self) -> TypeHandler[Update, Any, None]:
-        return TypeHandler(Update, self.record)
+    async def commit(self, write: Callable[..., T], *args: Any) -> T:
+        """Run one synchronous store write in the writer's thread until it commits.
 
-    def state_of(self, update: Update) -> WriteState:
-        """What became of ``update``'s write (updates are processed one at a time)."""
-        return self._last_state if self._last_update_id == update.update_id else "none"
+        Raises :data:`Stopping` if the bot stops first, and the write's own
+        error for a value the database refuses (after the writer's retries).
+        """
+        return await self._writer.run(write, *args)
 
-    def was_recorded(self, update: Update) -> bool:
-        """Whether ``update``'s message is stored (False for opted-out senders)."""
-        return self.state_of(update) == "stored"
-
-    async def record(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        self._last_update_id = update.update_id
-        self._last_state = "none"
-        message = update.message or update.edited_message
-        wait = update.message is not None and (_is_command(update.message) or self._has_listeners())
-        try:
+    async def record(self, updates: Sequence[Update]) -> list[Outcome]:
+        """Commit what each update carries, in order; see :data:`Outcome`."""
+        outcomes: list[Outcome] = []
+        run: list[Message] = []
+        for update in updates:
+            message = update.message or update.edited_message
             if message is not None:
-                # More updates already fetched and this one is not waited for:
-                # let the writer commit them together.
-                more = not wait and context.application.update_queue.qsize() > 0
-                future = await self._writer.submit_messages([message], more_coming=more)
-            elif update.message_reaction_count is not None:
-                future = await self._writer.submit_call(
-                    "record_reaction_count", update.message_reaction_count
-                )
-            elif update.message_reaction is not None:
-                # Groups report reactions per user; channels and anonymous ones as counts.
-                future = await self._writer.submit_call("record_reaction", update.message_reaction)
-            else:
-                return
-        except StoreStopping:
-            self._last_state = "stopping"
-            return
-        if self.on_write is not None:
-            self.on_write(update, future)
-        self._last_state = "queued"
-        if not wait:
-            return
-        if not await self._writer.wait_settled(future):
-            self._last_state = "waiting"
-            return
+                run.append(message)
+                continue
+            outcomes += await self._record_messages(run)
+            run = []
+            outcomes.append(await self._record_other(update))
+        outcomes += await self._record_messages(run)
+        return outcomes
+
+    async def _record_messages(self, run: list[Message]) -> list[Outcome]:
+        if not run:
+            return []
         try:
-            written = future.result()
-        except StoreStopping:
-            self._last_state = "stopping"
+            written: list[Outcome] = list(await self.commit(self.store.record_messages, run))
+        except (Stopping, asyncio.CancelledError):
+            raise
         except Exception:
-            self._last_state = "not_stored"
-        else:
-            self._last_state = "stored" if written[0] else "not_stored"
+            # One bad message must not cost the batch: find it, one by one.
+            written = [await self._record_one(message) for message in run]
+        self.recorded += sum(1 for outcome in written if outcome is True)
+        return written
 
-    async def flush(self) -> None:
-        """Wait until every write submitted so far is committed (or failed)."""
-        await self._writer.drain()
+    async def _record_one(self, message: Message) -> Outcome:
+        try:
+            return bool((await self.commit(self.store.record_messages, [message]))[0])
+        except (Stopping, asyncio.CancelledError):
+            raise
+        except Exception as error:
+            self.failed += 1
+            return error
 
-
-def _is_command(message: Message) -> bool:
-    text = message.text or ""
-    return text.startswith("/")
+    async def _record_other(self, update: Update) -> Outcome:
+        try:
+            if update.message_reaction_count is not None:
+                return bool(
+                    await self.commit(
+                        self.store.record_reaction_count, update.message_reaction_count
+                    )
+                )
+            if update.message_reaction is not None:
+                # Groups report reactions per user; channels and anonymous ones as counts.
+                return bool(await self.commit(self.store.record_reaction, update.message_reaction))
+        except (Stopping, asyncio.CancelledError):
+            raise
+        except Exception as error:
+            self.failed += 1
+            return error
+        return False

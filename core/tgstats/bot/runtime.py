@@ -1,9 +1,13 @@
 """``tgstats run``'s life cycle: start, serve, reload on demand, stop cleanly.
 
 Start: open the store -> getMe (token and privacy check) -> load plugins ->
-install their handlers and the command menu -> long polling -> hot reload.
-Stop (SIGTERM/SIGINT): stop the reloader and polling, let queued updates
-finish, shut the plugins down, close the store, log ``stopped``.
+install their handlers and the command menu -> long polling (or, with
+``--webhook-url``, the webhook server, :mod:`tgstats.bot.webhook`) -> hot reload.
+Stop (SIGTERM/SIGINT): stop the reloader; stop the webhook server (requests
+in flight finish); stop polling after the page being
+committed and confirm what was committed (nothing else); give the commands
+in the chat lanes up to :data:`DRAIN_SECONDS` to finish; shut the plugins
+down, close the store, log ``stopped``.
 SIGHUP reloads the plugins, the same path as the /reload admin command.
 """
 
@@ -15,17 +19,18 @@ import signal
 from collections.abc import Coroutine
 from typing import Any
 
-from telegram import Update
 from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import ContextTypes
 
 from tgstats.bot.admin import AdminCommands, format_failure, format_recovery
-from tgstats.bot.app import SerialApplication, build_application
+from tgstats.bot.app import TgstatsApplication, build_application
 from tgstats.bot.handlers import PluginHandlers
+from tgstats.bot.intake import UpdateIntake
 from tgstats.bot.menu import CommandMenu, build_menu
-from tgstats.bot.recorder import ALLOWED_UPDATES, RECORDER_GROUP, Recorder
+from tgstats.bot.polling import Poller
+from tgstats.bot.recorder import ALLOWED_UPDATES, Recorder
 from tgstats.bot.settings import BotSettings
-from tgstats.bot.store_gate import STORE_GATE_GROUP, StoreGate
+from tgstats.bot.webhook import WebhookServer, delete_webhook, start_webhook
 from tgstats.errors import TgstatsError
 from tgstats.host.manager import PluginChange, PluginManager, ReloadReport
 from tgstats.host.records import ConfigProblem, PluginRecord
@@ -36,6 +41,9 @@ from tgstats.pidfile import remove_pid_file, write_pid_file
 __all__ = ["BotRuntime"]
 
 log = get_logger(__name__)
+
+# How long a stop waits for commands still running in the chat lanes.
+DRAIN_SECONDS = 10.0
 
 PRIVACY_HINT = (
     "the bot only sees commands and replies in groups, so statistics stay empty: "
@@ -52,12 +60,16 @@ class BotRuntime:
         self._tasks: set[asyncio.Task[Any]] = set()
         self.store: Any = None
         self.storage: Any = None  # tgstats.bot.storage.BotStorage: the store and its writer
-        self.application: SerialApplication | None = None
+        self.application: TgstatsApplication | None = None
         self.manager: PluginManager | None = None
         self.handlers: PluginHandlers | None = None
         self.menu: CommandMenu | None = None
         self.recorder: Recorder | None = None
+        self.intake: UpdateIntake | None = None
+        self.poller: Poller | None = None
+        self._polling: asyncio.Task[None] | None = None
         self._reloader: Any = None
+        self._webhook: WebhookServer | None = None  # in webhook mode
 
     # -- public ----------------------------------------------------------------
 
@@ -101,17 +113,17 @@ class BotRuntime:
     async def _serve(self) -> None:
         settings = self.settings
         application = self.application = build_application(settings)
-        recorder = self.recorder = Recorder(
-            self.storage.writer,
+        recorder = self.recorder = Recorder(self.storage.writer)
+        intake = self.intake = UpdateIntake(
+            application,
+            recorder,
+            commands=self._command_names,
             has_listeners=lambda: self.handlers is not None and self.handlers.has_listeners(),
         )
         self.handlers = PluginHandlers(
-            application, self.store.queries, was_recorded=recorder.was_recorded
+            application, self.store.queries, was_recorded=intake.was_recorded
         )
         self.menu = CommandMenu(application.bot)
-        application.add_handler(recorder.handler(), RECORDER_GROUP)
-        gate = StoreGate(recorder, self._command_names)  # "temporarily unavailable" answers
-        application.add_handler(gate.handler(), STORE_GATE_GROUP)
         admin = AdminCommands(
             admins=settings.admins,
             store=self.storage.writer,
@@ -145,16 +157,28 @@ class BotRuntime:
             )
             await self._sync_menu()  # the host's commands, even with no plugin loaded
             await application.start()
-            assert application.updater is not None
-            await application.updater.start_polling(
-                allowed_updates=ALLOWED_UPDATES, timeout=self.poll_timeout
-            )
+            if settings.webhook is not None:
+                self._webhook = await start_webhook(
+                    settings.webhook, application.bot, intake.submit_batch
+                )
+            else:
+                await delete_webhook(application.bot)  # back from webhook mode: 409 otherwise
+                self.poller = Poller(
+                    application.bot,
+                    intake.submit_batch,
+                    timeout=self.poll_timeout,
+                    allowed_updates=ALLOWED_UPDATES,
+                    blocked=lambda: not recorder.healthy,
+                    on_blocked=intake.answer_unavailable_raw,
+                )
+                self._polling = asyncio.create_task(self._poll(self.poller))
             self._reloader = await _start_reloader(self.manager)
             log.info(
                 "bot_started",
                 username=application.bot.username,
                 admins=len(settings.admins),
                 hot_reload=self._reloader is not None,
+                mode="polling" if settings.webhook is None else "webhook",
             )
             await self._stop.wait()
             await self._shutdown(application)
@@ -164,7 +188,7 @@ class BotRuntime:
             await application.shutdown()
             self._remove_signals()
 
-    async def _initialize_or_close(self, application: SerialApplication) -> None:
+    async def _initialize_or_close(self, application: TgstatsApplication) -> None:
         try:
             await application.initialize()  # calls getMe
         except TelegramError:
@@ -172,7 +196,7 @@ class BotRuntime:
             await application.bot.shutdown()
             raise
 
-    async def _initialize(self, application: SerialApplication) -> None:
+    async def _initialize(self, application: TgstatsApplication) -> None:
         try:
             await self._initialize_or_close(application)
         except InvalidToken:
@@ -186,24 +210,35 @@ class BotRuntime:
         except TelegramError as error:
             raise TgstatsError(f"getMe failed: {error}") from None
 
-    def _check_privacy(self, application: SerialApplication) -> None:
+    def _check_privacy(self, application: TgstatsApplication) -> None:
         bot = application.bot
         if not bot.can_read_all_group_messages:
             log.warning("privacy_mode_on", username=bot.username, hint=PRIVACY_HINT)
 
-    async def _shutdown(self, application: SerialApplication) -> None:
+    async def _shutdown(self, application: TgstatsApplication) -> None:
         if self._reloader is not None:
             await self._reloader.stop()
-        assert application.updater is not None
-        if application.updater.running:
-            await application.updater.stop()
+        if self._webhook is not None:
+            await self._webhook.stop()  # no new updates; those in flight finish or get a 503
+        if self.poller is not None and self._polling is not None:
+            self.poller.stop()  # after the page being committed; confirms what was
+            await asyncio.gather(self._polling, return_exceptions=True)
+        assert self.intake is not None
+        await self.intake.lanes.drain(DRAIN_SECONDS)
         await self._drain_tasks()
-        await application.stop()  # processes every update already fetched
-        assert self.recorder is not None
-        await self.recorder.flush()  # every write submitted is committed (or given up)
-        await self._drain_tasks()
+        await application.stop()
         assert self.manager is not None
         await self.manager.stop()
+
+    async def _poll(self, poller: Poller) -> None:
+        try:
+            await poller.run()
+        except InvalidToken:
+            log.error("polling_token_rejected")
+            self.request_stop("token rejected")
+        except Exception:
+            log.exception("polling_crashed")
+            self.request_stop("polling crashed")
 
     async def _drain_tasks(self) -> None:
         while self._tasks:
@@ -219,8 +254,7 @@ class BotRuntime:
 
     async def _on_swap(self, changes: list[PluginChange]) -> None:
         assert self.application is not None and self.handlers is not None
-        async with self.application.update_lock:
-            self.handlers.apply(changes)
+        self.handlers.apply(changes)  # one new route table, swapped whole
         await self._sync_menu()
 
     async def _on_failure(self, record: PluginRecord | ConfigProblem) -> None:
@@ -241,8 +275,10 @@ class BotRuntime:
                 log.warning("admin_notify_failed", admin_id=admin_id, error=str(error))
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-        update_id = update.update_id if isinstance(update, Update) else None
-        log.error("update_failed", update_id=update_id, exc_info=context.error)
+        # A host handler raised: keep the update (rate-limited log, raw JSON in
+        # rejected_updates); the update was committed and is confirmed anyway.
+        assert self.intake is not None and context.error is not None
+        await self.intake.reject(update, context.error)
 
     def _command_names(self) -> list[str]:
         plugin = [spec.name for spec in self.handlers.commands()] if self.handlers else []

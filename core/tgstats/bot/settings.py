@@ -9,6 +9,7 @@ of a settings dump.
 from __future__ import annotations
 
 import os
+import re
 import stat
 from collections.abc import Mapping
 from pathlib import Path
@@ -27,9 +28,11 @@ __all__ = [
     "DEFAULT_API_URL",
     "DEFAULT_DB_URL",
     "BotSettings",
+    "WebhookSettings",
     "api_urls",
     "parse_admins",
     "resolve_settings",
+    "resolve_webhook",
 ]
 
 DEFAULT_API_URL = "https://api.telegram.org/bot"
@@ -38,6 +41,40 @@ ENV_TOKEN = "TGSTATS_TOKEN"
 ENV_API_URL = "TGSTATS_API_URL"
 ENV_ADMINS = "TGSTATS_ADMINS"
 ENV_LOG_FILE = "TGSTATS_LOG_FILE"
+ENV_WEBHOOK_URL = "TGSTATS_WEBHOOK_URL"
+ENV_WEBHOOK_LISTEN = "TGSTATS_WEBHOOK_LISTEN"
+ENV_WEBHOOK_SECRET_FILE = "TGSTATS_WEBHOOK_SECRET_FILE"
+ENV_WEBHOOK_MAX_CONNECTIONS = "TGSTATS_WEBHOOK_MAX_CONNECTIONS"
+
+# Behind a reverse proxy on the same host: never exposed directly.
+DEFAULT_WEBHOOK_LISTEN = "127.0.0.1:8080"
+# Telegram's own default; it allows 1-100 simultaneous connections per bot.
+DEFAULT_WEBHOOK_MAX_CONNECTIONS = 40
+# What Telegram accepts as secret_token (setWebhook): 1-256 of these characters.
+_SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
+_SECRET_HINT = (
+    "create one with: python -c 'import secrets; print(secrets.token_urlsafe(32))' > FILE"
+)
+
+
+@attrs.frozen
+class WebhookSettings:
+    """Webhook mode (``--webhook-url``): where Telegram posts and where we listen.
+
+    ``url`` is the public HTTPS address Telegram posts to (the reverse proxy);
+    the server serves that URL's path on ``host:port``.  Every worker behind
+    one proxy has the same url and secret and its own ``port``.
+    """
+
+    url: str
+    host: str
+    port: int
+    secret: str = attrs.field(repr=False)
+    max_connections: int = DEFAULT_WEBHOOK_MAX_CONNECTIONS
+
+    @property
+    def path(self) -> str:
+        return urlsplit(self.url).path or "/"
 
 
 @attrs.frozen
@@ -49,6 +86,7 @@ class BotSettings:
     admins: frozenset[int]
     log_file: Path
     pid_file: Path | None = None
+    webhook: WebhookSettings | None = None  # None: long polling (the default)
 
     @property
     def base_url(self) -> str:
@@ -137,6 +175,10 @@ def resolve_settings(
     admins: str | None = None,
     log_file: str | None = None,
     pid_file: str | None = None,
+    webhook_url: str | None = None,
+    webhook_listen: str | None = None,
+    webhook_secret_file: str | None = None,
+    webhook_max_connections: str | None = None,
     env: Mapping[str, str] | None = None,
 ) -> BotSettings:
     """Build the settings from flags (the keyword arguments) over ``env``."""
@@ -154,7 +196,131 @@ def resolve_settings(
         ),
         log_file=Path(log_file or env.get(ENV_LOG_FILE) or DEFAULT_LOG_FILE),
         pid_file=_optional_path(pid_file or env.get(ENV_PID_FILE)),
+        webhook=resolve_webhook(
+            url=webhook_url,
+            listen=webhook_listen,
+            secret_file=webhook_secret_file,
+            max_connections=webhook_max_connections,
+            env=env,
+        ),
     )
+
+
+def resolve_webhook(
+    *,
+    url: str | None = None,
+    listen: str | None = None,
+    secret_file: str | None = None,
+    max_connections: str | None = None,
+    env: Mapping[str, str],
+) -> WebhookSettings | None:
+    """The webhook settings, or None (long polling) when no webhook URL is given.
+
+    A secret is required: without it anyone who learns the URL could post
+    fake updates into the statistics.
+    """
+    url_source = "--webhook-url" if url else ENV_WEBHOOK_URL
+    url = url or env.get(ENV_WEBHOOK_URL)
+    if not url:
+        given = [
+            flag
+            for flag, value in (
+                ("--listen", listen),
+                ("--webhook-secret-file", secret_file),
+                ("--webhook-max-connections", max_connections),
+            )
+            if value
+        ]
+        if given:
+            # A typo'd or forgotten --webhook-url would otherwise poll silently.
+            raise ConfigError(
+                f"{', '.join(given)} only apply to webhook mode: give --webhook-url URL "
+                f"(or {ENV_WEBHOOK_URL}) too"
+            )
+        return None
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(
+            f"expected the public URL Telegram posts to, like https://bot.example.org/tgstats, "
+            f"found {url!r}",
+            key=url_source,
+        )
+    listen_source = "--listen" if listen else ENV_WEBHOOK_LISTEN
+    host, port = parse_listen(
+        listen or env.get(ENV_WEBHOOK_LISTEN) or DEFAULT_WEBHOOK_LISTEN, source=listen_source
+    )
+    connections_source = (
+        "--webhook-max-connections" if max_connections else ENV_WEBHOOK_MAX_CONNECTIONS
+    )
+    return WebhookSettings(
+        url=url.strip(),
+        host=host,
+        port=port,
+        secret=_read_secret(secret_file or env.get(ENV_WEBHOOK_SECRET_FILE), secret_file),
+        max_connections=_max_connections(
+            max_connections or env.get(ENV_WEBHOOK_MAX_CONNECTIONS), source=connections_source
+        ),
+    )
+
+
+def parse_listen(value: str, *, source: str = ENV_WEBHOOK_LISTEN) -> tuple[str, int]:
+    """``"HOST:PORT"`` (``[::1]:8080`` for IPv6) or a bare ``"PORT"`` -> (host, port)."""
+    text = value.strip()
+    host, sep, port_text = text.rpartition(":")
+    if not sep:
+        host, port_text = "127.0.0.1", text
+    host = host.strip("[]") or "127.0.0.1"
+    try:
+        port = int(port_text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise ConfigError(
+            f"expected HOST:PORT to listen on, like 127.0.0.1:8080, found {value!r}", key=source
+        )
+    return host, port
+
+
+def _read_secret(secret_file: str | None, flag: str | None) -> str:
+    source = "--webhook-secret-file" if flag else ENV_WEBHOOK_SECRET_FILE
+    if not secret_file:
+        raise ConfigError(
+            f"webhook mode needs a secret token file ({source}; the same file for every "
+            f"worker): {_SECRET_HINT}"
+        )
+    path = Path(secret_file)
+    try:
+        secret = path.read_text(encoding="utf-8").strip()
+    except OSError as error:
+        raise ConfigError(
+            f"cannot read the webhook secret file: {error.strerror}", path=path
+        ) from None
+    if not _SECRET_TOKEN.fullmatch(secret):
+        # Never quote the secret itself: the message goes to the console and the log.
+        found = "an empty file" if not secret else f"{len(secret)} characters"
+        if secret and len(secret) <= 256:
+            found += " with others among them"
+        raise ConfigError(
+            "expected 1-256 characters A-Z, a-z, 0-9, _ or - (Telegram's secret_token), "
+            f"found {found}; {_SECRET_HINT}",
+            path=path,
+        )
+    return secret
+
+
+def _max_connections(value: str | None, *, source: str) -> int:
+    if value is None or not value.strip():
+        return DEFAULT_WEBHOOK_MAX_CONNECTIONS
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if not 1 <= number <= 100:
+        raise ConfigError(
+            f"expected a number of connections from 1 to 100 (Telegram's limit), found {value!r}",
+            key=source,
+        )
+    return number
 
 
 def _optional_path(value: str | None) -> Path | None:

@@ -30,6 +30,7 @@ COMMAND_MODULES = {
     "demo": "demo",
     "import": "import_history",
     "export": "export",
+    "rejected": "rejected",
     "plugins": "plugins",
 }
 SUBCOMMANDS = tuple(COMMAND_MODULES.values())

@@ -1,4 +1,4 @@
-"""`tgstats run`: the bot, long polling, with hot reload.
+"""`tgstats run`: the bot, long polling (or a webhook, ``--webhook-url``), with hot reload.
 
 Every option is also an environment variable (flag wins); see
 :mod:`tgstats.bot.settings`.  Stop with SIGTERM/SIGINT, reload plugins with
@@ -18,7 +18,7 @@ from tgstats.cli.options import common_options
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "run",
-        help="run the bot (long polling, hot reload)",
+        help="run the bot (long polling or a webhook, hot reload)",
         description=(
             "Run the Telegram bot: record every message of the groups it is in and "
             "answer the plugins' commands. SIGTERM/SIGINT stop it cleanly, SIGHUP "
@@ -61,6 +61,35 @@ def register(subparsers: Any) -> None:
         metavar="PATH",
         help="write the process id here once running, for `tgstats reload` ($TGSTATS_PID_FILE)",
     )
+    webhook = parser.add_argument_group(
+        "webhook mode",
+        "Instead of long polling, serve a webhook behind a reverse proxy; any number "
+        "of workers can share one URL, secret and PostgreSQL database.",
+    )
+    webhook.add_argument(
+        "--webhook-url",
+        metavar="URL",
+        help="the public https URL Telegram posts updates to; setting it switches to "
+        "webhook mode ($TGSTATS_WEBHOOK_URL)",
+    )
+    webhook.add_argument(
+        "--listen",
+        metavar="HOST:PORT",
+        help="where this worker's HTTP server listens ($TGSTATS_WEBHOOK_LISTEN; "
+        "default 127.0.0.1:8080)",
+    )
+    webhook.add_argument(
+        "--webhook-secret-file",
+        metavar="PATH",
+        help="file holding the secret token Telegram sends with each update, "
+        "1-256 of A-Z a-z 0-9 _ - (required; $TGSTATS_WEBHOOK_SECRET_FILE)",
+    )
+    webhook.add_argument(
+        "--webhook-max-connections",
+        metavar="N",
+        help="most simultaneous connections Telegram opens, 1-100, shared by all "
+        "workers ($TGSTATS_WEBHOOK_MAX_CONNECTIONS; default 40)",
+    )
     parser.set_defaults(handler=_handle)
 
 
@@ -77,10 +106,14 @@ def _handle(args: argparse.Namespace) -> int:
         admins=args.admins,
         log_file=args.log_file,
         pid_file=args.pid_file,
+        webhook_url=args.webhook_url,
+        webhook_listen=args.listen,
+        webhook_secret_file=args.webhook_secret_file,
+        webhook_max_connections=args.webhook_max_connections,
     )
     configure_logging(
         level=logging.DEBUG if getattr(args, "debug", False) else logging.INFO,
         log_file=settings.log_file,
-        secrets=[settings.token],
+        secrets=[settings.token, settings.webhook.secret if settings.webhook else ""],
     )
     return asyncio.run(BotRuntime(settings).run())

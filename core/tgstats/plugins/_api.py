@@ -10,6 +10,12 @@ Command and listener methods may be ``async def`` (run on the bot's event
 loop: keep them short) or plain ``def`` (run in a worker thread, so the event
 loop stays free to fetch updates and log while a query or a picture is being
 made: the right choice for database queries and image rendering).
+
+One chat's updates reach the plugins one after another, in order; different
+chats are served at the same time (up to 16 updates at once), so the same
+method may run concurrently for two chats, in two threads for a plain
+``def``.  Keep state per chat, or guard what chats share.  Every message is
+stored before any command or listener sees it.
 """
 
 from __future__ import annotations

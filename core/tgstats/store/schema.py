@@ -22,9 +22,9 @@ from sqlalchemy import (
     Table,
     Text,
     select,
+    text,
     true,
 )
-from sqlalchemy import text as sql
 from sqlalchemy.engine import Connection
 
 from tgstats.errors import StoreError
@@ -32,12 +32,14 @@ from tgstats.errors import StoreError
 __all__ = [
     "MIGRATIONS",
     "SCHEMA_VERSION",
+    "answered_commands",
     "chat_migrations",
     "chats",
     "ensure_schema",
     "messages",
     "metadata",
     "opt_outs",
+    "rejected_updates",
     "schema_version",
     "users",
 ]
@@ -131,26 +133,60 @@ def _add_counted(connection: Connection) -> None:
     that starts with ``/`` and a letter, as Telegram recognises them) can be
     told apart in old rows; new rows are classified when they are written.
     """
-    connection.execute(sql("ALTER TABLE messages ADD COLUMN counted BOOLEAN NOT NULL DEFAULT true"))
+    connection.execute(
+        text("ALTER TABLE messages ADD COLUMN counted BOOLEAN NOT NULL DEFAULT true")
+    )
     command = (
         "text GLOB '/[A-Za-z]*'" if connection.dialect.name == "sqlite" else "text ~ '^/[A-Za-z]'"
     )
-    connection.execute(sql(f"UPDATE messages SET counted = false WHERE {command}"))
+    connection.execute(text(f"UPDATE messages SET counted = false WHERE {command}"))
     for index in messages.indexes:  # rebuilt with `counted` riding along
         index.drop(connection, checkfirst=True)
         index.create(connection)
 
 
+# Updates the bot could not parse or whose handling raised in the host: their
+# raw JSON, so `tgstats rejected` can show them (see tgstats.store.rejected).
+# A redelivered update is kept once (unique update_id).  New tables need no
+# migration step: ensure_schema's create_all adds them to an older database.
+rejected_updates = Table(
+    "rejected_updates",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("update_id", BigInteger, nullable=True, unique=True),
+    Column("received_at", BigInteger, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("raw", Text, nullable=False),
+)
+
+# Commands the bot has handled, so one redelivered after a crash is not answered twice.
+answered_commands = Table(
+    "answered_commands",
+    metadata,
+    Column("chat_id", BigInteger, nullable=False),
+    Column("message_id", BigInteger, nullable=False),
+    Column("answered_at", BigInteger, nullable=False, index=True),
+    PrimaryKeyConstraint("chat_id", "message_id", name="pk_answered_commands"),
+)
+
 # version -> step that upgrades a database at that version to version + 1.
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _add_counted}
+
+
+# Any fixed 64-bit number; "tgstats" in ASCII, so other applications' keys do not collide.
+_SCHEMA_LOCK = 0x7467737461747300
 
 
 def ensure_schema(connection: Connection) -> int:
     """Create missing tables, record or upgrade the version; return it.
 
     Runs inside the caller's transaction so a failed migration leaves the
-    database as it was.
+    database as it was.  On PostgreSQL it first takes a transaction-scoped
+    advisory lock: N webhook workers starting at once on an empty database
+    would otherwise race to create the same tables ("duplicate key value").
     """
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK})
     metadata.create_all(connection, checkfirst=True)
     found = connection.execute(select(schema_version.c.version)).scalars().all()
     if not found:

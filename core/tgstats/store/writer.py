@@ -263,6 +263,17 @@ class StoreWriter:
         """Run ``store.<method>(*args)`` in the writer thread, in order with the other writes."""
         return await (await self.submit_call(method, *args))
 
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn(*args)`` (a write on this writer's store) in the writer thread, in order."""
+        name = getattr(fn, "__name__", "call")
+        future = await self._submit(1, call=lambda: fn(*args), name=name)
+        return await future
+
+    @property
+    def store(self) -> Any:
+        """The store the writes go to."""
+        return self._store
+
     async def submit_call(self, method: str, *args: Any) -> asyncio.Future[Any]:
         bound = getattr(self._store, method)
         return await self._submit(1, call=lambda: bound(*args), name=method)

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import event
-from tgstats.bot.store_gate import STORE_GATE_GROUP, UNAVAILABLE_TEXT, StoreGate, command_name
+from tgstats.bot.outage import UNAVAILABLE_TEXT, command_name
 from tgstats.plugins import CommandContext, NoConfig, Plugin, TextReply, command
 
 from .conftest import record
@@ -41,8 +41,6 @@ async def test_commands_answer_unavailable_while_writes_are_refused_then_count_e
     harness: Any,
 ) -> None:
     harness.handlers.install(record("count", Count, harness.store))
-    gate = StoreGate(harness.recorder, lambda: ["count", "plugins"])
-    harness.application.add_handler(gate.handler(), STORE_GATE_GROUP)
     read_only = {"on": True}
 
     @event.listens_for(harness.store.engine, "begin")
@@ -62,4 +60,6 @@ async def test_commands_answer_unavailable_while_writes_are_refused_then_count_e
     await harness.api.wait_until(lambda: harness.writer.available, 10, "recovery")
     reply = await harness.reply_to(CHAT, ALICE, "/count", timeout=10)
     assert reply.text == "7"  # 5 messages, the first /count (kept), this /count
+    # The first /count had its answer ("unavailable"): it is not answered again.
+    assert [m.text for m in harness.api.sent_to(CHAT)] == [UNAVAILABLE_TEXT, "7"]
     assert harness.recorder.failed == 0

@@ -1,0 +1,255 @@
+"""The one entry for a raw update, whether it came from long polling or a webhook.
+
+:class:`UpdateIntake` parses each update on its own (python-telegram-bot's
+batch parser raises for the whole page when one update is malformed),
+commits what it carries through the :class:`~tgstats.bot.recorder.Recorder`,
+and only then hands it to its chat's lane (:mod:`tgstats.bot.lanes`) for the
+host's and the plugins' handlers.  The caller confirms the update to Telegram
+once ``submit`` returns, so a crash at any point loses nothing: what was not
+committed was not confirmed and comes again.
+
+A *poison* update (python-telegram-bot cannot parse it, or recording it
+raises for a reason that is not a database fault) is kept in
+``rejected_updates`` with its raw JSON, logged once (truncated, rate-limited)
+and then treated as done, so it is confirmed and never blocks the ones after it.
+
+Commands are handled at most once: a command is marked answered in the store
+after its handler ran, and one that comes again (redelivered after a crash)
+is skipped.
+
+While the store refuses writes (an outage), the updates wait, unconfirmed, but
+their commands do not wait in silence: each gets :data:`UNAVAILABLE_TEXT` once
+(:meth:`UpdateIntake.answer_unavailable`), and is not answered a second time
+when the store is back.  Commands that need no store (``/plugins``,
+``/reload``) wait for the store like the rest.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from telegram import Message, Update
+
+from tgstats.bot.lanes import ChatLanes
+from tgstats.bot.outage import STORE_FREE_COMMANDS, UNAVAILABLE_TEXT, command_name
+from tgstats.bot.quiet import RateLimitedLog, truncate
+from tgstats.bot.recorder import Outcome, Recorder, Stopping
+from tgstats.logs import get_logger
+from tgstats.store.rejected import is_answered, keep_rejected, mark_answered
+
+__all__ = ["UpdateIntake", "is_command"]
+
+log = get_logger(__name__)
+
+OUTAGE_POLL = 0.5  # seconds between looks at the store's health while a write waits
+MAX_DEFERRED = 10_000
+
+
+def is_command(message: Message | None) -> bool:
+    return message is not None and (message.text or "").startswith("/")
+
+
+class UpdateIntake:
+    def __init__(
+        self,
+        application: Any,
+        recorder: Recorder,
+        *,
+        has_listeners: Callable[[], bool] = lambda: False,
+        lanes: ChatLanes | None = None,
+        commands: Callable[[], Iterable[str]] = lambda: (),
+    ) -> None:
+        self._application = application
+        self._recorder = recorder
+        self._has_listeners = has_listeners
+        self._commands = commands
+        # Commands told "temporarily unavailable" during an outage (chat, message
+        # id), in arrival order; bounded, since an outage can last long.
+        self._deferred: dict[tuple[int, int], None] = {}
+        self.lanes = lanes or ChatLanes(self._handle)
+        self._recorded: dict[int, bool] = {}  # update_id -> message stored, while in a lane
+        self._rejected_log = RateLimitedLog(__name__, "update_rejected", burst=10, window=60)
+        self.rejected = 0
+
+    async def submit(self, data: dict[str, Any]) -> None:
+        """Take one raw update (the JSON object Telegram sent); return once it is safe to confirm.
+
+        Parses it, commits what it carries (message, edit, reaction) and
+        returns only after that commit; its commands then run in its chat's
+        lane without the caller waiting.  A poison update is kept in
+        ``rejected_updates`` and returns normally (confirm it).  Raises
+        :class:`~tgstats.bot.recorder.Stopping` if the bot stops before the
+        commit: then do not confirm.
+        """
+        await self.submit_batch([data])
+
+    async def submit_batch(self, batch: Sequence[Any]) -> None:
+        """:meth:`submit` for a page of updates, in order, in as few transactions as possible."""
+        updates: list[Update] = []
+        poison: list[tuple[Any, str]] = []
+        for raw in batch:
+            parsed = self._parse(raw)
+            if isinstance(parsed, Update):
+                updates.append(parsed)
+            else:
+                poison.append((raw, parsed))
+        outcomes = await self._record(updates) if updates else []
+        for update, outcome in zip(updates, outcomes, strict=True):
+            if isinstance(outcome, Exception):
+                poison.append((update.to_dict(), f"recording raised {_describe(outcome)}"))
+        for raw, reason in poison:
+            await self._keep(raw, reason)
+        for update, outcome in zip(updates, outcomes, strict=True):
+            if not isinstance(outcome, Exception):
+                self._dispatch(update, outcome)
+
+    async def _record(self, updates: list[Update]) -> list[Outcome]:
+        """Record ``updates``; their commands hear "unavailable" if an outage holds them up."""
+        recording = asyncio.ensure_future(self._recorder.record(updates))
+        try:
+            while not recording.done():
+                await asyncio.wait({recording}, timeout=OUTAGE_POLL)
+                if not recording.done() and not self._recorder.healthy:
+                    await self.answer_unavailable(updates)
+        except asyncio.CancelledError:
+            recording.cancel()
+            raise
+        return recording.result()
+
+    async def answer_unavailable(self, updates: Sequence[Update]) -> None:
+        """Tell each command among ``updates`` once that statistics are unavailable."""
+        known = set(self._commands())
+        username = self._application.bot.username
+        for update in updates:
+            message = update.message
+            if message is None:
+                continue
+            name = command_name(message.text, username)
+            key = (message.chat_id, message.message_id)
+            if name is None or name in STORE_FREE_COMMANDS or name not in known:
+                continue
+            if key in self._deferred:
+                continue
+            self._deferred[key] = None
+            while len(self._deferred) > MAX_DEFERRED:
+                self._deferred.pop(next(iter(self._deferred)))
+            log.info("command_deferred", command=name, chat_id=message.chat_id)
+            try:
+                await message.reply_text(UNAVAILABLE_TEXT)
+            except Exception as error:
+                log.warning("reply_failed", command=name, error=truncate(str(error)))
+
+    async def answer_unavailable_raw(self, batch: Sequence[Any]) -> None:
+        """:meth:`answer_unavailable` for raw updates seen while an outage blocks them."""
+        parsed = [self._parse(raw) for raw in batch]
+        await self.answer_unavailable([u for u in parsed if isinstance(u, Update)])
+
+    def was_recorded(self, update: Update) -> bool:
+        """Whether ``update``'s message was stored (False for opted-out senders)."""
+        return self._recorded.get(update.update_id, False)
+
+    async def reject(self, update: object, error: BaseException) -> None:
+        """Keep an update whose host-side handling raised (python-telegram-bot's error handler)."""
+        raw = update.to_dict() if isinstance(update, Update) else update
+        await self._keep(raw, f"handling raised {_describe(error)}")
+
+    # -- steps -------------------------------------------------------------------
+
+    def _parse(self, raw: Any) -> Update | str:
+        """The parsed update, or why it cannot be parsed."""
+        if not isinstance(raw, dict) or not isinstance(raw.get("update_id"), int):
+            return "not an update object with an integer update_id"
+        try:
+            return Update.de_json(raw, self._application.bot)
+        except Exception as error:
+            return f"cannot parse: {_describe(error)}"
+
+    async def _keep(self, raw: Any, reason: str) -> None:
+        self.rejected += 1
+        text = _dumps(raw)
+        update_id = raw.get("update_id") if isinstance(raw, dict) else None
+        update_id = update_id if isinstance(update_id, int) else None
+        self._rejected_log(
+            "warning", update_id=update_id, reason=truncate(reason), raw=truncate(text)
+        )
+        try:
+            await self._recorder.commit(
+                keep_rejected, self._recorder.store.engine, update_id, text, reason
+            )
+        except Stopping:
+            raise
+        except Exception as error:
+            # Keeping it is a courtesy to the operator; never wedge on it.
+            log.warning("rejected_update_not_kept", update_id=update_id, error=truncate(str(error)))
+
+    def _dispatch(self, update: Update, recorded: Outcome) -> None:
+        if not self._wants_handlers(update):
+            return
+        chat = update.effective_chat
+        self._recorded[update.update_id] = recorded is True
+        if not self.lanes.dispatch(chat.id if chat is not None else 0, update):
+            self._recorded.pop(update.update_id, None)
+
+    def _wants_handlers(self, update: Update) -> bool:
+        # Commands answer new messages only, and nothing handles edits or reactions.
+        if update.edited_message or update.message_reaction or update.message_reaction_count:
+            return False
+        if update.message is not None:
+            return is_command(update.message) or self._has_listeners()
+        return True
+
+    async def _handle(self, update: Update) -> None:
+        """Run the handlers for one update (in its chat's lane)."""
+        message = update.message
+        command = message if is_command(message) else None
+        try:
+            if (
+                command is not None
+                and self._deferred.pop((command.chat_id, command.message_id), "absent") is None
+            ):
+                # Answered "temporarily unavailable" during the outage: that was its answer.
+                await self._mark_answered(command)
+                return
+            if command is not None and await self._answered(command):
+                log.info(
+                    "command_already_answered",
+                    chat_id=command.chat_id,
+                    message_id=command.message_id,
+                    update_id=update.update_id,
+                )
+                return
+            await self._application.process_update(update)
+            if command is not None:
+                await self._mark_answered(command)
+        finally:
+            self._recorded.pop(update.update_id, None)
+
+    async def _answered(self, message: Message) -> bool:
+        engine = self._recorder.store.engine
+        try:
+            return await asyncio.to_thread(is_answered, engine, message.chat_id, message.message_id)
+        except Exception as error:
+            log.warning("answered_check_failed", error=truncate(str(error)))
+            return False  # answering once more beats never answering
+
+    async def _mark_answered(self, message: Message) -> None:
+        engine = self._recorder.store.engine
+        try:
+            await asyncio.to_thread(mark_answered, engine, message.chat_id, message.message_id)
+        except Exception as error:
+            log.warning("answered_mark_failed", error=truncate(str(error)))
+
+
+def _describe(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {text[0]}" if text else type(error).__name__
+
+
+def _dumps(raw: Any) -> str:
+    try:
+        return json.dumps(raw, ensure_ascii=False, default=str)
+    except (TypeError, ValueError):
+        return repr(raw)

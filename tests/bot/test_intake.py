@@ -1,0 +1,115 @@
+"""The intake: poison updates kept and skipped, confirmation only after the commit,
+commands answered at most once, recording never behind a command."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from typing import Any
+
+from tgstats.plugins import CommandContext, NoConfig, Plugin, TextReply, command
+from tgstats.store.rejected import list_rejected
+
+from .conftest import record
+
+GROUP_A, GROUP_B = -2001, -2002
+
+_GOOD = {
+    "message_id": 777,
+    "date": 1_700_000_000,
+    "chat": {"id": GROUP_A, "type": "supergroup", "title": "A"},
+    "from": {"id": 1, "is_bot": False, "first_name": "One"},
+    "text": "fine",
+}
+POISON = [
+    {"message": {**_GOOD, "date": 2**40}},
+    {"message": {k: v for k, v in _GOOD.items() if k != "date"}},
+    {"message": {**_GOOD, "from": {"is_bot": False, "first_name": "No id"}}},
+    {"message": {**_GOOD, "entities": "bold"}},
+    {"message": "a string"},
+]
+
+
+class Count(Plugin[NoConfig]):
+    @command("count", "Count messages")
+    def count(self, ctx: CommandContext) -> TextReply:
+        return TextReply(str(ctx.store.count_messages(ctx.chat_id)))
+
+
+class Sleepy(Plugin[NoConfig]):
+    @command("sleepy", "Sleep a while")
+    async def sleepy(self, ctx: CommandContext) -> TextReply:
+        await asyncio.sleep(float(ctx.args[0]))
+        return TextReply("awake")
+
+
+async def test_poison_updates_are_kept_logged_once_and_skipped(
+    harness: Any, log_lines: Any
+) -> None:
+    await harness.send(GROUP_A, 1, "before")
+    ids = harness.api.inject_raw(*(json.dumps(p) for p in POISON))
+    await harness.send(GROUP_A, 1, "after")
+    await harness.settle()
+    assert [r.text for r in harness.store.queries.messages(GROUP_A)] == ["before", "after"]
+    rejected = list_rejected(harness.store.engine)
+    assert [r.update_id for r in rejected] == ids
+    assert json.loads(rejected[-1].raw) == {"update_id": ids[-1], "message": "a string"}
+    assert "year 36812 is out of range" in rejected[0].reason
+    assert log_lines.getvalue().count("update_rejected") == 5
+    assert "CRITICAL" not in log_lines.getvalue()
+
+
+async def test_an_update_the_store_cannot_take_is_rejected_not_retried(harness: Any) -> None:
+    too_big = {**_GOOD, "message_id": 2**70, "text": "too big an id"}
+    (update_id,) = harness.api.inject({"message": too_big})
+    await harness.send(GROUP_A, 1, "next")
+    await harness.settle()
+    assert [r.text for r in harness.store.queries.messages(GROUP_A)] == ["next"]
+    (rejected,) = list_rejected(harness.store.engine)
+    assert rejected.update_id == update_id and rejected.reason.startswith("recording raised")
+
+
+async def test_nothing_is_confirmed_before_it_is_committed(harness: Any) -> None:
+    gate = threading.Event()
+    record_messages = harness.store.record_messages
+
+    def held(batch: Any) -> Any:
+        gate.wait(10)  # a slow disk: the commit has not happened yet
+        return record_messages(batch)
+
+    harness.store.record_messages = held
+    await harness.send(GROUP_A, 1, "slow to commit")
+    await harness.api.wait_until(lambda: harness.api.deliveries, 5, "delivered")
+    await asyncio.sleep(0.3)
+    assert harness.api.pending_count() == 1 and harness.api.confirmed == 0
+    gate.set()
+    await harness.settle()
+    assert harness.api.confirmed == 1
+    assert harness.store.queries.count_messages(GROUP_A) == 1
+
+
+async def test_a_redelivered_command_is_not_answered_again(harness: Any, log_lines: Any) -> None:
+    harness.handlers.install(record("count", Count, harness.store))
+    message = harness.api.message(GROUP_A, 1, "/count")
+    harness.api.inject({"message": message})
+    await harness.settle()
+    harness.api.inject({"message": message})  # what Telegram does after a crash before confirm
+    await harness.settle()
+    assert [m.text for m in harness.api.sent_to(GROUP_A)] == ["1"]
+    assert "command_already_answered" in log_lines.getvalue()
+
+
+async def test_a_slow_command_delays_neither_recording_nor_another_chat(harness: Any) -> None:
+    harness.handlers.install(record("sleepy", Sleepy, harness.store))
+    harness.handlers.install(record("count", Count, harness.store))
+    harness.api.send_message(GROUP_A, 1, "/sleepy 2")
+    for n in range(20):
+        harness.api.send_message(GROUP_A, 2, f"a {n}")  # same chat, behind the slow command
+        harness.api.send_message(GROUP_B, 2, f"b {n}")
+    reply = await harness.reply_to(GROUP_B, 3, "/count", timeout=1.5)
+    assert reply.text == "21"
+    assert harness.store.queries.count_messages(GROUP_A) == 21  # recorded, not waiting
+    assert harness.api.sent_to(GROUP_A) == []  # still asleep
+    await harness.api.wait_until(lambda: harness.api.sent_to(GROUP_A), 5, "the slow answer")
+    assert harness.api.sent_to(GROUP_A)[0].text == "awake"
