@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import io
 import sys
 from collections.abc import AsyncIterator, Iterator
@@ -25,22 +24,7 @@ from tgstats.plugins import NoConfig, Plugin
 from tgstats.store import Store, open_store
 from tgstats.store.writer import StoreWriter
 
-
-def _load_fake_bot_api() -> Any:
-    # tests/ is not a package (--import-mode=importlib): load the shared stand-in by path.
-    name = "tgstats_tests_fake_bot_api"
-    if name in sys.modules:
-        return sys.modules[name]
-    path = Path(__file__).parents[1] / "e2e" / "fake_bot_api.py"
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-fake_bot_api = _load_fake_bot_api()
+from ..e2e import fake_bot_api  # the Bot API stand-in shared with the e2e tests
 
 
 @pytest.fixture

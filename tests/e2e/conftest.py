@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import signal
@@ -16,20 +15,7 @@ from typing import Any
 import attrs
 import pytest
 
-
-def _load_fake_bot_api() -> Any:
-    name = "tgstats_tests_fake_bot_api"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, Path(__file__).parent / "fake_bot_api.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-fake_bot_api = _load_fake_bot_api()
+from . import fake_bot_api  # the Bot API stand-in, shared with tests/bot and bench/
 
 ADMIN = 1001
 PROBE_PLUGIN = "e2e_probe"

@@ -15,7 +15,6 @@ redelivered and stored after a restart; today they check promptness and exit 0.
 
 from __future__ import annotations
 
-import importlib.util
 import signal
 import subprocess
 import sys
@@ -31,6 +30,7 @@ import sqlalchemy
 from tgstats.bot.outage import UNAVAILABLE_TEXT
 from tgstats.store import open_store
 
+from ..store import faults  # the real fault makers (tmpfs, read-only, locks)
 from .conftest import (
     PROBE_PLUGIN,
     RunningBot,
@@ -40,22 +40,6 @@ from .conftest import (
     plugins_yaml,
     run_tgstats,
 )
-
-
-def _load_faults() -> Any:
-    name = "tgstats_tests_store_faults"
-    if name in sys.modules:
-        return sys.modules[name]
-    path = Path(__file__).parents[1] / "store" / "faults.py"
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-faults = _load_faults()
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
 
