@@ -281,7 +281,9 @@ class MessageConverter:
             user_id = known
         reply_to = msg.get("reply_to_message_id")
         thread_id = None
-        if reply_to is not None:
+        if reply_to is not None and (
+            self._threads or type(reply_to) is not int or "reply_to_peer_id" in msg
+        ):  # the common case (a plain reply outside a forum) needs no call
             reply_to, thread_id = self._reply(msg, message_id)
         text = msg.get("text", "")
         reactions = msg.get("reactions")

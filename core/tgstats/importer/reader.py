@@ -170,8 +170,9 @@ class ExportReader:
     ) -> ExportFormatError:
         """The parser's complaint (or the guard's), at the byte it is about if known."""
         if isinstance(error, LimitExceeded):
-            return self.error(error.what, index=index, message=message, after=True,
-                              offset=error.offset)  # fmt: skip
+            return self.error(
+                error.what, index=index, message=message, after=True, offset=error.offset
+            )
         return self.error(
             f"malformed JSON: {one_line(error)}",
             index=index,

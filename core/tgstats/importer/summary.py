@@ -69,6 +69,6 @@ def skipped_lines(report: ImportReport) -> list[str]:
         )
         lines.append(
             f"Skipped {_plural(reasons[UNKNOWN_TYPE], 'chat', 'chats')} of a type this "
-            f"version does not know ({types}); pick one with --chat-id ID to import it anyway"
+            f"version does not know ({types})"
         )
     return lines
