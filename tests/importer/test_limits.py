@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import subprocess
 import sys
 import textwrap
@@ -148,3 +149,58 @@ def test_guard_ignores_brackets_and_escaped_quotes_inside_strings() -> None:
     with pytest.raises(LimitExceeded) as caught:
         StructureGuard(max_depth=2).check(data, 0)
     assert caught.value.offset == data.index(b"{", 1)  # the third level
+
+
+def test_fast_and_exact_counting_agree_on_random_json() -> None:
+    # The chunked fast path must find the same depth, string state and first crossing as
+    # the byte-by-byte walk, for any chunk size, brackets and escapes inside strings included.
+    rnd = random.Random(11)
+    strings = ['a"b\\"[{', "x\\\\", '\\\\\\"]]', "plain", "[]{}", "é{"]
+
+    def value(depth: int) -> object:
+        roll = rnd.random()
+        if depth > 7 or roll < 0.3:
+            return rnd.choice(strings) if rnd.random() < 0.5 else rnd.randint(0, 9)
+        if roll < 0.65:
+            return [value(depth + 1) for _ in range(rnd.randint(0, 4))]
+        return {f"k{i}{{": value(depth + 1) for i in range(rnd.randint(0, 4))}
+
+    for trial in range(150):
+        data = json.dumps({"messages": [value(3) for _ in range(4)]}).encode()
+        limits = {"max_depth": 8, "max_string": 12 if trial % 2 else 10**6}
+        exact = StructureGuard(**limits)
+        try:
+            exact._walk(data, 0)
+            expected: object = (exact.depth, exact.in_string)
+        except LimitExceeded as error:
+            expected = error.offset
+        for size in (1, 3, 7, 64):
+            guard = StructureGuard(**limits)
+            try:
+                for start in range(0, len(data), size):
+                    guard.check(data[start : start + size], start)
+                got: object = (guard.depth, guard.in_string)
+            except LimitExceeded as error:
+                got = error.offset
+            assert got == expected, (trial, size)
+
+
+def test_a_full_account_export_is_guarded_too(store: Store, tmp_path: Path) -> None:
+    chat = HEAD.replace(b'{"name"', b'{"chats": {"list": [{"name"')
+    path = tmp_path / "account.json"
+    # A long first message, so that the deep one is read while importing the chat.
+    first = _message("f" * 70_000)
+    path.write_bytes(chat + first + b", [" + b"[" * 100 + b"]" * 101 + b"]}]}}")
+
+    with pytest.raises(ExportFormatError) as caught:
+        import_export(path, store)
+
+    # Level 6 is the second message; the 65th level is 59 brackets further.
+    offset = len(chat) + len(first) + 2 + 59
+    # Found while the parser reads ahead for the chat's first message.
+    assert str(caught.value) == (
+        f"{path}: at byte {offset:,}, chat 'G' (id 5): JSON nested deeper than 64 levels "
+        "(Telegram Desktop writes fewer than 10); refusing the file (nothing of that chat "
+        "was stored)"
+    )
+    assert store.queries.count_messages(-5) == 0

@@ -69,3 +69,15 @@ def test_the_cli_prints_what_was_skipped_and_why(tmp_path: Path) -> None:
         "and 2 unsupported records (media Telegram Desktop could not export) skipped, 2 senders"
     )
     assert "Skipped" not in done.stdout
+
+
+def test_the_cli_imports_left_chats(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'cli.db'}"
+    done = subprocess.run(
+        [sys.executable, "-m", "tgstats", "import", str(DATA / "left_chats.json"), "--db", db],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+
+    assert done.returncode == 0, done.stderr
+    assert "Imported 6 new messages of 6 from 3 chat(s)" in done.stdout
+    assert "Old Club (chat id -1000000006002): 3 messages, 3 new" in done.stdout

@@ -263,6 +263,11 @@ class ExportReader:
                     pending = next(items)
                 except StopIteration:
                     return
+                except (ijson.JSONError, LimitExceeded) as error:
+                    # Reading a chat's first message (the parser reads ahead).
+                    if box["current"] is not None:
+                        self.position = _Position(chat=box["current"])
+                    raise self.json_error(error) from None
             header = box["current"]
             assert header is not None
             self.position = _Position(chat=header)
