@@ -261,7 +261,7 @@ class MessageConverter:
                 elif action == "topic_created":
                     self.stats.topics += 1
                     self._threads.set(message_id, message_id)
-                else:
+                elif self._threads and type(msg.get("reply_to_message_id")) is int:
                     self._reply(msg, message_id)  # a pin in a topic is in the topic
             elif kind != "unsupported":
                 raise ValueError(f"'type': expected 'message' or 'service', found {_show(kind)}")

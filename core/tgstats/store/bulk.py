@@ -134,7 +134,8 @@ class Batch:
         """From now on, rows added for ``chat_id`` may update stored ones (apply_refresh)."""
         drop = "ON COMMIT DROP" if self.connection.dialect.name == "postgresql" else ""
         self.connection.exec_driver_sql(
-            f"CREATE TEMPORARY TABLE {_REFRESH_TABLE} (message_id BIGINT PRIMARY KEY, "
+            # No key: the UPDATEs read it once in order and look messages up by theirs.
+            f"CREATE TEMPORARY TABLE {_REFRESH_TABLE} (message_id BIGINT, "
             f"text TEXT, media_kind VARCHAR(32), edit_date BIGINT, reaction_count INTEGER) {drop}"
         )
         self._refresh_chat = chat_id
@@ -242,13 +243,17 @@ class Batch:
         added = int(self.connection.exec_driver_sql(self._insert_sql, kept).rowcount)
         if self._refresh_chat is not None:
             chat = self._refresh_chat
-            copies = [(r[1], r[5], r[7], r[8], r[9]) for r in kept if r[0] == chat]
+            # The text only matters with an edit date (see apply_refresh).
+            copies = [
+                (r[1], r[5] if r[8] is not None else None, r[7], r[8], r[9])
+                for r in kept
+                if r[0] == chat
+            ]
             if copies:
                 mark = self._mark()
                 self.connection.exec_driver_sql(
                     f"INSERT INTO {_REFRESH_TABLE} ({', '.join(_REFRESH_COLUMNS)}) "
-                    f"VALUES ({', '.join([mark] * len(_REFRESH_COLUMNS))}) "
-                    "ON CONFLICT (message_id) DO NOTHING",
+                    f"VALUES ({', '.join([mark] * len(_REFRESH_COLUMNS))})",
                     copies,
                 )
         return added
