@@ -24,8 +24,9 @@ EXPECTED = [
     (3, 1001, _utc(2024, 3, 1, 10, 0), "Hello everyone!", None, None, None, 0),
     (4, 1002, _utc(2024, 3, 1, 10, 5), "Привет, смотри https://example.org/a и это@alice",
      None, None, None, 0),
+    # 3 + 2 reactions; the paid one (an amount of Stars) is not counted.
     (5, 1001, _utc(2024, 3, 1, 10, 6), "Thanks, fixed the typo", 4, None,
-     _utc(2024, 3, 1, 10, 7, 30), 6),
+     _utc(2024, 3, 1, 10, 7, 30), 5),
     (6, 1002, _utc(2024, 3, 1, 10, 8), "", None, "sticker", None, 0),
     (7, 1001, _utc(2024, 3, 1, 10, 9), "Look at this", None, "photo", None, 0),
     (8, 1001, _utc(2024, 3, 1, 10, 10), "", None, "video", None, 0),

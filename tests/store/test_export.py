@@ -113,3 +113,27 @@ def test_tgstats_export_unreachable_database() -> None:
     assert len(lines) == 1, done.stderr
     assert lines[0].startswith("tgstats: error: cannot open the message store at ")
     assert "hunter2pw" not in done.stderr
+
+
+def test_tgstats_export_refuses_a_database_that_does_not_exist(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    missing = tmp_path / "nope.db"
+    done = run_export("--db", f"sqlite:///{missing}")
+    assert done.returncode == 1
+    assert done.stdout == ""
+    assert done.stderr.strip() == (
+        f"tgstats: error: {missing}: no such database (nothing was recorded or imported "
+        "there); pass --db or set TGSTATS_DB to the store to export"
+    )
+    assert list(tmp_path.iterdir()) == []  # nothing created, not even -wal/-shm
+
+
+def test_tgstats_export_refuses_a_chat_the_store_does_not_have(
+    store: Store, store_url: str
+) -> None:
+    fill(store)
+    done = run_export("--db", store_url, "--chat-id", "-100123")
+    assert done.returncode == 1
+    assert done.stdout == ""
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith("tgstats: error: no chat with id -100123 in the message store at ")

@@ -6,11 +6,16 @@ import argparse
 import json
 import logging
 import sys
+from pathlib import Path
 from typing import Any
 
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
 from tgstats.cli.options import common_options
+from tgstats.errors import TgstatsError
 from tgstats.logs import configure_logging
-from tgstats.store.database import DEFAULT_DB_URL, open_store
+from tgstats.store.database import DEFAULT_DB_URL, default_db_url, open_store, safe_url
 
 
 def register(subparsers: Any) -> None:
@@ -42,9 +47,16 @@ def register(subparsers: Any) -> None:
 def _handle(args: argparse.Namespace) -> int:
     # stdout carries the data: logs go to stderr only.
     configure_logging(level=logging.DEBUG if getattr(args, "debug", False) else logging.WARNING)
-    store = open_store(args.db)
+    url = default_db_url(args.db)
+    _require_existing_sqlite(url)
+    store = open_store(url)
     out = sys.stdout
     try:
+        if args.chat_id is not None and store.queries.chat(args.chat_id) is None:
+            raise TgstatsError(
+                f"no chat with id {args.chat_id} in the message store at {safe_url(url)} "
+                "(supergroups are stored as -100<id>, basic groups as -<id>)"
+            )
         for row in store.export(args.chat_id):
             out.write(json.dumps(row, ensure_ascii=False, separators=(",", ":")))
             out.write("\n")
@@ -56,3 +68,21 @@ def _handle(args: argparse.Namespace) -> int:
     finally:
         store.close()
     return 0
+
+
+def _require_existing_sqlite(url: str) -> None:
+    """Reading must not create: opening a missing SQLite file would make an empty store."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return  # open_store reports it
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return
+    if database.startswith("file:"):
+        return  # a URI filename: left to SQLite
+    if not Path(database).is_file():
+        raise TgstatsError(
+            f"{database}: no such database (nothing was recorded or imported there); "
+            "pass --db or set TGSTATS_DB to the store to export"
+        )

@@ -51,6 +51,7 @@ def register(subparsers: Any) -> None:
 
 def _handle(args: argparse.Namespace) -> int:
     from tgstats.importer import import_export
+    from tgstats.importer.summary import chat_line, skipped_lines
     from tgstats.logs import configure_logging
     from tgstats.store import default_db_url, open_store, safe_url
 
@@ -69,19 +70,14 @@ def _handle(args: argparse.Namespace) -> int:
     finally:
         store.close()
     for chat in report.chats:
-        migrated = f", migrated from group {chat.migrated_from!r}" if chat.migrated_from else ""
-        print(
-            f"{chat.title or chat.chat_id} (chat id {chat.chat_id}): {chat.messages:,} messages, "
-            f"{chat.added:,} new, {chat.service:,} service messages skipped, "
-            f"{chat.senders:,} senders{migrated}"
-        )
+        print(chat_line(chat))
     rate = report.messages / report.seconds if report.seconds else 0.0
     print(
         f"Imported {report.added:,} new messages of {report.messages:,} from {len(report.chats)} "
         f"chat(s) in {report.seconds:.1f} s ({rate:,.0f} messages/s) into {safe_url(url)}"
     )
-    if report.skipped_chats:
-        print(f"Skipped {report.skipped_chats} other chat(s) (--chat-id)")
+    for line in skipped_lines(report):
+        print(line)
     return 0
 
 

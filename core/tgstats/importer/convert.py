@@ -8,11 +8,21 @@ Id mapping (so imported history and live-recorded messages are the same rows):
 * senders: ``from_id`` ``"user123"`` is user 123. ``"channel456"`` (a channel or
   an anonymous admin posting in the group) becomes ``-100456`` and
   ``"chat789"`` becomes ``-789``, both marked ``is_channel``; Bot API user ids
-  are always positive, so these can never collide with a user.
+  are always positive, so these can never collide with a user.  Exports from
+  before 2021 write a bare number: the chat's own id there is the chat
+  posting (a channel post, an anonymous admin), any other number a user.
+* forum topics: the export has no topic field, but every message of a topic
+  replies to the topic's ``topic_created`` service message (or to a message
+  that does).  The topic is that message's id, which is what the Bot API
+  calls ``message_thread_id``; a reply to the topic's first message is no
+  reply anyone wrote (the live recorder drops it too).
 """
 
 from __future__ import annotations
 
+from array import array
+from collections import Counter
+from contextlib import suppress
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -65,9 +75,21 @@ _MEDIA_KEYS = (
     ("todo_list", "checklist"),
     ("dice", "dice"),
 )
+# A venue's name and address; Telegram Desktop leaves out location_information
+# when the venue has no coordinates.
+_VENUE_KEYS = ("place_name", "address")
 _ANY_MEDIA_KEY = frozenset(
-    {"media_type", "location_information", "file", *(key for key, _ in _MEDIA_KEYS)}
+    {
+        "media_type",
+        "location_information",
+        "file",
+        *_VENUE_KEYS,
+        *(key for key, _ in _MEDIA_KEYS),
+    }
 )
+# Record types that are skipped and counted (``unsupported``: media Telegram
+# Desktop itself could not export).
+SKIPPED_TYPES = ("service", "unsupported")
 
 
 class ExportFormatError(TgstatsError):
@@ -84,11 +106,13 @@ def bot_api_chat_id(export_id: int, chat_type: str | None) -> int:
         return -export_id
     if chat_type in PRIVATE_TYPES:
         return export_id
-    raise ExportFormatError(
-        f"chat {export_id}: unknown chat type {chat_type!r}; expected one of "
-        f"{', '.join(sorted(_CHANNEL_TYPES | _GROUP_TYPES | PRIVATE_TYPES))} "
-        "(or pass --chat-id)"
-    )
+    raise ExportFormatError(f"chat {export_id}: {unknown_type(chat_type)}")
+
+
+def unknown_type(chat_type: str | None) -> str:
+    """What is wrong with a chat type bot_api_chat_id does not know."""
+    known = ", ".join(sorted(_CHANNEL_TYPES | _GROUP_TYPES | PRIVATE_TYPES))
+    return f"unknown chat type {chat_type!r}; expected one of {known} (or pass --chat-id)"
 
 
 def sender_id(value: str) -> tuple[int, bool]:
@@ -130,8 +154,10 @@ def media_kind(msg: dict[str, Any]) -> str | None:
     for key, name in _MEDIA_KEYS:
         if key in msg:
             return name
+    if "place_name" in msg or "address" in msg:
+        return "venue"
     if "location_information" in msg:
-        return "venue" if "place_name" in msg or "address" in msg else "location"
+        return "location"
     if "file" in msg:
         return "document"
     return None
@@ -142,20 +168,72 @@ class ChatStats:
     """What happened to one chat's messages while converting."""
 
     messages: int = 0
-    service: int = 0
+    skipped: Counter[str] = attrs.Factory(Counter)  # record type -> how many
     migrated_from: str | None = None  # title of the basic group this supergroup came from
+    topics: int = 0  # forum topics seen (topic_created)
+    foreign_replies: int = 0  # replies to a message of another chat (not linked)
+
+    @property
+    def service(self) -> int:
+        return self.skipped["service"]
+
+
+class _ThreadMap:
+    """message id -> forum topic id, in 8 bytes per id of the pages touched.
+
+    A dict would cost ~100 bytes per message; ids of a chat are dense, so
+    pages of 1,024 slots stay small for any chat size.
+    """
+
+    _SHIFT = 10
+
+    def __init__(self) -> None:
+        self._pages: dict[int, array[int]] = {}
+
+    def __bool__(self) -> bool:
+        return bool(self._pages)
+
+    def get(self, message_id: int) -> int | None:
+        page = self._pages.get(message_id >> self._SHIFT)
+        if page is None:
+            return None
+        return page[message_id & 1023] or None
+
+    def set(self, message_id: int, topic: int) -> None:
+        key = message_id >> self._SHIFT
+        page = self._pages.get(key)
+        if page is None:
+            page = self._pages[key] = array("q", bytes(8 << self._SHIFT))
+        page[message_id & 1023] = topic
 
 
 class MessageConverter:
     """Converts one chat's messages; remembers the senders it saw."""
 
-    def __init__(self, chat_id: int, tz: ZoneInfo) -> None:
+    def __init__(
+        self,
+        chat_id: int,
+        tz: ZoneInfo,
+        *,
+        export_id: int | None = None,
+        chat_type: str | None = None,
+    ) -> None:
+        """``export_id``/``chat_type``: the chat as the export names it (its bare id),
+        to recognise the chat itself in numeric ``from_id`` and ``reply_to_peer_id``."""
         self.chat_id = chat_id
         self.tz = tz
         self.stats = ChatStats()
         self.users: dict[int, UserInfo] = {}
         self._pending_users: dict[int, UserInfo] = {}
-        self._senders: dict[str, int] = {}  # from_id -> stored id
+        self._senders: dict[Any, int] = {}  # from_id -> stored id
+        self._export_id = export_id
+        self._chat_type = chat_type
+        # The chat itself as a sender or reply target, as newer exports name it.
+        self._own_id: int | None = None
+        if export_id is not None and chat_type not in PRIVATE_TYPES:
+            with suppress(ExportFormatError):  # an unknown type imported with --chat-id
+                self._own_id = bot_api_chat_id(export_id, chat_type)
+        self._threads = _ThreadMap()
 
     def take_new_users(self) -> list[UserInfo]:
         """Senders first seen since the previous call (upserted with each batch)."""
@@ -175,13 +253,20 @@ class MessageConverter:
         if type(message_id) is not int:
             raise ValueError(f"'id': expected an integer, found {_show(message_id)}")
         kind = msg.get("type")
-        if kind == "service":
-            self.stats.service += 1
-            if msg.get("action") == "migrate_from_group":
-                self.stats.migrated_from = str(msg.get("title") or "")
-            return None
         if kind != "message":
-            raise ValueError(f"'type': expected 'message' or 'service', found {_show(kind)}")
+            if kind == "service":
+                action = msg.get("action")
+                if action == "migrate_from_group":
+                    self.stats.migrated_from = str(msg.get("title") or "")
+                elif action == "topic_created":
+                    self.stats.topics += 1
+                    self._threads.set(message_id, message_id)
+                elif self._threads and type(msg.get("reply_to_message_id")) is int:
+                    self._reply(msg, message_id)  # a pin in a topic is in the topic
+            elif kind != "unsupported":
+                raise ValueError(f"'type': expected 'message' or 'service', found {_show(kind)}")
+            self.stats.skipped[kind] += 1
+            return None
         unix = msg.get("date_unixtime")
         if type(unix) is str and unix.isdigit():  # the common case, inlined for speed
             date = int(unix)
@@ -195,8 +280,11 @@ class MessageConverter:
                 known = self._new_sender(from_id, msg.get("from"))
             user_id = known
         reply_to = msg.get("reply_to_message_id")
-        if reply_to is not None and type(reply_to) is not int:
-            raise ValueError(f"'reply_to_message_id': expected an integer, found {_show(reply_to)}")
+        thread_id = None
+        if reply_to is not None and (
+            self._threads or type(reply_to) is not int or "reply_to_peer_id" in msg
+        ):  # the common case (a plain reply outside a forum) needs no call
+            reply_to, thread_id = self._reply(msg, message_id)
         text = msg.get("text", "")
         reactions = msg.get("reactions")
         edited = msg.get("edited_unixtime")
@@ -207,7 +295,7 @@ class MessageConverter:
         return {
             "chat_id": self.chat_id,
             "message_id": message_id,
-            "thread_id": None,  # the export does not say which forum topic a message is in
+            "thread_id": thread_id,
             "user_id": user_id,
             "date": date,
             "text": text if type(text) is str else flatten_text(text),
@@ -219,14 +307,57 @@ class MessageConverter:
             "reaction_count": 0 if reactions is None else _reaction_total(reactions),
         }
 
+    def _reply(self, msg: dict[str, Any], message_id: int) -> tuple[int | None, int | None]:
+        """(reply_to_message_id, thread_id) of a message, remembering its topic."""
+        reply_to = msg.get("reply_to_message_id")
+        if reply_to is None:
+            return None, None
+        if type(reply_to) is not int:
+            raise ValueError(f"'reply_to_message_id': expected an integer, found {_show(reply_to)}")
+        peer = msg.get("reply_to_peer_id")
+        if peer is not None and not self._is_this_chat(peer, "reply_to_peer_id"):
+            # A reply to a message of another chat: the same id here is another message.
+            self.stats.foreign_replies += 1
+            return None, None
+        if not self._threads:
+            return reply_to, None
+        topic = self._threads.get(reply_to)
+        if topic is None:
+            return reply_to, None
+        self._threads.set(message_id, topic)
+        return (None if reply_to == topic else reply_to), topic
+
+    def _is_this_chat(self, peer: Any, key: str) -> bool:
+        if isinstance(peer, str):
+            try:
+                stored, _ = sender_id(peer)
+            except ValueError as error:
+                raise ValueError(f"{key!r}: {error}") from None
+            return stored == self._own_id
+        if type(peer) is int:
+            return peer == self._export_id
+        raise ValueError(f"{key!r}: expected a string like 'channel123', found {_show(peer)}")
+
     def _new_sender(self, from_id: Any, name: Any) -> int:
         if type(from_id) is int and from_id > 0:
-            # Exports written before 2020 give a bare number (always a user then).
-            user_id, is_channel = from_id, False
+            if from_id == self._export_id and self._own_id is not None:
+                # Before 2021 a bare number, and the chat's own id is the chat posting:
+                # the sender a newer export calls "channel<id>".
+                user_id, is_channel = self._own_id, True
+            else:
+                user_id, is_channel = from_id, False  # a user, in those exports
         elif isinstance(from_id, str):
             user_id, is_channel = sender_id(from_id)
+        elif type(from_id) is int:
+            raise ValueError(
+                f"'from_id': {from_id} is not a Telegram id (user and chat ids are positive "
+                "numbers, or strings like 'user123' in newer exports)"
+            )
         else:
-            raise ValueError(f"'from_id': expected a string like 'user123', found {_show(from_id)}")
+            raise ValueError(
+                "'from_id': expected a string like 'user123' or a positive number, "
+                f"found {_show(from_id)}"
+            )
         self._senders[from_id] = user_id
         user = UserInfo(
             user_id=user_id,
@@ -278,7 +409,9 @@ def _reaction_total(reactions: Any) -> int:
                 f"'reactions': expected objects with a non-negative integer 'count', "
                 f"found {_show(reaction)}"
             )
-        total += count
+        # A paid reaction's count is an amount of Telegram Stars, not of people.
+        if reaction.get("type") != "paid":
+            total += count
     return total
 
 

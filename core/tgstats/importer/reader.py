@@ -11,6 +11,7 @@ Python filter that notices each chat's ``name``/``type``/``id`` on the way.
 
 from __future__ import annotations
 
+import ast
 import re
 from collections.abc import Callable, Iterator
 from typing import IO, Any
@@ -19,30 +20,58 @@ import attrs
 import ijson
 
 from tgstats.importer.convert import ExportFormatError
+from tgstats.importer.limits import LimitExceeded, StructureGuard
 
 __all__ = ["ChatHeader", "CountingReader", "ExportReader"]
 
 SINGLE_PREFIX = "messages.item"
 ACCOUNT_PREFIX = "chats.list.item.messages.item"
+# Groups the account has left: the same shape, read as if they were in ``chats``.
+LEFT_PREFIX = "left_chats.list.item"
 _CHAT_KEYS = ("name", "type", "id")
 _BUF_SIZE = 64 * 1024
+# Nesting level of one message object: top object 1, "messages" 2 / top 1,
+# "chats" 2, "list" 3, chat 4, "messages" 5.
+SINGLE_ITEM_DEPTH = 3
+ACCOUNT_ITEM_DEPTH = 6
+
+_UTF8_BOM = b"\xef\xbb\xbf"
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 
 class CountingReader:
-    """A binary file wrapper that counts bytes handed to the parser (progress, error offsets)."""
+    """A binary file wrapper between the file and the parser.
 
-    def __init__(self, raw: IO[bytes], on_read: Callable[[int], None] | None = None) -> None:
+    Counts the bytes handed on (progress, error offsets; ``chunk_start`` is
+    the file offset of the last chunk, kept in ``chunk``), drops a UTF-8
+    byte-order mark (editors add one; offsets still count it) and lets the
+    :class:`StructureGuard` refuse a chunk before the parser sees it.
+    """
+
+    def __init__(
+        self,
+        raw: IO[bytes],
+        on_read: Callable[[int], None] | None = None,
+        guard: StructureGuard | None = None,
+    ) -> None:
         self.raw = raw
         self.pos = 0
         self.chunk_start = 0
+        self.chunk = b""
         self.on_read = on_read
+        self.guard = guard
 
     def read(self, size: int = -1) -> bytes:
         data = self.raw.read(size)
-        self.chunk_start = self.pos
+        start = self.pos
         self.pos += len(data)
         if self.on_read is not None and data:
             self.on_read(len(data))
+        if start == 0 and data[:3] == _UTF8_BOM:
+            data, start = data[3:], 3
+        self.chunk_start, self.chunk = start, data
+        if self.guard is not None:
+            self.guard.check(data, start)
         return data
 
     def rewind(self) -> None:
@@ -50,6 +79,16 @@ class CountingReader:
         if self.on_read is not None and self.pos:
             self.on_read(-self.pos)
         self.pos = self.chunk_start = 0
+        self.chunk = b""
+        if self.guard is not None:
+            self.guard.reset()
+
+    def utf16(self) -> bool:
+        """True if the file starts with a UTF-16 byte-order mark."""
+        self.raw.seek(0)
+        head = self.raw.read(2)
+        self.raw.seek(0)
+        return head in _UTF16_BOMS
 
 
 @attrs.define
@@ -60,6 +99,7 @@ class ChatHeader:
     name: str | None = None
     type: str | None = None
     id: int | None = None
+    left: bool = False  # from ``left_chats``: a group the account has left
 
     def describe(self) -> str:
         return f"chat {self.name!r} (id {self.id})" if self.name else f"chat id {self.id}"
@@ -82,9 +122,19 @@ class ExportReader:
         self.shape = "unknown"  # "single" or "account" once chats() started
 
     def chats(self) -> Iterator[tuple[ChatHeader, Iterator[Any]]]:
+        if self.reader.utf16():
+            raise self.error(
+                "the file is UTF-16 encoded (it starts with a UTF-16 byte-order mark); "
+                "Telegram Desktop writes UTF-8: convert it back, e.g. iconv -f UTF-16 -t UTF-8",
+                offset=0,
+            )
         shape, header = self._prescan()
         self.shape = shape
         self.reader.rewind()
+        if self.reader.guard is not None:
+            self.reader.guard.item_depth = (
+                SINGLE_ITEM_DEPTH if shape == "single" else ACCOUNT_ITEM_DEPTH
+            )
         if shape == "single":
             assert header is not None
             self.position.chat = header
@@ -94,11 +144,19 @@ class ExportReader:
             yield from self._account_chats()
 
     def error(
-        self, what: str, *, index: int = -1, message: Any = None, after: bool = False
+        self,
+        what: str,
+        *,
+        index: int = -1,
+        message: Any = None,
+        after: bool = False,
+        offset: int | None = None,
     ) -> ExportFormatError:
         """An error naming the file, byte offset, chat and message (``index`` in the
-        chat's ``messages``; ``after``: the problem is somewhere after that message)."""
-        where = [f"{self.path}: near byte {self.reader.pos:,}"]
+        chat's ``messages``; ``after``: the problem is somewhere after that message;
+        ``offset``: the exact byte, else the reader's position is given as "near")."""
+        at = f"near byte {self.reader.pos:,}" if offset is None else f"at byte {offset:,}"
+        where = [f"{self.path}: {at}"]
         if self.position.chat is not None:
             where.append(self.position.chat.describe())
         if index >= 0:
@@ -110,8 +168,17 @@ class ExportReader:
     def json_error(
         self, error: Exception, *, index: int = -1, message: Any = None
     ) -> ExportFormatError:
+        """The parser's complaint (or the guard's), at the byte it is about if known."""
+        if isinstance(error, LimitExceeded):
+            return self.error(
+                error.what, index=index, message=message, after=True, offset=error.offset
+            )
         return self.error(
-            f"malformed JSON: {one_line(error)}", index=index, message=message, after=True
+            f"malformed JSON: {one_line(error)}",
+            index=index,
+            message=message,
+            after=True,
+            offset=error_offset(error, self.reader.chunk, self.reader.chunk_start),
         )
 
     # -- internals -------------------------------------------------------------
@@ -123,6 +190,8 @@ class ExportReader:
         """Find the export's shape (and a single chat's header) without reading messages."""
         try:
             return self._scan_header()
+        except LimitExceeded as error:
+            raise self.json_error(error) from None
         except ijson.JSONError as error:
             if self.reader.pos == 0:
                 raise self.error(
@@ -141,7 +210,7 @@ class ExportReader:
             raise self.error(f"expected a JSON object at the top level, found {first[1]}")
         for prefix, event, value in events:
             if prefix == "" and event == "map_key":
-                if value == "chats":
+                if value in ("chats", "left_chats"):
                     return "account", None
                 if value == "messages":
                     saw_messages = True
@@ -173,10 +242,14 @@ class ExportReader:
             # message, every event before that message (the chat's header) went by.
             for item in events:
                 prefix = item[0]
+                left = prefix.startswith(LEFT_PREFIX)
+                if left:
+                    prefix = prefix[5:]  # "left_chats.list..." -> "chats.list..."
+                    item = (prefix, item[1], item[2])
                 if prefix.startswith("chats.list.item"):
                     if prefix == "chats.list.item":
                         if item[1] == "start_map":
-                            box["current"] = ChatHeader(index=counter["chats"])
+                            box["current"] = ChatHeader(index=counter["chats"], left=left)
                             counter["chats"] += 1
                     elif len(prefix) < 21 and prefix[16:] in _CHAT_KEYS:
                         setattr(box["current"], prefix[16:], item[2])
@@ -190,6 +263,11 @@ class ExportReader:
                     pending = next(items)
                 except StopIteration:
                     return
+                except (ijson.JSONError, LimitExceeded) as error:
+                    # Reading a chat's first message (the parser reads ahead).
+                    if box["current"] is not None:
+                        self.position = _Position(chat=box["current"])
+                    raise self.json_error(error) from None
             header = box["current"]
             assert header is not None
             self.position = _Position(chat=header)
@@ -240,9 +318,49 @@ def _check_header(header: ChatHeader, reader: ExportReader) -> None:
         header.name = str(name)
 
 
+def _error_bytes(error: Exception) -> bytes:
+    """The parser's message as bytes: ijson gives it as a bytes literal (b'lexical
+    error: ...') when the text near the error is not UTF-8."""
+    text = str(error)
+    if text[:2] in ("b'", 'b"'):
+        try:
+            raw = ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            raw = None
+        if isinstance(raw, bytes):
+            return raw
+    return text.encode("utf-8", "surrogateescape")
+
+
+def _error_text(error: Exception) -> str:
+    return _error_bytes(error).decode("utf-8", "replace")
+
+
+# yajl shows the 30 bytes before the error and 30 after, the error point at column 40.
+_SNIPPET_COLUMN = 40
+
+
+def error_offset(error: Exception, chunk: bytes, chunk_start: int) -> int | None:
+    """The file offset of yajl's error, found by its snippet in the chunk it parsed."""
+    lines = _error_bytes(error).split(b"\n")
+    if len(lines) < 3 or b"(right here)" not in lines[2] or not chunk:
+        return None
+    line = lines[1]
+    before = line[:_SNIPPET_COLUMN].lstrip(b" ")
+    after = line[_SNIPPET_COLUMN:]
+    # yajl prints line breaks as spaces.
+    pattern = b"".join(
+        b"[ \\r\\n]" if byte == 0x20 else re.escape(bytes([byte])) for byte in before + after
+    )
+    found = re.search(pattern, chunk) if pattern else None
+    if found is None:
+        return None
+    return chunk_start + found.start() + len(before)
+
+
 def one_line(error: Exception) -> str:
     # yajl's messages span lines and end in an ASCII-art pointer; keep the words.
-    text = " ".join(str(error).split())
+    text = " ".join(_error_text(error).split())
     text = re.sub(r"\s*\(right here\) -*\^\s*", " ", text).strip()
     if "premature EOF" in text:
         return "the file ends in the middle of the JSON (truncated, or still being written?)"

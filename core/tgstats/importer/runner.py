@@ -4,7 +4,9 @@ Messages go to the store in batches of :data:`BATCH_SIZE` inside one
 ``store.bulk()`` transaction per chat, so a malformed file leaves nothing of
 the chat it failed in (chats of a full-account export that finished before
 it stay imported).  ``add_messages`` ignores rows already stored, which is what
-makes a re-import add nothing twice.
+makes a re-import add nothing twice; for a chat that already had messages the
+batch also refreshes them (newer edits; reaction counts when the file's newest
+message is at least as new as the store's), see ``tgstats.store.bulk``.
 """
 
 from __future__ import annotations
@@ -23,7 +25,9 @@ from tgstats.importer.convert import (
     ExportFormatError,
     MessageConverter,
     bot_api_chat_id,
+    unknown_type,
 )
+from tgstats.importer.limits import LimitExceeded, StructureGuard
 from tgstats.importer.reader import ChatHeader, CountingReader, ExportReader
 from tgstats.logs import get_logger
 from tgstats.store.queries import ChatInfo
@@ -31,7 +35,7 @@ from tgstats.store.queries import ChatInfo
 if TYPE_CHECKING:
     from tgstats.store import Store
 
-__all__ = ["BATCH_SIZE", "ChatResult", "ImportReport", "import_export"]
+__all__ = ["BATCH_SIZE", "ChatResult", "ImportReport", "SkippedChat", "import_export"]
 
 BATCH_SIZE = 5000
 
@@ -50,6 +54,12 @@ _BOT_API_TYPES = {
 }
 
 
+# Why a chat of a full-account export was not imported (SkippedChat.reason).
+PRIVATE = "private"  # a private chat: only with --chat-id
+NOT_SELECTED = "not selected"  # --chat-id picked another chat
+UNKNOWN_TYPE = "unknown type"  # a chat type this importer does not know
+
+
 @attrs.frozen
 class ChatResult:
     chat_id: int
@@ -59,15 +69,34 @@ class ChatResult:
     service: int  # service messages skipped
     senders: int
     migrated_from: str | None = None
+    # Record type -> how many were skipped ("service", "unsupported").
+    skipped: dict[str, int] = attrs.field(factory=dict)
+    left: bool = False  # from left_chats
+    updated_edits: int = 0  # stored rows given a newer edit
+    updated_reactions: int = 0  # stored rows given the file's reaction count
+    topics: int = 0  # forum topics
+    foreign_replies: int = 0  # replies into another chat, not linked
+
+
+@attrs.frozen
+class SkippedChat:
+    chat_id: int
+    title: str | None
+    type: str | None
+    reason: str  # PRIVATE, NOT_SELECTED or UNKNOWN_TYPE
 
 
 @attrs.frozen
 class ImportReport:
     path: Path
     chats: tuple[ChatResult, ...]
-    skipped_chats: int  # not selected by --chat-id
+    skipped: tuple[SkippedChat, ...]  # chats with messages that were not imported
     bytes: int
     seconds: float
+
+    @property
+    def skipped_chats(self) -> int:
+        return len(self.skipped)
 
     @property
     def messages(self) -> int:
@@ -99,19 +128,23 @@ def import_export(
     zone = tz or ZoneInfo("UTC")
     started = time.perf_counter()
     results: list[ChatResult] = []
-    skipped = 0
+    skipped: list[SkippedChat] = []
     try:
         raw = path.open("rb")
     except OSError as error:
         raise ExportFormatError(f"{path}: cannot read: {error.strerror or error}") from None
     with raw:
-        counting = CountingReader(raw, on_read)
+        counting = CountingReader(raw, on_read, StructureGuard())
         reader = ExportReader(counting, str(path))
         try:
             for header, messages in reader.chats():
-                target = _target_chat_id(header, chat_id, reader.shape)
+                try:
+                    target, reason = _target_chat_id(header, chat_id, reader.shape)
+                except ExportFormatError:
+                    raise reader.error(unknown_type(header.type)) from None  # name the file
                 if target is None:
-                    skipped += 1
+                    assert header.id is not None  # checked by the reader
+                    skipped.append(SkippedChat(header.id, header.name, header.type, reason))
                     _skip(reader, messages)
                     continue
                 results.append(
@@ -133,7 +166,7 @@ def import_export(
     report = ImportReport(
         path=path,
         chats=tuple(results),
-        skipped_chats=skipped,
+        skipped=tuple(skipped),
         bytes=size,
         seconds=time.perf_counter() - started,
     )
@@ -148,29 +181,33 @@ def import_export(
     return report
 
 
-def _target_chat_id(header: ChatHeader, wanted: int | None, shape: str) -> int | None:
-    """The id to store this chat under, or None if --chat-id selects another chat."""
+def _target_chat_id(header: ChatHeader, wanted: int | None, shape: str) -> tuple[int | None, str]:
+    """The id to store this chat under, or None and the reason it is skipped."""
     assert header.id is not None
     if shape == "single":
-        return wanted if wanted is not None else bot_api_chat_id(header.id, header.type)
+        if wanted is not None:
+            return wanted, ""
+        return bot_api_chat_id(header.id, header.type), ""
     try:
         mapped = bot_api_chat_id(header.id, header.type)
     except ExportFormatError:
         if wanted == header.id:
             raise
+        if wanted is not None:
+            return None, NOT_SELECTED
         # A chat type this importer does not know (a newer Telegram Desktop?): skip it.
-        log.warning(
-            "import_chat_skipped", chat_id=header.id, type=header.type, reason="unknown type"
-        )
-        return None
+        log.warning("import_chat_skipped", chat_id=header.id, type=header.type, reason=UNKNOWN_TYPE)
+        return None, UNKNOWN_TYPE
     if wanted is not None:
-        return mapped if wanted in (header.id, mapped) else None
+        if wanted in (header.id, mapped):
+            return mapped, ""
+        return None, NOT_SELECTED
     if header.type in PRIVATE_TYPES:
         # A full-account export also holds the owner's private conversations; a group
         # statistics database has no business with them unless asked for by --chat-id.
-        log.info("import_chat_skipped", chat_id=header.id, type=header.type, reason="private chat")
-        return None
-    return mapped
+        log.info("import_chat_skipped", chat_id=header.id, type=header.type, reason=PRIVATE)
+        return None, PRIVATE
+    return mapped, ""
 
 
 def _import_chat(
@@ -182,13 +219,14 @@ def _import_chat(
     tz: ZoneInfo,
     batch_size: int,
 ) -> ChatResult:
-    converter = MessageConverter(chat_id, tz)
+    converter = MessageConverter(chat_id, tz, export_id=header.id, chat_type=header.type)
     # A chat already in the store (live-recorded or imported before) keeps its title:
     # what the bot saw is newer than the export.  Senders likewise (see _flush).
     known = store.queries.chat(chat_id)
     added = 0
     rows: list[dict[str, Any]] = []
     convert = converter.convert
+    refreshed = None
     with store.bulk() as batch:
         if known is None or not known.title:
             batch.upsert_chat(
@@ -196,6 +234,11 @@ def _import_chat(
                     chat_id=chat_id, title=header.name, type=_BOT_API_TYPES.get(header.type or "")
                 )
             )
+        # Rows already stored are refreshed from the file; a new chat needs no copy.
+        stored_latest = batch.latest_date(chat_id)
+        if stored_latest is not None:
+            batch.start_refresh(chat_id)
+        newest = 0
         index, msg = -1, None
         try:
             for index, msg in enumerate(messages):  # noqa: B007 (read in the handlers)
@@ -203,14 +246,20 @@ def _import_chat(
                 if row is not None:
                     rows.append(row)
                     if len(rows) >= batch_size:
+                        newest = max(newest, max(r["date"] for r in rows))
                         added += _flush(batch, converter, rows)
                         rows = []
-        except ijson.JSONError as error:
+        except (ijson.JSONError, LimitExceeded) as error:
             raise reader.json_error(error, index=index, message=msg) from None
         except ValueError as error:  # the converter's complaint about message #index
             raise reader.error(str(error), index=index, message=msg) from None
         if rows:
+            newest = max(newest, max(r["date"] for r in rows))
             added += _flush(batch, converter, rows)
+        if stored_latest is not None:
+            # The file is the newer data if its newest message is no older than the
+            # store's: then its reaction counts win (edits carry their own date).
+            refreshed = batch.apply_refresh(reactions=newest >= stored_latest)
     stats = converter.stats
     if stats.migrated_from is not None:
         log.info("import_chat_migrated", chat_id=chat_id, from_group=stats.migrated_from)
@@ -222,6 +271,12 @@ def _import_chat(
         service=stats.service,
         senders=len(converter.users),
         migrated_from=stats.migrated_from,
+        skipped=dict(stats.skipped),
+        left=header.left,
+        updated_edits=refreshed.edits if refreshed else 0,
+        updated_reactions=refreshed.reactions if refreshed else 0,
+        topics=stats.topics,
+        foreign_replies=stats.foreign_replies,
     )
     log.info(
         "import_chat_done",
@@ -240,7 +295,7 @@ def _skip(reader: ExportReader, messages: Any) -> None:
     try:
         for index, _ in enumerate(messages):  # noqa: B007
             pass
-    except ijson.JSONError as error:
+    except (ijson.JSONError, LimitExceeded) as error:
         raise reader.json_error(error, index=index) from None
 
 

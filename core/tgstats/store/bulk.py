@@ -3,6 +3,13 @@
 ``add_messages`` inserts with ON CONFLICT DO NOTHING on (chat_id, message_id),
 so importing the same export twice adds nothing the second time, and rows of
 senders who opted out in that chat are dropped before they reach the database.
+
+Re-importing a newer export refreshes rows already stored (``start_refresh``
+/ ``apply_refresh``): the file's rows are also copied to a temporary table,
+and at the end of the chat two set-based UPDATEs take the edits that are
+newer than the stored ones and, when the caller says the file is the newer
+data, its reaction counts.  Copying only when the chat already had messages
+keeps a first import as fast as before.
 """
 
 from __future__ import annotations
@@ -12,7 +19,7 @@ from datetime import datetime
 from typing import Any
 
 import attrs
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
 from tgstats.errors import StoreError
@@ -25,7 +32,11 @@ from tgstats.store.upserts import (
     upsert_user_rows,
 )
 
-__all__ = ["Batch"]
+__all__ = ["Batch", "Refreshed"]
+
+_REFRESH_TABLE = "tgstats_import_refresh"
+# The columns a newer export may change, copied to the refresh table.
+_REFRESH_COLUMNS = ("message_id", "text", "media_kind", "edit_date", "reaction_count")
 
 _COLUMNS = (
     "chat_id",
@@ -92,6 +103,14 @@ def _user_rows(users: Iterable[UserInfo]) -> list[dict[str, Any]]:
     return [rows[user_id] for user_id in sorted(rows)]
 
 
+@attrs.frozen
+class Refreshed:
+    """Stored rows a re-import changed."""
+
+    edits: int = 0  # newer edits (text, media kind, edit date)
+    reactions: int = 0  # reaction counts
+
+
 class Batch:
     """Writes inside one open transaction (see ``Store.bulk``)."""
 
@@ -100,6 +119,57 @@ class Batch:
         self._known_chats: set[int] = set()
         self._opted_out: dict[int, set[int]] = {}
         self._insert_sql: str | None = None
+        self._refresh_chat: int | None = None
+
+    def latest_date(self, chat_id: int) -> int | None:
+        """The newest stored message date of the chat (unix seconds), None if it has none."""
+        return self.connection.execute(
+            select(func.max(messages.c.date)).where(messages.c.chat_id == chat_id)
+        ).scalar()
+
+    def _mark(self) -> str:
+        return "?" if self.connection.dialect.name == "sqlite" else "%s"
+
+    def start_refresh(self, chat_id: int) -> None:
+        """From now on, rows added for ``chat_id`` may update stored ones (apply_refresh)."""
+        drop = "ON COMMIT DROP" if self.connection.dialect.name == "postgresql" else ""
+        self.connection.exec_driver_sql(
+            # No key: the UPDATEs read it once in order and look messages up by theirs.
+            f"CREATE TEMPORARY TABLE {_REFRESH_TABLE} (message_id BIGINT, "
+            f"text TEXT, media_kind VARCHAR(32), edit_date BIGINT, reaction_count INTEGER) {drop}"
+        )
+        self._refresh_chat = chat_id
+
+    def apply_refresh(self, *, reactions: bool) -> Refreshed:
+        """Update the chat's stored rows from the rows added since start_refresh.
+
+        Edits apply when the added row's edit is newer than the stored one (an
+        older export never undoes an edit); reaction counts only if
+        ``reactions`` (the caller knows whether the file is the newer data).
+        """
+        chat_id = self._refresh_chat
+        if chat_id is None:
+            raise StoreError("apply_refresh without start_refresh")
+        mark = self._mark()
+        target, source = messages.name, _REFRESH_TABLE
+        match = f"{target}.chat_id = {mark} AND {target}.message_id = r.message_id"
+        edits = self.connection.exec_driver_sql(
+            f"UPDATE {target} SET text = r.text, media_kind = r.media_kind, "
+            f"edit_date = r.edit_date FROM {source} AS r WHERE {match} "
+            f"AND r.edit_date IS NOT NULL "
+            f"AND ({target}.edit_date IS NULL OR r.edit_date > {target}.edit_date)",
+            (chat_id,),
+        ).rowcount
+        counts = 0
+        if reactions:
+            counts = self.connection.exec_driver_sql(
+                f"UPDATE {target} SET reaction_count = r.reaction_count FROM {source} AS r "
+                f"WHERE {match} AND {target}.reaction_count <> r.reaction_count",
+                (chat_id,),
+            ).rowcount
+        self.connection.exec_driver_sql(f"DROP TABLE {_REFRESH_TABLE}")
+        self._refresh_chat = None
+        return Refreshed(edits=int(edits), reactions=int(counts))
 
     def upsert_chat(self, chat: ChatInfo) -> None:
         upsert_chat_rows(self.connection, [attrs.asdict(chat)])
@@ -164,10 +234,26 @@ class Batch:
         # database's work.  Both drivers sum rowcount over the batch, and a
         # conflicting row counts zero, so rowcount is the number inserted.
         if self._insert_sql is None:
-            mark = "?" if self.connection.dialect.name == "sqlite" else "%s"
+            mark = self._mark()
             self._insert_sql = (
                 f"INSERT INTO {messages.name} ({', '.join(_COLUMNS)}) "
                 f"VALUES ({', '.join([mark] * len(_COLUMNS))}) "
                 "ON CONFLICT (chat_id, message_id) DO NOTHING"
             )
-        return int(self.connection.exec_driver_sql(self._insert_sql, kept).rowcount)
+        added = int(self.connection.exec_driver_sql(self._insert_sql, kept).rowcount)
+        if self._refresh_chat is not None:
+            chat = self._refresh_chat
+            # The text only matters with an edit date (see apply_refresh).
+            copies = [
+                (r[1], r[5] if r[8] is not None else None, r[7], r[8], r[9])
+                for r in kept
+                if r[0] == chat
+            ]
+            if copies:
+                mark = self._mark()
+                self.connection.exec_driver_sql(
+                    f"INSERT INTO {_REFRESH_TABLE} ({', '.join(_REFRESH_COLUMNS)}) "
+                    f"VALUES ({', '.join([mark] * len(_REFRESH_COLUMNS))})",
+                    copies,
+                )
+        return added
