@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo
 import attrs
 
 from tgstats.errors import TgstatsError
+from tgstats.store.counting import is_command_text
 from tgstats.store.queries import UserInfo
 
 __all__ = [
@@ -305,6 +306,9 @@ class MessageConverter:
             if edited is None and "edited" not in msg
             else self._unix(msg, "edited", "edited_unixtime", required=False),
             "reaction_count": 0 if reactions is None else _reaction_total(reactions),
+            # The live recorder's rule (tgstats.store.counting): a bot command is
+            # stored, not counted.  Exports do not say which senders are bots.
+            "counted": not _starts_with_command(msg, text),
         }
 
     def _reply(self, msg: dict[str, Any], message_id: int) -> tuple[int | None, int | None]:
@@ -394,6 +398,24 @@ class MessageConverter:
             # Naive local time of the exporting machine: interpreted in --tz.
             parsed = parsed.replace(tzinfo=self.tz)
         return int(parsed.timestamp())
+
+
+def _starts_with_command(msg: dict[str, Any], text: Any) -> bool:
+    """Whether the message's first entity is a ``bot_command`` at its very start.
+
+    Telegram Desktop lists a message's pieces in order (plain text is a piece
+    of type ``plain``), so the first piece is the one at offset 0.
+    """
+    entities = msg.get("text_entities")
+    if not isinstance(entities, list):
+        entities = text if isinstance(text, list) else None
+    if not entities or not isinstance(entities[0], dict):
+        return False
+    first = entities[0]
+    piece = first.get("text")
+    whole = text if isinstance(text, str) else flatten_text(text)
+    offset = 0 if isinstance(piece, str) and whole.startswith(piece) else -1
+    return is_command_text(whole, (str(first.get("type")), offset))
 
 
 def _reaction_total(reactions: Any) -> int:

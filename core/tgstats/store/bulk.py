@@ -49,6 +49,7 @@ _COLUMNS = (
     "media_kind",
     "edit_date",
     "reaction_count",
+    "counted",
 )
 
 
@@ -78,9 +79,12 @@ def _row(message: MessageRow | Mapping[str, Any]) -> tuple[Any, ...]:
             m.media_kind,
             m.edit_date,
             m.reaction_count,
+            True,  # MessageRow carries no commands (see tgstats.store.counting)
         ]
     else:
         values = [message.get(name) for name in _COLUMNS]
+        if values[10] is None:
+            values[10] = True
     chat_id, message_id, date, edit_date = values[0], values[1], values[4], values[8]
     if type(date) is not int or (edit_date is not None and type(edit_date) is not int):
         where = f"message {chat_id}/{message_id}"
