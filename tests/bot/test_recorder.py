@@ -36,6 +36,24 @@ async def test_messages_from_several_chats_and_users_and_edits(harness: Any) -> 
     assert harness.recorder.recorded == 5
 
 
+async def test_direct_messages_to_the_bot_are_never_recorded_but_commands_answer(
+    harness: Any,
+) -> None:
+    harness.handlers.install(record("count", Count, harness.store))
+    await harness.send(4242, 4242, "private hello", chat_type="private")
+    await harness.send(4242, 4242, "/count", chat_type="private")
+    reply = await harness.api.wait_until(
+        lambda: harness.api.reply_after(4242, 0), 10, "the answer in the private chat"
+    )
+    await harness.settle()
+    assert reply.text == "0"  # answered, from a store that holds nothing of this chat
+    assert harness.store.queries.count_messages(4242) == 0
+    assert harness.store.queries.chat(4242) is None
+    await harness.send(GROUP_A, 1, "a group message")
+    await harness.settle()
+    assert harness.store.queries.count_messages(GROUP_A) == 1
+
+
 async def test_reaction_counts_are_requested_and_recorded(harness: Any) -> None:
     message = await harness.send(GROUP_A, 1, "react to me")
     harness.api.inject(

@@ -24,6 +24,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from telegram import Message, Update
+from telegram.constants import ChatType
 
 from tgstats.store.writer import StoreStopping, StoreWriter
 
@@ -79,6 +80,13 @@ class Recorder:
         run: list[Message] = []
         for update in updates:
             message = update.message or update.edited_message
+            if message is not None and message.chat.type == ChatType.PRIVATE:
+                # A direct message to the bot is between that person and the bot:
+                # never recorded (its commands are still answered).
+                outcomes += await self._record_messages(run)
+                run = []
+                outcomes.append(False)
+                continue
             if message is not None:
                 run.append(message)
                 continue
