@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
 from tgstats.errors import StoreError
+from tgstats.store.cleaning import clean_text
 from tgstats.store.queries import ChatInfo, MessageRow, UserInfo, to_timestamp
 from tgstats.store.schema import chat_migrations, chats, messages, opt_outs
 from tgstats.store.upserts import (
@@ -96,6 +97,8 @@ def _row(message: MessageRow | Mapping[str, Any]) -> tuple[Any, ...]:
         )
     if not values[5]:
         values[5] = ""
+    elif type(values[5]) is str:
+        values[5] = clean_text(values[5])
     if not values[9]:
         values[9] = 0
     return tuple(values)
@@ -103,7 +106,10 @@ def _row(message: MessageRow | Mapping[str, Any]) -> tuple[Any, ...]:
 
 def _user_rows(users: Iterable[UserInfo]) -> list[dict[str, Any]]:
     """One row per user id (the last one given wins), in id order."""
-    rows = {user.user_id: attrs.asdict(user) for user in users}
+    rows = {
+        user.user_id: {**attrs.asdict(user), "display_name": clean_text(user.display_name or "")}
+        for user in users
+    }
     return [rows[user_id] for user_id in sorted(rows)]
 
 
@@ -176,7 +182,9 @@ class Batch:
         return Refreshed(edits=int(edits), reactions=int(counts))
 
     def upsert_chat(self, chat: ChatInfo) -> None:
-        upsert_chat_rows(self.connection, [attrs.asdict(chat)])
+        row = attrs.asdict(chat)
+        row["title"] = clean_text(row["title"]) if row["title"] else row["title"]
+        upsert_chat_rows(self.connection, [row])
         self._known_chats.add(chat.chat_id)
 
     def upsert_users(self, users: Iterable[UserInfo]) -> None:

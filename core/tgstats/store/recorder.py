@@ -16,6 +16,7 @@ import attrs
 import telegram
 from telegram.constants import MessageEntityType
 
+from tgstats.store.cleaning import clean_text
 from tgstats.store.counting import counts_as_chat
 from tgstats.store.queries import ChatInfo, UserInfo
 
@@ -88,7 +89,10 @@ def flatten_text(text: str | None, entities: tuple[telegram.MessageEntity, ...] 
 
 
 def chat_info(chat: telegram.Chat) -> ChatInfo:
-    return ChatInfo(chat_id=chat.id, title=chat.effective_name, type=str(chat.type))
+    title = chat.effective_name
+    return ChatInfo(
+        chat_id=chat.id, title=clean_text(title) if title else title, type=str(chat.type)
+    )
 
 
 def sender_info(message: telegram.Message) -> UserInfo | None:
@@ -99,13 +103,15 @@ def sender_info(message: telegram.Message) -> UserInfo | None:
         return UserInfo(
             user_id=chat.id,
             username=chat.username,
-            display_name=chat.effective_name or str(chat.id),
+            display_name=clean_text(chat.effective_name or str(chat.id)),
             is_channel=True,
         )
     user = message.from_user
     if user is None:
         return None
-    return UserInfo(user_id=user.id, username=user.username, display_name=user.full_name)
+    return UserInfo(
+        user_id=user.id, username=user.username, display_name=clean_text(user.full_name)
+    )
 
 
 def _reply_to(message: telegram.Message) -> int | None:
@@ -136,7 +142,7 @@ def to_record(message: telegram.Message) -> RecordedMessage:
         "thread_id": message.message_thread_id,
         "user_id": sender.user_id if sender else None,
         "date": int(message.date.timestamp()),
-        "text": text,
+        "text": clean_text(text),
         "reply_to_message_id": _reply_to(message),
         "media_kind": media_kind(message),
         "edit_date": int(message.edit_date.timestamp()) if message.edit_date else None,
