@@ -60,14 +60,16 @@ async def test_poison_updates_are_kept_logged_once_and_skipped(
     assert "CRITICAL" not in log_lines.getvalue()
 
 
-async def test_an_update_the_store_cannot_take_is_rejected_not_retried(harness: Any) -> None:
+async def test_an_id_the_store_cannot_take_is_rejected_not_retried(harness: Any) -> None:
+    # Refused at the door now (tgstats.store.bounds), before the store would refuse it.
     too_big = {**_GOOD, "message_id": 2**70, "text": "too big an id"}
     (update_id,) = harness.api.inject({"message": too_big})
     await harness.send(GROUP_A, 1, "next")
     await harness.settle()
     assert [r.text for r in harness.store.queries.messages(GROUP_A)] == ["next"]
     (rejected,) = list_rejected(harness.store.engine)
-    assert rejected.update_id == update_id and rejected.reason.startswith("recording raised")
+    assert rejected.update_id == update_id
+    assert rejected.reason.startswith("out of range: message.message_id")
 
 
 async def test_nothing_is_confirmed_before_it_is_committed(harness: Any) -> None:
@@ -113,3 +115,22 @@ async def test_a_slow_command_delays_neither_recording_nor_another_chat(harness:
     assert harness.api.sent_to(GROUP_A) == []  # still asleep
     await harness.api.wait_until(lambda: harness.api.sent_to(GROUP_A), 5, "the slow answer")
     assert harness.api.sent_to(GROUP_A)[0].text == "awake"
+
+
+async def test_values_telegram_cannot_send_are_rejected_at_the_door(harness: Any) -> None:
+    forged = [
+        {"message": {**_GOOD, "date": 4_102_444_800}},  # the year 2100
+        {"message": {**_GOOD, "date": 1_000_000_000}},  # 2001, before Telegram
+        {"message": {**_GOOD, "message_id": 2**64}},
+        {"message": {**_GOOD, "from": {"id": 2**70, "is_bot": False, "first_name": "Big"}}},
+    ]
+    ids = harness.api.inject_raw(*(json.dumps(update) for update in forged))
+    await harness.send(GROUP_A, 1, "after")
+    await harness.settle()
+    assert [r.text for r in harness.store.queries.messages(GROUP_A)] == ["after"]
+    reasons = [r.reason for r in list_rejected(harness.store.engine)]
+    assert [r.update_id for r in list_rejected(harness.store.engine)] == ids
+    assert reasons[0].startswith("out of range: message.date: expected a date between 2013")
+    assert "4102444800" in reasons[0] and "1000000000" in reasons[1]
+    assert "message.message_id: expected an id that fits in 64 bits" in reasons[2]
+    assert "message.from.id" in reasons[3]

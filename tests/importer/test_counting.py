@@ -64,3 +64,23 @@ def test_an_imported_command_and_the_same_command_recorded_live_count_alike(
     store.record_message(live)
     assert store.queries.count_messages(chat.chat_id) == 2
     assert list(store.queries.texts(chat.chat_id)) == []
+
+
+def test_an_impossible_date_is_refused_with_its_field(
+    store: Store, write_export: Callable[..., Path], text_message: Callable[..., dict[str, Any]]
+) -> None:
+    import pytest
+    from tgstats.errors import TgstatsError
+
+    export = {
+        "name": "Odd",
+        "type": "private_supergroup",
+        "id": 557,
+        "messages": [text_message(1, 1, "fine", UNIX), text_message(2, 1, "far", 99999999999999)],
+    }
+    with pytest.raises(TgstatsError) as error:
+        import_export(write_export(export), store)
+    message = str(error.value)
+    assert "'date_unixtime': expected a date between 2013-01-01 and tomorrow" in message
+    assert "99999999999999" in message
+    assert store.queries.count_messages(-1000000000557) == 0  # the chat's import rolled back

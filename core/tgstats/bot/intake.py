@@ -38,6 +38,7 @@ from tgstats.bot.outage import STORE_FREE_COMMANDS, UNAVAILABLE_TEXT, command_na
 from tgstats.bot.quiet import RateLimitedLog, truncate
 from tgstats.bot.recorder import Outcome, Recorder, Stopping
 from tgstats.logs import get_logger
+from tgstats.store.bounds import check_date, check_id
 from tgstats.store.rejected import is_answered, keep_rejected, mark_answered
 
 __all__ = ["UpdateIntake", "is_command"]
@@ -163,9 +164,14 @@ class UpdateIntake:
         if not isinstance(raw, dict) or not isinstance(raw.get("update_id"), int):
             return "not an update object with an integer update_id"
         try:
-            return Update.de_json(raw, self._application.bot)
+            update = Update.de_json(raw, self._application.bot)
         except Exception as error:
             return f"cannot parse: {_describe(error)}"
+        try:
+            _check_bounds(update)
+        except ValueError as error:
+            return f"out of range: {error}"
+        return update
 
     async def _keep(self, raw: Any, reason: str) -> None:
         self.rejected += 1
@@ -241,6 +247,20 @@ class UpdateIntake:
             await asyncio.to_thread(mark_answered, engine, message.chat_id, message.message_id)
         except Exception as error:
             log.warning("answered_mark_failed", error=truncate(str(error)))
+
+
+def _check_bounds(update: Update) -> None:
+    """Refuse what Telegram cannot send: impossible dates, ids past 64 bits (ValueError)."""
+    message = update.message or update.edited_message
+    if message is None:
+        return
+    check_date(int(message.date.timestamp()), "message.date")
+    if message.edit_date is not None:
+        check_date(int(message.edit_date.timestamp()), "message.edit_date")
+    check_id(message.chat.id, "message.chat.id")
+    check_id(message.message_id, "message.message_id")
+    if message.from_user is not None:
+        check_id(message.from_user.id, "message.from.id")
 
 
 def _describe(error: BaseException) -> str:

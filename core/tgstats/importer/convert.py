@@ -20,6 +20,7 @@ Id mapping (so imported history and live-recorded messages are the same rows):
 
 from __future__ import annotations
 
+import time
 from array import array
 from collections import Counter
 from contextlib import suppress
@@ -30,6 +31,7 @@ from zoneinfo import ZoneInfo
 import attrs
 
 from tgstats.errors import TgstatsError
+from tgstats.store.bounds import EARLIEST, FUTURE_SLACK, MAX_ID, check_date, check_id
 from tgstats.store.counting import is_command_text
 from tgstats.store.queries import UserInfo
 
@@ -224,6 +226,8 @@ class MessageConverter:
         self.chat_id = chat_id
         self.tz = tz
         self.stats = ChatStats()
+        # Dates Telegram can produce end a day from now (see tgstats.store.bounds).
+        self._latest = int(time.time()) + FUTURE_SLACK
         self.users: dict[int, UserInfo] = {}
         self._pending_users: dict[int, UserInfo] = {}
         self._senders: dict[Any, int] = {}  # from_id -> stored id
@@ -273,6 +277,10 @@ class MessageConverter:
             date = int(unix)
         else:
             date = self._unix(msg, "date", "date_unixtime", required=True)  # type: ignore[assignment]
+        if not EARLIEST <= date <= self._latest:  # the check itself is rare: inlined bounds first
+            check_date(date, "'date_unixtime'")
+        if not -MAX_ID <= message_id <= MAX_ID:
+            check_id(message_id, "'id'")
         user_id = None
         from_id = msg.get("from_id")
         if from_id is not None:
@@ -302,9 +310,7 @@ class MessageConverter:
             "text": text if type(text) is str else flatten_text(text),
             "reply_to_message_id": reply_to,
             "media_kind": media_kind(msg),
-            "edit_date": None
-            if edited is None and "edited" not in msg
-            else self._unix(msg, "edited", "edited_unixtime", required=False),
+            "edit_date": None if edited is None and "edited" not in msg else self._edit_date(msg),
             "reaction_count": 0 if reactions is None else _reaction_total(reactions),
             # The live recorder's rule (tgstats.store.counting): a bot command is
             # stored, not counted.  Exports do not say which senders are bots.
@@ -372,6 +378,12 @@ class MessageConverter:
         self.users[user_id] = user
         self._pending_users[user_id] = user
         return user_id
+
+    def _edit_date(self, msg: dict[str, Any]) -> int | None:
+        edited = self._unix(msg, "edited", "edited_unixtime", required=False)
+        if edited is not None:
+            check_date(edited, "'edited_unixtime'", now=self._latest - FUTURE_SLACK)
+        return edited
 
     def _unix(self, msg: dict[str, Any], key: str, unix_key: str, *, required: bool) -> int | None:
         """Unix seconds from ``unix_key``, else from the naive local ISO ``key`` in ``tz``."""
