@@ -21,6 +21,7 @@ from telegram.ext import ContextTypes
 
 from tgstats.host.records import ConfigProblem, PluginRecord, ReloadFailure
 from tgstats.logs import get_logger
+from tgstats.redaction import redact
 
 if TYPE_CHECKING:
     from tgstats.bot.handlers import RouteCallback
@@ -160,7 +161,7 @@ class AdminCommands:
             return
         assert update.effective_message is not None
         text = format_plugins(self._list_plugins(), self._config_problem())
-        await update.effective_message.reply_text(text)
+        await update.effective_message.reply_text(redact(text))
 
     async def reload(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         if await self._refuse(update, "reload"):
@@ -178,7 +179,7 @@ class AdminCommands:
             log.exception("manual_reload_failed")
             text = f"Reload FAILED: {error}"
         try:
-            await message.reply_text(text)
+            await message.reply_text(redact(text))  # an error may quote a request URL
         except Exception as error:
             log.warning("reply_failed", command="reload", error=str(error))
 

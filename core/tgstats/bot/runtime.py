@@ -37,6 +37,7 @@ from tgstats.host.records import ConfigProblem, PluginRecord
 from tgstats.host.router import HOST_COMMANDS
 from tgstats.logs import get_logger
 from tgstats.pidfile import remove_pid_file, write_pid_file
+from tgstats.redaction import redact
 
 __all__ = ["BotRuntime"]
 
@@ -269,7 +270,7 @@ class BotRuntime:
             return
         for admin_id in sorted(self.settings.admins):
             try:
-                await bot.send_message(admin_id, text)
+                await bot.send_message(admin_id, redact(text))
             except TelegramError as error:
                 # Admins who never opened a private chat with the bot cannot be messaged.
                 log.warning("admin_notify_failed", admin_id=admin_id, error=str(error))
