@@ -202,13 +202,14 @@ def load_plugin(key: str, queries: Any) -> Plugin[Any]:
 
     name, module_name, class_name = PLUGINS[key]
     module = importlib.import_module(module_name)
+    plugin_class = getattr(module, class_name)
     resolved = resolve_plugin_config(
         name,
-        module.Config,
+        plugin_class.Config,
         plugin_yaml=Path(module.__file__).parent / "plugin.yaml",
         host_config=load_host_config(DEFAULT_CONFIG_PATH),
     )
-    return getattr(module, class_name)(resolved.value, Host(name, queries))
+    return plugin_class(resolved.value, Host(name, queries))  # type: ignore[no-any-return]
 
 
 def run_once(plugin: Plugin[Any], command: str, queries: Any) -> Any:
