@@ -1,4 +1,4 @@
-"""Benchmark recording: messages stored per second through the full bot path.
+"""Benchmark recording: throughput and latency through the full bot path.
 
 Run by hand (not a test):
 
@@ -6,37 +6,57 @@ Run by hand (not a test):
     python bench/record_bench.py --messages 20000 --backends sqlite
     python bench/record_bench.py --profile             # also cProfile the bot, name the hot spots
 
-The real ``tgstats run`` runs as a subprocess (the three real plugins enabled,
-hot reload off) against the local Bot API stand-in from tests/e2e, which runs
-in this process.  Once the bot polls, N message updates are queued at once and
-the clock runs until the database holds all N: the path measured is
-getUpdates (long polling, batches of 100) -> JSON -> telegram.Update -> PTB
-dispatch (recorder group, host and plugin groups) -> store.record_messages ->
-commit, one commit per burst (see tgstats.bot.recorder).  Anchors run in this
-process on the same messages to show where the time goes: parsing JSON into
-telegram.Update alone, and the store alone (no Telegram, no PTB) with a commit
-per message and with a commit per 100 messages.
+The real ``tgstats run`` runs as a subprocess (the three real plugins and the
+e2e tests' ``/slow N`` plugin enabled, hot reload off) against the local Bot
+API stand-in from tests/e2e, which runs in this process.
+
+Throughput: N message updates are queued at once and the clock runs until
+the database holds all N.  The path measured is the bot's own long polling
+(getUpdates, pages of 100) -> the intake parses each update into
+telegram.Update -> the store writer thread (consecutive messages share one
+transaction) -> commit -> the offset moves past the page (tgstats.bot.polling,
+intake, recorder, store.writer); plain messages need no handler, so they never
+enter the chat lanes.  Each bot process runs ``--rounds`` plain bursts and as
+many with ``/slow 3`` always in flight in another chat (one running, one
+queued behind it), in ABBA order; the table shows the medians and their ratio.
+Anchors run in this process on the same messages to show where the time goes:
+parsing JSON into telegram.Update alone, and the store alone (no Telegram, no
+bot) with a commit per message and with a commit per 100 messages.
+
+Latency: a steady stream (``--latency-rate``, 200 messages/s) and one burst,
+``--latency-messages`` each.  Per message: from arrival (queued in the
+stand-in for getUpdates; for webhook, the POST sent) to its commit, and from
+the commit to its confirmation (the stand-in sees a getUpdates offset past it;
+for webhook, the HTTP 200).  The bot is not instrumented: a side thread here
+asks the database every 2 ms for new rows (CommitWatch), so commit times are
+late by up to that interval, which the table prints as the resolution.
 
 The webhook rows run the same bot with ``--webhook-url`` and POST the messages
 to it the way Telegram does (40 requests in flight, Telegram's default
 max_connections; each answered only once committed).
 
-Target: >= 2,000 messages/s on SQLite on a 2-core machine.
+Target: >= 2,000 messages/s on SQLite on a 2-core machine, within 10 % of that
+with a slow command in flight.
 """
 
 from __future__ import annotations
 
 import argparse
+import bisect
 import itertools
 import os
 import pstats
 import random
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -48,10 +68,14 @@ from telegram import Bot, Update
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "e2e"))
+sys.path.insert(0, str(ROOT))  # tests.e2e, for the e2e tests' slow-command plugin
 
 from fake_bot_api import FakeBotApi, ThreadedFakeBotApi, WebhookSender  # noqa: E402
 from tgstats.logs import configure_logging  # noqa: E402
 from tgstats.store import open_store  # noqa: E402
+
+from tests.e2e.conftest import make_distribution  # noqa: E402
+from tests.e2e.test_delivery_e2e import SLOW_SOURCE  # noqa: E402
 
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 CHATS = [-1009000000001 - i for i in range(5)]
@@ -72,6 +96,14 @@ WORDS = [
 WARMUP = 300
 # Requests in flight at once in webhook mode: Telegram's default max_connections.
 WEBHOOK_CONNECTIONS = 40
+# The slow command (the e2e tests' plugin: /slow N sleeps N s) runs in a chat of its own.
+SLOW_CHAT = -1009100000001
+SLOW_USER = 7100001
+SLOW_SECONDS = 3
+# A pause before each burst (the /slow bursts need it to get their commands running).
+SETTLE = 0.5
+# How often the commit watcher looks at the database (the latency rows' resolution).
+COMMIT_POLL = 0.002
 
 PLUGINS_YAML = """\
 settings:
@@ -81,6 +113,7 @@ plugins:
   heatmap_command: {enabled: true}
   word_cloud: {enabled: true}
   engagement_scores: {enabled: true}
+  e2e_slow: {enabled: true}
 """
 
 
@@ -113,70 +146,135 @@ def wait_stored(store: Any, target: int, process: subprocess.Popen[bytes], timeo
         time.sleep(0.05)
 
 
-def run_bot(
-    url: str, count: int, tmp: Path, profile: Path | None, *, webhook: bool = False
-) -> tuple[float, float]:
-    """(messages per wall-clock second, messages per bot-CPU second) through the running bot.
+class TimedBotApi(FakeBotApi):
+    """The stand-in, noting when each update was queued and when an offset confirmed it."""
 
-    The second figure is what one idle core would sustain: on a busy machine
-    the bot gets only a share of a core, which the wall-clock rate hides.
-    With ``webhook`` the bot serves a webhook instead of polling and the
-    messages are POSTed to it like Telegram does (WEBHOOK_CONNECTIONS at once,
-    each answered once committed); the clock stops when all are stored.
+    def __init__(self) -> None:
+        super().__init__()
+        self.queued_at: dict[int, float] = {}  # update id -> time.monotonic() it became available
+        self.offsets: list[tuple[float, int]] = []  # (time, offset), each higher than the last
+
+    def inject(self, *payloads: dict[str, Any]) -> list[int]:
+        now = time.monotonic()
+        ids = super().inject(*payloads)
+        self.queued_at.update(dict.fromkeys(ids, now))
+        return ids
+
+    def _take(self, offset: int, limit: int) -> list[dict[str, Any]]:
+        if offset > 0 and (not self.offsets or offset > self.offsets[-1][1]):
+            self.offsets.append((time.monotonic(), offset))
+        return super()._take(offset, limit)
+
+    def confirmed_at(self, update_id: int) -> float | None:
+        """When a getUpdates offset first passed ``update_id`` (None: not yet)."""
+        offsets = [offset for _, offset in self.offsets]
+        index = bisect.bisect_right(offsets, update_id)
+        return self.offsets[index][0] if index < len(offsets) else None
+
+
+class CommitWatch:
+    """Notes when each message of ``chats`` is first seen committed, from a side thread.
+
+    Every COMMIT_POLL s it asks the database for the rows above each chat's
+    watermark (every id up to it already seen), so it finds each message once,
+    in whatever order the commits came.  The bot is not changed: a commit is
+    seen at the next look, so commit times are late by up to one interval
+    (:attr:`interval`, measured).
     """
-    (tmp / "plugins.yaml").write_text(PLUGINS_YAML)
-    with ThreadedFakeBotApi() as api:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("TGSTATS_")}
-        env.update(
-            TGSTATS_TOKEN=api.token,
-            TGSTATS_API_URL=api.url,
-            TGSTATS_DB=url,
-            TGSTATS_PLUGINS_CONFIG=str(tmp / "plugins.yaml"),
-            TGSTATS_LOG_FILE=str(tmp / "bot.log"),
-            MPLBACKEND="Agg",
-        )
-        deliver, ready = webhook_mode(api, env, tmp) if webhook else polling_mode(api)
-        command = [sys.executable, "-m", "tgstats", "run"]
-        if profile is not None:
-            command = [sys.executable, "-m", "cProfile", "-o", str(profile), "-m", "tgstats", "run"]
-        with (tmp / "console.log").open("wb") as sink:
-            process = subprocess.Popen(command, env=env, cwd=tmp, stdout=sink, stderr=sink)
-        try:
-            api.wait_for(lambda: ready() or process.poll() is not None, 60)
-            store = open_store(url)
-            try:
-                base = stored(store)
-                deliver(make_messages(api, WARMUP, 1))
-                wait_stored(store, base + WARMUP, process, 60)
-                messages = make_messages(api, count, 2)
-                bot_cpu = psutil.Process(process.pid)
-                cpu_before = sum(bot_cpu.cpu_times()[:2])
-                started = time.perf_counter()
-                deliver(messages)
-                finished = wait_stored(store, base + WARMUP + count, process, 300)
-                cpu_used = sum(bot_cpu.cpu_times()[:2]) - cpu_before
-            finally:
-                store.close()
-        finally:
-            process.send_signal(signal.SIGTERM)
-            code = process.wait(60)
-            if code != 0:
-                print((tmp / "console.log").read_text()[-3000:])
-                raise SystemExit(f"the bot exited with {code}")
-    return count / (finished - started), count / cpu_used
+
+    def __init__(self, url: str, chats: list[int]) -> None:
+        self._engine = sqlalchemy.create_engine(url, isolation_level="AUTOCOMMIT")
+        with self._engine.connect() as connection:
+            tops: dict[int, int] = dict(
+                connection.execute(
+                    sqlalchemy.text(
+                        "SELECT chat_id, MAX(message_id) FROM messages "
+                        f"WHERE chat_id IN ({', '.join(map(str, chats))}) GROUP BY chat_id"
+                    )
+                ).all()
+            )
+        self._floor = {chat: tops.get(chat) or 0 for chat in chats}
+        self.seen: dict[tuple[int, int], float] = {}
+        self._looks = 0
+        self._started = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="commit-watch", daemon=True)
+
+    @property
+    def interval(self) -> float:
+        """The mean time between two looks, in seconds."""
+        return (time.monotonic() - self._started) / max(self._looks, 1)
+
+    def __enter__(self) -> CommitWatch:
+        self._started = time.monotonic()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join(10)
+        self._engine.dispose()
+
+    def _run(self) -> None:
+        with self._engine.connect() as connection:
+            while not self._stop.is_set():
+                looked = time.monotonic()
+                clause = " OR ".join(
+                    f"(chat_id = {chat} AND message_id > {floor})"
+                    for chat, floor in self._floor.items()
+                )
+                query = sqlalchemy.text(f"SELECT chat_id, message_id FROM messages WHERE {clause}")
+                for chat, message_id in connection.execute(query):
+                    self.seen.setdefault((chat, message_id), looked)
+                for chat, floor in self._floor.items():
+                    while (chat, floor + 1) in self.seen:
+                        floor += 1
+                    self._floor[chat] = floor
+                self._looks += 1
+                self._stop.wait(COMMIT_POLL)
 
 
-def polling_mode(api: FakeBotApi) -> tuple[Any, Any]:
-    """(deliver, ready) for :func:`run_bot`: queue the messages for getUpdates."""
+@dataclass
+class Mode:
+    """How the bench hands updates to the bot: long polling or webhook POSTs."""
+
+    ready: Callable[[], Any]
+    deliver: Callable[[list[dict[str, Any]]], None]  # a burst (returns once handed over)
+    # (messages, rate or None for a burst) -> per message (arrival, confirmation), once confirmed
+    timed: Callable[[list[dict[str, Any]], float | None], list[tuple[float, float]]]
+    send_slow: Callable[[], None]
+
+
+def polling_mode(api: TimedBotApi) -> Mode:
+    """Queue the messages for getUpdates; confirmation = an offset past them."""
 
     def deliver(messages: list[dict[str, Any]]) -> None:
         api.inject(*({"message": m} for m in messages))
 
-    return deliver, lambda: api.call_count("getUpdates")
+    def timed(messages: list[dict[str, Any]], rate: float | None) -> list[tuple[float, float]]:
+        ids: list[int] = []
+        if rate is None:
+            ids = api.inject(*({"message": m} for m in messages))
+        else:
+            start = time.monotonic()
+            for index, message in enumerate(messages):
+                time.sleep(max(0.0, start + index / rate - time.monotonic()))
+                ids += api.inject({"message": message})
+        api.wait_for(lambda: api.confirmed_at(ids[-1]), 120, "the stream confirmed")
+        return [(api.queued_at[i], api.confirmed_at(i) or 0.0) for i in ids]
+
+    def send_slow() -> None:
+        api.send_message(SLOW_CHAT, SLOW_USER, f"/slow {SLOW_SECONDS}")
+
+    ready = lambda: api.call_count("getUpdates") and "slow" in api.menu()  # noqa: E731
+    return Mode(ready, deliver, timed, send_slow)
 
 
-def webhook_mode(api: FakeBotApi, env: dict[str, str], tmp: Path) -> tuple[Any, Any]:
-    """Set ``env`` up for ``tgstats run --webhook-url``; (deliver, ready) for :func:`run_bot`."""
+def webhook_mode(api: FakeBotApi, env: dict[str, str], tmp: Path) -> Mode:
+    """Set ``env`` up for ``tgstats run --webhook-url``; POST like Telegram.
+
+    Arrival = the POST sent, confirmation = its HTTP 200.
+    """
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -192,10 +290,232 @@ def webhook_mode(api: FakeBotApi, env: dict[str, str], tmp: Path) -> tuple[Any, 
     )
     ids = itertools.count(1)
 
-    def deliver(messages: list[dict[str, Any]]) -> None:
-        sender.deliver_sync({"update_id": next(ids), "message": m} for m in messages)
+    def updates(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [{"update_id": next(ids), "message": m} for m in messages]
 
-    return deliver, lambda: api.webhook is not None
+    def deliver(messages: list[dict[str, Any]]) -> None:
+        sender.deliver_sync(updates(messages))
+
+    def timed(messages: list[dict[str, Any]], rate: float | None) -> list[tuple[float, float]]:
+        batch = updates(messages)
+        timings = sender.deliver_sync(batch, rate=rate).timings
+        return [timings[u["update_id"]] for u in batch]
+
+    def send_slow() -> None:
+        deliver([api.message(SLOW_CHAT, SLOW_USER, f"/slow {SLOW_SECONDS}")])
+
+    ready = lambda: api.webhook is not None and "slow" in api.menu()  # noqa: E731
+    return Mode(ready, deliver, timed, send_slow)
+
+
+class SlowCommands:
+    """Keeps a /slow 3 in flight in SLOW_CHAT all along: one running, one queued behind it.
+
+    The chat's lane runs its commands one at a time, so with two outstanding
+    the next starts the moment the previous one answers.
+    """
+
+    def __init__(self, api: FakeBotApi, send: Callable[[], None]) -> None:
+        self._api = api
+        self._send = send
+        self._before = len(api.sent_to(SLOW_CHAT))  # answers to earlier rounds' commands
+        self.sent = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="slow-commands", daemon=True)
+
+    def answered(self) -> int:
+        return len(self._api.sent_to(SLOW_CHAT)) - self._before
+
+    def __enter__(self) -> SlowCommands:
+        self._thread.start()
+        # The first one stored and running (it is handled right after its commit).
+        self._api.wait_for(lambda: self.sent >= 2, 30, "two /slow sent")
+        time.sleep(SETTLE)
+        if self.answered() >= self.sent:
+            raise SystemExit("the /slow commands are not in flight")
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join(30)
+        self._api.wait_for(
+            lambda: self.answered() >= self.sent, 4 * SLOW_SECONDS + 30, "every /slow answered"
+        )
+        texts = {m.text for m in self._api.sent_to(SLOW_CHAT)[self._before :]}
+        if texts != {f"slept {SLOW_SECONDS}"}:
+            raise SystemExit(f"unexpected /slow answers: {sorted(texts)}")
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            if self.sent - self.answered() < 2:
+                self._send()
+                self.sent += 1
+            else:
+                self._stop.wait(0.02)
+
+
+@dataclass
+class Latency:
+    label: str
+    count: int
+    to_commit: list[float]  # seconds, per message
+    to_confirm: list[float]
+    resolution: float  # the commit watcher's mean interval, seconds
+
+
+@dataclass
+class BotResult:
+    # Per round: (messages/s, messages per bot-CPU second)
+    plain: list[tuple[float, float]] = field(default_factory=list)
+    slow: list[tuple[float, float]] = field(default_factory=list)
+    slow_answered: int = 0
+    latencies: list[Latency] = field(default_factory=list)
+
+
+def medians(rounds: list[tuple[float, float]]) -> tuple[float, float]:
+    return statistics.median(r[0] for r in rounds), statistics.median(r[1] for r in rounds)
+
+
+def burst(
+    mode: Mode,
+    store: Any,
+    messages: list[dict[str, Any]],
+    process: subprocess.Popen[bytes],
+) -> tuple[float, float]:
+    """(messages per wall-clock second, per bot-CPU second) for one burst of ``messages``.
+
+    The second figure is what one idle core would sustain: on a busy machine
+    the bot gets only a share of a core, which the wall-clock rate hides.
+    """
+    target = stored(store) + len(messages)
+    bot_cpu = psutil.Process(process.pid)
+    cpu_before = sum(bot_cpu.cpu_times()[:2])
+    started = time.perf_counter()
+    mode.deliver(messages)
+    finished = wait_stored(store, target, process, 300)
+    cpu_used = sum(bot_cpu.cpu_times()[:2]) - cpu_before
+    return len(messages) / (finished - started), len(messages) / cpu_used
+
+
+def latency(
+    mode: Mode,
+    url: str,
+    store: Any,
+    messages: list[dict[str, Any]],
+    rate: float | None,
+    process: subprocess.Popen[bytes],
+    label: str,
+) -> Latency:
+    """Arrival -> commit -> confirmation of each of ``messages``, sent at ``rate`` (or at once)."""
+    target = stored(store) + len(messages)
+    with CommitWatch(url, CHATS) as watch:
+        times = mode.timed(messages, rate)
+        wait_stored(store, target, process, 120)
+        api_wait = time.monotonic() + 5
+        keys = [(m["chat"]["id"], m["message_id"]) for m in messages]
+        while any(key not in watch.seen for key in keys) and time.monotonic() < api_wait:
+            time.sleep(0.01)
+        resolution = watch.interval
+    to_commit, to_confirm = [], []
+    for key, (arrived, confirmed) in zip(keys, times, strict=True):
+        committed = watch.seen[key]
+        to_commit.append(committed - arrived)
+        to_confirm.append(confirmed - committed)
+    return Latency(label, len(messages), to_commit, to_confirm, resolution)
+
+
+def run_bot(
+    url: str,
+    count: int,
+    tmp: Path,
+    profile: Path | None,
+    *,
+    webhook: bool = False,
+    full: bool = True,
+    rounds: int = 4,
+    latency_rate: float = 200.0,
+    latency_count: int = 1000,
+) -> BotResult:
+    """Start the bot and measure it: a burst of ``count`` messages; with ``full``,
+    ``rounds`` times a plain burst and one with /slow 3 in flight in another chat
+    (in ABBA order, so a drift of the machine's load hits both alike), then the
+    latency of a steady stream at ``latency_rate`` and of one burst.
+
+    With ``webhook`` the bot serves a webhook instead of polling and the
+    messages are POSTed to it like Telegram does (WEBHOOK_CONNECTIONS at once,
+    each answered once committed); a burst's clock stops when all are stored.
+    """
+    (tmp / "plugins.yaml").write_text(PLUGINS_YAML)
+    make_distribution(tmp / "site", "tgstats_e2e_slow", "e2e_slow", "SlowPlugin", SLOW_SOURCE)
+    with ThreadedFakeBotApi(TimedBotApi()) as api:
+        assert isinstance(api, TimedBotApi)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("TGSTATS_")}
+        env.update(
+            TGSTATS_TOKEN=api.token,
+            TGSTATS_API_URL=api.url,
+            TGSTATS_DB=url,
+            TGSTATS_PLUGINS_CONFIG=str(tmp / "plugins.yaml"),
+            TGSTATS_LOG_FILE=str(tmp / "bot.log"),
+            PYTHONPATH=str(tmp / "site"),
+            MPLBACKEND="Agg",
+        )
+        mode = webhook_mode(api, env, tmp) if webhook else polling_mode(api)
+        command = [sys.executable, "-m", "tgstats", "run"]
+        if profile is not None:
+            command = [sys.executable, "-m", "cProfile", "-o", str(profile), "-m", "tgstats", "run"]
+        with (tmp / "console.log").open("wb") as sink:
+            process = subprocess.Popen(command, env=env, cwd=tmp, stdout=sink, stderr=sink)
+        try:
+            api.wait_for(lambda: mode.ready() or process.poll() is not None, 60)
+            store = open_store(url)
+            try:
+                base = stored(store)
+                mode.deliver(make_messages(api, WARMUP, 1))
+                wait_stored(store, base + WARMUP, process, 60)
+                result = BotResult()
+                for round_ in range(rounds if full else 1):
+                    # ABBA: plain first in even rounds, /slow first in odd ones.
+                    for with_slow in (False, True) if round_ % 2 == 0 else (True, False):
+                        messages = make_messages(api, count, 2 + 10 * round_ + with_slow)
+                        if not with_slow:
+                            time.sleep(SETTLE)
+                            result.plain.append(burst(mode, store, messages, process))
+                        elif full:
+                            with SlowCommands(api, mode.send_slow) as slow:
+                                result.slow.append(burst(mode, store, messages, process))
+                            result.slow_answered += slow.answered()
+                if full:
+                    result.latencies.append(
+                        latency(
+                            mode,
+                            url,
+                            store,
+                            make_messages(api, latency_count, 6),
+                            latency_rate,
+                            process,
+                            f"steady {latency_rate:,.0f}/s",
+                        )
+                    )
+                    result.latencies.append(
+                        latency(
+                            mode,
+                            url,
+                            store,
+                            make_messages(api, latency_count, 7),
+                            None,
+                            process,
+                            f"burst of {latency_count:,}",
+                        )
+                    )
+            finally:
+                store.close()
+        finally:
+            process.send_signal(signal.SIGTERM)
+            code = process.wait(60)
+            if code != 0:
+                print((tmp / "console.log").read_text()[-3000:])
+                raise SystemExit(f"the bot exited with {code}")
+    return result
 
 
 def parse_only(count: int) -> float:
@@ -312,6 +632,47 @@ def print_profile(path: Path, console: Console) -> None:
     console.print(summary)
 
 
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:,.1f}"
+
+
+def percentile(values: list[float], pct: int) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[pct - 1]
+
+
+def add_bot_rows(
+    table: Table, latencies: Table, backend: str, path: str, result: BotResult
+) -> None:
+    """The full-bot rows of one bot process: its bursts, then its latency rows."""
+    label = (
+        "full bot (getUpdates -> intake -> store writer -> commit)"
+        if path == "polling"
+        else f"full bot, webhook ({WEBHOOK_CONNECTIONS} POSTs at once -> intake -> store)"
+    )
+    rate, per_cpu = medians(result.plain)
+    table.add_row(backend, label, f"{rate:,.0f}", f"{per_cpu:,.0f}", "")
+    if result.slow:
+        slow_rate, slow_cpu = medians(result.slow)
+        table.add_row(
+            backend,
+            f"  same, /slow {SLOW_SECONDS} in flight in another chat",
+            f"{slow_rate:,.0f}",
+            f"{slow_cpu:,.0f}",
+            f"{slow_rate / rate:.0%} (CPU {slow_cpu / per_cpu:.0%})",
+        )
+    for row in result.latencies:
+        latencies.add_row(
+            backend,
+            path,
+            row.label,
+            ms(percentile(row.to_commit, 50)),
+            ms(percentile(row.to_commit, 99)),
+            ms(percentile(row.to_confirm, 50)),
+            ms(percentile(row.to_confirm, 99)),
+            ms(row.resolution),
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -320,14 +681,42 @@ def main() -> None:
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--pg-url", default=os.environ.get("TGSTATS_TEST_PG_URL", PG_URL))
     parser.add_argument("--profile", action="store_true", help="cProfile the bot (SQLite run)")
+    parser.add_argument(
+        "--rounds", type=int, default=4, help="plain and /slow bursts per bot (ABBA order)"
+    )
+    parser.add_argument(
+        "--latency-rate", type=float, default=200.0, help="messages/s of the steady stream"
+    )
+    parser.add_argument(
+        "--latency-messages", type=int, default=1000, help="messages per latency row"
+    )
     args = parser.parse_args()
     configure_logging(level="WARNING")
-    console = Console()
+    console = Console() if sys.stdout.isatty() else Console(width=150)
     table = Table(
         title=f"Recording throughput, {args.messages:,} messages ({os.cpu_count()} cores)"
     )
-    for column in ("backend", "path", "messages/s", "per CPU-second"):
+    for column in ("backend", "path", "messages/s", "per CPU-second", "vs plain"):
         table.add_column(column, justify="left" if column in ("backend", "path") else "right")
+    latencies = Table(
+        title=f"Recording latency, {args.latency_messages:,} messages per row, ms "
+        "(arrival = queued for getUpdates / webhook POST sent; "
+        "confirmation = an offset past it / the HTTP 200)"
+    )
+    for column in (
+        "backend",
+        "path",
+        "load",
+        "arrival->commit p50",
+        "p99",
+        "commit->confirm p50",
+        "p99",
+        "resolution",
+    ):
+        latencies.add_column(
+            column, justify="left" if column in ("backend", "path", "load") else "right"
+        )
+    slow_notes: list[str] = []
     parsed = parse_only(args.messages)
     table.add_row("-", "JSON -> telegram.Update only", f"{parsed:,.0f}", "")
     with tempfile.TemporaryDirectory(prefix="tgstats-record-bench-") as tmp_text:
@@ -365,13 +754,17 @@ def main() -> None:
                 )
                 bot_dir = tmp / backend
                 bot_dir.mkdir()
-                rate, per_cpu = run_bot(url, args.messages, bot_dir, None)
-                table.add_row(
-                    backend,
-                    "full bot (getUpdates -> PTB -> store)",
-                    f"{rate:,.0f}",
-                    f"{per_cpu:,.0f}",
+                result = run_bot(
+                    url,
+                    args.messages,
+                    bot_dir,
+                    None,
+                    rounds=args.rounds,
+                    latency_rate=args.latency_rate,
+                    latency_count=args.latency_messages,
                 )
+                add_bot_rows(table, latencies, backend, "polling", result)
+                slow_notes.append(f"{backend} polling {result.slow_answered}")
                 # A fresh database: the stand-in numbers messages from 1 again.
                 if drop is None:
                     url = f"sqlite:///{tmp / 'bench-webhook.db'}"
@@ -379,28 +772,48 @@ def main() -> None:
                     drop()
                     url, drop = fresh_pg_database(args.pg_url)
                 (bot_dir / "webhook").mkdir()
-                rate, per_cpu = run_bot(url, args.messages, bot_dir / "webhook", None, webhook=True)
-                table.add_row(
-                    backend,
-                    f"full bot, webhook ({WEBHOOK_CONNECTIONS} POSTs at once -> PTB -> store)",
-                    f"{rate:,.0f}",
-                    f"{per_cpu:,.0f}",
+                result = run_bot(
+                    url,
+                    args.messages,
+                    bot_dir / "webhook",
+                    None,
+                    webhook=True,
+                    rounds=args.rounds,
+                    latency_rate=args.latency_rate,
+                    latency_count=args.latency_messages,
                 )
+                add_bot_rows(table, latencies, backend, "webhook", result)
+                slow_notes.append(f"{backend} webhook {result.slow_answered}")
                 if args.profile and backend == "sqlite":
                     prof_dir = tmp / "profile"
                     prof_dir.mkdir()
-                    profiled, _ = run_bot(
+                    profiled = run_bot(
                         f"sqlite:///{prof_dir / 'p.db'}",
                         args.messages,
                         prof_dir,
                         prof_dir / "bot.prof",
-                    )
+                        full=False,
+                    ).plain[0][0]
                     table.add_row(backend, "full bot under cProfile", f"{profiled:,.0f}", "")
                     print_profile(prof_dir / "bot.prof", console)
             finally:
                 if drop is not None:
                     drop()
     console.print(table)
+    console.print(
+        f"Full-bot rows: the median of {args.rounds} bursts per bot process. 'vs plain': "
+        f"bursts with /slow {SLOW_SECONDS} always in flight in another chat (one running, "
+        "one queued behind it), in ABBA order with the plain ones in the same process; "
+        f"/slow answered meanwhile: {', '.join(slow_notes)}."
+    )
+    console.print(latencies)
+    console.print(
+        "Commit times are seen by a side thread asking the database every "
+        f"{COMMIT_POLL * 1000:g} ms for new rows ('resolution': the measured mean interval), "
+        "so arrival->commit reads up to one interval long and commit->confirm as much short. "
+        f"The steady stream spreads the messages evenly; the burst queues them at once "
+        f"(for webhook: {WEBHOOK_CONNECTIONS} POSTs in flight), so its latency includes the queue."
+    )
     load = os.getloadavg()
     console.print(
         f"load average during the run: {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} "

@@ -616,6 +616,8 @@ class Delivery:
     """What :meth:`WebhookSender.deliver` saw: every POST's status, per URL."""
 
     statuses: list[tuple[str, int]] = field(default_factory=list)  # (url, status or 0)
+    # update_id -> (time.monotonic() of its first POST, of its 2xx answer)
+    timings: dict[int, tuple[float, float]] = field(default_factory=dict)
 
     def count(self, status: int) -> int:
         return sum(1 for _, code in self.statuses if code == status)
@@ -661,24 +663,38 @@ class WebhookSender:
         self._next = itertools.count()
         self.accepted = 0  # 2xx answers so far (readable from another thread)
 
-    async def deliver(self, updates: Iterable[dict[str, Any]]) -> Delivery:
-        """Send every update until it got a 2xx (or ``attempts`` ran out: TimeoutError)."""
+    async def deliver(
+        self, updates: Iterable[dict[str, Any]], *, rate: float | None = None
+    ) -> Delivery:
+        """Send every update until it got a 2xx (or ``attempts`` ran out: TimeoutError).
+
+        With ``rate`` (updates per second) update *i* is sent no earlier than
+        *i*/``rate`` s after the start: a steady stream instead of a burst.
+        """
         delivery = Delivery()
-        queue = list(updates)
+        queue = list(enumerate(updates))
         queue.reverse()  # pop() from the end: the first update goes first
+        start = time.monotonic()
 
         async def worker() -> None:
             connections = {url: _Connection(url) for url in self.urls}
             try:
                 while queue:
-                    update = queue.pop()
+                    index, update = queue.pop()
+                    if rate is not None:
+                        await asyncio.sleep(start + index / rate - time.monotonic())
                     body = json.dumps(update).encode()
+                    sent = time.monotonic()
                     for _ in range(self.attempts):
                         url = self.urls[next(self._next) % len(self.urls)]
                         status = await connections[url].post(body, self.secret, self.timeout)
                         delivery.statuses.append((url, status))
                         if 200 <= status < 300:
                             self.accepted += 1
+                            delivery.timings[update.get("update_id", index)] = (
+                                sent,
+                                time.monotonic(),
+                            )
                             break
                         await asyncio.sleep(self.retry_delay)
                     else:
@@ -690,9 +706,11 @@ class WebhookSender:
         await asyncio.gather(*(worker() for _ in range(self.connections)))
         return delivery
 
-    def deliver_sync(self, updates: Iterable[dict[str, Any]]) -> Delivery:
+    def deliver_sync(
+        self, updates: Iterable[dict[str, Any]], *, rate: float | None = None
+    ) -> Delivery:
         """:meth:`deliver` from a synchronous test (its own event loop)."""
-        return asyncio.run(self.deliver(list(updates)))
+        return asyncio.run(self.deliver(list(updates), rate=rate))
 
 
 class _Connection:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from typing import Any
 
 import aiohttp
+from aiohttp import web
 
 from .conftest import fake_bot_api
 
@@ -90,3 +92,41 @@ async def test_unknown_method_and_bad_token_are_telegram_errors() -> None:
             assert status == 400 and "BOT_COMMAND_INVALID" in body["description"]
     finally:
         await api.stop()
+
+
+async def test_webhook_sender_paces_a_stream_and_times_each_update() -> None:
+    """With ``rate`` the updates are spread out; ``timings`` is (first POST, its 2xx) per update."""
+    refused: set[int] = set()
+
+    async def hook(request: web.Request) -> web.Response:
+        update_id = (await request.json())["update_id"]
+        if update_id == 3 and update_id not in refused:
+            refused.add(update_id)  # once: the sender must try again
+            return web.Response(status=500)
+        await asyncio.sleep(0.01)
+        return web.Response()
+
+    app = web.Application()
+    app.router.add_post("/hook", hook)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    sender = fake_bot_api.WebhookSender(
+        [f"http://127.0.0.1:{port}/hook"], None, connections=4, retry_delay=0.05
+    )
+    try:
+        started = time.monotonic()
+        delivery = await sender.deliver([{"update_id": i} for i in range(1, 6)], rate=20)
+    finally:
+        await runner.cleanup()
+
+    assert sorted(delivery.timings) == [1, 2, 3, 4, 5]
+    assert delivery.count(500) == 1 and delivery.count(200) == 5
+    first_posts = [delivery.timings[i][0] for i in range(1, 6)]
+    assert first_posts[0] - started < 0.03
+    assert all(later - earlier >= 0.045 for earlier, later in itertools.pairwise(first_posts))
+    assert all(answered - posted >= 0.01 for posted, answered in delivery.timings.values())
+    posted, answered = delivery.timings[3]
+    assert answered - posted >= 0.06  # the 500, the retry delay, then the 200
