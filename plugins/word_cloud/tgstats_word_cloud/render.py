@@ -30,7 +30,7 @@ __all__ = ["display_form", "is_rtl", "render_cloud"]
 # shaping it beforehand would reverse it twice.
 _PILLOW_SHAPES_TEXT = bool(features.check("raqm"))
 # Longest side of the canvas the layout is computed on (see render_cloud).
-_LAYOUT_SIDE = 600
+_LAYOUT_SIDE = 360
 # The subtitle (period and counts, plain ASCII) is drawn with matplotlib's DejaVu Sans.
 _DEFAULT_FONT = str(Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf")
 # Rank bands laid out one after another when a cloud needs several fonts.
@@ -108,7 +108,7 @@ def render_cloud(
             collocations=False,
             # Wide margins: at scale 2, WordCloud (1.9 with Pillow 10+) can draw a
             # word a few layout pixels off its box, onto its neighbour.
-            margin=6,
+            margin=4,
         )
         max_size = None
         if last is not None:
