@@ -8,6 +8,8 @@ import json
 import threading
 from typing import Any
 
+from telegram import Update
+from telegram.ext import TypeHandler
 from tgstats.plugins import CommandContext, NoConfig, Plugin, TextReply, command
 from tgstats.store.rejected import list_rejected
 
@@ -113,3 +115,24 @@ async def test_a_slow_command_delays_neither_recording_nor_another_chat(harness:
     assert harness.api.sent_to(GROUP_A) == []  # still asleep
     await harness.api.wait_until(lambda: harness.api.sent_to(GROUP_A), 5, "the slow answer")
     assert harness.api.sent_to(GROUP_A)[0].text == "awake"
+
+
+async def test_an_update_whose_host_handler_raises_is_kept_and_the_rest_go_on(
+    harness: Any,
+) -> None:
+    async def broken(update: Any, _context: Any) -> None:
+        if update.message.text == "/boom":
+            raise RuntimeError("host bug")
+
+    async def on_error(update: object, context: Any) -> None:  # as the runtime wires it
+        await harness.intake.reject(update, context.error)
+
+    harness.application.add_handler(TypeHandler(Update, broken), -50)
+    harness.application.add_error_handler(on_error)
+    harness.handlers.install(record("count", Count, harness.store))
+    (boom_id,) = harness.api.inject({"message": harness.api.message(GROUP_A, 1, "/boom")})
+    reply = await harness.reply_to(GROUP_A, 1, "/count")
+    assert reply.text == "2"  # /boom was stored (before handling), then /count
+    (rejected,) = list_rejected(harness.store.engine)
+    assert rejected.update_id == boom_id
+    assert rejected.reason == "handling raised RuntimeError: host bug"
