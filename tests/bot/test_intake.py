@@ -70,6 +70,7 @@ async def test_an_update_the_store_cannot_take_is_rejected_not_retried(harness: 
     assert [r.text for r in harness.store.queries.messages(GROUP_A)] == ["next"]
     (rejected,) = list_rejected(harness.store.engine)
     assert rejected.update_id == update_id and rejected.reason.startswith("recording raised")
+    assert json.loads(rejected.raw)["message"]["message_id"] == 2**70  # as Telegram sent it
 
 
 async def test_nothing_is_confirmed_before_it_is_committed(harness: Any) -> None:
