@@ -163,6 +163,9 @@ class BotRuntime:
             await self._stop.wait()
             await self._shutdown(application)
         finally:
+            if self.poller is not None and self._polling is not None and not self._polling.done():
+                self.poller.stop()  # start-up failed after polling began
+                await asyncio.gather(self._polling, return_exceptions=True)
             if application.running:
                 await application.stop()
             await application.shutdown()
