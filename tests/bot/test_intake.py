@@ -8,6 +8,8 @@ import json
 import threading
 from typing import Any
 
+from telegram import Update
+from telegram.ext import TypeHandler
 from tgstats.plugins import CommandContext, NoConfig, Plugin, TextReply, command
 from tgstats.store.rejected import list_rejected
 
@@ -70,6 +72,7 @@ async def test_an_id_the_store_cannot_take_is_rejected_not_retried(harness: Any)
     (rejected,) = list_rejected(harness.store.engine)
     assert rejected.update_id == update_id
     assert rejected.reason.startswith("out of range: message.message_id")
+    assert json.loads(rejected.raw)["message"]["message_id"] == 2**70  # as Telegram sent it
 
 
 async def test_nothing_is_confirmed_before_it_is_committed(harness: Any) -> None:
@@ -134,3 +137,24 @@ async def test_values_telegram_cannot_send_are_rejected_at_the_door(harness: Any
     assert "4102444800" in reasons[0] and "1000000000" in reasons[1]
     assert "message.message_id: expected an id that fits in 64 bits" in reasons[2]
     assert "message.from.id" in reasons[3]
+
+
+async def test_an_update_whose_host_handler_raises_is_kept_and_the_rest_go_on(
+    harness: Any,
+) -> None:
+    async def broken(update: Any, _context: Any) -> None:
+        if update.message.text == "/boom":
+            raise RuntimeError("host bug")
+
+    async def on_error(update: object, context: Any) -> None:  # as the runtime wires it
+        await harness.intake.reject(update, context.error)
+
+    harness.application.add_handler(TypeHandler(Update, broken), -50)
+    harness.application.add_error_handler(on_error)
+    harness.handlers.install(record("count", Count, harness.store))
+    (boom_id,) = harness.api.inject({"message": harness.api.message(GROUP_A, 1, "/boom")})
+    reply = await harness.reply_to(GROUP_A, 1, "/count")
+    assert reply.text == "2"  # /boom was stored (before handling), then /count
+    (rejected,) = list_rejected(harness.store.engine)
+    assert rejected.update_id == boom_id
+    assert rejected.reason == "handling raised RuntimeError: host bug"

@@ -113,6 +113,8 @@ class FakeBotApi:
         self._pending: list[dict[str, Any]] = []
         self.deliveries: dict[int, int] = {}  # update id -> times handed out by getUpdates
         self.confirmed = 0  # updates forgotten because an offset passed them
+        # method -> canned answers given (and consumed) before the real one: see fail_next
+        self.faults: dict[str, list[web.Response]] = {}
         self._update_ids = itertools.count(1)
         self._message_ids: dict[int, itertools.count[int]] = {}
         self._sent_ids = itertools.count(1_000_000)
@@ -187,6 +189,15 @@ class FakeBotApi:
                 ids.append(update["update_id"])
         self._wake()
         return ids
+
+    def fail_next(self, method: str, status: int, body: str | dict[str, Any]) -> None:
+        """Answer the next call of ``method`` with ``status`` and ``body`` (HTML text or JSON)."""
+        if isinstance(body, dict):
+            response = web.json_response(body, status=status)
+        else:
+            response = web.Response(text=body, status=status, content_type="text/html")
+        with self._lock:
+            self.faults.setdefault(method, []).append(response)
 
     def redelivered(self) -> int:
         """How many update ids were handed out more than once."""
@@ -317,6 +328,9 @@ class FakeBotApi:
             return _error(error)
         with self._lock:
             self.calls.append((method, params))
+            fault = self.faults[method].pop(0) if self.faults.get(method) else None
+        if fault is not None:
+            return fault
         handler = getattr(self, f"_m_{method.lower()}", None)
         if handler is None:
             return _error(ApiError(404, "Not Found: method not found"))

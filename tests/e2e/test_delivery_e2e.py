@@ -216,6 +216,9 @@ def test_a_slow_command_in_one_chat_holds_up_no_other_chat(
     stored_before = len(stored(tmp, CHAT_B))
     for n in range(200):
         api.send_message(CHAT_B, BOB, f"meanwhile {n}")
+    api.wait_for(
+        lambda: len(stored(tmp, CHAT_B)) == stored_before + 200, 2.5, "chat B's 200 messages"
+    )
     before = len(api.sent_to(CHAT_B))
     asked = time.monotonic()
     api.send_message(CHAT_B, BOB, "/heatmap")

@@ -90,17 +90,19 @@ class UpdateIntake:
     async def submit_batch(self, batch: Sequence[Any]) -> None:
         """:meth:`submit` for a page of updates, in order, in as few transactions as possible."""
         updates: list[Update] = []
+        raws: list[Any] = []  # the JSON as received, kept if recording the update raises
         poison: list[tuple[Any, str]] = []
         for raw in batch:
             parsed = self._parse(raw)
             if isinstance(parsed, Update):
                 updates.append(parsed)
+                raws.append(raw)
             else:
                 poison.append((raw, parsed))
         outcomes = await self._record(updates) if updates else []
-        for update, outcome in zip(updates, outcomes, strict=True):
+        for raw, outcome in zip(raws, outcomes, strict=True):
             if isinstance(outcome, Exception):
-                poison.append((update.to_dict(), f"recording raised {_describe(outcome)}"))
+                poison.append((raw, f"recording raised {_describe(outcome)}"))
         for raw, reason in poison:
             await self._keep(raw, reason)
         for update, outcome in zip(updates, outcomes, strict=True):

@@ -21,10 +21,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import warnings
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from telegram.error import InvalidToken, RetryAfter, TelegramError
+from telegram.warnings import PTBDeprecationWarning
 
 from tgstats.bot.quiet import RateLimitedLog, truncate
 from tgstats.bot.recorder import Stopping
@@ -87,9 +89,11 @@ class Poller:
                 except InvalidToken:
                     raise
                 except RetryAfter as error:
-                    await self._pause(_seconds(error.retry_after))
+                    await self._pause(_retry_after(error))
                     continue
-                except (TelegramError, ValueError) as error:
+                except Exception as error:
+                    # Whatever a fetch raises (5xx, an HTML page, a reset, a warning
+                    # promoted to an error), polling must not die: wait and ask again.
                     self._fail_log("warning", error=truncate(str(error)), retry_in=delay)
                     await self._pause(delay)
                     delay = min(delay * 2, BACKOFF_MAX)
@@ -185,5 +189,9 @@ def _next_offset(batch: Sequence[Any], offset: int | None) -> int | None:
     return max(max(ids) + 1, offset or 0)
 
 
-def _seconds(value: Any) -> float:
+def _retry_after(error: RetryAfter) -> float:
+    # PTB 22.2+ warns that retry_after becomes a timedelta; accept either.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = error.retry_after
     return float(value.total_seconds()) if hasattr(value, "total_seconds") else float(value)

@@ -19,6 +19,7 @@ import signal
 from collections.abc import Coroutine
 from typing import Any
 
+from telegram import Update
 from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import ContextTypes
 
@@ -184,6 +185,9 @@ class BotRuntime:
             await self._stop.wait()
             await self._shutdown(application)
         finally:
+            if self.poller is not None and self._polling is not None and not self._polling.done():
+                self.poller.stop()  # start-up failed after polling began
+                await asyncio.gather(self._polling, return_exceptions=True)
             if application.running:
                 await application.stop()
             await application.shutdown()
@@ -278,7 +282,9 @@ class BotRuntime:
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         # A host handler raised: keep the update (rate-limited log, raw JSON in
         # rejected_updates); the update was committed and is confirmed anyway.
-        assert self.intake is not None and context.error is not None
+        if not isinstance(update, Update) or self.intake is None or context.error is None:
+            log.error("update_failed", exc_info=context.error)  # not an update's error
+            return
         await self.intake.reject(update, context.error)
 
     def _command_names(self) -> list[str]:
