@@ -131,6 +131,26 @@ def run_tgstats(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[
     )
 
 
+def launch_bot(
+    env: dict[str, str],
+    cwd: Path,
+    output: Path,
+    *args: str,
+    umask: int = -1,
+    append: bool = False,
+) -> subprocess.Popen[bytes]:
+    """Start the real ``python -m tgstats run ARGS``, its console going to ``output``."""
+    with output.open("ab" if append else "wb") as sink:
+        return subprocess.Popen(
+            [sys.executable, "-m", "tgstats", "run", *args],
+            env=env,
+            cwd=cwd,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            umask=umask,
+        )
+
+
 def without_tgstats_env() -> dict[str, str]:
     """This process's environment minus every TGSTATS_* setting."""
     return {key: value for key, value in os.environ.items() if not key.startswith("TGSTATS_")}
@@ -166,15 +186,8 @@ def bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningBot]:
     with fake_bot_api.ThreadedFakeBotApi() as api:
         env = bot_env(api, tmp)
         output = tmp / "console.log"
-        with output.open("wb") as sink:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "tgstats", "run"],
-                env=env,
-                cwd=tmp,
-                stdout=sink,
-                stderr=subprocess.STDOUT,
-                umask=0o022,  # a permissive umask: the bot must still keep its files private
-            )
+        # A permissive umask: the bot must still keep its files private.
+        process = launch_bot(env, tmp, output, umask=0o022)
         running = RunningBot(
             api, process, env, tmp, plugin_py, config, tmp / "logs" / "tgstats.log", output
         )

@@ -12,7 +12,6 @@ import random
 import signal
 import sqlite3
 import subprocess
-import sys
 import textwrap
 import threading
 import time
@@ -22,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import bot_env, fake_bot_api, make_distribution, run_tgstats
+from .conftest import bot_env, fake_bot_api, launch_bot, make_distribution, run_tgstats
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(150)]
 
@@ -83,14 +82,7 @@ def install(tmp: Path) -> None:
 def start(api: Any, env: dict[str, str], tmp: Path) -> subprocess.Popen[bytes]:
     """Start ``tgstats run`` and wait until it polls (a new getUpdates after its start)."""
     polls = api.call_count("getUpdates")
-    with (tmp / "console.log").open("ab") as sink:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "tgstats", "run"],
-            env=env,
-            cwd=tmp,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-        )
+    process = launch_bot(env, tmp, tmp / "console.log", append=True)  # restarts add to it
 
     def polling() -> bool:
         if process.poll() is not None:

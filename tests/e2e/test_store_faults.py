@@ -16,8 +16,6 @@ redelivered and stored after a restart; today they check promptness and exit 0.
 from __future__ import annotations
 
 import signal
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -36,6 +34,7 @@ from .conftest import (
     RunningBot,
     bot_env,
     fake_bot_api,
+    launch_bot,
     make_probe_distribution,
     plugins_yaml,
     run_tgstats,
@@ -58,14 +57,7 @@ def running_bot(tmp: Path, db_url: str) -> Iterator[RunningBot]:
     with fake_bot_api.ThreadedFakeBotApi() as api:
         env = bot_env(api, tmp, TGSTATS_DB=db_url)
         output = tmp / "console.log"
-        with output.open("wb") as sink:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "tgstats", "run"],
-                env=env,
-                cwd=tmp,
-                stdout=sink,
-                stderr=subprocess.STDOUT,
-            )
+        process = launch_bot(env, tmp, output)
         bot = RunningBot(
             api, process, env, tmp, plugin_py, config, tmp / "logs" / "tgstats.log", output
         )

@@ -23,7 +23,7 @@ import attrs
 import pytest
 from tgstats.bot.recorder import ALLOWED_UPDATES
 
-from .conftest import bot_env, fake_bot_api, run_tgstats
+from .conftest import bot_env, fake_bot_api, launch_bot, run_tgstats
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
 
@@ -102,14 +102,7 @@ class Cluster:
             )
         else:
             args = []
-        with output.open("wb") as sink:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "tgstats", "run", *args],
-                env=env,
-                cwd=self.tmp,
-                stdout=sink,
-                stderr=subprocess.STDOUT,
-            )
+        process = launch_bot(env, self.tmp, output, *args)
         worker = Worker(process, f"http://127.0.0.1:{port}/tgstats/hook", output, log_file)
         self.workers.append(worker)
         return worker
