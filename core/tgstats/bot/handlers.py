@@ -25,11 +25,21 @@ import attrs
 from telegram import Message, MessageEntity, Update
 from telegram.ext import Application, BaseHandler, ContextTypes, filters
 
+from tgstats.bot.recorder import Event, ReactionTotal
 from tgstats.bot.replies import send_reply
 from tgstats.host.invoke import call_plugin_method, invoke_command
 from tgstats.host.router import HOST_COMMANDS
 from tgstats.logs import get_logger
-from tgstats.plugins import CommandContext, CommandSpec, MessageContext, Plugin
+from tgstats.plugins import (
+    CommandContext,
+    CommandSpec,
+    EventKind,
+    MemberContext,
+    MessageContext,
+    Plugin,
+    ReactionContext,
+)
+from tgstats.store.events import JOIN, MemberChange
 
 if TYPE_CHECKING:
     from tgstats.host.manager import PluginChange
@@ -43,6 +53,7 @@ __all__ = [
     "PluginHandlers",
     "RouteTable",
     "apology",
+    "event_context",
 ]
 
 log = get_logger(__name__)
@@ -55,6 +66,7 @@ _NEW_MESSAGES = filters.UpdateType.MESSAGE
 
 RouteCallback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
 ListenerCallback = Callable[[Update, MessageContext], Awaitable[None]]
+EventCallback = Callable[[Update, EventKind, MemberContext | ReactionContext], Awaitable[None]]
 
 
 def apology(command: str) -> str:
@@ -79,6 +91,7 @@ class InstalledPlugin:
     commands: tuple[CommandSpec, ...]
     routes: tuple[CommandRoute, ...]
     listen: ListenerCallback | None = attrs.field(eq=False, repr=False)
+    on_event: EventCallback | None = attrs.field(default=None, eq=False, repr=False)
 
     @property
     def has_listeners(self) -> bool:
@@ -93,6 +106,7 @@ class RouteTable:
     plugins: Mapping[str, InstalledPlugin] = MappingProxyType({})
     commands: Mapping[str, CommandRoute] = MappingProxyType({})
     listeners: tuple[InstalledPlugin, ...] = ()
+    event_listeners: tuple[InstalledPlugin, ...] = ()
 
     @classmethod
     def build(cls, host: Iterable[CommandRoute], plugins: Iterable[InstalledPlugin]) -> RouteTable:
@@ -121,6 +135,7 @@ class RouteTable:
             plugins=MappingProxyType(by_name),
             commands=MappingProxyType(commands),
             listeners=tuple(p for p in by_name.values() if p.has_listeners),
+            event_listeners=tuple(p for p in by_name.values() if p.on_event is not None),
         )
 
     def menu_routes(self) -> list[CommandRoute]:
@@ -159,9 +174,11 @@ class PluginHandlers:
         queries: MessageQueries,
         *,
         was_recorded: Callable[[Update], bool] = lambda _update: True,
+        events_of: Callable[[Update], tuple[Event, ...]] = lambda _update: (),
     ) -> None:
         self._queries = queries
         self._was_recorded = was_recorded
+        self.events_of = events_of
         self._table = RouteTable()
         if application is not None:
             application.add_handler(_RouterHandler(self), ROUTER_GROUP)
@@ -179,6 +196,10 @@ class PluginHandlers:
     def has_listeners(self) -> bool:
         """Whether any installed plugin listens to messages (the recorder must not defer)."""
         return bool(self._table.listeners)
+
+    def has_event_listeners(self) -> bool:
+        """Whether any installed plugin listens to joins, leaves or reactions."""
+        return bool(self._table.event_listeners)
 
     def commands(self) -> list[CommandSpec]:
         """Commands of the installed plugins, by plugin name (stable across reloads)."""
@@ -243,7 +264,13 @@ class PluginHandlers:
         )
         methods = [spec.method for spec in type(plugin).listeners()]
         listen = self._listener(record.name, plugin, methods) if methods else None
-        return InstalledPlugin(record.name, commands, routes, listen)
+        event_specs = type(plugin).event_listeners()
+        on_event = (
+            self._event_listener(record.name, plugin, [(s.kind, s.method) for s in event_specs])
+            if event_specs
+            else None
+        )
+        return InstalledPlugin(record.name, commands, routes, listen, on_event)
 
     # -- callbacks -------------------------------------------------------------
 
@@ -301,6 +328,37 @@ class PluginHandlers:
 
         return run_listeners
 
+    def _event_listener(
+        self, plugin_name: str, plugin: Plugin[Any], methods: list[tuple[EventKind, str]]
+    ) -> EventCallback:
+        async def run_event_listeners(
+            update: Update, kind: EventKind, ctx: MemberContext | ReactionContext
+        ) -> None:
+            for wanted, method in methods:
+                if wanted != kind:
+                    continue
+                try:
+                    await call_plugin_method(getattr(plugin, method), ctx)
+                except Exception:
+                    log.exception(
+                        "plugin_handler_failed",
+                        plugin=plugin_name,
+                        event_kind=kind,
+                        listener=method,
+                        chat_id=ctx.chat_id,
+                        update_id=update.update_id,
+                    )
+
+        return run_event_listeners
+
+    async def dispatch_events(self, update: Update, table: RouteTable) -> None:
+        """Hand each new event ``update`` brought to every plugin listening for its kind."""
+        for event in self.events_of(update):
+            kind, ctx = event_context(event, self._queries)
+            for plugin in table.event_listeners:
+                assert plugin.on_event is not None
+                await plugin.on_event(update, kind, ctx)
+
     async def dispatch(
         self, update: Update, context: ContextTypes.DEFAULT_TYPE, dispatch: _Dispatch
     ) -> None:
@@ -317,6 +375,7 @@ class PluginHandlers:
                 for plugin in dispatch.table.listeners:
                     assert plugin.listen is not None
                     await plugin.listen(update, ctx)
+            await self.dispatch_events(update, dispatch.table)
 
 
 class _RouterHandler(BaseHandler[Update, Any, None]):
@@ -327,12 +386,15 @@ class _RouterHandler(BaseHandler[Update, Any, None]):
         self._handlers = handlers
 
     def check_update(self, update: object) -> _Dispatch | None:
-        if not (isinstance(update, Update) and _NEW_MESSAGES.check_update(update)):
+        if not isinstance(update, Update):
             return None
         table = self._handlers.table  # this update keeps this snapshot to the end
+        has_events = bool(table.event_listeners and self._handlers.events_of(update))
+        if not _NEW_MESSAGES.check_update(update):
+            return _Dispatch(table, None, ()) if has_events else None
         assert update.message is not None
         route, args = table.route_for(update.message)
-        if route is None and not table.listeners:
+        if route is None and not table.listeners and not has_events:
             return None
         return _Dispatch(table, route, args)
 
@@ -349,6 +411,41 @@ class _RouterHandler(BaseHandler[Update, Any, None]):
     @staticmethod
     async def _never_called(_update: object, _context: object) -> None:
         raise AssertionError("the router dispatches in handle_update")
+
+
+def event_context(
+    event: Event, queries: MessageQueries
+) -> tuple[EventKind, MemberContext | ReactionContext]:
+    """The SDK context a plugin's event listener gets for one recorded event."""
+    if isinstance(event, MemberChange):
+        kind: EventKind = "member_joined" if event.kind == JOIN else "member_left"
+        return kind, MemberContext(
+            kind=kind,
+            chat_id=event.chat_id,
+            user_id=event.user_id,
+            display_name=event.display_name,
+            username=event.username,
+            date=datetime.fromtimestamp(event.date, UTC),
+            store=queries,
+        )
+    if isinstance(event, ReactionTotal):
+        return "reaction", ReactionContext(
+            chat_id=event.chat_id,
+            message_id=event.message_id,
+            user_id=None,
+            total=event.total,
+            date=datetime.fromtimestamp(event.date, UTC),
+            store=queries,
+        )
+    return "reaction", ReactionContext(
+        chat_id=event.chat_id,
+        message_id=event.message_id,
+        user_id=event.user_id,
+        added=event.added,
+        removed=event.removed,
+        date=datetime.fromtimestamp(event.date, UTC),
+        store=queries,
+    )
 
 
 async def _send_quietly(send: Any, plugin_name: str, **fields: Any) -> None:

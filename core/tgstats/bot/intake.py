@@ -36,7 +36,7 @@ from telegram import Message, Update
 from tgstats.bot.lanes import ChatLanes
 from tgstats.bot.outage import STORE_FREE_COMMANDS, UNAVAILABLE_TEXT, command_name
 from tgstats.bot.quiet import RateLimitedLog, truncate
-from tgstats.bot.recorder import Outcome, Recorder, Stopping
+from tgstats.bot.recorder import Event, Outcome, Recorder, Stopping
 from tgstats.logs import get_logger
 from tgstats.store.bounds import check_date, check_id
 from tgstats.store.rejected import is_answered, keep_rejected, mark_answered
@@ -60,18 +60,21 @@ class UpdateIntake:
         recorder: Recorder,
         *,
         has_listeners: Callable[[], bool] = lambda: False,
+        has_event_listeners: Callable[[], bool] = lambda: False,
         lanes: ChatLanes | None = None,
         commands: Callable[[], Iterable[str]] = lambda: (),
     ) -> None:
         self._application = application
         self._recorder = recorder
         self._has_listeners = has_listeners
+        self._has_event_listeners = has_event_listeners
         self._commands = commands
         # Commands told "temporarily unavailable" during an outage (chat, message
         # id), in arrival order; bounded, since an outage can last long.
         self._deferred: dict[tuple[int, int], None] = {}
         self.lanes = lanes or ChatLanes(self._handle)
         self._recorded: dict[int, bool] = {}  # update_id -> message stored, while in a lane
+        self._events: dict[int, tuple[Event, ...]] = {}  # update_id -> new events, in a lane
         self._rejected_log = RateLimitedLog(__name__, "update_rejected", burst=10, window=60)
         self.rejected = 0
 
@@ -106,7 +109,9 @@ class UpdateIntake:
         for raw, reason in poison:
             await self._keep(raw, reason)
         for update, outcome in zip(updates, outcomes, strict=True):
-            if not isinstance(outcome, Exception):
+            if isinstance(outcome, Exception):
+                self._recorder.pop_events(update.update_id)
+            else:
                 self._dispatch(update, outcome)
 
     async def _record(self, updates: list[Update]) -> list[Outcome]:
@@ -149,6 +154,10 @@ class UpdateIntake:
         """:meth:`answer_unavailable` for raw updates seen while an outage blocks them."""
         parsed = [self._parse(raw) for raw in batch]
         await self.answer_unavailable([u for u in parsed if isinstance(u, Update)])
+
+    def events_of(self, update: Update) -> tuple[Event, ...]:
+        """The events ``update`` brought that were new to the store (for event listeners)."""
+        return self._events.get(update.update_id, ())
 
     def was_recorded(self, update: Update) -> bool:
         """Whether ``update``'s message was stored (False for opted-out senders)."""
@@ -194,16 +203,24 @@ class UpdateIntake:
             log.warning("rejected_update_not_kept", update_id=update_id, error=truncate(str(error)))
 
     def _dispatch(self, update: Update, recorded: Outcome) -> None:
-        if not self._wants_handlers(update):
+        events = self._recorder.pop_events(update.update_id)
+        if not (events and self._has_event_listeners()) and not self._wants_handlers(update):
             return
         chat = update.effective_chat
-        self._recorded[update.update_id] = recorded is True
+        # True for a stored message only: a join's service message is not one.
+        self._recorded[update.update_id] = recorded is True and not events
+        if events:
+            self._events[update.update_id] = events
         if not self.lanes.dispatch(chat.id if chat is not None else 0, update):
             self._recorded.pop(update.update_id, None)
+            self._events.pop(update.update_id, None)
 
     def _wants_handlers(self, update: Update) -> bool:
-        # Commands answer new messages only, and nothing handles edits or reactions.
+        # Commands answer new messages only; edits and reactions reach plugins
+        # only as events (above), when new.
         if update.edited_message or update.message_reaction or update.message_reaction_count:
+            return False
+        if update.chat_member is not None:
             return False
         if update.message is not None:
             return is_command(update.message) or self._has_listeners()
@@ -234,6 +251,7 @@ class UpdateIntake:
                 await self._mark_answered(command)
         finally:
             self._recorded.pop(update.update_id, None)
+            self._events.pop(update.update_id, None)
 
     async def _answered(self, message: Message) -> bool:
         engine = self._recorder.store.engine

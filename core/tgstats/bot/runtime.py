@@ -121,9 +121,15 @@ class BotRuntime:
             recorder,
             commands=self._command_names,
             has_listeners=lambda: self.handlers is not None and self.handlers.has_listeners(),
+            has_event_listeners=lambda: (
+                self.handlers is not None and self.handlers.has_event_listeners()
+            ),
         )
         self.handlers = PluginHandlers(
-            application, self.store.queries, was_recorded=intake.was_recorded
+            application,
+            self.store.queries,
+            was_recorded=intake.was_recorded,
+            events_of=intake.events_of,
         )
         self.menu = CommandMenu(application.bot)
         admin = AdminCommands(

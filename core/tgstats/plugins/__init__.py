@@ -2,7 +2,9 @@
 
 A plugin is a :class:`Plugin` subclass published under the ``tgstats.plugins``
 entry-point group.  It declares ``/commands`` with :func:`command` and message
-listeners with :func:`listener`, answers with a :class:`TextReply` or
+listeners with :func:`listener`, event listeners with
+:func:`on_member_joined`, :func:`on_member_left` and :func:`on_reaction`,
+jobs with :func:`schedule`, answers with a :class:`TextReply` or
 :class:`PhotoReply`, reads the chat's history through the
 :class:`MessageQueries` it finds on its context, and raises
 :class:`ConfigError` from a config validator.  Names outside ``__all__`` (the
@@ -26,6 +28,15 @@ from tgstats.plugins._api import (
     command,
     listener,
 )
+from tgstats.plugins._events import (
+    EventKind,
+    EventSpec,
+    MemberContext,
+    ReactionContext,
+    on_member_joined,
+    on_member_left,
+    on_reaction,
+)
 from tgstats.plugins._periods import (
     MAX_DAYS,
     Period,
@@ -40,6 +51,16 @@ from tgstats.plugins._periods import (
     period_start,
     resolve_period,
 )
+from tgstats.plugins._schedule import (
+    Daily,
+    ScheduleContext,
+    ScheduleSpec,
+    Weekly,
+    daily,
+    schedule,
+    weekly,
+)
+from tgstats.store.event_queries import MemberChangeDay, MemberReactions
 from tgstats.store.queries import (
     ChatInfo,
     MessageQueries,
@@ -55,7 +76,13 @@ __all__ = [
     "CommandContext",
     "CommandSpec",
     "ConfigError",
+    "Daily",
+    "EventKind",
+    "EventSpec",
     "ListenerSpec",
+    "MemberChangeDay",
+    "MemberContext",
+    "MemberReactions",
     "MessageContext",
     "MessageQueries",
     "MessageRow",
@@ -67,21 +94,31 @@ __all__ = [
     "Plugin",
     "PluginError",
     "PluginHost",
+    "ReactionContext",
     "Reply",
     "ReplyPair",
+    "ScheduleContext",
+    "ScheduleSpec",
     "TextReply",
     "TgstatsError",
     "UserActivity",
     "UserInfo",
+    "Weekly",
     "chat_zones",
     "check_chat_zones",
     "check_days",
     "check_zone",
     "command",
+    "daily",
     "get_logger",
     "listener",
+    "on_member_joined",
+    "on_member_left",
+    "on_reaction",
     "parse_period_args",
     "parse_zone",
     "period_start",
     "resolve_period",
+    "schedule",
+    "weekly",
 ]

@@ -40,6 +40,7 @@ __all__ = [
     "fill_store",
     "make_channel",
     "make_chat",
+    "make_chat_member",
     "make_message",
     "make_reaction",
     "make_reaction_count",
@@ -246,6 +247,56 @@ def make_reaction(
         old_reaction=tuple(telegram.ReactionTypeEmoji(e) for e in old),
         new_reaction=tuple(telegram.ReactionTypeEmoji(e) for e in new),
         user=user,
+    )
+
+
+def make_chat_member(
+    chat: telegram.Chat,
+    user: telegram.User,
+    *,
+    old: str = "left",
+    new: str = "member",
+    date: str | datetime | int | float = "2026-01-01T12:00:00Z",
+) -> telegram.ChatMemberUpdated:
+    """A ``chat_member`` update: ``user``'s status went from ``old`` to ``new``
+    (``left``, ``kicked``, ``member``, ``administrator``, ``creator``)."""
+
+    def member(status: str) -> telegram.ChatMember:
+        if status == "administrator":
+            no = False
+            return telegram.ChatMemberAdministrator(
+                user,
+                can_be_edited=no,
+                is_anonymous=no,
+                can_manage_chat=no,
+                can_delete_messages=no,
+                can_manage_video_chats=no,
+                can_restrict_members=no,
+                can_promote_members=no,
+                can_change_info=no,
+                can_invite_users=no,
+                can_post_stories=no,
+                can_edit_stories=no,
+                can_delete_stories=no,
+            )
+        if status == "creator":
+            return telegram.ChatMemberOwner(user, is_anonymous=False)
+        if status == "kicked":
+            return telegram.ChatMemberBanned(user, until_date=utc(0))
+        if status == "left":
+            return telegram.ChatMemberLeft(user)
+        if status == "member":
+            return telegram.ChatMemberMember(user)
+        raise ValueError(
+            f"status: expected left, kicked, member, administrator or creator, found {status!r}"
+        )
+
+    return telegram.ChatMemberUpdated(
+        chat=chat,
+        from_user=user,
+        date=utc(date),
+        old_chat_member=member(old),
+        new_chat_member=member(new),
     )
 
 
