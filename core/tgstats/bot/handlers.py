@@ -29,6 +29,7 @@ from tgstats.bot.recorder import Event, ReactionTotal
 from tgstats.bot.replies import send_reply
 from tgstats.host.invoke import call_plugin_method, invoke_command
 from tgstats.host.router import HOST_COMMANDS
+from tgstats.host.scheduler import Job
 from tgstats.logs import get_logger
 from tgstats.plugins import (
     CommandContext,
@@ -92,6 +93,7 @@ class InstalledPlugin:
     routes: tuple[CommandRoute, ...]
     listen: ListenerCallback | None = attrs.field(eq=False, repr=False)
     on_event: EventCallback | None = attrs.field(default=None, eq=False, repr=False)
+    jobs: tuple[Job, ...] = attrs.field(default=(), eq=False, repr=False)
 
     @property
     def has_listeners(self) -> bool:
@@ -197,6 +199,10 @@ class PluginHandlers:
         """Whether any installed plugin listens to messages (the recorder must not defer)."""
         return bool(self._table.listeners)
 
+    def jobs(self) -> list[Job]:
+        """The scheduled jobs of the installed plugins (the current versions)."""
+        return [job for plugin in self._table.plugins.values() for job in plugin.jobs]
+
     def has_event_listeners(self) -> bool:
         """Whether any installed plugin listens to joins, leaves or reactions."""
         return bool(self._table.event_listeners)
@@ -270,7 +276,11 @@ class PluginHandlers:
             if event_specs
             else None
         )
-        return InstalledPlugin(record.name, commands, routes, listen, on_event)
+        jobs = tuple(
+            Job(record.name, spec, getattr(plugin, spec.method))
+            for spec in type(plugin).schedules()
+        )
+        return InstalledPlugin(record.name, commands, routes, listen, on_event, jobs)
 
     # -- callbacks -------------------------------------------------------------
 

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 import html
+from collections.abc import Awaitable, Callable
+from typing import Any
 
-from telegram import Message
+from telegram import Bot, Message
 from telegram.constants import MessageLimit, ParseMode
 
 from tgstats.plugins import PhotoReply, Reply, TextReply
 from tgstats.redaction import redact
 
-__all__ = ["send_reply", "split_text"]
+__all__ = ["send_reply", "send_to_chat", "split_text"]
 
 # <pre></pre> plus HTML escaping make the wire text longer than the plain
 # text; chunk the plain text with room to spare so no chunk is rejected.
@@ -52,15 +55,32 @@ async def send_reply(message: Message, reply: Reply) -> None:
     Text is redacted on its way out: an admin's reload report or a plugin's
     answer may quote an error that quotes a request URL.
     """
+    await _deliver(message.reply_text, message.reply_photo, reply)
+
+
+async def send_to_chat(bot: Bot, chat_id: int, reply: Reply) -> None:
+    """Post ``reply`` in ``chat_id`` on the bot's own initiative (a scheduled job)."""
+    await _deliver(
+        functools.partial(bot.send_message, chat_id),
+        functools.partial(bot.send_photo, chat_id),
+        reply,
+    )
+
+
+async def _deliver(
+    send_text: Callable[..., Awaitable[Any]],
+    send_photo: Callable[..., Awaitable[Any]],
+    reply: Reply,
+) -> None:
     if isinstance(reply, PhotoReply):
         caption = redact(reply.caption)[: MessageLimit.CAPTION_LENGTH] or None
-        await message.reply_photo(photo=reply.png, caption=caption)
+        await send_photo(photo=reply.png, caption=caption)
         return
     assert isinstance(reply, TextReply)
     if reply.monospace:
         for chunk in _escaped_chunks(redact(reply.text)):
-            await message.reply_text(f"<pre>{chunk}</pre>", parse_mode=ParseMode.HTML)
+            await send_text(f"<pre>{chunk}</pre>", parse_mode=ParseMode.HTML)
         return
     text = redact(reply.text) if reply.text.strip() else "(empty answer)"
     for chunk in split_text(text, MessageLimit.MAX_TEXT_LENGTH):
-        await message.reply_text(chunk)
+        await send_text(chunk)

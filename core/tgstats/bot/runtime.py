@@ -30,14 +30,17 @@ from tgstats.bot.intake import UpdateIntake
 from tgstats.bot.menu import CommandMenu, build_menu
 from tgstats.bot.polling import Poller
 from tgstats.bot.recorder import ALLOWED_UPDATES, Recorder
+from tgstats.bot.replies import send_to_chat
 from tgstats.bot.settings import BotSettings
 from tgstats.bot.webhook import WebhookServer, delete_webhook, start_webhook
 from tgstats.errors import TgstatsError
 from tgstats.host.manager import PluginChange, PluginManager, ReloadReport
 from tgstats.host.records import ConfigProblem, PluginRecord
 from tgstats.host.router import HOST_COMMANDS
+from tgstats.host.scheduler import ChatPrefs, Scheduler
 from tgstats.logs import get_logger
 from tgstats.pidfile import remove_pid_file, write_pid_file
+from tgstats.plugins import Reply
 from tgstats.redaction import redact
 
 __all__ = ["BotRuntime"]
@@ -54,10 +57,24 @@ PRIVACY_HINT = (
 )
 
 
+# The chat's time zone and "is this plugin on in this chat" for scheduled jobs.
+# UTC and always on until per-chat settings exist; a test harness or the
+# settings code replaces this (or passes chat_prefs).
+DEFAULT_CHAT_PREFS = ChatPrefs()
+
+
 class BotRuntime:
-    def __init__(self, settings: BotSettings, *, poll_timeout: int = 10) -> None:
+    def __init__(
+        self,
+        settings: BotSettings,
+        *,
+        poll_timeout: int = 10,
+        chat_prefs: ChatPrefs | None = None,
+    ) -> None:
         self.settings = settings
         self.poll_timeout = poll_timeout
+        self.chat_prefs = chat_prefs
+        self.scheduler: Scheduler | None = None
         self._stop = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
         self.store: Any = None
@@ -181,6 +198,7 @@ class BotRuntime:
                 )
                 self._polling = asyncio.create_task(self._poll(self.poller))
             self._reloader = await _start_reloader(self.manager)
+            self.scheduler = self._start_scheduler(application, recorder)
             log.info(
                 "bot_started",
                 username=application.bot.username,
@@ -191,6 +209,8 @@ class BotRuntime:
             await self._stop.wait()
             await self._shutdown(application)
         finally:
+            if self.scheduler is not None:
+                await self.scheduler.stop()  # a no-op after a clean _shutdown
             if self.poller is not None and self._polling is not None and not self._polling.done():
                 self.poller.stop()  # start-up failed after polling began
                 await asyncio.gather(self._polling, return_exceptions=True)
@@ -226,7 +246,27 @@ class BotRuntime:
         if not bot.can_read_all_group_messages:
             log.warning("privacy_mode_on", username=bot.username, hint=PRIVACY_HINT)
 
+    def _start_scheduler(self, application: TgstatsApplication, recorder: Recorder) -> Scheduler:
+        assert self.handlers is not None
+        bot = application.bot
+
+        async def send(chat_id: int, reply: Reply) -> None:
+            await send_to_chat(bot, chat_id, reply)
+
+        scheduler = Scheduler(
+            self.store,
+            jobs=self.handlers.jobs,
+            send=send,
+            bot_id=lambda: bot.id,
+            prefs=self.chat_prefs or DEFAULT_CHAT_PREFS,
+            write=recorder.commit,  # in order with the bot's other writes, retried
+        )
+        scheduler.start()
+        return scheduler
+
     async def _shutdown(self, application: TgstatsApplication) -> None:
+        if self.scheduler is not None:
+            await self.scheduler.stop()
         if self._reloader is not None:
             await self._reloader.stop()
         if self._webhook is not None:
@@ -266,6 +306,9 @@ class BotRuntime:
     async def _on_swap(self, changes: list[PluginChange]) -> None:
         assert self.application is not None and self.handlers is not None
         self.handlers.apply(changes)  # one new route table, swapped whole
+        if self.scheduler is not None:
+            for change in changes:  # the old versions' runs stop; the next tick has the new
+                self.scheduler.cancel_plugin(change.name)
         await self._sync_menu()
 
     async def _on_failure(self, record: PluginRecord | ConfigProblem) -> None:

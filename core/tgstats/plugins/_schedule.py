@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -50,8 +50,10 @@ def _parse_time(value: str) -> time:
 
 def _at(day: datetime, at: time, zone: ZoneInfo) -> datetime:
     # A wall-clock time in a DST gap resolves forwards (fold=0), one that
-    # exists twice resolves to its first occurrence: the job runs once.
-    return datetime.combine(day.date(), at, tzinfo=zone)
+    # exists twice resolves to its first occurrence: the job runs once.  In
+    # UTC, because Python compares two datetimes of the *same* zone by wall
+    # clock, which is wrong across a DST change.
+    return datetime.combine(day.date(), at, tzinfo=zone).astimezone(UTC)
 
 
 @attrs.frozen
@@ -61,7 +63,7 @@ class Daily:
     at: time
 
     def previous(self, now: datetime, zone: ZoneInfo) -> datetime:
-        """The latest scheduled instant at or before ``now``."""
+        """The latest scheduled instant at or before ``now`` (UTC)."""
         local = now.astimezone(zone)
         candidate = _at(local, self.at, zone)
         if candidate > now:
@@ -69,7 +71,7 @@ class Daily:
         return candidate
 
     def next(self, now: datetime, zone: ZoneInfo) -> datetime:
-        """The first scheduled instant after ``now``."""
+        """The first scheduled instant after ``now`` (UTC)."""
         local = now.astimezone(zone)
         candidate = _at(local, self.at, zone)
         if candidate <= now:
