@@ -16,6 +16,7 @@ from tgstats.plugins import (
     on_member_left,
     on_reaction,
 )
+from tgstats.store.rejected import list_rejected
 
 from .conftest import record
 
@@ -93,3 +94,12 @@ async def test_events_are_recorded_without_any_listener(harness: Any) -> None:
     assert [d.joins for d in harness.store.queries.member_changes(GROUP)] == [1]
     [member] = [m for m in harness.store.queries.reactions_by_member(GROUP) if m.given]
     assert (member.user.user_id, member.given) == (9, 2)
+
+
+async def test_a_forged_member_update_is_rejected_and_the_rest_go_on(harness: Any) -> None:
+    harness.api.chat_member(GROUP, 2**70)  # an id no Telegram user has
+    harness.api.chat_member(GROUP, 8)
+    await harness.settle()
+    assert [d.joins for d in harness.store.queries.member_changes(GROUP)] == [1]
+    [rejected] = list_rejected(harness.store.engine)
+    assert "64 bits" in rejected.reason

@@ -159,3 +159,26 @@ def test_top_reacted_messages_and_reactions_by_member(store: Store) -> None:
         ("Carol", 2, 0),
     ]
     assert store.queries.reactions_by_member(CHAT.id, since=utc("2026-03-03T00:00:00Z")) == []
+
+
+def test_the_scheduler_runs_in_groups_the_bot_is_still_in(store: Store) -> None:
+    from tgstats.store.schedules import active_chats, last_runs, mark_run
+
+    bot = make_user(999, "Stats bot")
+    stayed, left = make_chat(-100801, "Stayed"), make_chat(-100802, "Left")
+    private = make_chat(55, "Alice", type="private")
+    old, new = make_chat(-801, "Old group", type="group"), make_chat(-100803, "Upgraded")
+    fill_store(
+        store,
+        [make_message(chat, ALICE, "hi") for chat in (stayed, left, private, old, new)],
+    )
+    store.migrate_chat(old.id, new.id)
+    store.record_member_changes(make_chat_member(left, bot, date="2026-03-01T10:00:00Z"))
+    store.record_member_changes(
+        make_chat_member(left, bot, old="member", new="kicked", date="2026-03-02T10:00:00Z")
+    )
+    store.record_member_changes(make_chat_member(stayed, bot, date="2026-03-01T10:00:00Z"))
+    assert [chat for chat, _ in active_chats(store.engine, bot.id)] == [new.id, stayed.id]
+    mark_run(store.engine, "digest", "weekly", stayed.id, 100)
+    mark_run(store.engine, "digest", "weekly", stayed.id, 200)  # an upsert, not a second row
+    assert last_runs(store.engine) == {("digest", "weekly", stayed.id): 200}
