@@ -73,7 +73,7 @@ class Slow(Plugin[NoConfig]):
 
 def jobs_of(name: str, cls: type[Plugin[Any]], store: Store) -> list[Job]:
     plugin = cls(NoConfig(), Host(name, store.queries))
-    return [Job(name, spec, getattr(plugin, spec.method)) for spec in cls.schedules()]
+    return [Job(name, spec, plugin) for spec in cls.schedules()]
 
 
 @pytest.fixture

@@ -276,10 +276,7 @@ class PluginHandlers:
             if event_specs
             else None
         )
-        jobs = tuple(
-            Job(record.name, spec, getattr(plugin, spec.method))
-            for spec in type(plugin).schedules()
-        )
+        jobs = tuple(Job(record.name, spec, plugin) for spec in type(plugin).schedules())
         return InstalledPlugin(record.name, commands, routes, listen, on_event, jobs)
 
     # -- callbacks -------------------------------------------------------------

@@ -7,9 +7,18 @@ import inspect
 from collections.abc import Awaitable, Callable
 from typing import Any, cast
 
-from tgstats.plugins import CommandContext, CommandSpec, PhotoReply, Plugin, Reply, TextReply
+from tgstats.plugins import (
+    CommandContext,
+    CommandSpec,
+    PhotoReply,
+    Plugin,
+    Reply,
+    ScheduleContext,
+    ScheduleSpec,
+    TextReply,
+)
 
-__all__ = ["call_plugin_method", "invoke_command"]
+__all__ = ["call_plugin_method", "invoke_command", "invoke_job"]
 
 PlainMethod = Callable[..., Reply | None]
 AsyncMethod = Callable[..., Awaitable[Reply | None]]
@@ -32,5 +41,16 @@ async def invoke_command(
     if reply is not None and not isinstance(reply, TextReply | PhotoReply):
         raise TypeError(
             f"/{spec.name} returned {type(reply).__name__}; expected TextReply, PhotoReply or None"
+        )
+    return reply
+
+
+async def invoke_job(plugin: Plugin[Any], spec: ScheduleSpec, ctx: ScheduleContext) -> Reply | None:
+    """Run one scheduled job of a loaded plugin: the path the scheduler and tests share."""
+    reply = await call_plugin_method(getattr(plugin, spec.method), ctx)
+    if reply is not None and not isinstance(reply, TextReply | PhotoReply):
+        raise TypeError(
+            f"job {spec.method} returned {type(reply).__name__}; "
+            "expected TextReply, PhotoReply or None"
         )
     return reply

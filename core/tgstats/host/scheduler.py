@@ -34,9 +34,9 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
-from tgstats.host.invoke import call_plugin_method
+from tgstats.host.invoke import invoke_job
 from tgstats.logs import get_logger
-from tgstats.plugins import PhotoReply, Reply, ScheduleContext, ScheduleSpec, TextReply
+from tgstats.plugins import Plugin, Reply, ScheduleContext, ScheduleSpec
 from tgstats.store import schedules
 from tgstats.store.queries import MessageQueries
 
@@ -87,7 +87,7 @@ class Job:
 
     plugin: str
     spec: ScheduleSpec
-    method: Callable[..., Any] = attrs.field(eq=False, repr=False)
+    instance: Plugin[Any] = attrs.field(eq=False, repr=False)
 
 
 Write = Callable[..., Awaitable[Any]]
@@ -215,13 +215,8 @@ class Scheduler:
         fields = {"plugin": job.plugin, "job": job.spec.method, "chat_id": ctx.chat_id}
         async with self._slots:
             try:
-                reply = await call_plugin_method(job.method, ctx)
+                reply = await invoke_job(job.instance, job.spec, ctx)
                 if reply is not None:
-                    if not isinstance(reply, TextReply | PhotoReply):
-                        raise TypeError(
-                            f"returned {type(reply).__name__}; expected TextReply, "
-                            "PhotoReply or None"
-                        )
                     await self._send(ctx.chat_id, reply)
             except asyncio.CancelledError:
                 log.info("scheduled_job_cancelled", **fields)

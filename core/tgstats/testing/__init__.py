@@ -31,7 +31,7 @@ import telegram
 import yaml
 
 if TYPE_CHECKING:
-    from tgstats.plugins import CommandContext, Plugin, Reply
+    from tgstats.plugins import CommandContext, Plugin, Reply, ScheduleContext
 
 __all__ = [
     "MEDIA_BUILDERS",
@@ -46,6 +46,8 @@ __all__ = [
     "make_reaction_count",
     "make_user",
     "run_command",
+    "run_job",
+    "schedule_context",
     "utc",
 ]
 
@@ -381,3 +383,39 @@ async def run_command(plugin: Plugin[Any], ctx: CommandContext) -> Reply | None:
 
     (spec,) = [spec for spec in plugin.commands() if spec.name == ctx.command]
     return await invoke_command(plugin, spec, ctx)
+
+
+def schedule_context(
+    job: str,
+    store: Any,
+    chat: telegram.Chat,
+    *,
+    rule: Any,
+    now: datetime | str,
+    zone: str = "UTC",
+    chat_id: int | None = None,
+) -> ScheduleContext:
+    """The ScheduleContext the scheduler would build for ``job`` in ``chat`` at ``now``."""
+    from zoneinfo import ZoneInfo
+
+    from tgstats.plugins import ScheduleContext
+
+    tz = ZoneInfo(zone)
+    moment = utc(now)
+    return ScheduleContext(
+        job=job,
+        chat_id=chat.id if chat_id is None else chat_id,
+        chat_title=chat.title,
+        now=moment,
+        scheduled=rule.previous(moment, tz),
+        zone=tz,
+        store=store.queries,
+    )
+
+
+async def run_job(plugin: Plugin[Any], ctx: ScheduleContext) -> Reply | None:
+    """Run the scheduled job ``ctx.job`` on ``plugin`` through invoke_job, the scheduler's path."""
+    from tgstats.host.invoke import invoke_job
+
+    (spec,) = [spec for spec in plugin.schedules() if spec.method == ctx.job]
+    return await invoke_job(plugin, spec, ctx)
