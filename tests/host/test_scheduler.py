@@ -188,7 +188,25 @@ async def test_unloading_cancels_running_jobs_and_the_new_code_runs(chats: Store
     jobs[:] = jobs_of("slow", Fast, chats)
     await scheduler.tick()
     await scheduler.idle()
-    assert sent == [(BERLIN.id, "new code")]  # the cancelled run was not marked as run
+    assert sent == []  # the cancelled run was claimed: not repeated ...
+    clock.current = utc("2026-03-03T12:00:00Z")
+    await scheduler.tick()
+    await scheduler.idle()
+    # ... the next ones (Tokyo's 03:00 UTC, Berlin's 11:00 UTC) are the new code's.
+    assert sorted(sent) == sorted([(TOKYO.id, "new code"), (BERLIN.id, "new code")])
+
+
+async def test_two_workers_on_one_store_post_a_run_once(chats: Store) -> None:
+    sent: list[tuple[int, str]] = []
+    clock = FakeClock(utc("2026-03-02T06:00:00Z"))
+    workers = [make_scheduler(chats, jobs_of("flaky", Flaky, chats), clock, sent) for _ in "ab"]
+    for worker in workers:
+        await run_tick(worker, "2026-03-02T06:00:00Z")
+    clock.current = utc("2026-03-02T12:00:00Z")
+    await asyncio.gather(*(worker.tick() for worker in workers))
+    for worker in workers:
+        await worker.idle()
+    assert sent == [(BERLIN.id, "fine")]
 
 
 async def test_the_loop_sleeps_until_the_next_run_and_wakes_on_reload(chats: Store) -> None:

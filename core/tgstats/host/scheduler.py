@@ -10,9 +10,11 @@ clock is hard to drive from a test.  This is one small loop instead:
 - :meth:`Scheduler.tick` looks at every (plugin, job, chat) once: a job is
   due when the latest scheduled instant (in the chat's zone) is after its
   last run.  However many instants were missed while the bot was down, that
-  is one run: the last run becomes "now".  A (job, chat) pair seen for the
-  first time only records "now", so installing a plugin does not fire every
-  job at once.
+  is one run: the last run becomes "now".  The run is claimed in the store
+  (compare-and-set on the last run) before it starts, so several webhook
+  workers on one database post it once, and a run the bot dies in is not
+  repeated.  A (job, chat) pair seen for the first time only records "now",
+  so installing a plugin does not fire every job at once.
 - The loop sleeps until the earliest next instant (at most ``max_wait``, so
   new chats and zone changes are picked up), or until :meth:`wake` (a
   reload).  The clock is injectable; tests call :meth:`tick` with a clock
@@ -189,10 +191,14 @@ class Scheduler:
                     continue
                 if key not in last:
                     # First sight: start counting from now (no run for instants before).
-                    await self._write(schedules.mark_run, self._engine, *key, stamp)
+                    await self._write(schedules.start_counting, self._engine, *key, stamp)
                     continue
                 scheduled = rule.previous(now, zone)
                 if last[key] >= scheduled.timestamp():
+                    continue
+                # Claimed before it runs: with several workers on one database
+                # only one posts it, and a run the bot dies in is not repeated.
+                if not await self._write(schedules.claim_run, self._engine, *key, last[key], stamp):
                     continue
                 ctx = ScheduleContext(
                     job=job.spec.method,
@@ -203,7 +209,7 @@ class Scheduler:
                     zone=zone,
                     store=self._queries,
                 )
-                task = asyncio.create_task(self._run(job, ctx, stamp))
+                task = asyncio.create_task(self._run(job, ctx))
                 self._running[key] = task
                 task.add_done_callback(functools.partial(self._finished, key))
         return max(0.0, wait)
@@ -211,7 +217,7 @@ class Scheduler:
     def _finished(self, key: tuple[str, str, int], _task: asyncio.Task[None]) -> None:
         self._running.pop(key, None)
 
-    async def _run(self, job: Job, ctx: ScheduleContext, stamp: int) -> None:
+    async def _run(self, job: Job, ctx: ScheduleContext) -> None:
         fields = {"plugin": job.plugin, "job": job.spec.method, "chat_id": ctx.chat_id}
         async with self._slots:
             try:
@@ -222,23 +228,11 @@ class Scheduler:
                 log.info("scheduled_job_cancelled", **fields)
                 raise
             except Exception:
-                # Marked as run all the same: a broken job retried every tick is a storm.
+                # Its run was claimed: a broken job is not retried on every tick.
                 log.exception("scheduled_job_failed", **fields)
             else:
                 log.info("scheduled_job_ran", scheduled=ctx.scheduled.isoformat(), **fields)
             self.runs += 1
-            try:
-                await self._write(
-                    schedules.mark_run,
-                    self._engine,
-                    job.plugin,
-                    job.spec.method,
-                    ctx.chat_id,
-                    stamp,
-                )
-            except Exception as error:
-                # The run happened; it may happen once more after the store is back.
-                log.warning("scheduled_run_not_marked", error=str(error), **fields)
 
     async def idle(self) -> None:
         """Wait for the runs started so far (tests)."""

@@ -5,14 +5,14 @@ Synchronous functions over an engine; the bot calls them off the event loop.
 
 from __future__ import annotations
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.engine import Engine
 
 from tgstats.store.events import LEAVE
 from tgstats.store.schema import chat_migrations, chats, member_events, schedule_runs
-from tgstats.store.upserts import upsert
+from tgstats.store.upserts import insert_ignore, upsert
 
-__all__ = ["GROUP_TYPES", "active_chats", "last_runs", "mark_run"]
+__all__ = ["GROUP_TYPES", "active_chats", "claim_run", "last_runs", "mark_run", "start_counting"]
 
 GROUP_TYPES = ("group", "supergroup")
 
@@ -31,6 +31,41 @@ def last_runs(engine: Engine) -> dict[RunKey, int]:
             )
         ).all()
     return {(plugin, job, int(chat)): int(last) for plugin, job, chat, last in rows}
+
+
+def start_counting(engine: Engine, plugin: str, job: str, chat_id: int, when: int) -> None:
+    """First sight of ``job`` in ``chat_id``: runs are due from ``when`` on (no catching up).
+
+    Keeps an existing row (another worker may have started counting first).
+    """
+    with engine.begin() as connection:
+        connection.execute(
+            insert_ignore(connection, schedule_runs),
+            {"plugin": plugin, "job": job, "chat_id": chat_id, "last_run": when},
+        )
+
+
+def claim_run(
+    engine: Engine, plugin: str, job: str, chat_id: int, expected: int, when: int
+) -> bool:
+    """Move the last run from ``expected`` to ``when``; False if someone else already did.
+
+    The compare-and-set is what lets several webhook workers share one
+    database without each posting the same digest: only the worker whose
+    update matched runs the job.
+    """
+    with engine.begin() as connection:
+        result = connection.execute(
+            update(schedule_runs)
+            .where(
+                schedule_runs.c.plugin == plugin,
+                schedule_runs.c.job == job,
+                schedule_runs.c.chat_id == chat_id,
+                schedule_runs.c.last_run == expected,
+            )
+            .values(last_run=when)
+        )
+    return result.rowcount == 1
 
 
 def mark_run(engine: Engine, plugin: str, job: str, chat_id: int, when: int) -> None:
