@@ -13,6 +13,14 @@ raises for a reason that is not a database fault) is kept in
 ``rejected_updates`` with its raw JSON, logged once (truncated, rate-limited)
 and then treated as done, so it is confirmed and never blocks the ones after it.
 
+A button press (``callback_query``) carries nothing to store, so what
+"safe to confirm" means for it is "handled": ``submit_batch`` returns only
+once each press of the batch has been answered, refused or shed (bounded by
+:data:`PRESS_WAIT` seconds, so a handler that hangs cannot stop polling for
+good).  A crash while a press is handled leaves it unconfirmed, and Telegram
+sends it again to the next start.  The price: while a press is being
+handled (a picture re-rendered), no new page is fetched.
+
 Commands are handled at most once: a command is marked answered in the store
 after its handler ran, and one that comes again (redelivered after a crash)
 is skipped.
@@ -46,6 +54,7 @@ __all__ = ["UpdateIntake", "is_command"]
 log = get_logger(__name__)
 
 OUTAGE_POLL = 0.5  # seconds between looks at the store's health while a write waits
+PRESS_WAIT = 30.0  # seconds a batch waits for its button presses to be handled
 MAX_DEFERRED = 10_000
 
 
@@ -72,6 +81,8 @@ class UpdateIntake:
         self._deferred: dict[tuple[int, int], None] = {}
         self.lanes = lanes or ChatLanes(self._handle)
         self._recorded: dict[int, bool] = {}  # update_id -> message stored, while in a lane
+        # update_id -> resolved once that press was handled (see submit_batch)
+        self._presses: dict[int, asyncio.Future[None]] = {}
         self._rejected_log = RateLimitedLog(__name__, "update_rejected", burst=10, window=60)
         self.rejected = 0
 
@@ -105,9 +116,20 @@ class UpdateIntake:
                 poison.append((raw, f"recording raised {_describe(outcome)}"))
         for raw, reason in poison:
             await self._keep(raw, reason)
+        pressed: list[asyncio.Future[None]] = []
         for update, outcome in zip(updates, outcomes, strict=True):
             if not isinstance(outcome, Exception):
-                self._dispatch(update, outcome)
+                done = self._dispatch(update, outcome)
+                if done is not None:
+                    pressed.append(done)
+        if pressed:
+            await self._wait_for_presses(pressed)
+
+    async def _wait_for_presses(self, pressed: list[asyncio.Future[None]]) -> None:
+        """Return once the presses are handled: only then may they be confirmed."""
+        _done, late = await asyncio.wait(pressed, timeout=PRESS_WAIT)
+        if late:
+            log.warning("presses_still_running", count=len(late), waited=PRESS_WAIT)
 
     async def _record(self, updates: list[Update]) -> list[Outcome]:
         """Record ``updates``; their commands hear "unavailable" if an outage holds them up."""
@@ -193,13 +215,24 @@ class UpdateIntake:
             # Keeping it is a courtesy to the operator; never wedge on it.
             log.warning("rejected_update_not_kept", update_id=update_id, error=truncate(str(error)))
 
-    def _dispatch(self, update: Update, recorded: Outcome) -> None:
+    def _dispatch(self, update: Update, recorded: Outcome) -> asyncio.Future[None] | None:
+        """Put ``update`` in its chat's lane; for a press, a future resolved once it is handled."""
         if not self._wants_handlers(update):
-            return
+            return None
         chat = update.effective_chat
         self._recorded[update.update_id] = recorded is True
+        done: asyncio.Future[None] | None = None
+        if update.callback_query is not None:
+            done = self._presses[update.update_id] = asyncio.get_running_loop().create_future()
         if not self.lanes.dispatch(chat.id if chat is not None else 0, update):
             self._recorded.pop(update.update_id, None)
+            self._press_done(update)  # shed (logged as lane_full): nothing more will happen
+        return done
+
+    def _press_done(self, update: Update) -> None:
+        done = self._presses.pop(update.update_id, None)
+        if done is not None and not done.done():
+            done.set_result(None)
 
     def _wants_handlers(self, update: Update) -> bool:
         # Commands answer new messages only, and nothing handles edits or reactions.
@@ -234,6 +267,7 @@ class UpdateIntake:
                 await self._mark_answered(command)
         finally:
             self._recorded.pop(update.update_id, None)
+            self._press_done(update)
 
     async def _answered(self, message: Message) -> bool:
         engine = self._recorder.store.engine
