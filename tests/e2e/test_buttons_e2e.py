@@ -38,13 +38,18 @@ BUTTON_PROBE = textwrap.dedent(
     '''\
     """A plugin with text buttons, for the end-to-end tests."""
 
+    import asyncio
+
     from tgstats.plugins import (
         Button, ButtonContext, CommandContext, NoConfig, Plugin, TextReply, button, command,
     )
 
 
     def keys(n: int) -> list[list[Button]]:
-        return [[Button("Count", "count", str(n)), Button("Same", "same"), Button("Boom", "boom")]]
+        return [
+            [Button("Count", "count", str(n)), Button("Same", "same"), Button("Boom", "boom")],
+            [Button("Slow", "slow")],
+        ]
 
 
     class ProbePlugin(Plugin[NoConfig]):
@@ -60,6 +65,11 @@ BUTTON_PROBE = textwrap.dedent(
         @button("same")
         async def same(self, ctx: ButtonContext) -> TextReply:
             return TextReply("probe v1", buttons=keys(1))  # what the message already shows
+
+        @button("slow")
+        async def slow(self, ctx: ButtonContext) -> TextReply:
+            await asyncio.sleep(1.5)
+            return TextReply("slow done")
 
         @button("boom")
         def boom(self, ctx: ButtonContext) -> TextReply:
@@ -247,15 +257,16 @@ def test_a_press_in_one_chat_cannot_edit_another_chats_message(bot: RunningBot) 
     assert [(e.chat_id, e.message_id) for e in api.edits[edits:]] == [(GROUP_B, in_b.message_id)]
 
 
-def test_presses_are_confirmed_only_once_answered(bot: RunningBot) -> None:
+def test_presses_are_confirmed_only_once_handled(bot: RunningBot) -> None:
     api = bot.api
     sent = bot.ask(GROUP_A, ALICE, "/probe")
-    query_id = api.press(sent, ALICE, "Count")
-    api.wait_for_answer(query_id)
+    (update_id,) = api.inject(api.callback_query(sent, ALICE, sent.button_data("Slow")))
+    api.wait_for(lambda: api.deliveries.get(update_id), what="the press to be fetched")
+    time.sleep(0.7)  # the handler sleeps 1.5 s
+    assert api.pending_count() == 1, "a press was confirmed before it was handled"
+    api.wait_for(lambda: api.message_now(GROUP_A, sent.message_id).text == "slow done")
     api.wait_for(lambda: api.pending_count() == 0, what="the press to be confirmed")
-    with api._lock:
-        delivered = [u for u, n in api.deliveries.items() if n > 1]
-    assert not delivered
+    assert api.deliveries[update_id] == 1
 
 
 def test_a_disabled_plugins_buttons_get_a_short_answer_and_nothing_else(

@@ -10,6 +10,7 @@ member's user id (the member the message shows, so changing the period of
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, tzinfo
 
 from tgstats.plugins._api import TextReply
@@ -27,6 +28,9 @@ PERIOD_CHOICES: tuple[tuple[int | None, str], ...] = (
 )
 _CURRENT = "• "  # marks the choice the message shows now
 STALE_TEXT = "This button is out of date; send the command again."
+# ASCII digits only (str.isdecimal takes any script's), and ids that fit 64 bits.
+_DAYS = re.compile(r"[0-9]{1,5}")
+_USER_ID = re.compile(r"-?[0-9]{1,18}")
 
 
 def _days(days: int | None) -> str:
@@ -75,7 +79,7 @@ def resolve_button_period(ctx: ButtonContext, *, zone: tzinfo = UTC) -> Period |
     days: int | None
     if days_text == "all":
         days = None
-    elif days_text.isdecimal() and 1 <= int(days_text) <= MAX_DAYS:
+    elif _DAYS.fullmatch(days_text) and 1 <= int(days_text) <= MAX_DAYS:
         days = int(days_text)
     else:
         return TextReply(STALE_TEXT)
@@ -87,7 +91,7 @@ def resolve_button_period(ctx: ButtonContext, *, zone: tzinfo = UTC) -> Period |
         if user is None:
             return TextReply("I have no messages from you in this chat.")
     elif who != "all":
-        if not who.lstrip("-").isdecimal():
+        if not _USER_ID.fullmatch(who):
             return TextReply(STALE_TEXT)
         user = ctx.store.member(ctx.chat_id, int(who))
         if user is None:
