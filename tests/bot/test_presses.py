@@ -154,3 +154,25 @@ async def test_pictures_are_replaced_by_pictures_and_text_by_text(buttons: Any) 
     new = buttons.api.sent_to(CHAT)[before:]
     assert [m.method for m in new] == ["sendPhoto"] and new[0].photo == PNG_B
     assert new[0].reply_to_message_id == text.message_id
+
+
+async def test_a_press_is_allowed_exactly_when_the_plugins_command_is(buttons: Any) -> None:
+    closed: set[int] = set()
+
+    async def permits(plugin: str, update: Any) -> bool:
+        return not (plugin == "pages" and update.effective_chat.id in closed)
+
+    buttons.handlers._permits = permits  # what per-chat settings plug in
+    buttons.handlers.install(record("pages", Pages, buttons.store))
+    sent = await buttons.reply_to(CHAT, ALICE, "/pages")
+    closed.add(CHAT)
+    answer = await press(buttons, sent, BOB, "Next")
+    assert answer.text == NOT_ALLOWED
+    assert buttons.api.edits == []
+    before = len(buttons.api.sent_to(CHAT))
+    await buttons.send(CHAT, ALICE, "/pages")
+    await buttons.settle()
+    assert len(buttons.api.sent_to(CHAT)) == before  # the command is closed there too
+    closed.clear()
+    assert (await press(buttons, sent, BOB, "Next")).text == ""
+    assert buttons.api.message_now(CHAT, sent.message_id).text == "v1 page 2"

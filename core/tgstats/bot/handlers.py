@@ -21,6 +21,7 @@ the table only has to follow it.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from types import MappingProxyType
@@ -191,8 +192,13 @@ class PluginHandlers:
         *,
         was_recorded: Callable[[Update], bool] = lambda _update: True,
         codec: CallbackCodec | None = None,
+        permits: Callable[[str, Update], bool | Awaitable[bool]] | None = None,
     ) -> None:
         self._queries = queries
+        # May this update use plugin NAME here? One check for a plugin's commands
+        # and its buttons alike, so a press is allowed exactly when the command
+        # that made the button is (per-chat enablement plugs in here).
+        self._permits = permits
         self._was_recorded = was_recorded
         self._table = RouteTable()
         # Signs and checks button data; the runtime sets it from the store's key.
@@ -312,11 +318,18 @@ class PluginHandlers:
         )
         methods = [spec.method for spec in type(plugin).listeners()]
         listen = self._listener(record.name, plugin, methods) if methods else None
+        allowed = self._permission(record.name)
         buttons = tuple(
-            ButtonRoute(record.name, spec.name, self._button(plugin, spec))
+            ButtonRoute(record.name, spec.name, self._button(plugin, spec), allowed)
             for spec in type(plugin).buttons()
         )
         return InstalledPlugin(record.name, commands, routes, listen, buttons)
+
+    def _permission(self, plugin_name: str) -> Permission:
+        permits = self._permits
+        if permits is None:
+            return lambda _update: True
+        return lambda update: permits(plugin_name, update)
 
     @staticmethod
     def _button(
@@ -336,6 +349,11 @@ class PluginHandlers:
             message = update.effective_message
             chat = update.effective_chat
             if message is None or chat is None:
+                return
+            if not await _verdict(self._permission(plugin_name), update):
+                log.info(
+                    "command_not_permitted", plugin=plugin_name, command=spec.name, chat_id=chat.id
+                )
                 return
             user = update.effective_user
             ctx = CommandContext(
@@ -443,6 +461,13 @@ class _RouterHandler(BaseHandler[Update, Any, None]):
     @staticmethod
     async def _never_called(_update: object, _context: object) -> None:
         raise AssertionError("the router dispatches in handle_update")
+
+
+async def _verdict(permission: Permission, update: Update) -> bool:
+    verdict = permission(update)
+    if inspect.isawaitable(verdict):
+        verdict = await verdict
+    return bool(verdict)
 
 
 async def _send_quietly(send: Any, plugin_name: str, **fields: Any) -> None:
