@@ -27,7 +27,7 @@ from, so a press can never touch another chat.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -122,7 +122,7 @@ async def handle_press(
     update: Update,
     *,
     codec: CallbackCodec | None,
-    routes: dict[tuple[str, str], ButtonRoute] | Any,
+    routes: Mapping[tuple[str, str], ButtonRoute],
     queries: MessageQueries,
 ) -> None:
     """Check, route, run and answer one press (see the module doc). Never raises for a press."""
@@ -141,7 +141,7 @@ async def _press(
     query: CallbackQuery,
     answer: _Answer,
     codec: CallbackCodec | None,
-    routes: Any,
+    routes: Mapping[tuple[str, str], ButtonRoute],
     queries: MessageQueries,
 ) -> None:
     message = query.message
@@ -157,7 +157,7 @@ async def _press(
         _reject(update, decoded, chat_id=chat_id, user_id=user_id)
         answer.text = REFUSED
         return
-    route: ButtonRoute | None = routes.get((decoded.namespace, decoded.handler))
+    route = routes.get((decoded.namespace, decoded.handler))
     if route is None:
         _reject(
             update,
