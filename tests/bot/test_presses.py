@@ -3,10 +3,12 @@ the host namespace's registration API, permissions, reload swaps, picture/text e
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from typing import Any
 
 import pytest
+from tgstats.bot.intake import BUSY_TEXT, MAX_PRESSES_PER_CHAT
 from tgstats.bot.presses import NOT_ALLOWED, REFUSED
 from tgstats.host.callbacks import CallbackCodec
 from tgstats.plugins import (
@@ -176,3 +178,34 @@ async def test_a_press_is_allowed_exactly_when_the_plugins_command_is(buttons: A
     closed.clear()
     assert (await press(buttons, sent, BOB, "Next")).text == ""
     assert buttons.api.message_now(CHAT, sent.message_id).text == "v1 page 2"
+
+
+class Slow(Plugin[NoConfig]):
+    calls = 0
+
+    @command("slow", "Slow buttons")
+    async def slow(self, ctx: CommandContext) -> TextReply:
+        return TextReply("slow 0", buttons=[[Button("Again", "again")]])
+
+    @button("again")
+    async def again(self, ctx: ButtonContext) -> TextReply:
+        type(self).calls += 1
+        await asyncio.sleep(0.2)
+        return TextReply(f"slow {type(self).calls}", buttons=[[Button("Again", "again")]])
+
+
+async def test_a_burst_of_presses_in_one_chat_is_bounded(buttons: Any) -> None:
+    buttons.handlers.install(record("slow", Slow, buttons.store))
+    sent = await buttons.reply_to(CHAT, ALICE, "/slow")
+    data = sent.button_data("Again")
+    ids = [buttons.api.callback_query(sent, BOB, data) for _ in range(10)]
+    buttons.api.inject(*ids)  # one page of ten taps
+    query_ids = [u["callback_query"]["id"] for u in ids]
+    await buttons.api.wait_until(
+        lambda: all(buttons.api.answer_for(q) for q in query_ids), 10, "every tap answered"
+    )
+    answers = [buttons.api.answer_for(q) for q in query_ids]
+    assert [a.text for a in answers].count(BUSY_TEXT) == 10 - MAX_PRESSES_PER_CHAT
+    assert Slow.calls == MAX_PRESSES_PER_CHAT
+    await buttons.settle()  # and every tap confirmed
+    assert buttons.api.message_now(CHAT, sent.message_id).text == f"slow {MAX_PRESSES_PER_CHAT}"

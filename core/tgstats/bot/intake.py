@@ -55,6 +55,11 @@ log = get_logger(__name__)
 
 OUTAGE_POLL = 0.5  # seconds between looks at the store's health while a write waits
 PRESS_WAIT = 30.0  # seconds a batch waits for its button presses to be handled
+# Presses one chat may have queued or running; more are answered BUSY_TEXT at
+# once.  Fetching waits for presses, so a member hammering "All" under a big
+# chart must not hold every other chat up for a redraw per tap.
+MAX_PRESSES_PER_CHAT = 3
+BUSY_TEXT = "Still working on the last press; try again in a moment."
 MAX_DEFERRED = 10_000
 
 
@@ -83,6 +88,8 @@ class UpdateIntake:
         self._recorded: dict[int, bool] = {}  # update_id -> message stored, while in a lane
         # update_id -> resolved once that press was handled (see submit_batch)
         self._presses: dict[int, asyncio.Future[None]] = {}
+        self._presses_per_chat: dict[int, int] = {}
+        self._busy_log = RateLimitedLog(__name__, "presses_busy", burst=5, window=60)
         self._rejected_log = RateLimitedLog(__name__, "update_rejected", burst=10, window=60)
         self.rejected = 0
 
@@ -216,23 +223,51 @@ class UpdateIntake:
             log.warning("rejected_update_not_kept", update_id=update_id, error=truncate(str(error)))
 
     def _dispatch(self, update: Update, recorded: Outcome) -> asyncio.Future[None] | None:
-        """Put ``update`` in its chat's lane; for a press, a future resolved once it is handled."""
+        """Put ``update`` in its chat's lane; for a press, a future done once it is handled
+        (or refused as one too many for its chat)."""
         if not self._wants_handlers(update):
             return None
         chat = update.effective_chat
-        self._recorded[update.update_id] = recorded is True
+        chat_id = chat.id if chat is not None else 0
         done: asyncio.Future[None] | None = None
         if update.callback_query is not None:
+            if self._presses_per_chat.get(chat_id, 0) >= MAX_PRESSES_PER_CHAT:
+                return self._answer_busy(update, chat_id)  # confirmed once answered
+            self._presses_per_chat[chat_id] = self._presses_per_chat.get(chat_id, 0) + 1
             done = self._presses[update.update_id] = asyncio.get_running_loop().create_future()
-        if not self.lanes.dispatch(chat.id if chat is not None else 0, update):
+        self._recorded[update.update_id] = recorded is True
+        if not self.lanes.dispatch(chat_id, update):
             self._recorded.pop(update.update_id, None)
             self._press_done(update)  # shed (logged as lane_full): nothing more will happen
         return done
 
     def _press_done(self, update: Update) -> None:
         done = self._presses.pop(update.update_id, None)
-        if done is not None and not done.done():
+        if done is None:
+            return
+        chat = update.effective_chat
+        chat_id = chat.id if chat is not None else 0
+        left = self._presses_per_chat.get(chat_id, 1) - 1
+        if left > 0:
+            self._presses_per_chat[chat_id] = left
+        else:
+            self._presses_per_chat.pop(chat_id, None)
+        if not done.done():
             done.set_result(None)
+
+    def _answer_busy(self, update: Update, chat_id: int) -> asyncio.Task[None]:
+        """Answer a press over the chat's limit at once, and handle nothing."""
+        query = update.callback_query
+        assert query is not None
+        self._busy_log("info", chat_id=chat_id, update_id=update.update_id)
+
+        async def answer() -> None:
+            try:
+                await query.answer(text=BUSY_TEXT)
+            except Exception as error:
+                log.warning("callback_answer_failed", error=truncate(str(error)))
+
+        return asyncio.get_running_loop().create_task(answer())
 
     def _wants_handlers(self, update: Update) -> bool:
         # Commands answer new messages only, and nothing handles edits or reactions.
