@@ -86,7 +86,7 @@ def chats(store: Store) -> Store:
 def make_scheduler(
     store: Store, jobs: list[Job], clock: FakeClock, sent: list[tuple[int, str]]
 ) -> Scheduler:
-    async def send(chat_id: int, reply: Reply) -> None:
+    async def send(plugin: str, chat_id: int, reply: Reply) -> None:
         assert isinstance(reply, TextReply)
         sent.append((chat_id, reply.text))
 
@@ -216,14 +216,22 @@ async def test_the_loop_sleeps_until_the_next_run_and_wakes_on_reload(chats: Sto
     scheduler = make_scheduler(chats, jobs, clock, sent)
     scheduler.start()
     try:
-        await asyncio.sleep(0.05)
+        await until(lambda: len(clock.slept) == 1)
         assert clock.slept == [60.0]  # nothing to run
         jobs.extend(jobs_of("flaky", Flaky, chats))
         scheduler.wake()
-        await asyncio.sleep(0.05)
+        await until(lambda: len(clock.slept) == 2)
         assert clock.slept[-1] == 30.0  # Berlin's 12:00 is 11:00 UTC
     finally:
         await scheduler.stop()
+
+
+async def until(condition: Any, timeout: float = 10.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        assert loop.time() < deadline, "timed out"
+        await asyncio.sleep(0.01)
 
 
 def test_rules_in_local_time_across_dst() -> None:

@@ -34,8 +34,9 @@ __all__ = ["ALLOWED_UPDATES", "Event", "Outcome", "ReactionTotal", "Recorder", "
 
 # What the bot asks Telegram for.  Reaction updates are not delivered unless
 # asked for explicitly (and only to a bot that is an admin of the group);
-# my_chat_member tells us when we join or leave a group.
-# chat_member (joins and leaves of others) is also only sent when asked for.
+# my_chat_member tells us when we join or leave a group; chat_member (joins
+# and leaves of others) is also only sent when asked for; callback_query
+# brings presses of the bot's inline buttons.
 ALLOWED_UPDATES = [
     Update.MESSAGE,
     Update.EDITED_MESSAGE,
@@ -43,6 +44,7 @@ ALLOWED_UPDATES = [
     Update.MESSAGE_REACTION_COUNT,
     Update.MY_CHAT_MEMBER,
     Update.CHAT_MEMBER,
+    Update.CALLBACK_QUERY,
 ]
 
 # Per update: True = a message row was written, False = nothing to store (or

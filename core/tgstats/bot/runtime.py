@@ -29,11 +29,13 @@ from tgstats.bot.handlers import PluginHandlers
 from tgstats.bot.intake import UpdateIntake
 from tgstats.bot.menu import CommandMenu, build_menu
 from tgstats.bot.polling import Poller
+from tgstats.bot.presses import build_markup
 from tgstats.bot.recorder import ALLOWED_UPDATES, Recorder
 from tgstats.bot.replies import send_to_chat
 from tgstats.bot.settings import BotSettings
 from tgstats.bot.webhook import WebhookServer, delete_webhook, start_webhook
 from tgstats.errors import TgstatsError
+from tgstats.host.callbacks import CallbackCodec
 from tgstats.host.manager import PluginChange, PluginManager, ReloadReport
 from tgstats.host.records import ConfigProblem, PluginRecord
 from tgstats.host.router import HOST_COMMANDS
@@ -42,6 +44,7 @@ from tgstats.logs import get_logger
 from tgstats.pidfile import remove_pid_file, write_pid_file
 from tgstats.plugins import Reply
 from tgstats.redaction import redact
+from tgstats.store.secrets import BUTTON_KEY, get_or_create_secret
 
 __all__ = ["BotRuntime"]
 
@@ -61,6 +64,12 @@ PRIVACY_HINT = (
 # UTC and always on until per-chat settings exist; a test harness or the
 # settings code replaces this (or passes chat_prefs).
 DEFAULT_CHAT_PREFS = ChatPrefs()
+
+
+async def _button_codec(engine: Any) -> CallbackCodec:
+    """The signer of button data, with the key kept in the store (created on first start)."""
+    key = await asyncio.to_thread(get_or_create_secret, engine, BUTTON_KEY)
+    return CallbackCodec(key)
 
 
 class BotRuntime:
@@ -147,6 +156,7 @@ class BotRuntime:
             self.store.queries,
             was_recorded=intake.was_recorded,
             events_of=intake.events_of,
+            codec=await _button_codec(self.store.engine),
         )
         self.menu = CommandMenu(application.bot)
         admin = AdminCommands(
@@ -250,8 +260,14 @@ class BotRuntime:
         assert self.handlers is not None
         bot = application.bot
 
-        async def send(chat_id: int, reply: Reply) -> None:
-            await send_to_chat(bot, chat_id, reply)
+        handlers = self.handlers
+
+        async def send(plugin: str, chat_id: int, reply: Reply) -> None:
+            markup = None
+            if reply.buttons and handlers.codec is not None:
+                # Buttons under a digest work like those under a command's reply.
+                markup = build_markup(handlers.codec, plugin, reply.buttons, chat_id)
+            await send_to_chat(bot, chat_id, reply, markup)
 
         scheduler = Scheduler(
             self.store,

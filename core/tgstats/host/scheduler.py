@@ -105,7 +105,7 @@ class Scheduler:
         store: Any,
         *,
         jobs: Callable[[], Iterable[Job]],
-        send: Callable[[int, Reply], Awaitable[None]],
+        send: Callable[[str, int, Reply], Awaitable[None]],
         bot_id: Callable[[], int | None] = lambda: None,
         prefs: ChatPrefs | None = None,
         clock: Clock | None = None,
@@ -223,7 +223,7 @@ class Scheduler:
             try:
                 reply = await invoke_job(job.instance, job.spec, ctx)
                 if reply is not None:
-                    await self._send(ctx.chat_id, reply)
+                    await self._send(job.plugin, ctx.chat_id, reply)
             except asyncio.CancelledError:
                 log.info("scheduled_job_cancelled", **fields)
                 raise

@@ -1,11 +1,12 @@
 """The tgstats plugin SDK: everything a plugin may import, and nothing else.
 
 A plugin is a :class:`Plugin` subclass published under the ``tgstats.plugins``
-entry-point group.  It declares ``/commands`` with :func:`command` and message
-listeners with :func:`listener`, event listeners with
-:func:`on_member_joined`, :func:`on_member_left` and :func:`on_reaction`,
-jobs with :func:`schedule`, answers with a :class:`TextReply` or
-:class:`PhotoReply`, reads the chat's history through the
+entry-point group.  It declares ``/commands`` with :func:`command`, message
+listeners with :func:`listener`, button handlers with :func:`button`, event
+listeners with :func:`on_member_joined`, :func:`on_member_left` and
+:func:`on_reaction`, and jobs with :func:`schedule`; answers with a
+:class:`TextReply` or :class:`PhotoReply` (with inline :class:`Button` rows
+if it likes), reads the chat's history through the
 :class:`MessageQueries` it finds on its context, and raises
 :class:`ConfigError` from a config validator.  Names outside ``__all__`` (the
 ``_``-prefixed modules behind this one, and every other ``tgstats`` package)
@@ -28,6 +29,7 @@ from tgstats.plugins._api import (
     command,
     listener,
 )
+from tgstats.plugins._buttons import Button, ButtonContext, ButtonSpec, Keyboard, button
 from tgstats.plugins._events import (
     EventKind,
     EventSpec,
@@ -37,6 +39,7 @@ from tgstats.plugins._events import (
     on_member_left,
     on_reaction,
 )
+from tgstats.plugins._period_buttons import PERIOD_CHOICES, period_buttons, resolve_button_period
 from tgstats.plugins._periods import (
     MAX_DAYS,
     Period,
@@ -72,6 +75,10 @@ from tgstats.store.queries import (
 
 __all__ = [
     "MAX_DAYS",
+    "PERIOD_CHOICES",
+    "Button",
+    "ButtonContext",
+    "ButtonSpec",
     "ChatInfo",
     "CommandContext",
     "CommandSpec",
@@ -79,6 +86,7 @@ __all__ = [
     "Daily",
     "EventKind",
     "EventSpec",
+    "Keyboard",
     "ListenerSpec",
     "MemberChangeDay",
     "MemberContext",
@@ -104,6 +112,7 @@ __all__ = [
     "UserActivity",
     "UserInfo",
     "Weekly",
+    "button",
     "chat_zones",
     "check_chat_zones",
     "check_days",
@@ -117,7 +126,9 @@ __all__ = [
     "on_reaction",
     "parse_period_args",
     "parse_zone",
+    "period_buttons",
     "period_start",
+    "resolve_button_period",
     "resolve_period",
     "schedule",
     "weekly",

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
 
 import attrs
 
+from tgstats.plugins._buttons import ButtonSpec, Keyboard, button_name, keyboard
 from tgstats.plugins._events import EventSpec, event_kind_of
 from tgstats.plugins._schedule import ScheduleSpec, schedule_of
 
@@ -82,6 +83,8 @@ class TextReply:
 
     text: str
     monospace: bool = False
+    # Rows of inline buttons under the message (see tgstats.plugins._buttons).
+    buttons: Keyboard = attrs.field(default=(), converter=keyboard)
 
 
 @attrs.frozen
@@ -90,6 +93,7 @@ class PhotoReply:
 
     png: bytes
     caption: str = ""
+    buttons: Keyboard = attrs.field(default=(), converter=keyboard)
 
 
 Reply = TextReply | PhotoReply
@@ -218,6 +222,16 @@ class Plugin(Generic[ConfigT]):
             rule = schedule_of(value)
             if rule is not None:
                 specs.append(ScheduleSpec(method=attr, rule=rule))
+        return specs
+
+    @classmethod
+    def buttons(cls) -> list[ButtonSpec]:
+        """The ``@button`` handlers, in definition order."""
+        specs = []
+        for attr, value in _members(cls):
+            name = button_name(value)
+            if name is not None:
+                specs.append(ButtonSpec(name=name, method=attr))
         return specs
 
     @classmethod

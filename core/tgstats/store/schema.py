@@ -34,6 +34,7 @@ __all__ = [
     "MIGRATIONS",
     "SCHEMA_VERSION",
     "answered_commands",
+    "bot_secrets",
     "chat_migrations",
     "chats",
     "ensure_schema",
@@ -217,6 +218,14 @@ schedule_runs = Table(
     Column("chat_id", BigInteger, nullable=False),
     Column("last_run", BigInteger, nullable=False),
     PrimaryKeyConstraint("plugin", "job", "chat_id", name="pk_schedule_runs"),
+)
+
+# Secrets the bot keeps across restarts (the key that signs button data), by name.
+bot_secrets = Table(
+    "bot_secrets",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
 )
 
 # version -> step that upgrades a database at that version to version + 1.

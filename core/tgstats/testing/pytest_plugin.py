@@ -43,6 +43,7 @@ from tgstats.testing import (
     command_context,
     configure_plugin,
     make_chat,
+    press_button,
     run_command,
     run_job,
     schedule_context,
@@ -272,6 +273,35 @@ def job_reply(store: Store, chat: telegram.Chat, now: datetime) -> CommandReply:
         return await run_job(plugin, ctx)
 
     return reply
+
+
+@pytest.fixture
+def press(store: Store, chat: telegram.Chat, now: datetime) -> CommandReply:
+    """``await press(plugin, reply, "7 days", user_id=, now=)``: the reply a button press gives.
+
+    Goes through the host's path (:func:`tgstats.testing.press_button`).
+    """
+    default_now = now
+
+    async def run(
+        plugin: Plugin[Any],
+        reply: Reply | None,
+        label: str,
+        *,
+        user_id: int | None = 1,
+        now: datetime | str | None = None,
+    ) -> Reply | None:
+        return await press_button(
+            plugin,
+            reply,
+            label,
+            store=store,
+            chat=chat,
+            now=default_now if now is None else now,
+            user_id=user_id,
+        )
+
+    return run
 
 
 def _only_command(plugin_cls: type[Plugin[Any]]) -> str:
