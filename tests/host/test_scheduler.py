@@ -259,3 +259,32 @@ def test_rules_in_local_time_across_dst() -> None:
 def test_bad_schedules_are_refused_when_declared(make: Any, message: str) -> None:
     with pytest.raises((ValueError, TypeError), match=message):
         make()
+
+
+async def test_prefs_may_answer_from_the_event_loop(chats: Store) -> None:
+    # As the per-chat settings service does: awaitables, and None for "no zone set" (UTC).
+    async def zone_of(chat_id: int) -> ZoneInfo | None:
+        return ZONES.get(chat_id)
+
+    async def enabled(plugin: str, chat_id: int) -> bool:
+        return chat_id == OFF.id  # only the third chat, in UTC
+
+    sent: list[tuple[int, str]] = []
+
+    async def send(plugin: str, chat_id: int, reply: Reply) -> None:
+        assert isinstance(reply, TextReply)
+        sent.append((chat_id, reply.text))
+
+    clock = FakeClock(utc("2026-03-02T06:00:00Z"))
+    scheduler = Scheduler(
+        chats,
+        jobs=lambda: jobs_of("flaky", Flaky, chats),
+        send=send,
+        prefs=ChatPrefs(zone_of=zone_of, plugin_enabled=enabled),
+        clock=clock,
+    )
+    await run_tick(scheduler, "2026-03-02T06:00:00Z")
+    await run_tick(scheduler, "2026-03-02T11:30:00Z")
+    assert sent == []  # Berlin's noon has passed, but the plugin is off there
+    await run_tick(scheduler, "2026-03-02T12:00:00Z")
+    assert sent == [(OFF.id, "fine")]

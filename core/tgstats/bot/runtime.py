@@ -60,10 +60,11 @@ PRIVACY_HINT = (
 )
 
 
-# The chat's time zone and "is this plugin on in this chat" for scheduled jobs.
-# UTC and always on until per-chat settings exist; a test harness or the
-# settings code replaces this (or passes chat_prefs).
-DEFAULT_CHAT_PREFS = ChatPrefs()
+# The chat's time zone and "is this plugin on in this chat" for scheduled
+# jobs, when set: a test harness may set it (or pass chat_prefs).  Otherwise
+# the per-chat settings service answers (``self.chat_settings``, once the
+# settings code is there), and without one every chat is UTC and every plugin on.
+DEFAULT_CHAT_PREFS: ChatPrefs | None = None
 
 
 async def _button_codec(engine: Any) -> CallbackCodec:
@@ -256,6 +257,19 @@ class BotRuntime:
         if not bot.can_read_all_group_messages:
             log.warning("privacy_mode_on", username=bot.username, hint=PRIVACY_HINT)
 
+    def _chat_prefs(self) -> ChatPrefs:
+        if self.chat_prefs is not None:
+            return self.chat_prefs
+        if DEFAULT_CHAT_PREFS is not None:
+            return DEFAULT_CHAT_PREFS
+        service = getattr(self, "chat_settings", None)  # tgstats.host.chat_settings
+        if service is not None:
+            return ChatPrefs(
+                zone_of=service.chat_zone,
+                plugin_enabled=lambda plugin, chat_id: service.plugin_enabled(chat_id, plugin),
+            )
+        return ChatPrefs()
+
     def _start_scheduler(self, application: TgstatsApplication, recorder: Recorder) -> Scheduler:
         assert self.handlers is not None
         bot = application.bot
@@ -274,7 +288,7 @@ class BotRuntime:
             jobs=self.handlers.jobs,
             send=send,
             bot_id=lambda: bot.id,
-            prefs=self.chat_prefs or DEFAULT_CHAT_PREFS,
+            prefs=self._chat_prefs(),
             write=recorder.commit,  # in order with the bot's other writes, retried
         )
         scheduler.start()

@@ -29,9 +29,10 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import inspect
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 import attrs
@@ -75,12 +76,29 @@ def _always(_plugin: str, _chat_id: int) -> bool:
 class ChatPrefs:
     """Per-chat answers the scheduler needs: the chat's zone, whether a plugin is on there.
 
-    The defaults (UTC, every plugin on) stand until per-chat settings exist;
-    the bot passes the real ones in.
+    Either function may return its answer or an awaitable of it (the
+    per-chat settings service answers from the event loop); a zone of None
+    means UTC.  The defaults (UTC, every plugin on) stand where no per-chat
+    settings are wired in.
     """
 
-    zone_of: Callable[[int], ZoneInfo] = _utc_zone
-    plugin_enabled: Callable[[str, int], bool] = _always
+    zone_of: Callable[[int], ZoneInfo | Awaitable[ZoneInfo | None] | None] = _utc_zone
+    plugin_enabled: Callable[[str, int], bool | Awaitable[bool]] = _always
+
+    async def zone(self, chat_id: int) -> ZoneInfo:
+        return await _answer(self.zone_of(chat_id)) or _UTC
+
+    async def enabled(self, plugin: str, chat_id: int) -> bool:
+        return bool(await _answer(self.plugin_enabled(plugin, chat_id)))
+
+
+T = TypeVar("T")
+
+
+async def _answer(value: T | Awaitable[T]) -> T:
+    if inspect.isawaitable(value):
+        return await value
+    return value
 
 
 @attrs.frozen
@@ -181,9 +199,9 @@ class Scheduler:
         wait = self.max_wait
         for job in jobs:
             for chat_id, title in chats:
-                if not self.prefs.plugin_enabled(job.plugin, chat_id):
+                if not await self.prefs.enabled(job.plugin, chat_id):
                     continue
-                zone = self.prefs.zone_of(chat_id)
+                zone = await self.prefs.zone(chat_id)
                 rule = job.spec.rule
                 wait = min(wait, (rule.next(now, zone) - now).total_seconds())
                 key = (job.plugin, job.spec.method, chat_id)
