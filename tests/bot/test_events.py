@@ -103,3 +103,18 @@ async def test_a_forged_member_update_is_rejected_and_the_rest_go_on(harness: An
     assert [d.joins for d in harness.store.queries.member_changes(GROUP)] == [1]
     [rejected] = list_rejected(harness.store.engine)
     assert "64 bits" in rejected.reason
+
+
+async def test_a_plugin_off_in_a_chat_hears_no_events_there(harness: Any) -> None:
+    # The permission hook (per-chat enablement) decides for event listeners too.
+    harness.handlers._permits = lambda plugin, update: update.effective_chat.id != GROUP
+    installed = record("watcher", Watcher, harness.store)
+    harness.handlers.install(installed)
+    watcher = installed.instance
+    assert isinstance(watcher, Watcher)
+    harness.api.chat_member(GROUP, 7)
+    harness.api.chat_member(GROUP - 1, 7)
+    await harness.settle()
+    assert watcher.seen == [("member_joined", GROUP - 1, 7, "User 7")]
+    # Recorded all the same: statistics do not depend on who listens.
+    assert [d.joins for d in harness.store.queries.member_changes(GROUP)] == [1]
