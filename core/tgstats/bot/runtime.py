@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from telegram import Update
@@ -55,9 +55,17 @@ PRIVACY_HINT = (
 
 
 class BotRuntime:
-    def __init__(self, settings: BotSettings, *, poll_timeout: int = 10) -> None:
+    def __init__(
+        self,
+        settings: BotSettings,
+        *,
+        poll_timeout: int = 10,
+        application_factory: Callable[[BotSettings], TgstatsApplication] = build_application,
+    ) -> None:
         self.settings = settings
         self.poll_timeout = poll_timeout
+        # `tgstats chat` passes one whose Bot API is in-process (tgstats.chat.api).
+        self._application_factory = application_factory
         self._stop = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
         self.store: Any = None
@@ -95,6 +103,16 @@ class BotRuntime:
         )
         return report
 
+    async def settled(self) -> None:
+        """Return once every update handed to the lanes and every task they spawned
+        (a /reload answering later) is done: what a local chat waits for per line."""
+        while True:
+            if self.intake is not None:
+                await self.intake.lanes.wait_idle()
+            if not self._tasks:
+                return
+            await self._drain_tasks()
+
     async def run(self) -> int:
         from tgstats.bot.storage import BotStorage
 
@@ -114,7 +132,7 @@ class BotRuntime:
 
     async def _serve(self) -> None:
         settings = self.settings
-        application = self.application = build_application(settings)
+        application = self.application = self._application_factory(settings)
         recorder = self.recorder = Recorder(self.storage.writer)
         intake = self.intake = UpdateIntake(
             application,
