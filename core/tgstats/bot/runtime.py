@@ -67,6 +67,7 @@ class BotRuntime:
         # `tgstats chat` passes one whose Bot API is in-process (tgstats.chat.api).
         self._application_factory = application_factory
         self._stop = asyncio.Event()
+        self.ready = asyncio.Event()  # set once serving: polling, plugins and hot reload up
         self._tasks: set[asyncio.Task[Any]] = set()
         self.store: Any = None
         self.storage: Any = None  # tgstats.bot.storage.BotStorage: the store and its writer
@@ -200,6 +201,7 @@ class BotRuntime:
                 hot_reload=self._reloader is not None,
                 mode="polling" if settings.webhook is None else "webhook",
             )
+            self.ready.set()
             await self._stop.wait()
             await self._shutdown(application)
         finally:

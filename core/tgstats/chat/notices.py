@@ -5,7 +5,7 @@ and turns the few events that matter while writing a plugin into one or two
 readable lines each: a plugin's command raised (with the plugin's own
 ``file:line`` and source line, the same fields ``plugin_handler_failed``
 carries in the log), a reload failed (``file:line`` and the error), a reload
-succeeded.  It also tells the session when the bot is up (``bot_started``).
+succeeded.
 """
 
 from __future__ import annotations
@@ -58,12 +58,10 @@ class NoticeTap(logging.Handler):
     def __init__(self, show: Callable[[str], None]) -> None:
         super().__init__(level=logging.INFO)
         self._show = show
-        self.started = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
 
     def install(self) -> None:
         self._loop = asyncio.get_running_loop()
-        self.started = asyncio.Event()
         logging.getLogger().addHandler(self)
 
     def remove(self) -> None:
@@ -73,9 +71,6 @@ class NoticeTap(logging.Handler):
         # structlog's stdlib integration hands the event dict over as the message.
         event = record.msg
         if not isinstance(event, dict) or self._loop is None:
-            return
-        if event.get("event") == "bot_started":
-            self._loop.call_soon_threadsafe(self.started.set)
             return
         lines = render_notice(event)
         if not lines:

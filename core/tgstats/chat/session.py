@@ -106,7 +106,7 @@ class ChatSession:
         )
         self.notices.install()
         self._task = asyncio.create_task(runtime.run(), name="tgstats-chat-bot")
-        ready = asyncio.create_task(self.notices.started.wait())
+        ready = asyncio.create_task(runtime.ready.wait())
         await asyncio.wait({self._task, ready}, return_when=asyncio.FIRST_COMPLETED)
         if self._task.done():
             ready.cancel()
