@@ -88,14 +88,28 @@ def test_the_queue_of_typed_lines_is_bounded(tmp_path: Path) -> None:
         chat.api.push({"update_id": MAX_QUEUED})
 
 
-async def test_members_keep_their_ids_and_messages_are_stored(session: Any, tmp_path: Path) -> None:
-    chat, _ = session
-    await chat.say("hello")
-    await chat.switch_member("Bob")
-    await chat.say("hi Alice")
-    await chat.switch_member("Alice")
-    await chat.say("hi Bob")
-    store = open_store(f"sqlite:///{tmp_path / 'chat.db'}")
+async def test_members_keep_their_ids_and_messages_are_stored(
+    store_url: str, tmp_path: Path
+) -> None:
+    """On SQLite and PostgreSQL (``--db URL``): the bot's recorder, one row per line."""
+    configure_logging(stream=io.StringIO())
+    config = tmp_path / "plugins.yaml"
+    config.write_text(NO_PLUGINS)
+    chat = ChatSession(
+        ChatOptions(db_url=store_url, plugins_config=config, out_dir=tmp_path, member="Alice"),
+        show=lambda _line: None,
+    )
+    await chat.start()
+    try:
+        await chat.say("hello")
+        await chat.switch_member("Bob")
+        await chat.say("hi Alice")
+        await chat.switch_member("Alice")
+        await chat.say("hi Bob")
+    finally:
+        await chat.stop()
+        configure_logging(stream=sys.stderr)
+    store = open_store(store_url)
     try:
         rows = [(m.user_id, m.text) for m in store.queries.messages(-1001)]
     finally:

@@ -116,6 +116,12 @@ class ChatSession:
         self._next_message_id = await asyncio.to_thread(self._last_message_id) + 1
         await self.switch_member(options.member)
 
+    @property
+    def finished(self) -> asyncio.Task[int]:
+        """The bot's task: done once the bot stopped (Ctrl-C is its SIGINT: a clean stop)."""
+        assert self._task is not None
+        return self._task
+
     async def stop(self) -> None:
         if self.runtime is not None and self._task is not None:
             self.runtime.request_stop("chat ended")

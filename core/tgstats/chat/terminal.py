@@ -97,7 +97,13 @@ async def run_terminal(
         out(line)
     try:
         while True:
-            read = await reader.read(f"{session.member}> ")
+            reading = asyncio.ensure_future(reader.read(f"{session.member}> "))
+            await asyncio.wait({reading, session.finished}, return_when=asyncio.FIRST_COMPLETED)
+            if not reading.done():  # Ctrl-C: the bot stopped cleanly while we waited
+                reading.cancel()
+                out("")
+                break
+            read = reading.result()
             if read is None:
                 break
             text = read.strip()
