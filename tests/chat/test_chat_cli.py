@@ -216,3 +216,80 @@ def test_saved_edits_answer_at_once_and_a_broken_save_keeps_the_old_version(
     assert "plugin=hello" in failure and "command=hello" in failure, failure
     assert f"file={raised[1]}" in failure and f"line={line}" in failure, failure
     assert "source='total = total // 0'" in failure, failure
+
+
+def test_hostile_scripts_get_a_reason_and_the_chat_goes_on(hello: Path) -> None:
+    script = (
+        b"x" * 1_000_000  # a megabyte without a line break: dropped, not stored
+        + b"\nbad \xff\xfe bytes\n/press 99999999999999999999\n/as 123\n/press x\n/hello\n"
+    )
+    result = subprocess.run(
+        [*tgstats_cli(), "chat"],
+        input=script,
+        cwd=hello.parent,
+        env=clean_env(hello),
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    out = result.stdout.decode("utf-8").splitlines()
+    assert result.returncode == 0, [*out, result.stderr.decode()]
+    assert out[4:] == [
+        "? a message has at most 4096 characters, this line has 1,000,001",
+        "You> bad \ufffd\ufffd bytes",
+        "You> /press 99999999999999999999",
+        "? no button 99999999999999999999: the bot has shown no buttons",
+        "You> /as 123",
+        "? member name '123': expected 1-64 letters, digits, spaces, . ' -, starting with a letter",
+        "You> /press x",
+        "? usage: /press N (the number shown before a button)",
+        "You> /hello",
+        "bot: Hello! 2 messages in this chat so far.",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        (["--as", "<b>"], "tgstats: error: --as: member name '<b>'"),
+        (["--title", "t" * 129], "tgstats: error: --title: expected 1-128 characters, found 129"),
+        (["--demo", "--db", "sqlite://"], "tgstats: error: --demo builds its own store"),
+    ],
+)
+def test_bad_options_are_one_line(tmp_path: Path, args: list[str], error: str) -> None:
+    result = subprocess.run(
+        [*tgstats_cli(), "chat", *args],
+        input="",
+        cwd=tmp_path,
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert result.stderr.startswith(error), result.stderr
+    assert result.stdout == ""
+
+
+def test_demo_starts_from_the_sample_group(tmp_path: Path) -> None:
+    config = tmp_path / "plugins.yaml"
+    config.write_text(
+        "settings:\n  load_unlisted_plugins: false\nplugins:\n  engagement_scores: {}\n"
+    )
+    result = subprocess.run(
+        [*tgstats_cli(), "chat", "--demo", "--as", "Max", "--plugins-config", str(config)],
+        input="/engagement all\n",
+        cwd=tmp_path,
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = result.stdout.splitlines()
+    assert out[0].startswith('tgstats chat: "Hiking & Coffee Club" (chat -100')
+    assert out[5].startswith("bot: Engagement in Hiking & Coffee Club, all time (7 members)"), (
+        out
+    )  # the channel is not ranked

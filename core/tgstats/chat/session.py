@@ -36,11 +36,22 @@ from tgstats.chat.api import BOT_USER, Button, LocalBotAPI, Outgoing
 from tgstats.chat.notices import NoticeTap
 from tgstats.errors import TgstatsError
 
-__all__ = ["ChatOptions", "ChatSession", "EveryMember"]
+__all__ = ["ChatOptions", "ChatSession", "EveryMember", "check_member_name"]
 
 TOKEN = "7000000001:local-chat-no-network"  # never sent anywhere: the Bot API is in-process
 MAX_LINE = 4096  # Telegram's limit for one message's text
 _NAME = re.compile(r"[^\W\d_][\w .'-]{0,63}")
+
+
+def check_member_name(name: str) -> str:
+    """``name`` with its spaces tidied, or ValueError saying what a member name may be."""
+    tidy = " ".join(name.split())
+    if not _NAME.fullmatch(tidy):
+        raise ValueError(
+            f"member name {name[:80]!r}: expected 1-64 letters, digits, spaces, . ' -, "
+            "starting with a letter"
+        )
+    return tidy
 
 
 class EveryMember(frozenset[int]):
@@ -149,12 +160,7 @@ class ChatSession:
         return self._member[1]
 
     async def switch_member(self, name: str) -> str:
-        name = " ".join(name.split())
-        if not _NAME.fullmatch(name):
-            raise ValueError(
-                f"member name {name!r}: expected 1-64 letters, digits, spaces, . ' -, "
-                "starting with a letter"
-            )
+        name = check_member_name(name)
         user_id = self._members.get(name)
         if user_id is None:
             user_id = await asyncio.to_thread(self._user_id_for, name)

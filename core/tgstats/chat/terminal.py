@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from tgstats.chat import LOCAL_COMMANDS
-from tgstats.chat.session import ChatSession
+from tgstats.chat.session import MAX_LINE, ChatSession
 from tgstats.errors import TgstatsError
 
 __all__ = ["LineReader", "run_terminal"]
@@ -43,8 +43,7 @@ class LineReader:
                 if self.interactive:
                     line: str | None = input(prompt)
                 else:
-                    raw = self._stream.readline()
-                    line = raw.rstrip("\r\n") if raw else None
+                    line = _bounded_line(self._stream)
             except EOFError:
                 line = None
             except BaseException as error:  # surface it in the loop, do not die silently
@@ -55,6 +54,24 @@ class LineReader:
         # A daemon thread: a read still blocked when the chat ends must not hold the exit.
         threading.Thread(target=work, name="tgstats-chat-input", daemon=True).start()
         return await future
+
+
+class LineTooLong(ValueError):
+    """A line longer than any message may be; it was read to its end and dropped."""
+
+
+def _bounded_line(stream: TextIO) -> str | None:
+    """One line of at most MAX_LINE characters, or LineTooLong (memory stays bounded)."""
+    raw = stream.readline(MAX_LINE + 2)  # room for the line break
+    if not raw:
+        return None
+    if raw.endswith("\n") or len(raw) <= MAX_LINE:
+        return raw.rstrip("\r\n")
+    length = len(raw)
+    while raw and not raw.endswith("\n"):  # skip the rest of it, a chunk at a time
+        raw = stream.readline(64 * 1024)
+        length += len(raw)
+    raise LineTooLong(f"a message has at most {MAX_LINE} characters, this line has {length:,}")
 
 
 def _set_result(future: asyncio.Future[str | None], value: str | None) -> None:
@@ -103,7 +120,11 @@ async def run_terminal(
                 reading.cancel()
                 out("")
                 break
-            read = reading.result()
+            try:
+                read = reading.result()
+            except LineTooLong as error:
+                out(f"? {error}")
+                continue
             if read is None:
                 break
             text = read.strip()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import io
 import os
 import sys
 from pathlib import Path
@@ -20,6 +21,7 @@ from tgstats.cli.options import common_options
 __all__ = ["register"]
 
 DEFAULT_DIR = Path("tgstats-chat")
+MAX_TITLE = 128  # Telegram's limit for a chat title
 CHAT_CONFIG = """\
 # plugins.yaml of `tgstats chat`, written on its first run and never overwritten.
 # Every plugin installed loads; saving one of its files reloads it at once.
@@ -75,30 +77,20 @@ def register(subparsers: Any) -> None:
 
 
 def _handle(args: argparse.Namespace) -> int:
-    from tgstats.chat.session import ChatOptions
+    from tgstats.chat.session import check_member_name
     from tgstats.errors import TgstatsError
     from tgstats.logs import configure_logging
 
-    out_dir: Path = args.dir
-    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        member = check_member_name(args.member)
+    except ValueError as error:
+        raise TgstatsError(f"--as: {error}") from None
+    if args.title is not None and not 1 <= len(args.title.strip()) <= MAX_TITLE:
+        raise TgstatsError(f"--title: expected 1-{MAX_TITLE} characters, found {len(args.title)}")
     if args.demo and args.db:
         raise TgstatsError("--demo builds its own store (DIR/demo.db): leave out --db")
-    chat_id, title, db_url = -1001, args.title or "Local chat", args.db
-    if args.demo:
-        from tgstats.demo.runner import build_store
-
-        store, history = build_store(out_dir / "demo.db")
-        store.close()
-        chat_id, title = history.chat.chat_id, args.title or history.chat.title or title
-        db_url = f"sqlite:///{out_dir / 'demo.db'}"
-    options = ChatOptions(
-        db_url=db_url or f"sqlite:///{out_dir / 'chat.db'}",
-        plugins_config=_plugins_config(args.plugins_config, out_dir),
-        out_dir=out_dir,
-        chat_id=chat_id,
-        title=title,
-        member=args.member,
-    )
+    out_dir: Path = args.dir
+    out_dir.mkdir(parents=True, exist_ok=True)
     debug = getattr(args, "debug", False)
     # The whole log goes to the file; the chat shows the events that matter.
     with open(os.devnull, "w", encoding="utf-8") as quiet:
@@ -107,7 +99,28 @@ def _handle(args: argparse.Namespace) -> int:
             log_file=out_dir / "tgstats.log",
             stream=sys.stderr if debug else quiet,
         )
-        return asyncio.run(_chat(options))
+        return asyncio.run(_chat(_options(args, out_dir, member)))
+
+
+def _options(args: argparse.Namespace, out_dir: Path, member: str) -> Any:
+    from tgstats.chat.session import ChatOptions
+
+    chat_id, title, db_url = -1001, args.title or "Local chat", args.db
+    if args.demo:
+        from tgstats.demo.runner import build_store
+
+        store, history = build_store(out_dir / "demo.db")
+        store.close()
+        chat_id, title = history.chat.chat_id, args.title or history.chat.title or title
+        db_url = f"sqlite:///{out_dir / 'demo.db'}"
+    return ChatOptions(
+        db_url=db_url or f"sqlite:///{out_dir / 'chat.db'}",
+        plugins_config=_plugins_config(args.plugins_config, out_dir),
+        out_dir=out_dir,
+        chat_id=chat_id,
+        title=title,
+        member=member,
+    )
 
 
 def _plugins_config(explicit: str | None, out_dir: Path) -> Path:
@@ -128,6 +141,9 @@ async def _chat(options: Any) -> int:
     from tgstats.chat.terminal import LineReader, run_terminal, write_line
 
     out = write_line(sys.stdout)
+    # A script with bytes that are not UTF-8 still chats: they become U+FFFD.
+    if isinstance(sys.stdin, io.TextIOWrapper):
+        sys.stdin.reconfigure(errors="replace")
     session = ChatSession(options, show=out)
     await session.start()
     try:
