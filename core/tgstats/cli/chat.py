@@ -167,7 +167,18 @@ def _banner(session: Any) -> list[str]:
         f'tgstats chat: "{options.title}" (chat {options.chat_id}), you are {session.member} '
         "(an admin)",
         "plugins: " + (", ".join(plugins) or "none installed"),
-        f"store: {options.db_url}; pictures: {options.out_dir / 'pictures'}; "
+        f"store: {_shown_url(options.db_url)}; pictures: {options.out_dir / 'pictures'}; "
         f"log: {options.out_dir / 'tgstats.log'}",
         "/as NAME switches member, /press N presses a button, /quit or Ctrl-D leaves",
     ]
+
+
+def _shown_url(url: str) -> str:
+    """The store URL without its password (the banner may end up in a transcript)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url.split("@")[-1]
