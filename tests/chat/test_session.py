@@ -13,9 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import CallbackQueryHandler, ContextTypes
-from tgstats.chat.api import MAX_QUEUED
+from tgstats.chat.api import MAX_QUEUED, Outgoing, _buttons
 from tgstats.chat.session import MAX_LINE, ChatOptions, ChatSession, EveryMember
 from tgstats.errors import TgstatsError
 from tgstats.logs import configure_logging
@@ -119,47 +117,79 @@ async def test_members_keep_their_ids_and_messages_are_stored(
     assert rows == [(alice, "hello"), (bob, "hi Alice"), (alice, "hi Bob")]
 
 
-async def test_buttons_are_numbered_and_pressing_one_is_a_real_callback_query(
-    session: Any,
+async def test_buttons_are_numbered_and_pressing_one_runs_the_real_callback_path(
+    tmp_path: Path,
 ) -> None:
-    chat, shown = session
-    application = chat.runtime.application
-    pressed: list[CallbackQuery] = []
-
-    async def on_press(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
-        assert update.callback_query is not None
-        pressed.append(update.callback_query)
-        await update.callback_query.answer("noted")
-
-    # The seam for the buttons work: whatever handles callback queries gets them
-    # through the bot's own intake and PTB's dispatch.
-    application.add_handler(CallbackQueryHandler(on_press))
-    keyboard = InlineKeyboardMarkup(
-        [
-            [InlineKeyboardButton("Yes", callback_data="vote:yes")],
-            [
-                InlineKeyboardButton("No", callback_data="vote:no"),
-                InlineKeyboardButton("Docs", url="https://example.org"),
-            ],
-        ]
+    """The heatmap's period buttons: /press edits the picture in place, as in Telegram."""
+    configure_logging(stream=io.StringIO())
+    config = tmp_path / "plugins.yaml"
+    config.write_text(NO_PLUGINS + "plugins:\n  heatmap_command: {}\n")
+    shown: list[str] = []
+    chat = ChatSession(
+        ChatOptions(
+            db_url=f"sqlite:///{tmp_path / 'chat.db'}",
+            plugins_config=config,
+            out_dir=tmp_path,
+            member="Alice",
+        ),
+        show=shown.append,
     )
-    await application.bot.send_message(-1001, "Coffee?", reply_markup=keyboard)
-    assert shown[-5:] == [
-        "bot: Coffee?",
+    await chat.start()
+    try:
+        await chat.say("hello")
+        out = await chat.say("/heatmap all")
+        assert (
+            out[0]
+            == f"bot: [picture] {tmp_path / 'pictures' / 'heatmap-1.png'}  "
+            + (out[0].split("  ", 1)[1])
+        )
+        assert out[1:] == [
+            "  [1] 7 days",
+            "  [2] 30 days",
+            "  [3] 1 year",
+            "  [4] • All",
+            "  [5] Me",
+            "  [6] • Everyone",
+            "  (press one with /press N)",
+        ]
+        pressed = await chat.press(1)
+        assert pressed[0].startswith(
+            f"bot (edited): [picture] {tmp_path / 'pictures' / 'heatmap-2.png'}"
+        ), pressed
+        assert pressed[1] == "  [1] • 7 days"  # the keyboard follows the new period
+        first, second = (tmp_path / "pictures" / f"heatmap-{n}.png" for n in (1, 2))
+        assert first.read_bytes()[:8] == second.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        with pytest.raises(ValueError, match="choose 1-6"):
+            await chat.press(7)
+        assert chat.runtime is not None and chat.runtime.intake is not None
+        assert chat.runtime.intake.rejected == 0
+    finally:
+        await chat.stop()
+        configure_logging(stream=sys.stderr)
+
+
+def test_links_and_edits_render_as_choices_and_text(tmp_path: Path) -> None:
+    chat = ChatSession(
+        ChatOptions(db_url="sqlite://", plugins_config=tmp_path / "none.yaml", out_dir=tmp_path),
+        show=lambda _line: None,
+    )
+    markup = {
+        "inline_keyboard": [
+            [{"text": "Yes", "callback_data": "a"}],
+            [{"text": "Docs", "url": "https://example.org"}, "junk"],
+        ]
+    }
+    lines = chat._render(
+        Outgoing("edit", -1001, 7, "<pre>a &amp; b\nc</pre>", html=True, buttons=_buttons(markup))
+    )
+    assert lines == [
+        "bot (edited): a & b",
+        "     c",
         "  [1] Yes",
-        "  [2] No",
-        "  [3] Docs",
+        "  [2] Docs",
         "  (press one with /press N)",
     ]
-    assert await chat.press(2) == ["bot (popup): noted"]
-    (query,) = pressed
-    assert query.data == "vote:no" and query.from_user.first_name == "Alice"
-    assert query.message is not None and query.message.chat.id == -1001
-    with pytest.raises(ValueError, match="is a link, not a button"):
-        await chat.press(3)
-    with pytest.raises(ValueError, match="choose 1-3"):
-        await chat.press(4)
-    assert chat.runtime.intake.rejected == 0
+    assert _buttons("not json") == () and _buttons({"inline_keyboard": "x"}) == ()
 
 
 async def test_a_bot_that_cannot_start_is_one_error(tmp_path: Path) -> None:

@@ -10,8 +10,8 @@ group:
   an event; its ``offset`` is the bot's confirmation, exactly as with
   Telegram, so :meth:`LocalBotAPI.wait_confirmed` tells the terminal that a
   line was committed to the store and handed to its chat's lane;
-- ``sendMessage``, ``sendPhoto``, ``editMessageText`` and
-  ``answerCallbackQuery`` become :class:`Outgoing` items for the terminal;
+- ``sendMessage``, ``sendPhoto``, ``editMessageText``, ``editMessageMedia``
+  and ``answerCallbackQuery`` become :class:`Outgoing` items for the terminal;
 - everything else the bot calls (``getMe``, ``setMyCommands``,
   ``deleteWebhook``, ...) gets the answer Telegram would give.
 """
@@ -46,6 +46,7 @@ BOT_USER: dict[str, Any] = {
     "supports_inline_queries": False,
 }
 
+MAX_KEPT = 1_000  # the bot's messages remembered for presses on their buttons
 MAX_QUEUED = 10_000  # updates typed but not yet fetched; a paste of a huge file waits
 
 
@@ -59,7 +60,7 @@ class Button:
 class Outgoing:
     """Something the bot sent: a text, a photo, an edit or a callback answer."""
 
-    kind: str  # "text" | "photo" | "edit" | "callback_answer"
+    kind: str  # "text" | "photo" | "edit" | "photo_edit" | "callback_answer"
     chat_id: int
     message_id: int | None
     text: str = ""
@@ -77,6 +78,8 @@ class LocalBotAPI(BaseRequest):
         self.offset = 0  # every update below it is committed (the bot's getUpdates offset)
         self._message_ids = itertools.count(1_000_000_000)  # far from the members' ids
         self._unknown: set[str] = set()
+        self._titles: dict[int, str] = {}  # chat id -> title, as the members' updates say
+        self.sent: dict[int, dict[str, Any]] = {}  # message id -> the bot's message, newest last
 
     # -- what the terminal uses ---------------------------------------------------
 
@@ -84,6 +87,9 @@ class LocalBotAPI(BaseRequest):
         """Queue one update (JSON as Telegram sends it) for the bot's next getUpdates."""
         if len(self._pending) >= MAX_QUEUED:
             raise OverflowError(f"more than {MAX_QUEUED} updates waiting for the bot")
+        chat = (update.get("message") or {}).get("chat") or {}
+        if isinstance(chat.get("id"), int) and chat.get("title"):
+            self._titles[chat["id"]] = str(chat["title"])
         self._pending.append(update)
         self._events()[0].set()
 
@@ -151,6 +157,10 @@ class LocalBotAPI(BaseRequest):
             return self._sent("photo", params, text=str(params.get("caption") or ""), data=data)
         if name == "editMessageText":
             return self._sent("edit", params, text=str(params.get("text", "")))
+        if name == "editMessageMedia":
+            media = params.get("media")
+            caption = media.get("caption") if isinstance(media, dict) else None
+            return self._sent("photo_edit", params, text=str(caption or ""), data=data)
         if name == "answerCallbackQuery":
             text = str(params.get("text") or "")
             if text:
@@ -168,8 +178,11 @@ class LocalBotAPI(BaseRequest):
     ) -> dict[str, Any]:
         chat_id = int(params.get("chat_id", 0))
         edited = params.get("message_id")
-        message_id = int(edited) if kind == "edit" and edited else next(self._message_ids)
-        photo = _photo_bytes(data) if kind == "photo" else None
+        if kind in ("edit", "photo_edit") and isinstance(edited, int):
+            message_id = edited
+        else:
+            message_id = next(self._message_ids)
+        photo = _photo_bytes(data) if kind in ("photo", "photo_edit") else None
         self._on_outgoing(
             Outgoing(
                 kind,
@@ -184,10 +197,10 @@ class LocalBotAPI(BaseRequest):
         message: dict[str, Any] = {
             "message_id": message_id,
             "date": int(time.time()),
-            "chat": {"id": chat_id, "type": "supergroup" if chat_id < 0 else "private"},
+            "chat": _chat(chat_id, self._titles.get(chat_id)),
             "from": BOT_USER,
         }
-        if kind == "photo":
+        if kind in ("photo", "photo_edit"):
             message["photo"] = [
                 {
                     "file_id": f"p{message_id}",
@@ -202,6 +215,10 @@ class LocalBotAPI(BaseRequest):
             message["text"] = text
         if params.get("reply_markup"):
             message["reply_markup"] = params["reply_markup"]
+        # Kept, so a press carries the message its button is under (text or picture).
+        self.sent[message_id] = message
+        while len(self.sent) > MAX_KEPT:
+            self.sent.pop(next(iter(self.sent)))
         return message
 
     def _events(self) -> tuple[asyncio.Event, asyncio.Condition]:
@@ -225,6 +242,12 @@ _ACCEPTED = frozenset(
         "logOut",
     }
 )
+
+
+def _chat(chat_id: int, title: str | None) -> dict[str, Any]:
+    if chat_id > 0:
+        return {"id": chat_id, "type": "private", "first_name": "admin"}
+    return {"id": chat_id, "type": "supergroup", "title": title or "Local chat"}
 
 
 def _photo_bytes(data: RequestData | None) -> bytes | None:

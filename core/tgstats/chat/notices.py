@@ -30,9 +30,12 @@ def render_notice(event: dict[str, Any]) -> list[str]:
     name = event.get("event")
     plugin = event.get("plugin", "?")
     if name == "plugin_handler_failed":
-        what = (
-            f"/{event['command']}" if event.get("command") else f"listener {event.get('listener')}"
-        )
+        if event.get("command"):
+            what = f"/{event['command']}"
+        elif event.get("button"):
+            what = f"button {event['button']}"
+        else:
+            what = f"listener {event.get('listener')}"
         lines = [f"! {plugin} {what} raised {event.get('error', '')} at {_where(event)}"]
         if event.get("source"):
             lines.append(f"!     {event['source']}")

@@ -241,14 +241,11 @@ class ChatSession:
             "from": {"id": user_id, "is_bot": False, "first_name": name},
             "chat_instance": str(self.options.chat_id),
             "data": button.callback_data,
-            "message": {
+            "message": self.api.sent.get(message_id)
+            or {
                 "message_id": message_id,
                 "date": int(time.time()),
-                "chat": {
-                    "id": self.options.chat_id,
-                    "type": "supergroup",
-                    "title": self.options.title,
-                },
+                "chat": {"id": self.options.chat_id, "type": "supergroup"},
                 "from": BOT_USER,
                 "text": button.text,
             },
@@ -299,8 +296,12 @@ class ChatSession:
         if item.kind == "photo" and item.photo is not None:
             path = self._save_picture(item.photo)
             lines = [f"bot: [picture] {path}" + (f"  {text}" if text else "")]
+        elif item.kind == "photo_edit" and item.photo is not None:
+            path = self._save_picture(item.photo)
+            lines = [f"bot (edited): [picture] {path}" + (f"  {text}" if text else "")]
         elif item.kind == "edit":
-            lines = [f"bot (edited): {line}" for line in text.splitlines() or [""]]
+            body = text.splitlines() or [""]
+            lines = [f"bot (edited): {body[0]}", *(f"     {line}" for line in body[1:])]
         elif item.kind == "callback_answer":
             lines = [f"bot (popup): {text}"]
         else:
