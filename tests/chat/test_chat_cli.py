@@ -293,3 +293,44 @@ def test_demo_starts_from_the_sample_group(tmp_path: Path) -> None:
     assert out[5].startswith("bot: Engagement in Hiking & Coffee Club, all time (7 members)"), (
         out
     )  # the channel is not ranked
+
+
+def test_a_raising_button_shows_the_plugins_line(hello: Path) -> None:
+    source = hello / "tgstats_hello" / "plugin.py"
+    source.write_text(
+        "from __future__ import annotations\n"
+        "\n"
+        "from tgstats.plugins import (\n"
+        "    Button, ButtonContext, CommandContext, NoConfig, Plugin, TextReply, button, command\n"
+        ")\n"
+        "\n"
+        "\n"
+        "class HelloPlugin(Plugin[NoConfig]):\n"
+        "    Config = NoConfig\n"
+        "\n"
+        '    @command("hello", "Buttons")\n'
+        "    def hello(self, ctx: CommandContext) -> TextReply:\n"
+        '        return TextReply("pick", buttons=[[Button("Boom", "boom", "x")]])\n'
+        "\n"
+        '    @button("boom")\n'
+        "    def boom(self, ctx: ButtonContext) -> TextReply:\n"
+        '        raise RuntimeError(f"pressed {ctx.payload}")\n'
+    )
+    (hello / "tgstats_hello" / "plugin.yaml").write_text("{}\n")
+    result = subprocess.run(
+        [*tgstats_cli(), "chat"],
+        input="/hello\n/press 1\n",
+        cwd=hello.parent,
+        env=clean_env(hello),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = result.stdout.splitlines()[4:]
+    assert out[:4] == ["You> /hello", "bot: pick", "  [1] Boom", "  (press one with /press N)"]
+    assert out[4] == "You> /press 1"
+    assert out[5] == f"! hello button boom raised RuntimeError: pressed x at {source}:17", out
+    assert out[6] == '!     raise RuntimeError(f"pressed {ctx.payload}")'
+    assert out[7].startswith("bot (popup): "), out
