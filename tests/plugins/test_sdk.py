@@ -13,6 +13,7 @@ import tgstats.plugins
 SDK = [
     "MAX_DAYS",
     "ChatInfo",
+    "ChatSettings",
     "CommandContext",
     "CommandSpec",
     "ConfigError",

@@ -29,9 +29,10 @@ from tgstats.bot.replies import send_reply
 from tgstats.host.invoke import call_plugin_method, invoke_command
 from tgstats.host.router import HOST_COMMANDS
 from tgstats.logs import get_logger
-from tgstats.plugins import CommandContext, CommandSpec, MessageContext, Plugin
+from tgstats.plugins import ChatSettings, CommandContext, CommandSpec, MessageContext, Plugin
 
 if TYPE_CHECKING:
+    from tgstats.host.chat_settings import ChatSettingsService
     from tgstats.host.manager import PluginChange
     from tgstats.host.records import PluginRecord
     from tgstats.store.queries import MessageQueries
@@ -159,9 +160,12 @@ class PluginHandlers:
         queries: MessageQueries,
         *,
         was_recorded: Callable[[Update], bool] = lambda _update: True,
+        settings: ChatSettingsService | None = None,
     ) -> None:
         self._queries = queries
         self._was_recorded = was_recorded
+        # Per-chat settings: a plugin a chat switched off does not answer there.
+        self._settings = settings
         self._table = RouteTable()
         if application is not None:
             application.add_handler(_RouterHandler(self), ROUTER_GROUP)
@@ -255,6 +259,10 @@ class PluginHandlers:
             chat = update.effective_chat
             if message is None or chat is None:
                 return
+            settings = await self.chat_settings(chat.id, plugin_name)
+            if settings is None:
+                log.debug("plugin_off_in_chat", plugin=plugin_name, chat_id=chat.id)
+                return
             user = update.effective_user
             ctx = CommandContext(
                 command=spec.name,
@@ -265,6 +273,7 @@ class PluginHandlers:
                 now=datetime.now(UTC),
                 store=queries,
                 update=update,
+                settings=settings,
             )
             try:
                 reply = await invoke_command(plugin, spec, ctx)
@@ -287,6 +296,10 @@ class PluginHandlers:
         self, plugin_name: str, plugin: Plugin[Any], methods: list[str]
     ) -> ListenerCallback:
         async def run_listeners(update: Update, ctx: MessageContext) -> None:
+            settings = await self.chat_settings(ctx.chat_id, plugin_name)
+            if settings is None:
+                return  # switched off in this chat
+            ctx = attrs.evolve(ctx, settings=settings)
             for method in methods:
                 try:
                     await call_plugin_method(getattr(plugin, method), ctx)
@@ -300,6 +313,27 @@ class PluginHandlers:
                     )
 
         return run_listeners
+
+    async def chat_settings(self, chat_id: int, plugin_name: str) -> ChatSettings | None:
+        """``plugin_name``'s settings in ``chat_id``; None if the chat switched it off.
+
+        A settings store that cannot be read must not silence every plugin:
+        the plugin answers with its operator's configuration (logged)."""
+        if self._settings is None:
+            return ChatSettings(chat_id=chat_id)
+        try:
+            stored = await self._settings.load(chat_id)
+            if not self._settings.is_enabled(chat_id, plugin_name, stored):
+                return None
+            return self._settings.effective(chat_id, plugin_name, stored)
+        except Exception as error:
+            log.warning(
+                "chat_settings_unavailable",
+                chat_id=chat_id,
+                plugin=plugin_name,
+                error=str(error)[:200],
+            )
+            return ChatSettings(chat_id=chat_id)
 
     async def dispatch(
         self, update: Update, context: ContextTypes.DEFAULT_TYPE, dispatch: _Dispatch

@@ -25,14 +25,17 @@ from telegram.ext import ContextTypes
 
 from tgstats.bot.admin import AdminCommands, format_failure, format_recovery
 from tgstats.bot.app import TgstatsApplication, build_application
+from tgstats.bot.chat_admins import ChatAdmins
 from tgstats.bot.handlers import PluginHandlers
 from tgstats.bot.intake import UpdateIntake
 from tgstats.bot.menu import CommandMenu, build_menu
 from tgstats.bot.polling import Poller
 from tgstats.bot.recorder import ALLOWED_UPDATES, Recorder
 from tgstats.bot.settings import BotSettings
+from tgstats.bot.settings_command import SettingsCommand
 from tgstats.bot.webhook import WebhookServer, delete_webhook, start_webhook
 from tgstats.errors import TgstatsError
+from tgstats.host.chat_settings import ChatSettingsService, plugin_key
 from tgstats.host.manager import PluginChange, PluginManager, ReloadReport
 from tgstats.host.records import ConfigProblem, PluginRecord
 from tgstats.host.router import HOST_COMMANDS
@@ -43,6 +46,10 @@ from tgstats.redaction import redact
 __all__ = ["BotRuntime"]
 
 log = get_logger(__name__)
+
+# chat_member updates refresh the admin cache (a PTB handler group of its own,
+# before the router, so the next /settings already sees the change).
+CHAT_ADMINS_GROUP = -110
 
 # How long a stop waits for commands still running in the chat lanes.
 DRAIN_SECONDS = 10.0
@@ -72,6 +79,11 @@ class BotRuntime:
         self._polling: asyncio.Task[None] | None = None
         self._reloader: Any = None
         self._webhook: WebhookServer | None = None  # in webhook mode
+        # Per-chat settings (/settings): what schedules and handlers ask a chat's
+        # time zone and plugin switches from (``chat_settings.zone(chat_id)``,
+        # ``chat_settings.is_enabled(chat_id, plugin)``).
+        self.chat_settings: ChatSettingsService | None = None
+        self.chat_admins: ChatAdmins | None = None
 
     # -- public ----------------------------------------------------------------
 
@@ -122,8 +134,17 @@ class BotRuntime:
             commands=self._command_names,
             has_listeners=lambda: self.handlers is not None and self.handlers.has_listeners(),
         )
+        chat_settings = self.chat_settings = ChatSettingsService(
+            self.store.settings,
+            lambda name: self.manager.get_plugin(name) if self.manager else None,
+        )
+        chat_admins = self.chat_admins = ChatAdmins(application.bot, settings.admins)
+        application.add_handler(chat_admins.handler(), CHAT_ADMINS_GROUP)
         self.handlers = PluginHandlers(
-            application, self.store.queries, was_recorded=intake.was_recorded
+            application,
+            self.store.queries,
+            was_recorded=intake.was_recorded,
+            settings=chat_settings,
         )
         self.menu = CommandMenu(application.bot)
         admin = AdminCommands(
@@ -134,7 +155,15 @@ class BotRuntime:
             spawn=self.spawn,
             config_problem=lambda: self.manager.config_problem if self.manager else None,
         )
-        self.handlers.set_host_commands(admin.routes())
+        settings_command = SettingsCommand(
+            service=chat_settings,
+            admins=chat_admins,
+            queries=self.store.queries,
+            plugins=lambda: self.manager.list_plugins() if self.manager else [],
+            write=self.storage.writer.run,
+            on_plugins_changed=self._sync_chat_menu_forced,
+        )
+        self.handlers.set_host_commands({**admin.routes(), "settings": settings_command})
         application.add_error_handler(self._on_error)
         self.manager = PluginManager(
             config_path=settings.plugins_config,
@@ -158,6 +187,7 @@ class BotRuntime:
                 failed=[r.name for r in report.failed],
             )
             await self._sync_menu()  # the host's commands, even with no plugin loaded
+            await self._sync_chat_menus()  # chats that switched plugins off
             await application.start()
             if settings.webhook is not None:
                 self._webhook = await start_webhook(
@@ -261,6 +291,7 @@ class BotRuntime:
         assert self.application is not None and self.handlers is not None
         self.handlers.apply(changes)  # one new route table, swapped whole
         await self._sync_menu()
+        await self._sync_chat_menus()
 
     async def _on_failure(self, record: PluginRecord | ConfigProblem) -> None:
         await self._tell_admins(format_failure(record))
@@ -297,6 +328,34 @@ class BotRuntime:
             await self.menu.sync(build_menu(self.handlers.table))
         except TelegramError as error:
             log.warning("command_menu_failed", error=str(error))
+
+    async def _sync_chat_menus(self) -> None:
+        """Every chat that switched a plugin off gets the menu without its commands."""
+        if self.chat_settings is None:
+            return
+        store = self.chat_settings.store
+        try:
+            chats = await asyncio.to_thread(store.chats_with_key_prefix, plugin_key(""))
+        except Exception as error:
+            log.warning("chat_menus_unavailable", error=str(error)[:200])
+            return
+        assert self.menu is not None
+        for chat_id in sorted(set(chats) | set(self.menu.chats())):
+            await self._sync_chat_menu(chat_id)
+
+    async def _sync_chat_menu_forced(self, chat_id: int) -> None:
+        await self._sync_chat_menu(chat_id, force=True)
+
+    async def _sync_chat_menu(self, chat_id: int, *, force: bool = False) -> None:
+        assert self.menu is not None and self.handlers is not None
+        assert self.chat_settings is not None
+        try:
+            await asyncio.to_thread(self.chat_settings.store.load, chat_id)  # fresh in cache
+            hidden = self.chat_settings.disabled_plugins(chat_id)
+            commands = build_menu(self.handlers.table, hidden) if hidden else None
+            await self.menu.sync_chat(chat_id, commands, force=force)
+        except Exception as error:
+            log.warning("chat_menu_failed", chat_id=chat_id, error=str(error)[:200])
 
     # -- signals ---------------------------------------------------------------
 

@@ -32,6 +32,7 @@ COMMAND_MODULES = {
     "export": "export",
     "rejected": "rejected",
     "plugins": "plugins",
+    "chats": "chats",
 }
 SUBCOMMANDS = tuple(COMMAND_MODULES.values())
 

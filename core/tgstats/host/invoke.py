@@ -7,6 +7,8 @@ import inspect
 from collections.abc import Awaitable, Callable
 from typing import Any, cast
 
+import attrs
+
 from tgstats.plugins import CommandContext, CommandSpec, PhotoReply, Plugin, Reply, TextReply
 
 __all__ = ["call_plugin_method", "invoke_command"]
@@ -27,7 +29,12 @@ async def call_plugin_method(method: PlainMethod | AsyncMethod, *args: Any) -> R
 async def invoke_command(
     plugin: Plugin[Any], spec: CommandSpec, ctx: CommandContext
 ) -> Reply | None:
-    """Run one command of a loaded plugin: the single path the bot, the demo and tests share."""
+    """Run one command of a loaded plugin: the single path the bot, the demo and tests share.
+
+    A context without the plugin's effective config (the demo, a test) gets
+    the plugin's own: no chat settings apply there."""
+    if ctx.settings.config is None:
+        ctx = attrs.evolve(ctx, settings=ctx.settings.with_config(plugin.config))
     reply = await call_plugin_method(getattr(plugin, spec.method), ctx)
     if reply is not None and not isinstance(reply, TextReply | PhotoReply):
         raise TypeError(

@@ -40,6 +40,7 @@ from tgstats.plugins._periods import (
     period_start,
     resolve_period,
 )
+from tgstats.plugins._settings import ChatSettings
 from tgstats.store.queries import (
     ChatInfo,
     MessageQueries,
@@ -52,6 +53,7 @@ from tgstats.store.queries import (
 __all__ = [
     "MAX_DAYS",
     "ChatInfo",
+    "ChatSettings",
     "CommandContext",
     "CommandSpec",
     "ConfigError",

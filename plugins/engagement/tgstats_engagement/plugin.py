@@ -49,6 +49,8 @@ class EngagementConfig:
 
 class EngagementPlugin(Plugin[EngagementConfig]):
     Config = EngagementConfig
+    # What a chat's admins may set for their chat (/settings engagement_scores.top_n 10).
+    chat_options = ("top_n", "include_channels")
 
     def __init__(self, config: EngagementConfig, host: PluginHost) -> None:
         super().__init__(config, host)
@@ -57,25 +59,27 @@ class EngagementPlugin(Plugin[EngagementConfig]):
     # Plain def: the queries run in a worker thread.
     @command("engagement", "Members ranked by engagement: /engagement [N days | all]")
     def engagement(self, ctx: CommandContext) -> TextReply:
-        zone = self.zone_for(ctx.chat_id)
-        period = resolve_period(ctx, default_days=self.config.days, allow_user=False, zone=zone)
+        config = self.chat_config(ctx)
+        # The chat's own time zone (set by its admins) wins over the options.
+        zone = ctx.settings.zone(self.zone_for(ctx.chat_id))
+        period = resolve_period(ctx, default_days=config.days, allow_user=False, zone=zone)
         if isinstance(period, TextReply):
             return period
         activities = ctx.store.user_activity(
             ctx.chat_id, tz=zone, since=period.since, until=period.until
         )
-        if not self.config.include_channels:
+        if not config.include_channels:
             activities = [a for a in activities if not a.user.is_channel]
         # Members who only received replies have no messages of their own in the period.
         if not any(a.messages for a in activities):
             span = "yet" if period.days is None else f"in the {period.label}"
             return TextReply(f"No messages {span}, so there is nobody to rank.")
-        weights = self.config.weights
+        weights = config.weights
         ranked = rank(activities, weights)
         counted = applicable(activities, weights)
-        shown = ranked[: self.config.top_n]
+        shown = ranked[: config.top_n]
         lines = [_title(ctx, period, len(ranked)), ""]
-        lines += format_ranking(shown, name_width=self.config.name_width, applicable=counted)
+        lines += format_ranking(shown, name_width=config.name_width, applicable=counted)
         if len(ranked) > len(shown):
             lines.append(f"… and {len(ranked) - len(shown)} more")
         lines += ["", explanation(weights, counted)]

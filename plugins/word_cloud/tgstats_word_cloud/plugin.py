@@ -108,6 +108,8 @@ class WordCloudConfig:
 
 class WordCloudPlugin(Plugin[WordCloudConfig]):
     Config = WordCloudConfig
+    # What a chat's admins may set for their chat (/settings word_cloud.max_words 50).
+    chat_options = ("max_words", "colormap")
 
     def __init__(self, config: WordCloudConfig, host: PluginHost) -> None:
         super().__init__(config, host)
@@ -154,13 +156,14 @@ class WordCloudPlugin(Plugin[WordCloudConfig]):
             width=self.config.width,
             height=self.config.height,
             background=self.config.background,
-            colormap=self.config.colormap,
+            colormap=self.chat_config(ctx).colormap,
         )
         return PhotoReply(png=png, caption=cloud.caption)
 
     def compute(self, ctx: CommandContext) -> Cloud | TextReply:
         """The words to draw with their fonts, or the text to answer instead."""
-        config = self.config
+        config = self.chat_config(ctx)
+        # The chat's own time zone and default period (ctx.settings) win over these options.
         period = resolve_period(ctx, default_days=config.days, zone=self.zone_for(ctx.chat_id))
         if isinstance(period, TextReply):
             return period
