@@ -13,6 +13,14 @@ raises for a reason that is not a database fault) is kept in
 ``rejected_updates`` with its raw JSON, logged once (truncated, rate-limited)
 and then treated as done, so it is confirmed and never blocks the ones after it.
 
+A button press (``callback_query``) carries nothing to store, so what
+"safe to confirm" means for it is "handled": ``submit_batch`` returns only
+once each press of the batch has been answered, refused or shed (bounded by
+:data:`PRESS_WAIT` seconds, so a handler that hangs cannot stop polling for
+good).  A crash while a press is handled leaves it unconfirmed, and Telegram
+sends it again to the next start.  The price: while a press is being
+handled (a picture re-rendered), no new page is fetched.
+
 Commands are handled at most once: a command is marked answered in the store
 after its handler ran, and one that comes again (redelivered after a crash)
 is skipped.
@@ -46,6 +54,12 @@ __all__ = ["UpdateIntake", "is_command"]
 log = get_logger(__name__)
 
 OUTAGE_POLL = 0.5  # seconds between looks at the store's health while a write waits
+PRESS_WAIT = 30.0  # seconds a batch waits for its button presses to be handled
+# Presses one chat may have queued or running; more are answered BUSY_TEXT at
+# once.  Fetching waits for presses, so a member hammering "All" under a big
+# chart must not hold every other chat up for a redraw per tap.
+MAX_PRESSES_PER_CHAT = 3
+BUSY_TEXT = "Still working on the last press; try again in a moment."
 MAX_DEFERRED = 10_000
 
 
@@ -72,6 +86,10 @@ class UpdateIntake:
         self._deferred: dict[tuple[int, int], None] = {}
         self.lanes = lanes or ChatLanes(self._handle)
         self._recorded: dict[int, bool] = {}  # update_id -> message stored, while in a lane
+        # update_id -> resolved once that press was handled (see submit_batch)
+        self._presses: dict[int, asyncio.Future[None]] = {}
+        self._presses_per_chat: dict[int, int] = {}
+        self._busy_log = RateLimitedLog(__name__, "presses_busy", burst=5, window=60)
         self._rejected_log = RateLimitedLog(__name__, "update_rejected", burst=10, window=60)
         self.rejected = 0
 
@@ -105,9 +123,20 @@ class UpdateIntake:
                 poison.append((raw, f"recording raised {_describe(outcome)}"))
         for raw, reason in poison:
             await self._keep(raw, reason)
+        pressed: list[asyncio.Future[None]] = []
         for update, outcome in zip(updates, outcomes, strict=True):
             if not isinstance(outcome, Exception):
-                self._dispatch(update, outcome)
+                done = self._dispatch(update, outcome)
+                if done is not None:
+                    pressed.append(done)
+        if pressed:
+            await self._wait_for_presses(pressed)
+
+    async def _wait_for_presses(self, pressed: list[asyncio.Future[None]]) -> None:
+        """Return once the presses are handled: only then may they be confirmed."""
+        _done, late = await asyncio.wait(pressed, timeout=PRESS_WAIT)
+        if late:
+            log.warning("presses_still_running", count=len(late), waited=PRESS_WAIT)
 
     async def _record(self, updates: list[Update]) -> list[Outcome]:
         """Record ``updates``; their commands hear "unavailable" if an outage holds them up."""
@@ -193,13 +222,52 @@ class UpdateIntake:
             # Keeping it is a courtesy to the operator; never wedge on it.
             log.warning("rejected_update_not_kept", update_id=update_id, error=truncate(str(error)))
 
-    def _dispatch(self, update: Update, recorded: Outcome) -> None:
+    def _dispatch(self, update: Update, recorded: Outcome) -> asyncio.Future[None] | None:
+        """Put ``update`` in its chat's lane; for a press, a future done once it is handled
+        (or refused as one too many for its chat)."""
         if not self._wants_handlers(update):
+            return None
+        chat = update.effective_chat
+        chat_id = chat.id if chat is not None else 0
+        done: asyncio.Future[None] | None = None
+        if update.callback_query is not None:
+            if self._presses_per_chat.get(chat_id, 0) >= MAX_PRESSES_PER_CHAT:
+                return self._answer_busy(update, chat_id)  # confirmed once answered
+            self._presses_per_chat[chat_id] = self._presses_per_chat.get(chat_id, 0) + 1
+            done = self._presses[update.update_id] = asyncio.get_running_loop().create_future()
+        self._recorded[update.update_id] = recorded is True
+        if not self.lanes.dispatch(chat_id, update):
+            self._recorded.pop(update.update_id, None)
+            self._press_done(update)  # shed (logged as lane_full): nothing more will happen
+        return done
+
+    def _press_done(self, update: Update) -> None:
+        done = self._presses.pop(update.update_id, None)
+        if done is None:
             return
         chat = update.effective_chat
-        self._recorded[update.update_id] = recorded is True
-        if not self.lanes.dispatch(chat.id if chat is not None else 0, update):
-            self._recorded.pop(update.update_id, None)
+        chat_id = chat.id if chat is not None else 0
+        left = self._presses_per_chat.get(chat_id, 1) - 1
+        if left > 0:
+            self._presses_per_chat[chat_id] = left
+        else:
+            self._presses_per_chat.pop(chat_id, None)
+        if not done.done():
+            done.set_result(None)
+
+    def _answer_busy(self, update: Update, chat_id: int) -> asyncio.Task[None]:
+        """Answer a press over the chat's limit at once, and handle nothing."""
+        query = update.callback_query
+        assert query is not None
+        self._busy_log("info", chat_id=chat_id, update_id=update.update_id)
+
+        async def answer() -> None:
+            try:
+                await query.answer(text=BUSY_TEXT)
+            except Exception as error:
+                log.warning("callback_answer_failed", error=truncate(str(error)))
+
+        return asyncio.get_running_loop().create_task(answer())
 
     def _wants_handlers(self, update: Update) -> bool:
         # Commands answer new messages only, and nothing handles edits or reactions.
@@ -234,6 +302,7 @@ class UpdateIntake:
                 await self._mark_answered(command)
         finally:
             self._recorded.pop(update.update_id, None)
+            self._press_done(update)
 
     async def _answered(self, message: Message) -> bool:
         engine = self._recorder.store.engine

@@ -32,15 +32,17 @@ __all__ = ["ALLOWED_UPDATES", "Outcome", "Recorder", "Stopping"]
 
 # What the bot asks Telegram for.  Reaction updates are not delivered unless
 # asked for explicitly (and only to a bot that is an admin of the group);
-# my_chat_member tells us when we join or leave a group; chat_member (only
-# sent to a bot that is an admin, and only if asked for) when a member's
-# status changes, which refreshes the chat's admin list for /settings.
+# my_chat_member tells us when we join or leave a group; callback_query
+# brings presses of the bot's inline buttons; chat_member (only sent to a bot
+# that is an admin, and only if asked for) when a member's status changes,
+# which refreshes the chat's admin list for /settings.
 ALLOWED_UPDATES = [
     Update.MESSAGE,
     Update.EDITED_MESSAGE,
     Update.MESSAGE_REACTION,
     Update.MESSAGE_REACTION_COUNT,
     Update.MY_CHAT_MEMBER,
+    Update.CALLBACK_QUERY,
     Update.CHAT_MEMBER,
 ]
 

@@ -35,6 +35,7 @@ from tgstats.bot.settings import BotSettings
 from tgstats.bot.settings_command import SettingsCommand
 from tgstats.bot.webhook import WebhookServer, delete_webhook, start_webhook
 from tgstats.errors import TgstatsError
+from tgstats.host.callbacks import CallbackCodec
 from tgstats.host.chat_settings import ChatSettingsService, plugin_key
 from tgstats.host.manager import PluginChange, PluginManager, ReloadReport
 from tgstats.host.records import ConfigProblem, PluginRecord
@@ -42,6 +43,7 @@ from tgstats.host.router import HOST_COMMANDS
 from tgstats.logs import get_logger
 from tgstats.pidfile import remove_pid_file, write_pid_file
 from tgstats.redaction import redact
+from tgstats.store.secrets import BUTTON_KEY, get_or_create_secret
 
 __all__ = ["BotRuntime"]
 
@@ -59,6 +61,12 @@ PRIVACY_HINT = (
     "in @BotFather send /setprivacy, choose the bot, pick Disable, then remove "
     "and re-add the bot to each group"
 )
+
+
+async def _button_codec(engine: Any) -> CallbackCodec:
+    """The signer of button data, with the key kept in the store (created on first start)."""
+    key = await asyncio.to_thread(get_or_create_secret, engine, BUTTON_KEY)
+    return CallbackCodec(key)
 
 
 class BotRuntime:
@@ -145,6 +153,7 @@ class BotRuntime:
             self.store.queries,
             was_recorded=intake.was_recorded,
             settings=chat_settings,
+            codec=await _button_codec(self.store.engine),
         )
         self.menu = CommandMenu(application.bot)
         admin = AdminCommands(

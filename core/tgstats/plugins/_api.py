@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
 
 import attrs
 
+from tgstats.plugins._buttons import ButtonContext, ButtonSpec, Keyboard, button_name, keyboard
 from tgstats.plugins._settings import ChatSettings
 
 if TYPE_CHECKING:
@@ -81,6 +82,8 @@ class TextReply:
 
     text: str
     monospace: bool = False
+    # Rows of inline buttons under the message (see tgstats.plugins._buttons).
+    buttons: Keyboard = attrs.field(default=(), converter=keyboard)
 
 
 @attrs.frozen
@@ -89,6 +92,7 @@ class PhotoReply:
 
     png: bytes
     caption: str = ""
+    buttons: Keyboard = attrs.field(default=(), converter=keyboard)
 
 
 Reply = TextReply | PhotoReply
@@ -192,7 +196,7 @@ class Plugin(Generic[ConfigT]):
         self.config = config
         self.host = host
 
-    def chat_config(self, ctx: CommandContext | MessageContext) -> ConfigT:
+    def chat_config(self, ctx: CommandContext | MessageContext | ButtonContext) -> ConfigT:
         """This plugin's options as they apply in ``ctx``'s chat: ``self.config``
         with the chat's per-chat options (:attr:`chat_options`) applied."""
         config = ctx.settings.config
@@ -211,6 +215,16 @@ class Plugin(Generic[ConfigT]):
             marked = getattr(value, _COMMAND_ATTR, None)
             if marked is not None:
                 specs.append(CommandSpec(name=marked[0], description=marked[1], method=attr))
+        return specs
+
+    @classmethod
+    def buttons(cls) -> list[ButtonSpec]:
+        """The ``@button`` handlers, in definition order."""
+        specs = []
+        for attr, value in _members(cls):
+            name = button_name(value)
+            if name is not None:
+                specs.append(ButtonSpec(name=name, method=attr))
         return specs
 
     @classmethod

@@ -33,6 +33,7 @@ __all__ = [
     "MIGRATIONS",
     "SCHEMA_VERSION",
     "answered_commands",
+    "bot_secrets",
     "chat_excluded_users",
     "chat_migrations",
     "chat_settings",
@@ -196,6 +197,14 @@ chat_excluded_users = Table(
     Column("since", BigInteger, nullable=False),
     Column("excluded_by", BigInteger, nullable=True),
     PrimaryKeyConstraint("chat_id", "user_id", name="pk_chat_excluded_users"),
+)
+
+# Secrets the bot keeps across restarts (the key that signs button data), by name.
+bot_secrets = Table(
+    "bot_secrets",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
 )
 
 # version -> step that upgrades a database at that version to version + 1.

@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import attrs
 from tgstats.plugins import (
+    ButtonContext,
     CommandContext,
     Period,
     Plugin,
     PluginHost,
     TextReply,
+    button,
     chat_zones,
     check_chat_zones,
     check_days,
     check_zone,
     command,
+    period_buttons,
+    resolve_button_period,
     resolve_period,
 )
 
@@ -56,15 +61,32 @@ class EngagementPlugin(Plugin[EngagementConfig]):
         super().__init__(config, host)
         self.zone_for = chat_zones(config.timezone, config.chat_timezones)
 
+    def zone_in(self, ctx: CommandContext | ButtonContext) -> ZoneInfo:
+        """The chat's own time zone (set by its admins), else this plugin's option."""
+        return ctx.settings.zone(self.zone_for(ctx.chat_id))
+
     # Plain def: the queries run in a worker thread.
     @command("engagement", "Members ranked by engagement: /engagement [N days | all]")
     def engagement(self, ctx: CommandContext) -> TextReply:
-        config = self.chat_config(ctx)
-        # The chat's own time zone (set by its admins) wins over the options.
-        zone = ctx.settings.zone(self.zone_for(ctx.chat_id))
-        period = resolve_period(ctx, default_days=config.days, allow_user=False, zone=zone)
+        zone = self.zone_in(ctx)
+        period = resolve_period(ctx, default_days=self.config.days, allow_user=False, zone=zone)
         if isinstance(period, TextReply):
             return period
+        return self.answer(ctx, period)
+
+    # The period buttons under the ranking: the text is replaced in place.
+    @button("period")
+    def period(self, ctx: ButtonContext) -> TextReply:
+        period = resolve_button_period(ctx, zone=self.zone_in(ctx))
+        if isinstance(period, TextReply):
+            return period
+        return self.answer(ctx, period)
+
+    def answer(self, ctx: CommandContext | ButtonContext, period: Period) -> TextReply:
+        """The ranking for ``period``, with the period buttons under it."""
+        config = self.chat_config(ctx)
+        zone = self.zone_in(ctx)
+        buttons = period_buttons("period", period)
         activities = ctx.store.user_activity(
             ctx.chat_id, tz=zone, since=period.since, until=period.until
         )
@@ -73,7 +95,8 @@ class EngagementPlugin(Plugin[EngagementConfig]):
         # Members who only received replies have no messages of their own in the period.
         if not any(a.messages for a in activities):
             span = "yet" if period.days is None else f"in the {period.label}"
-            return TextReply(f"No messages {span}, so there is nobody to rank.")
+            # Buttons here too: a press on "7 days" must leave a way back.
+            return TextReply(f"No messages {span}, so there is nobody to rank.", buttons=buttons)
         weights = config.weights
         ranked = rank(activities, weights)
         counted = applicable(activities, weights)
@@ -83,10 +106,10 @@ class EngagementPlugin(Plugin[EngagementConfig]):
         if len(ranked) > len(shown):
             lines.append(f"… and {len(ranked) - len(shown)} more")
         lines += ["", explanation(weights, counted)]
-        return TextReply("\n".join(lines))
+        return TextReply("\n".join(lines), buttons=buttons)
 
 
-def _title(ctx: CommandContext, period: Period, members: int) -> str:
+def _title(ctx: CommandContext | ButtonContext, period: Period, members: int) -> str:
     title = ctx.chat_title
     if not title:
         chat = ctx.store.chat(ctx.chat_id)
