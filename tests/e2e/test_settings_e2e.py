@@ -170,3 +170,48 @@ def test_an_excluded_member_leaves_the_statistics(bot: RunningBot) -> None:
     assert "(2 members)" in bot.ask(chat, OWNER, "/engagement", timeout=60).plain
     unknown = bot.ask(chat, OWNER, "/settings exclude @nobody_here").plain
     assert unknown.startswith("I have no messages from @nobody_here")
+
+
+def _press(bot: RunningBot, sent: object, user_id: int, label: str) -> object:
+    query_id = bot.api.press(sent, user_id, label)
+    try:
+        return bot.api.wait_for_answer(query_id)
+    except TimeoutError:
+        bot.check_alive()
+        raise
+
+
+def test_the_inline_menu_changes_settings_for_admins_only(bot: RunningBot) -> None:
+    api = bot.api
+    chat = -100505
+    api.set_admins(chat, {OWNER: "creator"})
+    menu = bot.ask(chat, OWNER, "/settings")
+    assert menu.plain.startswith("Settings of this chat:")
+    labels = [item["text"] for row in menu.buttons for item in row]
+    assert labels[:5] == ["7 days", "30 days", "1 year", "All", "• Default"]
+    assert "✅ heatmap_command" in labels and "✅ engagement_scores" in labels
+    # A member who is not an admin presses: refused, nothing changes.
+    answer = _press(bot, menu, MEMBER, "7 days")
+    assert answer.text == "Sorry, this button is not for you."
+    assert _settings_rows(bot, chat) == []
+    edits = len(api.edits)
+    # The admin presses "7 days": stored, and the message is edited in place.
+    assert _press(bot, menu, OWNER, "7 days").text == ""
+    assert _settings_rows(bot, chat)[0]["settings"] == {"period": 7}
+    edit = api.edits[edits]
+    assert (edit.chat_id, edit.message_id) == (chat, menu.message_id)
+    assert edit.params["text"].startswith("period is now 7 in this chat.")
+    edited = [b["text"] for row in edit.params["reply_markup"]["inline_keyboard"] for b in row]
+    assert "• 7 days" in edited
+    # The switch turns a plugin off here: gone from the chat's menu, silent in the chat.
+    _press(bot, menu, OWNER, "✅ word_cloud")
+    api.wait_for(lambda: api.menu(f"chat:{chat}"), 10, "the chat's own command menu")
+    assert "wordcloud" not in api.menu(f"chat:{chat}")
+    assert _settings_rows(bot, chat)[0]["settings"] == {"period": 7, "plugin:word_cloud": False}
+    last = api.edits[-1]
+    switched = [b["text"] for row in last.params["reply_markup"]["inline_keyboard"] for b in row]
+    assert "❌ word_cloud" in switched
+    assert "❌ word_cloud" in [b["text"] for row in menu.buttons for b in row]  # edited
+    _press(bot, menu, OWNER, "❌ word_cloud")  # back on
+    api.wait_for(lambda: api.menu(f"chat:{chat}") == [], 10, "the chat's menu dropped")
+    assert _settings_rows(bot, chat)[0]["settings"] == {"period": 7}

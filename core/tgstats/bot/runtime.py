@@ -33,6 +33,7 @@ from tgstats.bot.polling import Poller
 from tgstats.bot.recorder import ALLOWED_UPDATES, Recorder
 from tgstats.bot.settings import BotSettings
 from tgstats.bot.settings_command import SettingsCommand
+from tgstats.bot.settings_menu import SettingsMenu
 from tgstats.bot.webhook import WebhookServer, delete_webhook, start_webhook
 from tgstats.errors import TgstatsError
 from tgstats.host.callbacks import CallbackCodec
@@ -173,6 +174,10 @@ class BotRuntime:
             on_plugins_changed=self._sync_chat_menu_forced,
         )
         self.handlers.set_host_commands({**admin.routes(), "settings": settings_command})
+        # The inline menu, on the host's button namespace.
+        settings_command.menu = SettingsMenu(settings_command, chat_admins)
+        settings_command.menu.register(self.handlers)
+        settings_command.markup = self.handlers.host_markup
         application.add_error_handler(self._on_error)
         self.manager = PluginManager(
             config_path=settings.plugins_config,

@@ -1,6 +1,7 @@
 """``/settings``: a chat's administrators choose how the bot behaves in their chat.
 
-Text form (the inline menu builds on the same :func:`apply_setting`)::
+Text form (the inline menu, :mod:`tgstats.bot.settings_menu`, runs the same
+:meth:`SettingsCommand.apply`)::
 
     /settings                              every setting and where its value comes from
     /settings timezone Europe/Berlin       time zone of the statistics
@@ -24,7 +25,7 @@ import asyncio
 import functools
 import re
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 from telegram import Message, Update
@@ -44,6 +45,9 @@ from tgstats.host.chat_settings import (
 from tgstats.host.records import PluginRecord
 from tgstats.logs import get_logger
 from tgstats.store.queries import MessageQueries
+
+if TYPE_CHECKING:
+    from tgstats.bot.settings_menu import SettingsMenu
 
 __all__ = ["MAX_ARGS", "SettingsCommand", "usage"]
 
@@ -83,13 +87,17 @@ class SettingsCommand:
         write: Write | None = None,
         on_plugins_changed: Callable[[int], Awaitable[None]] | None = None,
     ) -> None:
-        self._service = service
+        self.service = service
         self._admins = admins
         self._queries = queries
-        self._plugins = plugins
+        self.plugins = plugins
         # Writes go through the store writer in the bot (retried through outages).
         self._write: Write = write or (lambda fn, *args: asyncio.to_thread(fn, *args))
         self._on_plugins_changed = on_plugins_changed
+        # The inline menu (tgstats.bot.settings_menu) and how to turn its rows into a
+        # reply_markup for a new message; set by the runtime once buttons are ready.
+        self.menu: SettingsMenu | None = None
+        self.markup: Callable[[Any, int], Any] | None = None
 
     async def __call__(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message, user, chat = update.effective_message, update.effective_user, update.effective_chat
@@ -102,15 +110,30 @@ class SettingsCommand:
             await message.reply_text("Sorry, /settings is for this chat's administrators only.")
             return
         args = tuple(context.args or ())
+        if not args and self.menu is not None and self.markup is not None:
+            view = await self.menu.view(chat.id)
+            await message.reply_text(view.text, reply_markup=self.markup(view.buttons, chat.id))
+            return
         try:
-            outcome = await self.apply(chat.id, user_id, args, message)
+            outcome = await self.apply_and_sync(chat.id, user_id, args, message)
         except SettingError as error:
             outcome = Outcome(f"{error}\n{usage()}" if "Usage" not in str(error) else str(error))
-        if outcome.changed:
-            log.info("chat_setting_changed", chat_id=chat.id, user_id=user_id, args=args[:3])
-        if outcome.menu_changed and self._on_plugins_changed is not None:
-            await self._on_plugins_changed(chat.id)
         await message.reply_text(outcome.text)
+
+    async def apply_and_sync(
+        self,
+        chat_id: int,
+        user_id: int | None,
+        args: tuple[str, ...],
+        message: Message | None = None,
+    ) -> Outcome:
+        """:meth:`apply`, then the chat's command menu if a plugin was switched."""
+        outcome = await self.apply(chat_id, user_id, args, message)
+        if outcome.changed:
+            log.info("chat_setting_changed", chat_id=chat_id, user_id=user_id, args=args[:3])
+        if outcome.menu_changed and self._on_plugins_changed is not None:
+            await self._on_plugins_changed(chat_id)
+        return outcome
 
     async def apply(
         self,
@@ -125,7 +148,7 @@ class SettingsCommand:
         if not args:
             return Outcome(await self.listing(chat_id))
         key, rest = args[0].lower(), " ".join(args[1:]).strip()
-        store = self._service.store
+        store = self.service.store
         if key in HOST_KEYS:
             if not rest:
                 raise SettingError(f"{key}: a value is missing.")
@@ -169,7 +192,7 @@ class SettingsCommand:
         record = self._plugin(plugin_name)
         if not rest:
             raise SettingError(f"{record.name}.{option[:40]}: a value is missing.")
-        store = self._service.store
+        store = self.service.store
         key = option_key(record.name, option)
         if rest.lower() in _RESET:
             if option not in (record.plugin_cls.chat_options if record.plugin_cls else ()):
@@ -182,7 +205,7 @@ class SettingsCommand:
         return Outcome(f"{record.name}.{option} is now {rest} in this chat.", changed=True)
 
     def _plugin(self, name: str) -> PluginRecord:
-        loaded = {r.name: r for r in self._plugins() if r.instance is not None}
+        loaded = {r.name: r for r in self.plugins() if r.instance is not None}
         record = loaded.get(name.strip())
         if record is None:
             known = ", ".join(sorted(loaded)) or "none"
@@ -209,6 +232,6 @@ class SettingsCommand:
         return found.user_id
 
     async def listing(self, chat_id: int) -> str:
-        lines = await asyncio.to_thread(self._service.describe, chat_id, self._plugins())
+        lines = await asyncio.to_thread(self.service.describe, chat_id, self.plugins())
         body = [f"{line.key}: {line.value} ({line.origin})" for line in lines]
         return "\n".join(["Settings of this chat:", *body, "", usage()])
