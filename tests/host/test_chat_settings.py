@@ -213,3 +213,15 @@ def test_host_values(key: str, text: str, value: object) -> None:
 def test_bad_host_values_are_refused(key: str, text: str) -> None:
     with pytest.raises(SettingError):
         parse_host_value(key, text)
+
+
+async def test_the_loop_side_questions_for_schedules(store, record: PluginRecord) -> None:
+    service = ChatSettingsService(store.settings, {"layers": record}.get)
+    assert await service.chat_zone(CHAT) is None
+    assert await service.plugin_enabled(CHAT, "layers") is True
+    store.settings.set_value(CHAT, "timezone", "America/New_York", by=1)
+    store.settings.set_value(CHAT, plugin_key("layers"), False, by=1)
+    assert await service.chat_zone(CHAT) == ZoneInfo("America/New_York")
+    assert await service.plugin_enabled(CHAT, "layers") is False
+    assert await service.plugin_enabled(-1002, "layers") is True
+    assert (await service.settings_for(CHAT, "layers")).timezone == ZoneInfo("America/New_York")

@@ -16,7 +16,9 @@ Keys in the store (:mod:`tgstats.store.chat_settings`):
 
 :class:`ChatSettingsService` is what the rest of the bot calls:
 ``effective(chat_id, plugin)`` for a handler's ``ctx.settings``,
-``is_enabled`` for the router and the menu, ``zone`` for schedules.
+``is_enabled`` for the router and the menu, ``zone`` for schedules; on the
+event loop ``await settings_for / plugin_enabled / chat_zone`` (the bot's
+instance is ``BotRuntime.chat_settings``).
 """
 
 from __future__ import annotations
@@ -263,6 +265,22 @@ class ChatSettingsService:
         """The chat's time zone if its admins set one (schedules run in it)."""
         zone = _host_values(self.store.load(chat_id)).get("timezone")
         return ZoneInfo(zone) if zone else None
+
+    # The same questions from the event loop (schedules, event listeners): the
+    # database is only touched in a thread, when the cached copy is stale.
+
+    async def chat_zone(self, chat_id: int) -> ZoneInfo | None:
+        """:meth:`zone`, safe to await on the event loop."""
+        zone = _host_values(await self.load(chat_id)).get("timezone")
+        return ZoneInfo(zone) if zone else None
+
+    async def plugin_enabled(self, chat_id: int, plugin: str) -> bool:
+        """:meth:`is_enabled`, safe to await on the event loop."""
+        return self.is_enabled(chat_id, plugin, await self.load(chat_id))
+
+    async def settings_for(self, chat_id: int, plugin: str | None) -> ChatSettings:
+        """:meth:`effective` (what a handler gets as ``ctx.settings``), safe on the loop."""
+        return self.effective(chat_id, plugin, await self.load(chat_id))
 
     # -- describing ------------------------------------------------------------
 
