@@ -55,7 +55,7 @@ log = get_logger(__name__)
 
 MAX_ARGS = 40  # a value may have spaces ("30 days"), but a command is short
 _RESET = {"default", "reset", "unset"}
-_USER_ID = re.compile(r"-?\d{1,20}")
+_USER_ID = re.compile(r"-?[0-9]{1,19}")  # ASCII digits; Telegram ids fit 64 bits
 _USERNAME = re.compile(r"@?[A-Za-z0-9_]{1,64}")
 
 Write = Callable[..., Awaitable[Any]]
@@ -220,7 +220,7 @@ class SettingsCommand:
                 if sender.is_bot:
                     raise SettingError("Bots are always left out of the statistics.")
                 return sender.id
-        if _USER_ID.fullmatch(text):
+        if _USER_ID.fullmatch(text) and abs(int(text)) < 2**63:
             return int(text)
         if not _USERNAME.fullmatch(text):
             raise SettingError(
