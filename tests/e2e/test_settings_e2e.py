@@ -215,3 +215,12 @@ def test_the_inline_menu_changes_settings_for_admins_only(bot: RunningBot) -> No
     _press(bot, menu, OWNER, "❌ word_cloud")  # back on
     api.wait_for(lambda: api.menu(f"chat:{chat}") == [], 10, "the chat's menu dropped")
     assert _settings_rows(bot, chat)[0]["settings"] == {"period": 7}
+
+
+def test_settings_survive_a_reload_of_every_plugin(bot: RunningBot) -> None:
+    report = bot.ask(TOKYO_CHAT, ADMIN, "/reload", timeout=60).plain
+    assert report.startswith("Reload done"), report
+    after = bot.ask(TOKYO_CHAT, MEMBER, "/heatmap", timeout=60)
+    assert "Asia/Tokyo)" in after.caption  # the new instances read the same settings
+    ranking = bot.ask(TOKYO_CHAT, MEMBER, "/engagement all", timeout=60).plain
+    assert ranking.startswith("Engagement in")
