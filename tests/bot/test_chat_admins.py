@@ -34,15 +34,15 @@ async def test_a_chat_member_update_refreshes_the_list(fake_api: Any) -> None:
         admins = ChatAdmins(bot, frozenset())
         assert await admins.is_admin(CHAT, ADMIN)
         fake_api.member_update(CHAT, ADMIN, "administrator", "member", by=OWNER)
-        update = fake_api._pending[-1]
+        update = {"update_id": 1, **fake_api.chat_member(CHAT, ADMIN, "administrator", "member")}
         change = Update.de_json(update, bot).chat_member
         assert isinstance(change, ChatMemberUpdated)
         admins.on_member_update(change)
         assert not await admins.is_admin(CHAT, ADMIN)
         assert fake_api.call_count("getChatAdministrators") == 2
         # A plain member's change (joined, left) keeps the cache.
-        fake_api.member_update(CHAT, MEMBER, "left", "member")
-        admins.on_member_update(Update.de_json(fake_api._pending[-1], bot).chat_member)
+        joined = {"update_id": 2, **fake_api.chat_member(CHAT, MEMBER, "left", "member")}
+        admins.on_member_update(Update.de_json(joined, bot).chat_member)
         assert not await admins.is_admin(CHAT, MEMBER)
         assert fake_api.call_count("getChatAdministrators") == 2
 

@@ -299,6 +299,21 @@ class FakeBotApi:
         with self._lock:
             self.chat_admins[chat_id] = dict(admins)
 
+    @staticmethod
+    def chat_member(
+        chat_id: int, user_id: int, old: str, new: str, *, by: int | None = None
+    ) -> dict[str, Any]:
+        """A ``chat_member`` update's payload: ``user_id``'s status ``old`` -> ``new``."""
+        return {
+            "chat_member": {
+                "chat": {"id": chat_id, "type": "supergroup", "title": f"Chat {chat_id}"},
+                "from": _user(by if by is not None else user_id),
+                "date": int(time.time()),
+                "old_chat_member": _member(user_id, old),
+                "new_chat_member": _member(user_id, new),
+            }
+        }
+
     def member_update(
         self, chat_id: int, user_id: int, old: str, new: str, *, by: int | None = None
     ) -> list[int]:
@@ -309,18 +324,7 @@ class FakeBotApi:
                 admins[user_id] = new
             else:
                 admins.pop(user_id, None)
-        actor = by if by is not None else user_id
-        return self.inject(
-            {
-                "chat_member": {
-                    "chat": {"id": chat_id, "type": "supergroup", "title": f"Chat {chat_id}"},
-                    "from": _user(actor),
-                    "date": int(time.time()),
-                    "old_chat_member": _member(user_id, old),
-                    "new_chat_member": _member(user_id, new),
-                }
-            }
-        )
+        return self.inject(self.chat_member(chat_id, user_id, old, new, by=by))
 
     def edit_message(self, message: dict[str, Any], new_text: str) -> dict[str, Any]:
         edited = {**message, "text": new_text, "edit_date": int(time.time())}

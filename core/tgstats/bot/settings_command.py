@@ -54,6 +54,7 @@ __all__ = ["MAX_ARGS", "SettingsCommand", "usage"]
 log = get_logger(__name__)
 
 MAX_ARGS = 40  # a value may have spaces ("30 days"), but a command is short
+MAX_REPLY = 4000  # under Telegram's 4,096, leaving room for a notice above it
 _RESET = {"default", "reset", "unset"}
 _USER_ID = re.compile(r"-?[0-9]{1,19}")  # ASCII digits; Telegram ids fit 64 bits
 _USERNAME = re.compile(r"@?[A-Za-z0-9_]{1,64}")
@@ -234,4 +235,6 @@ class SettingsCommand:
     async def listing(self, chat_id: int) -> str:
         lines = await asyncio.to_thread(self.service.describe, chat_id, self.plugins())
         body = [f"{line.key}: {line.value} ({line.origin})" for line in lines]
-        return "\n".join(["Settings of this chat:", *body, "", usage()])
+        text = "\n".join(["Settings of this chat:", *body, "", usage()])
+        # Telegram refuses a message over 4,096 characters (many plugins, many options).
+        return text if len(text) <= MAX_REPLY else text[: MAX_REPLY - 1] + "…"
