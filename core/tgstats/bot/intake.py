@@ -13,13 +13,11 @@ raises for a reason that is not a database fault) is kept in
 ``rejected_updates`` with its raw JSON, logged once (truncated, rate-limited)
 and then treated as done, so it is confirmed and never blocks the ones after it.
 
-A button press (``callback_query``) carries nothing to store, so what
-"safe to confirm" means for it is "handled": ``submit_batch`` returns only
-once each press of the batch has been answered, refused or shed (bounded by
-:data:`PRESS_WAIT` seconds, so a handler that hangs cannot stop polling for
-good).  A crash while a press is handled leaves it unconfirmed, and Telegram
-sends it again to the next start.  The price: while a press is being
-handled (a picture re-rendered), no new page is fetched.
+A button press (``callback_query``) carries nothing to store, so it is
+confirmed as soon as it is in its chat's lane, like a command whose message is
+stored: a redraw never holds up fetching, recording or other chats.  A crash
+while a press is handled loses only that press: the member's spinner times
+out and they tap again (a press changes no data).
 
 Commands are handled at most once: a command is marked answered in the store
 after its handler ran, and one that comes again (redelivered after a crash)
@@ -54,10 +52,9 @@ __all__ = ["UpdateIntake", "is_command"]
 log = get_logger(__name__)
 
 OUTAGE_POLL = 0.5  # seconds between looks at the store's health while a write waits
-PRESS_WAIT = 30.0  # seconds a batch waits for its button presses to be handled
 # Presses one chat may have queued or running; more are answered BUSY_TEXT at
-# once.  Fetching waits for presses, so a member hammering "All" under a big
-# chart must not hold every other chat up for a redraw per tap.
+# once, so a member hammering "All" under a big chart queues at most a few
+# redraws in their chat's lane.
 MAX_PRESSES_PER_CHAT = 3
 BUSY_TEXT = "Still working on the last press; try again in a moment."
 MAX_DEFERRED = 10_000
@@ -86,8 +83,9 @@ class UpdateIntake:
         self._deferred: dict[tuple[int, int], None] = {}
         self.lanes = lanes or ChatLanes(self._handle)
         self._recorded: dict[int, bool] = {}  # update_id -> message stored, while in a lane
-        # update_id -> resolved once that press was handled (see submit_batch)
-        self._presses: dict[int, asyncio.Future[None]] = {}
+        # Presses queued or running (update ids), and how many per chat.
+        self._presses: set[int] = set()
+        self._busy_answers: set[asyncio.Task[None]] = set()  # held so they are not collected
         self._presses_per_chat: dict[int, int] = {}
         self._busy_log = RateLimitedLog(__name__, "presses_busy", burst=5, window=60)
         self._rejected_log = RateLimitedLog(__name__, "update_rejected", burst=10, window=60)
@@ -123,20 +121,9 @@ class UpdateIntake:
                 poison.append((raw, f"recording raised {_describe(outcome)}"))
         for raw, reason in poison:
             await self._keep(raw, reason)
-        pressed: list[asyncio.Future[None]] = []
         for update, outcome in zip(updates, outcomes, strict=True):
             if not isinstance(outcome, Exception):
-                done = self._dispatch(update, outcome)
-                if done is not None:
-                    pressed.append(done)
-        if pressed:
-            await self._wait_for_presses(pressed)
-
-    async def _wait_for_presses(self, pressed: list[asyncio.Future[None]]) -> None:
-        """Return once the presses are handled: only then may they be confirmed."""
-        _done, late = await asyncio.wait(pressed, timeout=PRESS_WAIT)
-        if late:
-            log.warning("presses_still_running", count=len(late), waited=PRESS_WAIT)
+                self._dispatch(update, outcome)
 
     async def _record(self, updates: list[Update]) -> list[Outcome]:
         """Record ``updates``; their commands hear "unavailable" if an outage holds them up."""
@@ -222,29 +209,27 @@ class UpdateIntake:
             # Keeping it is a courtesy to the operator; never wedge on it.
             log.warning("rejected_update_not_kept", update_id=update_id, error=truncate(str(error)))
 
-    def _dispatch(self, update: Update, recorded: Outcome) -> asyncio.Future[None] | None:
-        """Put ``update`` in its chat's lane; for a press, a future done once it is handled
-        (or refused as one too many for its chat)."""
+    def _dispatch(self, update: Update, recorded: Outcome) -> None:
+        """Put ``update`` in its chat's lane (a press over its chat's limit is answered busy)."""
         if not self._wants_handlers(update):
-            return None
+            return
         chat = update.effective_chat
         chat_id = chat.id if chat is not None else 0
-        done: asyncio.Future[None] | None = None
         if update.callback_query is not None:
             if self._presses_per_chat.get(chat_id, 0) >= MAX_PRESSES_PER_CHAT:
-                return self._answer_busy(update, chat_id)  # confirmed once answered
+                self._answer_busy(update, chat_id)
+                return
             self._presses_per_chat[chat_id] = self._presses_per_chat.get(chat_id, 0) + 1
-            done = self._presses[update.update_id] = asyncio.get_running_loop().create_future()
+            self._presses.add(update.update_id)
         self._recorded[update.update_id] = recorded is True
         if not self.lanes.dispatch(chat_id, update):
             self._recorded.pop(update.update_id, None)
             self._press_done(update)  # shed (logged as lane_full): nothing more will happen
-        return done
 
     def _press_done(self, update: Update) -> None:
-        done = self._presses.pop(update.update_id, None)
-        if done is None:
+        if update.update_id not in self._presses:
             return
+        self._presses.discard(update.update_id)
         chat = update.effective_chat
         chat_id = chat.id if chat is not None else 0
         left = self._presses_per_chat.get(chat_id, 1) - 1
@@ -252,10 +237,8 @@ class UpdateIntake:
             self._presses_per_chat[chat_id] = left
         else:
             self._presses_per_chat.pop(chat_id, None)
-        if not done.done():
-            done.set_result(None)
 
-    def _answer_busy(self, update: Update, chat_id: int) -> asyncio.Task[None]:
+    def _answer_busy(self, update: Update, chat_id: int) -> None:
         """Answer a press over the chat's limit at once, and handle nothing."""
         query = update.callback_query
         assert query is not None
@@ -267,7 +250,9 @@ class UpdateIntake:
             except Exception as error:
                 log.warning("callback_answer_failed", error=truncate(str(error)))
 
-        return asyncio.get_running_loop().create_task(answer())
+        task = asyncio.get_running_loop().create_task(answer())
+        self._busy_answers.add(task)
+        task.add_done_callback(self._busy_answers.discard)
 
     def _wants_handlers(self, update: Update) -> bool:
         # Commands answer new messages only, and nothing handles edits or reactions.
