@@ -92,6 +92,7 @@ def test_a_plugin_off_in_chat_a_still_answers_in_chat_b_and_leaves_a_menu(
     api = bot.api
     api.send_message(CHAT_A, MEMBER, "some words to rank")
     assert api.menu(f"chat:{CHAT_A}") == []  # no menu of its own yet
+    ranking = bot.ask(CHAT_A, MEMBER, "/engagement", timeout=60)  # with period buttons
     reply = bot.ask(CHAT_A, ADMIN, "/settings disable engagement_scores")  # a bot admin
     assert reply.plain == "engagement_scores is now off in this chat."
     api.wait_for(lambda: api.menu(f"chat:{CHAT_A}"), 10, "chat A's own menu")
@@ -108,6 +109,11 @@ def test_a_plugin_off_in_chat_a_still_answers_in_chat_b_and_leaves_a_menu(
     assert len(api.sent_to(CHAT_A)) == before + 1
     assert listing.plain.startswith("Settings of this chat:")
     assert "engagement_scores: off (chat setting" in listing.plain
+    # Its buttons under an earlier answer are refused there too, and nothing is edited.
+    edits = len(api.edits)
+    query = api.press(ranking, MEMBER, "7 days")
+    assert api.wait_for_answer(query).text == "Sorry, this button is not for you."
+    assert len(api.edits) == edits
     # Chat B is unaffected.
     answer = bot.ask(CHAT_B, MEMBER, "/engagement", timeout=60)
     assert answer.plain.startswith("Engagement in")
