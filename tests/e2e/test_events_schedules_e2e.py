@@ -30,6 +30,7 @@ TOKYO_CHAT, OFF_CHAT, UTC_CHAT = -100901, -100902, -100903
 TOKYO = ZoneInfo("Asia/Tokyo")
 PLUGIN, PACKAGE = "e2e_digest", "tgstats_e2e_digest"
 
+
 def digest_source(at: str) -> str:
     return textwrap.dedent(
         f"""\

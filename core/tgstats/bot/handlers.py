@@ -540,6 +540,7 @@ class PluginHandlers:
             for plugin in table.event_listeners:
                 assert plugin.on_event is not None
                 await plugin.on_event(update, kind, ctx)
+
     async def chat_settings(self, chat_id: int, plugin_name: str) -> ChatSettings | None:
         """``plugin_name``'s settings in ``chat_id``; None if the chat switched it off.
 
