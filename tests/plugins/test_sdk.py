@@ -12,11 +12,15 @@ import tgstats.plugins
 
 SDK = [
     "MAX_DAYS",
+    "ActivityBucket",
+    "ActivityTotals",
+    "BucketUnit",
     "ChatInfo",
     "CommandContext",
     "CommandSpec",
     "ConfigError",
     "ListenerSpec",
+    "MemberCount",
     "MessageContext",
     "MessageQueries",
     "MessageRow",
@@ -45,6 +49,7 @@ SDK = [
     "parse_zone",
     "period_start",
     "resolve_period",
+    "style",
 ]
 
 

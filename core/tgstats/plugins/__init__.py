@@ -4,7 +4,8 @@ A plugin is a :class:`Plugin` subclass published under the ``tgstats.plugins``
 entry-point group.  It declares ``/commands`` with :func:`command` and message
 listeners with :func:`listener`, answers with a :class:`TextReply` or
 :class:`PhotoReply`, reads the chat's history through the
-:class:`MessageQueries` it finds on its context, and raises
+:class:`MessageQueries` it finds on its context, draws pictures in the shared
+look of :mod:`style <tgstats.plugins._style>`, and raises
 :class:`ConfigError` from a config validator.  Names outside ``__all__`` (the
 ``_``-prefixed modules behind this one, and every other ``tgstats`` package)
 are the host's and may change without notice.
@@ -12,6 +13,7 @@ are the host's and may change without notice.
 
 from tgstats.errors import ConfigError, PluginError, TgstatsError
 from tgstats.logs import get_logger
+from tgstats.plugins import _style as style
 from tgstats.plugins._api import (
     CommandContext,
     CommandSpec,
@@ -48,14 +50,19 @@ from tgstats.store.queries import (
     UserActivity,
     UserInfo,
 )
+from tgstats.store.timeline import ActivityBucket, ActivityTotals, BucketUnit, MemberCount
 
 __all__ = [
     "MAX_DAYS",
+    "ActivityBucket",
+    "ActivityTotals",
+    "BucketUnit",
     "ChatInfo",
     "CommandContext",
     "CommandSpec",
     "ConfigError",
     "ListenerSpec",
+    "MemberCount",
     "MessageContext",
     "MessageQueries",
     "MessageRow",
@@ -84,4 +91,5 @@ __all__ = [
     "parse_zone",
     "period_start",
     "resolve_period",
+    "style",
 ]

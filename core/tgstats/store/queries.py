@@ -31,6 +31,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.sql.selectable import Join, NamedFromClause
 
 from tgstats.store.schema import chat_migrations, chats, messages, users
+from tgstats.store.timeline import TimelineQueries
 from tgstats.store.zones import DAY, EPOCH_WEEKDAY, const, local_seconds, offset_segments
 
 __all__ = [
@@ -228,8 +229,8 @@ def _sqlite_batches(connection: Connection, statement: Select[Any]) -> Iterator[
         cursor.close()
 
 
-class MessageQueries:
-    """Read-only queries over one database."""
+class MessageQueries(TimelineQueries):
+    """Read-only queries over one database (activity over time: :mod:`tgstats.store.timeline`)."""
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
