@@ -141,7 +141,8 @@ class TimelineQueries:
         # Channels posting in groups are few; inlining their ids keeps the
         # per-bucket count free of a join with users.
         return [
-            int(u) for u in connection.execute(select(users.c.user_id).where(users.c.is_channel))
+            int(u)
+            for u in connection.execute(select(users.c.user_id).where(users.c.is_channel)).scalars()
         ]
 
     def _members(
