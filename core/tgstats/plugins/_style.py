@@ -24,12 +24,14 @@ from __future__ import annotations
 import io
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import matplotlib
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from PIL import Image, ImageDraw, ImageFont
+# Pillow and matplotlib are the drawing plugins' dependencies, not the
+# host's: they are imported when a picture is drawn, so the SDK imports
+# without them.
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+    from PIL import Image, ImageDraw, ImageFont
 
 __all__ = [
     "ACCENT",
@@ -70,9 +72,12 @@ PRIMARY: RGB = (227, 74, 51)  # YlOrRd near its dark end: the main series
 SECONDARY: RGB = (253, 141, 60)  # YlOrRd's middle: a second series
 ACCENT: RGB = (128, 0, 38)  # YlOrRd's darkest: outlines, highlights
 
-_FONTS = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
-REGULAR_FONT = str(_FONTS / "DejaVuSans.ttf")
-BOLD_FONT = str(_FONTS / "DejaVuSans-Bold.ttf")
+
+@lru_cache(maxsize=1)
+def _font_dir() -> Path:
+    import matplotlib
+
+    return Path(matplotlib.get_data_path()) / "fonts" / "ttf"
 
 
 def margin(width: int) -> int:
@@ -81,8 +86,14 @@ def margin(width: int) -> int:
 
 @lru_cache(maxsize=64)
 def font(size: int, *, bold: bool = False) -> ImageFont.FreeTypeFont:
-    """DejaVu Sans (bold) at ``size`` px, cached (loading a font file costs milliseconds)."""
-    return ImageFont.truetype(BOLD_FONT if bold else REGULAR_FONT, max(6, size))
+    """DejaVu Sans (bold) at ``size`` px, cached (loading a font file costs milliseconds).
+
+    DejaVu ships with matplotlib, so every machine that draws has it.
+    """
+    from PIL import ImageFont
+
+    name = "DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf"
+    return ImageFont.truetype(str(_font_dir() / name), max(6, size))
 
 
 def _title_font(width: int) -> ImageFont.FreeTypeFont:
@@ -112,6 +123,8 @@ def header_height(width: int) -> int:
 
 def draw_header(image: Image.Image, title: str, subtitle: str) -> int:
     """Title and subtitle at the top of ``image``; returns the y where the body starts."""
+    from PIL import ImageDraw
+
     width = image.width
     draw = ImageDraw.Draw(image)
     side = margin(width)
@@ -127,6 +140,8 @@ def draw_header(image: Image.Image, title: str, subtitle: str) -> int:
 
 def canvas(width: int, height: int, *, title: str, subtitle: str) -> tuple[Image.Image, int]:
     """A white picture with its header drawn; returns it and the y where the body starts."""
+    from PIL import Image
+
     image = Image.new("RGB", (width, height), BACKGROUND)
     return image, draw_header(image, title, subtitle)
 
@@ -144,6 +159,8 @@ def hex_colour(rgb: RGB) -> str:
 
 def colormap_rgb(value: float, name: str = COLORMAP) -> RGB:
     """The colour at ``value`` (0..1) of a matplotlib colormap, as 0-255 RGB."""
+    import matplotlib
+
     red, green, blue, _ = matplotlib.colormaps[name](min(1.0, max(0.0, value)))
     return round(red * 255), round(green * 255), round(blue * 255)
 
@@ -185,6 +202,9 @@ def figure_dpi(width: int) -> float:
 
 def figure_image(figure: Figure) -> Image.Image:
     """Draw a matplotlib figure with the Agg backend (thread-safe) into a Pillow RGB image."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from PIL import Image
+
     agg = FigureCanvasAgg(figure)
     agg.draw()
     return Image.frombuffer("RGBA", agg.get_width_height(), agg.buffer_rgba()).convert("RGB")

@@ -18,16 +18,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 from zoneinfo import ZoneInfo
 
 import attrs
 from sqlalchemy import (
     CTE,
     BigInteger,
-    ColumnElement,
     and_,
-    case,
     cast,
     func,
     select,
@@ -167,14 +165,6 @@ class TimelineQueries:
             conditions.append(messages.c.user_id.not_in([const(c) for c in channels]))
         return select(messages.c.user_id).where(*conditions).distinct().cte("members")
 
-    def _member(self, channels: Sequence[int]) -> ColumnElement[Any]:
-        """``user_id`` of a member's message, NULL for a channel's post or no sender."""
-        if not channels:
-            return messages.c.user_id
-        return case(
-            (messages.c.user_id.in_([const(c) for c in channels]), None), else_=messages.c.user_id
-        )
-
     def activity_timeline(
         self,
         chat_id: int,
@@ -199,7 +189,7 @@ class TimelineQueries:
             lo = connection.execute(select(func.min(messages.c.date)).where(where)).scalar()
             if lo is None:
                 return []
-            hi = connection.execute(select(func.max(messages.c.date)).where(where)).scalar()
+            hi = connection.execute(select(func.max(messages.c.date)).where(where)).scalar_one()
             first_ts = base.to_timestamp(since, "since") if since is not None else int(lo)
             end_ts = base.to_timestamp(until, "until") if until is not None else int(hi) + 1
             last_ts = end_ts - 1
@@ -266,7 +256,7 @@ class TimelineQueries:
             first = connection.execute(select(func.min(messages.c.date)).where(where)).scalar()
             if first is None:
                 return ActivityTotals(messages=0, active_members=0)
-            last = connection.execute(select(func.max(messages.c.date)).where(where)).scalar()
+            last = connection.execute(select(func.max(messages.c.date)).where(where)).scalar_one()
             n = connection.execute(select(func.count()).where(where)).scalar_one()
             members = self._members(
                 connection,

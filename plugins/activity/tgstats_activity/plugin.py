@@ -143,7 +143,9 @@ class ActivityPlugin(Plugin[ActivityConfig]):
             caption=_caption(buckets, unit, headline, change, previous, totals, period),
         )
 
-    def member_flow(self, ctx: CommandContext, buckets: list[ActivityBucket]) -> None:
+    def member_flow(
+        self, ctx: CommandContext, buckets: list[ActivityBucket]
+    ) -> list[MemberFlow] | None:
         """Joins and leaves per bucket: not recorded by the store yet.
 
         The seam for member events: once ``MessageQueries`` counts joins and

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime, time
+from typing import Any, cast
 
 import attrs
 import matplotlib.dates as mdates
@@ -94,7 +95,8 @@ def _chart(picture: ActivityPicture, width: int, height: int) -> Image.Image:
                 "secondary",
             )
         )
-    with rc_context(style.matplotlib_rc(width)):
+    # (matplotlib types rc keys as literals; the style's are checked at run time.)
+    with rc_context(cast(Any, style.matplotlib_rc(width))):
         figure = Figure(figsize=(width / dpi, height / dpi), dpi=dpi)
         rows = len(panels) + (picture.flow is not None)
         axes = figure.subplots(rows, 1, sharex=True)

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import attrs
 from tgstats.plugins import MemberCount, ReplyPair, UserInfo
 
-__all__ = ["Edge", "Graph", "Node", "build_graph", "circle_positions"]
+__all__ = ["Edge", "Graph", "Node", "build_graph", "ring_positions"]
 
 
 @attrs.frozen
@@ -68,7 +68,7 @@ def build_graph(members: Sequence[MemberCount], pairs: Sequence[ReplyPair], top:
         counts = both.setdefault(key, [0, 0])
         counts[0 if i < j else 1] += pair.count
     edges = [Edge(a, b, ab, ba) for (a, b), (ab, ba) in both.items()]
-    edges.sort(key=lambda e: (e.replies, -e.a, -e.b))
+    edges.sort(key=lambda e: (e.replies, e.a, e.b))
     # Someone replied to with no message of their own in the period is a member too.
     counted = {m.user.user_id for m in people}
     only_replied_to = {p.to_user_id for p in pairs} - counted
@@ -82,12 +82,16 @@ def build_graph(members: Sequence[MemberCount], pairs: Sequence[ReplyPair], top:
     )
 
 
-def circle_positions(count: int, cx: float, cy: float, radius: float) -> list[tuple[float, float]]:
-    """``count`` points clockwise round a circle, the first at 12 o'clock: the same every time."""
-    return [
-        (
-            cx + radius * math.cos(-math.pi / 2 + 2 * math.pi * k / count),
-            cy + radius * math.sin(-math.pi / 2 + 2 * math.pi * k / count),
-        )
-        for k in range(count)
-    ]
+def ring_positions(
+    count: int, cx: float, cy: float, rx: float, ry: float
+) -> list[tuple[float, float]]:
+    """``count`` points on an ellipse: ranks 0, 2, 4... down its right side, 1, 3, 5... down
+    its left, evenly spaced in height (each label gets its own line); the same every time."""
+    sides = (list(range(0, count, 2)), list(range(1, count, 2)))
+    spots: list[tuple[float, float]] = [(0.0, 0.0)] * count
+    for sign, ranks in zip((1, -1), sides, strict=True):
+        for k, rank in enumerate(ranks):
+            dy = -ry + (k + 0.5) * 2 * ry / len(ranks)
+            dx = rx * math.sqrt(max(0.0, 1 - (dy / ry) ** 2))
+            spots[rank] = (cx + sign * dx, cy + dy)
+    return spots

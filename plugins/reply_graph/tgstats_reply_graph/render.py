@@ -1,12 +1,12 @@
-"""Draw the reply graph: members round a circle, replies as chords, made for a phone.
+"""Draw the reply graph: members round a ring, replies as chords, made for a phone.
 
-A circle is the layout that needs no randomness (the same chat gives the same
-picture every time) and keeps every label readable up to 30 members: the
-busiest member sits at 12 o'clock and the others follow clockwise by
-messages.  A node's area grows with the member's messages, a chord's width
-and colour with the replies between the two (both ways).  Pillow draws
-without anti-aliasing, so the picture is drawn twice as large and scaled
-down.
+A ring is a layout that needs no randomness (the same chat gives the same
+picture every time) and keeps every label readable up to 30 members: members
+alternate right and left by rank from the top, evenly spaced in height, so
+each label has a line of its own beside its node.  A node's area grows with
+the member's messages, a chord's width and colour with the replies between
+the two (both ways).  Pillow draws without anti-aliasing, so the picture is
+drawn twice as large and scaled down.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import math
 from PIL import Image, ImageChops, ImageDraw, ImageFont
 from tgstats.plugins import UserInfo, style
 
-from tgstats_reply_graph.graph import Graph, circle_positions
+from tgstats_reply_graph.graph import Graph, ring_positions
 
 __all__ = ["render_graph"]
 
@@ -62,17 +62,13 @@ def _draw_graph(image: Image.Image, graph: Graph) -> None:
     size = image.width
     draw = ImageDraw.Draw(image)
     count = len(graph.nodes)
-    label_size = round(size * (0.026 if count <= 16 else 0.022))
-    label_font = style.font(label_size)
-    bold_font = style.font(label_size, bold=True)
-    # Room for labels on both sides: the widest label decides the circle's size.
-    label_room = min(
-        size * 0.26, max(_label_width(draw, graph, label_font, bold_font), size * 0.12)
-    )
-    radius = size / 2 - label_room - size * 0.05
-    cx = cy = size / 2
-    spots = circle_positions(count, cx, cy, radius)
-    spacing = 2 * math.pi * radius / count if count > 1 else radius
+    label_font = style.font(round(size * (0.028 if count <= 16 else 0.024)))
+    # A tall ring (the picture is portrait) with labels in its free sides.
+    cx, cy = size / 2, size / 2
+    rx, ry = size * 0.25, size * 0.44
+    spots = ring_positions(count, cx, cy, rx, ry)
+    per_side = math.ceil(count / 2)
+    spacing = 2 * ry / per_side
     largest = min(size * 0.06, spacing * 0.42)
     smallest = max(size * 0.008, largest * 0.25)
     most = max(n.messages for n in graph.nodes) or 1
@@ -86,40 +82,23 @@ def _draw_graph(image: Image.Image, graph: Graph) -> None:
         line = max(1, round(1 + (widest - 1) * share))
         draw.line((*spots[edge.a], *spots[edge.b]), fill=colour, width=line)
 
+    outline = max(2, round(size * 0.003))
+    side = style.margin(size)
     for k, node in enumerate(graph.nodes):
         x, y = spots[k]
         r = radii[k]
-        outline = max(2, round(size * 0.003))
         draw.ellipse(
             (x - r, y - r, x + r, y + r), fill=style.PRIMARY, outline="white", width=outline
         )
-        angle = math.atan2(y - cy, x - cx)
         gap = r + size * 0.012
-        lx, ly = x + gap * math.cos(angle), y + gap * math.sin(angle)
-        anchor = _anchor(angle)
-        text = style.fit_text(draw, _name(node.user), label_font, label_room * 0.95)
+        right = x >= cx
+        lx = x + gap if right else x - gap
+        room = (size - side - lx) if right else (lx - side)
         number = f" {style.compact_count(node.messages)}"
-        _label(draw, (lx, ly), anchor, text, number, label_font, bold_font)
-
-
-def _label_width(
-    draw: ImageDraw.ImageDraw,
-    graph: Graph,
-    regular: ImageFont.FreeTypeFont,
-    bold: ImageFont.FreeTypeFont,
-) -> float:
-    return max(
-        draw.textlength(_name(n.user) + f" {style.compact_count(n.messages)}", font=regular)
-        for n in graph.nodes
-    )
-
-
-def _anchor(angle: float) -> str:
-    """Text anchor that puts a label outside the circle at ``angle`` (radians, y down)."""
-    cos, sin = math.cos(angle), math.sin(angle)
-    if abs(cos) < 0.3:
-        return "md" if sin < 0 else "ma"
-    return "lm" if cos > 0 else "rm"
+        name = style.fit_text(
+            draw, _name(node.user), label_font, room - draw.textlength(number, font=label_font)
+        )
+        _label(draw, (lx, y), "lm" if right else "rm", name, number, label_font)
 
 
 def _label(
@@ -129,7 +108,6 @@ def _label(
     name: str,
     number: str,
     regular: ImageFont.FreeTypeFont,
-    bold: ImageFont.FreeTypeFont,
 ) -> None:
     """``name`` in ink and the message count in muted, as one label anchored at ``xy``."""
     text = name + number
