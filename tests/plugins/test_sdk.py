@@ -12,6 +12,11 @@ import tgstats.plugins
 
 SDK = [
     "MAX_DAYS",
+    "PERIOD_CHOICES",
+    "Button",
+    "ButtonContext",
+    "ButtonSpec",
+    "Keyboard",
     "ActivityBucket",
     "ActivityTotals",
     "BucketUnit",
@@ -42,12 +47,15 @@ SDK = [
     "check_chat_zones",
     "check_days",
     "check_zone",
+    "button",
     "command",
     "get_logger",
     "listener",
     "parse_period_args",
     "parse_zone",
+    "period_buttons",
     "period_start",
+    "resolve_button_period",
     "resolve_period",
     "style",
 ]
