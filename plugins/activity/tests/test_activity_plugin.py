@@ -43,6 +43,10 @@ def history(store, chat):
     return chat
 
 
+def labels(reply) -> list[list[str]]:
+    return [[b.label for b in row] for row in reply.buttons]
+
+
 def nonzero(data: Activity) -> list[tuple[str, int, int]]:
     return [(b.start.isoformat(), b.messages, b.active_members) for b in data.buckets if b.messages]
 
@@ -137,11 +141,32 @@ async def test_channel_posts_are_messages_but_not_members(make_plugin, make_cont
 async def test_text_answers_instead_of_an_empty_picture(make_plugin, command_reply, history):
     plugin = make_plugin()
     empty = await command_reply(plugin, "1", now="2027-06-01T12:00:00Z")
-    assert empty == TextReply("No messages in the last day, so there is no activity chart to draw.")
+    assert empty.text == "No messages in the last day, so there is no activity chart to draw."
+    assert labels(empty) == [["7 days", "30 days", "1 year", "All"], ["Me", "• Everyone"]]
     unknown = await command_reply(plugin, "@nobody", now=NOW)
     assert unknown == TextReply("I have no messages from @nobody in this chat.")
     usage = await command_reply(plugin, "banana", now=NOW)
     assert usage == TextReply("Usage: /activity [N days | all] [@user]")
+
+
+async def test_buttons_redraw_the_period_and_the_member(make_plugin, command_reply, press, history):
+    plugin = make_plugin(timezone="Europe/Berlin")
+    first = await command_reply(plugin, now=NOW, user_id=BOB.id)
+    assert isinstance(first, PhotoReply)
+    assert labels(first) == [["7 days", "• 30 days", "1 year", "All"], ["Me", "• Everyone"]]
+    everything = await press(plugin, first, "All", user_id=BOB.id, now=NOW)
+    assert isinstance(everything, PhotoReply)
+    assert everything.png == (await command_reply(plugin, "all", now=NOW, user_id=BOB.id)).png
+    assert everything.caption.startswith("8 messages")
+    mine = await press(plugin, everything, "Me", user_id=BOB.id, now=NOW)
+    assert mine.caption.startswith("4 messages")  # Bob's, all time
+    assert labels(mine)[1] == ["• Me", "Everyone"]
+    week = await press(plugin, mine, "7 days", user_id=BOB.id, now=NOW)
+    assert (
+        week.text
+        == "No messages from @bob in the last 7 days, so there is no activity chart to draw."
+    )
+    assert labels(week)[0][0] == "• 7 days"  # a way back from an empty week
 
 
 async def test_the_picture_is_a_phone_sized_png(make_plugin, command_reply, history):

@@ -11,22 +11,28 @@ from tgstats.plugins import (
     ActivityBucket,
     ActivityTotals,
     BucketUnit,
+    ButtonContext,
     CommandContext,
     Period,
     PhotoReply,
     Plugin,
     PluginHost,
     TextReply,
+    button,
     chat_zones,
     check_chat_zones,
     check_days,
     check_zone,
     command,
+    period_buttons,
     period_start,
+    resolve_button_period,
     resolve_period,
 )
 
 from tgstats_activity.render import ActivityPicture, MemberFlow, render_activity
+
+Context = CommandContext | ButtonContext
 
 __all__ = ["Activity", "ActivityConfig", "ActivityPlugin", "bucket_unit", "change_text"]
 
@@ -83,9 +89,26 @@ class ActivityPlugin(Plugin[ActivityConfig]):
     # Plain def: the queries and the drawing run in a worker thread.
     @command("activity", "Messages over time: /activity [N days | all] [@user]")
     def activity(self, ctx: CommandContext) -> TextReply | PhotoReply:
-        data = self.compute(ctx)
+        period = resolve_period(ctx, default_days=self.config.days, zone=self.zone_for(ctx.chat_id))
+        if isinstance(period, TextReply):
+            return period
+        return self.answer(ctx, period)
+
+    # The period and "me / everyone" buttons under the chart: redrawn in place.
+    @button("view")
+    def view(self, ctx: ButtonContext) -> TextReply | PhotoReply:
+        period = resolve_button_period(ctx, zone=self.zone_for(ctx.chat_id))
+        if isinstance(period, TextReply):
+            return period
+        return self.answer(ctx, period)
+
+    def answer(self, ctx: Context, period: Period) -> TextReply | PhotoReply:
+        """The chart for ``period`` with the buttons under it (under the text when empty)."""
+        buttons = period_buttons("view", period, viewer=ctx.user_id, who_toggle=True)
+        data = self.compute(ctx, period)
         if isinstance(data, TextReply):
-            return data
+            # Buttons here too: a press on "7 days" must leave a way back.
+            return TextReply(data.text, buttons=buttons)
         png = render_activity(
             ActivityPicture(
                 title=data.title,
@@ -99,13 +122,17 @@ class ActivityPlugin(Plugin[ActivityConfig]):
             ),
             width=self.config.width,
         )
-        return PhotoReply(png=png, caption=data.caption)
+        return PhotoReply(png=png, caption=data.caption, buttons=buttons)
 
-    def compute(self, ctx: CommandContext) -> Activity | TextReply:
+    def compute(self, ctx: Context, period: Period | None = None) -> Activity | TextReply:
+        """The numbers behind the picture (the command's period by default), or the text."""
         zone = self.zone_for(ctx.chat_id)
-        period = resolve_period(ctx, default_days=self.config.days, zone=zone)
-        if isinstance(period, TextReply):
-            return period
+        if period is None:
+            assert isinstance(ctx, CommandContext)
+            resolved = resolve_period(ctx, default_days=self.config.days, zone=zone)
+            if isinstance(resolved, TextReply):
+                return resolved
+            period = resolved
         user_id = period.user.user_id if period.user else None
         store = ctx.store
         totals = store.activity_totals(ctx.chat_id, since=period.since, user_id=user_id)
@@ -143,9 +170,7 @@ class ActivityPlugin(Plugin[ActivityConfig]):
             caption=_caption(buckets, unit, headline, change, previous, totals, period),
         )
 
-    def member_flow(
-        self, ctx: CommandContext, buckets: list[ActivityBucket]
-    ) -> list[MemberFlow] | None:
+    def member_flow(self, ctx: Context, buckets: list[ActivityBucket]) -> list[MemberFlow] | None:
         """Joins and leaves per bucket: not recorded by the store yet.
 
         The seam for member events: once ``MessageQueries`` counts joins and
@@ -174,14 +199,14 @@ def change_text(current: int, previous: int) -> str:
     return f"+{percent} %" if percent > 0 else f"−{-percent} %"
 
 
-def _chat_title(ctx: CommandContext) -> str:
+def _chat_title(ctx: Context) -> str:
     if ctx.chat_title:
         return ctx.chat_title
     chat = ctx.store.chat(ctx.chat_id)
     return chat.title if chat is not None and chat.title else "This chat"
 
 
-def _title(ctx: CommandContext, period: Period) -> str:
+def _title(ctx: Context, period: Period) -> str:
     who = f" — {period.user_label}" if period.user_label else ""
     return f"{_chat_title(ctx)}{who}"
 

@@ -100,18 +100,31 @@ async def test_the_period_starts_at_midnight_in_the_chats_zone(make_plugin, make
 
 async def test_text_answers(make_plugin, command_reply, store, chat, history):
     plugin = make_plugin()
-    assert await command_reply(plugin, "3", now=NOW) == TextReply(
+    empty = await command_reply(plugin, "3", now=NOW)
+    assert empty.text == (
         "No member has replied to another in the last 3 days, so there is no reply graph to draw."
     )
+    assert [b.label for b in empty.buttons[0]] == ["7 days", "30 days", "1 year", "All"]
     assert await command_reply(plugin, "@alice", now=NOW) == TextReply(
         "Usage: /replies [N days | all]"
     )
     lonely = make_chat(-100811, "Quiet")
     fill_store(store, [make_message(lonely, ALICE, "anyone?", date="2026-10-30T10:00:00Z")])
     reply = await command_reply(plugin, "all", now=NOW, chat_id=lonely.id)
-    assert reply == TextReply(
-        "No member has replied to another yet, so there is no reply graph to draw."
-    )
+    assert reply.text == "No member has replied to another yet, so there is no reply graph to draw."
+
+
+async def test_period_buttons_redraw_in_place(make_plugin, command_reply, press, history):
+    plugin = make_plugin()
+    first = await command_reply(plugin, now=NOW)
+    assert isinstance(first, PhotoReply)
+    assert [b.label for b in first.buttons[0]] == ["7 days", "• 30 days", "1 year", "All"]
+    everything = await press(plugin, first, "All", now=NOW)
+    assert everything.png == (await command_reply(plugin, "all", now=NOW)).png
+    assert everything.caption == (await command_reply(plugin, "all", now=NOW)).caption
+    week = await press(plugin, everything, "7 days", now=NOW)
+    assert week.text.startswith("No member has replied to another in the last 7 days")
+    assert week.buttons[0][0].label == "• 7 days"
 
 
 async def test_the_picture(make_plugin, command_reply, history):

@@ -6,6 +6,7 @@ from typing import Any
 
 import attrs
 from tgstats.plugins import (
+    ButtonContext,
     CommandContext,
     Period,
     PhotoReply,
@@ -13,16 +14,21 @@ from tgstats.plugins import (
     PluginHost,
     TextReply,
     UserInfo,
+    button,
     chat_zones,
     check_chat_zones,
     check_days,
     check_zone,
     command,
+    period_buttons,
+    resolve_button_period,
     resolve_period,
 )
 
 from tgstats_reply_graph.graph import Graph, build_graph
 from tgstats_reply_graph.render import render_graph
+
+Context = CommandContext | ButtonContext
 
 __all__ = ["MAX_TOP", "ReplyGraph", "ReplyGraphConfig", "ReplyGraphPlugin"]
 
@@ -69,9 +75,26 @@ class ReplyGraphPlugin(Plugin[ReplyGraphConfig]):
     # Plain def: the queries and the drawing run in a worker thread.
     @command("replies", "Who replies to whom: /replies [N days | all]")
     def replies(self, ctx: CommandContext) -> TextReply | PhotoReply:
-        data = self.compute(ctx)
+        zone = self.zone_for(ctx.chat_id)
+        period = resolve_period(ctx, default_days=self.config.days, allow_user=False, zone=zone)
+        if isinstance(period, TextReply):
+            return period
+        return self.answer(ctx, period)
+
+    # The period buttons under the picture: redrawn in place.
+    @button("period")
+    def period(self, ctx: ButtonContext) -> TextReply | PhotoReply:
+        period = resolve_button_period(ctx, zone=self.zone_for(ctx.chat_id))
+        if isinstance(period, TextReply):
+            return period
+        return self.answer(ctx, period)
+
+    def answer(self, ctx: Context, period: Period) -> TextReply | PhotoReply:
+        buttons = period_buttons("period", period)
+        data = self.compute(ctx, period)
         if isinstance(data, TextReply):
-            return data
+            # Buttons here too: a press on "7 days" must leave a way back.
+            return TextReply(data.text, buttons=buttons)
         png = render_graph(
             data.graph,
             title=data.title,
@@ -79,13 +102,19 @@ class ReplyGraphPlugin(Plugin[ReplyGraphConfig]):
             footer=data.footer,
             width=self.config.width,
         )
-        return PhotoReply(png=png, caption=data.caption)
+        return PhotoReply(png=png, caption=data.caption, buttons=buttons)
 
-    def compute(self, ctx: CommandContext) -> ReplyGraph | TextReply:
-        zone = self.zone_for(ctx.chat_id)
-        period = resolve_period(ctx, default_days=self.config.days, allow_user=False, zone=zone)
-        if isinstance(period, TextReply):
-            return period
+    def compute(self, ctx: Context, period: Period | None = None) -> ReplyGraph | TextReply:
+        """The graph for ``period`` (the command's by default), or the text to answer instead."""
+        if period is None:
+            assert isinstance(ctx, CommandContext)
+            zone = self.zone_for(ctx.chat_id)
+            resolved = resolve_period(
+                ctx, default_days=self.config.days, allow_user=False, zone=zone
+            )
+            if isinstance(resolved, TextReply):
+                return resolved
+            period = resolved
         members = ctx.store.member_message_counts(ctx.chat_id, since=period.since)
         pairs = ctx.store.reply_pairs(ctx.chat_id, since=period.since)
         graph = build_graph(members, pairs, self.config.top)
@@ -108,7 +137,7 @@ def _plural(n: int, noun: str) -> str:
     return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
 
 
-def _title(ctx: CommandContext) -> str:
+def _title(ctx: Context) -> str:
     if ctx.chat_title:
         return ctx.chat_title
     chat = ctx.store.chat(ctx.chat_id)
