@@ -65,17 +65,17 @@ def _draw_graph(image: Image.Image, graph: Graph) -> None:
     label_font = style.font(round(size * (0.028 if count <= 16 else 0.024)))
     # A tall ring (the picture is portrait) with labels in its free sides.
     cx, cy = size / 2, size / 2
-    rx, ry = size * 0.25, size * 0.44
+    rx, ry = size * 0.2, size * 0.44
     spots = ring_positions(count, cx, cy, rx, ry)
     per_side = math.ceil(count / 2)
     spacing = 2 * ry / per_side
-    largest = min(size * 0.06, spacing * 0.42)
+    largest = min(size * 0.05, spacing * 0.42)
     smallest = max(size * 0.008, largest * 0.25)
     most = max(n.messages for n in graph.nodes) or 1
     radii = [smallest + (largest - smallest) * math.sqrt(n.messages / most) for n in graph.nodes]
 
     heaviest = max((e.replies for e in graph.edges), default=1)
-    widest = max(2.0, largest * 0.9)
+    widest = max(2.0, largest * 0.6)
     for edge in graph.edges:  # fewest replies first: heavy chords end up on top
         share = edge.replies / heaviest
         colour = style.colormap_rgb(0.3 + 0.7 * share)
