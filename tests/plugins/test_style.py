@@ -39,6 +39,12 @@ def test_fit_text_cuts_long_names_with_an_ellipsis() -> None:
     assert style.fit_text(draw, "short", font, 500) == "short"
     cut = style.fit_text(draw, "a very long chat title " * 10, font, 300)
     assert cut.endswith("…") and draw.textlength(cut, font=font) <= 300
+    # as long as fits: one more character would not
+    longer = ("a very long chat title " * 10)[: len(cut)] + "…"
+    assert draw.textlength(longer, font=font) > 300
+    # A hostile 1 MB name costs a few measurements, not a million.
+    huge = style.fit_text(draw, "W" * 1_000_000, font, 300)
+    assert huge.startswith("W") and huge.endswith("…") and len(huge) < 20
 
 
 def test_figure_image_and_png_bytes() -> None:

@@ -110,9 +110,16 @@ def fit_text(
     """``text`` cut to ``width`` pixels, ending in '…' (chat and member names can be long)."""
     if draw.textlength(text, font=typeface) <= width:
         return text
-    while text and draw.textlength(text + "…", font=typeface) > width:
-        text = text[:-1]
-    return text.rstrip() + "…"
+    # Binary search for the longest prefix that fits with its '…': a few
+    # measurements whatever the length (names come from users).
+    low, high = 0, len(text)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if draw.textlength(text[:middle] + "…", font=typeface) <= width:
+            low = middle
+        else:
+            high = middle - 1
+    return text[:low].rstrip() + "…"
 
 
 def header_height(width: int) -> int:
