@@ -229,3 +229,10 @@ def test_config_is_checked(make_plugin) -> None:
         make_plugin(width=100)
     with pytest.raises(ConfigError, match="timezone"):
         make_plugin(timezone="Mars/Olympus")
+
+
+async def test_only_messages_dated_after_today_give_text(make_plugin, command_reply, store, chat):
+    # A clock far ahead of the bot's: nothing to draw up to today.
+    fill_store(store, [make_message(chat, ALICE, "from the future", date="2026-11-05T10:00:00Z")])
+    reply = await command_reply(make_plugin(), "all", now=NOW)
+    assert reply.text == "No messages yet, so there is no activity chart to draw."

@@ -146,6 +146,8 @@ class ActivityPlugin(Plugin[ActivityConfig]):
         buckets = store.activity_timeline(
             ctx.chat_id, tz=zone, unit=unit, since=period.since, until=until, user_id=user_id
         )
+        if not any(b.messages for b in buckets):  # only messages dated after today
+            return TextReply(_no_messages(period))
         previous = None
         if period.days is not None and period.since is not None:
             previous = store.activity_totals(
