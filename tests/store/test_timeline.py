@@ -233,3 +233,29 @@ def test_a_long_history_is_counted_in_chunks_of_buckets(store: Store) -> None:
     assert len(days) == 900
     assert (days[0].messages, days[-1].messages, sum(d.messages for d in days)) == (1, 1, 2)
     assert sum("buckets" in s for s in statements) == 6  # 3 chunks x (messages, members)
+
+
+def test_a_supergroup_counts_the_history_of_the_group_it_was(store: Store) -> None:
+    group = make_chat(-4100, "Small group", type="group")
+    supergroup = make_chat(-1004100, "Small group", type="supergroup")
+    fill_store(
+        store,
+        [
+            make_message(group, ALICE, "old", message_id=1, date="2026-01-05T10:00:00Z"),
+            make_message(group, CAROL, "old", message_id=2, date="2026-01-06T10:00:00Z"),
+        ],
+    )
+    store.record_message(make_message(group, ALICE, message_id=3, migrate_to_chat_id=supergroup.id))
+    fill_store(
+        store,
+        [make_message(supergroup, BOB, "new", message_id=1, date="2026-01-06T11:00:00Z")],
+    )
+    queries = store.queries
+    days = queries.activity_timeline(supergroup.id, tz=UTC_ZONE, unit="day")
+    assert counts(days) == [("2026-01-05", 1, 1), ("2026-01-06", 2, 2)]
+    totals = queries.activity_totals(supergroup.id)
+    assert (totals.messages, totals.active_members) == (3, 3)
+    assert [(m.user.display_name, m.messages) for m in queries.member_message_counts(group.id)] == [
+        ("Alice", 1),
+        ("Carol", 1),
+    ]
