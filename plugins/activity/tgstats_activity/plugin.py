@@ -235,15 +235,16 @@ def _change(totals: ActivityTotals, previous: ActivityTotals | None, period: Per
     change = change_text(totals.messages, previous.messages)
     if change == "new":
         return f"none in {_before(period)}"
+    if change == "±0 %":
+        return f"{change} vs {_before(period)}"
     arrow = "▲" if totals.messages > previous.messages else "▼"
-    arrow = "=" if change == "±0 %" else arrow
     return f"{arrow} {change} vs {_before(period)}"
 
 
 def _with_change(headline: str, change: str, previous: ActivityTotals | None) -> str:
     if not change or previous is None:
         return headline
-    return f"{headline}, {change.lstrip('▲▼= ')} ({previous.messages:,})"
+    return f"{headline}, {change.lstrip('▲▼ ')} ({previous.messages:,})"
 
 
 def _bucket_name(bucket: ActivityBucket, unit: str) -> str:

@@ -46,6 +46,8 @@ class ActivityPicture:
 
 
 _PANEL_HEIGHT = 0.30  # of the width, per panel
+_TOP = 0.06  # of the width: room for the first panel's title
+_BOTTOM = 0.07  # of the width: room for the date labels
 
 
 def render_activity(picture: ActivityPicture, *, width: int = style.WIDTH) -> bytes:
@@ -53,7 +55,7 @@ def render_activity(picture: ActivityPicture, *, width: int = style.WIDTH) -> by
     if not picture.buckets:
         raise ValueError("nothing to draw: no buckets")
     panels = 1 + picture.show_members + (picture.flow is not None)
-    body_height = round(width * (_PANEL_HEIGHT * panels + 0.12))
+    body_height = round(width * (_PANEL_HEIGHT * panels + _TOP + _BOTTOM))
     header = style.header_height(width)
     headline_size = round(width * 0.04)
     top = header + round(headline_size * 1.7)
@@ -122,10 +124,17 @@ def _chart(picture: ActivityPicture, width: int, height: int) -> Image.Image:
             ax.yaxis.get_major_locator().set_params(integer=True)
         locator = mdates.AutoDateLocator(minticks=3, maxticks=7)
         axes_list[-1].xaxis.set_major_locator(locator)
-        axes_list[-1].xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+        axes_list[-1].xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, show_offset=False))
         first, last = picture.buckets[0].start, picture.buckets[-1].end
         axes_list[-1].set_xlim(_day(first), _day(last))
-        figure.subplots_adjust(left=0.1, right=0.97, top=0.92, bottom=0.07, hspace=0.42)
+        # Margins in pixels of the width, whatever the number of panels.
+        figure.subplots_adjust(
+            left=0.1,
+            right=0.97,
+            top=1 - _TOP * width / height,
+            bottom=_BOTTOM * width / height,
+            hspace=0.42,
+        )
         return style.figure_image(figure)
 
 
