@@ -124,7 +124,9 @@ def _chart(picture: ActivityPicture, width: int, height: int) -> Image.Image:
             ax.yaxis.get_major_locator().set_params(integer=True)
         locator = mdates.AutoDateLocator(minticks=3, maxticks=7)
         axes_list[-1].xaxis.set_major_locator(locator)
-        axes_list[-1].xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, show_offset=False))
+        # No offset label ("2026-Nov") in the corner: the subtitle says the period.
+        dates = mdates.ConciseDateFormatter(locator, show_offset=False)
+        axes_list[-1].xaxis.set_major_formatter(dates)
         first, last = picture.buckets[0].start, picture.buckets[-1].end
         axes_list[-1].set_xlim(_day(first), _day(last))
         # Margins in pixels of the width, whatever the number of panels.
