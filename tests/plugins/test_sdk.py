@@ -17,6 +17,9 @@ SDK = [
     "ButtonContext",
     "ButtonSpec",
     "Keyboard",
+    "ActivityBucket",
+    "ActivityTotals",
+    "BucketUnit",
     "ChatInfo",
     "ChatSettings",
     "CommandContext",
@@ -29,6 +32,7 @@ SDK = [
     "MemberChangeDay",
     "MemberContext",
     "MemberReactions",
+    "MemberCount",
     "MessageContext",
     "MessageQueries",
     "MessageRow",
@@ -70,6 +74,7 @@ SDK = [
     "resolve_period",
     "schedule",
     "weekly",
+    "style",
 ]
 
 
