@@ -67,6 +67,14 @@ from tgstats.plugins._schedule import (
 )
 from tgstats.plugins._settings import ChatSettings
 from tgstats.store.event_queries import MemberChangeDay, MemberReactions
+from tgstats.store.member_queries import (
+    ActiveStreak,
+    EmojiCount,
+    MemberPartners,
+    MemberStanding,
+    ReplyPartner,
+    ReplyTiming,
+)
 from tgstats.store.queries import (
     ChatInfo,
     MessageQueries,
@@ -80,6 +88,7 @@ from tgstats.store.timeline import ActivityBucket, ActivityTotals, BucketUnit, M
 __all__ = [
     "MAX_DAYS",
     "PERIOD_CHOICES",
+    "ActiveStreak",
     "ActivityBucket",
     "ActivityTotals",
     "BucketUnit",
@@ -92,6 +101,7 @@ __all__ = [
     "CommandSpec",
     "ConfigError",
     "Daily",
+    "EmojiCount",
     "EventKind",
     "EventSpec",
     "Keyboard",
@@ -99,7 +109,9 @@ __all__ = [
     "MemberChangeDay",
     "MemberContext",
     "MemberCount",
+    "MemberPartners",
     "MemberReactions",
+    "MemberStanding",
     "MessageContext",
     "MessageQueries",
     "MessageRow",
@@ -114,6 +126,8 @@ __all__ = [
     "ReactionContext",
     "Reply",
     "ReplyPair",
+    "ReplyPartner",
+    "ReplyTiming",
     "ScheduleContext",
     "ScheduleSpec",
     "TextReply",

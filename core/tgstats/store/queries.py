@@ -31,6 +31,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.sql.selectable import Join, NamedFromClause
 
 from tgstats.store.event_queries import EventQueries
+from tgstats.store.member_queries import MemberQueries
 from tgstats.store.schema import chat_migrations, chats, messages, users
 from tgstats.store.timeline import TimelineQueries
 from tgstats.store.zones import DAY, EPOCH_WEEKDAY, const, local_seconds, offset_segments
@@ -246,9 +247,10 @@ def _sqlite_batches(connection: Connection, statement: Select[Any]) -> Iterator[
         cursor.close()
 
 
-class MessageQueries(EventQueries, TimelineQueries):
+class MessageQueries(EventQueries, TimelineQueries, MemberQueries):
     """Read-only queries over one database (events: :mod:`tgstats.store.event_queries`;
-    activity over time: :mod:`tgstats.store.timeline`)."""
+    activity over time: :mod:`tgstats.store.timeline`; one member:
+    :mod:`tgstats.store.member_queries`)."""
 
     def __init__(
         self, engine: Engine, *, excluded: Callable[[int], Collection[int]] | None = None
