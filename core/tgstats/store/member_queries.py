@@ -15,7 +15,7 @@ members who opted out (``/optout``) never appear as reply partners.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -113,10 +113,10 @@ class MemberQueries:
     """Mixed into :class:`tgstats.store.queries.MessageQueries`."""
 
     _engine: Engine
+    _excluded: Callable[[int], Collection[int]]
 
     if TYPE_CHECKING:
 
-        def _excluded(self, chat_id: int) -> Any: ...
         def _channel_ids(self, connection: Connection) -> list[int]: ...
         def _replies(
             self, family: Sequence[int], since: Any, until: Any, excluded: Any

@@ -153,14 +153,7 @@ def _tiles(
         if standing.rank is not None
         else Tile(texts.RANK, "—", "a channel: not ranked")
     )
-    if streak.start is not None and streak.end is not None:
-        span = (
-            streak.start.strftime("%d %b %Y")
-            if streak.start == streak.end
-            else f"{streak.start.strftime('%d %b')} – {streak.end.strftime('%d %b %Y')}"
-        )
-    else:
-        span = ""
+    span = _day_span(streak)
     if timing.median_seconds is not None:
         reply = Tile(
             texts.REPLY_TIME,
@@ -180,12 +173,30 @@ def _tiles(
         Tile(
             texts.STREAK,
             texts.plural(streak.longest, "day"),
-            f"{span}; {texts.plural(streak.active_days, 'active day')}",
+            span,
         ),
         reply,
-        Tile(texts.FIRST_SEEN, _when(standing.first, zone), ""),
+        Tile(
+            texts.FIRST_SEEN,
+            _when(standing.first, zone),
+            f"{texts.plural(streak.active_days, 'active day')} since",
+        ),
         Tile(texts.LAST_SEEN, _when(standing.last, zone), ""),
     ]
+
+
+def _day_span(streak: ActiveStreak) -> str:
+    """``28 Oct 2026``, ``25–26 Oct 2026``, ``30 Oct – 2 Nov 2026``: short enough for a tile."""
+    start, end = streak.start, streak.end
+    if start is None or end is None:
+        return ""
+    if start == end:
+        return f"{start.day} {end:%b %Y}"
+    if (start.year, start.month) == (end.year, end.month):
+        return f"{start.day}–{end.day} {end:%b %Y}"
+    if start.year == end.year:
+        return f"{start.day} {start:%b} – {end.day} {end:%b %Y}"
+    return f"{start.day} {start:%b %Y} – {end.day} {end:%b %Y}"
 
 
 def _caption(

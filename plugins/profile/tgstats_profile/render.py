@@ -92,7 +92,12 @@ def _tiles(
     note_font = style.font(round(26 * unit))
     pad = round(20 * unit)
     column = (room - gap) // 2
-    height = pad * 2 + round(label_font.size * 1.3) + round(value_font.size * 1.2) + note_font.size
+    height = (
+        pad * 2
+        + round(label_font.size * 1.3)
+        + round(value_font.size * 1.2)
+        + round(note_font.size)
+    )
     y = y0
     for row in range(0, len(tiles), 2):
         for i, tile in enumerate(tiles[row : row + 2]):

@@ -23,8 +23,8 @@ __all__ = ["count_emoji", "count_words", "stop_words"]
 _WORD = regex.compile(r"\p{L}[\p{L}\p{M}']{2,}")
 _NOISE = regex.compile(r"https?://\S+|www\.\S+|@\w+|#\w+")
 _EMOJI = regex.compile(
-    r"\p{Extended_Pictographic}[\x{FE0F}\p{Emoji_Modifier}]?"
-    r"(?:\x{200D}\p{Extended_Pictographic}[\x{FE0F}\p{Emoji_Modifier}]?)*"
+    r"\p{Extended_Pictographic}[\uFE0F\p{Emoji_Modifier}]?"
+    r"(?:\u200D\p{Extended_Pictographic}[\uFE0F\p{Emoji_Modifier}]?)*"
 )
 # A word longer than this is a paste (a hash, a key), not a word anyone uses.
 _LONGEST = 30
