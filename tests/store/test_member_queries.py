@@ -85,7 +85,8 @@ def test_standing_counts_share_rank_and_first_last(club: Store) -> None:
     assert (alice.rank, alice.ranked_members) == (1, 3)  # the channel is not a member
     assert alice.first == utc("2026-10-23T21:30:00Z")
     assert alice.last == utc("2026-10-28T10:00:00Z")
-    assert alice.stickers == 1
+    assert q.member_media_counts(CHAT.id, ALICE.id) == {"sticker": 1}
+    assert q.member_media_counts(CHAT.id, ALICE.id, since=utc("2026-10-28T10:00:01Z")) == {}
     bob = q.member_standing(CHAT.id, BOB.id)
     assert (bob.messages, bob.rank) == (3, 2)
     news = q.member_standing(CHAT.id, NEWS.id)

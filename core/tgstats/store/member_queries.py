@@ -55,7 +55,6 @@ class MemberStanding:
     ranked_members: int  # members with a message in the period (channels left out)
     first: datetime | None  # the member's first and last counted message in the period
     last: datetime | None
-    stickers: int  # of the member's messages, how many were stickers
 
 
 @attrs.frozen
@@ -167,14 +166,7 @@ class MemberQueries:
             excluded = self._excluded(chat_id)
             chat = base._where(messages, family, since, until, excluded=excluded)
             mine = base._where(messages, family, since, until, user_id, excluded=excluded)
-            n, stickers = connection.execute(
-                select(
-                    func.count(),
-                    func.coalesce(
-                        func.sum(case((messages.c.media_kind == "sticker", 1), else_=0)), 0
-                    ),
-                ).where(mine)
-            ).one()
+            n = connection.execute(select(func.count()).where(mine)).scalar_one()
             total = connection.execute(select(func.count()).where(chat)).scalar_one()
             # Two statements: SQLite answers min and max together with a full scan.
             first = connection.execute(select(func.min(messages.c.date)).where(mine)).scalar()
@@ -202,8 +194,33 @@ class MemberQueries:
             ranked_members=int(members),
             first=base.from_timestamp(int(first)) if first is not None else None,
             last=base.from_timestamp(int(last)) if last is not None else None,
-            stickers=int(stickers),
         )
+
+    def member_media_counts(
+        self,
+        chat_id: int,
+        user_id: int,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> dict[str, int]:
+        """The member's counted messages per media kind (``sticker``, ``photo``, ...),
+        kinds they never sent left out.
+
+        The media kind is in no index, so this reads the chat's rows; it is
+        a query of its own so a caller can run it beside the others.
+        """
+        with self._engine.connect() as connection:
+            family = base.chat_family(connection, chat_id)
+            mine = base._where(
+                messages, family, since, until, user_id, excluded=self._excluded(chat_id)
+            )
+            rows = connection.execute(
+                select(messages.c.media_kind, func.count())
+                .where(mine, messages.c.media_kind.is_not(None))
+                .group_by(messages.c.media_kind)
+            ).all()
+        return {str(kind): int(n) for kind, n in rows}
 
     def member_streak(
         self,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -66,27 +67,34 @@ def build_card(
     languages: tuple[str, ...],
 ) -> Card | TextReply:
     since, until, uid = period.since, period.until, user.user_id
-    standing = store.member_standing(chat_id, uid, since=since, until=until)
+    span = {"since": since, "until": until}
+    # The queries are independent and each waits on the database (which
+    # releases the GIL, and on PostgreSQL runs in its own server process):
+    # side by side they take as long as the slowest, not the sum.
+    # (An empty period costs little: every query is an index probe that finds nothing.)
+    with ThreadPoolExecutor(max_workers=4, thread_name_prefix="member-card") as pool:
+        standing_f = pool.submit(store.member_standing, chat_id, uid, **span)
+        streak_f = pool.submit(store.member_streak, chat_id, uid, tz=zone, **span)
+        timing_f = pool.submit(store.member_reply_timing, chat_id, uid, **span)
+        partners_f = pool.submit(
+            store.member_reply_partners, chat_id, uid, limit=TOP_PARTNERS, **span
+        )
+        hours_f = pool.submit(store.counts_by_weekday_hour, chat_id, tz=zone, user_id=uid, **span)
+        media_f = pool.submit(store.member_media_counts, chat_id, uid, **span)
+        reactions_f = pool.submit(
+            store.member_reaction_emoji, chat_id, uid, limit=TOP_EMOJI * 2, **span
+        )
+        sample = store.member_recent_texts(chat_id, uid, limit=text_sample, **span)
+        words = count_words(sample, languages, TOP_WORDS)
+        text_emoji = count_emoji(sample, TOP_EMOJI * 2)
+        standing = standing_f.result()
+        streak, timing, partners = streak_f.result(), timing_f.result(), partners_f.result()
+        hours, media = hours_f.result(), media_f.result()
+        reaction_emoji = [(e.emoji, e.count) for e in reactions_f.result()]
     if standing.messages == 0:
         return TextReply(texts.no_messages(user, period))
-    streak = store.member_streak(chat_id, uid, tz=zone, since=since, until=until)
-    timing = store.member_reply_timing(chat_id, uid, since=since, until=until)
-    partners = store.member_reply_partners(
-        chat_id, uid, since=since, until=until, limit=TOP_PARTNERS
-    )
-    hours = store.counts_by_weekday_hour(chat_id, tz=zone, since=since, until=until, user_id=uid)
-    sample = store.member_recent_texts(chat_id, uid, since=since, until=until, limit=text_sample)
-    words = count_words(sample, languages, TOP_WORDS)
-    emoji = _merge(
-        count_emoji(sample, TOP_EMOJI * 2),
-        [
-            (e.emoji, e.count)
-            for e in store.member_reaction_emoji(
-                chat_id, uid, since=since, until=until, limit=TOP_EMOJI * 2
-            )
-        ],
-    )[:TOP_EMOJI]
-    tiles = _tiles(standing, streak, timing, zone)
+    emoji = _merge(text_emoji, reaction_emoji)[:TOP_EMOJI]
+    tiles = _tiles(standing, media.get("sticker", 0), streak, timing, zone)
     subtitle = f"{chat_title} · {period.label.capitalize()} · {zone.key}"
     return Card(
         title=_title(user),
@@ -144,7 +152,11 @@ def _when(moment: datetime | None, zone: ZoneInfo) -> str:
 
 
 def _tiles(
-    standing: MemberStanding, streak: ActiveStreak, timing: ReplyTiming, zone: ZoneInfo
+    standing: MemberStanding,
+    stickers: int,
+    streak: ActiveStreak,
+    timing: ReplyTiming,
+    zone: ZoneInfo,
 ) -> list[Tile]:
     rank = (
         Tile(
@@ -162,12 +174,12 @@ def _tiles(
         )
     else:
         reply = Tile(texts.REPLY_TIME, "—", "no replies to others")
-    stickers = f", {texts.plural(standing.stickers, 'sticker')}" if standing.stickers else ""
+    sticker_note = f", {texts.plural(stickers, 'sticker')}" if stickers else ""
     return [
         Tile(
             texts.MESSAGES,
             f"{standing.messages:,}",
-            share_text(standing.messages, standing.chat_messages) + stickers,
+            share_text(standing.messages, standing.chat_messages) + sticker_note,
         ),
         rank,
         Tile(
