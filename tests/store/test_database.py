@@ -64,6 +64,24 @@ def test_sqlite_pragmas(tmp_path: Path) -> None:
         store.close()
 
 
+@pytest.mark.postgres
+def test_postgres_commits_are_durable(pg_url: str) -> None:
+    """The bot confirms an update to Telegram once its commit returns: that
+    commit must survive a server crash, so synchronous_commit is never off."""
+    store = open_store(pg_url)
+    plain = sqlalchemy.create_engine(pg_url)
+    try:
+        with store.engine.connect() as connection:
+            ours = connection.exec_driver_sql("SHOW synchronous_commit").scalar()
+        with plain.connect() as connection:
+            default = connection.exec_driver_sql("SHOW synchronous_commit").scalar()
+        assert ours == default  # the server's setting, untouched
+        assert ours != "off"
+    finally:
+        store.close()
+        plain.dispose()
+
+
 def test_unreachable_postgres_is_one_line_without_password() -> None:
     url = "postgresql+psycopg://bob:s3cretpw@127.0.0.1:1/nodb"
     with pytest.raises(StoreError) as caught:

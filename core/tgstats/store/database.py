@@ -96,12 +96,11 @@ def _sqlite_pragmas(busy_timeout: float, dbapi_connection: Any, _record: Any) ->
 
 
 def _postgres_session(busy_timeout: float, dbapi_connection: Any, _record: Any) -> None:
-    # The recorder commits once per burst of messages (often a single one);
-    # waiting for the WAL flush each time caps it at the disk's fsync rate.
-    # Like SQLite's synchronous=NORMAL, a crash can lose the last fraction of
-    # a second of commits, never consistency.
+    # synchronous_commit stays at the server's default (on): the bot tells
+    # Telegram an update is stored once its commit returns, so that commit
+    # must survive a crash of the server.  The store writer already puts a
+    # burst of messages in one transaction, which keeps the flushes few.
     with dbapi_connection.cursor() as cursor:
-        cursor.execute("SET synchronous_commit TO off")
         # A table lock held elsewhere fails the statement (and the writer
         # retries) instead of blocking its thread for ever.
         cursor.execute(f"SET lock_timeout TO {int(busy_timeout * 1000)}")
