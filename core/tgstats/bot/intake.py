@@ -13,9 +13,10 @@ raises for a reason that is not a database fault) is kept in
 ``rejected_updates`` with its raw JSON, logged once (truncated, rate-limited)
 and then treated as done, so it is confirmed and never blocks the ones after it.
 
-Commands are handled at most once: a command is marked answered in the store
-after its handler ran, and one that comes again (redelivered after a crash)
-is skipped.
+Commands are handled at most once: before its handler runs, a command is
+claimed in the store (an insert only one process wins, through the store
+writer, after the command's message), and a copy that comes again
+(redelivered after a crash, or to another webhook worker) is skipped.
 
 While the store refuses writes (an outage), the updates wait, unconfirmed, but
 their commands do not wait in silence: each gets :data:`UNAVAILABLE_TEXT` once
@@ -39,7 +40,7 @@ from tgstats.bot.quiet import RateLimitedLog, truncate
 from tgstats.bot.recorder import Outcome, Recorder, Stopping
 from tgstats.logs import get_logger
 from tgstats.store.bounds import check_date, check_id
-from tgstats.store.rejected import is_answered, keep_rejected, mark_answered
+from tgstats.store.rejected import claim_command, keep_rejected
 
 __all__ = ["UpdateIntake", "is_command"]
 
@@ -140,10 +141,13 @@ class UpdateIntake:
             while len(self._deferred) > MAX_DEFERRED:
                 self._deferred.pop(next(iter(self._deferred)))
             log.info("command_deferred", command=name, chat_id=message.chat_id)
-            try:
-                await message.reply_text(UNAVAILABLE_TEXT)
-            except Exception as error:
-                log.warning("reply_failed", command=name, error=truncate(str(error)))
+            await self._reply_unavailable(message, name)
+
+    async def _reply_unavailable(self, message: Message, name: str) -> None:
+        try:
+            await message.reply_text(UNAVAILABLE_TEXT)
+        except Exception as error:
+            log.warning("reply_failed", command=name, error=truncate(str(error)))
 
     async def answer_unavailable_raw(self, batch: Sequence[Any]) -> None:
         """:meth:`answer_unavailable` for raw updates seen while an outage blocks them."""
@@ -219,36 +223,47 @@ class UpdateIntake:
                 and self._deferred.pop((command.chat_id, command.message_id), "absent") is None
             ):
                 # Answered "temporarily unavailable" during the outage: that was its answer.
-                await self._mark_answered(command)
+                await self._claim(command, wait=False)
                 return
-            if command is not None and await self._answered(command):
-                log.info(
-                    "command_already_answered",
-                    chat_id=command.chat_id,
-                    message_id=command.message_id,
-                    update_id=update.update_id,
-                )
+            if command is not None and not await self._claim(command):
                 return
             await self._application.process_update(update)
-            if command is not None:
-                await self._mark_answered(command)
         finally:
             self._recorded.pop(update.update_id, None)
 
-    async def _answered(self, message: Message) -> bool:
-        engine = self._recorder.store.engine
-        try:
-            return await asyncio.to_thread(is_answered, engine, message.chat_id, message.message_id)
-        except Exception as error:
-            log.warning("answered_check_failed", error=truncate(str(error)))
-            return False  # answering once more beats never answering
+    async def _claim(self, message: Message, *, wait: bool = True) -> bool:
+        """Whether this process answers the command ``message``: it won the store's claim.
 
-    async def _mark_answered(self, message: Message) -> None:
+        The claim is a write, so it goes through the store writer, in order
+        after the command's own message.  Claimed before the answer, not after:
+        a copy of the command that Telegram sends again (after a crash, or to
+        another webhook worker while this one still answers) finds the claim
+        and is not answered twice.  The price: a command whose process dies
+        while answering it is not answered after the restart (at most once).
+        During an outage the command hears "temporarily unavailable" at once
+        and its claim commits when the store is back.
+        """
+        writer = self._recorder.writer
         engine = self._recorder.store.engine
+        key = {"chat_id": message.chat_id, "message_id": message.message_id}
         try:
-            await asyncio.to_thread(mark_answered, engine, message.chat_id, message.message_id)
+            claim = await writer.submit(claim_command, engine, message.chat_id, message.message_id)
+            if not wait:
+                return False
+            if not await writer.wait_settled(claim):
+                await self._reply_unavailable(message, command_name(message.text, None) or "")
+                return False
+            if claim.result():
+                return True
+        except Stopping:
+            log.info("command_not_claimed", reason="stopping", **key)
+            return False
         except Exception as error:
-            log.warning("answered_mark_failed", error=truncate(str(error)))
+            # Not a database outage (those are retried): answering beats never answering.
+            log.warning("command_claim_failed", error=truncate(str(error)), **key)
+            return True
+        log.info("command_already_answered", **key)
+        return False
 
 
 def _check_bounds(update: Update) -> None:

@@ -62,6 +62,11 @@ class Recorder:
         return self._writer.store
 
     @property
+    def writer(self) -> StoreWriter:
+        """The store writer every write goes through, in order."""
+        return self._writer
+
+    @property
     def healthy(self) -> bool:
         """False while the store refuses writes (an outage)."""
         return self._writer.available
