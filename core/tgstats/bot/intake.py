@@ -36,6 +36,7 @@ from telegram import Message, Update
 
 from tgstats.bot.lanes import ChatLanes
 from tgstats.bot.outage import STORE_FREE_COMMANDS, UNAVAILABLE_TEXT, command_name
+from tgstats.bot.plain import PlainMessage, plain_message
 from tgstats.bot.quiet import RateLimitedLog, truncate
 from tgstats.bot.recorder import Outcome, Recorder, Stopping
 from tgstats.logs import get_logger
@@ -90,16 +91,18 @@ class UpdateIntake:
 
     async def submit_batch(self, batch: Sequence[Any]) -> None:
         """:meth:`submit` for a page of updates, in order, in as few transactions as possible."""
-        updates: list[Update] = []
+        updates: list[Update | PlainMessage] = []
         raws: list[Any] = []  # the JSON as received, kept if recording the update raises
         poison: list[tuple[Any, str]] = []
+        # A listener sees every new message, so it needs them parsed.
+        listeners = self._has_listeners()
         for raw in batch:
-            parsed = self._parse(raw)
-            if isinstance(parsed, Update):
+            parsed = self._parse_plain(raw, listeners) or self._parse(raw)
+            if isinstance(parsed, str):
+                poison.append((raw, parsed))
+            else:
                 updates.append(parsed)
                 raws.append(raw)
-            else:
-                poison.append((raw, parsed))
         outcomes = await self._record(updates) if updates else []
         for raw, outcome in zip(raws, outcomes, strict=True):
             if isinstance(outcome, Exception):
@@ -107,17 +110,17 @@ class UpdateIntake:
         for raw, reason in poison:
             await self._keep(raw, reason)
         for update, outcome in zip(updates, outcomes, strict=True):
-            if not isinstance(outcome, Exception):
+            if isinstance(update, Update) and not isinstance(outcome, Exception):
                 self._dispatch(update, outcome)
 
-    async def _record(self, updates: list[Update]) -> list[Outcome]:
+    async def _record(self, updates: list[Update | PlainMessage]) -> list[Outcome]:
         """Record ``updates``; their commands hear "unavailable" if an outage holds them up."""
         recording = asyncio.ensure_future(self._recorder.record(updates))
         try:
             while not recording.done():
                 await asyncio.wait({recording}, timeout=OUTAGE_POLL)
                 if not recording.done() and not self._recorder.healthy:
-                    await self.answer_unavailable(updates)
+                    await self.answer_unavailable([u for u in updates if isinstance(u, Update)])
         except asyncio.CancelledError:
             recording.cancel()
             raise
@@ -164,6 +167,17 @@ class UpdateIntake:
         await self._keep(raw, f"handling raised {_describe(error)}")
 
     # -- steps -------------------------------------------------------------------
+
+    @staticmethod
+    def _parse_plain(raw: Any, listeners: bool) -> PlainMessage | None:
+        """A plain group message as its row, skipping python-telegram-bot (tgstats.bot.plain).
+
+        Only for what no handler will see: edits always, new messages while
+        no plugin listens to messages (commands are never plain).
+        """
+        if listeners and isinstance(raw, dict) and "message" in raw:
+            return None
+        return plain_message(raw)
 
     def _parse(self, raw: Any) -> Update | str:
         """The parsed update, or why it cannot be parsed."""

@@ -26,6 +26,8 @@ from typing import Any, TypeVar
 from telegram import Message, Update
 from telegram.constants import ChatType
 
+from tgstats.bot.plain import PlainMessage
+from tgstats.store.recorder import RecordedMessage
 from tgstats.store.writer import StoreStopping, StoreWriter
 
 __all__ = ["ALLOWED_UPDATES", "Outcome", "Recorder", "Stopping"]
@@ -79,11 +81,18 @@ class Recorder:
         """
         return await self._writer.run(write, *args)
 
-    async def record(self, updates: Sequence[Update]) -> list[Outcome]:
-        """Commit what each update carries, in order; see :data:`Outcome`."""
+    async def record(self, updates: Sequence[Update | PlainMessage]) -> list[Outcome]:
+        """Commit what each update carries, in order; see :data:`Outcome`.
+
+        A :class:`~tgstats.bot.plain.PlainMessage` is a group message already
+        turned into its row; it joins the run of messages around it.
+        """
         outcomes: list[Outcome] = []
-        run: list[Message] = []
+        run: list[Message | RecordedMessage] = []
         for update in updates:
+            if isinstance(update, PlainMessage):
+                run.append(update.record)
+                continue
             message = update.message or update.edited_message
             if message is not None and message.chat.type == ChatType.PRIVATE:
                 # A direct message to the bot is between that person and the bot:
@@ -101,7 +110,7 @@ class Recorder:
         outcomes += await self._record_messages(run)
         return outcomes
 
-    async def _record_messages(self, run: list[Message]) -> list[Outcome]:
+    async def _record_messages(self, run: list[Message | RecordedMessage]) -> list[Outcome]:
         if not run:
             return []
         try:
@@ -114,7 +123,7 @@ class Recorder:
         self.recorded += sum(1 for outcome in written if outcome is True)
         return written
 
-    async def _record_one(self, message: Message) -> Outcome:
+    async def _record_one(self, message: Message | RecordedMessage) -> Outcome:
         try:
             return bool((await self.commit(self.store.record_messages, [message]))[0])
         except (Stopping, asyncio.CancelledError):

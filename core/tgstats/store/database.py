@@ -222,17 +222,23 @@ class Store:
         """
         return self.record_messages([message])[0]
 
-    def record_messages(self, batch: Sequence[telegram.Message]) -> list[bool]:
+    def record_messages(
+        self, batch: Sequence[telegram.Message | recorder.RecordedMessage]
+    ) -> list[bool]:
         """Store several messages in order, in as few transactions as possible.
 
         The bot's recorder hands over a burst (one ``getUpdates`` page) at
         once: a commit per message is what limits recording throughput, not
-        the rows. Returns, per message, whether a row was written.
+        the rows. Returns, per message, whether a row was written.  A
+        RecordedMessage is a message already turned into its row (plain group
+        messages the bot never parsed: tgstats.bot.plain); it is content.
         """
         written: list[bool] = []
-        run: list[telegram.Message] = []
+        run: list[telegram.Message | recorder.RecordedMessage] = []
         for message in batch:
-            if message.migrate_to_chat_id or message.migrate_from_chat_id:
+            if isinstance(message, recorder.RecordedMessage):
+                run.append(message)
+            elif message.migrate_to_chat_id or message.migrate_from_chat_id:
                 written += self._record_run(run)
                 run = []
                 if message.migrate_to_chat_id:
@@ -244,11 +250,13 @@ class Store:
                 run.append(message)
         return written + self._record_run(run)
 
-    def _record_run(self, run: Sequence[telegram.Message]) -> list[bool]:
+    def _record_run(self, run: Sequence[telegram.Message | recorder.RecordedMessage]) -> list[bool]:
         """One transaction for messages that need no migration in between."""
         if not run:
             return []
-        records = [recorder.to_record(message) for message in run]
+        records = [
+            m if isinstance(m, recorder.RecordedMessage) else recorder.to_record(m) for m in run
+        ]
         written = [False] * len(records)
         with self.engine.begin() as connection:
             chats_seen = {r.chat.chat_id: r.chat for r in records}
@@ -258,7 +266,7 @@ class Store:
             rows = []
             for index, (message, record) in enumerate(zip(run, records, strict=True)):
                 sender = record.sender
-                if not recorder.is_content(message):
+                if isinstance(message, telegram.Message) and not recorder.is_content(message):
                     continue
                 if sender is not None:
                     if (record.chat.chat_id, sender.user_id) in opted_out:
