@@ -60,14 +60,14 @@ def same_row_as_telegram(raw: dict[str, Any]) -> None:
         {
             "text": "see \U0001f600 docs",
             "entities": [{"type": "text_link", "offset": 7, "length": 4, "url": "https://x.org"}],
-        },  # noqa: E501
+        },
         {
             "text": "bold and @alice",
             "entities": [
                 {"type": "bold", "offset": 0, "length": 4},
                 {"type": "mention", "offset": 9, "length": 6},
             ],
-        },  # noqa: E501
+        },
         {"text": "lone \ud800 surrogate and NUL \x00"},
         {"reply_to_message": {"message_id": 3, "date": NOW - 99, "chat": GROUP, "text": "q"}},
         {  # a forum topic: the "reply" to the topic's first message is not a reply
@@ -85,7 +85,7 @@ def same_row_as_telegram(raw: dict[str, Any]) -> None:
                 "from": ALICE,
                 "text": "/cmd",
             },
-        },  # noqa: E501
+        },
     ],
 )
 def test_plain_messages_give_the_same_row(fields: dict[str, Any]) -> None:
@@ -117,7 +117,7 @@ def test_an_edit_gives_the_same_row() -> None:
         {
             "update_id": 9,
             "message": message(entities=[{"type": "bold", "offset": 0, "length": 1}] * 1001),
-        },  # noqa: E501
+        },
         {"update_id": 9, "message": message(), "edited_message": message()},
         {"update_id": "9", "message": message()},
         [1, 2],
