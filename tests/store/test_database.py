@@ -58,7 +58,7 @@ def test_sqlite_pragmas(tmp_path: Path) -> None:
         with store.engine.connect() as connection:
             pragma = lambda name: connection.exec_driver_sql(f"PRAGMA {name}").scalar()  # noqa: E731
             assert pragma("journal_mode") == "wal"
-            assert pragma("synchronous") == 1  # NORMAL
+            assert pragma("synchronous") == 2  # FULL: a confirmed commit survives a power cut
             assert pragma("foreign_keys") == 1
     finally:
         store.close()
