@@ -201,3 +201,27 @@ async def test_a_command_resent_to_a_second_worker_while_answered_is_answered_on
         await writer_b.stop()
         await application_b.shutdown()
         store_b.close()
+
+
+async def test_plain_messages_skip_python_telegram_bot_commands_do_not(
+    harness: Any, monkeypatch: Any
+) -> None:
+    """Plain group text goes straight from JSON to its row (tgstats.bot.plain); a
+    command still becomes a telegram.Update for its handler."""
+    parsed: list[int] = []
+    de_json = Update.de_json
+
+    def counting(data: Any, bot: Any = None) -> Update:
+        parsed.append(data["update_id"])
+        return de_json(data, bot)
+
+    monkeypatch.setattr(Update, "de_json", counting)
+    harness.handlers.install(record("count", Count, harness.store))
+    sent = [await harness.send(GROUP_A, 1, f"plain {n}") for n in range(3)]
+    harness.api.edit_message(sent[0], "plain 0, edited")
+    reply = await harness.reply_to(GROUP_A, 2, "/count")
+    await harness.settle()
+    assert reply.text == "4"  # the three plain messages and the command, all stored
+    texts = [m.text for m in harness.store.queries.messages(GROUP_A)]
+    assert texts[:3] == ["plain 0, edited", "plain 1", "plain 2"]
+    assert len(parsed) == 1  # only the command was parsed by python-telegram-bot
