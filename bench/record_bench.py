@@ -5,6 +5,10 @@ Run by hand (not a test):
     python bench/record_bench.py                       # SQLite and PostgreSQL, 5,000 messages
     python bench/record_bench.py --messages 20000 --backends sqlite
     python bench/record_bench.py --profile             # also cProfile the bot, name the hot spots
+    python bench/record_bench.py --against DIR         # ABBA against the tgstats in DIR/core
+
+cProfile sees only the bot's main thread; to see the store writer's thread
+too, sample the running bot with py-spy (``py-spy record --pid PID --gil``).
 
 The real ``tgstats run`` runs as a subprocess (the three real plugins and the
 e2e tests' ``/slow N`` plugin enabled, hot reload off) against the local Bot
