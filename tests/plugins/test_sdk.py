@@ -17,7 +17,11 @@ SDK = [
     "ButtonContext",
     "ButtonSpec",
     "Keyboard",
+    "ActivityBucket",
+    "ActivityTotals",
+    "BucketUnit",
     "ChatInfo",
+    "ChatSettings",
     "CommandContext",
     "CommandSpec",
     "ConfigError",
@@ -28,6 +32,7 @@ SDK = [
     "MemberChangeDay",
     "MemberContext",
     "MemberReactions",
+    "MemberCount",
     "MessageContext",
     "MessageQueries",
     "MessageRow",
@@ -69,6 +74,7 @@ SDK = [
     "resolve_period",
     "schedule",
     "weekly",
+    "style",
 ]
 
 
