@@ -53,6 +53,15 @@ SDK = [
     "period_start",
     "resolve_button_period",
     "resolve_period",
+    # Languages (tgstats.plugins._i18n)
+    "_",
+    "N_",
+    "ngettext",
+    "current_language",
+    "format_date",
+    "format_datetime",
+    "format_number",
+    "format_percent",
 ]
 
 

@@ -31,6 +31,7 @@ import attrs
 from telegram import Message, MessageEntity, Update
 from telegram.ext import Application, BaseHandler, ContextTypes, filters
 
+from tgstats.bot.language import language_for
 from tgstats.bot.presses import ButtonRoute, Permission, PressHandler, build_markup
 from tgstats.bot.replies import send_reply
 from tgstats.host.callbacks import HOST_NAMESPACE, CallbackCodec
@@ -47,6 +48,7 @@ from tgstats.plugins import (
     Reply,
 )
 from tgstats.plugins._buttons import keyboard
+from tgstats.plugins._i18n import DEFAULT_LANGUAGE, N_, translate
 
 if TYPE_CHECKING:
     from tgstats.host.manager import PluginChange
@@ -74,8 +76,9 @@ RouteCallback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
 ListenerCallback = Callable[[Update, MessageContext], Awaitable[None]]
 
 
-def apology(command: str) -> str:
-    return f"Sorry, /{command} failed. The bot's admins can find the details in its log."
+def apology(command: str, language: str = DEFAULT_LANGUAGE) -> str:
+    text = N_("Sorry, /{command} failed. The bot's admins can find the details in its log.")
+    return translate(language, text).format(command=command)
 
 
 @attrs.frozen
@@ -356,6 +359,7 @@ class PluginHandlers:
                 )
                 return
             user = update.effective_user
+            language = language_for(update)
             ctx = CommandContext(
                 command=spec.name,
                 args=tuple(context.args or ()),
@@ -365,6 +369,7 @@ class PluginHandlers:
                 now=datetime.now(UTC),
                 store=queries,
                 update=update,
+                language=language,
             )
             try:
                 reply = await invoke_command(plugin, spec, ctx)
@@ -376,7 +381,7 @@ class PluginHandlers:
                     chat_id=chat.id,
                     update_id=update.update_id,
                 )
-                await _send_quietly(message.reply_text(apology(spec.name)), plugin_name)
+                await _send_quietly(message.reply_text(apology(spec.name, language)), plugin_name)
                 return
             if reply is not None:
                 try:
@@ -387,7 +392,9 @@ class PluginHandlers:
                     )
                 except Exception:
                     log.exception("plugin_handler_failed", plugin=plugin_name, command=spec.name)
-                    await _send_quietly(message.reply_text(apology(spec.name)), plugin_name)
+                    await _send_quietly(
+                        message.reply_text(apology(spec.name, language)), plugin_name
+                    )
                     return
                 await _send_quietly(
                     send_reply(message, reply, markup), plugin_name, command=spec.name

@@ -18,6 +18,7 @@ from tgstats.plugins import (
     Reply,
     TextReply,
 )
+from tgstats.plugins._i18n import catalogs_for, use_language
 
 __all__ = ["call_plugin_method", "check_buttons", "invoke_button", "invoke_command"]
 
@@ -41,13 +42,17 @@ async def invoke_command(
     plugin: Plugin[Any], spec: CommandSpec, ctx: CommandContext
 ) -> Reply | None:
     """Run one command of a loaded plugin: the single path the bot, the demo and tests share."""
-    reply = await call_plugin_method(getattr(plugin, spec.method), ctx)
+    # The language is set before the call: asyncio.to_thread copies the context,
+    # so a plain-def handler's worker thread sees it too.
+    with use_language(ctx.language, catalogs_for(type(plugin))):
+        reply = await call_plugin_method(getattr(plugin, spec.method), ctx)
     return _checked(plugin, f"/{spec.name}", reply)
 
 
 async def invoke_button(plugin: Plugin[Any], spec: ButtonSpec, ctx: ButtonContext) -> Reply | None:
     """Run one button handler of a loaded plugin (the bot's and the tests' path)."""
-    reply = await call_plugin_method(getattr(plugin, spec.method), ctx)
+    with use_language(ctx.language, catalogs_for(type(plugin))):
+        reply = await call_plugin_method(getattr(plugin, spec.method), ctx)
     return _checked(plugin, f"button {spec.name!r}", reply)
 
 

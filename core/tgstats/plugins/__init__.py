@@ -3,7 +3,8 @@
 A plugin is a :class:`Plugin` subclass published under the ``tgstats.plugins``
 entry-point group.  It declares ``/commands`` with :func:`command`, message
 listeners with :func:`listener` and button handlers with :func:`button`,
-answers with a :class:`TextReply` or :class:`PhotoReply` (with inline
+speaks the chat's language with :func:`_` and :func:`ngettext`, answers
+with a :class:`TextReply` or :class:`PhotoReply` (with inline
 :class:`Button` rows if it likes), reads the chat's history through the
 :class:`MessageQueries` it finds on its context, and raises
 :class:`ConfigError` from a config validator.  Names outside ``__all__`` (the
@@ -28,6 +29,16 @@ from tgstats.plugins._api import (
     listener,
 )
 from tgstats.plugins._buttons import Button, ButtonContext, ButtonSpec, Keyboard, button
+from tgstats.plugins._i18n import (
+    N_,
+    _,
+    current_language,
+    format_date,
+    format_datetime,
+    format_number,
+    format_percent,
+    ngettext,
+)
 from tgstats.plugins._period_buttons import PERIOD_CHOICES, period_buttons, resolve_button_period
 from tgstats.plugins._periods import (
     MAX_DAYS,
@@ -54,6 +65,7 @@ from tgstats.store.queries import (
 
 __all__ = [
     "MAX_DAYS",
+    "N_",
     "PERIOD_CHOICES",
     "Button",
     "ButtonContext",
@@ -81,14 +93,21 @@ __all__ = [
     "TgstatsError",
     "UserActivity",
     "UserInfo",
+    "_",
     "button",
     "chat_zones",
     "check_chat_zones",
     "check_days",
     "check_zone",
     "command",
+    "current_language",
+    "format_date",
+    "format_datetime",
+    "format_number",
+    "format_percent",
     "get_logger",
     "listener",
+    "ngettext",
     "parse_period_args",
     "parse_zone",
     "period_buttons",

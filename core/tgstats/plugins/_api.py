@@ -115,6 +115,9 @@ class CommandContext:
     now: datetime
     store: MessageQueries
     update: telegram.Update | None = None
+    # The language to answer in (a Babel locale name: "en", "ru", "pt_BR"), chosen by
+    # the host; ``_()`` and the format_* helpers use it during the call.
+    language: str = "en"
 
 
 @attrs.frozen(kw_only=True)

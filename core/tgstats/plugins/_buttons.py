@@ -105,6 +105,7 @@ class ButtonContext:
     now: datetime
     store: MessageQueries
     update: telegram.Update | None = None
+    language: str = "en"  # the presser's (or the chat's) language, as on CommandContext
 
 
 def button(name: str) -> Callable[[F], F]:

@@ -311,6 +311,7 @@ def command_context(
     now: datetime | str,
     user_id: int | None = 1,
     chat_id: int | None = None,
+    language: str = "en",
 ) -> CommandContext:
     """The CommandContext the bot would build for ``/command args...`` in ``chat``."""
     from tgstats.plugins import CommandContext
@@ -323,6 +324,7 @@ def command_context(
         user_id=user_id,
         now=utc(now),
         store=store.queries,
+        language=language,
     )
 
 
@@ -354,6 +356,7 @@ async def press_button(
     now: datetime | str,
     user_id: int | None = 1,
     message_id: int = 1,
+    language: str = "en",
 ) -> Reply | None:
     """Press the button ``label`` under ``reply`` as member ``user_id``; the new reply.
 
@@ -385,5 +388,6 @@ async def press_button(
         message_id=message_id,
         now=utc(now),
         store=store.queries,
+        language=language,
     )
     return await invoke_button(plugin, specs[0], ctx)
