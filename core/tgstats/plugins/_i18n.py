@@ -146,17 +146,39 @@ def _compile(po: Path, language: str, domain: str) -> bytes:
     size = po.stat().st_size
     if size > MAX_PO_BYTES:
         raise CatalogError(po, None, f"{size} bytes; a catalog may have at most {MAX_PO_BYTES}")
+    data = po.read_bytes()
+    _check_quotes(po, data)
     try:
-        with po.open("rb") as fp:
-            catalog = read_po(fp, locale=language, domain=domain, abort_invalid=True)
-    except PoFileError as error:
-        raise CatalogError(po, error.lineno, f"{error.args[0]}: {error.line.strip()!r}") from error
+        catalog = read_po(io.BytesIO(data), locale=language, domain=domain, abort_invalid=True)
+    except PoFileError as error:  # its lineno (also in its message) counts from 0
+        message = re.sub(r" on [0-9]+$", "", str(error.args[0]))
+        raise CatalogError(po, error.lineno + 1, f"{message}: {error.line.strip()!r}") from error
     except (UnknownLocaleError, ValueError, UnicodeDecodeError) as error:
         raise CatalogError(po, None, f"{type(error).__name__}: {error}") from error
     _check_placeholders(po, catalog)
     buffer = io.BytesIO()
     write_mo(buffer, catalog, use_fuzzy=False)  # fuzzy entries are drafts: English until reviewed
     return buffer.getvalue()
+
+
+_QUOTED = re.compile(r'(?:msg[a-z_]+(?:\[[0-9]+\])?[ \t]+)?"(?:[^"\\]|\\.)*"[ \t]*')
+
+
+def _check_quotes(po: Path, data: bytes) -> None:
+    """Every string line is one closed quoted string.
+
+    Babel's reader silently cuts an unterminated ``"Hello`` to ``Hell``; a
+    translator's typo must be an error at its line instead.
+    """
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise CatalogError(po, line, "not UTF-8 (save the catalog as UTF-8)") from error
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if stripped.startswith(("msg", '"')) and not _QUOTED.fullmatch(stripped):
+            raise CatalogError(po, number, f"expected one closed quoted string: {stripped[:80]!r}")
 
 
 def _check_placeholders(po: Path, catalog: Catalog) -> None:

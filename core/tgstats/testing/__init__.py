@@ -19,10 +19,11 @@ a plugin's tests use (``store``, ``make_plugin``, ``command_reply``, ...) are in
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import itertools
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -47,6 +48,7 @@ __all__ = [
     "make_user",
     "press_button",
     "run_command",
+    "speaking",
     "utc",
 ]
 
@@ -326,6 +328,17 @@ def command_context(
         store=store.queries,
         language=language,
     )
+
+
+@contextlib.contextmanager
+def speaking(plugin: Plugin[Any] | type[Plugin[Any]], language: str) -> Iterator[None]:
+    """Inside the block ``_()`` and the ``format_*`` helpers speak ``language`` with
+    ``plugin``'s catalogs, as during a command: for testing helpers a handler calls."""
+    from tgstats.plugins._i18n import catalogs_for, use_language
+
+    plugin_cls = plugin if isinstance(plugin, type) else type(plugin)
+    with use_language(language, catalogs_for(plugin_cls)):
+        yield
 
 
 async def run_command(plugin: Plugin[Any], ctx: CommandContext) -> Reply | None:
