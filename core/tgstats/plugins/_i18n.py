@@ -173,8 +173,8 @@ def _check_quotes(po: Path, data: bytes) -> None:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
-        line = data[: error.start].count(b"\n") + 1
-        raise CatalogError(po, line, "not UTF-8 (save the catalog as UTF-8)") from error
+        bad_line = data[: error.start].count(b"\n") + 1
+        raise CatalogError(po, bad_line, "not UTF-8 (save the catalog as UTF-8)") from error
     for number, line in enumerate(text.splitlines(), start=1):
         stripped = line.strip()
         if stripped.startswith(("msg", '"')) and not _QUOTED.fullmatch(stripped):
