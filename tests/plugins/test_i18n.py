@@ -368,3 +368,63 @@ def test_no_locale_folder_means_english_only(tmp_path: Path) -> None:
     assert catalogs.languages == {"en"}
     with use_language("ru", catalogs):
         assert _("Hello") == "Hello"
+
+
+# -- the shipped catalogs are complete -----------------------------------------------------------
+
+HOST_KEYWORDS = {
+    "host_gettext": None,
+    "host_ngettext": (1, 2),
+    "translate": (2,),
+    "translate_plural": (2, 3),
+}
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize(
+    ("sources", "po", "extra"),
+    [
+        (
+            ["core/tgstats/bot", "core/tgstats/plugins"],
+            "core/tgstats/locale/ru/LC_MESSAGES/tgstats.po",
+            HOST_KEYWORDS,
+        ),
+        *[
+            (
+                [f"plugins/{d}/{p}"],
+                f"plugins/{d}/{p}/locale/ru/LC_MESSAGES/{p}.po",
+                {},
+            )
+            for d, p in [
+                ("heatmap", "tgstats_heatmap"),
+                ("word_cloud", "tgstats_word_cloud"),
+                ("engagement", "tgstats_engagement"),
+            ]
+        ],
+    ],
+)
+def test_every_text_in_the_code_has_a_russian_translation(
+    sources: list[str], po: str, extra: dict[str, object]
+) -> None:
+    from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+    from babel.messages.pofile import read_po
+
+    keywords = {**DEFAULT_KEYWORDS, **extra}
+    wanted = set()
+    for source in sources:
+        for _file, _line, message, _comments, _context in extract_from_dir(
+            REPO / source, method_map=[("**.py", "python")], keywords=keywords
+        ):
+            wanted.add(message if isinstance(message, str) else message[0])
+    with (REPO / po).open("rb") as fp:
+        catalog = read_po(fp, locale="ru")
+    translated = {
+        m.id if isinstance(m.id, str) else m.id[0]
+        for m in catalog
+        if m.id
+        and m.string
+        and all(m.string if isinstance(m.string, tuple) else [m.string])
+        and not m.fuzzy
+    }
+    assert len(wanted) >= 5
+    assert sorted(wanted - translated) == []
