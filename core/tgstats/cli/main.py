@@ -32,6 +32,8 @@ COMMAND_MODULES = {
     "export": "export",
     "rejected": "rejected",
     "plugins": "plugins",
+    "new-plugin": "new_plugin",
+    "chat": "chat",
 }
 SUBCOMMANDS = tuple(COMMAND_MODULES.values())
 
