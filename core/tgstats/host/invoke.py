@@ -16,11 +16,13 @@ from tgstats.plugins import (
     PhotoReply,
     Plugin,
     Reply,
+    ScheduleContext,
+    ScheduleSpec,
     TextReply,
 )
-from tgstats.plugins._i18n import catalogs_for, use_language
+from tgstats.plugins._i18n import DEFAULT_LANGUAGE, catalogs_for, use_language
 
-__all__ = ["call_plugin_method", "check_buttons", "invoke_button", "invoke_command"]
+__all__ = ["call_plugin_method", "check_buttons", "invoke_button", "invoke_command", "invoke_job"]
 
 PlainMethod = Callable[..., Reply | None]
 AsyncMethod = Callable[..., Awaitable[Reply | None]]
@@ -64,6 +66,15 @@ def _checked(plugin: Plugin[Any], what: str, reply: object) -> Reply | None:
     if reply is not None:
         check_buttons(plugin.host.name, type(plugin), reply)
     return reply
+
+
+async def invoke_job(plugin: Plugin[Any], spec: ScheduleSpec, ctx: ScheduleContext) -> Reply | None:
+    """Run one scheduled job of a loaded plugin: the path the scheduler and tests share."""
+    # Nobody asked, so no member's language: English (the chat's own language
+    # setting belongs here once per-chat settings reach the scheduler).
+    with use_language(DEFAULT_LANGUAGE, catalogs_for(type(plugin))):
+        reply = await call_plugin_method(getattr(plugin, spec.method), ctx)
+    return _checked(plugin, f"job {spec.method!r}", reply)
 
 
 def check_buttons(name: str, plugin_cls: type[Plugin[Any]], reply: Reply) -> None:

@@ -25,7 +25,7 @@ from sqlalchemy.pool import StaticPool
 
 from tgstats.errors import StoreError
 from tgstats.logs import get_logger
-from tgstats.store import recorder
+from tgstats.store import events, recorder
 from tgstats.store.bulk import Batch
 from tgstats.store.export import export_rows
 from tgstats.store.queries import ChatInfo, MessageQueries, UserInfo, chat_family
@@ -290,33 +290,42 @@ class Store:
         return {(chat_id, user_id) for chat_id, user_id in rows}
 
     def record_reaction_count(self, update: telegram.MessageReactionCountUpdated) -> bool:
-        """Set the message's reaction count to the total Telegram reports."""
-        total = sum(reaction.total_count for reaction in update.reactions)
-        return self._set_reaction_count(update.chat.id, update.message_id, total)
+        """Set the message's reaction count to the total Telegram reports; True if it changed.
 
-    def record_reaction(self, update: telegram.MessageReactionUpdated) -> bool:
-        """Apply one user's reaction change (groups report reactions per user).
-
-        In groups Telegram sends ``message_reaction`` (per user) rather than
-        ``message_reaction_count`` updates.
+        Idempotent: a redelivered update finds the count already set.
         """
-        delta = len(update.new_reaction) - len(update.old_reaction)
-        if delta == 0:
-            return False
-        count = messages.c.reaction_count + delta
-        return self._set_reaction_count(
-            update.chat.id, update.message_id, sqlalchemy.case((count < 0, 0), else_=count)
+        total = sum(
+            reaction.total_count
+            for reaction in update.reactions
+            if not isinstance(reaction.type, telegram.ReactionTypePaid)
         )
-
-    def _set_reaction_count(self, chat_id: int, message_id: int, value: Any) -> bool:
-        """Set one stored message's reaction count; False if it is not stored."""
         with self.engine.begin() as connection:
             result = connection.execute(
-                messages.update()
-                .where(messages.c.chat_id == chat_id, messages.c.message_id == message_id)
-                .values(reaction_count=value)
+                events.update_message_count(update.chat.id, update.message_id, total).where(
+                    messages.c.reaction_count != total
+                )
             )
         return bool(result.rowcount)
+
+    def record_reaction(self, update: telegram.MessageReactionUpdated) -> bool:
+        """Apply one member's reaction change (groups report reactions per member).
+
+        True if it was news; see :func:`tgstats.store.events.record_reaction`.
+        """
+        return self.record_reaction_change(update) is not None
+
+    def record_reaction_change(
+        self, update: telegram.MessageReactionUpdated
+    ) -> events.ReactionChange | None:
+        """:meth:`record_reaction`, returning the change itself."""
+        return events.record_reaction(self.engine, update)
+
+    def record_member_changes(
+        self, item: telegram.Message | telegram.ChatMemberUpdated
+    ) -> list[events.MemberChange]:
+        """Store the joins and leaves ``item`` reports; return the ones not stored before."""
+        changes = events.member_changes_of(item)
+        return events.record_member_changes(self.engine, item.chat, changes)
 
     def migrate_chat(self, old_chat_id: int, new_chat_id: int) -> None:
         """A group became a supergroup: queries for the new id include the old history.
