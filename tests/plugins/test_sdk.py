@@ -18,6 +18,7 @@ SDK = [
     "ButtonSpec",
     "Keyboard",
     "ChatInfo",
+    "ChatSettings",
     "CommandContext",
     "CommandSpec",
     "ConfigError",

@@ -131,14 +131,20 @@ async def handle_press(
     codec: CallbackCodec | None,
     routes: Mapping[tuple[str, str], ButtonRoute],
     queries: MessageQueries,
+    language: str | None = None,
 ) -> None:
-    """Check, route, run and answer one press (see the module doc). Never raises for a press."""
+    """Check, route, run and answer one press (see the module doc). Never raises for a press.
+
+    ``language``: what to answer in (the chat's setting or the presser's);
+    None takes the presser's."""
     query = update.callback_query
     if query is None:
         return
     answer = _Answer(query)
     try:
-        await _press(update, query, answer, codec, routes, queries)
+        await _press(
+            update, query, answer, codec, routes, queries, language or language_for(update)
+        )
     finally:
         await answer.send()  # exactly once, whatever happened
 
@@ -150,10 +156,10 @@ async def _press(
     codec: CallbackCodec | None,
     routes: Mapping[tuple[str, str], ButtonRoute],
     queries: MessageQueries,
+    language: str,
 ) -> None:
     message = query.message
     user_id = query.from_user.id if query.from_user else None
-    language = language_for(update)
     if not isinstance(message, Message):
         # An inline-mode message, or one Telegram no longer shows the bot.
         _reject(update, "no accessible message", user_id=user_id)
@@ -326,6 +332,7 @@ class PressHandler(BaseHandler[Update, Any, None]):
             codec=self._handlers.codec,
             routes=getattr(check_result, "buttons", {}),
             queries=self._handlers.queries,
+            language=await self._handlers.language_of(update),
         )
 
     @staticmethod

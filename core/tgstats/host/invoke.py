@@ -7,6 +7,8 @@ import inspect
 from collections.abc import Awaitable, Callable
 from typing import Any, cast
 
+import attrs
+
 from tgstats.host.callbacks import ButtonDataError, payload_room
 from tgstats.plugins import (
     ButtonContext,
@@ -43,9 +45,14 @@ async def call_plugin_method(method: PlainMethod | AsyncMethod, *args: Any) -> R
 async def invoke_command(
     plugin: Plugin[Any], spec: CommandSpec, ctx: CommandContext
 ) -> Reply | None:
-    """Run one command of a loaded plugin: the single path the bot, the demo and tests share."""
-    # The language is set before the call: asyncio.to_thread copies the context,
-    # so a plain-def handler's worker thread sees it too.
+    """Run one command of a loaded plugin: the single path the bot, the demo and tests share.
+
+    A context without the plugin's effective config (the demo, a test) gets
+    the plugin's own: no chat settings apply there.  The language is set
+    before the call: asyncio.to_thread copies the context, so a plain-def
+    handler's worker thread sees it too."""
+    if ctx.settings.config is None:
+        ctx = attrs.evolve(ctx, settings=ctx.settings.with_config(plugin.config))
     with use_language(ctx.language, catalogs_for(type(plugin))):
         reply = await call_plugin_method(getattr(plugin, spec.method), ctx)
     return _checked(plugin, f"/{spec.name}", reply)
@@ -53,6 +60,8 @@ async def invoke_command(
 
 async def invoke_button(plugin: Plugin[Any], spec: ButtonSpec, ctx: ButtonContext) -> Reply | None:
     """Run one button handler of a loaded plugin (the bot's and the tests' path)."""
+    if ctx.settings.config is None:
+        ctx = attrs.evolve(ctx, settings=ctx.settings.with_config(plugin.config))
     with use_language(ctx.language, catalogs_for(type(plugin))):
         reply = await call_plugin_method(getattr(plugin, spec.method), ctx)
     return _checked(plugin, f"button {spec.name!r}", reply)

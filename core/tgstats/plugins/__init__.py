@@ -74,6 +74,7 @@ from tgstats.plugins._schedule import (
     schedule,
     weekly,
 )
+from tgstats.plugins._settings import ChatSettings
 from tgstats.store.event_queries import MemberChangeDay, MemberReactions
 from tgstats.store.queries import (
     ChatInfo,
@@ -92,6 +93,7 @@ __all__ = [
     "ButtonContext",
     "ButtonSpec",
     "ChatInfo",
+    "ChatSettings",
     "CommandContext",
     "CommandSpec",
     "ConfigError",

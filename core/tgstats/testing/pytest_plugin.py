@@ -53,7 +53,7 @@ from tgstats.testing import (
 if TYPE_CHECKING:
     import telegram
 
-    from tgstats.plugins import CommandContext, Plugin, Reply
+    from tgstats.plugins import ChatSettings, CommandContext, Plugin, Reply
     from tgstats.store import Store
 
 __all__ = [
@@ -206,6 +206,7 @@ def make_context(
         chat_id: int | None = None,
         user_id: int | None = 1,
         language: str = "en",
+        settings: ChatSettings | None = None,
     ) -> CommandContext:
         return command_context(
             command or _only_command(plugin_class),
@@ -216,6 +217,7 @@ def make_context(
             chat_id=chat_id,
             user_id=user_id,
             language=language,
+            settings=settings,
         )
 
     return build
