@@ -17,6 +17,9 @@ SDK = [
     "ButtonContext",
     "ButtonSpec",
     "Keyboard",
+    "ActivityBucket",
+    "ActivityTotals",
+    "BucketUnit",
     "ChatInfo",
     "ChatSettings",
     "CommandContext",
@@ -29,6 +32,7 @@ SDK = [
     "MemberChangeDay",
     "MemberContext",
     "MemberReactions",
+    "MemberCount",
     "MessageContext",
     "MessageQueries",
     "MessageRow",
@@ -79,6 +83,7 @@ SDK = [
     "format_percent",
     "schedule",
     "weekly",
+    "style",
 ]
 
 
