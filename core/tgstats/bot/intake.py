@@ -41,11 +41,13 @@ from typing import Any
 from telegram import Message, Update
 
 from tgstats.bot.lanes import ChatLanes
+from tgstats.bot.language import language_for
 from tgstats.bot.outage import STORE_FREE_COMMANDS, UNAVAILABLE_TEXT, command_name
 from tgstats.bot.plain import PlainMessage, plain_message
 from tgstats.bot.quiet import RateLimitedLog, truncate
 from tgstats.bot.recorder import Event, Outcome, Recorder, Stopping
 from tgstats.logs import get_logger
+from tgstats.plugins._i18n import N_, resolve_language, translate
 from tgstats.store.bounds import check_date, check_id
 from tgstats.store.rejected import claim_command, keep_rejected
 
@@ -58,7 +60,7 @@ OUTAGE_POLL = 0.5  # seconds between looks at the store's health while a write w
 # once, so a member hammering "All" under a big chart queues at most a few
 # redraws in their chat's lane.
 MAX_PRESSES_PER_CHAT = 3
-BUSY_TEXT = "Still working on the last press; try again in a moment."
+BUSY_TEXT = N_("Still working on the last press; try again in a moment.")
 MAX_DEFERRED = 10_000
 
 
@@ -170,8 +172,10 @@ class UpdateIntake:
             await self._reply_unavailable(message, name)
 
     async def _reply_unavailable(self, message: Message, name: str) -> None:
+        user = message.from_user
+        language = resolve_language(None, user.language_code if user is not None else None)
         try:
-            await message.reply_text(UNAVAILABLE_TEXT)
+            await message.reply_text(translate(language, UNAVAILABLE_TEXT))
         except Exception as error:
             log.warning("reply_failed", command=name, error=truncate(str(error)))
 
@@ -280,7 +284,7 @@ class UpdateIntake:
 
         async def answer() -> None:
             try:
-                await query.answer(text=BUSY_TEXT)
+                await query.answer(text=translate(language_for(update), BUSY_TEXT))
             except Exception as error:
                 log.warning("callback_answer_failed", error=truncate(str(error)))
 
