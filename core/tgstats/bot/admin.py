@@ -19,8 +19,10 @@ from typing import TYPE_CHECKING, Any
 from telegram import Message, Update
 from telegram.ext import ContextTypes
 
+from tgstats.bot.language import language_for
 from tgstats.host.records import ConfigProblem, PluginRecord, ReloadFailure
 from tgstats.logs import get_logger
+from tgstats.plugins._i18n import N_, translate, translate_plural
 from tgstats.redaction import redact
 
 if TYPE_CHECKING:
@@ -151,8 +153,9 @@ class AdminCommands:
         user = update.effective_user
         log.warning("admin_command_refused", command=command, user_id=user.id if user else None)
         if update.effective_message is not None:
+            text = N_("Sorry, /{command} is for the bot's admins only.")
             await update.effective_message.reply_text(
-                f"Sorry, /{command} is for the bot's admins only."
+                translate(language_for(update), text).format(command=command)
             )
         return True
 
@@ -189,10 +192,15 @@ class AdminCommands:
             return
         deleted = await self._store.opt_out(message.chat_id, user.id)  # the store writer
         log.info("user_opted_out", chat_id=message.chat_id, user_id=user.id, deleted=deleted)
-        await message.reply_text(
-            f"Done: I forgot {deleted} of your messages in this chat and will not record "
-            "new ones. Send /optin to be counted again."
+        text = translate_plural(
+            language_for(update),
+            "Done: I forgot {n} of your messages in this chat and will not record new ones. "
+            "Send /optin to be counted again.",
+            "Done: I forgot {n} of your messages in this chat and will not record new ones. "
+            "Send /optin to be counted again.",
+            deleted,
         )
+        await message.reply_text(text.format(n=deleted))
 
     async def optin(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         message, user = update.effective_message, update.effective_user
@@ -200,4 +208,5 @@ class AdminCommands:
             return
         await self._store.opt_in(message.chat_id, user.id)
         log.info("user_opted_in", chat_id=message.chat_id, user_id=user.id)
-        await message.reply_text("Done: your new messages in this chat will be recorded again.")
+        text = N_("Done: your new messages in this chat will be recorded again.")
+        await message.reply_text(translate(language_for(update), text))

@@ -121,6 +121,9 @@ class CommandContext:
     store: MessageQueries
     update: telegram.Update | None = None
     settings: ChatSettings = attrs.field(factory=ChatSettings)
+    # The language to answer in (a Babel locale name: "en", "ru", "pt_BR"), chosen by
+    # the host; ``_()`` and the format_* helpers use it during the call.
+    language: str = "en"
 
 
 @attrs.frozen(kw_only=True)

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import attrs
 
 from tgstats.plugins._api import CommandContext, TextReply
+from tgstats.plugins._i18n import format_number, host_gettext, host_ngettext
 from tgstats.store.queries import UserInfo
 
 __all__ = [
@@ -71,8 +72,12 @@ class Period:
     def label(self) -> str:
         """``last 30 days`` / ``last day`` / ``all time``."""
         if self.days is None:
-            return "all time"
-        return "last day" if self.days == 1 else f"last {self.days} days"
+            return host_gettext("all time")
+        if self.days == 1:
+            return host_gettext("last day")
+        return host_ngettext("last {n} day", "last {n} days", self.days).format(
+            n=format_number(self.days)
+        )
 
     @property
     def user_label(self) -> str | None:
@@ -82,9 +87,10 @@ class Period:
 
 
 def usage(command: str, *, allow_user: bool = True) -> str:
-    suffix = " [@user]" if allow_user else ""
     command = command.lstrip("/")
-    return f"Usage: /{command} [N days | all]{suffix}"
+    if allow_user:
+        return host_gettext("Usage: /{command} [N days | all] [@user]").format(command=command)
+    return host_gettext("Usage: /{command} [N days | all]").format(command=command)
 
 
 def parse_period_args(
@@ -127,7 +133,10 @@ def parse_period_args(
         days = int(match.group(1))
         if not 1 <= days <= MAX_DAYS:
             raise PeriodUsageError(
-                f"The period must be between 1 and {MAX_DAYS} days, not {days}. "
+                host_gettext("The period must be between 1 and {max} days, not {days}.").format(
+                    max=MAX_DAYS, days=days
+                )
+                + " "
                 + usage(command, allow_user=allow_user)
             )
         i += 1
@@ -164,7 +173,11 @@ def resolve_period(
     if request.username is not None:
         user = ctx.store.find_user(ctx.chat_id, request.username)
         if user is None:
-            return TextReply(f"I have no messages from @{request.username} in this chat.")
+            return TextReply(
+                host_gettext("I have no messages from @{username} in this chat.").format(
+                    username=request.username
+                )
+            )
     since = None if request.days is None else period_start(ctx.now, request.days, zone)
     return Period(since=since, until=None, days=request.days, user=user)
 
