@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import attrs
-from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.engine import Connection, Engine
 
 from tgstats.store.schema import messages, opt_outs, reactions, users
@@ -166,32 +166,33 @@ class MemberQueries:
             excluded = self._excluded(chat_id)
             chat = base._where(messages, family, since, until, excluded=excluded)
             mine = base._where(messages, family, since, until, user_id, excluded=excluded)
-            n = connection.execute(select(func.count()).where(mine)).scalar_one()
-            total = connection.execute(select(func.count()).where(chat)).scalar_one()
+            # One pass over the chat: messages per sender (a few hundred rows,
+            # NULL for messages without one); the member's count, the chat's
+            # total and the rank follow from those sums.
+            per_sender = {
+                (None if uid is None else int(uid)): int(count)
+                for uid, count in connection.execute(
+                    select(messages.c.user_id, func.count())
+                    .where(chat)
+                    .group_by(messages.c.user_id)
+                )
+            }
+            channels = set(self._channel_ids(connection))
+            n = per_sender.get(user_id, 0)
+            total = sum(per_sender.values())
+            members = [
+                c for uid, c in per_sender.items() if uid is not None and uid not in channels
+            ]
+            ahead = sum(1 for c in members if c > n)
             # Two statements: SQLite answers min and max together with a full scan.
             first = connection.execute(select(func.min(messages.c.date)).where(mine)).scalar()
             last = connection.execute(select(func.max(messages.c.date)).where(mine)).scalar()
-            channels = self._channel_ids(connection)
-            senders = (
-                select(messages.c.user_id, func.count().label("n"))
-                .where(chat, messages.c.user_id.is_not(None))
-                .group_by(messages.c.user_id)
-            )
-            if channels:
-                senders = senders.where(messages.c.user_id.not_in([const(c) for c in channels]))
-            ranked = senders.subquery()
-            members, ahead = connection.execute(
-                select(
-                    func.count(),
-                    func.coalesce(func.sum(case((ranked.c.n > const(int(n)), 1), else_=0)), 0),
-                ).select_from(ranked)
-            ).one()
         rank = int(ahead) + 1 if n and user_id not in channels else None
         return MemberStanding(
             messages=int(n),
             chat_messages=int(total),
             rank=rank,
-            ranked_members=int(members),
+            ranked_members=len(members),
             first=base.from_timestamp(int(first)) if first is not None else None,
             last=base.from_timestamp(int(last)) if last is not None else None,
         )
@@ -247,7 +248,9 @@ class MemberQueries:
                 return ActiveStreak(active_days=0, longest=0, start=None, end=None)
             hi = connection.execute(select(func.max(messages.c.date)).where(mine)).scalar_one()
             day = (local_seconds(messages.c.date, tz, int(lo), int(hi)) // const(DAY)).label("day")
-            days = select(day).where(mine).distinct().subquery("days")
+            # GROUP BY, not DISTINCT: PostgreSQL hashes a few hundred days
+            # instead of sorting every message of the member.
+            days = select(day).where(mine).group_by(day).subquery("days")
             numbered = select(
                 days.c.day,
                 (days.c.day - func.row_number().over(order_by=days.c.day)).label("run"),
@@ -261,14 +264,19 @@ class MemberQueries:
                 .group_by(numbered.c.run)
                 .subquery("runs")
             )
-            active = connection.execute(select(func.count()).select_from(days)).scalar_one()
+            # One pass over the member's rows: the active days are the sum of the runs.
             longest = connection.execute(
-                select(runs.c.n, runs.c.first, runs.c.last)
+                select(
+                    runs.c.n,
+                    runs.c.first,
+                    runs.c.last,
+                    func.sum(runs.c.n).over().label("active"),
+                )
                 .order_by(runs.c.n.desc(), runs.c.last.desc())
                 .limit(1)
             ).one()
         return ActiveStreak(
-            active_days=int(active),
+            active_days=int(longest.active),
             longest=int(longest.n),
             start=_day(int(longest.first)),
             end=_day(int(longest.last)),
