@@ -240,3 +240,19 @@ def card_of(plugin, ctx) -> Card:
     card = plugin.compute(ctx, Period(since=since, until=None, days=days, user=user))
     assert isinstance(card, Card)
     return card
+
+
+async def test_hostile_arguments_get_the_usage_line_quickly(make_plugin, command_reply, history):
+    plugin = make_plugin()
+    usage = "Usage: /whois @user [N days | all], or send /whois in reply to their message"
+    for args in (
+        ("7",) * 10_000,  # a flood of words
+        ("@" + "a" * 5000,),  # a name far past Telegram's 32 characters
+        ("@alice", "@bob"),  # two members
+        ("@al'ice;--",),  # not a username
+        ("７",),  # a digit of another script
+    ):
+        reply = await command_reply(plugin, *args, command="whois", now=NOW)
+        assert reply == TextReply(usage), args
+    me = await command_reply(plugin, "@bob", command="me", now=NOW)
+    assert me == TextReply("Usage: /me [N days | all]")
