@@ -1,4 +1,4 @@
-"""The host's own commands: /plugins and /reload (admins), /optout and /optin (everyone).
+"""The host's own commands: /plugins and /reload (admins); /optout, /optin, /forgetme (everyone).
 
 Admins are the Telegram user ids in ``TGSTATS_ADMINS``; anyone else asking
 for an admin command gets a refusal and nothing else happens.
@@ -6,6 +6,13 @@ for an admin command gets a refusal and nothing else happens.
 /reload does not reload inside its own update: the reload runs as a task and
 answers when it is done, so the update that asked is not held open for the
 whole reload (nor, while the swap takes the update lock, deadlocked on it).
+
+/optout erases the member in that chat, /forgetme (sent to the bot
+privately) in every chat, through ``Store.erase_member`` and then every
+plugin's ``forget_member`` hook.  In a private chat /optout and /optin mean
+every chat: there is no "this chat" to record there.  /forgetme in a group
+only says to send it privately: its answer, counting the member's messages in
+their other groups, is not for this group to read.
 
 These are routes of the one router (:mod:`tgstats.bot.handlers`); the host
 claims their names before any plugin (:mod:`tgstats.host.router`).
@@ -17,6 +24,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
 from telegram import Message, Update
+from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
 from tgstats.host.records import ConfigProblem, PluginRecord, ReloadFailure
@@ -38,6 +46,12 @@ __all__ = [
 log = get_logger(__name__)
 
 Spawn = Callable[[Coroutine[Any, Any, Any]], Any]
+# (chat_id or None for every chat, user_id) -> names of the plugins that failed to forget
+Forget = Callable[[int | None, int], Awaitable[list[str]]]
+
+
+async def _no_plugins(_chat_id: int | None, _user_id: int) -> list[str]:
+    return []
 
 
 def format_plugins(records: list[PluginRecord], config_problem: ConfigProblem | None = None) -> str:
@@ -124,8 +138,10 @@ class AdminCommands:
         reload: Callable[[], Awaitable[ReloadReport]],
         spawn: Spawn,
         config_problem: Callable[[], ConfigProblem | None] = lambda: None,
+        forget: Forget = _no_plugins,
     ) -> None:
         self.admins = admins
+        self._forget = forget
         self._store = store
         self._list_plugins = list_plugins
         self._config_problem = config_problem
@@ -137,6 +153,7 @@ class AdminCommands:
         return {
             "optout": self.optout,
             "optin": self.optin,
+            "forgetme": self.forgetme,
             "plugins": self.plugins,
             "reload": self.reload,
         }
@@ -187,17 +204,65 @@ class AdminCommands:
         message, user = update.effective_message, update.effective_user
         if message is None or user is None:
             return
-        deleted = await self._store.opt_out(message.chat_id, user.id)  # the store writer
-        log.info("user_opted_out", chat_id=message.chat_id, user_id=user.id, deleted=deleted)
+        if message.chat.type == ChatType.PRIVATE:
+            await self._forget_everywhere(message, user.id)
+            return
+        erased = await self._store.erase_member(user.id, [message.chat_id])  # the store writer
+        failed = await self._forget(message.chat_id, user.id)
+        log.info(
+            "user_opted_out", chat_id=message.chat_id, user_id=user.id, deleted=erased.messages
+        )
         await message.reply_text(
-            f"Done: I forgot {deleted} of your messages in this chat and will not record "
-            "new ones. Send /optin to be counted again."
+            f"Done: I forgot {erased.messages} of your messages in this chat and will not record "
+            "new ones. Send /optin to be counted again." + _failed_note(failed)
+        )
+
+    async def forgetme(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        message, user = update.effective_message, update.effective_user
+        if message is None or user is None:
+            return
+        if message.chat.type != ChatType.PRIVATE:
+            await message.reply_text(
+                "To be forgotten in every chat, send /forgetme to me in a private chat. "
+                "/optout here forgets you in this chat only."
+            )
+            return
+        await self._forget_everywhere(message, user.id)
+
+    async def _forget_everywhere(self, message: Message, user_id: int) -> None:
+        erased = await self._store.erase_member(user_id, None)
+        failed = await self._forget(None, user_id)
+        log.info(
+            "user_forgotten", user_id=user_id, chats=len(erased.chats), deleted=erased.messages
+        )
+        chats = len(erased.chats)
+        await message.reply_text(
+            f"Done: I forgot {erased.messages} of your messages in {chats} "
+            f"chat{'' if chats == 1 else 's'}, and your name, and will not record you there "
+            "again. Send /optin here to be recorded again everywhere from now on, or /optin "
+            "in one group." + _failed_note(failed)
         )
 
     async def optin(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         message, user = update.effective_message, update.effective_user
         if message is None or user is None:
             return
+        if message.chat.type == ChatType.PRIVATE:
+            await self._store.opt_in(None, user.id)
+            log.info("user_opted_in", chat_id=None, user_id=user.id)
+            await message.reply_text(
+                "Done: your new messages in every group will be recorded again."
+            )
+            return
         await self._store.opt_in(message.chat_id, user.id)
         log.info("user_opted_in", chat_id=message.chat_id, user_id=user.id)
         await message.reply_text("Done: your new messages in this chat will be recorded again.")
+
+
+def _failed_note(failed: list[str]) -> str:
+    if not failed:
+        return ""
+    return (
+        f"\nThe plugin{'s' if len(failed) > 1 else ''} {', '.join(failed)} could not forget "
+        "you yet; send the command again later."
+    )

@@ -1,0 +1,227 @@
+"""Erasing a member, and the rules that keep them erased.
+
+:func:`erase_member` is the one place that removes what identifies a member
+(``/optout`` in one chat, ``/forgetme`` everywhere).  In one transaction it
+deletes their messages, the answered-command rows of their commands, the
+rejected updates whose raw JSON names them, and their ``users`` row (name,
+@username) once no chat keeps a message of theirs; it leaves an ``opt_outs``
+row (stop recording) and a tombstone (never store anything dated before now)
+per chat.  Anything else kept per member (aggregates, say) is corrected here.
+
+:func:`skip_rules` reads the opt-outs and tombstones of some chats as one
+mapping, ``(chat_id, user_id) -> skip_before``: a message of that sender in
+that chat dated before ``skip_before`` is not stored.  An opt-out in force is
+:data:`SKIP_ALL`, later than any date, so the recorder and the importer share
+one comparison.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import attrs
+import sqlalchemy
+from sqlalchemy import BigInteger, delete, exists, literal, select, union_all
+from sqlalchemy.engine import Connection
+
+from tgstats.store.queries import chat_family
+from tgstats.store.schema import (
+    answered_commands,
+    chat_migrations,
+    messages,
+    opt_outs,
+    rejected_updates,
+    tombstones,
+    users,
+)
+from tgstats.store.upserts import insert_ignore, upsert
+
+__all__ = ["SKIP_ALL", "Erased", "erase_member", "opt_in", "skip_rules"]
+
+# Later than any date Telegram can send: "skip every message" (an opt-out in force).
+SKIP_ALL = 2**63 - 1
+
+# Built once: the recorder runs it per batch.
+_CHATS: sqlalchemy.BindParameter[list[int]] = sqlalchemy.bindparam("chats", expanding=True)
+_SKIPS_IN_CHATS = union_all(
+    select(
+        opt_outs.c.chat_id, opt_outs.c.user_id, literal(SKIP_ALL, BigInteger).label("skip_before")
+    ).where(opt_outs.c.chat_id.in_(_CHATS)),
+    select(tombstones.c.chat_id, tombstones.c.user_id, tombstones.c.skip_before).where(
+        tombstones.c.chat_id.in_(_CHATS)
+    ),
+)
+
+
+@attrs.frozen
+class Erased:
+    """What :func:`erase_member` removed."""
+
+    chats: tuple[int, ...]  # the chats the member is now opted out of
+    messages: int
+    answered_commands: int
+    rejected_updates: int
+    user_row: bool  # their users row (id, name, @username) is gone
+
+
+def skip_rules(connection: Connection, chat_ids: Sequence[int]) -> dict[tuple[int, int], int]:
+    """``(chat_id, user_id) -> skip_before`` for the opt-outs and tombstones of ``chat_ids``."""
+    rules: dict[tuple[int, int], int] = {}
+    if not chat_ids:
+        return rules
+    for chat_id, user_id, skip_before in connection.execute(_SKIPS_IN_CHATS, {"chats": chat_ids}):
+        key = (chat_id, user_id)
+        rules[key] = max(rules.get(key, 0), int(skip_before))
+    return rules
+
+
+def erase_member(
+    connection: Connection, user_id: int, chat_ids: Sequence[int] | None, now: int
+) -> Erased:
+    """Erase ``user_id`` from ``chat_ids`` (and the groups that migrated into them),
+    or from every chat when ``chat_ids`` is None; opt them out there.  Runs in the
+    caller's transaction."""
+    if chat_ids is None:
+        targets = _chats_of(connection, user_id)
+        in_scope: Any = sqlalchemy.true()
+        family: set[int] | None = None
+    else:
+        targets = list(dict.fromkeys(chat_ids))
+        family = {member for chat in targets for member in chat_family(connection, chat)}
+        in_scope = messages.c.chat_id.in_(sorted(family))
+    mine = sqlalchemy.and_(messages.c.user_id == user_id, in_scope)
+
+    # Their commands: the rows are keyed by message only, so they go before the messages.
+    theirs: sqlalchemy.ColumnElement[bool] = exists().where(
+        messages.c.chat_id == answered_commands.c.chat_id,
+        messages.c.message_id == answered_commands.c.message_id,
+        mine,
+    )
+    if chat_ids is None:
+        # Commands sent to the bot directly: a private chat's id is the user's id.
+        theirs = sqlalchemy.or_(theirs, answered_commands.c.chat_id == user_id)
+    answered = connection.execute(delete(answered_commands).where(theirs)).rowcount
+    rejected = _erase_rejected(connection, user_id, family)
+    deleted = connection.execute(delete(messages).where(mine)).rowcount
+
+    if targets:
+        connection.execute(
+            insert_ignore(connection, opt_outs),
+            [{"chat_id": chat, "user_id": user_id, "since": now} for chat in targets],
+        )
+        connection.execute(
+            upsert(connection, tombstones, ["skip_before"]),
+            [{"chat_id": chat, "user_id": user_id, "skip_before": now} for chat in targets],
+        )
+    # The name stays while another chat still shows their messages (/heatmap @name there).
+    user_row = False
+    left = select(messages.c.user_id).where(messages.c.user_id == user_id).limit(1)
+    if connection.execute(left).first() is None:
+        user_row = bool(
+            connection.execute(delete(users).where(users.c.user_id == user_id)).rowcount
+        )
+    return Erased(
+        chats=tuple(targets),
+        messages=int(deleted),
+        answered_commands=int(answered),
+        rejected_updates=rejected,
+        user_row=user_row,
+    )
+
+
+def opt_in(connection: Connection, user_id: int, chat_id: int | None, now: int) -> list[int]:
+    """Record ``user_id`` again in ``chat_id`` (every chat if None) from ``now`` on;
+    returns the chats they were opted out of.  The tombstone moves to ``now``, so
+    an export's messages from while they were opted out stay out too."""
+    where = opt_outs.c.user_id == user_id
+    if chat_id is not None:
+        where = sqlalchemy.and_(where, opt_outs.c.chat_id == chat_id)
+    chats = list(connection.execute(select(opt_outs.c.chat_id).where(where)).scalars())
+    if chats:
+        connection.execute(
+            upsert(connection, tombstones, ["skip_before"]),
+            [{"chat_id": chat, "user_id": user_id, "skip_before": now} for chat in chats],
+        )
+        connection.execute(delete(opt_outs).where(where))
+    return chats
+
+
+def _chats_of(connection: Connection, user_id: int) -> list[int]:
+    """Every chat holding anything of ``user_id``, and the supergroups those became."""
+    found = union_all(
+        select(messages.c.chat_id).where(messages.c.user_id == user_id).distinct(),
+        select(opt_outs.c.chat_id).where(opt_outs.c.user_id == user_id),
+        select(tombstones.c.chat_id).where(tombstones.c.user_id == user_id),
+    )
+    chats = list(dict.fromkeys(connection.execute(found).scalars()))
+    frontier = chats
+    while frontier:  # a group that migrated: its supergroup records them from now on
+        newer = connection.execute(
+            select(chat_migrations.c.new_chat_id).where(chat_migrations.c.old_chat_id.in_(frontier))
+        ).scalars()
+        frontier = [chat for chat in newer if chat not in chats]
+        chats.extend(frontier)
+    return sorted(chats)
+
+
+def _erase_rejected(connection: Connection, user_id: int, family: set[int] | None) -> int:
+    """Delete the rejected updates whose raw JSON names ``user_id`` (in ``family``'s chats).
+
+    The database narrows them down to those whose text contains the number
+    at all; only those few are read and checked here.
+    """
+    candidates = connection.execute(
+        select(rejected_updates.c.id, rejected_updates.c.raw).where(
+            rejected_updates.c.raw.contains(str(user_id), autoescape=True)
+        )
+    )
+    doomed = [row_id for row_id, raw in candidates if _names(raw, user_id, family)]
+    for start in range(0, len(doomed), 500):
+        connection.execute(
+            delete(rejected_updates).where(rejected_updates.c.id.in_(doomed[start : start + 500]))
+        )
+    return len(doomed)
+
+
+_ID_KEY = re.compile(r"""["']id["']\s*:\s*(-?\d{1,20})(?!\d)""")
+
+
+def _names(raw: str, user_id: int, family: set[int] | None) -> bool:
+    """Whether a rejected update's raw text is about ``user_id`` (in one of ``family``'s chats).
+
+    Parsed, it names them when any object in it has their ``id`` (a user, or
+    the private chat with them); its chats are the ``chat`` objects' ids.
+    Text that is not JSON (cut at its size cap, or never JSON) is matched on
+    ``"id": <number>`` alone, and its chat is taken to be in scope: when in
+    doubt the row goes.
+    """
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError):
+        return any(int(found) == user_id for found in _ID_KEY.findall(raw))
+    ids: set[int] = set()
+    chats: set[int] = set()
+    for key, obj in _objects(data):
+        value = obj.get("id")
+        if isinstance(value, int):
+            ids.add(value)
+            if key == "chat":
+                chats.add(value)
+    if user_id not in ids:
+        return False
+    return family is None or not chats or bool(chats & family)
+
+
+def _objects(data: Any) -> Iterator[tuple[str | None, dict[str, Any]]]:
+    """Every JSON object in ``data`` with the key it sits under, without recursion."""
+    stack: list[tuple[str | None, Any]] = [(None, data)]
+    while stack:
+        key, value = stack.pop()
+        if isinstance(value, dict):
+            yield key, value
+            stack.extend(value.items())
+        elif isinstance(value, list):
+            stack.extend((key, item) for item in value)
