@@ -148,3 +148,19 @@ def test_render_groups_words_by_font_on_one_canvas():
 def test_bad_config_is_refused_with_the_key(make_plugin, overrides, needle):
     with pytest.raises(ConfigError, match=needle):
         make_plugin(**overrides)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("9" * 5000,),  # past Python's 4,300-digit int() limit: once an internal error
+        ("9" * 60,),
+        ("1",) * 2000,
+        ("x" * 4000,),
+    ],
+)
+async def test_hostile_period_arguments_get_a_usage_reply(make_plugin, command_reply, args):
+    reply = await command_reply(make_plugin(), *args)
+    assert isinstance(reply, TextReply)
+    assert reply.text.endswith("Usage: /wordcloud [N days | all] [@user]")
+    assert len(reply.text) < 200
