@@ -129,7 +129,7 @@ def test_a_5000_digit_period_gets_the_range_reply_not_an_internal_error():
         f"The period must be between 1 and {MAX_DAYS} days, not that many. "
         "Usage: /wordcloud [N days | all] [@user]"
     )
-    with pytest.raises(PeriodUsageError, match="not 100000[.]"):
+    with pytest.raises(PeriodUsageError, match=r"not 100000\."):
         parse_period_args(("100000",), command="wordcloud", default_days=30)
 
 
