@@ -31,6 +31,7 @@ from tgstats.store.queries import chat_family
 from tgstats.store.schema import (
     answered_commands,
     chat_migrations,
+    chats,
     messages,
     opt_outs,
     rejected_updates,
@@ -86,7 +87,9 @@ def erase_member(
     caller's transaction."""
     if chat_ids is None:
         targets = _chats_of(connection, user_id)
-        in_scope: Any = sqlalchemy.true()
+        # Every chat, spelled as chats so the (chat_id, user_id, ...) index is
+        # used: "user_id = ?" alone scans the whole table.
+        in_scope: Any = messages.c.chat_id.in_(select(chats.c.chat_id))
         family: set[int] | None = None
     else:
         targets = list(dict.fromkeys(chat_ids))
@@ -118,7 +121,11 @@ def erase_member(
         )
     # The name stays while another chat still shows their messages (/heatmap @name there).
     user_row = False
-    left = select(messages.c.user_id).where(messages.c.user_id == user_id).limit(1)
+    left = (
+        select(messages.c.user_id)
+        .where(messages.c.user_id == user_id, messages.c.chat_id.in_(select(chats.c.chat_id)))
+        .limit(1)
+    )
     if connection.execute(left).first() is None:
         user_row = bool(
             connection.execute(delete(users).where(users.c.user_id == user_id)).rowcount
@@ -139,43 +146,50 @@ def opt_in(connection: Connection, user_id: int, chat_id: int | None, now: int) 
     where = opt_outs.c.user_id == user_id
     if chat_id is not None:
         where = sqlalchemy.and_(where, opt_outs.c.chat_id == chat_id)
-    chats = list(connection.execute(select(opt_outs.c.chat_id).where(where)).scalars())
-    if chats:
+    opted = list(connection.execute(select(opt_outs.c.chat_id).where(where)).scalars())
+    if opted:
         connection.execute(
             upsert(connection, tombstones, ["skip_before"]),
-            [{"chat_id": chat, "user_id": user_id, "skip_before": now} for chat in chats],
+            [{"chat_id": chat, "user_id": user_id, "skip_before": now} for chat in opted],
         )
         connection.execute(delete(opt_outs).where(where))
-    return chats
+    return opted
 
 
 def _chats_of(connection: Connection, user_id: int) -> list[int]:
     """Every chat holding anything of ``user_id``, and the supergroups those became."""
     found = union_all(
-        select(messages.c.chat_id).where(messages.c.user_id == user_id).distinct(),
+        select(messages.c.chat_id)
+        .where(messages.c.user_id == user_id, messages.c.chat_id.in_(select(chats.c.chat_id)))
+        .distinct(),
         select(opt_outs.c.chat_id).where(opt_outs.c.user_id == user_id),
         select(tombstones.c.chat_id).where(tombstones.c.user_id == user_id),
     )
-    chats = list(dict.fromkeys(connection.execute(found).scalars()))
-    frontier = chats
+    seen = list(dict.fromkeys(connection.execute(found).scalars()))
+    frontier = seen
     while frontier:  # a group that migrated: its supergroup records them from now on
         newer = connection.execute(
             select(chat_migrations.c.new_chat_id).where(chat_migrations.c.old_chat_id.in_(frontier))
         ).scalars()
-        frontier = [chat for chat in newer if chat not in chats]
-        chats.extend(frontier)
-    return sorted(chats)
+        frontier = [chat for chat in newer if chat not in seen]
+        seen.extend(frontier)
+    return sorted(seen)
 
 
 def _erase_rejected(connection: Connection, user_id: int, family: set[int] | None) -> int:
     """Delete the rejected updates whose raw JSON names ``user_id`` (in ``family``'s chats).
 
-    The database narrows them down to those whose text contains the number
-    at all; only those few are read and checked here.
+    The database narrows them down to those whose text has ``"id": <number>``
+    as the bot writes it (JSON, or Python's repr when it is not JSON); only
+    those few are read and checked here.
     """
+    raw = rejected_updates.c.raw
     candidates = connection.execute(
-        select(rejected_updates.c.id, rejected_updates.c.raw).where(
-            rejected_updates.c.raw.contains(str(user_id), autoescape=True)
+        select(rejected_updates.c.id, raw).where(
+            sqlalchemy.or_(
+                raw.contains(f'"id": {user_id}', autoescape=True),
+                raw.contains(f"'id': {user_id}", autoescape=True),
+            )
         )
     )
     doomed = [row_id for row_id, raw in candidates if _names(raw, user_id, family)]
