@@ -51,9 +51,8 @@ def timed(label: str, call: object) -> None:
     wall, cpu = time.perf_counter(), time.process_time()
     result = call()  # type: ignore[operator]
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    print(
-        f"{label:<34} {wall * 1000:8.1f} ms wall {cpu * 1000:8.1f} ms CPU  {result.messages:>6} rows"
-    )
+    rows = result.messages
+    print(f"{label:<34} {wall * 1000:8.1f} ms wall {cpu * 1000:8.1f} ms CPU  {rows:>6} rows")
 
 
 def main() -> None:
