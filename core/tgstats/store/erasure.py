@@ -26,6 +26,7 @@ import attrs
 import sqlalchemy
 from sqlalchemy import BigInteger, delete, exists, literal, select, union_all
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql import Select
 
 from tgstats.store.queries import chat_family
 from tgstats.store.schema import (
@@ -85,12 +86,13 @@ def erase_member(
     """Erase ``user_id`` from ``chat_ids`` (and the groups that migrated into them),
     or from every chat when ``chat_ids`` is None; opt them out there.  Runs in the
     caller's transaction."""
+    family: set[int] | None
     if chat_ids is None:
         targets = _chats_of(connection, user_id)
-        # Every chat, spelled as chats so the (chat_id, user_id, ...) index is
-        # used: "user_id = ?" alone scans the whole table.
-        in_scope: Any = messages.c.chat_id.in_(select(chats.c.chat_id))
-        family: set[int] | None = None
+        # The chats found, as a list: "user_id = ?" alone, or against a subquery,
+        # can make PostgreSQL scan every message; this is the (chat_id, user_id) index.
+        in_scope: Any = messages.c.chat_id.in_(targets)
+        family = None
     else:
         targets = list(dict.fromkeys(chat_ids))
         family = {member for chat in targets for member in chat_family(connection, chat)}
@@ -121,12 +123,7 @@ def erase_member(
         )
     # The name stays while another chat still shows their messages (/heatmap @name there).
     user_row = False
-    left = (
-        select(messages.c.user_id)
-        .where(messages.c.user_id == user_id, messages.c.chat_id.in_(select(chats.c.chat_id)))
-        .limit(1)
-    )
-    if connection.execute(left).first() is None:
+    if chat_ids is None or not connection.execute(_chats_with_messages(user_id)).first():
         user_row = bool(
             connection.execute(delete(users).where(users.c.user_id == user_id)).rowcount
         )
@@ -159,9 +156,7 @@ def opt_in(connection: Connection, user_id: int, chat_id: int | None, now: int) 
 def _chats_of(connection: Connection, user_id: int) -> list[int]:
     """Every chat holding anything of ``user_id``, and the supergroups those became."""
     found = union_all(
-        select(messages.c.chat_id)
-        .where(messages.c.user_id == user_id, messages.c.chat_id.in_(select(chats.c.chat_id)))
-        .distinct(),
+        _chats_with_messages(user_id),
         select(opt_outs.c.chat_id).where(opt_outs.c.user_id == user_id),
         select(tombstones.c.chat_id).where(tombstones.c.user_id == user_id),
     )
@@ -174,6 +169,16 @@ def _chats_of(connection: Connection, user_id: int) -> list[int]:
         frontier = [chat for chat in newer if chat not in seen]
         seen.extend(frontier)
     return sorted(seen)
+
+
+def _chats_with_messages(user_id: int) -> Select[tuple[int]]:
+    """The chats holding a message of ``user_id``: per chat, a look into the
+    (chat_id, user_id) index, never a scan of every message."""
+    return (
+        select(messages.c.chat_id)
+        .where(messages.c.user_id == user_id, messages.c.chat_id.in_(select(chats.c.chat_id)))
+        .distinct()
+    )
 
 
 def _erase_rejected(connection: Connection, user_id: int, family: set[int] | None) -> int:
