@@ -33,12 +33,14 @@ from tgstats.bot.recorder import ALLOWED_UPDATES, Recorder
 from tgstats.bot.settings import BotSettings
 from tgstats.bot.webhook import WebhookServer, delete_webhook, start_webhook
 from tgstats.errors import TgstatsError
+from tgstats.host.callbacks import CallbackCodec
 from tgstats.host.manager import PluginChange, PluginManager, ReloadReport
 from tgstats.host.records import ConfigProblem, PluginRecord
 from tgstats.host.router import HOST_COMMANDS
 from tgstats.logs import get_logger
 from tgstats.pidfile import remove_pid_file, write_pid_file
 from tgstats.redaction import redact
+from tgstats.store.secrets import BUTTON_KEY, get_or_create_secret
 
 __all__ = ["BotRuntime"]
 
@@ -52,6 +54,12 @@ PRIVACY_HINT = (
     "in @BotFather send /setprivacy, choose the bot, pick Disable, then remove "
     "and re-add the bot to each group"
 )
+
+
+async def _button_codec(engine: Any) -> CallbackCodec:
+    """The signer of button data, with the key kept in the store (created on first start)."""
+    key = await asyncio.to_thread(get_or_create_secret, engine, BUTTON_KEY)
+    return CallbackCodec(key)
 
 
 class BotRuntime:
@@ -123,7 +131,10 @@ class BotRuntime:
             has_listeners=lambda: self.handlers is not None and self.handlers.has_listeners(),
         )
         self.handlers = PluginHandlers(
-            application, self.store.queries, was_recorded=intake.was_recorded
+            application,
+            self.store.queries,
+            was_recorded=intake.was_recorded,
+            codec=await _button_codec(self.store.engine),
         )
         self.menu = CommandMenu(application.bot)
         admin = AdminCommands(

@@ -33,6 +33,7 @@ __all__ = [
     "MIGRATIONS",
     "SCHEMA_VERSION",
     "answered_commands",
+    "bot_secrets",
     "chat_migrations",
     "chats",
     "ensure_schema",
@@ -183,6 +184,14 @@ answered_commands = Table(
     Column("message_id", BigInteger, nullable=False),
     Column("answered_at", BigInteger, nullable=False, index=True),
     PrimaryKeyConstraint("chat_id", "message_id", name="pk_answered_commands"),
+)
+
+# Secrets the bot keeps across restarts (the key that signs button data), by name.
+bot_secrets = Table(
+    "bot_secrets",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
 )
 
 # version -> step that upgrades a database at that version to version + 1.

@@ -11,18 +11,22 @@ from typing import Any, Literal
 import attrs
 import matplotlib
 from tgstats.plugins import (
+    ButtonContext,
     CommandContext,
     Period,
     PhotoReply,
     Plugin,
     PluginHost,
     TextReply,
+    button,
     chat_zones,
     check_chat_zones,
     check_days,
     check_zone,
     command,
     get_logger,
+    period_buttons,
+    resolve_button_period,
     resolve_period,
 )
 
@@ -142,7 +146,21 @@ class WordCloudPlugin(Plugin[WordCloudConfig]):
     # Plain def: reading texts and drawing run in a worker thread.
     @command("wordcloud", "The chat's most used words: /wordcloud [N days | all] [@user]")
     def wordcloud(self, ctx: CommandContext) -> TextReply | PhotoReply:
-        cloud = self.compute(ctx)
+        return self.answer(ctx)
+
+    # The period and "me / everyone" buttons under the picture: redrawn in place.
+    @button("view")
+    def view(self, ctx: ButtonContext) -> TextReply | PhotoReply:
+        period = resolve_button_period(ctx, zone=self.zone_for(ctx.chat_id))
+        if isinstance(period, TextReply):
+            return period
+        return self.answer(ctx, period)
+
+    def answer(
+        self, ctx: CommandContext | ButtonContext, period: Period | None = None
+    ) -> TextReply | PhotoReply:
+        """The picture (with its buttons) for ``period``, by default the command's arguments'."""
+        cloud = self.compute(ctx, period)
         if isinstance(cloud, TextReply):
             return cloud
         png = render_cloud(
@@ -156,14 +174,21 @@ class WordCloudPlugin(Plugin[WordCloudConfig]):
             background=self.config.background,
             colormap=self.config.colormap,
         )
-        return PhotoReply(png=png, caption=cloud.caption)
+        buttons = period_buttons("view", cloud.period, viewer=ctx.user_id, who_toggle=True)
+        return PhotoReply(png=png, caption=cloud.caption, buttons=buttons)
 
-    def compute(self, ctx: CommandContext) -> Cloud | TextReply:
+    def compute(
+        self, ctx: CommandContext | ButtonContext, period: Period | None = None
+    ) -> Cloud | TextReply:
         """The words to draw with their fonts, or the text to answer instead."""
         config = self.config
-        period = resolve_period(ctx, default_days=config.days, zone=self.zone_for(ctx.chat_id))
-        if isinstance(period, TextReply):
-            return period
+        if period is None:
+            assert isinstance(ctx, CommandContext)
+            zone = self.zone_for(ctx.chat_id)
+            resolved = resolve_period(ctx, default_days=config.days, zone=zone)
+            if isinstance(resolved, TextReply):
+                return resolved
+            period = resolved
         batches = ctx.store.text_batches(
             ctx.chat_id,
             since=period.since,
@@ -196,6 +221,7 @@ class WordCloudPlugin(Plugin[WordCloudConfig]):
             subtitle=subtitle,
             caption=f"{title} — {period.label} — {words} counted",
             languages=languages,
+            period=period,
         )
 
 
@@ -207,6 +233,7 @@ class Cloud:
     subtitle: str  # the period and how many words were counted
     caption: str
     languages: tuple[str, ...]  # whose stop words were left out
+    period: Period
 
 
 def pick_words(
@@ -247,7 +274,7 @@ def pick_words(
     return frequencies, fonts
 
 
-def _title(ctx: CommandContext, period: Period) -> str:
+def _title(ctx: CommandContext | ButtonContext, period: Period) -> str:
     title = ctx.chat_title
     if not title:
         chat = ctx.store.chat(ctx.chat_id)
