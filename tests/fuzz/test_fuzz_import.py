@@ -8,8 +8,8 @@ the 1 MiB limit, nesting thousands deep), cuts them short or flips bytes; the
 committed corpus (``corpus/exports``) runs first, every time.
 
 An input passes when the import returns a report or raises
-:class:`ExportFormatError`; anything else, an example slower than its
-deadline, or a Python heap peak or RSS growth past the bounds fails the run.
+:class:`ExportFormatError`; anything else, an example slower than
+MAX_SECONDS, or a Python heap peak or RSS growth past the bounds fails the run.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import resource
 import tempfile
+import time
 import tracemalloc
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -36,9 +37,12 @@ CORPUS = Path(__file__).parent / "corpus"
 HEAP_LIMIT = 64 << 20  # bytes of Python heap at the peak of one import
 RSS_GROWTH_LIMIT = 150 << 10  # KiB the process may grow over one example
 
+# No per-example deadline: on a shared machine a slow example is not a bug.  A
+# hang is (MAX_SECONDS), and the example count bounds the whole run.
+MAX_SECONDS = 20.0
 FUZZ = settings(
     max_examples=60,
-    deadline=4000,  # ms per example: the large ones write a few MB
+    deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     database=None,  # nothing written next to the checkout
 )
@@ -189,6 +193,14 @@ def fuzz_store() -> Iterator[Store]:
 
 
 def run_import(store: Store, data: bytes) -> None:
+    started = time.monotonic()
+    try:
+        _import_one(store, data)
+    finally:
+        assert time.monotonic() - started < MAX_SECONDS, "one import took too long"
+
+
+def _import_one(store: Store, data: bytes) -> None:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "result.json"
         path.write_bytes(data)
