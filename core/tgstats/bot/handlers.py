@@ -33,6 +33,7 @@ from telegram.ext import Application, BaseHandler, ContextTypes, filters
 
 from tgstats.bot.presses import ButtonRoute, Permission, PressHandler, build_markup
 from tgstats.bot.replies import send_reply
+from tgstats.host.blame import locate_error
 from tgstats.host.callbacks import HOST_NAMESPACE, CallbackCodec
 from tgstats.host.invoke import call_plugin_method, invoke_button, invoke_command
 from tgstats.host.router import HOST_COMMANDS
@@ -49,6 +50,7 @@ from tgstats.plugins import (
 from tgstats.plugins._buttons import keyboard
 
 if TYPE_CHECKING:
+    from tgstats.host.discovery import PluginSpec
     from tgstats.host.manager import PluginChange
     from tgstats.host.records import PluginRecord
     from tgstats.store.queries import MessageQueries
@@ -312,15 +314,20 @@ class PluginHandlers:
         commands = tuple(type(plugin).commands())
         routes = tuple(
             CommandRoute(
-                spec.name, spec.description, record.name, self._command(record.name, plugin, spec)
+                spec.name,
+                spec.description,
+                record.name,
+                self._command(record.name, plugin, spec, record.spec),
             )
             for spec in commands
         )
         methods = [spec.method for spec in type(plugin).listeners()]
-        listen = self._listener(record.name, plugin, methods) if methods else None
+        listen = self._listener(record.name, plugin, methods, record.spec) if methods else None
         allowed = self._permission(record.name)
         buttons = tuple(
-            ButtonRoute(record.name, spec.name, self._button(plugin, spec), allowed)
+            ButtonRoute(
+                record.name, spec.name, self._button(plugin, spec), allowed, source=record.spec
+            )
             for spec in type(plugin).buttons()
         )
         return InstalledPlugin(record.name, commands, routes, listen, buttons)
@@ -342,7 +349,13 @@ class PluginHandlers:
 
     # -- callbacks -------------------------------------------------------------
 
-    def _command(self, plugin_name: str, plugin: Plugin[Any], spec: CommandSpec) -> RouteCallback:
+    def _command(
+        self,
+        plugin_name: str,
+        plugin: Plugin[Any],
+        spec: CommandSpec,
+        source: PluginSpec | None = None,
+    ) -> RouteCallback:
         queries = self._queries
 
         async def run_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -368,13 +381,16 @@ class PluginHandlers:
             )
             try:
                 reply = await invoke_command(plugin, spec, ctx)
-            except Exception:
+            except Exception as error:
+                # The log names the line of the plugin's own code that raised;
+                # the group sees only the apology.
                 log.exception(
                     "plugin_handler_failed",
                     plugin=plugin_name,
                     command=spec.name,
                     chat_id=chat.id,
                     update_id=update.update_id,
+                    **locate_error(error, source).log_fields(),
                 )
                 await _send_quietly(message.reply_text(apology(spec.name)), plugin_name)
                 return
@@ -385,8 +401,13 @@ class PluginHandlers:
                         if reply.buttons and self.codec is not None
                         else None
                     )
-                except Exception:
-                    log.exception("plugin_handler_failed", plugin=plugin_name, command=spec.name)
+                except Exception as error:
+                    log.exception(
+                        "plugin_handler_failed",
+                        plugin=plugin_name,
+                        command=spec.name,
+                        **locate_error(error, source).log_fields(),
+                    )
                     await _send_quietly(message.reply_text(apology(spec.name)), plugin_name)
                     return
                 await _send_quietly(
@@ -396,19 +417,24 @@ class PluginHandlers:
         return run_command
 
     def _listener(
-        self, plugin_name: str, plugin: Plugin[Any], methods: list[str]
+        self,
+        plugin_name: str,
+        plugin: Plugin[Any],
+        methods: list[str],
+        source: PluginSpec | None = None,
     ) -> ListenerCallback:
         async def run_listeners(update: Update, ctx: MessageContext) -> None:
             for method in methods:
                 try:
                     await call_plugin_method(getattr(plugin, method), ctx)
-                except Exception:
+                except Exception as error:
                     log.exception(
                         "plugin_handler_failed",
                         plugin=plugin_name,
                         listener=method,
                         chat_id=ctx.chat_id,
                         update_id=update.update_id,
+                        **locate_error(error, source).log_fields(),
                     )
 
         return run_listeners

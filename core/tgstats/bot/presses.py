@@ -46,6 +46,7 @@ from telegram.ext import Application, BaseHandler, ContextTypes
 
 from tgstats.bot.quiet import RateLimitedLog, truncate
 from tgstats.bot.replies import first_text_chunk
+from tgstats.host.blame import locate_error
 from tgstats.host.callbacks import CallbackCodec
 from tgstats.logs import get_logger
 from tgstats.plugins import ButtonContext, Keyboard, PhotoReply, Reply, TextReply
@@ -53,6 +54,7 @@ from tgstats.redaction import redact
 
 if TYPE_CHECKING:
     from tgstats.bot.handlers import PluginHandlers
+    from tgstats.host.discovery import PluginSpec
     from tgstats.store.queries import MessageQueries
 
 __all__ = [
@@ -89,6 +91,8 @@ class ButtonRoute:
     handler: str
     run: ButtonRun = attrs.field(eq=False, repr=False)
     allowed: Permission = attrs.field(default=_everyone, eq=False, repr=False)
+    # The plugin's discovery record: a failure is logged at the plugin's own line.
+    source: PluginSpec | None = attrs.field(default=None, eq=False, repr=False)
 
     @property
     def owner(self) -> str:
@@ -196,13 +200,14 @@ async def _press(
             return
         assert codec is not None
         markup = build_markup(codec, route.namespace, reply.buttons, chat_id)
-    except Exception:
+    except Exception as error:
         log.exception(
             "plugin_handler_failed",
             plugin=route.owner,
             button=route.handler,
             chat_id=chat_id,
             update_id=update.update_id,
+            **locate_error(error, route.source).log_fields(),
         )
         answer.text = FAILED
         return

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from telegram import Update
@@ -63,10 +63,19 @@ async def _button_codec(engine: Any) -> CallbackCodec:
 
 
 class BotRuntime:
-    def __init__(self, settings: BotSettings, *, poll_timeout: int = 10) -> None:
+    def __init__(
+        self,
+        settings: BotSettings,
+        *,
+        poll_timeout: int = 10,
+        application_factory: Callable[[BotSettings], TgstatsApplication] = build_application,
+    ) -> None:
         self.settings = settings
         self.poll_timeout = poll_timeout
+        # `tgstats chat` passes one whose Bot API is in-process (tgstats.chat.api).
+        self._application_factory = application_factory
         self._stop = asyncio.Event()
+        self.ready = asyncio.Event()  # set once serving: polling, plugins and hot reload up
         self._tasks: set[asyncio.Task[Any]] = set()
         self.store: Any = None
         self.storage: Any = None  # tgstats.bot.storage.BotStorage: the store and its writer
@@ -103,6 +112,16 @@ class BotRuntime:
         )
         return report
 
+    async def settled(self) -> None:
+        """Return once every update handed to the lanes and every task they spawned
+        (a /reload answering later) is done: what a local chat waits for per line."""
+        while True:
+            if self.intake is not None:
+                await self.intake.lanes.wait_idle()
+            if not self._tasks:
+                return
+            await self._drain_tasks()
+
     async def run(self) -> int:
         from tgstats.bot.storage import BotStorage
 
@@ -122,7 +141,7 @@ class BotRuntime:
 
     async def _serve(self) -> None:
         settings = self.settings
-        application = self.application = build_application(settings)
+        application = self.application = self._application_factory(settings)
         recorder = self.recorder = Recorder(self.storage.writer)
         intake = self.intake = UpdateIntake(
             application,
@@ -194,6 +213,7 @@ class BotRuntime:
                 hot_reload=self._reloader is not None,
                 mode="polling" if settings.webhook is None else "webhook",
             )
+            self.ready.set()
             await self._stop.wait()
             await self._shutdown(application)
         finally:
