@@ -128,6 +128,23 @@ def test_admin_commands_are_refused_to_others(bot: RunningBot) -> None:
     assert bot.log().count("manual_reload_done") == reloads
 
 
+def test_forgetme_in_private_erases_the_member_everywhere(bot: RunningBot) -> None:
+    api, dave = bot.api, 30_999
+    for chat in (GROUP_A, GROUP_B):
+        api.send_message(chat, dave, "remember me?")
+    bot.ask(GROUP_A, ALICE, "/probe")  # in order: Dave's messages are stored
+    assert {r["chat_id"] for r in bot.export() if r["user_id"] == dave} == {GROUP_A, GROUP_B}
+    before = len(api.sent_to(dave))
+    api.send_message(dave, dave, "/forgetme", chat_type="private")
+    reply = api.wait_for_reply(dave, before, 20)
+    assert reply.text.startswith("Done: I forgot 2 of your messages in 2 chats, and your name")
+    assert not [r for r in bot.export() if r["user_id"] == dave]
+    api.send_message(GROUP_B, dave, "and now?")
+    bot.ask(GROUP_B, ALICE, "/probe")
+    assert not [r for r in bot.export() if r["user_id"] == dave]
+    assert "plugin_forget_failed" not in bot.log()
+
+
 def test_500_messages_during_10_reloads_are_all_stored_once(bot: RunningBot) -> None:
     api = bot.api
     chats, users = (GROUP_A, GROUP_B, GROUP_C), (ALICE, BOB, CAROL)
@@ -231,20 +248,3 @@ def test_missing_token_and_unreachable_db_are_one_line_errors(tmp_path: Any) -> 
     errors = [line for line in done.stderr.splitlines() if line.startswith("tgstats: error")]
     assert len(errors) == 1 and "127.0.0.1" in errors[0], done.stderr
     assert fake_bot_api.DEFAULT_TOKEN not in done.stderr
-
-
-def test_forgetme_in_private_erases_the_member_everywhere(bot: RunningBot) -> None:
-    api, dave = bot.api, 30_999
-    for chat in (GROUP_A, GROUP_B):
-        api.send_message(chat, dave, "remember me?")
-    bot.ask(GROUP_A, ALICE, "/probe")  # in order: Dave's messages are stored
-    assert {r["chat_id"] for r in bot.export() if r["user_id"] == dave} == {GROUP_A, GROUP_B}
-    before = len(api.sent_to(dave))
-    api.send_message(dave, dave, "/forgetme", chat_type="private")
-    reply = api.wait_for_reply(dave, before, 20)
-    assert reply.text.startswith("Done: I forgot 2 of your messages in 2 chats, and your name")
-    assert not [r for r in bot.export() if r["user_id"] == dave]
-    api.send_message(GROUP_B, dave, "and now?")
-    bot.ask(GROUP_B, ALICE, "/probe")
-    assert not [r for r in bot.export() if r["user_id"] == dave]
-    assert "plugin_forget_failed" not in bot.log()
