@@ -56,6 +56,20 @@ _STRING_PARAMS = {
 }
 # Telegram's default when allowed_updates was never set.
 _NOT_DEFAULT_UPDATES = {"chat_member", "message_reaction", "message_reaction_count"}
+_ADMIN_RIGHTS = [
+    "can_be_edited",
+    "is_anonymous",
+    "can_manage_chat",
+    "can_delete_messages",
+    "can_manage_video_chats",
+    "can_restrict_members",
+    "can_promote_members",
+    "can_change_info",
+    "can_invite_users",
+    "can_post_stories",
+    "can_edit_stories",
+    "can_delete_stories",
+]
 _TAG = re.compile(r"<[^>]+>")
 
 
@@ -295,6 +309,93 @@ class FakeBotApi:
         edited = {**message, "text": new_text, "edit_date": int(time.time())}
         self.inject({"edited_message": edited})
         return edited
+
+    def chat_member(
+        self,
+        chat_id: int,
+        user_id: int,
+        *,
+        old: str = "left",
+        new: str = "member",
+        date: int | None = None,
+        first_name: str | None = None,
+    ) -> list[int]:
+        """Inject a ``chat_member`` update: ``user_id``'s status went from ``old`` to ``new``."""
+        user = {"id": user_id, "is_bot": False, "first_name": first_name or f"User {user_id}"}
+
+        def member(status: str) -> dict[str, Any]:
+            # The fields Telegram always sends with these statuses.
+            extra: dict[str, Any] = {}
+            if status == "kicked":
+                extra = {"until_date": 0}
+            elif status == "creator":
+                extra = {"is_anonymous": False}
+            elif status == "administrator":
+                extra = dict.fromkeys(_ADMIN_RIGHTS, False)
+            return {"status": status, "user": user, **extra}
+
+        return self.inject(
+            {
+                "chat_member": {
+                    "chat": {"id": chat_id, "type": "supergroup", "title": f"Chat {chat_id}"},
+                    "from": user,
+                    "date": date if date is not None else int(time.time()),
+                    "old_chat_member": member(old),
+                    "new_chat_member": member(new),
+                }
+            }
+        )
+
+    def member_joined_message(
+        self, chat_id: int, user_id: int, *, date: int | None = None
+    ) -> list[int]:
+        """Inject the service message Telegram sends when ``user_id`` joins."""
+        message = self.message(chat_id, user_id, "", date=date)
+        del message["text"]
+        message["new_chat_members"] = [message["from"]]
+        return self.inject({"message": message})
+
+    def reaction_count(
+        self, chat_id: int, message_id: int, counts: dict[str, int], *, date: int | None = None
+    ) -> list[int]:
+        """Inject a ``message_reaction_count`` update (anonymous totals per emoji)."""
+        return self.inject(
+            {
+                "message_reaction_count": {
+                    "chat": {"id": chat_id, "type": "supergroup", "title": f"Chat {chat_id}"},
+                    "message_id": message_id,
+                    "date": date if date is not None else int(time.time()),
+                    "reactions": [
+                        {"type": {"type": "emoji", "emoji": emoji}, "total_count": n}
+                        for emoji, n in counts.items()
+                    ],
+                }
+            }
+        )
+
+    def reaction(
+        self,
+        chat_id: int,
+        message_id: int,
+        user_id: int,
+        *,
+        old: tuple[str, ...] = (),
+        new: tuple[str, ...] = (),
+        date: int | None = None,
+    ) -> list[int]:
+        """Inject a ``message_reaction`` update: one member's reactions changed."""
+        return self.inject(
+            {
+                "message_reaction": {
+                    "chat": {"id": chat_id, "type": "supergroup", "title": f"Chat {chat_id}"},
+                    "message_id": message_id,
+                    "user": {"id": user_id, "is_bot": False, "first_name": f"User {user_id}"},
+                    "date": date if date is not None else int(time.time()),
+                    "old_reaction": [{"type": "emoji", "emoji": e} for e in old],
+                    "new_reaction": [{"type": "emoji", "emoji": e} for e in new],
+                }
+            }
+        )
 
     def callback_query(
         self,

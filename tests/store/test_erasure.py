@@ -17,8 +17,15 @@ import sqlalchemy
 from tgstats.importer import import_export
 from tgstats.store import Store
 from tgstats.store.rejected import keep_rejected, list_rejected, mark_answered
-from tgstats.store.schema import answered_commands, opt_outs, tombstones, users
-from tgstats.testing import fill_store, make_chat, make_message, make_user
+from tgstats.store.schema import (
+    answered_commands,
+    member_events,
+    opt_outs,
+    reactions,
+    tombstones,
+    users,
+)
+from tgstats.testing import fill_store, make_chat, make_message, make_reaction, make_user
 
 GROUP = make_chat(-1001000000800, "Erasure group")
 OTHER = make_chat(-1001000000900, "Other group")
@@ -228,3 +235,34 @@ def test_tombstones_follow_a_group_that_becomes_a_supergroup(store: Store) -> No
     assert store.record_message(old) is False
     now = make_message(supergroup, ALICE, "new", message_id=3, date=datetime.now(UTC))
     assert store.record_message(now) is True
+
+
+def test_joins_leaves_and_reactions_are_erased_and_not_recorded_while_opted_out(
+    store: Store,
+) -> None:
+    bobs = make_message(GROUP, BOB, "react to me", message_id=10)
+    fill_store(store, [bobs])
+    store.record_member_changes(make_message(GROUP, ALICE, new_chat_members=(ALICE,)))
+    assert store.record_reaction(make_reaction(GROUP, 10, ALICE, new=["👍"]))
+    assert [u for _, _, u, *_ in table(store, member_events)] == [ALICE.id]
+    assert [u for _, _, u, *_ in table(store, reactions)] == [ALICE.id]
+
+    erased = store.erase_member(ALICE.id, [GROUP.id])
+
+    assert erased.events == 2 and erased.user_row
+    assert table(store, member_events) == [] and table(store, reactions) == []
+    assert users_ids(store) == [BOB.id]
+    # Her reaction stays in Bob's total, naming nobody.
+    (bob_row,) = store.queries.messages(GROUP.id)
+    assert bob_row.reaction_count == 1
+
+    # While she is opted out: her leave and a new reaction store nothing that names her.
+    now = datetime.now(UTC)
+    left = make_message(GROUP, ALICE, left_chat_member=ALICE, date=now)
+    assert store.record_member_changes(left) == []
+    withdrawn = make_reaction(GROUP, 10, ALICE, old=["👍"], new=[], date=now)
+    assert store.record_reaction(withdrawn) is False
+    assert table(store, member_events) == [] and table(store, reactions) == []
+    assert users_ids(store) == [BOB.id]
+    (bob_row,) = store.queries.messages(GROUP.id)
+    assert bob_row.reaction_count == 0  # the total still follows what Telegram says

@@ -29,7 +29,9 @@ from tgstats.bot.handlers import PluginHandlers
 from tgstats.bot.intake import UpdateIntake
 from tgstats.bot.menu import CommandMenu, build_menu
 from tgstats.bot.polling import Poller
+from tgstats.bot.presses import build_markup
 from tgstats.bot.recorder import ALLOWED_UPDATES, Recorder
+from tgstats.bot.replies import send_to_chat
 from tgstats.bot.settings import BotSettings
 from tgstats.bot.webhook import WebhookServer, delete_webhook, start_webhook
 from tgstats.errors import TgstatsError
@@ -37,8 +39,10 @@ from tgstats.host.callbacks import CallbackCodec
 from tgstats.host.manager import PluginChange, PluginManager, ReloadReport
 from tgstats.host.records import ConfigProblem, PluginRecord
 from tgstats.host.router import HOST_COMMANDS
+from tgstats.host.scheduler import ChatPrefs, Scheduler
 from tgstats.logs import get_logger
 from tgstats.pidfile import remove_pid_file, write_pid_file
+from tgstats.plugins import Reply
 from tgstats.redaction import redact
 from tgstats.store.secrets import BUTTON_KEY, get_or_create_secret
 
@@ -56,6 +60,13 @@ PRIVACY_HINT = (
 )
 
 
+# The chat's time zone and "is this plugin on in this chat" for scheduled
+# jobs, when set: a test harness may set it (or pass chat_prefs).  Otherwise
+# the per-chat settings service answers (``self.chat_settings``, once the
+# settings code is there), and without one every chat is UTC and every plugin on.
+DEFAULT_CHAT_PREFS: ChatPrefs | None = None
+
+
 async def _button_codec(engine: Any) -> CallbackCodec:
     """The signer of button data, with the key kept in the store (created on first start)."""
     key = await asyncio.to_thread(get_or_create_secret, engine, BUTTON_KEY)
@@ -68,10 +79,13 @@ class BotRuntime:
         settings: BotSettings,
         *,
         poll_timeout: int = 10,
+        chat_prefs: ChatPrefs | None = None,
         application_factory: Callable[[BotSettings], TgstatsApplication] = build_application,
     ) -> None:
         self.settings = settings
         self.poll_timeout = poll_timeout
+        self.chat_prefs = chat_prefs
+        self.scheduler: Scheduler | None = None
         # `tgstats chat` passes one whose Bot API is in-process (tgstats.chat.api).
         self._application_factory = application_factory
         self._stop = asyncio.Event()
@@ -148,11 +162,15 @@ class BotRuntime:
             recorder,
             commands=self._command_names,
             has_listeners=lambda: self.handlers is not None and self.handlers.has_listeners(),
+            has_event_listeners=lambda: (
+                self.handlers is not None and self.handlers.has_event_listeners()
+            ),
         )
         self.handlers = PluginHandlers(
             application,
             self.store.queries,
             was_recorded=intake.was_recorded,
+            events_of=intake.events_of,
             codec=await _button_codec(self.store.engine),
         )
         self.menu = CommandMenu(application.bot)
@@ -206,6 +224,7 @@ class BotRuntime:
                 )
                 self._polling = asyncio.create_task(self._poll(self.poller))
             self._reloader = await _start_reloader(self.manager)
+            self.scheduler = self._start_scheduler(application, recorder)
             log.info(
                 "bot_started",
                 username=application.bot.username,
@@ -217,6 +236,8 @@ class BotRuntime:
             await self._stop.wait()
             await self._shutdown(application)
         finally:
+            if self.scheduler is not None:
+                await self.scheduler.stop()  # a no-op after a clean _shutdown
             if self.poller is not None and self._polling is not None and not self._polling.done():
                 self.poller.stop()  # start-up failed after polling began
                 await asyncio.gather(self._polling, return_exceptions=True)
@@ -252,7 +273,46 @@ class BotRuntime:
         if not bot.can_read_all_group_messages:
             log.warning("privacy_mode_on", username=bot.username, hint=PRIVACY_HINT)
 
+    def _chat_prefs(self) -> ChatPrefs:
+        if self.chat_prefs is not None:
+            return self.chat_prefs
+        if DEFAULT_CHAT_PREFS is not None:
+            return DEFAULT_CHAT_PREFS
+        service = getattr(self, "chat_settings", None)  # tgstats.host.chat_settings
+        if service is not None:
+            return ChatPrefs(
+                zone_of=service.chat_zone,
+                plugin_enabled=lambda plugin, chat_id: service.plugin_enabled(chat_id, plugin),
+            )
+        return ChatPrefs()
+
+    def _start_scheduler(self, application: TgstatsApplication, recorder: Recorder) -> Scheduler:
+        assert self.handlers is not None
+        bot = application.bot
+
+        handlers = self.handlers
+
+        async def send(plugin: str, chat_id: int, reply: Reply) -> None:
+            markup = None
+            if reply.buttons and handlers.codec is not None:
+                # Buttons under a digest work like those under a command's reply.
+                markup = build_markup(handlers.codec, plugin, reply.buttons, chat_id)
+            await send_to_chat(bot, chat_id, reply, markup)
+
+        scheduler = Scheduler(
+            self.store,
+            jobs=self.handlers.jobs,
+            send=send,
+            bot_id=lambda: bot.id,
+            prefs=self._chat_prefs(),
+            write=recorder.commit,  # in order with the bot's other writes, retried
+        )
+        scheduler.start()
+        return scheduler
+
     async def _shutdown(self, application: TgstatsApplication) -> None:
+        if self.scheduler is not None:
+            await self.scheduler.stop()
         if self._reloader is not None:
             await self._reloader.stop()
         if self._webhook is not None:
@@ -292,6 +352,9 @@ class BotRuntime:
     async def _on_swap(self, changes: list[PluginChange]) -> None:
         assert self.application is not None and self.handlers is not None
         self.handlers.apply(changes)  # one new route table, swapped whole
+        if self.scheduler is not None:
+            for change in changes:  # the old versions' runs stop; the next tick has the new
+                self.scheduler.cancel_plugin(change.name)
         await self._sync_menu()
 
     async def _on_failure(self, record: PluginRecord | ConfigProblem) -> None:

@@ -16,10 +16,12 @@ from tgstats.plugins import (
     PhotoReply,
     Plugin,
     Reply,
+    ScheduleContext,
+    ScheduleSpec,
     TextReply,
 )
 
-__all__ = ["call_plugin_method", "check_buttons", "invoke_button", "invoke_command"]
+__all__ = ["call_plugin_method", "check_buttons", "invoke_button", "invoke_command", "invoke_job"]
 
 PlainMethod = Callable[..., Reply | None]
 AsyncMethod = Callable[..., Awaitable[Reply | None]]
@@ -59,6 +61,12 @@ def _checked(plugin: Plugin[Any], what: str, reply: object) -> Reply | None:
     if reply is not None:
         check_buttons(plugin.host.name, type(plugin), reply)
     return reply
+
+
+async def invoke_job(plugin: Plugin[Any], spec: ScheduleSpec, ctx: ScheduleContext) -> Reply | None:
+    """Run one scheduled job of a loaded plugin: the path the scheduler and tests share."""
+    reply = await call_plugin_method(getattr(plugin, spec.method), ctx)
+    return _checked(plugin, f"job {spec.method!r}", reply)
 
 
 def check_buttons(name: str, plugin_cls: type[Plugin[Any]], reply: Reply) -> None:

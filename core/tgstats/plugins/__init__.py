@@ -2,9 +2,11 @@
 
 A plugin is a :class:`Plugin` subclass published under the ``tgstats.plugins``
 entry-point group.  It declares ``/commands`` with :func:`command`, message
-listeners with :func:`listener` and button handlers with :func:`button`,
-answers with a :class:`TextReply` or :class:`PhotoReply` (with inline
-:class:`Button` rows if it likes), reads the chat's history through the
+listeners with :func:`listener`, button handlers with :func:`button`, event
+listeners with :func:`on_member_joined`, :func:`on_member_left` and
+:func:`on_reaction`, and jobs with :func:`schedule`; answers with a
+:class:`TextReply` or :class:`PhotoReply` (with inline :class:`Button` rows
+if it likes), reads the chat's history through the
 :class:`MessageQueries` it finds on its context, and raises
 :class:`ConfigError` from a config validator.  Names outside ``__all__`` (the
 ``_``-prefixed modules behind this one, and every other ``tgstats`` package)
@@ -28,6 +30,15 @@ from tgstats.plugins._api import (
     listener,
 )
 from tgstats.plugins._buttons import Button, ButtonContext, ButtonSpec, Keyboard, button
+from tgstats.plugins._events import (
+    EventKind,
+    EventSpec,
+    MemberContext,
+    ReactionContext,
+    on_member_joined,
+    on_member_left,
+    on_reaction,
+)
 from tgstats.plugins._period_buttons import PERIOD_CHOICES, period_buttons, resolve_button_period
 from tgstats.plugins._periods import (
     MAX_DAYS,
@@ -43,6 +54,16 @@ from tgstats.plugins._periods import (
     period_start,
     resolve_period,
 )
+from tgstats.plugins._schedule import (
+    Daily,
+    ScheduleContext,
+    ScheduleSpec,
+    Weekly,
+    daily,
+    schedule,
+    weekly,
+)
+from tgstats.store.event_queries import MemberChangeDay, MemberReactions
 from tgstats.store.queries import (
     ChatInfo,
     MessageQueries,
@@ -62,8 +83,14 @@ __all__ = [
     "CommandContext",
     "CommandSpec",
     "ConfigError",
+    "Daily",
+    "EventKind",
+    "EventSpec",
     "Keyboard",
     "ListenerSpec",
+    "MemberChangeDay",
+    "MemberContext",
+    "MemberReactions",
     "MessageContext",
     "MessageQueries",
     "MessageRow",
@@ -75,24 +102,34 @@ __all__ = [
     "Plugin",
     "PluginError",
     "PluginHost",
+    "ReactionContext",
     "Reply",
     "ReplyPair",
+    "ScheduleContext",
+    "ScheduleSpec",
     "TextReply",
     "TgstatsError",
     "UserActivity",
     "UserInfo",
+    "Weekly",
     "button",
     "chat_zones",
     "check_chat_zones",
     "check_days",
     "check_zone",
     "command",
+    "daily",
     "get_logger",
     "listener",
+    "on_member_joined",
+    "on_member_left",
+    "on_reaction",
     "parse_period_args",
     "parse_zone",
     "period_buttons",
     "period_start",
     "resolve_button_period",
     "resolve_period",
+    "schedule",
+    "weekly",
 ]

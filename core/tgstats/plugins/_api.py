@@ -28,6 +28,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
 import attrs
 
 from tgstats.plugins._buttons import ButtonSpec, Keyboard, button_name, keyboard
+from tgstats.plugins._events import EventSpec, event_kind_of
+from tgstats.plugins._schedule import ScheduleSpec, schedule_of
 
 if TYPE_CHECKING:
     import structlog
@@ -209,6 +211,26 @@ class Plugin(Generic[ConfigT]):
             marked = getattr(value, _COMMAND_ATTR, None)
             if marked is not None:
                 specs.append(CommandSpec(name=marked[0], description=marked[1], method=attr))
+        return specs
+
+    @classmethod
+    def event_listeners(cls) -> list[EventSpec]:
+        """Methods marked with ``@on_member_joined``, ``@on_member_left``, ``@on_reaction``."""
+        specs = []
+        for attr, value in _members(cls):
+            kind = event_kind_of(value)
+            if kind is not None:
+                specs.append(EventSpec(kind=kind, method=attr))
+        return specs
+
+    @classmethod
+    def schedules(cls) -> list[ScheduleSpec]:
+        """Methods marked with ``@schedule(...)``, in definition order."""
+        specs = []
+        for attr, value in _members(cls):
+            rule = schedule_of(value)
+            if rule is not None:
+                specs.append(ScheduleSpec(method=attr, rule=rule))
         return specs
 
     @classmethod

@@ -24,10 +24,10 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
 from tgstats.errors import StoreError
-from tgstats.store import erasure
 from tgstats.store.cleaning import clean_text
 from tgstats.store.queries import ChatInfo, MessageRow, UserInfo, to_timestamp
 from tgstats.store.schema import chat_migrations, chats, messages
+from tgstats.store.skips import skip_rules
 from tgstats.store.upserts import (
     insert_ignore,
     insert_new_user_rows,
@@ -216,7 +216,7 @@ class Batch:
 
     def _skips_in(self, chat_id: int) -> dict[int, int]:
         """Sender -> skip_before for a chat: its opt-outs and tombstones, including those
-        made after it migrated (see tgstats.store.erasure)."""
+        made after it migrated (see tgstats.store.skips)."""
         if chat_id not in self._skips:
             targets = [chat_id]
             frontier = [chat_id]
@@ -231,9 +231,7 @@ class Batch:
                 frontier = [c for c in frontier if c not in targets]
                 targets.extend(frontier)
             skips: dict[int, int] = {}
-            for (_chat, user_id), skip_before in erasure.skip_rules(
-                self.connection, targets
-            ).items():
+            for (_chat, user_id), skip_before in skip_rules(self.connection, targets).items():
                 skips[user_id] = max(skips.get(user_id, 0), skip_before)
             self._skips[chat_id] = skips
         return self._skips[chat_id]

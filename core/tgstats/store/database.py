@@ -25,7 +25,7 @@ from sqlalchemy.pool import StaticPool
 
 from tgstats.errors import StoreError
 from tgstats.logs import get_logger
-from tgstats.store import erasure, recorder
+from tgstats.store import erasure, events, recorder, skips
 from tgstats.store.bulk import Batch
 from tgstats.store.export import export_rows
 from tgstats.store.queries import ChatInfo, MessageQueries, UserInfo
@@ -251,7 +251,7 @@ class Store:
             chats_seen = {r.chat.chat_id: r.chat for r in records}
             upsert_chat_rows(connection, _changed(self._seen_chats, chats_seen))
             # Opt-outs and tombstones: one query per batch; they are rare.
-            skips = erasure.skip_rules(connection, list(chats_seen))
+            skip = skips.skip_rules(connection, list(chats_seen))
             senders: dict[int, UserInfo] = {}
             rows = []
             for index, (message, record) in enumerate(zip(run, records, strict=True)):
@@ -259,7 +259,7 @@ class Store:
                 if not recorder.is_content(message):
                     continue
                 if sender is not None:
-                    skip_before = skips.get((record.chat.chat_id, sender.user_id), 0)
+                    skip_before = skip.get((record.chat.chat_id, sender.user_id), 0)
                     if record.row["date"] < skip_before:
                         continue
                     senders[sender.user_id] = sender
@@ -282,33 +282,42 @@ class Store:
             self._seen_users.clear()
 
     def record_reaction_count(self, update: telegram.MessageReactionCountUpdated) -> bool:
-        """Set the message's reaction count to the total Telegram reports."""
-        total = sum(reaction.total_count for reaction in update.reactions)
-        return self._set_reaction_count(update.chat.id, update.message_id, total)
+        """Set the message's reaction count to the total Telegram reports; True if it changed.
 
-    def record_reaction(self, update: telegram.MessageReactionUpdated) -> bool:
-        """Apply one user's reaction change (groups report reactions per user).
-
-        In groups Telegram sends ``message_reaction`` (per user) rather than
-        ``message_reaction_count`` updates.
+        Idempotent: a redelivered update finds the count already set.
         """
-        delta = len(update.new_reaction) - len(update.old_reaction)
-        if delta == 0:
-            return False
-        count = messages.c.reaction_count + delta
-        return self._set_reaction_count(
-            update.chat.id, update.message_id, sqlalchemy.case((count < 0, 0), else_=count)
+        total = sum(
+            reaction.total_count
+            for reaction in update.reactions
+            if not isinstance(reaction.type, telegram.ReactionTypePaid)
         )
-
-    def _set_reaction_count(self, chat_id: int, message_id: int, value: Any) -> bool:
-        """Set one stored message's reaction count; False if it is not stored."""
         with self.engine.begin() as connection:
             result = connection.execute(
-                messages.update()
-                .where(messages.c.chat_id == chat_id, messages.c.message_id == message_id)
-                .values(reaction_count=value)
+                events.update_message_count(update.chat.id, update.message_id, total).where(
+                    messages.c.reaction_count != total
+                )
             )
         return bool(result.rowcount)
+
+    def record_reaction(self, update: telegram.MessageReactionUpdated) -> bool:
+        """Apply one member's reaction change (groups report reactions per member).
+
+        True if it was news; see :func:`tgstats.store.events.record_reaction`.
+        """
+        return self.record_reaction_change(update) is not None
+
+    def record_reaction_change(
+        self, update: telegram.MessageReactionUpdated
+    ) -> events.ReactionChange | None:
+        """:meth:`record_reaction`, returning the change itself."""
+        return events.record_reaction(self.engine, update)
+
+    def record_member_changes(
+        self, item: telegram.Message | telegram.ChatMemberUpdated
+    ) -> list[events.MemberChange]:
+        """Store the joins and leaves ``item`` reports; return the ones not stored before."""
+        changes = events.member_changes_of(item)
+        return events.record_member_changes(self.engine, item.chat, changes)
 
     def migrate_chat(self, old_chat_id: int, new_chat_id: int) -> None:
         """A group became a supergroup: queries for the new id include the old history.
@@ -396,8 +405,8 @@ class Store:
 
     def is_opted_out(self, chat_id: int, user_id: int) -> bool:
         with self.engine.connect() as connection:
-            rule = erasure.skip_rules(connection, [chat_id]).get((chat_id, user_id), 0)
-        return rule == erasure.SKIP_ALL
+            rule = skips.skip_rules(connection, [chat_id]).get((chat_id, user_id), 0)
+        return rule == skips.SKIP_ALL
 
     # -- import / export -----------------------------------------------------
 

@@ -2,17 +2,15 @@
 
 :func:`erase_member` is the one place that removes what identifies a member
 (``/optout`` in one chat, ``/forgetme`` everywhere).  In one transaction it
-deletes their messages, the answered-command rows of their commands, the
+deletes their messages, their joins and leaves and their rows of who
+reacted with what, the answered-command rows of their commands, the
 rejected updates whose raw JSON names them, and their ``users`` row (name,
 @username) once no chat keeps a message of theirs; it leaves an ``opt_outs``
 row (stop recording) and a tombstone (never store anything dated before now)
 per chat.  Anything else kept per member (aggregates, say) is corrected here.
 
-:func:`skip_rules` reads the opt-outs and tombstones of some chats as one
-mapping, ``(chat_id, user_id) -> skip_before``: a message of that sender in
-that chat dated before ``skip_before`` is not stored.  An opt-out in force is
-:data:`SKIP_ALL`, later than any date, so the recorder and the importer share
-one comparison.
+:func:`~tgstats.store.skips.skip_rules` reads them back for the recorder,
+the importer and the member events.
 """
 
 from __future__ import annotations
@@ -24,7 +22,7 @@ from typing import Any
 
 import attrs
 import sqlalchemy
-from sqlalchemy import BigInteger, delete, exists, literal, select, union_all
+from sqlalchemy import delete, exists, select, union_all
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import Select
 
@@ -33,29 +31,18 @@ from tgstats.store.schema import (
     answered_commands,
     chat_migrations,
     chats,
+    member_events,
     messages,
     opt_outs,
+    reactions,
     rejected_updates,
     tombstones,
     users,
 )
+from tgstats.store.skips import SKIP_ALL, skip_rules
 from tgstats.store.upserts import insert_ignore, upsert
 
 __all__ = ["SKIP_ALL", "Erased", "erase_member", "opt_in", "skip_rules"]
-
-# Later than any date Telegram can send: "skip every message" (an opt-out in force).
-SKIP_ALL = 2**63 - 1
-
-# Built once: the recorder runs it per batch.
-_CHATS: sqlalchemy.BindParameter[list[int]] = sqlalchemy.bindparam("chats", expanding=True)
-_SKIPS_IN_CHATS = union_all(
-    select(
-        opt_outs.c.chat_id, opt_outs.c.user_id, literal(SKIP_ALL, BigInteger).label("skip_before")
-    ).where(opt_outs.c.chat_id.in_(_CHATS)),
-    select(tombstones.c.chat_id, tombstones.c.user_id, tombstones.c.skip_before).where(
-        tombstones.c.chat_id.in_(_CHATS)
-    ),
-)
 
 
 @attrs.frozen
@@ -66,18 +53,8 @@ class Erased:
     messages: int
     answered_commands: int
     rejected_updates: int
+    events: int  # member_events and reactions rows (joins, leaves, who reacted)
     user_row: bool  # their users row (id, name, @username) is gone
-
-
-def skip_rules(connection: Connection, chat_ids: Sequence[int]) -> dict[tuple[int, int], int]:
-    """``(chat_id, user_id) -> skip_before`` for the opt-outs and tombstones of ``chat_ids``."""
-    rules: dict[tuple[int, int], int] = {}
-    if not chat_ids:
-        return rules
-    for chat_id, user_id, skip_before in connection.execute(_SKIPS_IN_CHATS, {"chats": chat_ids}):
-        key = (chat_id, user_id)
-        rules[key] = max(rules.get(key, 0), int(skip_before))
-    return rules
 
 
 def erase_member(
@@ -111,6 +88,15 @@ def erase_member(
     answered = connection.execute(delete(answered_commands).where(theirs)).rowcount
     rejected = _erase_rejected(connection, user_id, family)
     deleted = connection.execute(delete(messages).where(mine)).rowcount
+    # Their joins and leaves, and who reacted with what.  Their reactions stay in
+    # other messages' totals, anonymous: a withdrawal later moves the total down
+    # by what Telegram says it had (see tgstats.store.events.record_reaction).
+    events = 0
+    for table in (member_events, reactions):
+        scope = table.c.chat_id.in_(targets if family is None else sorted(family))
+        events += connection.execute(
+            delete(table).where(table.c.user_id == user_id, scope)
+        ).rowcount
 
     if targets:
         connection.execute(
@@ -132,6 +118,7 @@ def erase_member(
         messages=int(deleted),
         answered_commands=int(answered),
         rejected_updates=rejected,
+        events=int(events),
         user_row=user_row,
     )
 
@@ -158,6 +145,9 @@ def _chats_of(connection: Connection, user_id: int) -> list[int]:
     found = union_all(
         _chats_with_messages(user_id),
         select(opt_outs.c.chat_id).where(opt_outs.c.user_id == user_id),
+        # A member who only joined, left or reacted somewhere is known there too.
+        select(member_events.c.chat_id).where(member_events.c.user_id == user_id).distinct(),
+        select(reactions.c.chat_id).where(reactions.c.user_id == user_id).distinct(),
         select(tombstones.c.chat_id).where(tombstones.c.user_id == user_id),
     )
     seen = list(dict.fromkeys(connection.execute(found).scalars()))

@@ -30,6 +30,7 @@ from sqlalchemy import BigInteger, ColumnElement, Select, and_, cast, func, sele
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.sql.selectable import Join, NamedFromClause
 
+from tgstats.store.event_queries import EventQueries
 from tgstats.store.schema import chat_migrations, chats, messages, users
 from tgstats.store.zones import DAY, EPOCH_WEEKDAY, const, local_seconds, offset_segments
 
@@ -228,7 +229,7 @@ def _sqlite_batches(connection: Connection, statement: Select[Any]) -> Iterator[
         cursor.close()
 
 
-class MessageQueries:
+class MessageQueries(EventQueries):
     """Read-only queries over one database."""
 
     def __init__(self, engine: Engine) -> None:

@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     select,
     text,
     true,
@@ -37,10 +38,13 @@ __all__ = [
     "chat_migrations",
     "chats",
     "ensure_schema",
+    "member_events",
     "messages",
     "metadata",
     "opt_outs",
+    "reactions",
     "rejected_updates",
+    "schedule_runs",
     "schema_version",
     "tombstones",
     "users",
@@ -184,6 +188,52 @@ answered_commands = Table(
     Column("message_id", BigInteger, nullable=False),
     Column("answered_at", BigInteger, nullable=False, index=True),
     PrimaryKeyConstraint("chat_id", "message_id", name="pk_answered_commands"),
+)
+
+# Members joining and leaving, from service messages and chat_member updates.
+# One join seen both ways (or delivered twice) is one row: the recorder skips
+# an event of the same kind for the same member within a minute of a stored
+# one, and the unique key stops an exact duplicate on any path.
+member_events = Table(
+    "member_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("chat_id", BigInteger, nullable=False),
+    Column("user_id", BigInteger, nullable=False),
+    Column("kind", String(8), nullable=False),  # "join" | "leave"
+    Column("date", BigInteger, nullable=False),
+    Column("source", String(16), nullable=False),  # "service" | "chat_member"
+    UniqueConstraint("chat_id", "user_id", "kind", "date", name="uq_member_events"),
+    Index("ix_member_events_chat_date", "chat_id", "date", "kind"),
+)
+
+# Each member's current reactions to a message (message_reaction updates):
+# one row per (message, reactor), kept with an empty list after a withdrawal,
+# so a redelivered or stale update is recognised and never counted twice.
+# ``user_id`` is the reacting user, or the chat an anonymous reaction came from.
+reactions = Table(
+    "reactions",
+    metadata,
+    Column("chat_id", BigInteger, nullable=False),
+    Column("message_id", BigInteger, nullable=False),
+    Column("user_id", BigInteger, nullable=False),
+    Column("emojis", Text, nullable=False, default=""),  # space-separated reaction keys
+    Column("count", Integer, nullable=False, default=0),
+    Column("date", BigInteger, nullable=False),
+    PrimaryKeyConstraint("chat_id", "message_id", "user_id", name="pk_reactions"),
+    Index("ix_reactions_chat_user_date", "chat_id", "user_id", "date", "count"),
+)
+
+# When each plugin's scheduled job last ran in each chat, so a restart runs a
+# missed job once (not once per missed period) and a run is never repeated.
+schedule_runs = Table(
+    "schedule_runs",
+    metadata,
+    Column("plugin", String(64), nullable=False),
+    Column("job", String(128), nullable=False),
+    Column("chat_id", BigInteger, nullable=False),
+    Column("last_run", BigInteger, nullable=False),
+    PrimaryKeyConstraint("plugin", "job", "chat_id", name="pk_schedule_runs"),
 )
 
 # Secrets the bot keeps across restarts (the key that signs button data), by name.
