@@ -30,7 +30,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
 
 GROUP_A, GROUP_B, GROUP_C = -100111, -100222, -100333
 ALICE, BOB, CAROL = 2001, 2002, 2003
-HOST_MENU = ["optout", "optin", "forgetme", "plugins", "reload"]
+HOST_MENU = ["optout", "optin", "forgetme", "settings", "plugins", "reload"]
 
 
 def rewrite(path: Any, text: str) -> None:
@@ -43,7 +43,7 @@ def rewrite(path: Any, text: str) -> None:
 def test_menu_lists_the_enabled_plugins_commands_plus_the_hosts(bot: RunningBot) -> None:
     menu = bot.api.menu()
     assert set(menu) == {"heatmap", "wordcloud", "engagement", "probe", *HOST_MENU}
-    assert menu[-5:] == HOST_MENU
+    assert menu[-len(HOST_MENU) :] == HOST_MENU
 
 
 def test_messages_from_several_chats_and_users_are_stored(bot: RunningBot) -> None:

@@ -1,20 +1,16 @@
 """The real bot records joins and reactions and runs a scheduled job in each chat's zone.
 
-Per-chat settings (time zone, plugins enabled per chat) are not in the bot
-yet, so the bot is started through a small wrapper that sets the runtime's
-injectable ``DEFAULT_CHAT_PREFS`` (chat zone, plugin on/off per chat) before
-running ``tgstats run``: everything else is the real bot against the Bot API
-stand-in.  The scheduled job is moved to a few seconds from now by editing the
-plugin while the bot runs (a hot reload), so nothing waits for a real Monday.
+The chats' time zones and the chat that switches the job's plugin off are set
+the way a group's admin does it, with ``/settings`` in the chat.  The
+scheduled job is moved to a few seconds from now by editing the plugin while
+the bot runs (a hot reload), so nothing waits for a real Monday.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
-import sys
 import textwrap
 import time
 from collections.abc import Iterator
@@ -26,34 +22,13 @@ import pytest
 from tgstats.store import open_store
 from tgstats.testing import fill_store, make_chat, make_message, make_user
 
-from .conftest import bot_env, fake_bot_api, make_distribution
+from .conftest import ADMIN, bot_env, fake_bot_api, launch_bot, make_distribution
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
 
 TOKYO_CHAT, OFF_CHAT, UTC_CHAT = -100901, -100902, -100903
 TOKYO = ZoneInfo("Asia/Tokyo")
 PLUGIN, PACKAGE = "e2e_digest", "tgstats_e2e_digest"
-
-WRAPPER = textwrap.dedent(
-    """\
-    import json, os, sys
-    from zoneinfo import ZoneInfo
-
-    from tgstats.bot import runtime
-    from tgstats.host.scheduler import ChatPrefs
-
-    prefs = json.loads(open(os.environ["E2E_CHAT_PREFS"]).read())
-    zones = {int(chat): ZoneInfo(p["zone"]) for chat, p in prefs.items()}
-    off = {(name, int(chat)) for chat, p in prefs.items() for name in p["disabled"]}
-    runtime.DEFAULT_CHAT_PREFS = ChatPrefs(
-        zone_of=lambda chat: zones.get(chat, ZoneInfo("UTC")),
-        plugin_enabled=lambda plugin, chat: (plugin, chat) not in off,
-    )
-    from tgstats.cli.main import main
-
-    sys.exit(main(["run"]))
-    """
-)
 
 
 def digest_source(at: str) -> str:
@@ -104,13 +79,6 @@ def bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bot]:
         "settings:\n  reload_check_interval: 0.2\n  reload_debounce: 0.1\n"
         f"  load_unlisted_plugins: false\nplugins:\n  {PLUGIN}:\n    enabled: true\n"
     )
-    prefs = {
-        str(TOKYO_CHAT): {"zone": "Asia/Tokyo", "disabled": []},
-        str(OFF_CHAT): {"zone": "Asia/Tokyo", "disabled": [PLUGIN]},
-        str(UTC_CHAT): {"zone": "UTC", "disabled": []},
-    }
-    (tmp / "prefs.json").write_text(json.dumps(prefs))
-    (tmp / "run_bot.py").write_text(WRAPPER)
     # The bot was in these groups before this start: their history is in the store.
     with open_store(f"sqlite:///{tmp / 'e2e.db'}") as store:
         alice = make_user(1, "Alice")
@@ -125,20 +93,22 @@ def bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bot]:
             ],
         )
     with fake_bot_api.ThreadedFakeBotApi() as api:
-        env = bot_env(api, tmp, E2E_CHAT_PREFS=str(tmp / "prefs.json"))
-        with (tmp / "console.log").open("wb") as sink:
-            process = subprocess.Popen(
-                [sys.executable, str(tmp / "run_bot.py")],
-                env=env,
-                cwd=tmp,
-                stdout=sink,
-                stderr=subprocess.STDOUT,
-            )
+        env = bot_env(api, tmp)
+        process = launch_bot(env, tmp, tmp / "console.log")
         running = Bot(api, process, tmp)
         try:
             api.wait_for(
                 lambda: running.alive() or api.call_count("getUpdates"), 60, "the bot to poll"
             )
+            # The groups' admin sets them up, as in Telegram.
+            for chat, command in [
+                (TOKYO_CHAT, "/settings timezone Asia/Tokyo"),
+                (OFF_CHAT, "/settings timezone Asia/Tokyo"),
+                (OFF_CHAT, f"/settings disable {PLUGIN}"),
+            ]:
+                before = len(api.sent_to(chat))
+                api.send_message(chat, ADMIN, command)
+                api.wait_for_reply(chat, before, 20)
             yield running
         finally:
             if process.poll() is None:
@@ -182,14 +152,21 @@ def test_a_join_and_reactions_are_recorded_once(bot: Bot) -> None:
 def test_a_scheduled_job_fires_in_the_chats_zone_and_not_where_it_is_off(bot: Bot) -> None:
     api = bot.api
     at = datetime.now(TOKYO) + timedelta(seconds=4)
+    sent_before = {chat: len(api.sent_to(chat)) for chat in (TOKYO_CHAT, OFF_CHAT, UTC_CHAT)}
+
+    def new_in(chat: int) -> list[fake_bot_api.SentMessage]:
+        return api.sent_to(chat)[sent_before[chat] :]
+
     # An edit while the bot runs: the reload sets the job up again from the new code.
     tmp = bot.plugin_py.with_name("plugin.py.swp~")
     tmp.write_text(digest_source(at.strftime("%H:%M:%S")))
     os.replace(tmp, bot.plugin_py)
-    wait(lambda: api.sent_to(TOKYO_CHAT), 30, "the digest in the Tokyo chat", bot)
-    [digest] = api.sent_to(TOKYO_CHAT)
-    assert digest.text == f"digest Asia/Tokyo {at:%H:%M:%S} 2 messages"
+    wait(lambda: new_in(TOKYO_CHAT), 30, "the digest in the Tokyo chat", bot)
+    [digest] = new_in(TOKYO_CHAT)
+    with open_store(f"sqlite:///{bot.tmp / 'e2e.db'}") as store:
+        count = store.queries.count_messages(TOKYO_CHAT)
+    assert digest.text == f"digest Asia/Tokyo {at:%H:%M:%S} {count} messages"
     assert "scheduled_job_ran" in bot.log() and f"plugin={PLUGIN}" in bot.log()
     time.sleep(1.5)  # the chat that turned it off, and the UTC chat, hear nothing
-    assert api.sent_to(OFF_CHAT) == [] and api.sent_to(UTC_CHAT) == []
-    assert len(api.sent_to(TOKYO_CHAT)) == 1  # and it ran once
+    assert new_in(OFF_CHAT) == [] and new_in(UTC_CHAT) == []
+    assert len(new_in(TOKYO_CHAT)) == 1  # and it ran once

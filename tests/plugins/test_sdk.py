@@ -19,6 +19,7 @@ SDK = [
     "ButtonSpec",
     "Keyboard",
     "ChatInfo",
+    "ChatSettings",
     "CommandContext",
     "CommandSpec",
     "ConfigError",

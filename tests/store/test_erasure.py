@@ -266,3 +266,24 @@ def test_joins_leaves_and_reactions_are_erased_and_not_recorded_while_opted_out(
     assert users_ids(store) == [BOB.id]
     (bob_row,) = store.queries.messages(GROUP.id)
     assert bob_row.reaction_count == 0  # the total still follows what Telegram says
+
+
+def test_a_setting_keeps_its_value_but_not_the_admin_who_set_it(store: Store) -> None:
+    from tgstats.store.schema import chat_settings
+
+    with store.engine.begin() as connection:
+        connection.execute(
+            chat_settings.insert(),
+            [
+                {"chat_id": chat, "key": "timezone", "value": "UTC", "updated_at": 1}
+                | {"updated_by": ALICE.id}
+                for chat in (GROUP.id, OTHER.id)
+            ],
+        )
+    store.erase_member(ALICE.id, [GROUP.id])
+    assert sorted((c, by) for c, _, _, _, by in table(store, chat_settings)) == [
+        (OTHER.id, ALICE.id),  # (the smaller id)
+        (GROUP.id, None),
+    ]
+    store.erase_member(ALICE.id, None)
+    assert [by for *_, by in table(store, chat_settings)] == [None, None]

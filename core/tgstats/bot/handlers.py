@@ -43,6 +43,7 @@ from tgstats.logs import get_logger
 from tgstats.plugins import (
     ButtonContext,
     ButtonSpec,
+    ChatSettings,
     CommandContext,
     CommandSpec,
     EventKind,
@@ -56,6 +57,7 @@ from tgstats.plugins._buttons import keyboard
 from tgstats.store.events import JOIN, MemberChange
 
 if TYPE_CHECKING:
+    from tgstats.host.chat_settings import ChatSettingsService
     from tgstats.host.discovery import PluginSpec
     from tgstats.host.manager import PluginChange
     from tgstats.host.records import PluginRecord
@@ -208,6 +210,7 @@ class PluginHandlers:
         events_of: Callable[[Update], tuple[Event, ...]] = lambda _update: (),
         codec: CallbackCodec | None = None,
         permits: Callable[[str, Update], bool | Awaitable[bool]] | None = None,
+        settings: ChatSettingsService | None = None,
     ) -> None:
         self._queries = queries
         # May this update use plugin NAME here? One check for a plugin's commands
@@ -216,6 +219,8 @@ class PluginHandlers:
         self._permits = permits
         self._was_recorded = was_recorded
         self.events_of = events_of
+        # Per-chat settings: a plugin a chat switched off does not answer there.
+        self._settings = settings
         self._table = RouteTable()
         # Signs and checks button data; the runtime sets it from the store's key.
         self.codec = codec
@@ -348,7 +353,11 @@ class PluginHandlers:
         allowed = self._permission(record.name)
         buttons = tuple(
             ButtonRoute(
-                record.name, spec.name, self._button(plugin, spec), allowed, source=record.spec
+                record.name,
+                spec.name,
+                self._button(record.name, plugin, spec),
+                allowed,
+                source=record.spec,
             )
             for spec in type(plugin).buttons()
         )
@@ -367,16 +376,28 @@ class PluginHandlers:
 
     def _permission(self, plugin_name: str) -> Permission:
         permits = self._permits
-        if permits is None:
-            return lambda _update: True
-        return lambda update: permits(plugin_name, update)
 
-    @staticmethod
+        async def allowed(update: Update) -> bool:
+            if permits is not None and not await _verdict(
+                lambda u: permits(plugin_name, u), update
+            ):
+                return False
+            # A plugin the chat switched off: its commands and buttons are silent there.
+            chat = update.effective_chat
+            if self._settings is None or chat is None:
+                return True
+            return await self.chat_settings(chat.id, plugin_name) is not None
+
+        return allowed
+
     def _button(
-        plugin: Plugin[Any], spec: ButtonSpec
+        self, plugin_name: str, plugin: Plugin[Any], spec: ButtonSpec
     ) -> Callable[[ButtonContext], Awaitable[Reply | None]]:
         async def run_button(ctx: ButtonContext) -> Reply | None:
-            return await invoke_button(plugin, spec, ctx)
+            settings = await self.chat_settings(ctx.chat_id, plugin_name)
+            if settings is None:
+                return None  # switched off in this chat since the permission check
+            return await invoke_button(plugin, spec, attrs.evolve(ctx, settings=settings))
 
         return run_button
 
@@ -401,6 +422,10 @@ class PluginHandlers:
                     "command_not_permitted", plugin=plugin_name, command=spec.name, chat_id=chat.id
                 )
                 return
+            settings = await self.chat_settings(chat.id, plugin_name)
+            if settings is None:
+                log.debug("plugin_off_in_chat", plugin=plugin_name, chat_id=chat.id)
+                return
             user = update.effective_user
             ctx = CommandContext(
                 command=spec.name,
@@ -411,6 +436,7 @@ class PluginHandlers:
                 now=datetime.now(UTC),
                 store=queries,
                 update=update,
+                settings=settings,
             )
             try:
                 reply = await invoke_command(plugin, spec, ctx)
@@ -457,6 +483,10 @@ class PluginHandlers:
         source: PluginSpec | None = None,
     ) -> ListenerCallback:
         async def run_listeners(update: Update, ctx: MessageContext) -> None:
+            settings = await self.chat_settings(ctx.chat_id, plugin_name)
+            if settings is None:
+                return  # switched off in this chat
+            ctx = attrs.evolve(ctx, settings=settings)
             for method in methods:
                 try:
                     await call_plugin_method(getattr(plugin, method), ctx)
@@ -510,6 +540,27 @@ class PluginHandlers:
             for plugin in table.event_listeners:
                 assert plugin.on_event is not None
                 await plugin.on_event(update, kind, ctx)
+
+    async def chat_settings(self, chat_id: int, plugin_name: str) -> ChatSettings | None:
+        """``plugin_name``'s settings in ``chat_id``; None if the chat switched it off.
+
+        A settings store that cannot be read must not silence every plugin:
+        the plugin answers with its operator's configuration (logged)."""
+        if self._settings is None:
+            return ChatSettings(chat_id=chat_id)
+        try:
+            stored = await self._settings.load(chat_id)
+            if not self._settings.is_enabled(chat_id, plugin_name, stored):
+                return None
+            return self._settings.effective(chat_id, plugin_name, stored)
+        except Exception as error:
+            log.warning(
+                "chat_settings_unavailable",
+                chat_id=chat_id,
+                plugin=plugin_name,
+                error=str(error)[:200],
+            )
+            return ChatSettings(chat_id=chat_id)
 
     async def dispatch(
         self, update: Update, context: ContextTypes.DEFAULT_TYPE, dispatch: _Dispatch

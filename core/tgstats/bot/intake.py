@@ -276,8 +276,8 @@ class UpdateIntake:
         # only as events (above), when new.
         if update.edited_message or update.message_reaction or update.message_reaction_count:
             return False
-        if update.chat_member is not None:
-            return False
+        # A chat_member update goes on to the handlers: the chat's admin list
+        # for /settings is refreshed from it (tgstats.bot.chat_admins).
         if update.message is not None:
             return is_command(update.message) or self._has_listeners()
         return True

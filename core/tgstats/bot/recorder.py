@@ -34,9 +34,10 @@ __all__ = ["ALLOWED_UPDATES", "Event", "Outcome", "ReactionTotal", "Recorder", "
 
 # What the bot asks Telegram for.  Reaction updates are not delivered unless
 # asked for explicitly (and only to a bot that is an admin of the group);
-# my_chat_member tells us when we join or leave a group; chat_member (joins
-# and leaves of others) is also only sent when asked for; callback_query
-# brings presses of the bot's inline buttons.
+# my_chat_member tells us when we join or leave a group; callback_query
+# brings presses of the bot's inline buttons; chat_member (only sent to a bot
+# that is an admin, and only if asked for) when a member's status changes,
+# which records joins and leaves and refreshes the chat's admin list for /settings.
 ALLOWED_UPDATES = [
     Update.MESSAGE,
     Update.EDITED_MESSAGE,

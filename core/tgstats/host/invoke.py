@@ -7,6 +7,8 @@ import inspect
 from collections.abc import Awaitable, Callable
 from typing import Any, cast
 
+import attrs
+
 from tgstats.host.callbacks import ButtonDataError, payload_room
 from tgstats.plugins import (
     ButtonContext,
@@ -42,13 +44,20 @@ async def call_plugin_method(method: PlainMethod | AsyncMethod, *args: Any) -> R
 async def invoke_command(
     plugin: Plugin[Any], spec: CommandSpec, ctx: CommandContext
 ) -> Reply | None:
-    """Run one command of a loaded plugin: the single path the bot, the demo and tests share."""
+    """Run one command of a loaded plugin: the single path the bot, the demo and tests share.
+
+    A context without the plugin's effective config (the demo, a test) gets
+    the plugin's own: no chat settings apply there."""
+    if ctx.settings.config is None:
+        ctx = attrs.evolve(ctx, settings=ctx.settings.with_config(plugin.config))
     reply = await call_plugin_method(getattr(plugin, spec.method), ctx)
     return _checked(plugin, f"/{spec.name}", reply)
 
 
 async def invoke_button(plugin: Plugin[Any], spec: ButtonSpec, ctx: ButtonContext) -> Reply | None:
     """Run one button handler of a loaded plugin (the bot's and the tests' path)."""
+    if ctx.settings.config is None:
+        ctx = attrs.evolve(ctx, settings=ctx.settings.with_config(plugin.config))
     reply = await call_plugin_method(getattr(plugin, spec.method), ctx)
     return _checked(plugin, f"button {spec.name!r}", reply)
 

@@ -63,6 +63,7 @@ from tgstats.plugins._schedule import (
     schedule,
     weekly,
 )
+from tgstats.plugins._settings import ChatSettings
 from tgstats.store.event_queries import MemberChangeDay, MemberReactions
 from tgstats.store.queries import (
     ChatInfo,
@@ -80,6 +81,7 @@ __all__ = [
     "ButtonContext",
     "ButtonSpec",
     "ChatInfo",
+    "ChatSettings",
     "CommandContext",
     "CommandSpec",
     "ConfigError",

@@ -27,6 +27,7 @@ from tgstats.errors import StoreError
 from tgstats.logs import get_logger
 from tgstats.store import erasure, events, recorder, skips
 from tgstats.store.bulk import Batch
+from tgstats.store.chat_settings import ChatSettingsStore
 from tgstats.store.export import export_rows
 from tgstats.store.queries import ChatInfo, MessageQueries, UserInfo
 from tgstats.store.schema import (
@@ -175,7 +176,9 @@ class Store:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self.queries = MessageQueries(engine)
+        # The chats' own settings; the queries leave out the members each chat excluded.
+        self.settings = ChatSettingsStore(engine)
+        self.queries = MessageQueries(engine, excluded=self.settings.excluded_ids)
         # Last chat/user row written, so a busy chat does not rewrite its
         # chat and user rows for every message.
         self._seen_chats: dict[int, ChatInfo] = {}

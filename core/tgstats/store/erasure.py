@@ -30,6 +30,7 @@ from tgstats.store.queries import chat_family
 from tgstats.store.schema import (
     answered_commands,
     chat_migrations,
+    chat_settings,
     chats,
     member_events,
     messages,
@@ -107,6 +108,13 @@ def erase_member(
             upsert(connection, tombstones, ["skip_before"]),
             [{"chat_id": chat, "user_id": user_id, "skip_before": now} for chat in targets],
         )
+    # An admin who set a chat setting: the value stays, without their id.  (A
+    # member the admins excluded stays excluded: that is the admins' choice, and
+    # like the opt-out row it holds an id only.)
+    setter = chat_settings.c.updated_by == user_id
+    if family is not None:
+        setter = sqlalchemy.and_(setter, chat_settings.c.chat_id.in_(sorted(family)))
+    connection.execute(chat_settings.update().where(setter).values(updated_by=None))
     # The name stays while another chat still shows their messages (/heatmap @name there).
     user_row = False
     if chat_ids is None or not connection.execute(_chats_with_messages(user_id)).first():

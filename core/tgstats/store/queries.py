@@ -20,13 +20,13 @@ a CASE expression and count distinct local days in SQL.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import attrs
-from sqlalchemy import BigInteger, ColumnElement, Select, and_, cast, func, select
+from sqlalchemy import BigInteger, ColumnElement, Select, and_, cast, func, or_, select, true
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.sql.selectable import Join, NamedFromClause
 
@@ -42,6 +42,7 @@ __all__ = [
     "UserActivity",
     "UserInfo",
     "chat_family",
+    "not_excluded",
     "to_timestamp",
 ]
 
@@ -121,6 +122,17 @@ def chat_family(connection: Connection, chat_id: int) -> list[int]:
     return family
 
 
+def not_excluded(column: Any, excluded: Collection[int]) -> ColumnElement[bool]:
+    """The one filter every statistic applies: senders the chat's admins excluded
+    (``/settings exclude``) are left out; rows without a sender stay.
+
+    Empty (the usual case) adds nothing to the statement, so the query plans
+    of chats without exclusions are unchanged."""
+    if not excluded:
+        return true()
+    return or_(column.is_(None), column.not_in(sorted(excluded)))
+
+
 def _where(
     table: Any,
     family: Sequence[int],
@@ -129,10 +141,14 @@ def _where(
     user_id: int | None = None,
     *,
     counted: bool = True,
+    excluded: Collection[int] = (),
 ) -> ColumnElement[bool]:
-    """The rows of ``family`` in the period (of one sender), counted ones only unless told."""
+    """The rows of ``family`` in the period (of one sender), counted ones only unless told,
+    without the ``excluded`` senders."""
     chat = table.c.chat_id == family[0] if len(family) == 1 else table.c.chat_id.in_(family)
     conditions: list[ColumnElement[bool]] = [chat]
+    if excluded:
+        conditions.append(not_excluded(table.c.user_id, excluded))
     if counted:
         conditions.append(table.c.counted.is_(True))
     if since is not None:
@@ -232,8 +248,12 @@ def _sqlite_batches(connection: Connection, statement: Select[Any]) -> Iterator[
 class MessageQueries(EventQueries):
     """Read-only queries over one database."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(
+        self, engine: Engine, *, excluded: Callable[[int], Collection[int]] | None = None
+    ) -> None:
         self._engine = engine
+        # chat id -> the senders its admins excluded (tgstats.store.chat_settings).
+        self._excluded = excluded or (lambda _chat_id: frozenset())
 
     def _stream(self, statement: Select[Any]) -> Iterator[Any]:
         # yield_per streams in batches (a server-side cursor on PostgreSQL);
@@ -296,7 +316,17 @@ class MessageQueries(EventQueries):
             family = chat_family(connection, chat_id)
         statement = (
             select(messages)
-            .where(_where(messages, family, since, until, user_id, counted=False))
+            .where(
+                _where(
+                    messages,
+                    family,
+                    since,
+                    until,
+                    user_id,
+                    counted=False,
+                    excluded=self._excluded(chat_id),
+                )
+            )
             .order_by(messages.c.date, messages.c.message_id)
         )
         if limit is not None:
@@ -314,7 +344,15 @@ class MessageQueries(EventQueries):
     ) -> int:
         with self._engine.connect() as connection:
             family = chat_family(connection, chat_id)
-            where = _where(messages, family, since, until, user_id, counted=False)
+            where = _where(
+                messages,
+                family,
+                since,
+                until,
+                user_id,
+                counted=False,
+                excluded=self._excluded(chat_id),
+            )
             statement = select(func.count()).where(where)
             return int(connection.execute(statement).scalar_one())
 
@@ -342,7 +380,9 @@ class MessageQueries(EventQueries):
         grid = [[0] * 24 for _ in range(7)]
         with self._engine.connect() as connection:
             family = chat_family(connection, chat_id)
-            where = _where(messages, family, since, until, user_id)
+            where = _where(
+                messages, family, since, until, user_id, excluded=self._excluded(chat_id)
+            )
             span = self._span(connection, where)
             if span is None:
                 return grid
@@ -387,7 +427,8 @@ class MessageQueries(EventQueries):
         with self._engine.connect() as connection:
             family = chat_family(connection, chat_id)
         statement = select(messages.c.text).where(
-            _where(messages, family, since, until, user_id), messages.c.text != ""
+            _where(messages, family, since, until, user_id, excluded=self._excluded(chat_id)),
+            messages.c.text != "",
         )
         with self._engine.connect() as connection:
             if connection.dialect.name == "sqlite":
@@ -399,7 +440,11 @@ class MessageQueries(EventQueries):
             yield from result.scalars().partitions()
 
     def _replies(
-        self, family: Sequence[int], since: datetime | None, until: datetime | None
+        self,
+        family: Sequence[int],
+        since: datetime | None,
+        until: datetime | None,
+        excluded: Collection[int] = (),
     ) -> tuple[NamedFromClause, NamedFromClause, Join, ColumnElement[bool]]:
         """(reply, parent) aliases joined, replies in the period, self-replies excluded."""
         reply = messages.alias("reply")
@@ -412,10 +457,11 @@ class MessageQueries(EventQueries):
             ),
         )
         where = and_(
-            _where(reply, family, since, until),
+            _where(reply, family, since, until, excluded=excluded),
             reply.c.reply_to_message_id.is_not(None),
             # Also drops NULL senders on either side (NULL != x is not true).
             parent.c.user_id != reply.c.user_id,
+            not_excluded(parent.c.user_id, excluded),
         )
         return reply, parent, joined, where
 
@@ -432,7 +478,9 @@ class MessageQueries(EventQueries):
         """
         with self._engine.connect() as connection:
             family = chat_family(connection, chat_id)
-            reply, parent, joined, where = self._replies(family, since, until)
+            reply, parent, joined, where = self._replies(
+                family, since, until, self._excluded(chat_id)
+            )
             count = func.count().label("n")
             rows = connection.execute(
                 select(_unordered(reply.c.user_id), _unordered(parent.c.user_id), count)
@@ -461,7 +509,11 @@ class MessageQueries(EventQueries):
         """
         with self._engine.connect() as connection:
             family = chat_family(connection, chat_id)
-            where = and_(_where(messages, family, since, until), messages.c.user_id.is_not(None))
+            excluded = self._excluded(chat_id)
+            where = and_(
+                _where(messages, family, since, until, excluded=excluded),
+                messages.c.user_id.is_not(None),
+            )
             span = self._span(connection, where)
             if span is None:
                 return []
@@ -476,7 +528,7 @@ class MessageQueries(EventQueries):
                 .where(where)
                 .group_by(messages.c.user_id)
             ).all()
-            _, parent, joined, reply_where = self._replies(family, since, until)
+            _, parent, joined, reply_where = self._replies(family, since, until, excluded)
             received = dict(
                 connection.execute(
                     select(_unordered(parent.c.user_id), func.count())

@@ -35,7 +35,9 @@ __all__ = [
     "SCHEMA_VERSION",
     "answered_commands",
     "bot_secrets",
+    "chat_excluded_users",
     "chat_migrations",
+    "chat_settings",
     "chats",
     "ensure_schema",
     "member_events",
@@ -234,6 +236,33 @@ schedule_runs = Table(
     Column("chat_id", BigInteger, nullable=False),
     Column("last_run", BigInteger, nullable=False),
     PrimaryKeyConstraint("plugin", "job", "chat_id", name="pk_schedule_runs"),
+)
+
+# Per-chat settings the chat's admins chose (/settings): one row per key,
+# the value as JSON.  Keys are the host's (timezone, language, period), a
+# plugin's switch (``plugin:NAME``) or one of its per-chat options
+# (``option:NAME.OPTION``); tgstats.host.chat_settings validates them before
+# they are written and again when they are read (the plugin may have changed).
+chat_settings = Table(
+    "chat_settings",
+    metadata,
+    Column("chat_id", BigInteger, nullable=False),
+    Column("key", String(128), nullable=False),
+    Column("value", Text, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Column("updated_by", BigInteger, nullable=True),
+    PrimaryKeyConstraint("chat_id", "key", name="pk_chat_settings"),
+)
+
+# Members a chat's admins left out of its statistics (/settings exclude @user).
+chat_excluded_users = Table(
+    "chat_excluded_users",
+    metadata,
+    Column("chat_id", BigInteger, nullable=False),
+    Column("user_id", BigInteger, nullable=False),
+    Column("since", BigInteger, nullable=False),
+    Column("excluded_by", BigInteger, nullable=True),
+    PrimaryKeyConstraint("chat_id", "user_id", name="pk_chat_excluded_users"),
 )
 
 # Secrets the bot keeps across restarts (the key that signs button data), by name.

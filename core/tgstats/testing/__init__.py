@@ -31,7 +31,14 @@ import telegram
 import yaml
 
 if TYPE_CHECKING:
-    from tgstats.plugins import Button, CommandContext, Plugin, Reply, ScheduleContext
+    from tgstats.plugins import (
+        Button,
+        ChatSettings,
+        CommandContext,
+        Plugin,
+        Reply,
+        ScheduleContext,
+    )
 
 __all__ = [
     "MEDIA_BUILDERS",
@@ -364,9 +371,14 @@ def command_context(
     now: datetime | str,
     user_id: int | None = 1,
     chat_id: int | None = None,
+    settings: ChatSettings | None = None,
 ) -> CommandContext:
-    """The CommandContext the bot would build for ``/command args...`` in ``chat``."""
-    from tgstats.plugins import CommandContext
+    """The CommandContext the bot would build for ``/command args...`` in ``chat``.
+
+    ``settings`` stands for what the chat's admins chose with ``/settings``
+    (a ``ChatSettings``; its ``config`` the plugin's config with the chat's
+    options applied, e.g. ``attrs.evolve(plugin.config, top_n=3)``)."""
+    from tgstats.plugins import ChatSettings, CommandContext
 
     return CommandContext(
         command=command,
@@ -376,6 +388,7 @@ def command_context(
         user_id=user_id,
         now=utc(now),
         store=store.queries,
+        settings=settings if settings is not None else ChatSettings(),
     )
 
 

@@ -53,7 +53,7 @@ from tgstats.testing import (
 if TYPE_CHECKING:
     import telegram
 
-    from tgstats.plugins import CommandContext, Plugin, Reply
+    from tgstats.plugins import ChatSettings, CommandContext, Plugin, Reply
     from tgstats.store import Store
 
 __all__ = [
@@ -204,6 +204,7 @@ def make_context(
         now: datetime | str | None = None,
         chat_id: int | None = None,
         user_id: int | None = 1,
+        settings: ChatSettings | None = None,
     ) -> CommandContext:
         return command_context(
             command or _only_command(plugin_class),
@@ -213,6 +214,7 @@ def make_context(
             now=default_now if now is None else now,
             chat_id=chat_id,
             user_id=user_id,
+            settings=settings,
         )
 
     return build
