@@ -1,10 +1,14 @@
-"""Benchmark: the three analytics commands on a 1,000,000-message chat in SQLite.
+"""Benchmark: the analytics commands on a 1,000,000-message chat in SQLite (and PostgreSQL).
 
 Run by hand (not part of the test suite)::
 
     python bench/analytics_bench.py                 # 1M messages in a temp dir
     python bench/analytics_bench.py --messages 200000 --keep bench.db
     python bench/analytics_bench.py --db bench.db   # reuse a database built before
+    python bench/analytics_bench.py --db bench.db --only activity --only replies \
+        --pg-url postgresql+psycopg://postgres@127.0.0.1:5432/tgstats_bench
+        # the same chat in PostgreSQL too (built there on first use; the
+        # database must exist and should hold nothing else)
 
 The chat is synthetic but shaped like a real one: a few hundred members with
 Zipf-distributed activity, a daily rhythm, two years of history, English and
@@ -18,7 +22,8 @@ included); the process's peak RSS is printed at the end.
 The "cpu s" column (process CPU time, all threads) is the number to compare
 when other work shares the machine; "median s" is wall-clock time.
 
-Targets: /heatmap all < 1 s, /engagement all < 2 s, /wordcloud all < 5 s.
+Targets: /heatmap all < 1 s, /engagement all < 2 s, /wordcloud all < 5 s,
+/activity all < 1 s, /replies all < 1 s.
 """
 
 from __future__ import annotations
@@ -128,11 +133,13 @@ RU = [
 ]
 NOISE = ["https://example.com/page", "@alice", "/stats", "42", "😂", "👍", "ok", "lol", "да"]
 
-TARGETS = {"heatmap": 1.0, "engagement": 2.0, "wordcloud": 5.0}
+TARGETS = {"heatmap": 1.0, "engagement": 2.0, "wordcloud": 5.0, "activity": 1.0, "replies": 1.0}
 PLUGINS = {
     "heatmap": ("heatmap_command", "tgstats_heatmap.plugin", "HeatmapPlugin"),
     "engagement": ("engagement_scores", "tgstats_engagement.plugin", "EngagementPlugin"),
     "wordcloud": ("word_cloud", "tgstats_word_cloud.plugin", "WordCloudPlugin"),
+    "activity": ("activity", "tgstats_activity.plugin", "ActivityPlugin"),
+    "replies": ("reply_graph", "tgstats_reply_graph.plugin", "ReplyGraphPlugin"),
 }
 
 
@@ -242,6 +249,7 @@ def measure(key: str, queries: Any, repeat: int) -> dict[str, Any]:
     tracemalloc.stop()
     size = len(reply.png) if isinstance(reply, PhotoReply) else len(reply.text)
     return {
+        "backend": queries._engine.dialect.name,
         "command": f"/{key} all",
         "cold": cold,
         "median": statistics.median(times),
@@ -260,8 +268,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", type=Path, help="build into this file and keep it")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--only", choices=sorted(PLUGINS), action="append")
+    parser.add_argument("--pg-url", help="also measure on this PostgreSQL database")
     args = parser.parse_args(argv)
 
+    results = []
     with tempfile.TemporaryDirectory() as tmp:
         path = args.db or args.keep or Path(tmp) / "bench.db"
         fresh = not path.exists()
@@ -272,11 +282,25 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"built {args.messages:,} messages in {seconds:.1f} s -> {path}")
             total = store.queries.count_messages(CHAT_ID)
             print(f"chat {CHAT_ID}: {total:,} messages, SQLite {path.stat().st_size / 1e6:.0f} MB")
-            results = [measure(key, store.queries, args.repeat) for key in args.only or PLUGINS]
+            results += [measure(key, store.queries, args.repeat) for key in args.only or PLUGINS]
+        finally:
+            store.close()
+    if args.pg_url:
+        store = open_store(args.pg_url)
+        try:
+            if store.queries.count_messages(CHAT_ID) == 0:
+                seconds = generate(store, args.messages)
+                with store.engine.begin() as connection:
+                    connection.exec_driver_sql("ANALYZE")  # plans for the new table sizes
+                print(f"built {args.messages:,} messages in {seconds:.1f} s -> PostgreSQL")
+            total = store.queries.count_messages(CHAT_ID)
+            print(f"chat {CHAT_ID}: {total:,} messages, PostgreSQL")
+            results += [measure(key, store.queries, args.repeat) for key in args.only or PLUGINS]
         finally:
             store.close()
 
     header = (
+        "backend",
         "command",
         "cold s",
         "median s",
@@ -289,6 +313,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     rows = [
         (
+            r["backend"],
             r["command"],
             f"{r['cold']:.2f}",
             f"{r['median']:.2f}",

@@ -18,6 +18,9 @@ SDK = [
     "ButtonContext",
     "ButtonSpec",
     "Keyboard",
+    "ActivityBucket",
+    "ActivityTotals",
+    "BucketUnit",
     "ChatInfo",
     "ChatSettings",
     "CommandContext",
@@ -30,6 +33,7 @@ SDK = [
     "MemberChangeDay",
     "MemberContext",
     "MemberReactions",
+    "MemberCount",
     "MessageContext",
     "MessageQueries",
     "MessageRow",
@@ -71,6 +75,7 @@ SDK = [
     "resolve_period",
     "schedule",
     "weekly",
+    "style",
 ]
 
 

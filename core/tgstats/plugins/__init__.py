@@ -7,7 +7,8 @@ listeners with :func:`on_member_joined`, :func:`on_member_left` and
 :func:`on_reaction`, and jobs with :func:`schedule`; answers with a
 :class:`TextReply` or :class:`PhotoReply` (with inline :class:`Button` rows
 if it likes), reads the chat's history through the
-:class:`MessageQueries` it finds on its context, and raises
+:class:`MessageQueries` it finds on its context, draws pictures in the shared
+look of :mod:`style <tgstats.plugins._style>`, and raises
 :class:`ConfigError` from a config validator.  Names outside ``__all__`` (the
 ``_``-prefixed modules behind this one, and every other ``tgstats`` package)
 are the host's and may change without notice.
@@ -15,6 +16,7 @@ are the host's and may change without notice.
 
 from tgstats.errors import ConfigError, PluginError, TgstatsError
 from tgstats.logs import get_logger
+from tgstats.plugins import _style as style
 from tgstats.plugins._api import (
     CommandContext,
     CommandSpec,
@@ -73,10 +75,14 @@ from tgstats.store.queries import (
     UserActivity,
     UserInfo,
 )
+from tgstats.store.timeline import ActivityBucket, ActivityTotals, BucketUnit, MemberCount
 
 __all__ = [
     "MAX_DAYS",
     "PERIOD_CHOICES",
+    "ActivityBucket",
+    "ActivityTotals",
+    "BucketUnit",
     "Button",
     "ButtonContext",
     "ButtonSpec",
@@ -92,6 +98,7 @@ __all__ = [
     "ListenerSpec",
     "MemberChangeDay",
     "MemberContext",
+    "MemberCount",
     "MemberReactions",
     "MessageContext",
     "MessageQueries",
@@ -133,5 +140,6 @@ __all__ = [
     "resolve_button_period",
     "resolve_period",
     "schedule",
+    "style",
     "weekly",
 ]

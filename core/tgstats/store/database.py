@@ -31,7 +31,9 @@ from tgstats.store.chat_settings import ChatSettingsStore
 from tgstats.store.export import export_rows
 from tgstats.store.queries import ChatInfo, MessageQueries, UserInfo
 from tgstats.store.schema import (
+    chat_excluded_users,
     chat_migrations,
+    chat_settings,
     chats,
     ensure_schema,
     messages,
@@ -326,7 +328,9 @@ class Store:
         """A group became a supergroup: queries for the new id include the old history.
 
         Old rows keep their ids (the supergroup restarts message ids, so moving
-        them could collide); opt-outs and tombstones carry over. Idempotent.
+        them could collide); opt-outs, tombstones, the chat's /settings and its
+        excluded members carry over (a value the new chat already has wins).
+        Idempotent.
         """
         if old_chat_id == new_chat_id:
             return
@@ -367,6 +371,14 @@ class Store:
                     insert_ignore(connection, tombstones),
                     [{"chat_id": new_chat_id, "user_id": u, "skip_before": s} for u, s in buried],
                 )
+            for table in (chat_settings, chat_excluded_users):
+                rows = connection.execute(
+                    select(table).where(table.c.chat_id == old_chat_id)
+                ).mappings()
+                moved = [{**row, "chat_id": new_chat_id} for row in rows]
+                if moved:
+                    connection.execute(insert_ignore(connection, table), moved)
+        self.settings.forget(new_chat_id)
         self._forget_seen()
         log.info("chat_migrated", old_chat_id=old_chat_id, new_chat_id=new_chat_id)
 

@@ -32,6 +32,7 @@ from sqlalchemy.sql.selectable import Join, NamedFromClause
 
 from tgstats.store.event_queries import EventQueries
 from tgstats.store.schema import chat_migrations, chats, messages, users
+from tgstats.store.timeline import TimelineQueries
 from tgstats.store.zones import DAY, EPOCH_WEEKDAY, const, local_seconds, offset_segments
 
 __all__ = [
@@ -245,8 +246,9 @@ def _sqlite_batches(connection: Connection, statement: Select[Any]) -> Iterator[
         cursor.close()
 
 
-class MessageQueries(EventQueries):
-    """Read-only queries over one database."""
+class MessageQueries(EventQueries, TimelineQueries):
+    """Read-only queries over one database (events: :mod:`tgstats.store.event_queries`;
+    activity over time: :mod:`tgstats.store.timeline`)."""
 
     def __init__(
         self, engine: Engine, *, excluded: Callable[[int], Collection[int]] | None = None
