@@ -81,13 +81,16 @@ def _one_line(error: BaseException, password: str | None) -> str:
 
 
 def _sqlite_pragmas(busy_timeout: float, dbapi_connection: Any, _record: Any) -> None:
-    # WAL lets plugin queries read while the recorder writes; NORMAL skips the
-    # fsync per commit (safe in WAL: a crash can lose the last commits, never
-    # corrupt); foreign keys are off by default in SQLite.
+    # WAL lets plugin queries read while the recorder writes.  FULL syncs the
+    # WAL at each commit: the bot confirms an update to Telegram once its
+    # commit returns, so that commit must survive a power cut or an OS crash
+    # (NORMAL only survives the bot's own crash).  The store writer commits a
+    # burst of messages at once, so the syncs stay few.  Foreign keys are off
+    # by default in SQLite.
     cursor = dbapi_connection.cursor()
     try:
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
     finally:
@@ -95,12 +98,11 @@ def _sqlite_pragmas(busy_timeout: float, dbapi_connection: Any, _record: Any) ->
 
 
 def _postgres_session(busy_timeout: float, dbapi_connection: Any, _record: Any) -> None:
-    # The recorder commits once per burst of messages (often a single one);
-    # waiting for the WAL flush each time caps it at the disk's fsync rate.
-    # Like SQLite's synchronous=NORMAL, a crash can lose the last fraction of
-    # a second of commits, never consistency.
+    # synchronous_commit stays at the server's default (on): the bot tells
+    # Telegram an update is stored once its commit returns, so that commit
+    # must survive a crash of the server.  The store writer already puts a
+    # burst of messages in one transaction, which keeps the flushes few.
     with dbapi_connection.cursor() as cursor:
-        cursor.execute("SET synchronous_commit TO off")
         # A table lock held elsewhere fails the statement (and the writer
         # retries) instead of blocking its thread for ever.
         cursor.execute(f"SET lock_timeout TO {int(busy_timeout * 1000)}")
@@ -224,17 +226,23 @@ class Store:
         """
         return self.record_messages([message])[0]
 
-    def record_messages(self, batch: Sequence[telegram.Message]) -> list[bool]:
+    def record_messages(
+        self, batch: Sequence[telegram.Message | recorder.RecordedMessage]
+    ) -> list[bool]:
         """Store several messages in order, in as few transactions as possible.
 
         The bot's recorder hands over a burst (one ``getUpdates`` page) at
         once: a commit per message is what limits recording throughput, not
-        the rows. Returns, per message, whether a row was written.
+        the rows. Returns, per message, whether a row was written.  A
+        RecordedMessage is a message already turned into its row (plain group
+        messages the bot never parsed: tgstats.bot.plain); it is content.
         """
         written: list[bool] = []
-        run: list[telegram.Message] = []
+        run: list[telegram.Message | recorder.RecordedMessage] = []
         for message in batch:
-            if message.migrate_to_chat_id or message.migrate_from_chat_id:
+            if isinstance(message, recorder.RecordedMessage):
+                run.append(message)
+            elif message.migrate_to_chat_id or message.migrate_from_chat_id:
                 written += self._record_run(run)
                 run = []
                 if message.migrate_to_chat_id:
@@ -246,11 +254,13 @@ class Store:
                 run.append(message)
         return written + self._record_run(run)
 
-    def _record_run(self, run: Sequence[telegram.Message]) -> list[bool]:
+    def _record_run(self, run: Sequence[telegram.Message | recorder.RecordedMessage]) -> list[bool]:
         """One transaction for messages that need no migration in between."""
         if not run:
             return []
-        records = [recorder.to_record(message) for message in run]
+        records = [
+            m if isinstance(m, recorder.RecordedMessage) else recorder.to_record(m) for m in run
+        ]
         written = [False] * len(records)
         with self.engine.begin() as connection:
             chats_seen = {r.chat.chat_id: r.chat for r in records}
@@ -261,7 +271,7 @@ class Store:
             rows = []
             for index, (message, record) in enumerate(zip(run, records, strict=True)):
                 sender = record.sender
-                if not recorder.is_content(message):
+                if isinstance(message, telegram.Message) and not recorder.is_content(message):
                     continue
                 if sender is not None:
                     skip_before = skip.get((record.chat.chat_id, sender.user_id), 0)
