@@ -18,7 +18,7 @@ from tgstats.host.forgetting import forget_member
 from tgstats.host.records import PluginRecord
 from tgstats.host.services import Host
 from tgstats.plugins import NoConfig, Plugin
-from tgstats.store.schema import users
+from tgstats.store.schema import answered_commands, users
 
 GROUP = -100701
 OTHER = -100702
@@ -124,6 +124,9 @@ async def test_forgetme_in_private_forgets_every_chat(harness: Any, privacy: Pri
     assert queries.count_messages(OTHER, user_id=ALICE) == 0
     assert queries.count_messages(GROUP, user_id=BOB) == 1
     assert names(harness) == [BOB]
+    with harness.store.engine.connect() as connection:
+        private = sqlalchemy.select(answered_commands).where(answered_commands.c.chat_id == ALICE)
+        assert connection.execute(private).first() is None  # the /forgetme's own claim too
     assert privacy.remembers.calls == [(None, ALICE)]
     assert privacy.remembers.seen == {(GROUP, BOB): 2}
 
