@@ -31,6 +31,7 @@ COMMAND_MODULES = {
     "import": "import_history",
     "export": "export",
     "rejected": "rejected",
+    "forget": "forget",
     "plugins": "plugins",
     "new-plugin": "new_plugin",
     "chat": "chat",

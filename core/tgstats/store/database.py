@@ -18,18 +18,18 @@ from typing import Any
 import attrs
 import sqlalchemy
 import telegram
-from sqlalchemy import delete, event, select
-from sqlalchemy.engine import URL, Connection, Engine, make_url
+from sqlalchemy import event, select
+from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
 from tgstats.errors import StoreError
 from tgstats.logs import get_logger
-from tgstats.store import events, recorder
+from tgstats.store import erasure, events, recorder, skips
 from tgstats.store.bulk import Batch
 from tgstats.store.chat_settings import ChatSettingsStore
 from tgstats.store.export import export_rows
-from tgstats.store.queries import ChatInfo, MessageQueries, UserInfo, chat_family
+from tgstats.store.queries import ChatInfo, MessageQueries, UserInfo
 from tgstats.store.schema import (
     chat_excluded_users,
     chat_migrations,
@@ -39,6 +39,7 @@ from tgstats.store.schema import (
     messages,
     opt_outs,
     schema_version,
+    tombstones,
 )
 from tgstats.store.upserts import insert_ignore, upsert_chat_rows, upsert_message, upsert_user_rows
 
@@ -52,11 +53,6 @@ ENV_DB = "TGSTATS_DB"
 DEFAULT_BUSY_TIMEOUT = 30.0
 
 log = get_logger(__name__)
-
-# Built once: constructing the statement per batch cost more than running it.
-_OPT_OUTS_IN_CHATS = select(opt_outs.c.chat_id, opt_outs.c.user_id).where(
-    opt_outs.c.chat_id.in_(sqlalchemy.bindparam("chats", expanding=True))
-)
 
 
 def default_db_url(explicit: str | None = None) -> str:
@@ -269,7 +265,8 @@ class Store:
         with self.engine.begin() as connection:
             chats_seen = {r.chat.chat_id: r.chat for r in records}
             upsert_chat_rows(connection, _changed(self._seen_chats, chats_seen))
-            opted_out = self._opted_out_pairs(connection, list(chats_seen))
+            # Opt-outs and tombstones: one query per batch; they are rare.
+            skip = skips.skip_rules(connection, list(chats_seen))
             senders: dict[int, UserInfo] = {}
             rows = []
             for index, (message, record) in enumerate(zip(run, records, strict=True)):
@@ -277,7 +274,8 @@ class Store:
                 if isinstance(message, telegram.Message) and not recorder.is_content(message):
                     continue
                 if sender is not None:
-                    if (record.chat.chat_id, sender.user_id) in opted_out:
+                    skip_before = skip.get((record.chat.chat_id, sender.user_id), 0)
+                    if record.row["date"] < skip_before:
                         continue
                     senders[sender.user_id] = sender
                 rows.append(record.row)
@@ -297,12 +295,6 @@ class Store:
         with self._lock:
             self._seen_chats.clear()
             self._seen_users.clear()
-
-    @staticmethod
-    def _opted_out_pairs(connection: Connection, chat_ids: list[int]) -> set[tuple[int, int]]:
-        # One query per batch instead of one per message; opt-outs are rare.
-        rows = connection.execute(_OPT_OUTS_IN_CHATS, {"chats": chat_ids})
-        return {(chat_id, user_id) for chat_id, user_id in rows}
 
     def record_reaction_count(self, update: telegram.MessageReactionCountUpdated) -> bool:
         """Set the message's reaction count to the total Telegram reports; True if it changed.
@@ -346,8 +338,9 @@ class Store:
         """A group became a supergroup: queries for the new id include the old history.
 
         Old rows keep their ids (the supergroup restarts message ids, so moving
-        them could collide); opt-outs, the chat's /settings and its excluded
-        members carry over (a value the new chat already has wins). Idempotent.
+        them could collide); opt-outs, tombstones, the chat's /settings and its
+        excluded members carry over (a value the new chat already has wins).
+        Idempotent.
         """
         if old_chat_id == new_chat_id:
             return
@@ -378,6 +371,16 @@ class Store:
                     insert_ignore(connection, opt_outs),
                     [{"chat_id": new_chat_id, "user_id": u, "since": s} for u, s in carried],
                 )
+            buried = connection.execute(
+                select(tombstones.c.user_id, tombstones.c.skip_before).where(
+                    tombstones.c.chat_id == old_chat_id
+                )
+            ).all()
+            if buried:
+                connection.execute(
+                    insert_ignore(connection, tombstones),
+                    [{"chat_id": new_chat_id, "user_id": u, "skip_before": s} for u, s in buried],
+                )
             for table in (chat_settings, chat_excluded_users):
                 rows = connection.execute(
                     select(table).where(table.c.chat_id == old_chat_id)
@@ -391,35 +394,44 @@ class Store:
 
     # -- privacy -------------------------------------------------------------
 
-    def opt_out(self, chat_id: int, user_id: int) -> int:
-        """Delete the user's messages in the chat (and its pre-migration history),
-        stop recording them there; return how many messages were deleted."""
+    def erase_member(self, user_id: int, chat_ids: Sequence[int] | None) -> erasure.Erased:
+        """Erase the member from ``chat_ids`` (every chat if None) and stop recording them
+        there: the one place that removes what identifies a member (see tgstats.store.erasure)."""
         with self.engine.begin() as connection:
-            family = chat_family(connection, chat_id)
-            deleted = connection.execute(
-                delete(messages).where(
-                    messages.c.chat_id.in_(family), messages.c.user_id == user_id
-                )
-            ).rowcount
-            connection.execute(
-                insert_ignore(connection, opt_outs),
-                {"chat_id": chat_id, "user_id": user_id, "since": int(time.time())},
-            )
-        log.info("user_opted_out", chat_id=chat_id, user_id=user_id, deleted=deleted)
-        return int(deleted)
+            erased = erasure.erase_member(connection, user_id, chat_ids, int(time.time()))
+        with self._lock:  # the users row may be gone: write it again if they come back
+            self._seen_users.pop(user_id, None)
+        log.info(
+            "member_erased",
+            user_id=user_id,
+            chats=len(erased.chats),
+            messages=erased.messages,
+            answered_commands=erased.answered_commands,
+            rejected_updates=erased.rejected_updates,
+            user_row=erased.user_row,
+        )
+        return erased
 
-    def opt_in(self, chat_id: int, user_id: int) -> bool:
-        """Record the user's messages in the chat again (deleted history stays deleted)."""
+    def opt_out(self, chat_id: int, user_id: int) -> int:
+        """Erase the user from the chat (and its pre-migration history) and stop
+        recording them there; return how many messages were deleted."""
+        return self.erase_member(user_id, [chat_id]).messages
+
+    def opt_in(self, chat_id: int | None, user_id: int) -> bool:
+        """Record the user's messages in the chat (every chat if None) again, from now on.
+
+        Deleted history stays deleted, and the tombstone keeps an import from
+        bringing back anything dated before now.  False if they were not opted out.
+        """
         with self.engine.begin() as connection:
-            removed = connection.execute(
-                delete(opt_outs).where(opt_outs.c.chat_id == chat_id, opt_outs.c.user_id == user_id)
-            ).rowcount
-        log.info("user_opted_in", chat_id=chat_id, user_id=user_id)
-        return bool(removed)
+            chats = erasure.opt_in(connection, user_id, chat_id, int(time.time()))
+        log.info("user_opted_in", chat_id=chat_id, user_id=user_id, chats=len(chats))
+        return bool(chats)
 
     def is_opted_out(self, chat_id: int, user_id: int) -> bool:
         with self.engine.connect() as connection:
-            return (chat_id, user_id) in self._opted_out_pairs(connection, [chat_id])
+            rule = skips.skip_rules(connection, [chat_id]).get((chat_id, user_id), 0)
+        return rule == skips.SKIP_ALL
 
     # -- import / export -----------------------------------------------------
 

@@ -48,6 +48,7 @@ __all__ = [
     "rejected_updates",
     "schedule_runs",
     "schema_version",
+    "tombstones",
     "users",
 ]
 
@@ -130,6 +131,21 @@ opt_outs = Table(
     Column("user_id", BigInteger, nullable=False),
     Column("since", BigInteger, nullable=False),
     PrimaryKeyConstraint("chat_id", "user_id", name="pk_opt_outs"),
+)
+
+# What an opt-out leaves behind once the member's rows are gone: no message of
+# ``user_id`` in ``chat_id`` dated before ``skip_before`` (unix seconds) is ever
+# stored again, by an import or a late edit.  Set at the opt-out and moved to
+# the opt-in's time by /optin, so messages sent while opted out stay out too.
+# Unlike the opt_outs row it survives /optin.  Added without a version bump:
+# ensure_schema's create_all adds a new table to an older database.
+tombstones = Table(
+    "tombstones",
+    metadata,
+    Column("chat_id", BigInteger, nullable=False),
+    Column("user_id", BigInteger, nullable=False),
+    Column("skip_before", BigInteger, nullable=False),
+    PrimaryKeyConstraint("chat_id", "user_id", name="pk_tombstones"),
 )
 
 
