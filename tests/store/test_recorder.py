@@ -179,10 +179,15 @@ def test_reaction_counts(store: Store) -> None:
     assert store.record_reaction(make_reaction(CHAT, 8, BOB, new=["🔥"]))
     assert rows(store)[8].reaction_count == 2
     assert not store.record_reaction(make_reaction(CHAT, 8, BOB, old=["🔥"], new=["👍"]))
-    store.record_reaction(make_reaction(CHAT, 8, BOB, old=["👍"]))
-    store.record_reaction(make_reaction(CHAT, 8, BOB, old=["👍"]))
-    store.record_reaction(make_reaction(CHAT, 8, BOB, old=["👍"]))
-    assert rows(store)[8].reaction_count == 0  # never negative
+    assert store.record_reaction(make_reaction(CHAT, 8, BOB, old=["👍"]))
+    assert rows(store)[8].reaction_count == 1
+    # The same removal delivered again after a crash changes nothing.
+    assert not store.record_reaction(make_reaction(CHAT, 8, BOB, old=["👍"]))
+    assert not store.record_reaction(make_reaction(CHAT, 8, BOB, old=["👍"]))
+    assert rows(store)[8].reaction_count == 1
+    # A member first seen removing more than the count holds: never negative.
+    store.record_reaction(make_reaction(CHAT, 8, ALICE, old=["👍", "❤", "🔥"]))
+    assert rows(store)[8].reaction_count == 0
     # Unknown message: nothing to update.
     assert not store.record_reaction_count(make_reaction_count(CHAT, 999, {"👍": 1}))
 

@@ -31,6 +31,7 @@ COMMAND_MODULES = {
     "import": "import_history",
     "export": "export",
     "rejected": "rejected",
+    "store": "store",
     "plugins": "plugins",
 }
 SUBCOMMANDS = tuple(COMMAND_MODULES.values())

@@ -11,7 +11,8 @@ import functools
 import os
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -26,6 +27,7 @@ from sqlalchemy.pool import StaticPool
 from tgstats.errors import StoreError
 from tgstats.logs import get_logger
 from tgstats.store import recorder
+from tgstats.store.aggregates import Delta, changed, erase_member, lock_chats, read_rows
 from tgstats.store.bulk import Batch
 from tgstats.store.export import export_rows
 from tgstats.store.queries import ChatInfo, MessageQueries, UserInfo, chat_family
@@ -35,6 +37,7 @@ from tgstats.store.schema import (
     ensure_schema,
     messages,
     opt_outs,
+    reaction_users,
     schema_version,
 )
 from tgstats.store.upserts import insert_ignore, upsert_chat_rows, upsert_message, upsert_user_rows
@@ -269,8 +272,25 @@ class Store:
                 written[index] = True
             upsert_user_rows(connection, _changed(self._seen_users, senders))
             if rows:
+                ids: dict[int, set[int]] = defaultdict(set)
+                for row in rows:
+                    ids[row["chat_id"]].add(row["message_id"])
+                lock_chats(connection, ids)
+                before = {chat: read_rows(connection, chat, keys) for chat, keys in ids.items()}
                 # A one-element list would take the slower executemany path.
                 upsert_message(connection, rows if len(rows) > 1 else rows[0])
+                delta = Delta()
+                for chat, keys in ids.items():
+                    after = read_rows(connection, chat, keys)
+                    old = before[chat]
+                    changed(
+                        connection,
+                        chat,
+                        {k: old.get(k) for k in keys},
+                        {k: after.get(k) for k in keys},
+                        delta,
+                    )
+                delta.apply(connection)
         # Only after the transaction committed: a rollback must not leave the
         # cache claiming a row exists.
         with self._lock:
@@ -290,33 +310,78 @@ class Store:
         return {(chat_id, user_id) for chat_id, user_id in rows}
 
     def record_reaction_count(self, update: telegram.MessageReactionCountUpdated) -> bool:
-        """Set the message's reaction count to the total Telegram reports."""
+        """Set the message's reaction count to the total Telegram reports (absolute, so
+        a redelivered update changes nothing)."""
         total = sum(reaction.total_count for reaction in update.reactions)
-        return self._set_reaction_count(update.chat.id, update.message_id, total)
+        return self._set_reaction_count(
+            update.chat.id, update.message_id, lambda _old, _connection: total
+        )
 
     def record_reaction(self, update: telegram.MessageReactionUpdated) -> bool:
         """Apply one user's reaction change (groups report reactions per user).
 
         In groups Telegram sends ``message_reaction`` (per user) rather than
-        ``message_reaction_count`` updates.
+        ``message_reaction_count`` updates.  Each member's current number of
+        reactions on the message is kept, and the message's count moves by the
+        difference from it, so an update delivered again after a crash (or an
+        older one arriving late) is not counted twice.  The update's own
+        ``old_reaction`` is trusted only the first time a member is seen there.
         """
-        delta = len(update.new_reaction) - len(update.old_reaction)
-        if delta == 0:
-            return False
-        count = messages.c.reaction_count + delta
-        return self._set_reaction_count(
-            update.chat.id, update.message_id, sqlalchemy.case((count < 0, 0), else_=count)
+        actor = update.user or update.actor_chat
+        now = len(update.new_reaction)
+        if actor is None:  # anonymous: nothing to key the state on
+            delta = now - len(update.old_reaction)
+            if delta == 0:
+                return False
+            return self._set_reaction_count(
+                update.chat.id, update.message_id, lambda old, _connection: max(old + delta, 0)
+            )
+        chat_id, message_id = update.chat.id, update.message_id
+        key = (
+            reaction_users.c.chat_id == chat_id,
+            reaction_users.c.message_id == message_id,
+            reaction_users.c.user_id == actor.id,
         )
 
-    def _set_reaction_count(self, chat_id: int, message_id: int, value: Any) -> bool:
-        """Set one stored message's reaction count; False if it is not stored."""
+        def moved(old: int, connection: Connection) -> int:
+            was = connection.execute(select(reaction_users.c.reactions).where(*key)).scalar()
+            if was is None:
+                was = len(update.old_reaction)
+                connection.execute(
+                    reaction_users.insert().values(
+                        chat_id=chat_id, message_id=message_id, user_id=actor.id, reactions=now
+                    )
+                )
+            elif was != now:
+                connection.execute(reaction_users.update().where(*key).values(reactions=now))
+            return max(old + now - int(was), 0)
+
+        return self._set_reaction_count(chat_id, message_id, moved)
+
+    def _set_reaction_count(
+        self, chat_id: int, message_id: int, value: Callable[[int, Connection], int]
+    ) -> bool:
+        """Set one stored message's reaction count to ``value(old, connection)`` and
+        move the aggregates with it; False if the message is not stored or the count
+        stays as it was."""
         with self.engine.begin() as connection:
-            result = connection.execute(
+            lock_chats(connection, [chat_id])
+            before = read_rows(connection, chat_id, [message_id]).get(message_id)
+            if before is None:
+                return False
+            count = value(before.reaction_count, connection)
+            if count == before.reaction_count:
+                return False
+            connection.execute(
                 messages.update()
                 .where(messages.c.chat_id == chat_id, messages.c.message_id == message_id)
-                .values(reaction_count=value)
+                .values(reaction_count=count)
             )
-        return bool(result.rowcount)
+            delta = Delta()
+            after = before._replace(reaction_count=count)
+            changed(connection, chat_id, {message_id: before}, {message_id: after}, delta)
+            delta.apply(connection)
+        return True
 
     def migrate_chat(self, old_chat_id: int, new_chat_id: int) -> None:
         """A group became a supergroup: queries for the new id include the old history.
@@ -363,6 +428,9 @@ class Store:
         stop recording them there; return how many messages were deleted."""
         with self.engine.begin() as connection:
             family = chat_family(connection, chat_id)
+            lock_chats(connection, family)
+            # Before the messages go: it finds the reactions on them by their sender.
+            erase_member(connection, family, user_id)
             deleted = connection.execute(
                 delete(messages).where(
                     messages.c.chat_id.in_(family), messages.c.user_id == user_id

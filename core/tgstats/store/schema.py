@@ -30,8 +30,10 @@ from sqlalchemy.engine import Connection
 from tgstats.errors import StoreError
 
 __all__ = [
+    "BUCKET",
     "MIGRATIONS",
     "SCHEMA_VERSION",
+    "activity_buckets",
     "answered_commands",
     "chat_migrations",
     "chats",
@@ -39,14 +41,17 @@ __all__ = [
     "messages",
     "metadata",
     "opt_outs",
+    "reaction_users",
     "rejected_updates",
+    "reply_buckets",
     "schema_version",
     "users",
+    "word_days",
 ]
 
 # Bump when the tables change and add a step to MIGRATIONS that upgrades a
 # database from the previous version.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 metadata = MetaData()
 
@@ -169,8 +174,83 @@ answered_commands = Table(
     PrimaryKeyConstraint("chat_id", "message_id", name="pk_answered_commands"),
 )
 
+# -- aggregates kept on write (tgstats.store.aggregates) ----------------------
+#
+# Only counted messages (tgstats.store.counting) contribute.  Times are
+# 15-minute UTC buckets (``date // 900``): every UTC offset in use since the
+# 1970s is a multiple of 15 minutes, so a bucket lies in one local hour and one
+# local day of any zone, whatever its DST rules or the chat's zone setting.
+# A message without a sender is kept under user_id 0 (no Telegram id is 0).
+# Rows whose counts reach zero are deleted, so a recomputation matches exactly.
+
+BUCKET = 900
+
+activity_buckets = Table(
+    "agg_activity",
+    metadata,
+    Column("chat_id", BigInteger, nullable=False),
+    Column("bucket", BigInteger, nullable=False),
+    Column("user_id", BigInteger, nullable=False),
+    Column("messages", Integer, nullable=False),
+    Column("reactions", BigInteger, nullable=False),  # sum of reaction_count
+    PrimaryKeyConstraint("chat_id", "bucket", "user_id", name="pk_agg_activity"),
+    # Per-member periods and per-member grouping (engagement, @user filters).
+    Index("ix_agg_activity_user", "chat_id", "user_id", "bucket", "messages", "reactions"),
+    sqlite_with_rowid=False,
+)
+
+# Replies between two different senders, in the reply's bucket; the parent
+# must be stored (in the same chat id), as the reply statistics require.
+reply_buckets = Table(
+    "agg_replies",
+    metadata,
+    Column("chat_id", BigInteger, nullable=False),
+    Column("bucket", BigInteger, nullable=False),
+    Column("from_user_id", BigInteger, nullable=False),
+    Column("to_user_id", BigInteger, nullable=False),
+    Column("replies", Integer, nullable=False),
+    PrimaryKeyConstraint("chat_id", "bucket", "from_user_id", "to_user_id", name="pk_agg_replies"),
+    sqlite_with_rowid=False,
+)
+
+# Word counts per UTC day (tgstats.store.words): a 15-minute bucket per word
+# would cost several times the rows; a period's partial UTC days at its edges
+# are counted from the texts of those hours instead, which keeps any zone exact.
+word_days = Table(
+    "agg_words",
+    metadata,
+    Column("chat_id", BigInteger, nullable=False),
+    Column("day", Integer, nullable=False),  # date // 86400
+    Column("user_id", BigInteger, nullable=False),
+    Column("word", String, nullable=False),
+    Column("count", Integer, nullable=False),
+    PrimaryKeyConstraint("chat_id", "day", "user_id", "word", name="pk_agg_words"),
+    sqlite_with_rowid=False,
+)
+
+# Each member's current number of reactions on a message, so a
+# ``message_reaction`` update delivered twice (after a crash) changes nothing.
+reaction_users = Table(
+    "reaction_users",
+    metadata,
+    Column("chat_id", BigInteger, nullable=False),
+    Column("message_id", BigInteger, nullable=False),
+    Column("user_id", BigInteger, nullable=False),
+    Column("reactions", Integer, nullable=False),
+    PrimaryKeyConstraint("chat_id", "message_id", "user_id", name="pk_reaction_users"),
+    sqlite_with_rowid=False,
+)
+
+
+def _build_aggregates(connection: Connection) -> None:
+    """Version 2 -> 3: the aggregate tables (created by create_all) filled from the messages."""
+    from tgstats.store.rebuild import rebuild  # that module imports this one
+
+    rebuild(connection, progress=True)
+
+
 # version -> step that upgrades a database at that version to version + 1.
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _add_counted}
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _add_counted, 2: _build_aggregates}
 
 
 # Any fixed 64-bit number; "tgstats" in ASCII, so other applications' keys do not collide.
