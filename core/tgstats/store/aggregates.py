@@ -36,7 +36,7 @@ from tgstats.store.schema import (
     reply_buckets,
     word_days,
 )
-from tgstats.store.words import count_words
+from tgstats.store.words import split_piece
 
 __all__ = [
     "DAY",
@@ -51,6 +51,10 @@ __all__ = [
 
 DAY = 86_400
 _CHUNK = 500  # ids per IN list: under SQLite's bound-parameter limit, short plans
+# Whitespace-separated piece -> its words, shared by every write: chats repeat
+# themselves, so most pieces skip the regular expressions.  Bounded.
+_PIECES: dict[str, list[str]] = {}
+_PIECE_CACHE = 100_000
 
 
 class Msg(NamedTuple):
@@ -118,19 +122,20 @@ def _senders(connection: Connection, chat_id: int, ids: Iterable[int]) -> dict[i
 
 
 def _replies_to(connection: Connection, chat_id: int, ids: Iterable[int]) -> list[Msg]:
-    """The counted stored replies to any of ``ids`` (the reply index answers it)."""
+    """The counted stored replies to any of ``ids``, without text or reactions.
+
+    Only columns of the reply index are read: asking for the text as well
+    made SQLite walk the chat's whole primary key for each batch.
+    """
+    m = messages.c
     found: list[Msg] = []
     for chunk in _chunks(ids):
-        found.extend(
-            _msg(row)
-            for row in connection.execute(
-                select(*_MSG_COLUMNS).where(
-                    messages.c.chat_id == chat_id,
-                    messages.c.reply_to_message_id.in_(chunk),
-                    messages.c.counted.is_(True),
-                )
+        rows = connection.execute(
+            select(m.message_id, m.user_id, m.date, m.reply_to_message_id).where(
+                m.chat_id == chat_id, m.reply_to_message_id.in_(chunk), m.counted.is_(True)
             )
         )
+        found.extend(Msg(i, u, int(d), "", r, 0, True) for i, u, d, r in rows)
     return found
 
 
@@ -187,13 +192,21 @@ class Delta:
         _add(connection, mark, activity_buckets.name, ("messages", "reactions"), activity)
         replies = sorted((*key, n) for key, n in self.replies.items() if n)
         _add(connection, mark, reply_buckets.name, ("replies",), replies)
-        cache: dict[str, list[str]] = {}
-        words: list[tuple[Any, ...]] = []
+        totals: dict[tuple[int, int, int, str], int] = defaultdict(int)
+        cache = _PIECES
         for key, (added, taken) in self._texts.items():
-            counts = count_words(added, cache)
-            counts.subtract(count_words(taken, cache))
-            words.extend((*key, word, n) for word, n in counts.items() if n)
-        words.sort()
+            chat_id, day, user_id = key
+            for texts, sign in ((added, 1), (taken, -1)):
+                for text in texts:
+                    for piece in text.split():
+                        found = cache.get(piece)
+                        if found is None:
+                            found = split_piece(piece)
+                            if len(cache) < _PIECE_CACHE:
+                                cache[piece] = found
+                        for word in found:
+                            totals[(chat_id, day, user_id, word)] += sign
+        words = sorted((*key, n) for key, n in totals.items() if n)
         _add(connection, mark, word_days.name, ("count",), words)
 
 
@@ -216,7 +229,8 @@ def _add(
         rows,
     )
     # Only a decrease can bring a row to zero.
-    shrunk = [row[: len(keys)] for row in rows if any(v < 0 for v in row[len(keys) :])]
+    width = len(keys)
+    shrunk = [row[:width] for row in rows if row[width] < 0 or row[-1] < 0]
     if shrunk:
         match = " AND ".join(f"{k} = {mark}" for k in keys)
         connection.exec_driver_sql(
