@@ -146,7 +146,7 @@ def child(path: str, db: str) -> None:
                 "peak_mib": peak_kib / 1024,
                 # CPU time is steadier than wall time on a shared machine.
                 "cpu_seconds": usage.ru_utime + usage.ru_stime - cpu_before,
-                "aggregates_cpu": spent[0],
+                "aggregates_s": spent[0],
             }
         )
     )
@@ -155,7 +155,7 @@ def child(path: str, db: str) -> None:
 def _time_aggregates() -> list[float]:
     """Wrap the aggregate upkeep of the bulk writer in CPU-time counters.
 
-    Returns a one-element list that accumulates the CPU seconds spent keeping
+    Returns a one-element list that accumulates the seconds spent keeping
     the aggregates (finding which rows are new, the deltas, their upserts).
     """
     import tgstats.store.bulk as bulk
@@ -165,11 +165,12 @@ def _time_aggregates() -> list[float]:
 
     def timed(function: Any) -> Any:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            started = time.process_time()
+            # perf_counter: process_time costs about a millisecond a call on some VMs.
+            started = time.perf_counter()
             try:
                 return function(*args, **kwargs)
             finally:
-                spent[0] += time.process_time() - started
+                spent[0] += time.perf_counter() - started
 
         return wrapper
 
@@ -209,7 +210,7 @@ def main() -> None:
         "messages/s",
         "CPU s",
         "messages/CPU s",
-        "of which aggregates",
+        "aggregates s",
         "peak RSS",
     )
     for column in columns:
@@ -232,7 +233,7 @@ def main() -> None:
                     f"{numbers['messages'] / numbers['seconds']:,.0f}",
                     f"{numbers['cpu_seconds']:.1f}",
                     f"{numbers['messages'] / numbers['cpu_seconds']:,.0f}",
-                    f"{numbers['aggregates_cpu']:.1f} s",
+                    f"{numbers['aggregates_s']:.1f} s",
                     f"{numbers['peak_mib']:.0f} MiB",
                 )
             export.unlink()

@@ -27,7 +27,7 @@ from sqlalchemy.pool import StaticPool
 from tgstats.errors import StoreError
 from tgstats.logs import get_logger
 from tgstats.store import recorder
-from tgstats.store.aggregates import Delta, changed, erase_member, lock_chats, read_rows
+from tgstats.store.aggregates import Delta, Msg, changed, erase_member, lock_chats, read_rows
 from tgstats.store.bulk import Batch
 from tgstats.store.export import export_rows
 from tgstats.store.queries import ChatInfo, MessageQueries, UserInfo, chat_family
@@ -279,10 +279,20 @@ class Store:
                 before = {chat: read_rows(connection, chat, keys) for chat, keys in ids.items()}
                 # A one-element list would take the slower executemany path.
                 upsert_message(connection, rows if len(rows) > 1 else rows[0])
+                # A new row is stored as given (no reactions yet); read back only
+                # rows that existed or came twice in the batch (edits).
+                given: dict[tuple[int, int], Msg | None] = {}
+                for row in rows:
+                    key = (row["chat_id"], row["message_id"])
+                    given[key] = None if key in given else _as_msg(row)
                 delta = Delta()
                 for chat, keys in ids.items():
-                    after = read_rows(connection, chat, keys)
                     old = before[chat]
+                    again = [k for k in keys if k in old or given[(chat, k)] is None]
+                    after = read_rows(connection, chat, again) if again else {}
+                    for k in keys:
+                        if k not in old and given[(chat, k)] is not None:
+                            after[k] = given[(chat, k)]  # type: ignore[assignment]
                     changed(
                         connection,
                         chat,
@@ -477,6 +487,19 @@ class Store:
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
+
+
+def _as_msg(row: Mapping[str, Any]) -> Msg:
+    """The aggregates' view of a row about to be inserted."""
+    return Msg(
+        row["message_id"],
+        row["user_id"],
+        row["date"],
+        row["text"] or "",
+        row["reply_to_message_id"],
+        0,
+        bool(row["counted"]),
+    )
 
 
 def _is_lock_wait(error: SQLAlchemyError) -> bool:
