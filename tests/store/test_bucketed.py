@@ -94,3 +94,32 @@ def test_words_at_the_edges_of_a_period_come_from_the_texts(filled: Store) -> No
     assert sum(short.values()) == 2 * len(
         [d for d in DATES if since.timestamp() <= d < since.timestamp() + 7200]
     )
+
+
+def test_long_periods_add_whole_spans_days_and_edge_texts(store: Store) -> None:
+    """60 days of messages: 16-day spans, leftover days and edge hours all add up."""
+    dates = [START + i * 21_600 + (i % 7) * 60 for i in range(240)]
+    fill_store(
+        store,
+        [
+            make_message(
+                CHAT, USERS[i % 2], f"w{chr(97 + i % 5)}x common", message_id=i + 1, date=d
+            )
+            for i, d in enumerate(dates)
+        ],
+    )
+    zone = ZoneInfo("Asia/Kathmandu")
+    for since in (None, datetime(2026, 4, 10, tzinfo=zone), datetime(2026, 4, 20, tzinfo=zone)):
+        expected: Counter[str] = Counter()
+        for i, date in enumerate(dates):
+            if since is None or date >= since.timestamp():
+                expected.update([f"w{chr(97 + i % 5)}x", "common"])
+        assert store.queries.word_counts(CHAT.id, since=since) == dict(expected), since
+        mine = store.queries.word_counts(CHAT.id, since=since, user_id=USERS[0].id)
+        assert mine["common"] == len(
+            [
+                i
+                for i, d in enumerate(dates)
+                if i % 2 == 0 and (since is None or d >= since.timestamp())
+            ]
+        )

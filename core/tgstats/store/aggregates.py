@@ -30,11 +30,13 @@ from sqlalchemy.engine import Connection
 
 from tgstats.store.schema import (
     BUCKET,
+    SPAN_DAYS,
     activity_buckets,
     messages,
     reaction_users,
     reply_buckets,
     word_days,
+    word_spans,
 )
 from tgstats.store.words import split_piece
 
@@ -204,6 +206,16 @@ class Delta:
                         for word in found:
                             totals[(chat_id, day, user_id, word)] += sign
         words = sorted((*key, n) for key, n in totals.items() if n)
+        spans: dict[tuple[int, int, str], int] = defaultdict(int)
+        for (chat_id, day, _user, word), n in totals.items():
+            spans[(chat_id, day // SPAN_DAYS, word)] += n
+        _add(
+            connection,
+            mark,
+            word_spans.name,
+            ("count",),
+            sorted((*key, n) for key, n in spans.items() if n),
+        )
         _add(connection, mark, word_days.name, ("count",), words)
 
 
@@ -239,6 +251,7 @@ _KEYS: dict[str, tuple[str, ...]] = {
     activity_buckets.name: ("chat_id", "bucket", "user_id"),
     reply_buckets.name: ("chat_id", "bucket", "from_user_id", "to_user_id"),
     word_days.name: ("chat_id", "day", "user_id", "word"),
+    word_spans.name: ("chat_id", "span", "word"),
 }
 
 
@@ -311,6 +324,21 @@ def erase_member(connection: Connection, chat_ids: Sequence[int], user_id: int) 
     (either way) of theirs can remain.  Reactions others left on their messages
     go with those messages; their own reaction state goes too.
     """
+    # The chat-wide word spans lose exactly the member's words.
+    mark = "?" if connection.dialect.name == "sqlite" else "%s"
+    for chat_id in chat_ids:
+        theirs_words = connection.exec_driver_sql(
+            f"SELECT day / {SPAN_DAYS}, word, sum(count) FROM {word_days.name} "
+            f"WHERE chat_id = {mark} AND user_id = {mark} GROUP BY 1, 2",
+            (chat_id, user_id),
+        ).all()
+        _add(
+            connection,
+            mark,
+            word_spans.name,
+            ("count",),
+            sorted((chat_id, int(span), word, -int(n)) for span, word, n in theirs_words),
+        )
     for table in (activity_buckets, word_days):
         connection.execute(
             table.delete().where(table.c.chat_id.in_(chat_ids), table.c.user_id == user_id)

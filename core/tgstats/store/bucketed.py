@@ -25,7 +25,15 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.engine import Connection
 
-from tgstats.store.schema import BUCKET, activity_buckets, messages, reply_buckets, word_days
+from tgstats.store.schema import (
+    BUCKET,
+    SPAN_DAYS,
+    activity_buckets,
+    messages,
+    reply_buckets,
+    word_days,
+    word_spans,
+)
 from tgstats.store.words import count_words
 from tgstats.store.zones import DAY, EPOCH_WEEKDAY, const, local_seconds, offset_segments
 
@@ -194,11 +202,11 @@ def word_counts(
 ) -> Counter[str]:
     """Every stored word (tgstats.store.words) of the period with its count.
 
-    Whole UTC days come from the day table; the hours of a partial UTC day at
-    either edge of the period are counted from their texts.
+    For the whole chat, whole blocks of SPAN_DAYS UTC days come from the span
+    table; other whole UTC days (and any member filter) from the day table;
+    the hours of a partial UTC day at either edge are counted from their texts.
     """
     t = word_days
-    where = _conditions(t, t.c.day, family, since, until, DAY, t.c.user_id, user_id, excluded)
     counts: Counter[str] = Counter()
     first = None if since is None else -(-since // DAY)
     end = None if until is None else until // DAY
@@ -206,10 +214,28 @@ def word_counts(
     if first is not None and end is not None and first >= end:
         edges.append((since, until))  # within one or two UTC days: texts only
     else:
-        rows = connection.execute(
-            select(t.c.word, func.sum(t.c.count)).where(*where).group_by(t.c.word)
-        )
-        counts.update({word: int(n) for word, n in rows})
+        days = [(first, end)]
+        if user_id is None and not excluded:
+            days = _from_spans(connection, family, first, end, counts)
+        for low, high in days:
+            if low is not None and high is not None and low >= high:
+                continue
+            where = _conditions(
+                t,
+                t.c.day,
+                family,
+                None if low is None else low * DAY,
+                None if high is None else high * DAY,
+                DAY,
+                t.c.user_id,
+                user_id,
+                excluded,
+            )
+            rows = connection.execute(
+                select(t.c.word, func.sum(t.c.count)).where(*where).group_by(t.c.word)
+            )
+            for word, n in rows:
+                counts[word] += int(n)
         if since is not None and first is not None and since < first * DAY:
             edges.append((since, first * DAY))
         if until is not None and end is not None and end * DAY < until:
@@ -217,6 +243,37 @@ def word_counts(
     for low, high in edges:
         counts.update(_edge_words(connection, family, low, high, user_id, excluded))
     return counts
+
+
+def _from_spans(
+    connection: Connection,
+    family: Sequence[int],
+    first: int | None,
+    end: int | None,
+    counts: Counter[str],
+) -> list[tuple[int | None, int | None]]:
+    """Add the whole spans within days [first, end) to ``counts``; return the day
+    ranges left over at either side (for the per-day table)."""
+    low = None if first is None else -(-first // SPAN_DAYS)
+    high = None if end is None else end // SPAN_DAYS
+    if low is not None and high is not None and low >= high:
+        return [(first, end)]
+    s = word_spans
+    where: list[ColumnElement[bool]] = [s.c.chat_id.in_(family)]
+    if low is not None:
+        where.append(s.c.span >= low)
+    if high is not None:
+        where.append(s.c.span < high)
+    for word, n in connection.execute(
+        select(s.c.word, func.sum(s.c.count)).where(*where).group_by(s.c.word)
+    ):
+        counts[word] += int(n)
+    left: list[tuple[int | None, int | None]] = []
+    if low is not None:
+        left.append((first, low * SPAN_DAYS))
+    if high is not None:
+        left.append((high * SPAN_DAYS, end))
+    return left
 
 
 def _edge_words(

@@ -22,11 +22,13 @@ from sqlalchemy.engine import Connection
 from tgstats.store.aggregates import DAY
 from tgstats.store.schema import (
     BUCKET,
+    SPAN_DAYS,
     activity_buckets,
     chats,
     messages,
     reply_buckets,
     word_days,
+    word_spans,
 )
 from tgstats.store.words import count_words
 
@@ -47,6 +49,13 @@ _REPLIES_SQL = (
 )
 
 
+# The word spans as they follow from agg_words (itself checked against the texts).
+_SPANS_SQL = (
+    f"SELECT chat_id, day / {SPAN_DAYS}, word, sum(count) FROM agg_words "
+    "WHERE chat_id = {mark} GROUP BY chat_id, day / " + str(SPAN_DAYS) + ", word"
+)
+
+
 @attrs.frozen
 class Difference:
     table: str
@@ -62,7 +71,12 @@ def _mark(connection: Connection) -> str:
 
 def chat_ids(connection: Connection) -> list[int]:
     """Every chat with messages or aggregates."""
-    tables = [chats.c.chat_id, activity_buckets.c.chat_id, reply_buckets.c.chat_id]
+    tables = [
+        chats.c.chat_id,
+        activity_buckets.c.chat_id,
+        reply_buckets.c.chat_id,
+        word_spans.c.chat_id,
+    ]
     found = connection.execute(union(*(select(c).distinct() for c in tables))).scalars()
     return sorted(found)
 
@@ -165,6 +179,22 @@ def verify(connection: Connection, chats_to_check: Sequence[int] | None = None) 
             _expected(connection, _REPLIES_SQL, chat_id),
         )
         differences += _compare_words(connection, chat_id)
+        mark = _mark(connection)
+        expected_spans = {
+            (int(span), word): (int(n),)
+            for _chat, span, word, n in connection.exec_driver_sql(
+                _SPANS_SQL.format(mark=mark), (chat_id,)
+            )
+        }
+        stored_spans = {
+            (int(span), word): (int(n),)
+            for span, word, n in connection.execute(
+                select(word_spans.c.span, word_spans.c.word, word_spans.c.count).where(
+                    word_spans.c.chat_id == chat_id
+                )
+            )
+        }
+        differences += _compare(word_spans.name, chat_id, stored_spans, expected_spans)
     return differences
 
 
@@ -217,7 +247,7 @@ def rebuild(
     done = 0
     with bar as advance:
         for chat_id in targets:
-            for table in (activity_buckets, reply_buckets, word_days):
+            for table in (activity_buckets, reply_buckets, word_days, word_spans):
                 connection.execute(table.delete().where(table.c.chat_id == chat_id))
             activity = [
                 (chat_id, *k, *v) for k, v in _expected(connection, _ACTIVITY_SQL, chat_id).items()
@@ -237,6 +267,11 @@ def rebuild(
                 if advance is not None:
                     advance(read)
             _insert(connection, word_days.name, 5, pending, mark)
+            connection.exec_driver_sql(
+                f"INSERT INTO {word_spans.name} (chat_id, span, word, count) "
+                f"{_SPANS_SQL.format(mark=mark)}",
+                (chat_id,),
+            )
     return done
 
 

@@ -33,6 +33,7 @@ __all__ = [
     "BUCKET",
     "MIGRATIONS",
     "SCHEMA_VERSION",
+    "SPAN_DAYS",
     "activity_buckets",
     "answered_commands",
     "chat_migrations",
@@ -47,6 +48,7 @@ __all__ = [
     "schema_version",
     "users",
     "word_days",
+    "word_spans",
 ]
 
 # Bump when the tables change and add a step to MIGRATIONS that upgrades a
@@ -225,6 +227,22 @@ word_days = Table(
     Column("word", String, nullable=False),
     Column("count", Integer, nullable=False),
     PrimaryKeyConstraint("chat_id", "day", "user_id", "word", name="pk_agg_words"),
+    sqlite_with_rowid=False,
+)
+
+# The whole chat's word counts per block of SPAN_DAYS UTC days (no member):
+# a long period adds up a few rows per word and block instead of one per
+# member, word and day.  Kept with agg_words, from the same deltas.
+SPAN_DAYS = 16
+
+word_spans = Table(
+    "agg_word_spans",
+    metadata,
+    Column("chat_id", BigInteger, nullable=False),
+    Column("span", Integer, nullable=False),  # date // 86400 // SPAN_DAYS
+    Column("word", String, nullable=False),
+    Column("count", Integer, nullable=False),
+    PrimaryKeyConstraint("chat_id", "span", "word", name="pk_agg_word_spans"),
     sqlite_with_rowid=False,
 )
 
