@@ -109,17 +109,23 @@ def test_long_periods_add_whole_spans_days_and_edge_texts(store: Store) -> None:
         ],
     )
     zone = ZoneInfo("Asia/Kathmandu")
-    for since in (None, datetime(2026, 4, 10, tzinfo=zone), datetime(2026, 4, 20, tzinfo=zone)):
+    until = datetime(2026, 5, 21, tzinfo=zone)
+    periods = [
+        (None, None),
+        (datetime(2026, 4, 10, tzinfo=zone), None),
+        (datetime(2026, 4, 10, tzinfo=zone), until),
+        (None, until),
+    ]
+    for since, end in periods:
+        low = -1 if since is None else since.timestamp()
+        high = 2**40 if end is None else end.timestamp()
         expected: Counter[str] = Counter()
         for i, date in enumerate(dates):
-            if since is None or date >= since.timestamp():
+            if low <= date < high:
                 expected.update([f"w{chr(97 + i % 5)}x", "common"])
-        assert store.queries.word_counts(CHAT.id, since=since) == dict(expected), since
-        mine = store.queries.word_counts(CHAT.id, since=since, user_id=USERS[0].id)
+        got = store.queries.word_counts(CHAT.id, since=since, until=end)
+        assert got == dict(expected), (since, end)
+        mine = store.queries.word_counts(CHAT.id, since=since, until=end, user_id=USERS[0].id)
         assert mine["common"] == len(
-            [
-                i
-                for i, d in enumerate(dates)
-                if i % 2 == 0 and (since is None or d >= since.timestamp())
-            ]
+            [i for i, d in enumerate(dates) if i % 2 == 0 and low <= d < high]
         )
