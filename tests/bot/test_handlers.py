@@ -155,7 +155,8 @@ def ptb_handlers(harness: Any) -> dict[int, list[Any]]:
 async def test_one_fixed_ptb_handler_routes_every_plugin(harness: Any) -> None:
     before = ptb_handlers(harness)
     assert sorted(before) == [ROUTER_GROUP]  # recording happens before PTB (the intake)
-    assert len(before[ROUTER_GROUP]) == 1
+    # One for messages (commands, listeners), one for button presses.
+    assert [type(h).__name__ for h in before[ROUTER_GROUP]] == ["_RouterHandler", "PressHandler"]
     harness.handlers.install(record("echo", EchoPlugin, harness.store))
     harness.handlers.install(record("boom", BoomPlugin, harness.store))
     # Installing changes the table, never PTB's handler lists.

@@ -23,6 +23,8 @@ from pathlib import Path
 
 import pytest
 
+from .first_hour import first_hour_transcript, path_with, run_first_hour
+
 REPO = Path(__file__).resolve().parents[2]
 README = REPO / "README.md"
 _BLOCK = re.compile(r"<!-- example-file: (?P<path>\S+) -->\s*```[a-z]*\n(?P<body>.*?)```", re.S)
@@ -192,3 +194,13 @@ def test_readme_example_in_a_fresh_venv(tmp_path: Path) -> None:
     assert _SUMMARY.search(tested.stdout), tested.stdout  # passed, and no warnings
     assert re.search(r"^plugins: .*\btgstats-", tested.stdout, re.M), tested.stdout
     assert not list(project.rglob("conftest.py"))
+
+    # The README's opening steps (new-plugin, pip install -e, chat) as printed, in
+    # the same venv: one venv build serves both.
+    work = tmp_path / "first-hour"
+    work.mkdir()
+    transcript = run_first_hour(work, path_with(bindir, _clean_env()), pip=True)
+    assert transcript == first_hour_transcript()[1]
+    hello_tests = _run([str(python), "-m", "pytest"], work / "plugins" / "hello", 120)
+    assert hello_tests.returncode == 0, hello_tests.stdout + hello_tests.stderr
+    assert re.search(r"^=+ 2 passed in [\d.]+s =+$", hello_tests.stdout, re.M), hello_tests.stdout

@@ -51,6 +51,8 @@ _STRING_PARAMS = {
     "secret_token",
     "photo",
     "action",
+    "callback_query_id",
+    "inline_message_id",
 }
 # Telegram's default when allowed_updates was never set.
 _NOT_DEFAULT_UPDATES = {"chat_member", "message_reaction", "message_reaction_count"}
@@ -76,6 +78,39 @@ class SentMessage:
         if self.parse_mode and self.parse_mode.upper() == "HTML":
             return html.unescape(_TAG.sub("", body))
         return body
+
+    @property
+    def buttons(self) -> list[list[dict[str, Any]]]:
+        """The inline keyboard under the message now (rows of {"text", "callback_data"})."""
+        markup = self.params.get("reply_markup") or {}
+        return markup.get("inline_keyboard", []) if isinstance(markup, dict) else []
+
+    def button_data(self, label: str) -> str:
+        """The callback data of the button labelled ``label`` ("• " current mark ignored)."""
+        for row in self.buttons:
+            for item in row:
+                if label in (item["text"], item["text"].removeprefix("• ")):
+                    return str(item["callback_data"])
+        labels = [item["text"] for row in self.buttons for item in row]
+        raise LookupError(f"no button {label!r} under message {self.message_id}: {labels}")
+
+
+@dataclass
+class Edit:
+    """One successful editMessageText / editMessageMedia, as the bot sent it."""
+
+    method: str
+    chat_id: int
+    message_id: int
+    params: dict[str, Any]
+    photo: bytes | None = None
+
+
+@dataclass
+class CallbackAnswer:
+    callback_query_id: str
+    text: str
+    show_alert: bool
 
 
 class ApiError(Exception):
@@ -126,6 +161,10 @@ class FakeBotApi:
         self._closing = False
         self.url = ""
         self.webhook: dict[str, Any] | None = None  # the last setWebhook's parameters
+        self.edits: list[Edit] = []  # successful edits, in order
+        self.answers: list[CallbackAnswer] = []  # answerCallbackQuery calls, in order
+        self._queries: dict[str, int] = {}  # callback query id -> times answered
+        self._query_ids = itertools.count(1)
 
     # -- server ------------------------------------------------------------------
 
@@ -256,6 +295,60 @@ class FakeBotApi:
         edited = {**message, "text": new_text, "edit_date": int(time.time())}
         self.inject({"edited_message": edited})
         return edited
+
+    def callback_query(
+        self,
+        sent: SentMessage,
+        user_id: int,
+        data: str | None,
+        *,
+        chat_id: int | None = None,
+        first_name: str | None = None,
+        username: str | None = None,
+    ) -> dict[str, Any]:
+        """A ``callback_query`` update body: ``user_id`` pressed a button with ``data``
+        under the bot's message ``sent`` (as it is now, edits included).  ``chat_id``
+        other than the message's makes a forged press that claims another chat."""
+        query_id = str(next(self._query_ids))
+        with self._lock:
+            self._queries[query_id] = 0
+        message = self._message_object(sent)
+        if chat_id is not None:
+            message["chat"] = {"id": chat_id, "type": "supergroup", "title": f"Chat {chat_id}"}
+        query: dict[str, Any] = {
+            "id": query_id,
+            "from": {
+                "id": user_id,
+                "is_bot": False,
+                "first_name": first_name or f"User {user_id}",
+                **({"username": username} if username else {}),
+            },
+            "chat_instance": f"ci{message['chat']['id']}",
+            "message": message,
+        }
+        if data is not None:
+            query["data"] = data
+        return {"callback_query": query}
+
+    def press(self, sent: SentMessage, user_id: int, label: str, **kwargs: Any) -> str:
+        """Inject a press of the button ``label`` under ``sent``; returns the query id."""
+        update = self.callback_query(sent, user_id, sent.button_data(label), **kwargs)
+        self.inject(update)
+        return str(update["callback_query"]["id"])
+
+    def answer_for(self, query_id: str) -> CallbackAnswer | None:
+        with self._lock:
+            return next((a for a in self.answers if a.callback_query_id == query_id), None)
+
+    def wait_for_answer(self, query_id: str, timeout: float = 20.0) -> CallbackAnswer:
+        return self.wait_for(
+            lambda: self.answer_for(query_id), timeout, f"an answer to callback query {query_id}"
+        )
+
+    def message_now(self, chat_id: int, message_id: int) -> SentMessage:
+        """The bot's message as it is now (after edits)."""
+        with self._lock:
+            return next(m for m in self.sent if m.chat_id == chat_id and m.message_id == message_id)
 
     # -- reading what the bot did ------------------------------------------------------
 
@@ -481,6 +574,114 @@ class FakeBotApi:
         if len(caption) > 1024:
             raise ApiError(400, "Bad Request: message caption is too long")
         return self._record_sent("sendPhoto", params, photo=photo, caption=caption)
+
+    def _m_answercallbackquery(self, params: dict[str, Any]) -> bool:
+        query_id = str(params.get("callback_query_id") or "")
+        text = str(params.get("text") or "")
+        if len(text) > 200:
+            raise ApiError(400, "Bad Request: MESSAGE_TOO_LONG")
+        with self._lock:
+            if query_id not in self._queries:
+                raise ApiError(
+                    400,
+                    "Bad Request: query is too old and response timeout expired "
+                    "or query ID is invalid",
+                )
+            self._queries[query_id] += 1
+            if self._queries[query_id] > 1:
+                raise ApiError(400, "Bad Request: QUERY_ID_INVALID (answered already)")
+            self.answers.append(CallbackAnswer(query_id, text, bool(params.get("show_alert"))))
+        return True
+
+    def _editable(self, params: dict[str, Any]) -> SentMessage:
+        if params.get("inline_message_id"):
+            raise ApiError(400, "Bad Request: MESSAGE_ID_INVALID")
+        try:
+            chat_id, message_id = int(params["chat_id"]), int(params["message_id"])
+        except (KeyError, TypeError, ValueError):
+            raise ApiError(400, "Bad Request: chat_id and message_id are required") from None
+        for sent in self.sent:
+            if sent.chat_id == chat_id and sent.message_id == message_id:
+                return sent
+        raise ApiError(400, "Bad Request: message to edit not found")
+
+    def _m_editmessagetext(self, params: dict[str, Any]) -> dict[str, Any]:
+        text = params.get("text") or ""
+        if not text.strip():
+            raise ApiError(400, "Bad Request: message text is empty")
+        if len(text) > 4096:
+            raise ApiError(400, "Bad Request: MESSAGE_TOO_LONG")
+        markup = params.get("reply_markup")
+        with self._lock:
+            sent = self._editable(params)
+            if sent.method != "sendMessage":
+                raise ApiError(400, "Bad Request: there is no text in the message to edit")
+            if sent.text == text and sent.params.get("reply_markup") == markup:
+                raise ApiError(
+                    400,
+                    "Bad Request: message is not modified: specified new message content "
+                    "and reply markup are exactly the same as a current content and reply "
+                    "markup of the message",
+                )
+            sent.text, sent.parse_mode = text, params.get("parse_mode")
+            sent.params["reply_markup"] = markup
+            self.edits.append(Edit("editMessageText", sent.chat_id, sent.message_id, params))
+        return self._message_object(sent)
+
+    def _m_editmessagemedia(self, params: dict[str, Any]) -> dict[str, Any]:
+        media = params.get("media")
+        if not isinstance(media, dict) or media.get("type") != "photo":
+            raise ApiError(400, "Bad Request: can't parse InputMedia: expected a photo")
+        photo = media.get("media")
+        if isinstance(photo, str) and photo.startswith("attach://"):
+            photo = params.get(photo[len("attach://") :])
+        if not isinstance(photo, bytes) or not photo:
+            raise ApiError(400, "Bad Request: there is no photo in the request")
+        caption = media.get("caption") or ""
+        markup = params.get("reply_markup")
+        with self._lock:
+            sent = self._editable(params)
+            if sent.method != "sendPhoto":
+                raise ApiError(400, "Bad Request: message can't be edited into a photo")
+            sent.photo, sent.caption = photo, caption
+            sent.params["reply_markup"] = markup
+            clean = {k: v for k, v in params.items() if not isinstance(v, bytes)}
+            self.edits.append(
+                Edit("editMessageMedia", sent.chat_id, sent.message_id, clean, photo=photo)
+            )
+        return self._message_object(sent)
+
+    def _message_object(self, sent: SentMessage) -> dict[str, Any]:
+        """``sent`` as Telegram shows it now (what an edit returns, what a press carries)."""
+        chat_type = "private" if sent.chat_id > 0 else "supergroup"
+        chat: dict[str, Any] = {"id": sent.chat_id, "type": chat_type}
+        chat["title" if chat_type != "private" else "first_name"] = f"Chat {sent.chat_id}"
+        message: dict[str, Any] = {
+            "message_id": sent.message_id,
+            "date": int(time.time()),
+            "chat": chat,
+            "from": {
+                k: v
+                for k, v in self.bot_user.items()
+                if k in ("id", "is_bot", "first_name", "username")
+            },
+        }
+        if sent.method == "sendPhoto":
+            message["photo"] = [
+                {
+                    "file_id": f"photo{sent.message_id}",
+                    "file_unique_id": f"u{sent.message_id}",
+                    "width": 800,
+                    "height": 600,
+                }
+            ]
+            if sent.caption:
+                message["caption"] = sent.caption
+        else:
+            message["text"] = sent.plain
+        if sent.params.get("reply_markup"):
+            message["reply_markup"] = sent.params["reply_markup"]
+        return message
 
     def _record_sent(self, method: str, params: dict[str, Any], **content: Any) -> dict[str, Any]:
         try:

@@ -12,6 +12,11 @@ import tgstats.plugins
 
 SDK = [
     "MAX_DAYS",
+    "PERIOD_CHOICES",
+    "Button",
+    "ButtonContext",
+    "ButtonSpec",
+    "Keyboard",
     "ChatInfo",
     "CommandContext",
     "CommandSpec",
@@ -38,12 +43,15 @@ SDK = [
     "check_chat_zones",
     "check_days",
     "check_zone",
+    "button",
     "command",
     "get_logger",
     "listener",
     "parse_period_args",
     "parse_zone",
+    "period_buttons",
     "period_start",
+    "resolve_button_period",
     "resolve_period",
 ]
 

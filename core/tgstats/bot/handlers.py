@@ -10,12 +10,18 @@ started with, the next one sees the new table, and no lock is needed, so
 updates of different chats may run concurrently.  The command menu is built
 from the same table (:func:`tgstats.bot.menu.build_menu`).
 
+Button presses are routed from the same table (:mod:`tgstats.bot.presses`):
+each plugin's ``@button`` handlers under its name, and the host's own under
+the host namespace (:meth:`PluginHandlers.add_host_button`), so a reload
+swaps a plugin's buttons together with its commands.
+
 Who may own which command is decided by the manager (:mod:`tgstats.host.router`);
 the table only has to follow it.
 """
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from types import MappingProxyType
@@ -25,13 +31,26 @@ import attrs
 from telegram import Message, MessageEntity, Update
 from telegram.ext import Application, BaseHandler, ContextTypes, filters
 
+from tgstats.bot.presses import ButtonRoute, Permission, PressHandler, build_markup
 from tgstats.bot.replies import send_reply
-from tgstats.host.invoke import call_plugin_method, invoke_command
+from tgstats.host.blame import locate_error
+from tgstats.host.callbacks import HOST_NAMESPACE, CallbackCodec
+from tgstats.host.invoke import call_plugin_method, invoke_button, invoke_command
 from tgstats.host.router import HOST_COMMANDS
 from tgstats.logs import get_logger
-from tgstats.plugins import CommandContext, CommandSpec, MessageContext, Plugin
+from tgstats.plugins import (
+    ButtonContext,
+    ButtonSpec,
+    CommandContext,
+    CommandSpec,
+    MessageContext,
+    Plugin,
+    Reply,
+)
+from tgstats.plugins._buttons import keyboard
 
 if TYPE_CHECKING:
+    from tgstats.host.discovery import PluginSpec
     from tgstats.host.manager import PluginChange
     from tgstats.host.records import PluginRecord
     from tgstats.store.queries import MessageQueries
@@ -79,6 +98,7 @@ class InstalledPlugin:
     commands: tuple[CommandSpec, ...]
     routes: tuple[CommandRoute, ...]
     listen: ListenerCallback | None = attrs.field(eq=False, repr=False)
+    buttons: tuple[ButtonRoute, ...] = ()
 
     @property
     def has_listeners(self) -> bool:
@@ -93,9 +113,17 @@ class RouteTable:
     plugins: Mapping[str, InstalledPlugin] = MappingProxyType({})
     commands: Mapping[str, CommandRoute] = MappingProxyType({})
     listeners: tuple[InstalledPlugin, ...] = ()
+    host_buttons: tuple[ButtonRoute, ...] = ()
+    # (namespace, handler) -> route: the plugins' buttons and the host's.
+    buttons: Mapping[tuple[str, str], ButtonRoute] = MappingProxyType({})
 
     @classmethod
-    def build(cls, host: Iterable[CommandRoute], plugins: Iterable[InstalledPlugin]) -> RouteTable:
+    def build(
+        cls,
+        host: Iterable[CommandRoute],
+        plugins: Iterable[InstalledPlugin],
+        host_buttons: Iterable[ButtonRoute] = (),
+    ) -> RouteTable:
         """Host routes first, then the plugins' by plugin name.
 
         The manager never hands over two owners of one command; should a
@@ -116,11 +144,17 @@ class RouteTable:
                     )
                     continue
                 commands[route.command] = route
+        host_buttons = tuple(host_buttons)
+        buttons = {(b.namespace, b.handler): b for b in host_buttons}
+        for plugin in by_name.values():
+            buttons.update({(b.namespace, b.handler): b for b in plugin.buttons})
         return cls(
             host=host,
             plugins=MappingProxyType(by_name),
             commands=MappingProxyType(commands),
             listeners=tuple(p for p in by_name.values() if p.has_listeners),
+            host_buttons=host_buttons,
+            buttons=MappingProxyType(buttons),
         )
 
     def menu_routes(self) -> list[CommandRoute]:
@@ -159,14 +193,27 @@ class PluginHandlers:
         queries: MessageQueries,
         *,
         was_recorded: Callable[[Update], bool] = lambda _update: True,
+        codec: CallbackCodec | None = None,
+        permits: Callable[[str, Update], bool | Awaitable[bool]] | None = None,
     ) -> None:
         self._queries = queries
+        # May this update use plugin NAME here? One check for a plugin's commands
+        # and its buttons alike, so a press is allowed exactly when the command
+        # that made the button is (per-chat enablement plugs in here).
+        self._permits = permits
         self._was_recorded = was_recorded
         self._table = RouteTable()
+        # Signs and checks button data; the runtime sets it from the store's key.
+        self.codec = codec
         if application is not None:
             application.add_handler(_RouterHandler(self), ROUTER_GROUP)
+            application.add_handler(PressHandler(self), ROUTER_GROUP)
 
     # -- queries ---------------------------------------------------------------
+
+    @property
+    def queries(self) -> MessageQueries:
+        return self._queries
 
     @property
     def table(self) -> RouteTable:
@@ -203,7 +250,37 @@ class PluginHandlers:
             for name in HOST_COMMANDS
             if name in callbacks
         ]
-        self._table = RouteTable.build(host, self._table.plugins.values())
+        self._table = RouteTable.build(host, self._table.plugins.values(), self._table.host_buttons)
+
+    def add_host_button(
+        self,
+        handler: str,
+        run: Callable[[ButtonContext], Awaitable[Reply | None]],
+        *,
+        allowed: Permission | None = None,
+    ) -> None:
+        """Route presses of the host's buttons named ``handler`` to ``run``.
+
+        For host features (the ``/settings`` menu, say).  ``run`` gets a
+        :class:`~tgstats.plugins.ButtonContext` and returns the reply that
+        replaces the message (or None to leave it); ``allowed(update)``, sync
+        or async, decides whether the presser may (refused presses get a
+        short answer and nothing else).  Registering a name again replaces
+        its route.  Make the buttons with :meth:`host_markup`.
+        """
+        route = ButtonRoute(HOST_NAMESPACE, handler, run, allowed or (lambda _update: True))
+        kept = [b for b in self._table.host_buttons if b.handler != handler]
+        self._table = RouteTable.build(
+            self._table.host, self._table.plugins.values(), [*kept, route]
+        )
+
+    def host_markup(self, rows: Any, chat_id: int) -> Any:
+        """The ``InlineKeyboardMarkup`` of host buttons (rows of :class:`~tgstats.plugins.Button`)
+        for a message to ``chat_id``; pass it as ``reply_markup``, or return a reply with
+        ``buttons=`` from a host button handler."""
+        if self.codec is None:
+            raise RuntimeError("buttons are not ready: no callback codec yet")
+        return build_markup(self.codec, HOST_NAMESPACE, keyboard(rows), chat_id)
 
     def apply(self, changes: Iterable[PluginChange]) -> None:
         """Swap in the round's new versions and drop the unloaded ones, in one step."""
@@ -227,7 +304,7 @@ class PluginHandlers:
     def _swap(self, plugins: dict[str, InstalledPlugin]) -> None:
         # The old table (and with it the old instances) lives on only in the
         # updates still running with it.
-        self._table = RouteTable.build(self._table.host, plugins.values())
+        self._table = RouteTable.build(self._table.host, plugins.values(), self._table.host_buttons)
         log.debug("routes_swapped", plugins=sorted(plugins), commands=len(self._table.commands))
 
     def _routes_of(self, record: PluginRecord) -> InstalledPlugin:
@@ -237,23 +314,59 @@ class PluginHandlers:
         commands = tuple(type(plugin).commands())
         routes = tuple(
             CommandRoute(
-                spec.name, spec.description, record.name, self._command(record.name, plugin, spec)
+                spec.name,
+                spec.description,
+                record.name,
+                self._command(record.name, plugin, spec, record.spec),
             )
             for spec in commands
         )
         methods = [spec.method for spec in type(plugin).listeners()]
-        listen = self._listener(record.name, plugin, methods) if methods else None
-        return InstalledPlugin(record.name, commands, routes, listen)
+        listen = self._listener(record.name, plugin, methods, record.spec) if methods else None
+        allowed = self._permission(record.name)
+        buttons = tuple(
+            ButtonRoute(
+                record.name, spec.name, self._button(plugin, spec), allowed, source=record.spec
+            )
+            for spec in type(plugin).buttons()
+        )
+        return InstalledPlugin(record.name, commands, routes, listen, buttons)
+
+    def _permission(self, plugin_name: str) -> Permission:
+        permits = self._permits
+        if permits is None:
+            return lambda _update: True
+        return lambda update: permits(plugin_name, update)
+
+    @staticmethod
+    def _button(
+        plugin: Plugin[Any], spec: ButtonSpec
+    ) -> Callable[[ButtonContext], Awaitable[Reply | None]]:
+        async def run_button(ctx: ButtonContext) -> Reply | None:
+            return await invoke_button(plugin, spec, ctx)
+
+        return run_button
 
     # -- callbacks -------------------------------------------------------------
 
-    def _command(self, plugin_name: str, plugin: Plugin[Any], spec: CommandSpec) -> RouteCallback:
+    def _command(
+        self,
+        plugin_name: str,
+        plugin: Plugin[Any],
+        spec: CommandSpec,
+        source: PluginSpec | None = None,
+    ) -> RouteCallback:
         queries = self._queries
 
         async def run_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             message = update.effective_message
             chat = update.effective_chat
             if message is None or chat is None:
+                return
+            if not await _verdict(self._permission(plugin_name), update):
+                log.info(
+                    "command_not_permitted", plugin=plugin_name, command=spec.name, chat_id=chat.id
+                )
                 return
             user = update.effective_user
             ctx = CommandContext(
@@ -268,35 +381,60 @@ class PluginHandlers:
             )
             try:
                 reply = await invoke_command(plugin, spec, ctx)
-            except Exception:
+            except Exception as error:
+                # The log names the line of the plugin's own code that raised;
+                # the group sees only the apology.
                 log.exception(
                     "plugin_handler_failed",
                     plugin=plugin_name,
                     command=spec.name,
                     chat_id=chat.id,
                     update_id=update.update_id,
+                    **locate_error(error, source).log_fields(),
                 )
                 await _send_quietly(message.reply_text(apology(spec.name)), plugin_name)
                 return
             if reply is not None:
-                await _send_quietly(send_reply(message, reply), plugin_name, command=spec.name)
+                try:
+                    markup = (
+                        build_markup(self.codec, plugin_name, reply.buttons, chat.id)
+                        if reply.buttons and self.codec is not None
+                        else None
+                    )
+                except Exception as error:
+                    log.exception(
+                        "plugin_handler_failed",
+                        plugin=plugin_name,
+                        command=spec.name,
+                        **locate_error(error, source).log_fields(),
+                    )
+                    await _send_quietly(message.reply_text(apology(spec.name)), plugin_name)
+                    return
+                await _send_quietly(
+                    send_reply(message, reply, markup), plugin_name, command=spec.name
+                )
 
         return run_command
 
     def _listener(
-        self, plugin_name: str, plugin: Plugin[Any], methods: list[str]
+        self,
+        plugin_name: str,
+        plugin: Plugin[Any],
+        methods: list[str],
+        source: PluginSpec | None = None,
     ) -> ListenerCallback:
         async def run_listeners(update: Update, ctx: MessageContext) -> None:
             for method in methods:
                 try:
                     await call_plugin_method(getattr(plugin, method), ctx)
-                except Exception:
+                except Exception as error:
                     log.exception(
                         "plugin_handler_failed",
                         plugin=plugin_name,
                         listener=method,
                         chat_id=ctx.chat_id,
                         update_id=update.update_id,
+                        **locate_error(error, source).log_fields(),
                     )
 
         return run_listeners
@@ -349,6 +487,13 @@ class _RouterHandler(BaseHandler[Update, Any, None]):
     @staticmethod
     async def _never_called(_update: object, _context: object) -> None:
         raise AssertionError("the router dispatches in handle_update")
+
+
+async def _verdict(permission: Permission, update: Update) -> bool:
+    verdict = permission(update)
+    if inspect.isawaitable(verdict):
+        verdict = await verdict
+    return bool(verdict)
 
 
 async def _send_quietly(send: Any, plugin_name: str, **fields: Any) -> None:

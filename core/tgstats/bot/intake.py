@@ -13,6 +13,12 @@ raises for a reason that is not a database fault) is kept in
 ``rejected_updates`` with its raw JSON, logged once (truncated, rate-limited)
 and then treated as done, so it is confirmed and never blocks the ones after it.
 
+A button press (``callback_query``) carries nothing to store, so it is
+confirmed as soon as it is in its chat's lane, like a command whose message is
+stored: a redraw never holds up fetching, recording or other chats.  A crash
+while a press is handled loses only that press: the member's spinner times
+out and they tap again (a press changes no data).
+
 Commands are handled at most once: a command is marked answered in the store
 after its handler ran, and one that comes again (redelivered after a crash)
 is skipped.
@@ -46,6 +52,11 @@ __all__ = ["UpdateIntake", "is_command"]
 log = get_logger(__name__)
 
 OUTAGE_POLL = 0.5  # seconds between looks at the store's health while a write waits
+# Presses one chat may have queued or running; more are answered BUSY_TEXT at
+# once, so a member hammering "All" under a big chart queues at most a few
+# redraws in their chat's lane.
+MAX_PRESSES_PER_CHAT = 3
+BUSY_TEXT = "Still working on the last press; try again in a moment."
 MAX_DEFERRED = 10_000
 
 
@@ -72,6 +83,11 @@ class UpdateIntake:
         self._deferred: dict[tuple[int, int], None] = {}
         self.lanes = lanes or ChatLanes(self._handle)
         self._recorded: dict[int, bool] = {}  # update_id -> message stored, while in a lane
+        # Presses queued or running (update ids), and how many per chat.
+        self._presses: set[int] = set()
+        self._busy_answers: set[asyncio.Task[None]] = set()  # held so they are not collected
+        self._presses_per_chat: dict[int, int] = {}
+        self._busy_log = RateLimitedLog(__name__, "presses_busy", burst=5, window=60)
         self._rejected_log = RateLimitedLog(__name__, "update_rejected", burst=10, window=60)
         self.rejected = 0
 
@@ -194,12 +210,49 @@ class UpdateIntake:
             log.warning("rejected_update_not_kept", update_id=update_id, error=truncate(str(error)))
 
     def _dispatch(self, update: Update, recorded: Outcome) -> None:
+        """Put ``update`` in its chat's lane (a press over its chat's limit is answered busy)."""
         if not self._wants_handlers(update):
             return
         chat = update.effective_chat
+        chat_id = chat.id if chat is not None else 0
+        if update.callback_query is not None:
+            if self._presses_per_chat.get(chat_id, 0) >= MAX_PRESSES_PER_CHAT:
+                self._answer_busy(update, chat_id)
+                return
+            self._presses_per_chat[chat_id] = self._presses_per_chat.get(chat_id, 0) + 1
+            self._presses.add(update.update_id)
         self._recorded[update.update_id] = recorded is True
-        if not self.lanes.dispatch(chat.id if chat is not None else 0, update):
+        if not self.lanes.dispatch(chat_id, update):
             self._recorded.pop(update.update_id, None)
+            self._press_done(update)  # shed (logged as lane_full): nothing more will happen
+
+    def _press_done(self, update: Update) -> None:
+        if update.update_id not in self._presses:
+            return
+        self._presses.discard(update.update_id)
+        chat = update.effective_chat
+        chat_id = chat.id if chat is not None else 0
+        left = self._presses_per_chat.get(chat_id, 1) - 1
+        if left > 0:
+            self._presses_per_chat[chat_id] = left
+        else:
+            self._presses_per_chat.pop(chat_id, None)
+
+    def _answer_busy(self, update: Update, chat_id: int) -> None:
+        """Answer a press over the chat's limit at once, and handle nothing."""
+        query = update.callback_query
+        assert query is not None
+        self._busy_log("info", chat_id=chat_id, update_id=update.update_id)
+
+        async def answer() -> None:
+            try:
+                await query.answer(text=BUSY_TEXT)
+            except Exception as error:
+                log.warning("callback_answer_failed", error=truncate(str(error)))
+
+        task = asyncio.get_running_loop().create_task(answer())
+        self._busy_answers.add(task)
+        task.add_done_callback(self._busy_answers.discard)
 
     def _wants_handlers(self, update: Update) -> bool:
         # Commands answer new messages only, and nothing handles edits or reactions.
@@ -234,6 +287,7 @@ class UpdateIntake:
                 await self._mark_answered(command)
         finally:
             self._recorded.pop(update.update_id, None)
+            self._press_done(update)
 
     async def _answered(self, message: Message) -> bool:
         engine = self._recorder.store.engine

@@ -82,6 +82,10 @@ class ChatLanes:
             self._tasks[chat_id] = task
         return True
 
+    async def wait_idle(self) -> None:
+        """Return once no update is waiting or running (``tgstats chat`` waits for this)."""
+        await self._idle.wait()
+
     async def drain(self, timeout: float) -> int:
         """Wait up to ``timeout`` s for every lane to finish; cancel the rest, return how many."""
         try:

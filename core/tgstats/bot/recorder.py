@@ -32,13 +32,15 @@ __all__ = ["ALLOWED_UPDATES", "Outcome", "Recorder", "Stopping"]
 
 # What the bot asks Telegram for.  Reaction updates are not delivered unless
 # asked for explicitly (and only to a bot that is an admin of the group);
-# my_chat_member tells us when we join or leave a group.
+# my_chat_member tells us when we join or leave a group; callback_query
+# brings presses of the bot's inline buttons.
 ALLOWED_UPDATES = [
     Update.MESSAGE,
     Update.EDITED_MESSAGE,
     Update.MESSAGE_REACTION,
     Update.MESSAGE_REACTION_COUNT,
     Update.MY_CHAT_MEMBER,
+    Update.CALLBACK_QUERY,
 ]
 
 # Per update: True = a message row was written, False = nothing to store (or

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import html
 
-from telegram import Message
+from telegram import InlineKeyboardMarkup, Message
 from telegram.constants import MessageLimit, ParseMode
 
 from tgstats.plugins import PhotoReply, Reply, TextReply
 from tgstats.redaction import redact
 
-__all__ = ["send_reply", "split_text"]
+__all__ = ["first_text_chunk", "send_reply", "split_text"]
 
 # <pre></pre> plus HTML escaping make the wire text longer than the plain
 # text; chunk the plain text with room to spare so no chunk is rejected.
@@ -46,21 +46,39 @@ def _escaped_chunks(text: str) -> list[str]:
     return out
 
 
-async def send_reply(message: Message, reply: Reply) -> None:
+def first_text_chunk(reply: TextReply) -> tuple[str, str | None]:
+    """The text (and parse mode) of the one message an edit can make of ``reply``.
+
+    An edit replaces one message, so a text past Telegram's 4,096 characters
+    keeps its first chunk (a plugin's button answer is a short table).
+    """
+    if reply.monospace:
+        return f"<pre>{_escaped_chunks(redact(reply.text))[0]}</pre>", ParseMode.HTML
+    text = redact(reply.text) if reply.text.strip() else "(empty answer)"
+    return split_text(text, MessageLimit.MAX_TEXT_LENGTH)[0], None
+
+
+async def send_reply(
+    message: Message, reply: Reply, markup: InlineKeyboardMarkup | None = None
+) -> None:
     """Answer ``message`` in its chat (and forum topic) with ``reply``.
 
     Text is redacted on its way out: an admin's reload report or a plugin's
-    answer may quote an error that quotes a request URL.
+    answer may quote an error that quotes a request URL.  The inline keyboard
+    ``markup`` goes under the picture, or under the last message of a text
+    split in several.
     """
     if isinstance(reply, PhotoReply):
         caption = redact(reply.caption)[: MessageLimit.CAPTION_LENGTH] or None
-        await message.reply_photo(photo=reply.png, caption=caption)
+        await message.reply_photo(photo=reply.png, caption=caption, reply_markup=markup)
         return
     assert isinstance(reply, TextReply)
     if reply.monospace:
-        for chunk in _escaped_chunks(redact(reply.text)):
-            await message.reply_text(f"<pre>{chunk}</pre>", parse_mode=ParseMode.HTML)
-        return
-    text = redact(reply.text) if reply.text.strip() else "(empty answer)"
-    for chunk in split_text(text, MessageLimit.MAX_TEXT_LENGTH):
-        await message.reply_text(chunk)
+        chunks = [f"<pre>{chunk}</pre>" for chunk in _escaped_chunks(redact(reply.text))]
+        mode: str | None = ParseMode.HTML
+    else:
+        text = redact(reply.text) if reply.text.strip() else "(empty answer)"
+        chunks, mode = split_text(text, MessageLimit.MAX_TEXT_LENGTH), None
+    for i, chunk in enumerate(chunks):
+        last = i == len(chunks) - 1
+        await message.reply_text(chunk, parse_mode=mode, reply_markup=markup if last else None)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from telegram import Update
@@ -33,12 +33,14 @@ from tgstats.bot.recorder import ALLOWED_UPDATES, Recorder
 from tgstats.bot.settings import BotSettings
 from tgstats.bot.webhook import WebhookServer, delete_webhook, start_webhook
 from tgstats.errors import TgstatsError
+from tgstats.host.callbacks import CallbackCodec
 from tgstats.host.manager import PluginChange, PluginManager, ReloadReport
 from tgstats.host.records import ConfigProblem, PluginRecord
 from tgstats.host.router import HOST_COMMANDS
 from tgstats.logs import get_logger
 from tgstats.pidfile import remove_pid_file, write_pid_file
 from tgstats.redaction import redact
+from tgstats.store.secrets import BUTTON_KEY, get_or_create_secret
 
 __all__ = ["BotRuntime"]
 
@@ -54,11 +56,26 @@ PRIVACY_HINT = (
 )
 
 
+async def _button_codec(engine: Any) -> CallbackCodec:
+    """The signer of button data, with the key kept in the store (created on first start)."""
+    key = await asyncio.to_thread(get_or_create_secret, engine, BUTTON_KEY)
+    return CallbackCodec(key)
+
+
 class BotRuntime:
-    def __init__(self, settings: BotSettings, *, poll_timeout: int = 10) -> None:
+    def __init__(
+        self,
+        settings: BotSettings,
+        *,
+        poll_timeout: int = 10,
+        application_factory: Callable[[BotSettings], TgstatsApplication] = build_application,
+    ) -> None:
         self.settings = settings
         self.poll_timeout = poll_timeout
+        # `tgstats chat` passes one whose Bot API is in-process (tgstats.chat.api).
+        self._application_factory = application_factory
         self._stop = asyncio.Event()
+        self.ready = asyncio.Event()  # set once serving: polling, plugins and hot reload up
         self._tasks: set[asyncio.Task[Any]] = set()
         self.store: Any = None
         self.storage: Any = None  # tgstats.bot.storage.BotStorage: the store and its writer
@@ -95,6 +112,16 @@ class BotRuntime:
         )
         return report
 
+    async def settled(self) -> None:
+        """Return once every update handed to the lanes and every task they spawned
+        (a /reload answering later) is done: what a local chat waits for per line."""
+        while True:
+            if self.intake is not None:
+                await self.intake.lanes.wait_idle()
+            if not self._tasks:
+                return
+            await self._drain_tasks()
+
     async def run(self) -> int:
         from tgstats.bot.storage import BotStorage
 
@@ -114,7 +141,7 @@ class BotRuntime:
 
     async def _serve(self) -> None:
         settings = self.settings
-        application = self.application = build_application(settings)
+        application = self.application = self._application_factory(settings)
         recorder = self.recorder = Recorder(self.storage.writer)
         intake = self.intake = UpdateIntake(
             application,
@@ -123,7 +150,10 @@ class BotRuntime:
             has_listeners=lambda: self.handlers is not None and self.handlers.has_listeners(),
         )
         self.handlers = PluginHandlers(
-            application, self.store.queries, was_recorded=intake.was_recorded
+            application,
+            self.store.queries,
+            was_recorded=intake.was_recorded,
+            codec=await _button_codec(self.store.engine),
         )
         self.menu = CommandMenu(application.bot)
         admin = AdminCommands(
@@ -182,6 +212,7 @@ class BotRuntime:
                 hot_reload=self._reloader is not None,
                 mode="polling" if settings.webhook is None else "webhook",
             )
+            self.ready.set()
             await self._stop.wait()
             await self._shutdown(application)
         finally:

@@ -33,6 +33,8 @@ COMMAND_MODULES = {
     "rejected": "rejected",
     "store": "store",
     "plugins": "plugins",
+    "new-plugin": "new_plugin",
+    "chat": "chat",
 }
 SUBCOMMANDS = tuple(COMMAND_MODULES.values())
 

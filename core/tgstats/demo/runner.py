@@ -21,6 +21,7 @@ from pathlib import Path
 import attrs
 
 from tgstats.demo.history import ANCHOR, DEFAULT_SEED, DemoHistory, build_history
+from tgstats.host.blame import locate_error
 from tgstats.host.invoke import invoke_command
 from tgstats.host.manager import PluginManager
 from tgstats.host.services import make_host_factory
@@ -143,11 +144,12 @@ async def _run_plugins(
                 try:
                     reply = await invoke_command(plugin, spec, ctx)
                 except Exception as error:  # one failing command must not stop the others
+                    # The plugin's own file:line and source line, as the bot logs it.
                     log.warning(
                         "demo_command_failed",
                         plugin=record.name,
                         command=spec.name,
-                        error=repr(error),
+                        **locate_error(error, record.spec).log_fields(),
                     )
                     results.append(
                         CommandResult(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 from importlib.metadata import Distribution, EntryPoint, entry_points
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -19,11 +20,32 @@ import attrs
 from tgstats.errors import DuplicatePluginError
 from tgstats.logs import get_logger
 
-__all__ = ["ENTRY_POINT_GROUP", "Discovery", "PluginSpec", "discover_plugins", "spec_for"]
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "Discovery",
+    "PluginSpec",
+    "check_plugin_name",
+    "discover_plugins",
+    "spec_for",
+]
 
 log = get_logger(__name__)
 
 ENTRY_POINT_GROUP = "tgstats.plugins"
+
+# A plugin name is a key of plugins.yaml, a log field and (for new plugins)
+# part of a package name: lowercase letters, digits and _, starting with a letter.
+_PLUGIN_NAME = re.compile(r"[a-z][a-z0-9_]{0,31}")
+
+
+def check_plugin_name(name: str) -> str:
+    """``name`` if it is a good plugin name, else ValueError saying what is expected."""
+    if not _PLUGIN_NAME.fullmatch(name):
+        raise ValueError(
+            f"plugin name {name!r}: expected 1-32 lowercase letters, digits or _, "
+            "starting with a letter"
+        )
+    return name
 
 
 @attrs.frozen

@@ -1,4 +1,4 @@
-"""Running a plugin's command or listener: the one path the bot, the demo and tests share."""
+"""Running a plugin's command, button or listener: one path for the bot, the demo and tests."""
 
 from __future__ import annotations
 
@@ -7,12 +7,25 @@ import inspect
 from collections.abc import Awaitable, Callable
 from typing import Any, cast
 
-from tgstats.plugins import CommandContext, CommandSpec, PhotoReply, Plugin, Reply, TextReply
+from tgstats.host.callbacks import ButtonDataError, payload_room
+from tgstats.plugins import (
+    ButtonContext,
+    ButtonSpec,
+    CommandContext,
+    CommandSpec,
+    PhotoReply,
+    Plugin,
+    Reply,
+    TextReply,
+)
 
-__all__ = ["call_plugin_method", "invoke_command"]
+__all__ = ["call_plugin_method", "check_buttons", "invoke_button", "invoke_command"]
 
 PlainMethod = Callable[..., Reply | None]
 AsyncMethod = Callable[..., Awaitable[Reply | None]]
+
+MAX_ROWS = 8  # a keyboard taller than this hides the picture on a phone
+MAX_PER_ROW = 8  # Telegram's own limit
 
 
 async def call_plugin_method(method: PlainMethod | AsyncMethod, *args: Any) -> Reply | None:
@@ -29,8 +42,54 @@ async def invoke_command(
 ) -> Reply | None:
     """Run one command of a loaded plugin: the single path the bot, the demo and tests share."""
     reply = await call_plugin_method(getattr(plugin, spec.method), ctx)
+    return _checked(plugin, f"/{spec.name}", reply)
+
+
+async def invoke_button(plugin: Plugin[Any], spec: ButtonSpec, ctx: ButtonContext) -> Reply | None:
+    """Run one button handler of a loaded plugin (the bot's and the tests' path)."""
+    reply = await call_plugin_method(getattr(plugin, spec.method), ctx)
+    return _checked(plugin, f"button {spec.name!r}", reply)
+
+
+def _checked(plugin: Plugin[Any], what: str, reply: object) -> Reply | None:
     if reply is not None and not isinstance(reply, TextReply | PhotoReply):
         raise TypeError(
-            f"/{spec.name} returned {type(reply).__name__}; expected TextReply, PhotoReply or None"
+            f"{what} returned {type(reply).__name__}; expected TextReply, PhotoReply or None"
         )
+    if reply is not None:
+        check_buttons(plugin.host.name, type(plugin), reply)
     return reply
+
+
+def check_buttons(name: str, plugin_cls: type[Plugin[Any]], reply: Reply) -> None:
+    """ButtonDataError naming the plugin if a button of ``reply`` cannot be sent.
+
+    Checked at reply time, in tests and the demo too, so a plugin author
+    sees a payload past Telegram's 64 bytes (or a button whose handler the
+    plugin does not declare) before any user presses it.
+    """
+    if not reply.buttons:
+        return
+    handlers = {spec.name for spec in plugin_cls.buttons()}
+    if len(reply.buttons) > MAX_ROWS:
+        raise ButtonDataError(name, f"{len(reply.buttons)} rows of buttons; at most {MAX_ROWS}")
+    for row in reply.buttons:
+        if len(row) > MAX_PER_ROW:
+            raise ButtonDataError(name, f"{len(row)} buttons in a row; at most {MAX_PER_ROW}")
+        for item in row:
+            if item.handler not in handlers:
+                known = ", ".join(sorted(handlers)) or "none"
+                raise ButtonDataError(
+                    name,
+                    f"button {item.label!r} calls handler {item.handler!r}, which the plugin "
+                    f"does not declare with @button (declared: {known})",
+                )
+            room = payload_room(name, item.handler)
+            size = len(item.payload.encode("utf-8"))
+            if size > room:
+                raise ButtonDataError(
+                    name,
+                    f"button {item.label!r}: payload {item.payload[:40]!r} is {size} bytes; "
+                    f"with the plugin's name and handler {item.handler!r} Telegram's 64-byte "
+                    f"callback data leaves room for {max(room, 0)}",
+                )

@@ -1,9 +1,10 @@
 """The tgstats plugin SDK: everything a plugin may import, and nothing else.
 
 A plugin is a :class:`Plugin` subclass published under the ``tgstats.plugins``
-entry-point group.  It declares ``/commands`` with :func:`command` and message
-listeners with :func:`listener`, answers with a :class:`TextReply` or
-:class:`PhotoReply`, reads the chat's history through the
+entry-point group.  It declares ``/commands`` with :func:`command`, message
+listeners with :func:`listener` and button handlers with :func:`button`,
+answers with a :class:`TextReply` or :class:`PhotoReply` (with inline
+:class:`Button` rows if it likes), reads the chat's history through the
 :class:`MessageQueries` it finds on its context, and raises
 :class:`ConfigError` from a config validator.  Names outside ``__all__`` (the
 ``_``-prefixed modules behind this one, and every other ``tgstats`` package)
@@ -26,6 +27,8 @@ from tgstats.plugins._api import (
     command,
     listener,
 )
+from tgstats.plugins._buttons import Button, ButtonContext, ButtonSpec, Keyboard, button
+from tgstats.plugins._period_buttons import PERIOD_CHOICES, period_buttons, resolve_button_period
 from tgstats.plugins._periods import (
     MAX_DAYS,
     Period,
@@ -51,10 +54,15 @@ from tgstats.store.queries import (
 
 __all__ = [
     "MAX_DAYS",
+    "PERIOD_CHOICES",
+    "Button",
+    "ButtonContext",
+    "ButtonSpec",
     "ChatInfo",
     "CommandContext",
     "CommandSpec",
     "ConfigError",
+    "Keyboard",
     "ListenerSpec",
     "MessageContext",
     "MessageQueries",
@@ -73,6 +81,7 @@ __all__ = [
     "TgstatsError",
     "UserActivity",
     "UserInfo",
+    "button",
     "chat_zones",
     "check_chat_zones",
     "check_days",
@@ -82,6 +91,8 @@ __all__ = [
     "listener",
     "parse_period_args",
     "parse_zone",
+    "period_buttons",
     "period_start",
+    "resolve_button_period",
     "resolve_period",
 ]

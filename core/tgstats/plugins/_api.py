@@ -27,6 +27,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
 
 import attrs
 
+from tgstats.plugins._buttons import ButtonSpec, Keyboard, button_name, keyboard
+
 if TYPE_CHECKING:
     import structlog
     import telegram
@@ -79,6 +81,8 @@ class TextReply:
 
     text: str
     monospace: bool = False
+    # Rows of inline buttons under the message (see tgstats.plugins._buttons).
+    buttons: Keyboard = attrs.field(default=(), converter=keyboard)
 
 
 @attrs.frozen
@@ -87,6 +91,7 @@ class PhotoReply:
 
     png: bytes
     caption: str = ""
+    buttons: Keyboard = attrs.field(default=(), converter=keyboard)
 
 
 Reply = TextReply | PhotoReply
@@ -195,6 +200,16 @@ class Plugin(Generic[ConfigT]):
             marked = getattr(value, _COMMAND_ATTR, None)
             if marked is not None:
                 specs.append(CommandSpec(name=marked[0], description=marked[1], method=attr))
+        return specs
+
+    @classmethod
+    def buttons(cls) -> list[ButtonSpec]:
+        """The ``@button`` handlers, in definition order."""
+        specs = []
+        for attr, value in _members(cls):
+            name = button_name(value)
+            if name is not None:
+                specs.append(ButtonSpec(name=name, method=attr))
         return specs
 
     @classmethod

@@ -273,6 +273,20 @@ class MessageQueries:
             ).first()
         return _user_info(row) if row else None
 
+    def member(self, chat_id: int, user_id: int) -> UserInfo | None:
+        """A member of ``chat_id`` by user id (one with a message stored there), or None."""
+        with self._engine.connect() as connection:
+            family = chat_family(connection, chat_id)
+            member = (
+                select(messages.c.user_id)
+                .where(messages.c.chat_id.in_(family), messages.c.user_id == users.c.user_id)
+                .exists()
+            )
+            row = connection.execute(
+                select(users).where(users.c.user_id == user_id, member).limit(1)
+            ).first()
+        return _user_info(row) if row else None
+
     def messages(
         self,
         chat_id: int,

@@ -36,6 +36,7 @@ __all__ = [
     "SPAN_DAYS",
     "activity_buckets",
     "answered_commands",
+    "bot_secrets",
     "chat_migrations",
     "chats",
     "ensure_schema",
@@ -266,6 +267,14 @@ def _build_aggregates(connection: Connection) -> None:
 
     rebuild(connection, progress=True)
 
+
+# Secrets the bot keeps across restarts (the key that signs button data), by name.
+bot_secrets = Table(
+    "bot_secrets",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
 
 # version -> step that upgrades a database at that version to version + 1.
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _add_counted, 2: _build_aggregates}

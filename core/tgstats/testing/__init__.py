@@ -31,19 +31,21 @@ import telegram
 import yaml
 
 if TYPE_CHECKING:
-    from tgstats.plugins import CommandContext, Plugin, Reply
+    from tgstats.plugins import Button, CommandContext, Plugin, Reply
 
 __all__ = [
     "MEDIA_BUILDERS",
     "command_context",
     "configure_plugin",
     "fill_store",
+    "find_button",
     "make_channel",
     "make_chat",
     "make_message",
     "make_reaction",
     "make_reaction_count",
     "make_user",
+    "press_button",
     "run_command",
     "utc",
 ]
@@ -330,3 +332,58 @@ async def run_command(plugin: Plugin[Any], ctx: CommandContext) -> Reply | None:
 
     (spec,) = [spec for spec in plugin.commands() if spec.name == ctx.command]
     return await invoke_command(plugin, spec, ctx)
+
+
+def find_button(reply: Reply | None, label: str) -> Button:
+    """The button labelled ``label`` under ``reply`` (the current-choice mark "• " ignored)."""
+    buttons = [item for row in (reply.buttons if reply is not None else ()) for item in row]
+    for item in buttons:
+        if label in (item.label, item.label.removeprefix("• ")):
+            return item
+    labels = ", ".join(repr(item.label) for item in buttons) or "none"
+    raise LookupError(f"no button {label!r} under this reply (buttons: {labels})")
+
+
+async def press_button(
+    plugin: Plugin[Any],
+    reply: Reply | None,
+    label: str,
+    *,
+    store: Any,
+    chat: telegram.Chat,
+    now: datetime | str,
+    user_id: int | None = 1,
+    message_id: int = 1,
+) -> Reply | None:
+    """Press the button ``label`` under ``reply`` as member ``user_id``; the new reply.
+
+    The press takes the bot's path: the button's callback data is made and
+    checked by the host's codec (so a payload past Telegram's 64 bytes fails
+    here as it would in the chat), then the plugin's ``@button`` handler runs
+    through ``invoke_button``.
+    """
+    import secrets
+
+    from tgstats.host.callbacks import CallbackCodec
+    from tgstats.host.invoke import invoke_button
+    from tgstats.plugins import ButtonContext
+
+    item = find_button(reply, label)
+    name = plugin.host.name
+    codec = CallbackCodec(secrets.token_bytes(32))
+    decoded = codec.decode(codec.encode(name, item.handler, item.payload, chat.id), chat.id)
+    assert not isinstance(decoded, str), decoded
+    specs = [spec for spec in type(plugin).buttons() if spec.name == decoded.handler]
+    if not specs:
+        raise LookupError(f"plugin {name!r} has no @button({decoded.handler!r}) handler")
+    ctx = ButtonContext(
+        button=decoded.handler,
+        payload=decoded.payload,
+        chat_id=chat.id,
+        chat_title=chat.title,
+        user_id=user_id,
+        message_id=message_id,
+        now=utc(now),
+        store=store.queries,
+    )
+    return await invoke_button(plugin, specs[0], ctx)

@@ -37,7 +37,14 @@ from typing import TYPE_CHECKING, Any, Protocol
 import pytest
 
 from tgstats.host.discovery import ENTRY_POINT_GROUP
-from tgstats.testing import command_context, configure_plugin, make_chat, run_command, utc
+from tgstats.testing import (
+    command_context,
+    configure_plugin,
+    make_chat,
+    press_button,
+    run_command,
+    utc,
+)
 
 if TYPE_CHECKING:
     import telegram
@@ -225,6 +232,35 @@ def command_reply(make_context: MakeContext) -> CommandReply:
         return await run_command(plugin, ctx)
 
     return reply
+
+
+@pytest.fixture
+def press(store: Store, chat: telegram.Chat, now: datetime) -> CommandReply:
+    """``await press(plugin, reply, "7 days", user_id=, now=)``: the reply a button press gives.
+
+    Goes through the host's path (:func:`tgstats.testing.press_button`).
+    """
+    default_now = now
+
+    async def run(
+        plugin: Plugin[Any],
+        reply: Reply | None,
+        label: str,
+        *,
+        user_id: int | None = 1,
+        now: datetime | str | None = None,
+    ) -> Reply | None:
+        return await press_button(
+            plugin,
+            reply,
+            label,
+            store=store,
+            chat=chat,
+            now=default_now if now is None else now,
+            user_id=user_id,
+        )
+
+    return run
 
 
 def _only_command(plugin_cls: type[Plugin[Any]]) -> str:

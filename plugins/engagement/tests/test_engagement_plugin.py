@@ -45,7 +45,7 @@ async def test_ranked_table_with_every_component(make_plugin, command_reply, clu
     # Carol: (sqrt(1/4) + 1.5*sqrt(1/2) + 0 + 2*sqrt(1/3)) / 5.5 = 49.4
     # Bob:   (sqrt(1/4) + 0 + 0 + 2*sqrt(1/3)) / 5.5 = 30.1
     reply = await command_reply(make_plugin())
-    assert reply == TextReply(
+    assert reply.text == (
         "\n".join(
             [
                 "Engagement in Book club, last 30 days (3 members)",
@@ -85,10 +85,11 @@ async def test_text_replies(make_plugin, command_reply, club):
     assert await command_reply(plugin, "banana") == TextReply("Usage: /engagement [N days | all]")
     # No per-user view: the table is about everyone.
     assert await command_reply(plugin, "@alice") == TextReply("Usage: /engagement [N days | all]")
-    assert await command_reply(plugin, "1") == TextReply(
+    # (with the period buttons, so a press can leave the empty period)
+    assert (await command_reply(plugin, "1")).text == (
         "No messages in the last day, so there is nobody to rank."
     )
-    assert await command_reply(plugin, "all", chat_id=-9) == TextReply(
+    assert (await command_reply(plugin, "all", chat_id=-9)).text == (
         "No messages yet, so there is nobody to rank."
     )
 

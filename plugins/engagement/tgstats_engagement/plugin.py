@@ -6,16 +6,20 @@ from typing import Any
 
 import attrs
 from tgstats.plugins import (
+    ButtonContext,
     CommandContext,
     Period,
     Plugin,
     PluginHost,
     TextReply,
+    button,
     chat_zones,
     check_chat_zones,
     check_days,
     check_zone,
     command,
+    period_buttons,
+    resolve_button_period,
     resolve_period,
 )
 
@@ -61,6 +65,20 @@ class EngagementPlugin(Plugin[EngagementConfig]):
         period = resolve_period(ctx, default_days=self.config.days, allow_user=False, zone=zone)
         if isinstance(period, TextReply):
             return period
+        return self.answer(ctx, period)
+
+    # The period buttons under the ranking: the text is replaced in place.
+    @button("period")
+    def period(self, ctx: ButtonContext) -> TextReply:
+        period = resolve_button_period(ctx, zone=self.zone_for(ctx.chat_id))
+        if isinstance(period, TextReply):
+            return period
+        return self.answer(ctx, period)
+
+    def answer(self, ctx: CommandContext | ButtonContext, period: Period) -> TextReply:
+        """The ranking for ``period``, with the period buttons under it."""
+        zone = self.zone_for(ctx.chat_id)
+        buttons = period_buttons("period", period)
         activities = ctx.store.user_activity(
             ctx.chat_id, tz=zone, since=period.since, until=period.until
         )
@@ -69,7 +87,8 @@ class EngagementPlugin(Plugin[EngagementConfig]):
         # Members who only received replies have no messages of their own in the period.
         if not any(a.messages for a in activities):
             span = "yet" if period.days is None else f"in the {period.label}"
-            return TextReply(f"No messages {span}, so there is nobody to rank.")
+            # Buttons here too: a press on "7 days" must leave a way back.
+            return TextReply(f"No messages {span}, so there is nobody to rank.", buttons=buttons)
         weights = self.config.weights
         ranked = rank(activities, weights)
         counted = applicable(activities, weights)
@@ -79,10 +98,10 @@ class EngagementPlugin(Plugin[EngagementConfig]):
         if len(ranked) > len(shown):
             lines.append(f"… and {len(ranked) - len(shown)} more")
         lines += ["", explanation(weights, counted)]
-        return TextReply("\n".join(lines))
+        return TextReply("\n".join(lines), buttons=buttons)
 
 
-def _title(ctx: CommandContext, period: Period, members: int) -> str:
+def _title(ctx: CommandContext | ButtonContext, period: Period, members: int) -> str:
     title = ctx.chat_title
     if not title:
         chat = ctx.store.chat(ctx.chat_id)

@@ -8,17 +8,21 @@ from zoneinfo import ZoneInfo
 import attrs
 import matplotlib
 from tgstats.plugins import (
+    ButtonContext,
     CommandContext,
     Period,
     PhotoReply,
     Plugin,
     PluginHost,
     TextReply,
+    button,
     chat_zones,
     check_chat_zones,
     check_days,
     check_zone,
     command,
+    period_buttons,
+    resolve_button_period,
     resolve_period,
 )
 
@@ -74,7 +78,21 @@ class HeatmapPlugin(Plugin[HeatmapConfig]):
     # Plain def: the query and the rendering run in a worker thread.
     @command("heatmap", "Activity by weekday and hour: /heatmap [N days | all] [@user]")
     def heatmap(self, ctx: CommandContext) -> TextReply | PhotoReply:
-        data = self.compute(ctx)
+        return self.answer(ctx)
+
+    # The period and "me / everyone" buttons under the picture: redrawn in place.
+    @button("view")
+    def view(self, ctx: ButtonContext) -> TextReply | PhotoReply:
+        period = resolve_button_period(ctx, zone=self.zone_for(ctx.chat_id))
+        if isinstance(period, TextReply):
+            return period
+        return self.answer(ctx, period)
+
+    def answer(
+        self, ctx: CommandContext | ButtonContext, period: Period | None = None
+    ) -> TextReply | PhotoReply:
+        """The picture (with its buttons) for ``period``, by default the command's arguments'."""
+        data = self.compute(ctx, period)
         if isinstance(data, TextReply):
             return data
         png = render_heatmap(
@@ -86,14 +104,20 @@ class HeatmapPlugin(Plugin[HeatmapConfig]):
             colormap=self.config.colormap,
             annotate=self.config.annotate,
         )
-        return PhotoReply(png=png, caption=data.caption)
+        buttons = period_buttons("view", data.period, viewer=ctx.user_id, who_toggle=True)
+        return PhotoReply(png=png, caption=data.caption, buttons=buttons)
 
-    def compute(self, ctx: CommandContext) -> Heatmap | TextReply:
+    def compute(
+        self, ctx: CommandContext | ButtonContext, period: Period | None = None
+    ) -> Heatmap | TextReply:
         """The numbers behind the picture, or the text to answer instead."""
         zone = self.zone_for(ctx.chat_id)
-        period = resolve_period(ctx, default_days=self.config.days, zone=zone)
-        if isinstance(period, TextReply):
-            return period
+        if period is None:
+            assert isinstance(ctx, CommandContext)
+            resolved = resolve_period(ctx, default_days=self.config.days, zone=zone)
+            if isinstance(resolved, TextReply):
+                return resolved
+            period = resolved
         user_id = period.user.user_id if period.user else None
         matrix = ctx.store.counts_by_weekday_hour(
             ctx.chat_id, tz=zone, since=period.since, until=period.until, user_id=user_id
@@ -108,6 +132,7 @@ class HeatmapPlugin(Plugin[HeatmapConfig]):
             title=_title(ctx, period),
             subtitle=_subtitle(period, total, zone.key),
             caption=_busiest(matrix, zone.key),
+            period=period,
         )
 
 
@@ -119,16 +144,17 @@ class Heatmap:
     title: str
     subtitle: str
     caption: str
+    period: Period
 
 
-def _chat_title(ctx: CommandContext) -> str:
+def _chat_title(ctx: CommandContext | ButtonContext) -> str:
     if ctx.chat_title:
         return ctx.chat_title
     chat = ctx.store.chat(ctx.chat_id)
     return chat.title if chat is not None and chat.title else "This chat"
 
 
-def _title(ctx: CommandContext, period: Period) -> str:
+def _title(ctx: CommandContext | ButtonContext, period: Period) -> str:
     who = f" — {period.user_label}" if period.user_label else ""
     return f"{_chat_title(ctx)}{who}"
 

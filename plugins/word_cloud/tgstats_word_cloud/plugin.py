@@ -11,18 +11,22 @@ from typing import Any, Literal
 import attrs
 import matplotlib
 from tgstats.plugins import (
+    ButtonContext,
     CommandContext,
     Period,
     PhotoReply,
     Plugin,
     PluginHost,
     TextReply,
+    button,
     chat_zones,
     check_chat_zones,
     check_days,
     check_zone,
     command,
     get_logger,
+    period_buttons,
+    resolve_button_period,
     resolve_period,
 )
 
@@ -144,7 +148,21 @@ class WordCloudPlugin(Plugin[WordCloudConfig]):
     # Plain def: reading texts and drawing run in a worker thread.
     @command("wordcloud", "The chat's most used words: /wordcloud [N days | all] [@user]")
     def wordcloud(self, ctx: CommandContext) -> TextReply | PhotoReply:
-        cloud = self.compute(ctx)
+        return self.answer(ctx)
+
+    # The period and "me / everyone" buttons under the picture: redrawn in place.
+    @button("view")
+    def view(self, ctx: ButtonContext) -> TextReply | PhotoReply:
+        period = resolve_button_period(ctx, zone=self.zone_for(ctx.chat_id))
+        if isinstance(period, TextReply):
+            return period
+        return self.answer(ctx, period)
+
+    def answer(
+        self, ctx: CommandContext | ButtonContext, period: Period | None = None
+    ) -> TextReply | PhotoReply:
+        """The picture (with its buttons) for ``period``, by default the command's arguments'."""
+        cloud = self.compute(ctx, period)
         if isinstance(cloud, TextReply):
             return cloud
         png = render_cloud(
@@ -158,14 +176,21 @@ class WordCloudPlugin(Plugin[WordCloudConfig]):
             background=self.config.background,
             colormap=self.config.colormap,
         )
-        return PhotoReply(png=png, caption=cloud.caption)
+        buttons = period_buttons("view", cloud.period, viewer=ctx.user_id, who_toggle=True)
+        return PhotoReply(png=png, caption=cloud.caption, buttons=buttons)
 
-    def compute(self, ctx: CommandContext) -> Cloud | TextReply:
+    def compute(
+        self, ctx: CommandContext | ButtonContext, period: Period | None = None
+    ) -> Cloud | TextReply:
         """The words to draw with their fonts, or the text to answer instead."""
         config = self.config
-        period = resolve_period(ctx, default_days=config.days, zone=self.zone_for(ctx.chat_id))
-        if isinstance(period, TextReply):
-            return period
+        if period is None:
+            assert isinstance(ctx, CommandContext)
+            zone = self.zone_for(ctx.chat_id)
+            resolved = resolve_period(ctx, default_days=config.days, zone=zone)
+            if isinstance(resolved, TextReply):
+                return resolved
+            period = resolved
         user_id = period.user.user_id if period.user else None
         # Words were counted as the messages were stored: the cost follows the
         # number of distinct words per day of the period, not its messages.
@@ -199,6 +224,7 @@ class WordCloudPlugin(Plugin[WordCloudConfig]):
             subtitle=subtitle,
             caption=f"{title} — {period.label} — {words} counted",
             languages=languages,
+            period=period,
         )
 
 
@@ -210,6 +236,7 @@ class Cloud:
     subtitle: str  # the period and how many words were counted
     caption: str
     languages: tuple[str, ...]  # whose stop words were left out
+    period: Period
 
 
 def pick_words(
@@ -250,7 +277,7 @@ def pick_words(
     return frequencies, fonts
 
 
-def _title(ctx: CommandContext, period: Period) -> str:
+def _title(ctx: CommandContext | ButtonContext, period: Period) -> str:
     title = ctx.chat_title
     if not title:
         chat = ctx.store.chat(ctx.chat_id)
