@@ -150,7 +150,9 @@ def test_store_verify_and_rebuild_commands(
     out, err = capsys.readouterr()
     assert "agg_activity chat=-1001300" in out and "stored=(5, 0) expected=(1, 0)" in out
     # The day row is missing, so the chat-wide span no longer adds up either.
-    assert "agg_word_spans" in out and "'two'" in out and "3 difference(s)" in err
+    # The chat-wide tables no longer add up either (agg_chat_activity, agg_word_spans).
+    assert "agg_word_spans" in out and "agg_chat_activity" in out and "'two'" in out
+    assert "4 difference(s)" in err
     assert main(["store", "rebuild", "--db", store_url]) == 0
     assert main(["store", "verify", "--db", store_url]) == 0
     assert main(["store", "verify", "--db", store_url, "--chat-id", "-5"]) == 1

@@ -32,6 +32,7 @@ from tgstats.store.schema import (
     BUCKET,
     SPAN_DAYS,
     activity_buckets,
+    chat_buckets,
     messages,
     reaction_users,
     reply_buckets,
@@ -189,6 +190,11 @@ class Delta:
         mark = "?" if connection.dialect.name == "sqlite" else "%s"
         activity = sorted(((*key, n, r)) for key, (n, r) in self.activity.items() if n or r)
         _add(connection, mark, activity_buckets.name, ("messages", "reactions"), activity)
+        per_chat: dict[tuple[int, int], int] = defaultdict(int)
+        for (chat_id, bucket, _user), (n, _r) in self.activity.items():
+            per_chat[(chat_id, bucket)] += n
+        chat_rows = sorted((*key, n) for key, n in per_chat.items() if n)
+        _add(connection, mark, chat_buckets.name, ("messages",), chat_rows)
         replies = sorted((*key, n) for key, n in self.replies.items() if n)
         _add(connection, mark, reply_buckets.name, ("replies",), replies)
         totals: dict[tuple[int, int, int, str], int] = defaultdict(int)
@@ -249,6 +255,7 @@ def _add(
 
 _KEYS: dict[str, tuple[str, ...]] = {
     activity_buckets.name: ("chat_id", "bucket", "user_id"),
+    chat_buckets.name: ("chat_id", "bucket"),
     reply_buckets.name: ("chat_id", "bucket", "from_user_id", "to_user_id"),
     word_days.name: ("chat_id", "day", "user_id", "word"),
     word_spans.name: ("chat_id", "span", "word"),
@@ -324,9 +331,21 @@ def erase_member(connection: Connection, chat_ids: Sequence[int], user_id: int) 
     (either way) of theirs can remain.  Reactions others left on their messages
     go with those messages; their own reaction state goes too.
     """
-    # The chat-wide word spans lose exactly the member's words.
+    # The chat-wide tables lose exactly the member's messages and words.
     mark = "?" if connection.dialect.name == "sqlite" else "%s"
     for chat_id in chat_ids:
+        theirs_buckets = connection.exec_driver_sql(
+            f"SELECT bucket, messages FROM {activity_buckets.name} "
+            f"WHERE chat_id = {mark} AND user_id = {mark}",
+            (chat_id, user_id),
+        ).all()
+        _add(
+            connection,
+            mark,
+            chat_buckets.name,
+            ("messages",),
+            sorted((chat_id, int(b), -int(n)) for b, n in theirs_buckets),
+        )
         theirs_words = connection.exec_driver_sql(
             f"SELECT day / {SPAN_DAYS}, word, sum(count) FROM {word_days.name} "
             f"WHERE chat_id = {mark} AND user_id = {mark} GROUP BY 1, 2",

@@ -29,6 +29,7 @@ from tgstats.store.schema import (
     BUCKET,
     SPAN_DAYS,
     activity_buckets,
+    chat_buckets,
     messages,
     reply_buckets,
     word_days,
@@ -80,11 +81,13 @@ def _conditions(
 
 
 def _span(
-    connection: Connection, family: Sequence[int], conditions: list[ColumnElement[bool]]
+    connection: Connection,
+    family: Sequence[int],
+    conditions: list[ColumnElement[bool]],
+    t: Any = activity_buckets,
 ) -> tuple[int, int] | None:
     """First and last bucket with rows: min and max per chat as separate statements,
     each an index seek (one SELECT of both makes SQLite scan)."""
-    t = activity_buckets
     lows, highs = [], []
     for chat_id in family:
         where = and_(*conditions[1:], t.c.chat_id == chat_id)
@@ -120,10 +123,16 @@ def weekday_hour(
     Per offset segment the buckets are summed by their position in the UTC
     week (at most 672 rows come back), then placed with the segment's offset.
     """
-    t = activity_buckets
+    # The whole chat reads the per-chat buckets (at most 96 rows a day).
+    t: Any = chat_buckets if user_id is None and not excluded else activity_buckets
     grid = [[0] * 24 for _ in range(7)]
-    where = _conditions(t, t.c.bucket, family, since, until, BUCKET, t.c.user_id, user_id, excluded)
-    span = _span(connection, family, where)
+    if t is chat_buckets:
+        where = _conditions(t, t.c.bucket, family, since, until, BUCKET)
+    else:
+        where = _conditions(
+            t, t.c.bucket, family, since, until, BUCKET, t.c.user_id, user_id, excluded
+        )
+    span = _span(connection, family, where, t)
     if span is None:
         return grid
     position = t.c.bucket % const(_WEEK)

@@ -24,6 +24,7 @@ from tgstats.store.schema import (
     BUCKET,
     SPAN_DAYS,
     activity_buckets,
+    chat_buckets,
     chats,
     messages,
     reply_buckets,
@@ -53,6 +54,13 @@ _REPLIES_SQL = (
 _SPANS_SQL = (
     f"SELECT chat_id, day / {SPAN_DAYS}, word, sum(count) FROM agg_words "
     "WHERE chat_id = {mark} GROUP BY chat_id, day / " + str(SPAN_DAYS) + ", word"
+)
+
+
+# The chat-wide buckets as they follow from agg_activity.
+_CHAT_SQL = (
+    "SELECT chat_id, bucket, sum(messages) FROM agg_activity "
+    "WHERE chat_id = {mark} GROUP BY chat_id, bucket"
 )
 
 
@@ -195,6 +203,19 @@ def verify(connection: Connection, chats_to_check: Sequence[int] | None = None) 
             )
         }
         differences += _compare(word_spans.name, chat_id, stored_spans, expected_spans)
+        expected_chat = {
+            (int(b),): (int(n),)
+            for _c, b, n in connection.exec_driver_sql(_CHAT_SQL.format(mark=mark), (chat_id,))
+        }
+        stored_chat = {
+            (int(b),): (int(n),)
+            for b, n in connection.execute(
+                select(chat_buckets.c.bucket, chat_buckets.c.messages).where(
+                    chat_buckets.c.chat_id == chat_id
+                )
+            )
+        }
+        differences += _compare(chat_buckets.name, chat_id, stored_chat, expected_chat)
     return differences
 
 
@@ -247,12 +268,17 @@ def rebuild(
     done = 0
     with bar as advance:
         for chat_id in targets:
-            for table in (activity_buckets, reply_buckets, word_days, word_spans):
+            for table in (activity_buckets, chat_buckets, reply_buckets, word_days, word_spans):
                 connection.execute(table.delete().where(table.c.chat_id == chat_id))
             activity = [
                 (chat_id, *k, *v) for k, v in _expected(connection, _ACTIVITY_SQL, chat_id).items()
             ]
             _insert(connection, activity_buckets.name, 5, activity, mark)
+            connection.exec_driver_sql(
+                f"INSERT INTO {chat_buckets.name} (chat_id, bucket, messages) "
+                f"{_CHAT_SQL.format(mark=mark)}",
+                (chat_id,),
+            )
             replies = [
                 (chat_id, *k, *v) for k, v in _expected(connection, _REPLIES_SQL, chat_id).items()
             ]

@@ -37,6 +37,7 @@ __all__ = [
     "activity_buckets",
     "answered_commands",
     "bot_secrets",
+    "chat_buckets",
     "chat_migrations",
     "chats",
     "ensure_schema",
@@ -199,6 +200,18 @@ activity_buckets = Table(
     PrimaryKeyConstraint("chat_id", "bucket", "user_id", name="pk_agg_activity"),
     # Per-member periods and per-member grouping (engagement, @user filters).
     Index("ix_agg_activity_user", "chat_id", "user_id", "bucket", "messages", "reactions"),
+    sqlite_with_rowid=False,
+)
+
+# The same per chat alone (no member): what the heatmap of a whole chat reads,
+# at most 96 rows a day however many members write.
+chat_buckets = Table(
+    "agg_chat_activity",
+    metadata,
+    Column("chat_id", BigInteger, nullable=False),
+    Column("bucket", BigInteger, nullable=False),
+    Column("messages", Integer, nullable=False),
+    PrimaryKeyConstraint("chat_id", "bucket", name="pk_agg_chat_activity"),
     sqlite_with_rowid=False,
 )
 
