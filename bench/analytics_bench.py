@@ -1,10 +1,14 @@
-"""Benchmark: the three analytics commands on a big chat, SQLite or PostgreSQL.
+"""Benchmark: the analytics commands on a big chat in SQLite (and PostgreSQL), per period.
 
 Run by hand (not part of the test suite)::
 
     python bench/analytics_bench.py                 # 1M messages in a temp dir
     python bench/analytics_bench.py --messages 200000 --keep bench.db
     python bench/analytics_bench.py --db bench.db   # reuse a database built before
+    python bench/analytics_bench.py --db bench.db --only activity --only replies \
+        --pg-url postgresql+psycopg://postgres@127.0.0.1:5432/tgstats_bench
+        # the same chat in PostgreSQL too (built there on first use; the
+        # database must exist and should hold nothing else)
 
 The chat is synthetic but shaped like a real one: a few hundred members with
 Zipf-distributed activity, a daily rhythm, two years of history, English and
@@ -19,7 +23,7 @@ The "cpu s" column (process CPU time, all threads) is the number to compare
 when other work shares the machine; "median s" is wall-clock time.
 
 Targets (issue #12, for a 10M-message chat): /heatmap and /engagement <= 0.25 s,
-/wordcloud <= 0.8 s, for every period and member.
+/wordcloud <= 0.8 s, for every period and member; /activity all, /replies all < 1 s.
 """
 
 from __future__ import annotations
@@ -129,11 +133,13 @@ RU = [
 ]
 NOISE = ["https://example.com/page", "@alice", "/stats", "42", "😂", "👍", "ok", "lol", "да"]
 
-TARGETS = {"heatmap": 0.25, "engagement": 0.25, "wordcloud": 0.8}  # issue #12, at 10M
+TARGETS = {"heatmap": 0.25, "engagement": 0.25, "wordcloud": 0.8, "activity": 1.0, "replies": 1.0}
 PLUGINS = {
     "heatmap": ("heatmap_command", "tgstats_heatmap.plugin", "HeatmapPlugin"),
     "engagement": ("engagement_scores", "tgstats_engagement.plugin", "EngagementPlugin"),
     "wordcloud": ("word_cloud", "tgstats_word_cloud.plugin", "WordCloudPlugin"),
+    "activity": ("activity", "tgstats_activity.plugin", "ActivityPlugin"),
+    "replies": ("reply_graph", "tgstats_reply_graph.plugin", "ReplyGraphPlugin"),
 }
 
 
@@ -198,8 +204,19 @@ def generate(store: Any, n: int, seed: int = 7) -> float:
     return time.perf_counter() - started
 
 
-# `all`, 30 and 365 days, and one member (the most active) over all time.
+# `all`, 30 and 365 days, and one member (the most active) over all time;
+# only the heatmap and the word cloud take a member.
 PERIODS: list[tuple[str, ...]] = [("all",), ("30",), ("365",), ("all", "@user1")]
+MEMBER_COMMANDS = {"heatmap", "wordcloud"}
+
+
+def measure_all(queries: Any, args: argparse.Namespace) -> list[dict[str, Any]]:
+    return [
+        measure(key, queries, args.repeat, period)
+        for key in args.only or PLUGINS
+        for period in PERIODS
+        if key in MEMBER_COMMANDS or "@user1" not in period
+    ]
 
 
 def load_plugin(key: str, queries: Any) -> Plugin[Any]:
@@ -247,6 +264,7 @@ def measure(key: str, queries: Any, repeat: int, args: tuple[str, ...]) -> dict[
     tracemalloc.stop()
     size = len(reply.png) if isinstance(reply, PhotoReply) else len(reply.text)
     return {
+        "backend": queries._engine.dialect.name,
         "command": f"/{key} {' '.join(args)}",
         "cold": cold,
         "median": statistics.median(times),
@@ -265,30 +283,38 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", type=Path, help="build into this file and keep it")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--only", choices=sorted(PLUGINS), action="append")
-    parser.add_argument(
-        "--url", help="a database URL instead (PostgreSQL); the chat is built if it is empty"
-    )
+    parser.add_argument("--pg-url", help="also measure on this PostgreSQL database")
     args = parser.parse_args(argv)
 
+    results = []
     with tempfile.TemporaryDirectory() as tmp:
         path = args.db or args.keep or Path(tmp) / "bench.db"
-        store = open_store(args.url or f"sqlite:///{path}")
+        store = open_store(f"sqlite:///{path}")
         try:
             if store.queries.chat(CHAT_ID) is None:
                 seconds = generate(store, args.messages)
                 print(f"built {args.messages:,} messages in {seconds:.1f} s -> {store.url}")
             total = store.queries.count_messages(CHAT_ID)
-            print(f"chat {CHAT_ID}: {total:,} messages in {store.url}")
-            results = [
-                measure(key, store.queries, args.repeat, period)
-                for key in args.only or PLUGINS
-                for period in PERIODS
-                if key != "engagement" or "@user1" not in period  # no @user there
-            ]
+            print(f"chat {CHAT_ID}: {total:,} messages, SQLite {path.stat().st_size / 1e6:.0f} MB")
+            results += measure_all(store.queries, args)
+        finally:
+            store.close()
+    if args.pg_url:
+        store = open_store(args.pg_url)
+        try:
+            if store.queries.count_messages(CHAT_ID) == 0:
+                seconds = generate(store, args.messages)
+                with store.engine.begin() as connection:
+                    connection.exec_driver_sql("ANALYZE")  # plans for the new table sizes
+                print(f"built {args.messages:,} messages in {seconds:.1f} s -> PostgreSQL")
+            total = store.queries.count_messages(CHAT_ID)
+            print(f"chat {CHAT_ID}: {total:,} messages, PostgreSQL")
+            results += measure_all(store.queries, args)
         finally:
             store.close()
 
     header = (
+        "backend",
         "command",
         "cold s",
         "median s",
@@ -301,6 +327,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     rows = [
         (
+            r["backend"],
             r["command"],
             f"{r['cold']:.2f}",
             f"{r['median']:.2f}",

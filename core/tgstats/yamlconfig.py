@@ -48,6 +48,7 @@ __all__ = [
     "key_where",
     "read_yaml",
     "read_yaml_mapping",
+    "read_yaml_value",
     "resolved_fields",
 ]
 
@@ -241,6 +242,34 @@ def read_yaml(path: Path, problems: Problems | None = None, *, within: Path | No
     if problems is None:
         own.raise_if_any()
     return data
+
+
+def read_yaml_value(text: str, *, key: str, limit: int = 256) -> Any:
+    """One value a person typed (``/settings heatmap_command.colormap viridis``), read
+    as YAML with the same bounded safe loader as the config files: ``true``,
+    ``12`` and ``[a, b]`` mean what they mean in ``plugins.yaml``.
+
+    Raises ConfigError naming ``key`` for text over ``limit`` characters, an
+    anchor or alias, nesting past MAX_DEPTH, or a YAML syntax error.
+    """
+    if len(text) > limit:
+        raise ConfigError(f"expected at most {limit} characters, found {len(text):,}", key=key)
+    try:
+        loader = _BoundedLoader(text)
+    except yaml.reader.ReaderError as error:
+        raise ConfigError(
+            f"character U+{error.character:04X} is not allowed in a value", key=key
+        ) from None
+    try:
+        return loader.get_single_data()
+    except _Refused as refused:
+        raise ConfigError(f"invalid value: {refused}", key=key) from None
+    except yaml.MarkedYAMLError as error:
+        raise ConfigError(f"invalid value: {error.problem or 'not YAML'}", key=key) from None
+    except yaml.YAMLError:
+        raise ConfigError("invalid value", key=key) from None
+    finally:
+        loader.dispose()
 
 
 def read_yaml_mapping(

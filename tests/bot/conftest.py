@@ -108,9 +108,12 @@ async def harness(fake_api: Any, store: Store) -> AsyncIterator[Harness]:
         application,
         recorder,
         has_listeners=lambda: handlers is not None and handlers.has_listeners(),
+        has_event_listeners=lambda: handlers is not None and handlers.has_event_listeners(),
         commands=lambda: [spec.name for spec in handlers.commands()] if handlers else [],
     )
-    handlers = PluginHandlers(application, store.queries, was_recorded=intake.was_recorded)
+    handlers = PluginHandlers(
+        application, store.queries, was_recorded=intake.was_recorded, events_of=intake.events_of
+    )
     await application.initialize()
     await application.start()
     poller = Poller(

@@ -69,7 +69,9 @@ async def test_reaction_counts_are_requested_and_recorded(harness: Any) -> None:
     await harness.settle()
     assert [r.reaction_count for r in harness.store.queries.messages(GROUP_A)] == [4]
     _, params = next(c for c in harness.api.calls if c[0] == "getUpdates")
-    assert {"message", "edited_message", "message_reaction_count"} <= set(params["allowed_updates"])
+    # Telegram sends chat_member and both reaction kinds only when asked for by name.
+    wanted = {"message_reaction_count", "message_reaction", "chat_member", "my_chat_member"}
+    assert {"message", "edited_message", *wanted} <= set(params["allowed_updates"])
 
 
 async def test_a_refused_write_is_retried_and_nothing_is_confirmed_until_it_commits(

@@ -11,8 +11,13 @@ import pytest
 from PIL import Image
 from tgstats.demo.runner import MANIFEST, describe_png, describe_text, run_demo
 
-# The three plugins this repository ships, and what their command writes.
-SHIPPED = {"heatmap.png": "heatmap_command", "wordcloud.png": "word_cloud"}
+# The picture plugins this repository ships, and what their command writes.
+SHIPPED = {
+    "heatmap.png": "heatmap_command",
+    "wordcloud.png": "word_cloud",
+    "activity.png": "activity",
+    "replies.png": "reply_graph",
+}
 
 
 @pytest.fixture(scope="module")
@@ -32,13 +37,13 @@ def demo_run(
     return result, out
 
 
-def test_demo_writes_the_three_files(
+def test_demo_writes_every_plugins_file(
     demo_run: tuple[subprocess.CompletedProcess[str], Path],
 ) -> None:
     result, out = demo_run
     assert result.returncode == 0, result.stdout + result.stderr
 
-    for name in ("heatmap.png", "wordcloud.png"):
+    for name in SHIPPED:
         with Image.open(out / name) as image:
             image.verify()  # a complete, valid PNG
         with Image.open(out / name) as image:
@@ -61,7 +66,7 @@ def test_demo_prints_where_and_what(
     stdout = result.stdout
     assert "Sample group Hiking & Coffee Club:" in stdout
     assert "Files are in out/" in stdout
-    for name in ("heatmap.png", "wordcloud.png"):
+    for name in SHIPPED:
         summary = describe_png((out / name).read_bytes())
         assert f"{name}" in stdout and summary in stdout
     text = (out / "engagement.txt").read_text(encoding="utf-8")

@@ -65,7 +65,14 @@ def make_distribution(site: Path, package: str, plugin: str, cls: str, source: s
 
 
 def plugins_yaml(*, disabled: tuple[str, ...] = ()) -> str:
-    names = ["heatmap_command", "word_cloud", "engagement_scores", PROBE_PLUGIN]
+    names = [
+        "heatmap_command",
+        "word_cloud",
+        "engagement_scores",
+        "activity",
+        "reply_graph",
+        PROBE_PLUGIN,
+    ]
     lines = [
         "settings:",
         "  hot_reload: true",

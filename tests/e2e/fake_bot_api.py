@@ -56,6 +56,20 @@ _STRING_PARAMS = {
 }
 # Telegram's default when allowed_updates was never set.
 _NOT_DEFAULT_UPDATES = {"chat_member", "message_reaction", "message_reaction_count"}
+_ADMIN_RIGHTS = [
+    "can_be_edited",
+    "is_anonymous",
+    "can_manage_chat",
+    "can_delete_messages",
+    "can_manage_video_chats",
+    "can_restrict_members",
+    "can_promote_members",
+    "can_change_info",
+    "can_invite_users",
+    "can_post_stories",
+    "can_edit_stories",
+    "can_delete_stories",
+]
 _TAG = re.compile(r"<[^>]+>")
 
 
@@ -161,6 +175,9 @@ class FakeBotApi:
         self._closing = False
         self.url = ""
         self.webhook: dict[str, Any] | None = None  # the last setWebhook's parameters
+        # chat id -> {user id: "creator" | "administrator"}; getChatAdministrators and
+        # getChatMember answer from it (everyone else is a plain "member").
+        self.chat_admins: dict[int, dict[int, str]] = {}
         self.edits: list[Edit] = []  # successful edits, in order
         self.answers: list[CallbackAnswer] = []  # answerCallbackQuery calls, in order
         self._queries: dict[str, int] = {}  # callback query id -> times answered
@@ -291,10 +308,129 @@ class FakeBotApi:
         self.inject({"message": message})
         return message
 
+    def set_admins(self, chat_id: int, admins: dict[int, str]) -> None:
+        """Who administers ``chat_id`` from now on (user id -> creator/administrator)."""
+        with self._lock:
+            self.chat_admins[chat_id] = dict(admins)
+
+    @staticmethod
+    def chat_member_payload(
+        chat_id: int, user_id: int, old: str, new: str, *, by: int | None = None
+    ) -> dict[str, Any]:
+        """A ``chat_member`` update's payload: ``user_id``'s status ``old`` -> ``new``."""
+        return {
+            "chat_member": {
+                "chat": {"id": chat_id, "type": "supergroup", "title": f"Chat {chat_id}"},
+                "from": _user(by if by is not None else user_id),
+                "date": int(time.time()),
+                "old_chat_member": _member(user_id, old),
+                "new_chat_member": _member(user_id, new),
+            }
+        }
+
+    def member_update(
+        self, chat_id: int, user_id: int, old: str, new: str, *, by: int | None = None
+    ) -> list[int]:
+        """Inject a ``chat_member`` update (``old`` -> ``new`` status) and apply it here."""
+        with self._lock:
+            admins = self.chat_admins.setdefault(chat_id, {})
+            if new in ("creator", "administrator"):
+                admins[user_id] = new
+            else:
+                admins.pop(user_id, None)
+        return self.inject(self.chat_member_payload(chat_id, user_id, old, new, by=by))
+
     def edit_message(self, message: dict[str, Any], new_text: str) -> dict[str, Any]:
         edited = {**message, "text": new_text, "edit_date": int(time.time())}
         self.inject({"edited_message": edited})
         return edited
+
+    def chat_member(
+        self,
+        chat_id: int,
+        user_id: int,
+        *,
+        old: str = "left",
+        new: str = "member",
+        date: int | None = None,
+        first_name: str | None = None,
+    ) -> list[int]:
+        """Inject a ``chat_member`` update: ``user_id``'s status went from ``old`` to ``new``."""
+        user = {"id": user_id, "is_bot": False, "first_name": first_name or f"User {user_id}"}
+
+        def member(status: str) -> dict[str, Any]:
+            # The fields Telegram always sends with these statuses.
+            extra: dict[str, Any] = {}
+            if status == "kicked":
+                extra = {"until_date": 0}
+            elif status == "creator":
+                extra = {"is_anonymous": False}
+            elif status == "administrator":
+                extra = dict.fromkeys(_ADMIN_RIGHTS, False)
+            return {"status": status, "user": user, **extra}
+
+        return self.inject(
+            {
+                "chat_member": {
+                    "chat": {"id": chat_id, "type": "supergroup", "title": f"Chat {chat_id}"},
+                    "from": user,
+                    "date": date if date is not None else int(time.time()),
+                    "old_chat_member": member(old),
+                    "new_chat_member": member(new),
+                }
+            }
+        )
+
+    def member_joined_message(
+        self, chat_id: int, user_id: int, *, date: int | None = None
+    ) -> list[int]:
+        """Inject the service message Telegram sends when ``user_id`` joins."""
+        message = self.message(chat_id, user_id, "", date=date)
+        del message["text"]
+        message["new_chat_members"] = [message["from"]]
+        return self.inject({"message": message})
+
+    def reaction_count(
+        self, chat_id: int, message_id: int, counts: dict[str, int], *, date: int | None = None
+    ) -> list[int]:
+        """Inject a ``message_reaction_count`` update (anonymous totals per emoji)."""
+        return self.inject(
+            {
+                "message_reaction_count": {
+                    "chat": {"id": chat_id, "type": "supergroup", "title": f"Chat {chat_id}"},
+                    "message_id": message_id,
+                    "date": date if date is not None else int(time.time()),
+                    "reactions": [
+                        {"type": {"type": "emoji", "emoji": emoji}, "total_count": n}
+                        for emoji, n in counts.items()
+                    ],
+                }
+            }
+        )
+
+    def reaction(
+        self,
+        chat_id: int,
+        message_id: int,
+        user_id: int,
+        *,
+        old: tuple[str, ...] = (),
+        new: tuple[str, ...] = (),
+        date: int | None = None,
+    ) -> list[int]:
+        """Inject a ``message_reaction`` update: one member's reactions changed."""
+        return self.inject(
+            {
+                "message_reaction": {
+                    "chat": {"id": chat_id, "type": "supergroup", "title": f"Chat {chat_id}"},
+                    "message_id": message_id,
+                    "user": {"id": user_id, "is_bot": False, "first_name": f"User {user_id}"},
+                    "date": date if date is not None else int(time.time()),
+                    "old_reaction": [{"type": "emoji", "emoji": e} for e in old],
+                    "new_reaction": [{"type": "emoji", "emoji": e} for e in new],
+                }
+            }
+        )
 
     def callback_query(
         self,
@@ -353,7 +489,8 @@ class FakeBotApi:
     # -- reading what the bot did ------------------------------------------------------
 
     def menu(self, scope: str = "default", language_code: str = "") -> list[str]:
-        """Command names currently in the bot's menu (setMyCommands)."""
+        """Command names currently in the bot's menu (setMyCommands); ``scope`` is a
+        scope type, or ``chat:ID`` for a chat's own menu (BotCommandScopeChat)."""
         with self._lock:
             return [c["command"] for c in self._commands.get(f"{scope}:{language_code}", [])]
 
@@ -556,7 +693,32 @@ class FakeBotApi:
     @staticmethod
     def _scope_key(params: dict[str, Any]) -> str:
         scope = params.get("scope") or {"type": "default"}
-        return f"{scope.get('type', 'default')}:{params.get('language_code') or ''}"
+        kind = scope.get("type", "default")
+        if kind in ("chat", "chat_administrators", "chat_member"):
+            if "chat_id" not in scope:
+                raise ApiError(400, "Bad Request: chat_id is empty")
+            kind = f"{kind}:{int(scope['chat_id'])}"
+            if scope["type"] == "chat_member":
+                kind += f":{int(scope['user_id'])}"
+        return f"{kind}:{params.get('language_code') or ''}"
+
+    def _m_getchatadministrators(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        chat_id = _chat_id(params)
+        if chat_id > 0:
+            raise ApiError(400, "Bad Request: there are no administrators in the private chat")
+        with self._lock:
+            admins = dict(self.chat_admins.get(chat_id, {}))
+        return [_member(user_id, status) for user_id, status in sorted(admins.items())]
+
+    def _m_getchatmember(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat_id = _chat_id(params)
+        try:
+            user_id = int(params["user_id"])
+        except (KeyError, TypeError, ValueError):
+            raise ApiError(400, "Bad Request: user_id is empty") from None
+        with self._lock:
+            status = self.chat_admins.get(chat_id, {}).get(user_id, "member")
+        return _member(user_id, status)
 
     def _m_sendmessage(self, params: dict[str, Any]) -> dict[str, Any]:
         text = params.get("text") or ""
@@ -729,6 +891,54 @@ class FakeBotApi:
         else:
             result["text"] = sent.plain
         return result
+
+
+def _chat_id(params: dict[str, Any]) -> int:
+    try:
+        return int(params["chat_id"])
+    except (KeyError, TypeError, ValueError):
+        raise ApiError(400, "Bad Request: chat_id is empty") from None
+
+
+def _user(user_id: int) -> dict[str, Any]:
+    return {"id": user_id, "is_bot": False, "first_name": f"User {user_id}"}
+
+
+def _member(user_id: int, status: str) -> dict[str, Any]:
+    """A ChatMember object as Telegram sends it, for the statuses tests use."""
+    member: dict[str, Any] = {"status": status, "user": _user(user_id)}
+    if status == "creator":
+        member["is_anonymous"] = False
+    elif status == "administrator":
+        member.update(
+            dict.fromkeys(
+                [
+                    "can_be_edited",
+                    "is_anonymous",
+                    "can_post_stories",
+                    "can_edit_stories",
+                    "can_delete_stories",
+                    "can_promote_members",
+                ],
+                False,
+            )
+        )
+        member.update(
+            dict.fromkeys(
+                [
+                    "can_manage_chat",
+                    "can_delete_messages",
+                    "can_manage_video_chats",
+                    "can_restrict_members",
+                    "can_change_info",
+                    "can_invite_users",
+                ],
+                True,
+            )
+        )
+    elif status == "kicked":
+        member["until_date"] = 0
+    return member
 
 
 def _error(error: ApiError) -> web.Response:

@@ -30,7 +30,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
 
 GROUP_A, GROUP_B, GROUP_C = -100111, -100222, -100333
 ALICE, BOB, CAROL = 2001, 2002, 2003
-HOST_MENU = ["optout", "optin", "plugins", "reload"]
+HOST_MENU = ["optout", "optin", "settings", "plugins", "reload"]
 
 
 def rewrite(path: Any, text: str) -> None:
@@ -42,8 +42,16 @@ def rewrite(path: Any, text: str) -> None:
 
 def test_menu_lists_the_enabled_plugins_commands_plus_the_hosts(bot: RunningBot) -> None:
     menu = bot.api.menu()
-    assert set(menu) == {"heatmap", "wordcloud", "engagement", "probe", *HOST_MENU}
-    assert menu[-4:] == HOST_MENU
+    assert set(menu) == {
+        "heatmap",
+        "wordcloud",
+        "engagement",
+        "activity",
+        "replies",
+        "probe",
+        *HOST_MENU,
+    }
+    assert menu[-len(HOST_MENU) :] == HOST_MENU
 
 
 def test_messages_from_several_chats_and_users_are_stored(bot: RunningBot) -> None:
@@ -79,6 +87,18 @@ def test_each_plugin_command_answers(bot: RunningBot, command: str) -> None:
     assert "plugin_handler_failed plugin=" not in bot.log() or command not in bot.log()
 
 
+def test_activity_and_replies_answer_with_pictures(bot: RunningBot) -> None:
+    api = bot.api
+    first = api.send_message(GROUP_C, ALICE, "who is climbing on Saturday?")
+    answer = api.send_message(GROUP_C, BOB, "me!", reply_to=first)
+    api.send_message(GROUP_C, ALICE, "great, 9 am", reply_to=answer)
+    for command in ("activity", "replies"):
+        reply = bot.ask(GROUP_C, CAROL, f"/{command}", timeout=30)
+        assert reply.method == "sendPhoto", (command, reply)
+        assert reply.photo.startswith(b"\x89PNG")
+    assert "plugin_handler_failed" not in bot.log()
+
+
 def test_editing_a_plugin_file_changes_its_answer(bot: RunningBot) -> None:
     assert bot.ask(GROUP_B, ALICE, "/probe").text == "probe v1"
     rewrite(bot.plugin_py, probe_source("probe v2"))
@@ -108,7 +128,14 @@ def test_syntax_error_keeps_the_old_answer_and_tells_the_admins(bot: RunningBot)
 def test_disabling_a_plugin_removes_its_command_from_the_menu(bot: RunningBot) -> None:
     rewrite(bot.config, plugins_yaml(disabled=("word_cloud",)))
     bot.api.wait_for(lambda: "wordcloud" not in bot.api.menu(), 30, "wordcloud to leave the menu")
-    assert set(bot.api.menu()) == {"heatmap", "engagement", "probe", *HOST_MENU}
+    assert set(bot.api.menu()) == {
+        "heatmap",
+        "engagement",
+        "activity",
+        "replies",
+        "probe",
+        *HOST_MENU,
+    }
     # The command is gone too: /wordcloud goes unanswered (the /probe after it answers).
     before = len(bot.api.sent_to(GROUP_C))
     bot.api.send_message(GROUP_C, ALICE, "/wordcloud")

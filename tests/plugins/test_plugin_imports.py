@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 PLUGINS = Path(__file__).resolve().parents[2] / "plugins"
-SHIPPED = ["engagement", "heatmap", "word_cloud"]
+SHIPPED = ["activity", "engagement", "heatmap", "reply_graph", "word_cloud"]
 ALLOWED_TGSTATS = {"tgstats.plugins", "tgstats.testing"}
 SKIP_DIRS = {"build", "dist", "__pycache__"}
 
@@ -64,7 +64,7 @@ def python_files(project: Path) -> list[Path]:
     )
 
 
-def test_the_three_shipped_plugins_are_scanned() -> None:
+def test_every_shipped_plugin_is_scanned() -> None:
     assert sorted(p.name for p in PLUGINS.iterdir() if (p / "pyproject.toml").is_file()) == SHIPPED
 
 

@@ -104,7 +104,13 @@ def _as_version_2(url: str) -> None:
     """What tgstats left before the aggregates: no tables of them, version 2, some messages."""
     engine = sqlalchemy.create_engine(url)
     with engine.begin() as connection:
-        for name in ("agg_activity", "agg_replies", "agg_words", "reaction_users"):
+        for name in (
+            "agg_activity",
+            "agg_chat_activity",
+            "agg_replies",
+            "agg_words",
+            "agg_word_spans",
+        ):
             connection.execute(sqlalchemy.text(f"DROP TABLE {name}"))
         for ddl in (
             "UPDATE tgstats_schema_version SET version = 2",

@@ -32,24 +32,32 @@ from telegram import Message, MessageEntity, Update
 from telegram.ext import Application, BaseHandler, ContextTypes, filters
 
 from tgstats.bot.presses import ButtonRoute, Permission, PressHandler, build_markup
+from tgstats.bot.recorder import Event, ReactionTotal
 from tgstats.bot.replies import send_reply
 from tgstats.host.blame import locate_error
 from tgstats.host.callbacks import HOST_NAMESPACE, CallbackCodec
 from tgstats.host.invoke import call_plugin_method, invoke_button, invoke_command
 from tgstats.host.router import HOST_COMMANDS
+from tgstats.host.scheduler import Job
 from tgstats.logs import get_logger
 from tgstats.plugins import (
     ButtonContext,
     ButtonSpec,
+    ChatSettings,
     CommandContext,
     CommandSpec,
+    EventKind,
+    MemberContext,
     MessageContext,
     Plugin,
+    ReactionContext,
     Reply,
 )
 from tgstats.plugins._buttons import keyboard
+from tgstats.store.events import JOIN, MemberChange
 
 if TYPE_CHECKING:
+    from tgstats.host.chat_settings import ChatSettingsService
     from tgstats.host.discovery import PluginSpec
     from tgstats.host.manager import PluginChange
     from tgstats.host.records import PluginRecord
@@ -62,6 +70,7 @@ __all__ = [
     "PluginHandlers",
     "RouteTable",
     "apology",
+    "event_context",
 ]
 
 log = get_logger(__name__)
@@ -74,6 +83,7 @@ _NEW_MESSAGES = filters.UpdateType.MESSAGE
 
 RouteCallback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
 ListenerCallback = Callable[[Update, MessageContext], Awaitable[None]]
+EventCallback = Callable[[Update, EventKind, MemberContext | ReactionContext], Awaitable[None]]
 
 
 def apology(command: str) -> str:
@@ -99,6 +109,8 @@ class InstalledPlugin:
     routes: tuple[CommandRoute, ...]
     listen: ListenerCallback | None = attrs.field(eq=False, repr=False)
     buttons: tuple[ButtonRoute, ...] = ()
+    on_event: EventCallback | None = attrs.field(default=None, eq=False, repr=False)
+    jobs: tuple[Job, ...] = attrs.field(default=(), eq=False, repr=False)
 
     @property
     def has_listeners(self) -> bool:
@@ -113,6 +125,7 @@ class RouteTable:
     plugins: Mapping[str, InstalledPlugin] = MappingProxyType({})
     commands: Mapping[str, CommandRoute] = MappingProxyType({})
     listeners: tuple[InstalledPlugin, ...] = ()
+    event_listeners: tuple[InstalledPlugin, ...] = ()
     host_buttons: tuple[ButtonRoute, ...] = ()
     # (namespace, handler) -> route: the plugins' buttons and the host's.
     buttons: Mapping[tuple[str, str], ButtonRoute] = MappingProxyType({})
@@ -153,6 +166,7 @@ class RouteTable:
             plugins=MappingProxyType(by_name),
             commands=MappingProxyType(commands),
             listeners=tuple(p for p in by_name.values() if p.has_listeners),
+            event_listeners=tuple(p for p in by_name.values() if p.on_event is not None),
             host_buttons=host_buttons,
             buttons=MappingProxyType(buttons),
         )
@@ -193,8 +207,10 @@ class PluginHandlers:
         queries: MessageQueries,
         *,
         was_recorded: Callable[[Update], bool] = lambda _update: True,
+        events_of: Callable[[Update], tuple[Event, ...]] = lambda _update: (),
         codec: CallbackCodec | None = None,
         permits: Callable[[str, Update], bool | Awaitable[bool]] | None = None,
+        settings: ChatSettingsService | None = None,
     ) -> None:
         self._queries = queries
         # May this update use plugin NAME here? One check for a plugin's commands
@@ -202,6 +218,9 @@ class PluginHandlers:
         # that made the button is (per-chat enablement plugs in here).
         self._permits = permits
         self._was_recorded = was_recorded
+        self.events_of = events_of
+        # Per-chat settings: a plugin a chat switched off does not answer there.
+        self._settings = settings
         self._table = RouteTable()
         # Signs and checks button data; the runtime sets it from the store's key.
         self.codec = codec
@@ -226,6 +245,14 @@ class PluginHandlers:
     def has_listeners(self) -> bool:
         """Whether any installed plugin listens to messages (the recorder must not defer)."""
         return bool(self._table.listeners)
+
+    def jobs(self) -> list[Job]:
+        """The scheduled jobs of the installed plugins (the current versions)."""
+        return [job for plugin in self._table.plugins.values() for job in plugin.jobs]
+
+    def has_event_listeners(self) -> bool:
+        """Whether any installed plugin listens to joins, leaves or reactions."""
+        return bool(self._table.event_listeners)
 
     def commands(self) -> list[CommandSpec]:
         """Commands of the installed plugins, by plugin name (stable across reloads)."""
@@ -326,24 +353,51 @@ class PluginHandlers:
         allowed = self._permission(record.name)
         buttons = tuple(
             ButtonRoute(
-                record.name, spec.name, self._button(plugin, spec), allowed, source=record.spec
+                record.name,
+                spec.name,
+                self._button(record.name, plugin, spec),
+                allowed,
+                source=record.spec,
             )
             for spec in type(plugin).buttons()
         )
-        return InstalledPlugin(record.name, commands, routes, listen, buttons)
+        event_specs = type(plugin).event_listeners()
+        on_event = (
+            self._event_listener(
+                record.name, plugin, [(s.kind, s.method) for s in event_specs], allowed
+            )
+            if event_specs
+            else None
+        )
+        jobs = tuple(Job(record.name, spec, plugin) for spec in type(plugin).schedules())
+        return InstalledPlugin(
+            record.name, commands, routes, listen, buttons=buttons, on_event=on_event, jobs=jobs
+        )
 
     def _permission(self, plugin_name: str) -> Permission:
         permits = self._permits
-        if permits is None:
-            return lambda _update: True
-        return lambda update: permits(plugin_name, update)
 
-    @staticmethod
+        async def allowed(update: Update) -> bool:
+            if permits is not None and not await _verdict(
+                lambda u: permits(plugin_name, u), update
+            ):
+                return False
+            # A plugin the chat switched off: its commands and buttons are silent there.
+            chat = update.effective_chat
+            if self._settings is None or chat is None:
+                return True
+            return await self.chat_settings(chat.id, plugin_name) is not None
+
+        return allowed
+
     def _button(
-        plugin: Plugin[Any], spec: ButtonSpec
+        self, plugin_name: str, plugin: Plugin[Any], spec: ButtonSpec
     ) -> Callable[[ButtonContext], Awaitable[Reply | None]]:
         async def run_button(ctx: ButtonContext) -> Reply | None:
-            return await invoke_button(plugin, spec, ctx)
+            settings = await self.chat_settings(ctx.chat_id, plugin_name)
+            if settings is None:
+                return None  # switched off in this chat since the permission check
+            return await invoke_button(plugin, spec, attrs.evolve(ctx, settings=settings))
 
         return run_button
 
@@ -368,6 +422,10 @@ class PluginHandlers:
                     "command_not_permitted", plugin=plugin_name, command=spec.name, chat_id=chat.id
                 )
                 return
+            settings = await self.chat_settings(chat.id, plugin_name)
+            if settings is None:
+                log.debug("plugin_off_in_chat", plugin=plugin_name, chat_id=chat.id)
+                return
             user = update.effective_user
             ctx = CommandContext(
                 command=spec.name,
@@ -378,6 +436,7 @@ class PluginHandlers:
                 now=datetime.now(UTC),
                 store=queries,
                 update=update,
+                settings=settings,
             )
             try:
                 reply = await invoke_command(plugin, spec, ctx)
@@ -424,6 +483,10 @@ class PluginHandlers:
         source: PluginSpec | None = None,
     ) -> ListenerCallback:
         async def run_listeners(update: Update, ctx: MessageContext) -> None:
+            settings = await self.chat_settings(ctx.chat_id, plugin_name)
+            if settings is None:
+                return  # switched off in this chat
+            ctx = attrs.evolve(ctx, settings=settings)
             for method in methods:
                 try:
                     await call_plugin_method(getattr(plugin, method), ctx)
@@ -438,6 +501,66 @@ class PluginHandlers:
                     )
 
         return run_listeners
+
+    def _event_listener(
+        self,
+        plugin_name: str,
+        plugin: Plugin[Any],
+        methods: list[tuple[EventKind, str]],
+        allowed: Permission,
+    ) -> EventCallback:
+        async def run_event_listeners(
+            update: Update, kind: EventKind, ctx: MemberContext | ReactionContext
+        ) -> None:
+            if not any(wanted == kind for wanted, _ in methods):
+                return
+            if not await _verdict(allowed, update):
+                return  # the plugin is off in this chat: it hears nothing there
+            for wanted, method in methods:
+                if wanted != kind:
+                    continue
+                try:
+                    await call_plugin_method(getattr(plugin, method), ctx)
+                except Exception:
+                    log.exception(
+                        "plugin_handler_failed",
+                        plugin=plugin_name,
+                        event_kind=kind,
+                        listener=method,
+                        chat_id=ctx.chat_id,
+                        update_id=update.update_id,
+                    )
+
+        return run_event_listeners
+
+    async def dispatch_events(self, update: Update, table: RouteTable) -> None:
+        """Hand each new event ``update`` brought to every plugin listening for its kind."""
+        for event in self.events_of(update):
+            kind, ctx = event_context(event, self._queries)
+            for plugin in table.event_listeners:
+                assert plugin.on_event is not None
+                await plugin.on_event(update, kind, ctx)
+
+    async def chat_settings(self, chat_id: int, plugin_name: str) -> ChatSettings | None:
+        """``plugin_name``'s settings in ``chat_id``; None if the chat switched it off.
+
+        A settings store that cannot be read must not silence every plugin:
+        the plugin answers with its operator's configuration (logged)."""
+        if self._settings is None:
+            return ChatSettings(chat_id=chat_id)
+        try:
+            stored = await self._settings.load(chat_id)
+            if not self._settings.is_enabled(chat_id, plugin_name, stored):
+                return None
+            return self._settings.effective(chat_id, plugin_name, stored)
+        except Exception as error:
+            log.warning(
+                "chat_settings_unavailable",
+                chat_id=chat_id,
+                plugin=plugin_name,
+                error=str(error)[:200],
+            )
+            return ChatSettings(chat_id=chat_id)
 
     async def dispatch(
         self, update: Update, context: ContextTypes.DEFAULT_TYPE, dispatch: _Dispatch
@@ -455,6 +578,7 @@ class PluginHandlers:
                 for plugin in dispatch.table.listeners:
                     assert plugin.listen is not None
                     await plugin.listen(update, ctx)
+            await self.dispatch_events(update, dispatch.table)
 
 
 class _RouterHandler(BaseHandler[Update, Any, None]):
@@ -465,12 +589,15 @@ class _RouterHandler(BaseHandler[Update, Any, None]):
         self._handlers = handlers
 
     def check_update(self, update: object) -> _Dispatch | None:
-        if not (isinstance(update, Update) and _NEW_MESSAGES.check_update(update)):
+        if not isinstance(update, Update):
             return None
         table = self._handlers.table  # this update keeps this snapshot to the end
+        has_events = bool(table.event_listeners and self._handlers.events_of(update))
+        if not _NEW_MESSAGES.check_update(update):
+            return _Dispatch(table, None, ()) if has_events else None
         assert update.message is not None
         route, args = table.route_for(update.message)
-        if route is None and not table.listeners:
+        if route is None and not table.listeners and not has_events:
             return None
         return _Dispatch(table, route, args)
 
@@ -494,6 +621,41 @@ async def _verdict(permission: Permission, update: Update) -> bool:
     if inspect.isawaitable(verdict):
         verdict = await verdict
     return bool(verdict)
+
+
+def event_context(
+    event: Event, queries: MessageQueries
+) -> tuple[EventKind, MemberContext | ReactionContext]:
+    """The SDK context a plugin's event listener gets for one recorded event."""
+    if isinstance(event, MemberChange):
+        kind: EventKind = "member_joined" if event.kind == JOIN else "member_left"
+        return kind, MemberContext(
+            kind=kind,
+            chat_id=event.chat_id,
+            user_id=event.user_id,
+            display_name=event.display_name,
+            username=event.username,
+            date=datetime.fromtimestamp(event.date, UTC),
+            store=queries,
+        )
+    if isinstance(event, ReactionTotal):
+        return "reaction", ReactionContext(
+            chat_id=event.chat_id,
+            message_id=event.message_id,
+            user_id=None,
+            total=event.total,
+            date=datetime.fromtimestamp(event.date, UTC),
+            store=queries,
+        )
+    return "reaction", ReactionContext(
+        chat_id=event.chat_id,
+        message_id=event.message_id,
+        user_id=event.user_id,
+        added=event.added,
+        removed=event.removed,
+        date=datetime.fromtimestamp(event.date, UTC),
+        store=queries,
+    )
 
 
 async def _send_quietly(send: Any, plugin_name: str, **fields: Any) -> None:

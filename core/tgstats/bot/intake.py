@@ -42,7 +42,7 @@ from telegram import Message, Update
 from tgstats.bot.lanes import ChatLanes
 from tgstats.bot.outage import STORE_FREE_COMMANDS, UNAVAILABLE_TEXT, command_name
 from tgstats.bot.quiet import RateLimitedLog, truncate
-from tgstats.bot.recorder import Outcome, Recorder, Stopping
+from tgstats.bot.recorder import Event, Outcome, Recorder, Stopping
 from tgstats.logs import get_logger
 from tgstats.store.bounds import check_date, check_id
 from tgstats.store.rejected import is_answered, keep_rejected, mark_answered
@@ -71,18 +71,21 @@ class UpdateIntake:
         recorder: Recorder,
         *,
         has_listeners: Callable[[], bool] = lambda: False,
+        has_event_listeners: Callable[[], bool] = lambda: False,
         lanes: ChatLanes | None = None,
         commands: Callable[[], Iterable[str]] = lambda: (),
     ) -> None:
         self._application = application
         self._recorder = recorder
         self._has_listeners = has_listeners
+        self._has_event_listeners = has_event_listeners
         self._commands = commands
         # Commands told "temporarily unavailable" during an outage (chat, message
         # id), in arrival order; bounded, since an outage can last long.
         self._deferred: dict[tuple[int, int], None] = {}
         self.lanes = lanes or ChatLanes(self._handle)
         self._recorded: dict[int, bool] = {}  # update_id -> message stored, while in a lane
+        self._events: dict[int, tuple[Event, ...]] = {}  # update_id -> new events, in a lane
         # Presses queued or running (update ids), and how many per chat.
         self._presses: set[int] = set()
         self._busy_answers: set[asyncio.Task[None]] = set()  # held so they are not collected
@@ -122,7 +125,9 @@ class UpdateIntake:
         for raw, reason in poison:
             await self._keep(raw, reason)
         for update, outcome in zip(updates, outcomes, strict=True):
-            if not isinstance(outcome, Exception):
+            if isinstance(outcome, Exception):
+                self._recorder.pop_events(update.update_id)
+            else:
                 self._dispatch(update, outcome)
 
     async def _record(self, updates: list[Update]) -> list[Outcome]:
@@ -165,6 +170,10 @@ class UpdateIntake:
         """:meth:`answer_unavailable` for raw updates seen while an outage blocks them."""
         parsed = [self._parse(raw) for raw in batch]
         await self.answer_unavailable([u for u in parsed if isinstance(u, Update)])
+
+    def events_of(self, update: Update) -> tuple[Event, ...]:
+        """The events ``update`` brought that were new to the store (for event listeners)."""
+        return self._events.get(update.update_id, ())
 
     def was_recorded(self, update: Update) -> bool:
         """Whether ``update``'s message was stored (False for opted-out senders)."""
@@ -211,7 +220,8 @@ class UpdateIntake:
 
     def _dispatch(self, update: Update, recorded: Outcome) -> None:
         """Put ``update`` in its chat's lane (a press over its chat's limit is answered busy)."""
-        if not self._wants_handlers(update):
+        events = self._recorder.pop_events(update.update_id)
+        if not (events and self._has_event_listeners()) and not self._wants_handlers(update):
             return
         chat = update.effective_chat
         chat_id = chat.id if chat is not None else 0
@@ -221,9 +231,13 @@ class UpdateIntake:
                 return
             self._presses_per_chat[chat_id] = self._presses_per_chat.get(chat_id, 0) + 1
             self._presses.add(update.update_id)
-        self._recorded[update.update_id] = recorded is True
+        # True for a stored message only: a join's service message is not one.
+        self._recorded[update.update_id] = recorded is True and not events
+        if events:
+            self._events[update.update_id] = events
         if not self.lanes.dispatch(chat_id, update):
             self._recorded.pop(update.update_id, None)
+            self._events.pop(update.update_id, None)
             self._press_done(update)  # shed (logged as lane_full): nothing more will happen
 
     def _press_done(self, update: Update) -> None:
@@ -255,9 +269,12 @@ class UpdateIntake:
         task.add_done_callback(self._busy_answers.discard)
 
     def _wants_handlers(self, update: Update) -> bool:
-        # Commands answer new messages only, and nothing handles edits or reactions.
+        # Commands answer new messages only; edits and reactions reach plugins
+        # only as events (above), when new.
         if update.edited_message or update.message_reaction or update.message_reaction_count:
             return False
+        # A chat_member update goes on to the handlers: the chat's admin list
+        # for /settings is refreshed from it (tgstats.bot.chat_admins).
         if update.message is not None:
             return is_command(update.message) or self._has_listeners()
         return True
@@ -287,6 +304,7 @@ class UpdateIntake:
                 await self._mark_answered(command)
         finally:
             self._recorded.pop(update.update_id, None)
+            self._events.pop(update.update_id, None)
             self._press_done(update)
 
     async def _answered(self, message: Message) -> bool:

@@ -5,13 +5,18 @@ Built from the same :class:`~tgstats.bot.handlers.RouteTable` that dispatches
 with ``set_my_commands`` after start and after every swap.  Syncs are
 serialised and skipped when nothing changed, so a burst of reloads costs at
 most one request per actual change.
+
+A chat that switched plugins off (``/settings disable``) gets its own menu
+(``BotCommandScopeChat``) without their commands; switching them all back
+on deletes it, so the chat follows the default menu again.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Collection
 
-from telegram import Bot, BotCommand
+from telegram import Bot, BotCommand, BotCommandScopeChat
 
 from tgstats.bot.handlers import RouteTable
 from tgstats.logs import get_logger
@@ -23,12 +28,13 @@ log = get_logger(__name__)
 MAX_COMMANDS = 100  # Telegram's limit per scope
 
 
-def build_menu(table: RouteTable) -> list[BotCommand]:
-    """The plugins' commands (by plugin name), then the host's.
+def build_menu(table: RouteTable, hidden: Collection[str] = ()) -> list[BotCommand]:
+    """The plugins' commands (by plugin name, leaving out the ``hidden`` plugins'),
+    then the host's.
 
     Past Telegram's limit the last plugin commands are left out (they still
     work when typed); the host's commands always stay listed."""
-    routes = table.menu_routes()
+    routes = [r for r in table.menu_routes() if r.owner is None or r.owner not in hidden]
     if len(routes) > MAX_COMMANDS:
         log.warning("command_menu_truncated", count=len(routes), limit=MAX_COMMANDS)
         routes = [r for r in routes if r.owner is not None][: MAX_COMMANDS - len(table.host)]
@@ -41,6 +47,7 @@ class CommandMenu:
         self._bot = bot
         self._lock = asyncio.Lock()
         self._current: list[tuple[str, str]] | None = None
+        self._chats: dict[int, list[tuple[str, str]]] = {}  # chats with their own menu
 
     async def sync(self, commands: list[BotCommand]) -> bool:
         """Set the menu to ``commands``; False when it already was (no request made)."""
@@ -52,3 +59,31 @@ class CommandMenu:
             self._current = wanted
         log.info("command_menu_set", count=len(wanted), commands=[name for name, _ in wanted])
         return True
+
+    async def sync_chat(
+        self, chat_id: int, commands: list[BotCommand] | None, *, force: bool = False
+    ) -> bool:
+        """Give ``chat_id`` its own menu, or (None) drop it so the default applies again.
+
+        False when nothing had to change (no request made).  ``force`` drops a
+        chat's menu even if this process did not set it (a previous run may have)."""
+        scope = BotCommandScopeChat(chat_id)
+        async with self._lock:
+            if commands is None:
+                if chat_id not in self._chats and not force:
+                    return False
+                await self._bot.delete_my_commands(scope=scope)
+                self._chats.pop(chat_id, None)
+                log.info("chat_menu_dropped", chat_id=chat_id)
+                return True
+            wanted = [(c.command, c.description) for c in commands]
+            if self._chats.get(chat_id) == wanted:
+                return False
+            await self._bot.set_my_commands(commands, scope=scope)
+            self._chats[chat_id] = wanted
+        log.info("chat_menu_set", chat_id=chat_id, count=len(wanted))
+        return True
+
+    def chats(self) -> list[int]:
+        """Chats that currently have a menu of their own."""
+        return sorted(self._chats)

@@ -23,23 +23,28 @@ import asyncio
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
+import attrs
 from telegram import Message, Update
 from telegram.constants import ChatType
 
+from tgstats.store.events import MemberChange, ReactionChange
 from tgstats.store.writer import StoreStopping, StoreWriter
 
-__all__ = ["ALLOWED_UPDATES", "Outcome", "Recorder", "Stopping"]
+__all__ = ["ALLOWED_UPDATES", "Event", "Outcome", "ReactionTotal", "Recorder", "Stopping"]
 
 # What the bot asks Telegram for.  Reaction updates are not delivered unless
 # asked for explicitly (and only to a bot that is an admin of the group);
 # my_chat_member tells us when we join or leave a group; callback_query
-# brings presses of the bot's inline buttons.
+# brings presses of the bot's inline buttons; chat_member (only sent to a bot
+# that is an admin, and only if asked for) when a member's status changes,
+# which records joins and leaves and refreshes the chat's admin list for /settings.
 ALLOWED_UPDATES = [
     Update.MESSAGE,
     Update.EDITED_MESSAGE,
     Update.MESSAGE_REACTION,
     Update.MESSAGE_REACTION_COUNT,
     Update.MY_CHAT_MEMBER,
+    Update.CHAT_MEMBER,
     Update.CALLBACK_QUERY,
 ]
 
@@ -48,6 +53,20 @@ ALLOWED_UPDATES = [
 Outcome = bool | Exception
 
 T = TypeVar("T")
+
+
+@attrs.frozen
+class ReactionTotal:
+    """A message's anonymous reaction total changed (message_reaction_count)."""
+
+    chat_id: int
+    message_id: int
+    total: int
+    date: int
+
+
+# What a recorded update brought that was new to the store, for the plugins' event listeners.
+Event = MemberChange | ReactionChange | ReactionTotal
 
 # The writer's own name for "the bot stopped before this committed".
 Stopping = StoreStopping
@@ -58,6 +77,8 @@ class Recorder:
         self._writer = writer
         self.recorded = 0
         self.failed = 0
+        # update_id -> events it brought, until the intake takes them (pop_events).
+        self._events: dict[int, tuple[Event, ...]] = {}
 
     @property
     def store(self) -> Any:
@@ -76,6 +97,10 @@ class Recorder:
         """
         return await self._writer.run(write, *args)
 
+    def pop_events(self, update_id: int) -> tuple[Event, ...]:
+        """The new events recorded for ``update_id`` (once; the intake takes them)."""
+        return self._events.pop(update_id, ())
+
     async def record(self, updates: Sequence[Update]) -> list[Outcome]:
         """Commit what each update carries, in order; see :data:`Outcome`."""
         outcomes: list[Outcome] = []
@@ -89,7 +114,7 @@ class Recorder:
                 run = []
                 outcomes.append(False)
                 continue
-            if message is not None:
+            if message is not None and not _changes_members(message):
                 run.append(message)
                 continue
             outcomes += await self._record_messages(run)
@@ -122,18 +147,35 @@ class Recorder:
 
     async def _record_other(self, update: Update) -> Outcome:
         try:
-            if update.message_reaction_count is not None:
-                return bool(
-                    await self.commit(
-                        self.store.record_reaction_count, update.message_reaction_count
-                    )
-                )
-            if update.message_reaction is not None:
-                # Groups report reactions per user; channels and anonymous ones as counts.
-                return bool(await self.commit(self.store.record_reaction, update.message_reaction))
+            events = await self._record_events(update)
         except (Stopping, asyncio.CancelledError):
             raise
         except Exception as error:
             self.failed += 1
             return error
-        return False
+        if events:
+            self._events[update.update_id] = events
+        return bool(events)
+
+    async def _record_events(self, update: Update) -> tuple[Event, ...]:
+        """Commit what a non-message update (or a join/leave service message) carries."""
+        counted = update.message_reaction_count
+        if counted is not None:
+            if not await self.commit(self.store.record_reaction_count, counted):
+                return ()
+            total = sum(r.total_count for r in counted.reactions if r.type.type != "paid")
+            date = int(counted.date.timestamp())
+            return (ReactionTotal(counted.chat.id, counted.message_id, total, date),)
+        if update.message_reaction is not None:
+            # Groups report reactions per user; channels and anonymous ones as counts.
+            change = await self.commit(self.store.record_reaction_change, update.message_reaction)
+            return () if change is None else (change,)
+        item = update.message or update.chat_member or update.my_chat_member
+        if item is None or item.chat.type == ChatType.PRIVATE:
+            return ()  # a member blocking the bot is no statistic
+        return tuple(await self.commit(self.store.record_member_changes, item))
+
+
+def _changes_members(message: Message) -> bool:
+    """A service message saying members joined or left."""
+    return bool(message.new_chat_members or message.left_chat_member)

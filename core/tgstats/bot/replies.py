@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 import html
+from collections.abc import Awaitable, Callable
+from typing import Any
 
-from telegram import InlineKeyboardMarkup, Message
+from telegram import Bot, InlineKeyboardMarkup, Message
 from telegram.constants import MessageLimit, ParseMode
 
 from tgstats.plugins import PhotoReply, Reply, TextReply
 from tgstats.redaction import redact
 
-__all__ = ["first_text_chunk", "send_reply", "split_text"]
+__all__ = ["first_text_chunk", "send_reply", "send_to_chat", "split_text"]
 
 # <pre></pre> plus HTML escaping make the wire text longer than the plain
 # text; chunk the plain text with room to spare so no chunk is rejected.
@@ -63,14 +66,37 @@ async def send_reply(
 ) -> None:
     """Answer ``message`` in its chat (and forum topic) with ``reply``.
 
+    (:func:`send_to_chat` posts one without a message to answer.)
+
     Text is redacted on its way out: an admin's reload report or a plugin's
     answer may quote an error that quotes a request URL.  The inline keyboard
     ``markup`` goes under the picture, or under the last message of a text
     split in several.
     """
+    await _deliver(message.reply_text, message.reply_photo, reply, markup)
+
+
+async def send_to_chat(
+    bot: Bot, chat_id: int, reply: Reply, markup: InlineKeyboardMarkup | None = None
+) -> None:
+    """Post ``reply`` in ``chat_id`` on the bot's own initiative (a scheduled job)."""
+    await _deliver(
+        functools.partial(bot.send_message, chat_id),
+        functools.partial(bot.send_photo, chat_id),
+        reply,
+        markup,
+    )
+
+
+async def _deliver(
+    send_text: Callable[..., Awaitable[Any]],
+    send_photo: Callable[..., Awaitable[Any]],
+    reply: Reply,
+    markup: InlineKeyboardMarkup | None,
+) -> None:
     if isinstance(reply, PhotoReply):
         caption = redact(reply.caption)[: MessageLimit.CAPTION_LENGTH] or None
-        await message.reply_photo(photo=reply.png, caption=caption, reply_markup=markup)
+        await send_photo(photo=reply.png, caption=caption, reply_markup=markup)
         return
     assert isinstance(reply, TextReply)
     if reply.monospace:
@@ -81,4 +107,4 @@ async def send_reply(
         chunks, mode = split_text(text, MessageLimit.MAX_TEXT_LENGTH), None
     for i, chunk in enumerate(chunks):
         last = i == len(chunks) - 1
-        await message.reply_text(chunk, parse_mode=mode, reply_markup=markup if last else None)
+        await send_text(chunk, parse_mode=mode, reply_markup=markup if last else None)

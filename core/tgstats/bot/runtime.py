@@ -25,26 +25,38 @@ from telegram.ext import ContextTypes
 
 from tgstats.bot.admin import AdminCommands, format_failure, format_recovery
 from tgstats.bot.app import TgstatsApplication, build_application
+from tgstats.bot.chat_admins import ChatAdmins
 from tgstats.bot.handlers import PluginHandlers
 from tgstats.bot.intake import UpdateIntake
 from tgstats.bot.menu import CommandMenu, build_menu
 from tgstats.bot.polling import Poller
+from tgstats.bot.presses import build_markup
 from tgstats.bot.recorder import ALLOWED_UPDATES, Recorder
+from tgstats.bot.replies import send_to_chat
 from tgstats.bot.settings import BotSettings
+from tgstats.bot.settings_command import SettingsCommand
+from tgstats.bot.settings_menu import SettingsMenu
 from tgstats.bot.webhook import WebhookServer, delete_webhook, start_webhook
 from tgstats.errors import TgstatsError
 from tgstats.host.callbacks import CallbackCodec
+from tgstats.host.chat_settings import ChatSettingsService, plugin_key
 from tgstats.host.manager import PluginChange, PluginManager, ReloadReport
 from tgstats.host.records import ConfigProblem, PluginRecord
 from tgstats.host.router import HOST_COMMANDS
+from tgstats.host.scheduler import ChatPrefs, Scheduler
 from tgstats.logs import get_logger
 from tgstats.pidfile import remove_pid_file, write_pid_file
+from tgstats.plugins import Reply
 from tgstats.redaction import redact
 from tgstats.store.secrets import BUTTON_KEY, get_or_create_secret
 
 __all__ = ["BotRuntime"]
 
 log = get_logger(__name__)
+
+# chat_member updates refresh the admin cache (a PTB handler group of its own,
+# before the router, so the next /settings already sees the change).
+CHAT_ADMINS_GROUP = -110
 
 # How long a stop waits for commands still running in the chat lanes.
 DRAIN_SECONDS = 10.0
@@ -68,10 +80,13 @@ class BotRuntime:
         settings: BotSettings,
         *,
         poll_timeout: int = 10,
+        chat_prefs: ChatPrefs | None = None,
         application_factory: Callable[[BotSettings], TgstatsApplication] = build_application,
     ) -> None:
         self.settings = settings
         self.poll_timeout = poll_timeout
+        self.chat_prefs = chat_prefs
+        self.scheduler: Scheduler | None = None
         # `tgstats chat` passes one whose Bot API is in-process (tgstats.chat.api).
         self._application_factory = application_factory
         self._stop = asyncio.Event()
@@ -89,6 +104,11 @@ class BotRuntime:
         self._polling: asyncio.Task[None] | None = None
         self._reloader: Any = None
         self._webhook: WebhookServer | None = None  # in webhook mode
+        # Per-chat settings (/settings): what schedules and handlers ask a chat's
+        # time zone and plugin switches from (``chat_settings.zone(chat_id)``,
+        # ``chat_settings.is_enabled(chat_id, plugin)``).
+        self.chat_settings: ChatSettingsService | None = None
+        self.chat_admins: ChatAdmins | None = None
 
     # -- public ----------------------------------------------------------------
 
@@ -148,11 +168,22 @@ class BotRuntime:
             recorder,
             commands=self._command_names,
             has_listeners=lambda: self.handlers is not None and self.handlers.has_listeners(),
+            has_event_listeners=lambda: (
+                self.handlers is not None and self.handlers.has_event_listeners()
+            ),
         )
+        chat_settings = self.chat_settings = ChatSettingsService(
+            self.store.settings,
+            lambda name: self.manager.get_plugin(name) if self.manager else None,
+        )
+        chat_admins = self.chat_admins = ChatAdmins(application.bot, settings.admins)
+        application.add_handler(chat_admins.handler(), CHAT_ADMINS_GROUP)
         self.handlers = PluginHandlers(
             application,
             self.store.queries,
             was_recorded=intake.was_recorded,
+            events_of=intake.events_of,
+            settings=chat_settings,
             codec=await _button_codec(self.store.engine),
         )
         self.menu = CommandMenu(application.bot)
@@ -164,7 +195,19 @@ class BotRuntime:
             spawn=self.spawn,
             config_problem=lambda: self.manager.config_problem if self.manager else None,
         )
-        self.handlers.set_host_commands(admin.routes())
+        settings_command = SettingsCommand(
+            service=chat_settings,
+            admins=chat_admins,
+            queries=self.store.queries,
+            plugins=lambda: self.manager.list_plugins() if self.manager else [],
+            write=self.storage.writer.run,
+            on_plugins_changed=self._sync_chat_menu_forced,
+        )
+        self.handlers.set_host_commands({**admin.routes(), "settings": settings_command})
+        # The inline menu, on the host's button namespace.
+        settings_command.menu = SettingsMenu(settings_command, chat_admins)
+        settings_command.menu.register(self.handlers)
+        settings_command.markup = self.handlers.host_markup
         application.add_error_handler(self._on_error)
         self.manager = PluginManager(
             config_path=settings.plugins_config,
@@ -188,6 +231,7 @@ class BotRuntime:
                 failed=[r.name for r in report.failed],
             )
             await self._sync_menu()  # the host's commands, even with no plugin loaded
+            await self._sync_chat_menus()  # chats that switched plugins off
             await application.start()
             if settings.webhook is not None:
                 self._webhook = await start_webhook(
@@ -205,6 +249,7 @@ class BotRuntime:
                 )
                 self._polling = asyncio.create_task(self._poll(self.poller))
             self._reloader = await _start_reloader(self.manager)
+            self.scheduler = self._start_scheduler(application, recorder)
             log.info(
                 "bot_started",
                 username=application.bot.username,
@@ -216,6 +261,8 @@ class BotRuntime:
             await self._stop.wait()
             await self._shutdown(application)
         finally:
+            if self.scheduler is not None:
+                await self.scheduler.stop()  # a no-op after a clean _shutdown
             if self.poller is not None and self._polling is not None and not self._polling.done():
                 self.poller.stop()  # start-up failed after polling began
                 await asyncio.gather(self._polling, return_exceptions=True)
@@ -251,7 +298,45 @@ class BotRuntime:
         if not bot.can_read_all_group_messages:
             log.warning("privacy_mode_on", username=bot.username, hint=PRIVACY_HINT)
 
+    def _chat_prefs(self) -> ChatPrefs:
+        """The chat's time zone and "is this plugin on here" for scheduled jobs:
+        what the chat's admins chose in /settings (a test may pass its own)."""
+        if self.chat_prefs is not None:
+            return self.chat_prefs
+        service = self.chat_settings
+        assert service is not None, "the settings service starts before the scheduler"
+        return ChatPrefs(
+            zone_of=service.chat_zone,
+            plugin_enabled=lambda plugin, chat_id: service.plugin_enabled(chat_id, plugin),
+        )
+
+    def _start_scheduler(self, application: TgstatsApplication, recorder: Recorder) -> Scheduler:
+        assert self.handlers is not None
+        bot = application.bot
+
+        handlers = self.handlers
+
+        async def send(plugin: str, chat_id: int, reply: Reply) -> None:
+            markup = None
+            if reply.buttons and handlers.codec is not None:
+                # Buttons under a digest work like those under a command's reply.
+                markup = build_markup(handlers.codec, plugin, reply.buttons, chat_id)
+            await send_to_chat(bot, chat_id, reply, markup)
+
+        scheduler = Scheduler(
+            self.store,
+            jobs=self.handlers.jobs,
+            send=send,
+            bot_id=lambda: bot.id,
+            prefs=self._chat_prefs(),
+            write=recorder.commit,  # in order with the bot's other writes, retried
+        )
+        scheduler.start()
+        return scheduler
+
     async def _shutdown(self, application: TgstatsApplication) -> None:
+        if self.scheduler is not None:
+            await self.scheduler.stop()
         if self._reloader is not None:
             await self._reloader.stop()
         if self._webhook is not None:
@@ -291,7 +376,11 @@ class BotRuntime:
     async def _on_swap(self, changes: list[PluginChange]) -> None:
         assert self.application is not None and self.handlers is not None
         self.handlers.apply(changes)  # one new route table, swapped whole
+        if self.scheduler is not None:
+            for change in changes:  # the old versions' runs stop; the next tick has the new
+                self.scheduler.cancel_plugin(change.name)
         await self._sync_menu()
+        await self._sync_chat_menus()
 
     async def _on_failure(self, record: PluginRecord | ConfigProblem) -> None:
         await self._tell_admins(format_failure(record))
@@ -328,6 +417,34 @@ class BotRuntime:
             await self.menu.sync(build_menu(self.handlers.table))
         except TelegramError as error:
             log.warning("command_menu_failed", error=str(error))
+
+    async def _sync_chat_menus(self) -> None:
+        """Every chat that switched a plugin off gets the menu without its commands."""
+        if self.chat_settings is None:
+            return
+        store = self.chat_settings.store
+        try:
+            chats = await asyncio.to_thread(store.chats_with_key_prefix, plugin_key(""))
+        except Exception as error:
+            log.warning("chat_menus_unavailable", error=str(error)[:200])
+            return
+        assert self.menu is not None
+        for chat_id in sorted(set(chats) | set(self.menu.chats())):
+            await self._sync_chat_menu(chat_id)
+
+    async def _sync_chat_menu_forced(self, chat_id: int) -> None:
+        await self._sync_chat_menu(chat_id, force=True)
+
+    async def _sync_chat_menu(self, chat_id: int, *, force: bool = False) -> None:
+        assert self.menu is not None and self.handlers is not None
+        assert self.chat_settings is not None
+        try:
+            await asyncio.to_thread(self.chat_settings.store.load, chat_id)  # fresh in cache
+            hidden = self.chat_settings.disabled_plugins(chat_id)
+            commands = build_menu(self.handlers.table, hidden) if hidden else None
+            await self.menu.sync_chat(chat_id, commands, force=force)
+        except Exception as error:
+            log.warning("chat_menu_failed", chat_id=chat_id, error=str(error)[:200])
 
     # -- signals ---------------------------------------------------------------
 

@@ -1,4 +1,9 @@
-"""`tgstats export`: the stored messages as JSON Lines on stdout, one message per line."""
+"""`tgstats export`: the stored messages as JSON Lines on stdout, one message per line.
+
+``--settings`` adds each chat's own settings (``/settings``) after the
+messages: one line per chat, ``{"chat_id", "settings", "excluded_user_ids"}``
+(a message line has a ``message_id``, a settings line a ``settings`` key).
+"""
 
 from __future__ import annotations
 
@@ -36,6 +41,11 @@ def register(subparsers: Any) -> None:
         help="only this chat (including the history of a group it was upgraded from)",
     )
     parser.add_argument(
+        "--settings",
+        action="store_true",
+        help="also write each chat's settings (one line per chat, after the messages)",
+    )
+    parser.add_argument(
         "--db",
         default=None,
         metavar="URL",
@@ -60,6 +70,10 @@ def _handle(args: argparse.Namespace) -> int:
         for row in store.export(args.chat_id):
             out.write(json.dumps(row, ensure_ascii=False, separators=(",", ":")))
             out.write("\n")
+        if args.settings:
+            for row in store.settings.export_rows(args.chat_id):
+                out.write(json.dumps(row, ensure_ascii=False, separators=(",", ":")))
+                out.write("\n")
         out.flush()
     except BrokenPipeError:
         # `tgstats export | head`: the reader left; not an error worth a traceback.

@@ -35,6 +35,7 @@ COMMAND_MODULES = {
     "plugins": "plugins",
     "new-plugin": "new_plugin",
     "chat": "chat",
+    "chats": "chats",
 }
 SUBCOMMANDS = tuple(COMMAND_MODULES.values())
 

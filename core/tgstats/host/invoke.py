@@ -7,6 +7,8 @@ import inspect
 from collections.abc import Awaitable, Callable
 from typing import Any, cast
 
+import attrs
+
 from tgstats.host.callbacks import ButtonDataError, payload_room
 from tgstats.plugins import (
     ButtonContext,
@@ -16,10 +18,12 @@ from tgstats.plugins import (
     PhotoReply,
     Plugin,
     Reply,
+    ScheduleContext,
+    ScheduleSpec,
     TextReply,
 )
 
-__all__ = ["call_plugin_method", "check_buttons", "invoke_button", "invoke_command"]
+__all__ = ["call_plugin_method", "check_buttons", "invoke_button", "invoke_command", "invoke_job"]
 
 PlainMethod = Callable[..., Reply | None]
 AsyncMethod = Callable[..., Awaitable[Reply | None]]
@@ -40,13 +44,20 @@ async def call_plugin_method(method: PlainMethod | AsyncMethod, *args: Any) -> R
 async def invoke_command(
     plugin: Plugin[Any], spec: CommandSpec, ctx: CommandContext
 ) -> Reply | None:
-    """Run one command of a loaded plugin: the single path the bot, the demo and tests share."""
+    """Run one command of a loaded plugin: the single path the bot, the demo and tests share.
+
+    A context without the plugin's effective config (the demo, a test) gets
+    the plugin's own: no chat settings apply there."""
+    if ctx.settings.config is None:
+        ctx = attrs.evolve(ctx, settings=ctx.settings.with_config(plugin.config))
     reply = await call_plugin_method(getattr(plugin, spec.method), ctx)
     return _checked(plugin, f"/{spec.name}", reply)
 
 
 async def invoke_button(plugin: Plugin[Any], spec: ButtonSpec, ctx: ButtonContext) -> Reply | None:
     """Run one button handler of a loaded plugin (the bot's and the tests' path)."""
+    if ctx.settings.config is None:
+        ctx = attrs.evolve(ctx, settings=ctx.settings.with_config(plugin.config))
     reply = await call_plugin_method(getattr(plugin, spec.method), ctx)
     return _checked(plugin, f"button {spec.name!r}", reply)
 
@@ -59,6 +70,12 @@ def _checked(plugin: Plugin[Any], what: str, reply: object) -> Reply | None:
     if reply is not None:
         check_buttons(plugin.host.name, type(plugin), reply)
     return reply
+
+
+async def invoke_job(plugin: Plugin[Any], spec: ScheduleSpec, ctx: ScheduleContext) -> Reply | None:
+    """Run one scheduled job of a loaded plugin: the path the scheduler and tests share."""
+    reply = await call_plugin_method(getattr(plugin, spec.method), ctx)
+    return _checked(plugin, f"job {spec.method!r}", reply)
 
 
 def check_buttons(name: str, plugin_cls: type[Plugin[Any]], reply: Reply) -> None:

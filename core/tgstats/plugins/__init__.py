@@ -2,10 +2,13 @@
 
 A plugin is a :class:`Plugin` subclass published under the ``tgstats.plugins``
 entry-point group.  It declares ``/commands`` with :func:`command`, message
-listeners with :func:`listener` and button handlers with :func:`button`,
-answers with a :class:`TextReply` or :class:`PhotoReply` (with inline
-:class:`Button` rows if it likes), reads the chat's history through the
-:class:`MessageQueries` it finds on its context, and raises
+listeners with :func:`listener`, button handlers with :func:`button`, event
+listeners with :func:`on_member_joined`, :func:`on_member_left` and
+:func:`on_reaction`, and jobs with :func:`schedule`; answers with a
+:class:`TextReply` or :class:`PhotoReply` (with inline :class:`Button` rows
+if it likes), reads the chat's history through the
+:class:`MessageQueries` it finds on its context, draws pictures in the shared
+look of :mod:`style <tgstats.plugins._style>`, and raises
 :class:`ConfigError` from a config validator.  Names outside ``__all__`` (the
 ``_``-prefixed modules behind this one, and every other ``tgstats`` package)
 are the host's and may change without notice.
@@ -13,6 +16,7 @@ are the host's and may change without notice.
 
 from tgstats.errors import ConfigError, PluginError, TgstatsError
 from tgstats.logs import get_logger
+from tgstats.plugins import _style as style
 from tgstats.plugins._api import (
     CommandContext,
     CommandSpec,
@@ -28,6 +32,15 @@ from tgstats.plugins._api import (
     listener,
 )
 from tgstats.plugins._buttons import Button, ButtonContext, ButtonSpec, Keyboard, button
+from tgstats.plugins._events import (
+    EventKind,
+    EventSpec,
+    MemberContext,
+    ReactionContext,
+    on_member_joined,
+    on_member_left,
+    on_reaction,
+)
 from tgstats.plugins._period_buttons import PERIOD_CHOICES, period_buttons, resolve_button_period
 from tgstats.plugins._periods import (
     MAX_DAYS,
@@ -43,6 +56,17 @@ from tgstats.plugins._periods import (
     period_start,
     resolve_period,
 )
+from tgstats.plugins._schedule import (
+    Daily,
+    ScheduleContext,
+    ScheduleSpec,
+    Weekly,
+    daily,
+    schedule,
+    weekly,
+)
+from tgstats.plugins._settings import ChatSettings
+from tgstats.store.event_queries import MemberChangeDay, MemberReactions
 from tgstats.store.queries import (
     ChatInfo,
     MessageQueries,
@@ -51,19 +75,31 @@ from tgstats.store.queries import (
     UserActivity,
     UserInfo,
 )
+from tgstats.store.timeline import ActivityBucket, ActivityTotals, BucketUnit, MemberCount
 
 __all__ = [
     "MAX_DAYS",
     "PERIOD_CHOICES",
+    "ActivityBucket",
+    "ActivityTotals",
+    "BucketUnit",
     "Button",
     "ButtonContext",
     "ButtonSpec",
     "ChatInfo",
+    "ChatSettings",
     "CommandContext",
     "CommandSpec",
     "ConfigError",
+    "Daily",
+    "EventKind",
+    "EventSpec",
     "Keyboard",
     "ListenerSpec",
+    "MemberChangeDay",
+    "MemberContext",
+    "MemberCount",
+    "MemberReactions",
     "MessageContext",
     "MessageQueries",
     "MessageRow",
@@ -75,24 +111,35 @@ __all__ = [
     "Plugin",
     "PluginError",
     "PluginHost",
+    "ReactionContext",
     "Reply",
     "ReplyPair",
+    "ScheduleContext",
+    "ScheduleSpec",
     "TextReply",
     "TgstatsError",
     "UserActivity",
     "UserInfo",
+    "Weekly",
     "button",
     "chat_zones",
     "check_chat_zones",
     "check_days",
     "check_zone",
     "command",
+    "daily",
     "get_logger",
     "listener",
+    "on_member_joined",
+    "on_member_left",
+    "on_reaction",
     "parse_period_args",
     "parse_zone",
     "period_buttons",
     "period_start",
     "resolve_button_period",
     "resolve_period",
+    "schedule",
+    "style",
+    "weekly",
 ]

@@ -27,7 +27,10 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
 
 import attrs
 
-from tgstats.plugins._buttons import ButtonSpec, Keyboard, button_name, keyboard
+from tgstats.plugins._buttons import ButtonContext, ButtonSpec, Keyboard, button_name, keyboard
+from tgstats.plugins._events import EventSpec, event_kind_of
+from tgstats.plugins._schedule import ScheduleSpec, schedule_of
+from tgstats.plugins._settings import ChatSettings
 
 if TYPE_CHECKING:
     import structlog
@@ -104,7 +107,9 @@ class CommandContext:
     ``update`` is the python-telegram-bot Update when the command came from
     Telegram and ``None`` when it runs from ``tgstats demo`` or a test.
     ``now`` is the moment periods like "last 30 days" are measured back from
-    (the demo pins it so its output is deterministic).
+    (the demo pins it so its output is deterministic).  ``settings`` is the
+    chat's effective settings: its time zone, default period and language if
+    its admins chose them, and this plugin's options as they apply here.
     """
 
     command: str
@@ -115,15 +120,17 @@ class CommandContext:
     now: datetime
     store: MessageQueries
     update: telegram.Update | None = None
+    settings: ChatSettings = attrs.field(factory=ChatSettings)
 
 
 @attrs.frozen(kw_only=True)
 class MessageContext:
-    """What a listener gets: the message (already stored) and the store."""
+    """What a listener gets: the message (already stored), the store and the chat's settings."""
 
     message: telegram.Message
     chat_id: int
     store: MessageQueries
+    settings: ChatSettings = attrs.field(factory=ChatSettings)
 
 
 class PluginHost(Protocol):
@@ -182,10 +189,20 @@ class Plugin(Generic[ConfigT]):
     """
 
     Config: ClassVar[type] = NoConfig
+    # Names of ``Config`` fields a chat's admins may set for their chat
+    # (``/settings NAME.OPTION VALUE``), validated like the rest of the config;
+    # a handler reads them from ``ctx.settings.config``.
+    chat_options: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, config: ConfigT, host: PluginHost) -> None:
         self.config = config
         self.host = host
+
+    def chat_config(self, ctx: CommandContext | MessageContext | ButtonContext) -> ConfigT:
+        """This plugin's options as they apply in ``ctx``'s chat: ``self.config``
+        with the chat's per-chat options (:attr:`chat_options`) applied."""
+        config = ctx.settings.config
+        return config if config is not None else self.config
 
     async def setup(self) -> None:
         """Called once after construction, before any handler runs."""
@@ -200,6 +217,26 @@ class Plugin(Generic[ConfigT]):
             marked = getattr(value, _COMMAND_ATTR, None)
             if marked is not None:
                 specs.append(CommandSpec(name=marked[0], description=marked[1], method=attr))
+        return specs
+
+    @classmethod
+    def event_listeners(cls) -> list[EventSpec]:
+        """Methods marked with ``@on_member_joined``, ``@on_member_left``, ``@on_reaction``."""
+        specs = []
+        for attr, value in _members(cls):
+            kind = event_kind_of(value)
+            if kind is not None:
+                specs.append(EventSpec(kind=kind, method=attr))
+        return specs
+
+    @classmethod
+    def schedules(cls) -> list[ScheduleSpec]:
+        """Methods marked with ``@schedule(...)``, in definition order."""
+        specs = []
+        for attr, value in _members(cls):
+            rule = schedule_of(value)
+            if rule is not None:
+                specs.append(ScheduleSpec(method=attr, rule=rule))
         return specs
 
     @classmethod

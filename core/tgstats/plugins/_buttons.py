@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
+from tgstats.plugins._settings import ChatSettings
+
 if TYPE_CHECKING:
     import telegram
 
@@ -105,6 +107,8 @@ class ButtonContext:
     now: datetime
     store: MessageQueries
     update: telegram.Update | None = None
+    # The chat's effective settings, as for the command (see ChatSettings).
+    settings: ChatSettings = attrs.field(factory=ChatSettings)
 
 
 def button(name: str) -> Callable[[F], F]:

@@ -71,8 +71,10 @@ def period_buttons(
 def resolve_button_period(ctx: ButtonContext, *, zone: tzinfo = UTC) -> Period | TextReply:
     """The :class:`Period` a :func:`period_buttons` press asks for, or the text to show instead.
 
-    "Me" is the member who pressed.  Days are counted like :func:`resolve_period`.
+    "Me" is the member who pressed.  Days are counted like :func:`resolve_period`,
+    in the chat's own time zone if its admins set one (else ``zone``).
     """
+    zone = ctx.settings.zone(zone)
     days_text, sep, who = ctx.payload.partition(":")
     if not sep:
         return TextReply(STALE_TEXT)

@@ -148,7 +148,12 @@ def resolve_period(
     days over the period is at most N.  ``until`` stays unbounded: a message
     Telegram stamped a second after the bot's clock read ``now`` still belongs
     to today.
+
+    The chat's own settings (``ctx.settings``) win over ``default_days`` and
+    ``zone``, which are the plugin's options.
     """
+    default_days = ctx.settings.days(default_days)
+    zone = ctx.settings.zone(zone)
     try:
         request = parse_period_args(
             ctx.args, command=ctx.command, default_days=default_days, allow_user=allow_user

@@ -6,7 +6,9 @@ The whole API, at a glance:
     store.queries                                 # MessageQueries, for plugins
     store.record_message(message)                 # telegram.Message; new or edited
     store.record_reaction_count(update)           # telegram.MessageReactionCountUpdated
-    store.record_reaction(update)                 # telegram.MessageReactionUpdated (added)
+    store.record_reaction(update)                 # telegram.MessageReactionUpdated, once
+    store.record_reaction_change(update)          # the same, returning what changed
+    store.record_member_changes(item)             # joins/leaves of a Message or ChatMemberUpdated
     store.migrate_chat(old_chat_id, new_chat_id)  # group -> supergroup keeps history
     store.opt_out(chat_id, user_id) -> int        # deletes their messages, stops recording
     store.opt_in(chat_id, user_id)

@@ -25,7 +25,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import update
 from sqlalchemy.engine import Connection
 
 from tgstats.store.schema import (
@@ -34,7 +34,6 @@ from tgstats.store.schema import (
     activity_buckets,
     chat_buckets,
     messages,
-    reaction_users,
     reply_buckets,
     word_days,
     word_spans,
@@ -48,6 +47,7 @@ __all__ = [
     "changed",
     "erase_member",
     "lock_chats",
+    "move_reactions",
     "read_ids",
     "read_rows",
 ]
@@ -322,6 +322,27 @@ def changed(
             delta.reply(chat_id, child, new_parent.user_id if new_parent else None, 1)
 
 
+def move_reactions(connection: Connection, chat_id: int, message_id: int, value: Any) -> bool:
+    """Set one message's reaction count to ``value`` (a number, or SQL of the old
+    count) and move the aggregates with it; False if it is not stored or unchanged."""
+    lock_chats(connection, [chat_id])
+    before = read_rows(connection, chat_id, [message_id]).get(message_id)
+    if before is None:
+        return False
+    connection.execute(
+        update(messages)
+        .where(messages.c.chat_id == chat_id, messages.c.message_id == message_id)
+        .values(reaction_count=value)
+    )
+    after = read_rows(connection, chat_id, [message_id])[message_id]
+    if after == before:
+        return False
+    delta = Delta()
+    changed(connection, chat_id, {message_id: before}, {message_id: after}, delta)
+    delta.apply(connection)
+    return True
+
+
 def erase_member(connection: Connection, chat_ids: Sequence[int], user_id: int) -> None:
     """Drop every aggregate of ``user_id`` in ``chat_ids`` (their messages are being deleted).
 
@@ -329,7 +350,7 @@ def erase_member(connection: Connection, chat_ids: Sequence[int], user_id: int) 
     (it finds the reaction state of their messages through them): afterwards the member
     has no message in these chats, so no count, word, reaction or reply pair
     (either way) of theirs can remain.  Reactions others left on their messages
-    go with those messages; their own reaction state goes too.
+    go with those messages.
     """
     # The chat-wide tables lose exactly the member's messages and words.
     mark = "?" if connection.dialect.name == "sqlite" else "%s"
@@ -366,16 +387,5 @@ def erase_member(connection: Connection, chat_ids: Sequence[int], user_id: int) 
         reply_buckets.delete().where(
             reply_buckets.c.chat_id.in_(chat_ids),
             (reply_buckets.c.from_user_id == user_id) | (reply_buckets.c.to_user_id == user_id),
-        )
-    )
-    theirs = (
-        select(messages.c.message_id)
-        .where(messages.c.chat_id == reaction_users.c.chat_id, messages.c.user_id == user_id)
-        .scalar_subquery()
-    )
-    connection.execute(
-        reaction_users.delete().where(
-            reaction_users.c.chat_id.in_(chat_ids),
-            (reaction_users.c.user_id == user_id) | reaction_users.c.message_id.in_(theirs),
         )
     )

@@ -12,7 +12,7 @@ import os
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -26,9 +26,18 @@ from sqlalchemy.pool import StaticPool
 
 from tgstats.errors import StoreError
 from tgstats.logs import get_logger
-from tgstats.store import recorder
-from tgstats.store.aggregates import Delta, Msg, changed, erase_member, lock_chats, read_rows
+from tgstats.store import events, recorder
+from tgstats.store.aggregates import (
+    Delta,
+    Msg,
+    changed,
+    erase_member,
+    lock_chats,
+    move_reactions,
+    read_rows,
+)
 from tgstats.store.bulk import Batch
+from tgstats.store.chat_settings import ChatSettingsStore
 from tgstats.store.export import export_rows
 from tgstats.store.queries import ChatInfo, MessageQueries, UserInfo, chat_family
 from tgstats.store.schema import (
@@ -37,7 +46,6 @@ from tgstats.store.schema import (
     ensure_schema,
     messages,
     opt_outs,
-    reaction_users,
     schema_version,
 )
 from tgstats.store.upserts import insert_ignore, upsert_chat_rows, upsert_message, upsert_user_rows
@@ -182,7 +190,9 @@ class Store:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self.queries = MessageQueries(engine)
+        # The chats' own settings; the queries leave out the members each chat excluded.
+        self.settings = ChatSettingsStore(engine)
+        self.queries = MessageQueries(engine, excluded=self.settings.excluded_ids)
         # Last chat/user row written, so a busy chat does not rewrite its
         # chat and user rows for every message.
         self._seen_chats: dict[int, ChatInfo] = {}
@@ -320,78 +330,38 @@ class Store:
         return {(chat_id, user_id) for chat_id, user_id in rows}
 
     def record_reaction_count(self, update: telegram.MessageReactionCountUpdated) -> bool:
-        """Set the message's reaction count to the total Telegram reports (absolute, so
-        a redelivered update changes nothing)."""
-        total = sum(reaction.total_count for reaction in update.reactions)
-        return self._set_reaction_count(
-            update.chat.id, update.message_id, lambda _old, _connection: total
+        """Set the message's reaction count to the total Telegram reports; True if it changed.
+
+        Idempotent: a redelivered update finds the count already set.  The
+        aggregates move with it in the same transaction.
+        """
+        total = sum(
+            reaction.total_count
+            for reaction in update.reactions
+            if not isinstance(reaction.type, telegram.ReactionTypePaid)
         )
+        with self.engine.begin() as connection:
+            return move_reactions(connection, update.chat.id, update.message_id, total)
 
     def record_reaction(self, update: telegram.MessageReactionUpdated) -> bool:
-        """Apply one user's reaction change (groups report reactions per user).
+        """Apply one member's reaction change (groups report reactions per member).
 
-        In groups Telegram sends ``message_reaction`` (per user) rather than
-        ``message_reaction_count`` updates.  Each member's current number of
-        reactions on the message is kept, and the message's count moves by the
-        difference from it, so an update delivered again after a crash (or an
-        older one arriving late) is not counted twice.  The update's own
-        ``old_reaction`` is trusted only the first time a member is seen there.
+        True if it was news; see :func:`tgstats.store.events.record_reaction`.
         """
-        actor = update.user or update.actor_chat
-        now = len(update.new_reaction)
-        if actor is None:  # anonymous: nothing to key the state on
-            delta = now - len(update.old_reaction)
-            if delta == 0:
-                return False
-            return self._set_reaction_count(
-                update.chat.id, update.message_id, lambda old, _connection: max(old + delta, 0)
-            )
-        chat_id, message_id = update.chat.id, update.message_id
-        key = (
-            reaction_users.c.chat_id == chat_id,
-            reaction_users.c.message_id == message_id,
-            reaction_users.c.user_id == actor.id,
-        )
+        return self.record_reaction_change(update) is not None
 
-        def moved(old: int, connection: Connection) -> int:
-            was = connection.execute(select(reaction_users.c.reactions).where(*key)).scalar()
-            if was is None:
-                was = len(update.old_reaction)
-                connection.execute(
-                    reaction_users.insert().values(
-                        chat_id=chat_id, message_id=message_id, user_id=actor.id, reactions=now
-                    )
-                )
-            elif was != now:
-                connection.execute(reaction_users.update().where(*key).values(reactions=now))
-            return max(old + now - int(was), 0)
+    def record_reaction_change(
+        self, update: telegram.MessageReactionUpdated
+    ) -> events.ReactionChange | None:
+        """:meth:`record_reaction`, returning the change itself."""
+        return events.record_reaction(self.engine, update)
 
-        return self._set_reaction_count(chat_id, message_id, moved)
-
-    def _set_reaction_count(
-        self, chat_id: int, message_id: int, value: Callable[[int, Connection], int]
-    ) -> bool:
-        """Set one stored message's reaction count to ``value(old, connection)`` and
-        move the aggregates with it; False if the message is not stored or the count
-        stays as it was."""
-        with self.engine.begin() as connection:
-            lock_chats(connection, [chat_id])
-            before = read_rows(connection, chat_id, [message_id]).get(message_id)
-            if before is None:
-                return False
-            count = value(before.reaction_count, connection)
-            if count == before.reaction_count:
-                return False
-            connection.execute(
-                messages.update()
-                .where(messages.c.chat_id == chat_id, messages.c.message_id == message_id)
-                .values(reaction_count=count)
-            )
-            delta = Delta()
-            after = before._replace(reaction_count=count)
-            changed(connection, chat_id, {message_id: before}, {message_id: after}, delta)
-            delta.apply(connection)
-        return True
+    def record_member_changes(
+        self, item: telegram.Message | telegram.ChatMemberUpdated
+    ) -> list[events.MemberChange]:
+        """Store the joins and leaves ``item`` reports; return the ones not stored before."""
+        changes = events.member_changes_of(item)
+        return events.record_member_changes(self.engine, item.chat, changes)
 
     def migrate_chat(self, old_chat_id: int, new_chat_id: int) -> None:
         """A group became a supergroup: queries for the new id include the old history.

@@ -21,18 +21,20 @@ from __future__ import annotations
 
 import math
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import attrs
-from sqlalchemy import BigInteger, ColumnElement, Select, and_, cast, func, select
+from sqlalchemy import BigInteger, ColumnElement, Select, and_, cast, func, or_, select, true
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.sql.selectable import Join, NamedFromClause
 
 from tgstats.store import bucketed
+from tgstats.store.event_queries import EventQueries
 from tgstats.store.schema import chat_migrations, chats, messages, users
+from tgstats.store.timeline import TimelineQueries
 from tgstats.store.zones import DAY, EPOCH_WEEKDAY, const, local_seconds, offset_segments
 
 __all__ = [
@@ -43,6 +45,7 @@ __all__ = [
     "UserActivity",
     "UserInfo",
     "chat_family",
+    "not_excluded",
     "to_timestamp",
 ]
 
@@ -128,6 +131,17 @@ def chat_family(connection: Connection, chat_id: int) -> list[int]:
     return family
 
 
+def not_excluded(column: Any, excluded: Collection[int]) -> ColumnElement[bool]:
+    """The one filter every statistic applies: senders the chat's admins excluded
+    (``/settings exclude``) are left out; rows without a sender stay.
+
+    Empty (the usual case) adds nothing to the statement, so the query plans
+    of chats without exclusions are unchanged."""
+    if not excluded:
+        return true()
+    return or_(column.is_(None), column.not_in(sorted(excluded)))
+
+
 def _where(
     table: Any,
     family: Sequence[int],
@@ -136,10 +150,14 @@ def _where(
     user_id: int | None = None,
     *,
     counted: bool = True,
+    excluded: Collection[int] = (),
 ) -> ColumnElement[bool]:
-    """The rows of ``family`` in the period (of one sender), counted ones only unless told."""
+    """The rows of ``family`` in the period (of one sender), counted ones only unless told,
+    without the ``excluded`` senders."""
     chat = table.c.chat_id == family[0] if len(family) == 1 else table.c.chat_id.in_(family)
     conditions: list[ColumnElement[bool]] = [chat]
+    if excluded:
+        conditions.append(not_excluded(table.c.user_id, excluded))
     if counted:
         conditions.append(table.c.counted.is_(True))
     if since is not None:
@@ -257,11 +275,16 @@ def _postgres_batches(connection: Connection, statement: Select[Any]) -> Iterato
         cursor.close()
 
 
-class MessageQueries:
-    """Read-only queries over one database."""
+class MessageQueries(EventQueries, TimelineQueries):
+    """Read-only queries over one database (events: :mod:`tgstats.store.event_queries`;
+    activity over time: :mod:`tgstats.store.timeline`)."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(
+        self, engine: Engine, *, excluded: Callable[[int], Collection[int]] | None = None
+    ) -> None:
         self._engine = engine
+        # chat id -> the senders its admins excluded (tgstats.store.chat_settings).
+        self._excluded = excluded or (lambda _chat_id: frozenset())
 
     def _stream(self, statement: Select[Any]) -> Iterator[Any]:
         # yield_per streams in batches (a server-side cursor on PostgreSQL);
@@ -324,7 +347,17 @@ class MessageQueries:
             family = chat_family(connection, chat_id)
         statement = (
             select(messages)
-            .where(_where(messages, family, since, until, user_id, counted=False))
+            .where(
+                _where(
+                    messages,
+                    family,
+                    since,
+                    until,
+                    user_id,
+                    counted=False,
+                    excluded=self._excluded(chat_id),
+                )
+            )
             .order_by(messages.c.date, messages.c.message_id)
         )
         if limit is not None:
@@ -342,7 +375,15 @@ class MessageQueries:
     ) -> int:
         with self._engine.connect() as connection:
             family = chat_family(connection, chat_id)
-            where = _where(messages, family, since, until, user_id, counted=False)
+            where = _where(
+                messages,
+                family,
+                since,
+                until,
+                user_id,
+                counted=False,
+                excluded=self._excluded(chat_id),
+            )
             statement = select(func.count()).where(where)
             return int(connection.execute(statement).scalar_one())
 
@@ -373,11 +414,12 @@ class MessageQueries:
         low, high = _bounds(since, until)
         with self._engine.connect() as connection:
             family = chat_family(connection, chat_id)
+            excluded = self._excluded(chat_id)
             if bucketed.aligned(low, high):
-                return bucketed.weekday_hour(connection, family, tz, low, high, user_id)
+                return bucketed.weekday_hour(connection, family, tz, low, high, user_id, excluded)
         grid = [[0] * 24 for _ in range(7)]
         with self._engine.connect() as connection:
-            where = _where(messages, family, since, until, user_id)
+            where = _where(messages, family, since, until, user_id, excluded=excluded)
             span = self._span(connection, where)
             if span is None:
                 return grid
@@ -422,7 +464,8 @@ class MessageQueries:
         with self._engine.connect() as connection:
             family = chat_family(connection, chat_id)
         statement = select(messages.c.text).where(
-            _where(messages, family, since, until, user_id), messages.c.text != ""
+            _where(messages, family, since, until, user_id, excluded=self._excluded(chat_id)),
+            messages.c.text != "",
         )
         with self._engine.connect() as connection:
             if connection.dialect.name == "sqlite":
@@ -431,7 +474,11 @@ class MessageQueries:
             yield from _postgres_batches(connection, statement)
 
     def _replies(
-        self, family: Sequence[int], since: datetime | None, until: datetime | None
+        self,
+        family: Sequence[int],
+        since: datetime | None,
+        until: datetime | None,
+        excluded: Collection[int] = (),
     ) -> tuple[NamedFromClause, NamedFromClause, Join, ColumnElement[bool]]:
         """(reply, parent) aliases joined, replies in the period, self-replies excluded."""
         reply = messages.alias("reply")
@@ -444,10 +491,11 @@ class MessageQueries:
             ),
         )
         where = and_(
-            _where(reply, family, since, until),
+            _where(reply, family, since, until, excluded=excluded),
             reply.c.reply_to_message_id.is_not(None),
             # Also drops NULL senders on either side (NULL != x is not true).
             parent.c.user_id != reply.c.user_id,
+            not_excluded(parent.c.user_id, excluded),
         )
         return reply, parent, joined, where
 
@@ -465,12 +513,13 @@ class MessageQueries:
         low, high = _bounds(since, until)
         with self._engine.connect() as connection:
             family = chat_family(connection, chat_id)
+            excluded = self._excluded(chat_id)
             if bucketed.aligned(low, high):
                 rows: Sequence[Any] = bucketed.reply_counts(
-                    connection, family, low, high, by_sender=True
+                    connection, family, low, high, by_sender=True, excluded=excluded
                 )
             else:
-                rows = self._reply_rows(connection, family, since, until)
+                rows = self._reply_rows(connection, family, since, until, excluded)
         pairs = [ReplyPair(from_user_id=a, to_user_id=b, count=int(n)) for a, b, n in rows]
         pairs.sort(key=lambda p: (-p.count, p.from_user_id, p.to_user_id))
         return pairs
@@ -481,8 +530,9 @@ class MessageQueries:
         family: Sequence[int],
         since: datetime | None,
         until: datetime | None,
+        excluded: Collection[int],
     ) -> Sequence[Any]:
-        reply, parent, joined, where = self._replies(family, since, until)
+        reply, parent, joined, where = self._replies(family, since, until, excluded)
         count = func.count().label("n")
         return connection.execute(
             select(_unordered(reply.c.user_id), _unordered(parent.c.user_id), count)
@@ -509,14 +559,19 @@ class MessageQueries:
         low, high = _bounds(since, until)
         with self._engine.connect() as connection:
             family = chat_family(connection, chat_id)
+            excluded = self._excluded(chat_id)
             if bucketed.aligned(low, high):
-                stats = bucketed.member_activity(connection, family, tz, low, high)
+                stats = bucketed.member_activity(connection, family, tz, low, high, excluded)
                 received: dict[int, int] = {
                     row[0]: row[1]
-                    for row in bucketed.reply_counts(connection, family, low, high, by_sender=False)
+                    for row in bucketed.reply_counts(
+                        connection, family, low, high, by_sender=False, excluded=excluded
+                    )
                 }
             else:
-                stats, received = self._activity_scan(connection, family, tz, since, until)
+                stats, received = self._activity_scan(
+                    connection, family, tz, since, until, excluded
+                )
             ids = sorted(set(stats) | set(received))
             infos: dict[int, UserInfo] = {}
             for start in range(0, len(ids), 500):  # stay under SQLite's bound-parameter limit
@@ -546,9 +601,13 @@ class MessageQueries:
         tz: ZoneInfo,
         since: datetime | None,
         until: datetime | None,
+        excluded: Collection[int],
     ) -> tuple[dict[int, tuple[int, int, int]], dict[int, int]]:
         """user_activity's numbers from the messages (a period off the bucket grid)."""
-        where = and_(_where(messages, family, since, until), messages.c.user_id.is_not(None))
+        where = and_(
+            _where(messages, family, since, until, excluded=excluded),
+            messages.c.user_id.is_not(None),
+        )
         span = self._span(connection, where)
         if span is None:
             return {}, {}
@@ -563,7 +622,7 @@ class MessageQueries:
             .where(where)
             .group_by(messages.c.user_id)
         ).all()
-        _, parent, joined, reply_where = self._replies(family, since, until)
+        _, parent, joined, reply_where = self._replies(family, since, until, excluded)
         received = dict(
             connection.execute(
                 select(_unordered(parent.c.user_id), func.count())
@@ -593,7 +652,8 @@ class MessageQueries:
         low, high = _bounds(since, until)
         with self._engine.connect() as connection:
             family = chat_family(connection, chat_id)
-            return dict(bucketed.word_counts(connection, family, low, high, user_id))
+            excluded = self._excluded(chat_id)
+            return dict(bucketed.word_counts(connection, family, low, high, user_id, excluded))
 
     def sample_texts(
         self,
@@ -609,7 +669,12 @@ class MessageQueries:
             family = chat_family(connection, chat_id)
             statement = (
                 select(messages.c.text)
-                .where(_where(messages, family, since, until, user_id), messages.c.text != "")
+                .where(
+                    _where(
+                        messages, family, since, until, user_id, excluded=self._excluded(chat_id)
+                    ),
+                    messages.c.text != "",
+                )
                 .order_by(messages.c.date.desc())
                 .limit(max(0, limit))
             )

@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     select,
     text,
     true,
@@ -38,15 +39,19 @@ __all__ = [
     "answered_commands",
     "bot_secrets",
     "chat_buckets",
+    "chat_excluded_users",
     "chat_migrations",
+    "chat_settings",
     "chats",
     "ensure_schema",
+    "member_events",
     "messages",
     "metadata",
     "opt_outs",
-    "reaction_users",
+    "reactions",
     "rejected_updates",
     "reply_buckets",
+    "schedule_runs",
     "schema_version",
     "users",
     "word_days",
@@ -260,19 +265,6 @@ word_spans = Table(
     sqlite_with_rowid=False,
 )
 
-# Each member's current number of reactions on a message, so a
-# ``message_reaction`` update delivered twice (after a crash) changes nothing.
-reaction_users = Table(
-    "reaction_users",
-    metadata,
-    Column("chat_id", BigInteger, nullable=False),
-    Column("message_id", BigInteger, nullable=False),
-    Column("user_id", BigInteger, nullable=False),
-    Column("reactions", Integer, nullable=False),
-    PrimaryKeyConstraint("chat_id", "message_id", "user_id", name="pk_reaction_users"),
-    sqlite_with_rowid=False,
-)
-
 
 def _build_aggregates(connection: Connection) -> None:
     """Version 2 -> 3: the aggregate tables (created by create_all) filled from the messages."""
@@ -280,6 +272,79 @@ def _build_aggregates(connection: Connection) -> None:
 
     rebuild(connection, progress=True)
 
+
+# Members joining and leaving, from service messages and chat_member updates.
+# One join seen both ways (or delivered twice) is one row: the recorder skips
+# an event of the same kind for the same member within a minute of a stored
+# one, and the unique key stops an exact duplicate on any path.
+member_events = Table(
+    "member_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("chat_id", BigInteger, nullable=False),
+    Column("user_id", BigInteger, nullable=False),
+    Column("kind", String(8), nullable=False),  # "join" | "leave"
+    Column("date", BigInteger, nullable=False),
+    Column("source", String(16), nullable=False),  # "service" | "chat_member"
+    UniqueConstraint("chat_id", "user_id", "kind", "date", name="uq_member_events"),
+    Index("ix_member_events_chat_date", "chat_id", "date", "kind"),
+)
+
+# Each member's current reactions to a message (message_reaction updates):
+# one row per (message, reactor), kept with an empty list after a withdrawal,
+# so a redelivered or stale update is recognised and never counted twice.
+# ``user_id`` is the reacting user, or the chat an anonymous reaction came from.
+reactions = Table(
+    "reactions",
+    metadata,
+    Column("chat_id", BigInteger, nullable=False),
+    Column("message_id", BigInteger, nullable=False),
+    Column("user_id", BigInteger, nullable=False),
+    Column("emojis", Text, nullable=False, default=""),  # space-separated reaction keys
+    Column("count", Integer, nullable=False, default=0),
+    Column("date", BigInteger, nullable=False),
+    PrimaryKeyConstraint("chat_id", "message_id", "user_id", name="pk_reactions"),
+    Index("ix_reactions_chat_user_date", "chat_id", "user_id", "date", "count"),
+)
+
+# When each plugin's scheduled job last ran in each chat, so a restart runs a
+# missed job once (not once per missed period) and a run is never repeated.
+schedule_runs = Table(
+    "schedule_runs",
+    metadata,
+    Column("plugin", String(64), nullable=False),
+    Column("job", String(128), nullable=False),
+    Column("chat_id", BigInteger, nullable=False),
+    Column("last_run", BigInteger, nullable=False),
+    PrimaryKeyConstraint("plugin", "job", "chat_id", name="pk_schedule_runs"),
+)
+
+# Per-chat settings the chat's admins chose (/settings): one row per key,
+# the value as JSON.  Keys are the host's (timezone, language, period), a
+# plugin's switch (``plugin:NAME``) or one of its per-chat options
+# (``option:NAME.OPTION``); tgstats.host.chat_settings validates them before
+# they are written and again when they are read (the plugin may have changed).
+chat_settings = Table(
+    "chat_settings",
+    metadata,
+    Column("chat_id", BigInteger, nullable=False),
+    Column("key", String(128), nullable=False),
+    Column("value", Text, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Column("updated_by", BigInteger, nullable=True),
+    PrimaryKeyConstraint("chat_id", "key", name="pk_chat_settings"),
+)
+
+# Members a chat's admins left out of its statistics (/settings exclude @user).
+chat_excluded_users = Table(
+    "chat_excluded_users",
+    metadata,
+    Column("chat_id", BigInteger, nullable=False),
+    Column("user_id", BigInteger, nullable=False),
+    Column("since", BigInteger, nullable=False),
+    Column("excluded_by", BigInteger, nullable=True),
+    PrimaryKeyConstraint("chat_id", "user_id", name="pk_chat_excluded_users"),
+)
 
 # Secrets the bot keeps across restarts (the key that signs button data), by name.
 bot_secrets = Table(

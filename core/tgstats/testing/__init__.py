@@ -31,7 +31,14 @@ import telegram
 import yaml
 
 if TYPE_CHECKING:
-    from tgstats.plugins import Button, CommandContext, Plugin, Reply
+    from tgstats.plugins import (
+        Button,
+        ChatSettings,
+        CommandContext,
+        Plugin,
+        Reply,
+        ScheduleContext,
+    )
 
 __all__ = [
     "MEDIA_BUILDERS",
@@ -41,12 +48,15 @@ __all__ = [
     "find_button",
     "make_channel",
     "make_chat",
+    "make_chat_member",
     "make_message",
     "make_reaction",
     "make_reaction_count",
     "make_user",
     "press_button",
     "run_command",
+    "run_job",
+    "schedule_context",
     "utc",
 ]
 
@@ -251,6 +261,56 @@ def make_reaction(
     )
 
 
+def make_chat_member(
+    chat: telegram.Chat,
+    user: telegram.User,
+    *,
+    old: str = "left",
+    new: str = "member",
+    date: str | datetime | int | float = "2026-01-01T12:00:00Z",
+) -> telegram.ChatMemberUpdated:
+    """A ``chat_member`` update: ``user``'s status went from ``old`` to ``new``
+    (``left``, ``kicked``, ``member``, ``administrator``, ``creator``)."""
+
+    def member(status: str) -> telegram.ChatMember:
+        if status == "administrator":
+            no = False
+            return telegram.ChatMemberAdministrator(
+                user,
+                can_be_edited=no,
+                is_anonymous=no,
+                can_manage_chat=no,
+                can_delete_messages=no,
+                can_manage_video_chats=no,
+                can_restrict_members=no,
+                can_promote_members=no,
+                can_change_info=no,
+                can_invite_users=no,
+                can_post_stories=no,
+                can_edit_stories=no,
+                can_delete_stories=no,
+            )
+        if status == "creator":
+            return telegram.ChatMemberOwner(user, is_anonymous=False)
+        if status == "kicked":
+            return telegram.ChatMemberBanned(user, until_date=utc(0))
+        if status == "left":
+            return telegram.ChatMemberLeft(user)
+        if status == "member":
+            return telegram.ChatMemberMember(user)
+        raise ValueError(
+            f"status: expected left, kicked, member, administrator or creator, found {status!r}"
+        )
+
+    return telegram.ChatMemberUpdated(
+        chat=chat,
+        from_user=user,
+        date=utc(date),
+        old_chat_member=member(old),
+        new_chat_member=member(new),
+    )
+
+
 def fill_store(store: Any, messages: Iterable[telegram.Message]) -> int:
     """Record each message through the recorder; return how many were stored."""
     return sum(1 for message in messages if store.record_message(message))
@@ -311,9 +371,14 @@ def command_context(
     now: datetime | str,
     user_id: int | None = 1,
     chat_id: int | None = None,
+    settings: ChatSettings | None = None,
 ) -> CommandContext:
-    """The CommandContext the bot would build for ``/command args...`` in ``chat``."""
-    from tgstats.plugins import CommandContext
+    """The CommandContext the bot would build for ``/command args...`` in ``chat``.
+
+    ``settings`` stands for what the chat's admins chose with ``/settings``
+    (a ``ChatSettings``; its ``config`` the plugin's config with the chat's
+    options applied, e.g. ``attrs.evolve(plugin.config, top_n=3)``)."""
+    from tgstats.plugins import ChatSettings, CommandContext
 
     return CommandContext(
         command=command,
@@ -323,6 +388,7 @@ def command_context(
         user_id=user_id,
         now=utc(now),
         store=store.queries,
+        settings=settings if settings is not None else ChatSettings(),
     )
 
 
@@ -332,6 +398,42 @@ async def run_command(plugin: Plugin[Any], ctx: CommandContext) -> Reply | None:
 
     (spec,) = [spec for spec in plugin.commands() if spec.name == ctx.command]
     return await invoke_command(plugin, spec, ctx)
+
+
+def schedule_context(
+    job: str,
+    store: Any,
+    chat: telegram.Chat,
+    *,
+    rule: Any,
+    now: datetime | str,
+    zone: str = "UTC",
+    chat_id: int | None = None,
+) -> ScheduleContext:
+    """The ScheduleContext the scheduler would build for ``job`` in ``chat`` at ``now``."""
+    from zoneinfo import ZoneInfo
+
+    from tgstats.plugins import ScheduleContext
+
+    tz = ZoneInfo(zone)
+    moment = utc(now)
+    return ScheduleContext(
+        job=job,
+        chat_id=chat.id if chat_id is None else chat_id,
+        chat_title=chat.title,
+        now=moment,
+        scheduled=rule.previous(moment, tz),
+        zone=tz,
+        store=store.queries,
+    )
+
+
+async def run_job(plugin: Plugin[Any], ctx: ScheduleContext) -> Reply | None:
+    """Run the scheduled job ``ctx.job`` on ``plugin`` through invoke_job, the scheduler's path."""
+    from tgstats.host.invoke import invoke_job
+
+    (spec,) = [spec for spec in plugin.schedules() if spec.method == ctx.job]
+    return await invoke_job(plugin, spec, ctx)
 
 
 def find_button(reply: Reply | None, label: str) -> Button:

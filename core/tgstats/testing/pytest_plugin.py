@@ -20,6 +20,8 @@ pytest configuration:
                     the ``CommandContext`` of ``/command args...`` in ``chat``
   ``command_reply`` ``await command_reply(plugin, *args, ...)``: the plugin's reply
                     to its command, run through the bot's own path
+  ``job_reply``     ``await job_reply(plugin, job=, now=, zone=, chat_id=)``: what
+                    a scheduled job sends to ``chat`` when it runs at ``now``
 
 A test module (or a conftest, if a project wants one) overrides any of them by
 defining a fixture of the same name, e.g. ``chat`` to give the group a title,
@@ -43,13 +45,15 @@ from tgstats.testing import (
     make_chat,
     press_button,
     run_command,
+    run_job,
+    schedule_context,
     utc,
 )
 
 if TYPE_CHECKING:
     import telegram
 
-    from tgstats.plugins import CommandContext, Plugin, Reply
+    from tgstats.plugins import ChatSettings, CommandContext, Plugin, Reply
     from tgstats.store import Store
 
 __all__ = [
@@ -200,6 +204,7 @@ def make_context(
         now: datetime | str | None = None,
         chat_id: int | None = None,
         user_id: int | None = 1,
+        settings: ChatSettings | None = None,
     ) -> CommandContext:
         return command_context(
             command or _only_command(plugin_class),
@@ -209,6 +214,7 @@ def make_context(
             now=default_now if now is None else now,
             chat_id=chat_id,
             user_id=user_id,
+            settings=settings,
         )
 
     return build
@@ -230,6 +236,43 @@ def command_reply(make_context: MakeContext) -> CommandReply:
     ) -> Reply | None:
         ctx = make_context(*args, command=command or _only_command(type(plugin)), **context)
         return await run_command(plugin, ctx)
+
+    return reply
+
+
+@pytest.fixture
+def job_reply(store: Store, chat: telegram.Chat, now: datetime) -> CommandReply:
+    """``await job_reply(plugin, job=, now=, zone=, chat_id=)``: a scheduled job's Reply.
+
+    Runs the job (the plugin's only one unless ``job`` names its method) as the
+    scheduler does when it is due in ``chat`` at ``now`` in time zone ``zone``.
+    """
+
+    async def reply(
+        plugin: Plugin[Any],
+        *,
+        job: str | None = None,
+        now: datetime | str = now,
+        zone: str = "UTC",
+        chat_id: int | None = None,
+    ) -> Reply | None:
+        specs = type(plugin).schedules()
+        chosen = [s for s in specs if job is None or s.method == job]
+        if len(chosen) != 1:
+            names = ", ".join(s.method for s in specs) or "none"
+            pytest.fail(
+                f"{type(plugin).__qualname__} has jobs: {names}; pass job='METHOD'", pytrace=False
+            )
+        ctx = schedule_context(
+            chosen[0].method,
+            store,
+            chat,
+            rule=chosen[0].rule,
+            now=now,
+            zone=zone,
+            chat_id=chat_id,
+        )
+        return await run_job(plugin, ctx)
 
     return reply
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import attrs
 import pytest
 import telegram
-from tgstats.plugins import ConfigError, TextReply
+from tgstats.plugins import ChatSettings, ConfigError, TextReply
 from tgstats.testing import (
     fill_store,
     make_channel,
@@ -78,6 +79,18 @@ async def test_all_time_top_n_and_missing_reactions(make_plugin, command_reply, 
         "Score: 100 is the chat's most engaged member, counting messages, "
         "replies received ×1.5, active days ×2. No reactions are known yet."
     )
+
+
+async def test_the_chats_own_top_n_and_period(make_plugin, command_reply, club):
+    # What /settings engagement_scores.top_n 1 and /settings period all hand the plugin.
+    plugin = make_plugin()
+    settings = ChatSettings(default_days=None, config=attrs.evolve(plugin.config, top_n=1))
+    reply = await command_reply(plugin, settings=settings)
+    lines = reply.text.splitlines()
+    assert lines[0] == "Engagement in Book club, all time (3 members)"
+    assert lines[4] == "… and 2 more"
+    # Other chats (no settings): the operator's top_n and 30 days.
+    assert "… and" not in (await command_reply(plugin)).text
 
 
 async def test_text_replies(make_plugin, command_reply, club):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import attrs
 from tgstats.plugins import (
@@ -53,15 +54,21 @@ class EngagementConfig:
 
 class EngagementPlugin(Plugin[EngagementConfig]):
     Config = EngagementConfig
+    # What a chat's admins may set for their chat (/settings engagement_scores.top_n 10).
+    chat_options = ("top_n", "include_channels")
 
     def __init__(self, config: EngagementConfig, host: PluginHost) -> None:
         super().__init__(config, host)
         self.zone_for = chat_zones(config.timezone, config.chat_timezones)
 
+    def zone_in(self, ctx: CommandContext | ButtonContext) -> ZoneInfo:
+        """The chat's own time zone (set by its admins), else this plugin's option."""
+        return ctx.settings.zone(self.zone_for(ctx.chat_id))
+
     # Plain def: the queries run in a worker thread.
     @command("engagement", "Members ranked by engagement: /engagement [N days | all]")
     def engagement(self, ctx: CommandContext) -> TextReply:
-        zone = self.zone_for(ctx.chat_id)
+        zone = self.zone_in(ctx)
         period = resolve_period(ctx, default_days=self.config.days, allow_user=False, zone=zone)
         if isinstance(period, TextReply):
             return period
@@ -70,31 +77,32 @@ class EngagementPlugin(Plugin[EngagementConfig]):
     # The period buttons under the ranking: the text is replaced in place.
     @button("period")
     def period(self, ctx: ButtonContext) -> TextReply:
-        period = resolve_button_period(ctx, zone=self.zone_for(ctx.chat_id))
+        period = resolve_button_period(ctx, zone=self.zone_in(ctx))
         if isinstance(period, TextReply):
             return period
         return self.answer(ctx, period)
 
     def answer(self, ctx: CommandContext | ButtonContext, period: Period) -> TextReply:
         """The ranking for ``period``, with the period buttons under it."""
-        zone = self.zone_for(ctx.chat_id)
+        config = self.chat_config(ctx)
+        zone = self.zone_in(ctx)
         buttons = period_buttons("period", period)
         activities = ctx.store.user_activity(
             ctx.chat_id, tz=zone, since=period.since, until=period.until
         )
-        if not self.config.include_channels:
+        if not config.include_channels:
             activities = [a for a in activities if not a.user.is_channel]
         # Members who only received replies have no messages of their own in the period.
         if not any(a.messages for a in activities):
             span = "yet" if period.days is None else f"in the {period.label}"
             # Buttons here too: a press on "7 days" must leave a way back.
             return TextReply(f"No messages {span}, so there is nobody to rank.", buttons=buttons)
-        weights = self.config.weights
+        weights = config.weights
         ranked = rank(activities, weights)
         counted = applicable(activities, weights)
-        shown = ranked[: self.config.top_n]
+        shown = ranked[: config.top_n]
         lines = [_title(ctx, period, len(ranked)), ""]
-        lines += format_ranking(shown, name_width=self.config.name_width, applicable=counted)
+        lines += format_ranking(shown, name_width=config.name_width, applicable=counted)
         if len(ranked) > len(shown):
             lines.append(f"… and {len(ranked) - len(shown)} more")
         lines += ["", explanation(weights, counted)]

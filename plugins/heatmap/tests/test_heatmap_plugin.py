@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import io
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
 from PIL import Image
-from tgstats.plugins import ConfigError, PhotoReply, TextReply
+from tgstats.plugins import ChatSettings, ConfigError, PhotoReply, TextReply
 from tgstats.testing import fill_store, make_chat, make_message, make_user
 from tgstats_heatmap.plugin import Heatmap
 from tgstats_heatmap.render import compact_count, peak_cell, render_heatmap
@@ -68,6 +69,23 @@ async def test_per_chat_zone_overrides_the_default(make_plugin, make_context, st
     plugin = make_plugin(timezone="Europe/Berlin", chat_timezones={str(other.id): "Asia/Kolkata"})
     assert cells(plugin.compute(make_context("all", chat_id=other.id)).matrix) == {(1, 0): 1}
     assert cells(plugin.compute(make_context("all")).matrix)[(6, 2)] == 2
+
+
+async def test_the_chats_own_settings_win_over_the_options(
+    make_plugin, make_context, store, dst_chat
+):
+    # What /settings timezone Asia/Tokyo, period and colormap hand the plugin.
+    plugin = make_plugin(timezone="Europe/Berlin", chat_timezones={str(dst_chat.id): "UTC"})
+    tokyo = ChatSettings(chat_id=dst_chat.id, timezone=ZoneInfo("Asia/Tokyo"))
+    data = plugin.compute(make_context("all", settings=tokyo))
+    # Each message 9 hours after its UTC cell (Sat 23:30 UTC = Sun 08:30 in Tokyo).
+    assert cells(data.matrix) == {(6, 8): 1, (6, 9): 2, (6, 10): 2, (0, 7): 1}
+    assert data.caption.endswith("(2 messages, Asia/Tokyo)")
+    # The chat's default period (7 days before "now", 1 November): nothing in it.
+    week = ChatSettings(chat_id=dst_chat.id, default_days=7)
+    assert isinstance(plugin.compute(make_context(settings=week)), TextReply)
+    whole = ChatSettings(chat_id=dst_chat.id, default_days=None)  # "all"
+    assert plugin.compute(make_context(settings=whole)).total == 6
 
 
 async def test_period_and_user_arguments(make_plugin, make_context, store, chat):

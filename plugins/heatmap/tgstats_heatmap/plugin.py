@@ -70,6 +70,8 @@ class HeatmapConfig:
 
 class HeatmapPlugin(Plugin[HeatmapConfig]):
     Config = HeatmapConfig
+    # What a chat's admins may set for their chat (/settings heatmap_command.colormap Blues).
+    chat_options = ("colormap", "annotate")
 
     def __init__(self, config: HeatmapConfig, host: PluginHost) -> None:
         super().__init__(config, host)
@@ -101,8 +103,8 @@ class HeatmapPlugin(Plugin[HeatmapConfig]):
             subtitle=data.subtitle,
             width=round(self.config.width * self.config.dpi),
             height=round(self.config.height * self.config.dpi),
-            colormap=self.config.colormap,
-            annotate=self.config.annotate,
+            colormap=self.chat_config(ctx).colormap,
+            annotate=self.chat_config(ctx).annotate,
         )
         buttons = period_buttons("view", data.period, viewer=ctx.user_id, who_toggle=True)
         return PhotoReply(png=png, caption=data.caption, buttons=buttons)
@@ -111,7 +113,8 @@ class HeatmapPlugin(Plugin[HeatmapConfig]):
         self, ctx: CommandContext | ButtonContext, period: Period | None = None
     ) -> Heatmap | TextReply:
         """The numbers behind the picture, or the text to answer instead."""
-        zone = self.zone_for(ctx.chat_id)
+        # The chat's own time zone (set by its admins) wins over the options.
+        zone = ctx.settings.zone(self.zone_for(ctx.chat_id))
         if period is None:
             assert isinstance(ctx, CommandContext)
             resolved = resolve_period(ctx, default_days=self.config.days, zone=zone)

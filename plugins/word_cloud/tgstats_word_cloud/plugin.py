@@ -114,6 +114,8 @@ class WordCloudConfig:
 
 class WordCloudPlugin(Plugin[WordCloudConfig]):
     Config = WordCloudConfig
+    # What a chat's admins may set for their chat (/settings word_cloud.max_words 50).
+    chat_options = ("max_words", "colormap")
 
     def __init__(self, config: WordCloudConfig, host: PluginHost) -> None:
         super().__init__(config, host)
@@ -174,7 +176,7 @@ class WordCloudPlugin(Plugin[WordCloudConfig]):
             width=self.config.width,
             height=self.config.height,
             background=self.config.background,
-            colormap=self.config.colormap,
+            colormap=self.chat_config(ctx).colormap,
         )
         buttons = period_buttons("view", cloud.period, viewer=ctx.user_id, who_toggle=True)
         return PhotoReply(png=png, caption=cloud.caption, buttons=buttons)
@@ -183,8 +185,9 @@ class WordCloudPlugin(Plugin[WordCloudConfig]):
         self, ctx: CommandContext | ButtonContext, period: Period | None = None
     ) -> Cloud | TextReply:
         """The words to draw with their fonts, or the text to answer instead."""
-        config = self.config
+        config = self.chat_config(ctx)
         if period is None:
+            # The chat's own time zone and default period (ctx.settings) win over these options.
             assert isinstance(ctx, CommandContext)
             zone = self.zone_for(ctx.chat_id)
             resolved = resolve_period(ctx, default_days=config.days, zone=zone)

@@ -1,0 +1,186 @@
+"""``/replies``: who replies to whom, as a network picture."""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import attrs
+from tgstats.plugins import (
+    ButtonContext,
+    CommandContext,
+    Period,
+    PhotoReply,
+    Plugin,
+    PluginHost,
+    TextReply,
+    UserInfo,
+    button,
+    chat_zones,
+    check_chat_zones,
+    check_days,
+    check_zone,
+    command,
+    period_buttons,
+    resolve_button_period,
+    resolve_period,
+)
+
+from tgstats_reply_graph.graph import Graph, build_graph
+from tgstats_reply_graph.render import render_graph
+
+Context = CommandContext | ButtonContext
+
+__all__ = ["MAX_TOP", "ReplyGraph", "ReplyGraphConfig", "ReplyGraphPlugin"]
+
+MAX_TOP = 30  # more members than this round one circle is no longer readable on a phone
+
+
+def _top(_inst: Any, attribute: attrs.Attribute[int], value: int) -> None:
+    if not 2 <= value <= MAX_TOP:
+        raise ValueError(f"{attribute.name}: expected 2..{MAX_TOP} members, got {value}")
+
+
+def _width(_inst: Any, attribute: attrs.Attribute[int], value: int) -> None:
+    if not 400 <= value <= 4096:
+        raise ValueError(f"{attribute.name}: expected 400..4096 pixels, got {value}")
+
+
+@attrs.frozen
+class ReplyGraphConfig:
+    days: int = attrs.field(default=30, validator=check_days)  # period without arguments
+    timezone: str = attrs.field(default="UTC", validator=check_zone)
+    chat_timezones: dict[str, str] = attrs.field(factory=dict, validator=check_chat_zones)
+    top: int = attrs.field(default=12, validator=_top)  # members drawn
+    width: int = attrs.field(default=1080, validator=_width)  # pixels
+
+
+@attrs.frozen
+class ReplyGraph:
+    """The numbers behind the picture (tests check these exactly)."""
+
+    graph: Graph
+    title: str
+    subtitle: str
+    footer: str
+    caption: str
+
+
+class ReplyGraphPlugin(Plugin[ReplyGraphConfig]):
+    Config = ReplyGraphConfig
+
+    def __init__(self, config: ReplyGraphConfig, host: PluginHost) -> None:
+        super().__init__(config, host)
+        self.zone_for = chat_zones(config.timezone, config.chat_timezones)
+
+    def chat_zone(self, ctx: Context) -> ZoneInfo:
+        """The chat's own time zone (its admins' /settings) over the options."""
+        return ctx.settings.zone(self.zone_for(ctx.chat_id))
+
+    # Plain def: the queries and the drawing run in a worker thread.
+    @command("replies", "Who replies to whom: /replies [N days | all]")
+    def replies(self, ctx: CommandContext) -> TextReply | PhotoReply:
+        zone = self.chat_zone(ctx)
+        period = resolve_period(ctx, default_days=self.config.days, allow_user=False, zone=zone)
+        if isinstance(period, TextReply):
+            return period
+        return self.answer(ctx, period)
+
+    # The period buttons under the picture: redrawn in place.
+    @button("period")
+    def period(self, ctx: ButtonContext) -> TextReply | PhotoReply:
+        period = resolve_button_period(ctx, zone=self.chat_zone(ctx))
+        if isinstance(period, TextReply):
+            return period
+        return self.answer(ctx, period)
+
+    def answer(self, ctx: Context, period: Period) -> TextReply | PhotoReply:
+        buttons = period_buttons("period", period)
+        data = self.compute(ctx, period)
+        if isinstance(data, TextReply):
+            # Buttons here too: a press on "7 days" must leave a way back.
+            return TextReply(data.text, buttons=buttons)
+        png = render_graph(
+            data.graph,
+            title=data.title,
+            subtitle=data.subtitle,
+            footer=data.footer,
+            width=self.config.width,
+        )
+        return PhotoReply(png=png, caption=data.caption, buttons=buttons)
+
+    def compute(self, ctx: Context, period: Period | None = None) -> ReplyGraph | TextReply:
+        """The graph for ``period`` (the command's by default), or the text to answer instead."""
+        if period is None:
+            assert isinstance(ctx, CommandContext)
+            zone = self.chat_zone(ctx)
+            resolved = resolve_period(
+                ctx, default_days=self.config.days, allow_user=False, zone=zone
+            )
+            if isinstance(resolved, TextReply):
+                return resolved
+            period = resolved
+        members = ctx.store.member_message_counts(ctx.chat_id, since=period.since)
+        pairs = ctx.store.reply_pairs(ctx.chat_id, since=period.since)
+        graph = build_graph(members, pairs, self.config.top)
+        if graph.replies == 0:
+            return TextReply(_no_replies(period))
+        return ReplyGraph(
+            graph=graph,
+            title=_title(ctx),
+            subtitle=_subtitle(period, graph),
+            footer=_footer(graph),
+            caption=_caption(graph, period),
+        )
+
+
+def _name(user: UserInfo) -> str:
+    return f"@{user.username}" if user.username else user.display_name
+
+
+def _plural(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
+
+
+def _title(ctx: Context) -> str:
+    if ctx.chat_title:
+        return ctx.chat_title
+    chat = ctx.store.chat(ctx.chat_id)
+    return chat.title if chat is not None and chat.title else "This chat"
+
+
+def _subtitle(period: Period, graph: Graph) -> str:
+    replies = f"{graph.replies:,} repl{'y' if graph.replies == 1 else 'ies'}"
+    return f"Who replies to whom · {period.label} · {replies}"
+
+
+def _footer(graph: Graph) -> str:
+    lines = [f"Top {len(graph.nodes)} by messages · circle: messages · line: replies"]
+    if graph.rest_members:
+        hidden = graph.replies - graph.drawn_replies
+        lines.append(
+            f"+ {_plural(graph.rest_members, 'more member')}: "
+            f"{graph.rest_messages:,} msgs, {hidden:,} repl{'y' if hidden == 1 else 'ies'}"
+        )
+    return "\n".join(lines)
+
+
+def _caption(graph: Graph, period: Period) -> str:
+    directed = []
+    for edge in graph.edges:
+        a, b = graph.nodes[edge.a].user, graph.nodes[edge.b].user
+        if edge.a_to_b:
+            directed.append((edge.a_to_b, _name(a), _name(b)))
+        if edge.b_to_a:
+            directed.append((edge.b_to_a, _name(b), _name(a)))
+    directed.sort(key=lambda d: (-d[0], d[1], d[2]))
+    top = " · ".join(f"{src} → {dst} {n:,}" for n, src, dst in directed[:3])
+    lines = [f"Replies in the {period.label}" if period.days else "Replies, all time"]
+    if top:
+        lines[0] += f": most often {top}"
+    return "\n".join(lines)
+
+
+def _no_replies(period: Period) -> str:
+    span = "yet" if period.days is None else f"in the {period.label}"
+    return f"No member has replied to another {span}, so there is no reply graph to draw."
