@@ -346,8 +346,8 @@ def move_reactions(connection: Connection, chat_id: int, message_id: int, value:
 def erase_member(connection: Connection, chat_ids: Sequence[int], user_id: int) -> None:
     """Drop every aggregate of ``user_id`` in ``chat_ids`` (their messages are being deleted).
 
-    Call it in the transaction that deletes the messages, before the DELETE
-    (it finds the reaction state of their messages through them): afterwards the member
+    Call it in the transaction that deletes the messages (before or after the
+    DELETE: it reads only the aggregates): afterwards the member
     has no message in these chats, so no count, word, reaction or reply pair
     (either way) of theirs can remain.  Reactions others left on their messages
     go with those messages.

@@ -409,7 +409,7 @@ class Store:
         with self.engine.begin() as connection:
             family = chat_family(connection, chat_id)
             lock_chats(connection, family)
-            # Before the messages go: it finds the reactions on them by their sender.
+            # The aggregates lose everything of theirs (one function, for every erasure path).
             erase_member(connection, family, user_id)
             deleted = connection.execute(
                 delete(messages).where(
