@@ -41,7 +41,9 @@ from tgstats.store.chat_settings import ChatSettingsStore
 from tgstats.store.export import export_rows
 from tgstats.store.queries import ChatInfo, MessageQueries, UserInfo, chat_family
 from tgstats.store.schema import (
+    chat_excluded_users,
     chat_migrations,
+    chat_settings,
     chats,
     ensure_schema,
     messages,
@@ -93,13 +95,16 @@ def _one_line(error: BaseException, password: str | None) -> str:
 
 
 def _sqlite_pragmas(busy_timeout: float, dbapi_connection: Any, _record: Any) -> None:
-    # WAL lets plugin queries read while the recorder writes; NORMAL skips the
-    # fsync per commit (safe in WAL: a crash can lose the last commits, never
-    # corrupt); foreign keys are off by default in SQLite.
+    # WAL lets plugin queries read while the recorder writes.  FULL syncs the
+    # WAL at each commit: the bot confirms an update to Telegram once its
+    # commit returns, so that commit must survive a power cut or an OS crash
+    # (NORMAL only survives the bot's own crash).  The store writer commits a
+    # burst of messages at once, so the syncs stay few.  Foreign keys are off
+    # by default in SQLite.
     cursor = dbapi_connection.cursor()
     try:
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
     finally:
@@ -107,12 +112,11 @@ def _sqlite_pragmas(busy_timeout: float, dbapi_connection: Any, _record: Any) ->
 
 
 def _postgres_session(busy_timeout: float, dbapi_connection: Any, _record: Any) -> None:
-    # The recorder commits once per burst of messages (often a single one);
-    # waiting for the WAL flush each time caps it at the disk's fsync rate.
-    # Like SQLite's synchronous=NORMAL, a crash can lose the last fraction of
-    # a second of commits, never consistency.
+    # synchronous_commit stays at the server's default (on): the bot tells
+    # Telegram an update is stored once its commit returns, so that commit
+    # must survive a crash of the server.  The store writer already puts a
+    # burst of messages in one transaction, which keeps the flushes few.
     with dbapi_connection.cursor() as cursor:
-        cursor.execute("SET synchronous_commit TO off")
         # A table lock held elsewhere fails the statement (and the writer
         # retries) instead of blocking its thread for ever.
         cursor.execute(f"SET lock_timeout TO {int(busy_timeout * 1000)}")
@@ -236,17 +240,23 @@ class Store:
         """
         return self.record_messages([message])[0]
 
-    def record_messages(self, batch: Sequence[telegram.Message]) -> list[bool]:
+    def record_messages(
+        self, batch: Sequence[telegram.Message | recorder.RecordedMessage]
+    ) -> list[bool]:
         """Store several messages in order, in as few transactions as possible.
 
         The bot's recorder hands over a burst (one ``getUpdates`` page) at
         once: a commit per message is what limits recording throughput, not
-        the rows. Returns, per message, whether a row was written.
+        the rows. Returns, per message, whether a row was written.  A
+        RecordedMessage is a message already turned into its row (plain group
+        messages the bot never parsed: tgstats.bot.plain); it is content.
         """
         written: list[bool] = []
-        run: list[telegram.Message] = []
+        run: list[telegram.Message | recorder.RecordedMessage] = []
         for message in batch:
-            if message.migrate_to_chat_id or message.migrate_from_chat_id:
+            if isinstance(message, recorder.RecordedMessage):
+                run.append(message)
+            elif message.migrate_to_chat_id or message.migrate_from_chat_id:
                 written += self._record_run(run)
                 run = []
                 if message.migrate_to_chat_id:
@@ -258,11 +268,13 @@ class Store:
                 run.append(message)
         return written + self._record_run(run)
 
-    def _record_run(self, run: Sequence[telegram.Message]) -> list[bool]:
+    def _record_run(self, run: Sequence[telegram.Message | recorder.RecordedMessage]) -> list[bool]:
         """One transaction for messages that need no migration in between."""
         if not run:
             return []
-        records = [recorder.to_record(message) for message in run]
+        records = [
+            m if isinstance(m, recorder.RecordedMessage) else recorder.to_record(m) for m in run
+        ]
         written = [False] * len(records)
         with self.engine.begin() as connection:
             chats_seen = {r.chat.chat_id: r.chat for r in records}
@@ -272,7 +284,7 @@ class Store:
             rows = []
             for index, (message, record) in enumerate(zip(run, records, strict=True)):
                 sender = record.sender
-                if not recorder.is_content(message):
+                if isinstance(message, telegram.Message) and not recorder.is_content(message):
                     continue
                 if sender is not None:
                     if (record.chat.chat_id, sender.user_id) in opted_out:
@@ -367,7 +379,8 @@ class Store:
         """A group became a supergroup: queries for the new id include the old history.
 
         Old rows keep their ids (the supergroup restarts message ids, so moving
-        them could collide); opt-outs carry over. Idempotent.
+        them could collide); opt-outs, the chat's /settings and its excluded
+        members carry over (a value the new chat already has wins). Idempotent.
         """
         if old_chat_id == new_chat_id:
             return
@@ -398,6 +411,14 @@ class Store:
                     insert_ignore(connection, opt_outs),
                     [{"chat_id": new_chat_id, "user_id": u, "since": s} for u, s in carried],
                 )
+            for table in (chat_settings, chat_excluded_users):
+                rows = connection.execute(
+                    select(table).where(table.c.chat_id == old_chat_id)
+                ).mappings()
+                moved = [{**row, "chat_id": new_chat_id} for row in rows]
+                if moved:
+                    connection.execute(insert_ignore(connection, table), moved)
+        self.settings.forget(new_chat_id)
         self._forget_seen()
         log.info("chat_migrated", old_chat_id=old_chat_id, new_chat_id=new_chat_id)
 

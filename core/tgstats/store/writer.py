@@ -265,9 +265,16 @@ class StoreWriter:
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         """Run ``fn(*args)`` (a write on this writer's store) in the writer thread, in order."""
+        return await (await self.submit(fn, *args))
+
+    async def submit(self, fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
+        """Queue ``fn(*args)`` like :meth:`run`; the future resolves once it committed.
+
+        For a caller that must not wait through an outage (see :meth:`wait_settled`).
+        """
         name = getattr(fn, "__name__", "call")
-        future = await self._submit(1, call=lambda: fn(*args), name=name)
-        return await future
+        future: asyncio.Future[T] = await self._submit(1, call=lambda: fn(*args), name=name)
+        return future
 
     @property
     def store(self) -> Any:
