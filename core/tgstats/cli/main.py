@@ -32,6 +32,7 @@ COMMAND_MODULES = {
     "export": "export",
     "rejected": "rejected",
     "forget": "forget",
+    "store": "store",
     "plugins": "plugins",
     "new-plugin": "new_plugin",
     "chat": "chat",

@@ -17,6 +17,8 @@ The whole API, at a glance:
         batch.upsert_chat(ChatInfo); batch.upsert_users([...]); batch.add_messages([...])
         batch.add_users([...])                    # only users not stored yet (import)
     store.export(chat_id=None) -> Iterator[dict]  # JSON-ready rows, ISO 8601 UTC dates
+    # Statistics aggregates, kept on every write above (tgstats.store.aggregates);
+    # tgstats.store.rebuild.verify(connection) / rebuild(connection) recompute them.
     store.close()
 
 ``open_store`` creates the schema on first use, records a schema version and

@@ -24,6 +24,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
 from tgstats.errors import StoreError
+from tgstats.store.aggregates import Delta, Msg, changed, lock_chats, read_ids, read_rows
 from tgstats.store.cleaning import clean_text
 from tgstats.store.queries import ChatInfo, MessageRow, UserInfo, to_timestamp
 from tgstats.store.schema import chat_migrations, chats, messages
@@ -137,6 +138,13 @@ class Batch:
         self._kept_senders: set[int] = set()
         self._insert_sql: str | None = None
         self._refresh_chat: int | None = None
+        self._locked: set[int] = set()
+
+    def _lock(self, chat_ids: set[int]) -> None:
+        """Hold the chats' aggregate lock for the rest of the transaction (see aggregates)."""
+        if chat_ids - self._locked:
+            lock_chats(self.connection, chat_ids - self._locked)
+            self._locked |= chat_ids
 
     def latest_date(self, chat_id: int) -> int | None:
         """The newest stored message date of the chat (unix seconds), None if it has none."""
@@ -170,20 +178,46 @@ class Batch:
         mark = self._mark()
         target, source = messages.name, _REFRESH_TABLE
         match = f"{target}.chat_id = {mark} AND {target}.message_id = r.message_id"
+        newer_edit = (
+            f"r.edit_date IS NOT NULL "
+            f"AND ({target}.edit_date IS NULL OR r.edit_date > {target}.edit_date)"
+        )
+        new_count = f"{target}.reaction_count <> r.reaction_count"
+        # The rows about to change, as they are, for the aggregates.
+        changing = f"({newer_edit}) OR ({new_count})" if reactions else newer_edit
+        self._lock({chat_id})
+        ids = [
+            row[0]
+            for row in self.connection.exec_driver_sql(
+                f"SELECT DISTINCT r.message_id FROM {source} AS r JOIN {target} "
+                f"ON {match} WHERE {changing}",
+                (chat_id,),
+            )
+        ]
+        before = read_rows(self.connection, chat_id, ids)
         edits = self.connection.exec_driver_sql(
             f"UPDATE {target} SET text = r.text, media_kind = r.media_kind, "
-            f"edit_date = r.edit_date FROM {source} AS r WHERE {match} "
-            f"AND r.edit_date IS NOT NULL "
-            f"AND ({target}.edit_date IS NULL OR r.edit_date > {target}.edit_date)",
+            f"edit_date = r.edit_date FROM {source} AS r WHERE {match} AND {newer_edit}",
             (chat_id,),
         ).rowcount
         counts = 0
         if reactions:
             counts = self.connection.exec_driver_sql(
                 f"UPDATE {target} SET reaction_count = r.reaction_count FROM {source} AS r "
-                f"WHERE {match} AND {target}.reaction_count <> r.reaction_count",
+                f"WHERE {match} AND {new_count}",
                 (chat_id,),
             ).rowcount
+        if before:
+            after = read_rows(self.connection, chat_id, ids)
+            delta = Delta()
+            changed(
+                self.connection,
+                chat_id,
+                {i: before.get(i) for i in before},
+                {i: after.get(i) for i in before},
+                delta,
+            )
+            delta.apply(self.connection)
         self.connection.exec_driver_sql(f"DROP TABLE {_REFRESH_TABLE}")
         self._refresh_chat = None
         return Refreshed(edits=int(edits), reactions=int(counts))
@@ -278,7 +312,22 @@ class Batch:
                 f"VALUES ({', '.join([mark] * len(_COLUMNS))}) "
                 "ON CONFLICT (chat_id, message_id) DO NOTHING"
             )
+        self._lock({r[0] for r in kept})
+        by_chat: dict[int, dict[int, Msg]] = {}
+        for r in kept:
+            rows_of_chat = by_chat.setdefault(r[0], {})
+            if r[1] not in rows_of_chat:  # a duplicate in the file: the first one is stored
+                rows_of_chat[r[1]] = Msg(r[1], r[3], r[4], r[5], r[6], r[9], bool(r[10]))
+        stored = {
+            chat: set(read_ids(self.connection, chat, rows_of)) for chat, rows_of in by_chat.items()
+        }
         added = int(self.connection.exec_driver_sql(self._insert_sql, kept).rowcount)
+        delta = Delta()
+        for chat, rows_of_chat in by_chat.items():
+            new = {i: m for i, m in rows_of_chat.items() if i not in stored[chat]}
+            if new:
+                changed(self.connection, chat, dict.fromkeys(new), new, delta)
+        delta.apply(self.connection)
         if self._refresh_chat is not None:
             chat = self._refresh_chat
             # The text only matters with an edit date (see apply_refresh).

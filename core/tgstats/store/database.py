@@ -11,6 +11,7 @@ import functools
 import os
 import threading
 import time
+from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -26,6 +27,14 @@ from sqlalchemy.pool import StaticPool
 from tgstats.errors import StoreError
 from tgstats.logs import get_logger
 from tgstats.store import erasure, events, recorder, skips
+from tgstats.store.aggregates import (
+    Delta,
+    Msg,
+    changed,
+    lock_chats,
+    move_reactions,
+    read_rows,
+)
 from tgstats.store.bulk import Batch
 from tgstats.store.chat_settings import ChatSettingsStore
 from tgstats.store.export import export_rows
@@ -36,7 +45,6 @@ from tgstats.store.schema import (
     chat_settings,
     chats,
     ensure_schema,
-    messages,
     opt_outs,
     schema_version,
     tombstones,
@@ -282,8 +290,35 @@ class Store:
                 written[index] = True
             upsert_user_rows(connection, _changed(self._seen_users, senders))
             if rows:
+                ids: dict[int, set[int]] = defaultdict(set)
+                for row in rows:
+                    ids[row["chat_id"]].add(row["message_id"])
+                lock_chats(connection, ids)
+                before = {chat: read_rows(connection, chat, keys) for chat, keys in ids.items()}
                 # A one-element list would take the slower executemany path.
                 upsert_message(connection, rows if len(rows) > 1 else rows[0])
+                # A new row is stored as given (no reactions yet); read back only
+                # rows that existed or came twice in the batch (edits).
+                given: dict[tuple[int, int], Msg | None] = {}
+                for row in rows:
+                    key = (row["chat_id"], row["message_id"])
+                    given[key] = None if key in given else _as_msg(row)
+                delta = Delta()
+                for chat, keys in ids.items():
+                    old = before[chat]
+                    again = [k for k in keys if k in old or given[(chat, k)] is None]
+                    after = read_rows(connection, chat, again) if again else {}
+                    for k in keys:
+                        if k not in old and given[(chat, k)] is not None:
+                            after[k] = given[(chat, k)]  # type: ignore[assignment]
+                    changed(
+                        connection,
+                        chat,
+                        {k: old.get(k) for k in keys},
+                        {k: after.get(k) for k in keys},
+                        delta,
+                    )
+                delta.apply(connection)
         # Only after the transaction committed: a rollback must not leave the
         # cache claiming a row exists.
         with self._lock:
@@ -299,7 +334,8 @@ class Store:
     def record_reaction_count(self, update: telegram.MessageReactionCountUpdated) -> bool:
         """Set the message's reaction count to the total Telegram reports; True if it changed.
 
-        Idempotent: a redelivered update finds the count already set.
+        Idempotent: a redelivered update finds the count already set.  The
+        aggregates move with it in the same transaction.
         """
         total = sum(
             reaction.total_count
@@ -307,12 +343,7 @@ class Store:
             if not isinstance(reaction.type, telegram.ReactionTypePaid)
         )
         with self.engine.begin() as connection:
-            result = connection.execute(
-                events.update_message_count(update.chat.id, update.message_id, total).where(
-                    messages.c.reaction_count != total
-                )
-            )
-        return bool(result.rowcount)
+            return move_reactions(connection, update.chat.id, update.message_id, total)
 
     def record_reaction(self, update: telegram.MessageReactionUpdated) -> bool:
         """Apply one member's reaction change (groups report reactions per member).
@@ -454,6 +485,19 @@ class Store:
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
+
+
+def _as_msg(row: Mapping[str, Any]) -> Msg:
+    """The aggregates' view of a row about to be inserted."""
+    return Msg(
+        row["message_id"],
+        row["user_id"],
+        row["date"],
+        row["text"] or "",
+        row["reply_to_message_id"],
+        0,
+        bool(row["counted"]),
+    )
 
 
 def _is_lock_wait(error: SQLAlchemyError) -> bool:

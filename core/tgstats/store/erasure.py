@@ -7,7 +7,8 @@ reacted with what, the answered-command rows of their commands, the
 rejected updates whose raw JSON names them, and their ``users`` row (name,
 @username) once no chat keeps a message of theirs; it leaves an ``opt_outs``
 row (stop recording) and a tombstone (never store anything dated before now)
-per chat.  Anything else kept per member (aggregates, say) is corrected here.
+per chat.  The aggregates kept on write (tgstats.store.aggregates) lose the
+member's share here too.
 
 :func:`~tgstats.store.skips.skip_rules` reads them back for the recorder,
 the importer and the member events.
@@ -26,6 +27,8 @@ from sqlalchemy import delete, exists, select, union_all
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import Select
 
+from tgstats.store import aggregates
+from tgstats.store.aggregates import lock_chats
 from tgstats.store.queries import chat_family
 from tgstats.store.schema import (
     answered_commands,
@@ -76,6 +79,11 @@ def erase_member(
         family = {member for chat in targets for member in chat_family(connection, chat)}
         in_scope = messages.c.chat_id.in_(sorted(family))
     mine = sqlalchemy.and_(messages.c.user_id == user_id, in_scope)
+    # The aggregates lose everything of theirs in the same transaction (per-chat
+    # lock first on PostgreSQL, as every aggregate writer takes it).
+    chats_in_scope = targets if family is None else sorted(family)
+    lock_chats(connection, chats_in_scope)
+    aggregates.erase_member(connection, chats_in_scope, user_id)
 
     # Their commands: the rows are keyed by message only, so they go before the messages.
     theirs: sqlalchemy.ColumnElement[bool] = exists().where(
@@ -94,9 +102,8 @@ def erase_member(
     # by what Telegram says it had (see tgstats.store.events.record_reaction).
     events = 0
     for table in (member_events, reactions):
-        scope = table.c.chat_id.in_(targets if family is None else sorted(family))
         events += connection.execute(
-            delete(table).where(table.c.user_id == user_id, scope)
+            delete(table).where(table.c.user_id == user_id, table.c.chat_id.in_(chats_in_scope))
         ).rowcount
 
     if targets:

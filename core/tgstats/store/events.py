@@ -27,6 +27,7 @@ import telegram
 from sqlalchemy import and_, case, select, update
 from sqlalchemy.engine import Connection, Engine
 
+from tgstats.store.aggregates import move_reactions
 from tgstats.store.bounds import check_date, check_id
 from tgstats.store.cleaning import clean_text
 from tgstats.store.schema import member_events, messages, reactions
@@ -263,9 +264,8 @@ def record_reaction(
         delta = len(new) - len(old)
         if delta:
             total = messages.c.reaction_count + delta
-            connection.execute(
-                update_message_count(chat_id, message_id, case((total < 0, 0), else_=total))
-            )
+            # The aggregates (reactions received) move in the same transaction.
+            move_reactions(connection, chat_id, message_id, case((total < 0, 0), else_=total))
     added = tuple(k for k in new if k not in old)
     removed = tuple(k for k in old if k not in new)
     return ReactionChange(chat_id, message_id, reactor, added, removed, date)
