@@ -65,11 +65,11 @@ def test_sqlite_pragmas(tmp_path: Path) -> None:
 
 
 @pytest.mark.postgres
-def test_postgres_commits_are_durable(pg_url: str) -> None:
+def test_postgres_commits_are_durable(pg_store_url: str) -> None:
     """The bot confirms an update to Telegram once its commit returns: that
     commit must survive a server crash, so synchronous_commit is never off."""
-    store = open_store(pg_url)
-    plain = sqlalchemy.create_engine(pg_url)
+    store = open_store(pg_store_url)
+    plain = sqlalchemy.create_engine(pg_store_url)
     try:
         with store.engine.connect() as connection:
             ours = connection.exec_driver_sql("SHOW synchronous_commit").scalar()

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from telegram import MessageEntity
-from tgstats.plugins import ActiveStreak, EmojiCount, ReplyTiming
+from tgstats.plugins import ActiveStreak, EmojiCount, ReplyTiming, UserInfo
 from tgstats.store import Store
 from tgstats.testing import (
     fill_store,
@@ -150,8 +150,14 @@ def test_reply_partners_both_ways_without_opted_out_members(club: Store) -> None
     assert q.opted_out_member(CHAT.id, user_id=DAVE.id) is None
     club.opt_out(CHAT.id, DAVE.id)
     assert [p.user.user_id for p in q.member_reply_partners(CHAT.id, ALICE.id).replied_by] == [2, 3]
-    assert q.opted_out_member(CHAT.id, user_id=DAVE.id).username == "dave"
-    assert q.opted_out_member(CHAT.id, username="@DAVE").user_id == DAVE.id
+    # The erasure took Dave's name too (he wrote nowhere else): only his id finds him.
+    assert q.opted_out_member(CHAT.id, user_id=DAVE.id) == UserInfo(4, None, "")
+    assert q.opted_out_member(CHAT.id, username="@DAVE") is None
+    # Bob opts out too; he keeps a users row (a message in another chat): found by name.
+    fill_store(club, [make_message(make_chat(-100721, "Other"), BOB, "hi")])
+    club.opt_out(CHAT.id, BOB.id)
+    assert q.opted_out_member(CHAT.id, username="@BOB").user_id == BOB.id
+    assert q.opted_out_member(-100721, username="bob") is None
     assert q.opted_out_member(CHAT.id, username="alice") is None
 
 

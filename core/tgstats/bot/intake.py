@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import reprlib
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -222,6 +223,8 @@ class UpdateIntake:
             _check_bounds(update)
         except ValueError as error:
             return f"out of range: {error}"
+        except Exception as error:  # python-telegram-bot lets a null id or date through
+            return f"cannot parse: {_describe(error)}"
         return update
 
     async def _keep(self, raw: Any, reason: str) -> None:
@@ -380,5 +383,5 @@ def _describe(error: BaseException) -> str:
 def _dumps(raw: Any) -> str:
     try:
         return json.dumps(raw, ensure_ascii=False, default=str)
-    except (TypeError, ValueError):
-        return repr(raw)
+    except (TypeError, ValueError, RecursionError):
+        return reprlib.repr(raw)  # bounded in depth and length, unlike repr()

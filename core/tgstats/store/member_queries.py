@@ -124,7 +124,11 @@ class MemberQueries:
     def opted_out_member(
         self, chat_id: int, *, user_id: int | None = None, username: str | None = None
     ) -> UserInfo | None:
-        """The member (by id or @username) if they opted out of ``chat_id``, else None."""
+        """The member (by id or @username) if they opted out of ``chat_id``, else None.
+
+        The erasure may have deleted their name too: then only the id finds
+        them, and the ``UserInfo`` has no username and an empty display name.
+        """
         with self._engine.connect() as connection:
             family = base.chat_family(connection, chat_id)
             opted = (
@@ -142,14 +146,15 @@ class MemberQueries:
                 return None
             row = connection.execute(statement.order_by(users.c.user_id).limit(1)).first()
             if row is None and user_id is not None:
-                # Opted out before the bot ever stored a users row for them.
+                # No users row: erased with the member's messages, or never stored.
                 found = connection.execute(
                     select(opt_outs.c.user_id).where(
                         opt_outs.c.chat_id.in_(family), opt_outs.c.user_id == user_id
                     )
                 ).first()
                 if found is not None:
-                    return base.UserInfo(user_id=user_id, username=None, display_name=str(user_id))
+                    # Erased with their messages (/optout, /forgetme): no name is left.
+                    return base.UserInfo(user_id=user_id, username=None, display_name="")
         return base._user_info(row) if row else None
 
     def member_standing(

@@ -253,7 +253,13 @@ class StoreWriter:
     async def opt_out(self, chat_id: int, user_id: int) -> int:
         return int(await self.call("opt_out", chat_id, user_id))
 
-    async def opt_in(self, chat_id: int, user_id: int) -> bool:
+    async def erase_member(self, user_id: int, chat_ids: Sequence[int] | None) -> Any:
+        """Store.erase_member in order with the writes: their messages already queued go too."""
+        return await self.call(
+            "erase_member", user_id, None if chat_ids is None else list(chat_ids)
+        )
+
+    async def opt_in(self, chat_id: int | None, user_id: int) -> bool:
         return bool(await self.call("opt_in", chat_id, user_id))
 
     async def migrate_chat(self, old_chat_id: int, new_chat_id: int) -> None:

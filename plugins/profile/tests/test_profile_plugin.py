@@ -55,7 +55,8 @@ def history(store, chat):
     b1 = msg(BOB, "2026-10-23T21:40:00Z", "coffee!", reply_to=a1)
     a4 = msg(ALICE, "2026-10-26T22:59:00Z", "Tea time ❤")
     c1 = msg(CAROL, "2026-10-28T09:00:00Z", "hello")
-    SENT.update(a1=a1, b1=b1, a4=a4, c1=c1)
+    dave = msg(DAVE, "2026-10-29T10:00:00Z", "bye", reply_to=a4)
+    SENT.update(a1=a1, b1=b1, a4=a4, c1=c1, dave=dave)
     fill_store(
         store,
         [
@@ -74,7 +75,7 @@ def history(store, chat):
                 ALICE, "2026-10-28T11:00:00Z", "/me", entities=[MessageEntity("bot_command", 0, 3)]
             ),
             msg(NEWS, "2026-10-28T12:00:00Z", "digest"),
-            msg(DAVE, "2026-10-29T10:00:00Z", "bye", reply_to=a4),
+            dave,
         ],
     )
     store.record_reaction(make_reaction(chat, b1.message_id, ALICE, new=["👍"], date=NOW))
@@ -193,16 +194,35 @@ async def test_opted_out_members_get_no_card_and_are_not_named(
     make_plugin, make_context, command_reply, history, store, chat
 ):
     plugin = make_plugin()
+    # Carol opts out; she keeps her name (she wrote in another chat too).
+    fill_store(store, [make_message(make_chat(-100821, "Other"), CAROL, "hi")])
+    store.opt_out(chat.id, CAROL.id)
+    # Dave opts out; he wrote only here, so his name is erased with his messages.
     store.opt_out(chat.id, DAVE.id)
     assert await command_reply(plugin, "@dave", command="whois", now=NOW) == TextReply(
-        "@dave opted out of the statistics in this chat, so there is no card about them."
+        "I have no messages from @dave in this chat."
+    )
+    # In reply to a message of his that is still in the members' chat history.
+    command = make_message(chat, ALICE, "/whois", date=NOW, reply_to=SENT["dave"])
+    ctx = attrs.evolve(
+        make_context(command="whois", now=NOW),
+        update=telegram.Update(update_id=2, message=command),
+    )
+    assert await run_command(plugin, ctx) == TextReply(
+        "This member opted out of the statistics in this chat, so there is no card about them."
+    )
+    command = make_message(chat, ALICE, "/whois", date=NOW, reply_to=SENT["c1"])
+    ctx = attrs.evolve(ctx, update=telegram.Update(update_id=3, message=command))
+    assert await run_command(plugin, ctx) == TextReply(
+        "Carol opted out of the statistics in this chat, so there is no card about them."
     )
     assert await command_reply(plugin, command="me", now=NOW, user_id=DAVE.id) == TextReply(
         "You opted out of the statistics in this chat, so there is no card about you. "
         "Send /optin to be counted again."
     )
     card = card_of(plugin, make_context(command="me", now=NOW, user_id=ALICE.id))
-    assert [p.user.user_id for p in card.partners.replied_by] == [2, 3]
+    assert [p.user.user_id for p in card.partners.replied_by] == [2]
+    assert [p.user.user_id for p in card.partners.replies_to] == [2]
 
 
 async def test_the_picture_is_one_phone_sized_png(make_plugin, make_context, history, tmp_path):

@@ -39,7 +39,9 @@ def plural(n: int, noun: str) -> str:
 
 
 def opted_out(user: UserInfo) -> str:
-    return f"{name(user)} opted out of the statistics in this chat, so there is no card about them."
+    # Opting out may have erased the name too: then the member is not named.
+    who = name(user) if user.username or user.display_name else "This member"
+    return f"{who} opted out of the statistics in this chat, so there is no card about them."
 
 
 def unknown_member(username: str | None) -> str:

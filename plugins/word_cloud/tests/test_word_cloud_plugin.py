@@ -163,3 +163,19 @@ async def test_replies_in_russian(make_plugin, command_reply, chat_with_words):
     assert await command_reply(plugin, chat_id=-5, language="ru") == TextReply(
         "За последние 30 дней нет слов для облака слов."
     )
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("9" * 5000,),  # past Python's 4,300-digit int() limit: once an internal error
+        ("9" * 60,),
+        ("1",) * 2000,
+        ("x" * 4000,),
+    ],
+)
+async def test_hostile_period_arguments_get_a_usage_reply(make_plugin, command_reply, args):
+    reply = await command_reply(make_plugin(), *args)
+    assert isinstance(reply, TextReply)
+    assert reply.text.endswith("Usage: /wordcloud [N days | all] [@user]")
+    assert len(reply.text) < 200

@@ -35,13 +35,15 @@ from tgstats.plugins import (
 
 from tgstats_word_cloud.fonts import BUNDLED_FONT, FontFinder, font_codepoints, script_of
 from tgstats_word_cloud.forms import merge_forms
-from tgstats_word_cloud.languages import SampleCollector, chat_languages, load_identifier
+from tgstats_word_cloud.languages import chat_languages, load_identifier
 from tgstats_word_cloud.render import display_form, render_cloud
 from tgstats_word_cloud.tokenize import Tokenizer, load_stop_words
 
 __all__ = ["AUTO", "Cloud", "WordCloudConfig", "WordCloudPlugin", "pick_words"]
 
 AUTO = "auto"  # stop_word_languages: detect them from the chat's messages
+# Texts read to detect the chat's languages (the newest of the period).
+SAMPLE = 3000
 
 log = get_logger(__name__)
 
@@ -195,20 +197,21 @@ class WordCloudPlugin(Plugin[WordCloudConfig]):
             if isinstance(resolved, TextReply):
                 return resolved
             period = resolved
-        batches = ctx.store.text_batches(
-            ctx.chat_id,
-            since=period.since,
-            until=period.until,
-            user_id=period.user.user_id if period.user else None,
+        user_id = period.user.user_id if period.user else None
+        # Words were counted as the messages were stored: the cost follows the
+        # number of distinct words per day of the period, not its messages.
+        stored = ctx.store.word_counts(
+            ctx.chat_id, since=period.since, until=period.until, user_id=user_id
         )
+        counts = self.tokenizer.filter(stored)
         languages: tuple[str, ...]
         if isinstance(config.stop_word_languages, tuple):
             languages = config.stop_word_languages
-            counts = self.tokenizer.count_batches(batches)
-        else:  # auto
-            sample = SampleCollector()
-            counts = self.tokenizer.count_batches(sample.batches(batches))
-            languages = chat_languages(sample.texts, counts)
+        else:  # auto: the languages of the period's newest texts
+            sample = ctx.store.sample_texts(
+                ctx.chat_id, since=period.since, until=period.until, user_id=user_id, limit=SAMPLE
+            )
+            languages = chat_languages(sample, counts)
             stop_words = self._stop_words(languages)
             counts = Counter({w: n for w, n in counts.items() if w not in stop_words})
         total = sum(counts.values())
