@@ -308,6 +308,7 @@ class BotRuntime:
         return ChatPrefs(
             zone_of=service.chat_zone,
             plugin_enabled=lambda plugin, chat_id: service.plugin_enabled(chat_id, plugin),
+            settings_of=lambda plugin, chat_id: service.settings_for(chat_id, plugin),
         )
 
     def _start_scheduler(self, application: TgstatsApplication, recorder: Recorder) -> Scheduler:

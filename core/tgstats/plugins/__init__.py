@@ -58,14 +58,17 @@ from tgstats.plugins._periods import (
 )
 from tgstats.plugins._schedule import (
     Daily,
+    PerChat,
     ScheduleContext,
     ScheduleSpec,
     Weekly,
     daily,
+    per_chat,
     schedule,
     weekly,
 )
 from tgstats.plugins._settings import ChatSettings
+from tgstats.store.digest_queries import WordCount
 from tgstats.store.event_queries import MemberChangeDay, MemberReactions
 from tgstats.store.queries import (
     ChatInfo,
@@ -107,6 +110,7 @@ __all__ = [
     "Period",
     "PeriodRequest",
     "PeriodUsageError",
+    "PerChat",
     "PhotoReply",
     "Plugin",
     "PluginError",
@@ -121,6 +125,7 @@ __all__ = [
     "UserActivity",
     "UserInfo",
     "Weekly",
+    "WordCount",
     "button",
     "chat_zones",
     "check_chat_zones",
@@ -136,6 +141,7 @@ __all__ = [
     "parse_period_args",
     "parse_zone",
     "period_buttons",
+    "per_chat",
     "period_start",
     "resolve_button_period",
     "resolve_period",

@@ -140,7 +140,14 @@ def record_member_changes(
     with engine.begin() as connection:
         upsert_chat_rows(
             connection,
-            [{"chat_id": chat.id, "title": chat.effective_name, "type": str(chat.type)}],
+            [
+                {
+                    "chat_id": chat.id,
+                    "title": chat.effective_name,
+                    "type": str(chat.type),
+                    "username": chat.username,
+                }
+            ],
         )
         upsert_user_rows(
             connection,
