@@ -17,6 +17,7 @@ SHIPPED = {
     "wordcloud.png": "word_cloud",
     "activity.png": "activity",
     "replies.png": "reply_graph",
+    "digest.png": "weekly_digest",
 }
 
 

@@ -323,7 +323,9 @@ def per_chat_scheduler(
         choice = choices.get(chat_id)
         return None if choice is None else ChatSettings(chat_id=chat_id, config=choice)
 
-    prefs = ChatPrefs(zone_of=lambda chat: ZONES.get(chat, ZoneInfo("UTC")), settings_of=settings_of)
+    prefs = ChatPrefs(
+        zone_of=lambda chat: ZONES.get(chat, ZoneInfo("UTC")), settings_of=settings_of
+    )
     return Scheduler(store, jobs=lambda: jobs, send=send, prefs=prefs, clock=clock)
 
 

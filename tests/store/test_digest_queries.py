@@ -3,7 +3,6 @@ exact numbers on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-import pytest
 from telegram import Chat, MessageEntity, User
 from tgstats.plugins import WordCount
 from tgstats.store import Store

@@ -23,14 +23,14 @@ from sqlalchemy.engine import Engine
 
 from tgstats.store.schema import messages
 
-__all__ = ["DigestQueries", "WordCount", "MAX_WORDS"]
+__all__ = ["MAX_WORDS", "DigestQueries", "WordCount"]
 
 # At most this many rows come back, whatever a caller asks for.
 MAX_WORDS = 1000
 # Characters SQLite turns into spaces before splitting (PostgreSQL splits on
 # every non-word character instead); what is left over is the caller's to strip.
 # Few: SQLite's parser overflows at a few dozen nested replace() calls.
-_SEPARATORS = "\n\t.,;:!?\"()/@#*"
+_SEPARATORS = '\n\t.,;:!?"()/@#*'
 
 
 @attrs.frozen
@@ -70,9 +70,7 @@ class DigestQueries:
         q = _q()
         with self._engine.connect() as connection:
             family = q.chat_family(connection, chat_id)
-            where = q._where(
-                messages, family, since, until, excluded=self._excluded(chat_id)
-            )
+            where = q._where(messages, family, since, until, excluded=self._excluded(chat_id))
             if connection.dialect.name == "postgresql":
                 words = (
                     select(
@@ -88,9 +86,9 @@ class DigestQueries:
                 cleaned: Any = func.lower(messages.c.text)
                 for separator in _SEPARATORS:
                     cleaned = func.replace(cleaned, separator, " ")
-                seed = select(
-                    literal("").label("word"), (cleaned + " ").label("rest")
-                ).where(where, messages.c.text != "")
+                seed = select(literal("").label("word"), (cleaned + " ").label("rest")).where(
+                    where, messages.c.text != ""
+                )
                 split = seed.cte("split", recursive=True)
                 cut = func.instr(split.c.rest, " ")
                 split = split.union_all(
