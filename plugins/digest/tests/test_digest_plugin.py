@@ -208,3 +208,19 @@ def test_change_text() -> None:
     assert change_text(1, 2) == "▼ −50 % vs the week before"
     assert change_text(2, 2) == "±0 % vs the week before"
     assert change_text(2, 0) == "none the week before"
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [(1110, "18:30"), (51078, "14:11:18"), (545, "09:05"), ("09:00", "09:00"), (True, True)],
+)
+def test_a_time_yaml_read_as_base_60_is_turned_back(typed, stored) -> None:
+    from tgstats_digest.plugin import sexagesimal_time
+
+    assert sexagesimal_time(typed) == stored
+
+
+def test_a_time_typed_in_settings_is_understood(make_plugin) -> None:
+    assert make_plugin(time=1110).config.time == "18:30"  # what "18:30" is in YAML 1.1
+    with pytest.raises((ConfigError, ValueError), match="schedule time"):
+        make_plugin(time=1440)  # "24:00"

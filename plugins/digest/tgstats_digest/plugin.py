@@ -34,14 +34,28 @@ from tgstats_digest import text
 from tgstats_digest.numbers import Digest, Window, compute, so_far_window, week_before_window
 from tgstats_digest.render import DigestPicture, render_digest
 
-__all__ = ["DigestConfig", "DigestPlugin", "chat_rule"]
+__all__ = ["DigestConfig", "DigestPlugin", "chat_rule", "sexagesimal_time"]
 
 
 def _day(_inst: Any, attribute: attrs.Attribute[str], value: str) -> None:
     weekly(day=value, time="00:00")  # raises ValueError naming the allowed days
 
 
-def _time(_inst: Any, attribute: attrs.Attribute[str], value: str) -> None:
+def sexagesimal_time(value: Any) -> Any:
+    """``18:30`` typed in /settings or YAML arrives as 1110: YAML 1.1 reads base-60
+    numbers (PyYAML does; ``09:30`` stays text only because of its leading zero).
+    Turn such a number back into the time it was written as; anything else is
+    left for the validator to judge."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        return value
+    if 0 <= value < 24 * 60:  # H:MM
+        return f"{value // 60:02d}:{value % 60:02d}"
+    if 3600 <= value < 86_400:  # H:MM:SS
+        return f"{value // 3600:02d}:{value // 60 % 60:02d}:{value % 60:02d}"
+    return value
+
+
+def _time(_inst: Any, attribute: Any, value: Any) -> None:
     weekly(day="mon", time=value)  # raises ValueError naming the format
 
 
@@ -70,7 +84,9 @@ def _enabled(_inst: Any, attribute: attrs.Attribute[bool], value: bool) -> None:
 class DigestConfig:
     enabled: bool = attrs.field(default=False, validator=_enabled)
     day: str = attrs.field(default="mon", validator=_day)
-    time: str = attrs.field(default="09:00", validator=_time)
+    # str | int: the config loader type-checks before the converter runs, and
+    # "18:30" comes out of YAML as 1110 (see sexagesimal_time); a str once built.
+    time: str | int = attrs.field(default="09:00", converter=sexagesimal_time, validator=_time)
     timezone: str = attrs.field(default="UTC", validator=check_zone)
     top_members: int = attrs.field(default=5, validator=_top)
     top_words: int = attrs.field(default=5, validator=_top)
@@ -80,7 +96,7 @@ class DigestConfig:
 
 def chat_rule(config: DigestConfig) -> Weekly | None:
     """The chat's weekly rule, or None where its admins have not switched the post on."""
-    return weekly(day=config.day, time=config.time) if config.enabled else None
+    return weekly(day=config.day, time=str(config.time)) if config.enabled else None
 
 
 class DigestPlugin(Plugin[DigestConfig]):
