@@ -224,3 +224,24 @@ def test_a_time_typed_in_settings_is_understood(make_plugin) -> None:
     assert make_plugin(time=1110).config.time == "18:30"  # what "18:30" is in YAML 1.1
     with pytest.raises((ConfigError, ValueError), match="schedule time"):
         make_plugin(time=1440)  # "24:00"
+
+
+async def test_hostile_names_and_words_keep_the_caption_short_and_linked(
+    store, chat, make_plugin, command_reply
+) -> None:
+    long_name = make_user(9, "N" * 200, last_name="M" * 200)
+    word = "x" * 4000
+    messages = [
+        make_message(
+            chat, long_name, f"{word} {word} spam", date="2026-03-24T10:00Z", message_id=7
+        ),
+        make_message(chat, ALICE, "spam " * 500, date="2026-03-24T11:00Z"),
+    ]
+    fill_store(store, messages)
+    store.record_reaction_count(make_reaction_count(chat, 7, {"👍": 9}, date="2026-03-24T12Z"))
+    reply = await command_reply(make_plugin(), now="2026-03-26T12:00:00Z")
+    assert isinstance(reply, PhotoReply)
+    assert len(reply.caption) <= 1024
+    assert "Top words: spam" in reply.caption and word not in reply.caption
+    assert reply.caption.endswith("https://t.me/hikers/7")
+    assert Image.open(io.BytesIO(reply.png)).width == 1080

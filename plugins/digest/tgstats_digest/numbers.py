@@ -19,6 +19,8 @@ __all__ = ["Digest", "Window", "compute", "fold_words", "so_far_window", "week_b
 # Word rows asked of the store before stop words are taken out: the top
 # words of a week are found well within the 300 most frequent tokens.
 _WORD_ROWS = 300
+# Longer "words" are pasted hashes, keys or keyboard mashing, not what a chat talks about.
+_LONGEST = 30
 _STRIP = "'\"`’‘«»“”„…-_~=+<>[]{}|\\"
 # Pieces of links left after splitting on '/', ':' and '.'.
 _LINK_PIECES = frozenset({"http", "https", "www", "com", "org", "net"})
@@ -109,7 +111,12 @@ def fold_words(
     folded: Counter[str] = Counter()
     for word, count in rows:
         clean = word.strip(_STRIP).casefold()
-        if len(clean) < 3 or clean.isdigit() or clean in stopwords or clean in _LINK_PIECES:
+        if (
+            not 3 <= len(clean) <= _LONGEST
+            or clean.isdigit()
+            or clean in stopwords
+            or clean in _LINK_PIECES
+        ):
             continue
         folded[clean] += count
     return sorted(folded.items(), key=lambda item: (-item[1], item[0]))[:limit]

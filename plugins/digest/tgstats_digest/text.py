@@ -9,6 +9,13 @@ from tgstats_digest.numbers import Digest
 __all__ = ["caption", "change_text", "empty_text", "period_text", "plural"]
 
 _QUOTE = 60  # characters of the most reacted message quoted in the caption
+_NAME = 32  # characters of a chat or member name: the caption must stay under
+# Telegram's 1,024 characters with its link at the end
+
+
+def _cut(value: str, limit: int) -> str:
+    value = " ".join(value.split())
+    return value if len(value) <= limit else value[: limit - 1].rstrip() + "…"
 
 
 def plural(n: int, noun: str) -> str:
@@ -43,23 +50,23 @@ def caption(digest: Digest, title: str, so_far: bool) -> str:
     hour, hour_count = digest.busiest_hour
     period = period_text(digest.window.first_day, digest.window.days, so_far)
     lines = [
-        f"{title} — {period[0].lower()}{period[1:]}",
+        f"{_cut(title, 2 * _NAME)} — {period[0].lower()}{period[1:]}",
         f"{plural(digest.messages, 'message')} ({change_text(digest.messages, digest.previous)}"
         f"{'' if digest.previous == 0 else f', {digest.previous:,}'}), "
         f"{plural(digest.active_members, 'member')} active",
         f"Busiest day: {day:%A} ({day_count:,}); busiest hour: {hour:02d}:00 ({hour_count:,})",
     ]
     if digest.top_members:
-        names = ", ".join(f"{m.user.display_name} {m.messages:,}" for m in digest.top_members[:3])
+        names = ", ".join(
+            f"{_cut(m.user.display_name, _NAME)} {m.messages:,}" for m in digest.top_members[:3]
+        )
         lines.append(f"Most active: {names}")
     if digest.top_words:
         lines.append("Top words: " + ", ".join(word for word, _ in digest.top_words))
     if digest.new_members:
         lines.append(f"New members: {digest.new_members:,}")
     if digest.top_message is not None:
-        quote = " ".join(digest.top_message.text.split())
-        if len(quote) > _QUOTE:
-            quote = quote[: _QUOTE - 1].rstrip() + "…"
+        quote = _cut(digest.top_message.text, _QUOTE)
         reactions = plural(digest.top_message.reaction_count, "reaction")
         where = f" {digest.link}" if digest.link else ""
         said = f" “{quote}”" if quote else ""
