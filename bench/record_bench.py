@@ -5,6 +5,10 @@ Run by hand (not a test):
     python bench/record_bench.py                       # SQLite and PostgreSQL, 5,000 messages
     python bench/record_bench.py --messages 20000 --backends sqlite
     python bench/record_bench.py --profile             # also cProfile the bot, name the hot spots
+    python bench/record_bench.py --against DIR         # ABBA against the tgstats in DIR/core
+
+cProfile sees only the bot's main thread; to see the store writer's thread
+too, sample the running bot with py-spy (``py-spy record --pid PID --gil``).
 
 The real ``tgstats run`` runs as a subprocess (the three real plugins and the
 e2e tests' ``/slow N`` plugin enabled, hot reload off) against the local Bot
@@ -435,15 +439,18 @@ def run_bot(
     rounds: int = 4,
     latency_rate: float = 200.0,
     latency_count: int = 1000,
+    src: Path | None = None,
 ) -> BotResult:
-    """Start the bot and measure it: a burst of ``count`` messages; with ``full``,
-    ``rounds`` times a plain burst and one with /slow 3 in flight in another chat
+    """Start the bot and measure it: ``rounds`` bursts of ``count`` messages; with ``full``,
+    each plain burst is paired with one with /slow 3 in flight in another chat
     (in ABBA order, so a drift of the machine's load hits both alike), then the
     latency of a steady stream at ``latency_rate`` and of one burst.
 
     With ``webhook`` the bot serves a webhook instead of polling and the
     messages are POSTed to it like Telegram does (WEBHOOK_CONNECTIONS at once,
     each answered once committed); a burst's clock stops when all are stored.
+    ``src``: run the ``tgstats`` package found in ``src/core`` instead of this
+    checkout's (the plugins stay the installed ones).
     """
     (tmp / "plugins.yaml").write_text(PLUGINS_YAML)
     make_distribution(tmp / "site", "tgstats_e2e_slow", "e2e_slow", "SlowPlugin", SLOW_SOURCE)
@@ -456,7 +463,9 @@ def run_bot(
             TGSTATS_DB=url,
             TGSTATS_PLUGINS_CONFIG=str(tmp / "plugins.yaml"),
             TGSTATS_LOG_FILE=str(tmp / "bot.log"),
-            PYTHONPATH=str(tmp / "site"),
+            PYTHONPATH=os.pathsep.join(
+                [*([str(src / "core")] if src is not None else []), str(tmp / "site")]
+            ),
             MPLBACKEND="Agg",
         )
         mode = webhook_mode(api, env, tmp) if webhook else polling_mode(api)
@@ -473,7 +482,7 @@ def run_bot(
                 mode.deliver(make_messages(api, WARMUP, 1))
                 wait_stored(store, base + WARMUP, process, 60)
                 result = BotResult()
-                for round_ in range(rounds if full else 1):
+                for round_ in range(rounds):
                     # ABBA: plain first in even rounds, /slow first in odd ones.
                     for with_slow in (False, True) if round_ % 2 == 0 else (True, False):
                         messages = make_messages(api, count, 2 + 10 * round_ + with_slow)
@@ -518,6 +527,83 @@ def run_bot(
     return result
 
 
+def compare(
+    against: Path,
+    count: int,
+    tmp: Path,
+    rounds: int,
+    pg_url: str,
+    backends: list[str],
+    console: Console,
+) -> None:
+    """This checkout's bot against the one in ``against`` (e.g. an export of main), ABBA.
+
+    Per backend and path, four bot processes run one after another: other,
+    this, this, other; each does ``rounds`` plain bursts of ``count``.  A
+    drift of the machine's load hits both sides alike, so the ratio of their
+    medians is the comparison (the absolute figures move with the load).
+    """
+    table = Table(title=f"This checkout vs {against} (ABBA processes, {rounds} bursts each)")
+    for column in (
+        "backend",
+        "path",
+        "other msg/s",
+        "this msg/s",
+        "ratio",
+        "other /CPU-s",
+        "this /CPU-s",
+        "ratio CPU",
+    ):
+        table.add_column(column, justify="left" if column in ("backend", "path") else "right")
+    runs = itertools.count()
+    for backend in backends:
+        for path in ("polling", "webhook"):
+            results: dict[str, list[tuple[float, float]]] = {"other": [], "this": []}
+            for side in ("other", "this", "this", "other"):
+                run_dir = tmp / f"compare-{next(runs)}"
+                run_dir.mkdir()
+                drop = None
+                if backend == "sqlite":
+                    url = f"sqlite:///{run_dir / 'bench.db'}"
+                else:
+                    url, drop = fresh_pg_database(pg_url)
+                try:
+                    result = run_bot(
+                        url,
+                        count,
+                        run_dir,
+                        None,
+                        webhook=path == "webhook",
+                        full=False,
+                        rounds=rounds,
+                        src=against if side == "other" else None,
+                    )
+                finally:
+                    if drop is not None:
+                        drop()
+                results[side] += result.plain
+                load = os.getloadavg()[0]
+                console.print(
+                    f"{backend} {path} {side}: "
+                    + ", ".join(f"{rate:,.0f} ({cpu:,.0f}/CPU-s)" for rate, cpu in result.plain)
+                    + f"  load {load:.1f}"
+                )
+            other, this = medians(results["other"]), medians(results["this"])
+            table.add_row(
+                backend,
+                path,
+                f"{other[0]:,.0f}",
+                f"{this[0]:,.0f}",
+                f"{this[0] / other[0]:.2f}x",
+                f"{other[1]:,.0f}",
+                f"{this[1]:,.0f}",
+                f"{this[1] / other[1]:.2f}x",
+            )
+    console.print(table)
+    load = os.getloadavg()
+    console.print(f"load average at the end: {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")
+
+
 def parse_only(count: int) -> float:
     """Anchor: JSON dicts -> telegram.Update, what PTB does per update."""
     api = FakeBotApi()
@@ -529,11 +615,44 @@ def parse_only(count: int) -> float:
     return count / (time.perf_counter() - started)
 
 
+def _time_aggregates() -> tuple[list[float], Any]:
+    """Count the time the recorder spends on the aggregates (until ``undo()``)."""
+    import tgstats.store.database as database
+    from tgstats.store.aggregates import Delta
+
+    spent = [0.0]
+    saved = (database.changed, database.read_rows, Delta.apply)
+
+    def timed(function: Any) -> Any:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            # perf_counter: process_time costs about a millisecond a call on some VMs.
+            started = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                spent[0] += time.perf_counter() - started
+
+        return wrapper
+
+    database.changed = timed(database.changed)  # type: ignore[attr-defined]
+    database.read_rows = timed(database.read_rows)  # type: ignore[attr-defined]
+    Delta.apply = timed(Delta.apply)  # type: ignore[method-assign]
+
+    def undo() -> None:
+        database.changed, database.read_rows, Delta.apply = saved  # type: ignore[attr-defined,method-assign]
+
+    return spent, undo
+
+
+AGGREGATE_SHARE: dict[int, float] = {}  # batch -> share of the store's time, last run
+
+
 def store_only(url: str, count: int, batch: int = 1) -> float:
     """Anchor: the store alone, ``batch`` messages per transaction.
 
     batch=1 is a commit per message (what the bot did before it batched);
     batch=100 is one getUpdates page per commit (what the recorder does in a burst).
+    The share of its time spent keeping the aggregates goes to AGGREGATE_SHARE.
     """
     api = FakeBotApi()
     bot = Bot(api.token)
@@ -542,12 +661,16 @@ def store_only(url: str, count: int, batch: int = 1) -> float:
         for i, m in enumerate(make_messages(api, count, 4, ANCHOR_CHATS))
     ]
     store = open_store(url)
+    spent, undo = _time_aggregates()
     try:
         started = time.perf_counter()
         for start in range(0, len(updates), batch):
             store.record_messages([u.message for u in updates[start : start + batch]])
-        return count / (time.perf_counter() - started)
+        elapsed = time.perf_counter() - started
+        AGGREGATE_SHARE[batch] = spent[0] / elapsed
+        return count / elapsed
     finally:
+        undo()
         store.close()
 
 
@@ -690,9 +813,28 @@ def main() -> None:
     parser.add_argument(
         "--latency-messages", type=int, default=1000, help="messages per latency row"
     )
+    parser.add_argument(
+        "--against",
+        type=Path,
+        metavar="DIR",
+        help="only compare with the tgstats in DIR/core (e.g. `git archive main core | tar -x "
+        "-C DIR`), in ABBA order, --rounds plain bursts per process",
+    )
     args = parser.parse_args()
     configure_logging(level="WARNING")
     console = Console() if sys.stdout.isatty() else Console(width=150)
+    if args.against is not None:
+        with tempfile.TemporaryDirectory(prefix="tgstats-record-compare-") as tmp_text:
+            compare(
+                args.against.resolve(),
+                args.messages,
+                Path(tmp_text),
+                args.rounds,
+                args.pg_url,
+                args.backends.split(","),
+                console,
+            )
+        return
     table = Table(
         title=f"Recording throughput, {args.messages:,} messages ({os.cpu_count()} cores)"
     )
@@ -752,6 +894,11 @@ def main() -> None:
                     "store only, commit per 100",
                     f"{store_only(store_url, args.messages, batch=100):,.0f}",
                 )
+                table.add_row(
+                    backend,
+                    "  of that time: keeping the aggregates",
+                    f"{AGGREGATE_SHARE[100]:.0%}",
+                )
                 bot_dir = tmp / backend
                 bot_dir.mkdir()
                 result = run_bot(
@@ -793,6 +940,7 @@ def main() -> None:
                         prof_dir,
                         prof_dir / "bot.prof",
                         full=False,
+                        rounds=1,
                     ).plain[0][0]
                     table.add_row(backend, "full bot under cProfile", f"{profiled:,.0f}", "")
                     print_profile(prof_dir / "bot.prof", console)

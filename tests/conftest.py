@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import uuid
@@ -63,17 +64,10 @@ def pg_url() -> str:
     return url
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A URL of an empty database of each kind (store and importer tests run on both).
-
-    The PostgreSQL variant is a fresh schema per test (``search_path`` in the
-    URL), dropped afterwards, so tests never see each other's rows.
-    """
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'store.db'}"
-        return
-    base: str = request.getfixturevalue("pg_url")
+@contextlib.contextmanager
+def fresh_schema(base: str) -> Iterator[str]:
+    """A URL of ``base`` whose ``search_path`` is a new, empty schema, dropped afterwards,
+    so tests never see each other's rows (nor the server's public schema)."""
     schema = f"t_{uuid.uuid4().hex[:12]}"
     admin = sqlalchemy.create_engine(base)
     with admin.begin() as connection:
@@ -85,6 +79,23 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         with admin.begin() as connection:
             connection.execute(sqlalchemy.text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+@pytest.fixture
+def pg_store_url(pg_url: str) -> Iterator[str]:
+    """An empty PostgreSQL database (a fresh schema) for PostgreSQL-only tests."""
+    with fresh_schema(pg_url) as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A URL of an empty database of each kind (store and importer tests run on both)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'store.db'}"
+        return
+    with fresh_schema(request.getfixturevalue("pg_url")) as url:
+        yield url
 
 
 @pytest.fixture

@@ -233,3 +233,10 @@ async def wait_until(
 
 def dedent(text: str) -> str:
     return textwrap.dedent(text)
+
+
+# The plugin distributions this repository ships (plugins/<dir>), all installed
+# by tox and the Quick start: what `plugins check` sets up by default.
+SHIPPED_PLUGINS = len(
+    list((Path(__file__).resolve().parents[1] / "plugins").glob("*/pyproject.toml"))
+)

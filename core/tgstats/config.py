@@ -74,7 +74,8 @@ class Settings:
     reload_check_interval: float = attrs.field(
         default=3.0, validator=_positive, metadata={"expected": "a number > 0"}
     )
-    watch_patterns: tuple[str, ...] = ("*.py", "*.yaml", "*.yml")
+    # *.po: an edited translation reloads its plugin like an edited .py.
+    watch_patterns: tuple[str, ...] = ("*.py", "*.yaml", "*.yml", "*.po")
     ignore_patterns: tuple[str, ...] = ("README.md", "*.md", "__pycache__", "*.pyc", ".git")
     watcher: WatcherKind = "poll"
     reload_debounce: float = attrs.field(

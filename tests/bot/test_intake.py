@@ -158,3 +158,70 @@ async def test_an_update_whose_host_handler_raises_is_kept_and_the_rest_go_on(
     (rejected,) = list_rejected(harness.store.engine)
     assert rejected.update_id == boom_id
     assert rejected.reason == "handling raised RuntimeError: host bug"
+
+
+async def test_a_command_resent_to_a_second_worker_while_answered_is_answered_once(
+    harness: Any, log_lines: Any
+) -> None:
+    """Two webhook workers on one database: Telegram re-sends a command to worker B
+    while worker A is still answering it; the claim in the store lets only A answer."""
+    from tgstats.bot.app import build_application
+    from tgstats.bot.handlers import PluginHandlers
+    from tgstats.bot.intake import UpdateIntake
+    from tgstats.bot.recorder import Recorder
+    from tgstats.store import open_store
+    from tgstats.store.writer import StoreWriter
+
+    from .conftest import bot_settings
+
+    harness.handlers.install(record("sleepy", Sleepy, harness.store))
+    store_b = open_store(str(harness.store.engine.url))
+    application_b = build_application(bot_settings(harness.api))
+    writer_b = StoreWriter(store_b)
+    writer_b.start()
+    intake_b = UpdateIntake(application_b, Recorder(writer_b))
+    handlers_b = PluginHandlers(application_b, store_b.queries, was_recorded=intake_b.was_recorded)
+    handlers_b.install(record("sleepy", Sleepy, store_b))
+    await application_b.initialize()
+    try:
+        message = harness.api.message(GROUP_A, 1, "/sleepy 1")
+        (update_id,) = harness.api.inject({"message": message})
+        await harness.api.wait_until(lambda: harness.api.confirmed, 5, "worker A committed it")
+        await asyncio.sleep(0.2)  # A is asleep in its answer
+        assert harness.api.sent_to(GROUP_A) == []
+        await intake_b.submit_batch([{"update_id": update_id, "message": message}])
+        await intake_b.lanes.drain(10)
+        await harness.settle()
+        await harness.api.wait_until(lambda: harness.api.sent_to(GROUP_A), 5, "A's answer")
+        await asyncio.sleep(0.3)
+        assert [m.text for m in harness.api.sent_to(GROUP_A)] == ["awake"]
+        assert "command_already_answered" in log_lines.getvalue()
+        assert harness.store.queries.count_messages(GROUP_A) == 1
+    finally:
+        await writer_b.stop()
+        await application_b.shutdown()
+        store_b.close()
+
+
+async def test_plain_messages_skip_python_telegram_bot_commands_do_not(
+    harness: Any, monkeypatch: Any
+) -> None:
+    """Plain group text goes straight from JSON to its row (tgstats.bot.plain); a
+    command still becomes a telegram.Update for its handler."""
+    parsed: list[int] = []
+    de_json = Update.de_json
+
+    def counting(data: Any, bot: Any = None) -> Update:
+        parsed.append(data["update_id"])
+        return de_json(data, bot)
+
+    monkeypatch.setattr(Update, "de_json", counting)
+    harness.handlers.install(record("count", Count, harness.store))
+    sent = [await harness.send(GROUP_A, 1, f"plain {n}") for n in range(3)]
+    harness.api.edit_message(sent[0], "plain 0, edited")
+    reply = await harness.reply_to(GROUP_A, 2, "/count")
+    await harness.settle()
+    assert reply.text == "4"  # the three plain messages and the command, all stored
+    texts = [m.text for m in harness.store.queries.messages(GROUP_A)]
+    assert texts[:3] == ["plain 0, edited", "plain 1", "plain 2"]
+    assert len(parsed) == 1  # only the command was parsed by python-telegram-bot

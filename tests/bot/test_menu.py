@@ -32,7 +32,16 @@ def test_plugins_by_name_then_the_host_each_command_once() -> None:
     menu = build_menu(table)
     names = [c.command for c in menu]
     # The plugin's /optout is not in the table, so not in the menu either.
-    assert names == ["heatmap", "wordcloud", "optout", "optin", "settings", "plugins", "reload"]
+    assert names == [
+        "heatmap",
+        "wordcloud",
+        "optout",
+        "optin",
+        "forgetme",
+        "settings",
+        "plugins",
+        "reload",
+    ]
     assert menu[2].description == HOST_COMMANDS["optout"]
     assert [c.command for c in menu] == [r.command for r in table.menu_routes()]
 
@@ -50,7 +59,15 @@ async def test_sync_sets_the_menu_once_per_change(fake_api: Any) -> None:
     async with Bot(fake_api.token, base_url=fake_api.url) as bot:
         menu = CommandMenu(bot)
         assert await menu.sync(build_menu(table)) is True
-        assert fake_api.menu() == ["heatmap", "optout", "optin", "settings", "plugins", "reload"]
+        assert fake_api.menu() == [
+            "heatmap",
+            "optout",
+            "optin",
+            "forgetme",
+            "settings",
+            "plugins",
+            "reload",
+        ]
         assert await menu.sync(build_menu(table)) is False
         assert fake_api.call_count("setMyCommands") == 1
         assert await menu.sync([BotCommand("optout", "x")]) is True

@@ -15,7 +15,7 @@ from tgstats.errors import TgstatsError
 
 from .conftest import fake_bot_api
 
-HOST_MENU = ["optout", "optin", "settings", "plugins", "reload"]
+HOST_MENU = ["optout", "optin", "forgetme", "settings", "plugins", "reload"]
 
 
 def settings_for(

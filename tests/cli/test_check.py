@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from tgstats.store import ChatInfo, open_store
 
+from ..plugin_env import SHIPPED_PLUGINS
+
 ALLOW_LIST = "settings:\n  load_unlisted_plugins: false\n"
 
 # A plugin whose setup/shutdown behaviour is chosen by its config; it writes
@@ -253,9 +255,10 @@ def test_setup_that_succeeds_is_shut_down_and_check_says_ok(
     config = write_config(ALLOW_LIST + "plugins:\n" + entry(name, tmp_path / "marker.txt"))
     result = check(run_tgstats, site_dir, config)
     assert result.returncode == 0, result.stderr
-    # The three shipped plugins are installed too, and not on the allow-list.
+    # The shipped plugins are installed too, and not on the allow-list.
     assert result.stdout == (
-        f"OK: 1 plugin(s) loaded, set up and shut down, 3 disabled; {config} is valid\n"
+        f"OK: 1 plugin(s) loaded, set up and shut down, {SHIPPED_PLUGINS} disabled; "
+        f"{config} is valid\n"
     )
     assert (tmp_path / "marker.txt").read_text() == "setup chat=None\nshutdown\n"
 

@@ -106,10 +106,14 @@ class RunningBot:
     def console(self) -> str:
         return self.output.read_text(encoding="utf-8", errors="replace")
 
-    def ask(self, chat_id: int, user_id: int, text: str, timeout: float = 20.0) -> Any:
-        """Send ``text`` and return the bot's next message in ``chat_id``."""
+    def ask(
+        self, chat_id: int, user_id: int, text: str, timeout: float = 20.0, **message: Any
+    ) -> Any:
+        """Send ``text`` and return the bot's next message in ``chat_id``.
+
+        ``message``: more of the message (``language_code="ru"``, say)."""
         before = len(self.api.sent_to(chat_id))
-        self.api.send_message(chat_id, user_id, text)
+        self.api.send_message(chat_id, user_id, text, **message)
         try:
             return self.api.wait_for_reply(chat_id, before, timeout)
         except TimeoutError:

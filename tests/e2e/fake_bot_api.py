@@ -274,8 +274,11 @@ class FakeBotApi:
         reply_to: dict[str, Any] | None = None,
         date: int | None = None,
         edit_date: int | None = None,
+        language_code: str | None = None,
     ) -> dict[str, Any]:
-        """A ``message`` object as Telegram sends it (commands get their entity)."""
+        """A ``message`` object as Telegram sends it (commands get their entity).
+
+        ``language_code`` is the sender's app language, as Telegram reports it."""
         chat: dict[str, Any] = {"id": chat_id, "type": chat_type}
         if chat_type == "private":
             chat["first_name"] = first_name or f"User {user_id}"
@@ -290,6 +293,7 @@ class FakeBotApi:
                 "is_bot": False,
                 "first_name": first_name or f"User {user_id}",
                 **({"username": username} if username else {}),
+                **({"language_code": language_code} if language_code else {}),
             },
             "text": text,
         }
@@ -441,6 +445,7 @@ class FakeBotApi:
         chat_id: int | None = None,
         first_name: str | None = None,
         username: str | None = None,
+        language_code: str | None = None,
     ) -> dict[str, Any]:
         """A ``callback_query`` update body: ``user_id`` pressed a button with ``data``
         under the bot's message ``sent`` (as it is now, edits included).  ``chat_id``
@@ -458,6 +463,7 @@ class FakeBotApi:
                 "is_bot": False,
                 "first_name": first_name or f"User {user_id}",
                 **({"username": username} if username else {}),
+                **({"language_code": language_code} if language_code else {}),
             },
             "chat_instance": f"ci{message['chat']['id']}",
             "message": message,

@@ -30,7 +30,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
 
 GROUP_A, GROUP_B, GROUP_C = -100111, -100222, -100333
 ALICE, BOB, CAROL = 2001, 2002, 2003
-HOST_MENU = ["optout", "optin", "settings", "plugins", "reload"]
+HOST_MENU = ["optout", "optin", "forgetme", "settings", "plugins", "reload"]
 
 
 def rewrite(path: Any, text: str) -> None:
@@ -153,6 +153,23 @@ def test_admin_commands_are_refused_to_others(bot: RunningBot) -> None:
     assert f"{PROBE_PLUGIN} 0.1.0: loaded" in listing
     assert "heatmap_command" in listing and "word_cloud" in listing
     assert bot.log().count("manual_reload_done") == reloads
+
+
+def test_forgetme_in_private_erases_the_member_everywhere(bot: RunningBot) -> None:
+    api, dave = bot.api, 30_999
+    for chat in (GROUP_A, GROUP_B):
+        api.send_message(chat, dave, "remember me?")
+    bot.ask(GROUP_A, ALICE, "/probe")  # in order: Dave's messages are stored
+    assert {r["chat_id"] for r in bot.export() if r["user_id"] == dave} == {GROUP_A, GROUP_B}
+    before = len(api.sent_to(dave))
+    api.send_message(dave, dave, "/forgetme", chat_type="private")
+    reply = api.wait_for_reply(dave, before, 20)
+    assert reply.text.startswith("Done: I forgot 2 of your messages in 2 chats, and your name")
+    assert not [r for r in bot.export() if r["user_id"] == dave]
+    api.send_message(GROUP_B, dave, "and now?")
+    bot.ask(GROUP_B, ALICE, "/probe")
+    assert not [r for r in bot.export() if r["user_id"] == dave]
+    assert "plugin_forget_failed" not in bot.log()
 
 
 def test_500_messages_during_10_reloads_are_all_stored_once(bot: RunningBot) -> None:

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from .conftest import (
+    ADMIN,
     PROBE_PACKAGE,
     PROBE_PLUGIN,
     RunningBot,
@@ -30,7 +31,7 @@ from .conftest import (
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
 
-GROUP_A, GROUP_B = -100411, -100422
+GROUP_A, GROUP_B, GROUP_RU, GROUP_SET_RU = -100411, -100422, -100433, -100444
 ALICE, BOB = 4001, 4002
 REFUSED = "This button does not work (any more). Send the command again."
 
@@ -176,6 +177,62 @@ def test_seven_days_under_a_heatmap_edits_that_photo_and_answers(bot: RunningBot
     mine = api.message_now(GROUP_A, photo.message_id)
     assert [b["text"] for b in mine.buttons[1]] == ["• Me", "Everyone"]
     assert "plugin_handler_failed" not in bot.log()
+
+
+def test_a_russian_speaking_member_gets_russian_replies_and_buttons(bot: RunningBot) -> None:
+    api = bot.api
+    recent = int(time.time()) - 2 * 86400
+    for i in range(5):
+        api.send_message(GROUP_RU, ALICE, f"привет {i}", date=recent + i, language_code="ru")
+    ranking = bot.ask(GROUP_RU, BOB, "/engagement", timeout=30, language_code="ru")
+    assert ranking.method == "sendMessage"
+    assert ranking.plain.startswith(f"Вовлечённость в Chat {GROUP_RU} за последние 30 дней")
+    assert "5 сообщений" in ranking.plain
+    assert [b["text"] for b in ranking.buttons[0]] == ["7 дней", "• 30 дней", "1 год", "Всё"]
+
+    # A press is answered in the presser's language ("pt-br": untranslated, English) ...
+    query_id = api.press(ranking, BOB, "7 дней", language_code="ru")
+    assert api.wait_for_answer(query_id).text == ""
+    now = api.message_now(GROUP_RU, ranking.message_id)
+    assert now.text.startswith(f"Вовлечённость в Chat {GROUP_RU} за последние 7 дней")
+    query_id = api.press(now, ALICE, "Всё", language_code="pt-br")
+    assert api.wait_for_answer(query_id).text == ""
+    english = api.message_now(GROUP_RU, ranking.message_id)
+    assert english.text.startswith(f"Engagement in Chat {GROUP_RU}, all time")
+    assert [b["text"] for b in english.buttons[0]] == ["7 days", "30 days", "1 year", "• All"]
+
+    # ... and so is a refusal from the host.
+    forged = api.callback_query(english, ALICE, "engagement_scores|period|7:all|AAAAAAAAAAA")
+    forged["callback_query"]["from"]["language_code"] = "ru"
+    assert inject_and_wait(bot, forged).text == (
+        "Эта кнопка (больше) не работает. Отправьте команду ещё раз."
+    )
+
+    photo = bot.ask(GROUP_RU, ALICE, "/heatmap", timeout=30, language_code="ru-RU")
+    assert photo.method == "sendPhoto"
+    assert photo.caption.startswith("Самый активный час (обведён): ")
+    assert "(5 сообщений, UTC)" in photo.caption
+    assert [b["text"] for b in photo.buttons[1]] == ["Я", "• Все"]
+    assert "plugin_handler_failed" not in bot.log()
+
+
+def test_a_chat_set_to_russian_answers_everyone_in_russian(bot: RunningBot) -> None:
+    api = bot.api
+    set_reply = bot.ask(GROUP_SET_RU, ADMIN, "/settings language ru", language_code="en")
+    assert "ru" in set_reply.plain
+    api.send_message(GROUP_SET_RU, ALICE, "hello", date=int(time.time()) - 3600)
+    # Members whose apps are in English (or say nothing) get Russian: the chat chose it.
+    ranking = bot.ask(GROUP_SET_RU, BOB, "/engagement", timeout=30, language_code="en")
+    assert ranking.plain.startswith(f"Вовлечённость в Chat {GROUP_SET_RU} за последние 30 дней")
+    assert [b["text"] for b in ranking.buttons[0]] == ["7 дней", "• 30 дней", "1 год", "Всё"]
+    query_id = api.press(ranking, BOB, "Всё", language_code="en")
+    assert api.wait_for_answer(query_id).text == ""
+    now = api.message_now(GROUP_SET_RU, ranking.message_id)
+    assert now.text.startswith(f"Вовлечённость в Chat {GROUP_SET_RU} за всё время")
+    forged = api.callback_query(now, ALICE, "engagement_scores|period|7:all|AAAAAAAAAAA")
+    assert inject_and_wait(bot, forged).text == (
+        "Эта кнопка (больше) не работает. Отправьте команду ещё раз."
+    )
 
 
 def test_text_buttons_edit_text_and_not_modified_is_no_error(bot: RunningBot) -> None:

@@ -54,9 +54,9 @@ class Twice(Plugin[NoConfig]):
 def test_the_host_owns_its_commands_first() -> None:
     claims = Claims.host()
     assert dict(claims.owners) == dict.fromkeys(
-        ["optout", "optin", "settings", "plugins", "reload"]
+        ["optout", "optin", "forgetme", "settings", "plugins", "reload"]
     )
-    assert list(HOST_COMMANDS) == ["optout", "optin", "settings", "plugins", "reload"]
+    assert list(HOST_COMMANDS) == ["optout", "optin", "forgetme", "settings", "plugins", "reload"]
     with pytest.raises(CommandClashError) as raised:
         claims.claim("thief", OptOutThief)
     clash = raised.value

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
+import attrs
 import pytest
 from tgstats.plugins import (
     MAX_DAYS,
@@ -11,6 +12,7 @@ from tgstats.plugins import (
     Period,
     PeriodRequest,
     PeriodUsageError,
+    check_chat_zones,
     parse_period_args,
     parse_zone,
     period_start,
@@ -111,3 +113,57 @@ def test_resolve_period_measures_from_local_midnight() -> None:
     assert period.since == utc("2026-03-24 23:00")  # 25 March, 00:00 in Berlin (winter time)
     everything = resolve_period(_context("all"), default_days=30)
     assert isinstance(everything, Period) and everything.since is None
+
+
+# -- hostile arguments: bounded before any conversion, answered with the usage line -----
+
+
+def test_a_5000_digit_period_gets_the_range_reply_not_an_internal_error():
+    with pytest.raises(PeriodUsageError) as raised:
+        parse_period_args(("9" * 5000,), command="wordcloud", default_days=30)
+    assert str(raised.value) == "Usage: /wordcloud [N days | all] [@user]"
+    # A long number that still fits in a word is not converted either.
+    with pytest.raises(PeriodUsageError) as raised:
+        parse_period_args(("9" * 60,), command="wordcloud", default_days=30)
+    assert str(raised.value) == (
+        f"The period must be between 1 and {MAX_DAYS} days, not 99999999…. "
+        "Usage: /wordcloud [N days | all] [@user]"
+    )
+    with pytest.raises(PeriodUsageError, match=r"not 100000\."):
+        parse_period_args(("100000",), command="wordcloud", default_days=30)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("1",) * 4,  # more words than "30 days @user"
+        ("all",) * 100_000,
+        ("x" * 100_000,),
+        ("@" + "a" * 65,),
+        ("30", "days", "@bob", "extra"),
+        ("٣٠" * 40,),  # Arabic-Indic digits: short ones are numbers, long ones are not
+        ("30\x00",),
+        ("-5",),
+        ("1e3",),
+        ("0",),
+        ("30dd",),
+    ],
+)
+def test_odd_argument_lists_get_the_usage_line(args):
+    with pytest.raises(PeriodUsageError) as raised:
+        parse_period_args(args, command="heatmap", default_days=30)
+    assert "Usage: /heatmap [N days | all] [@user]" in str(raised.value)
+    assert len(str(raised.value)) < 200  # never the argument quoted back
+
+
+@attrs.frozen
+class ZonesConfig:
+    chat_timezones: dict[str, str] = attrs.field(factory=dict, validator=check_chat_zones)
+
+
+def test_chat_timezones_key_is_checked_before_int():
+    Config = ZonesConfig
+    with pytest.raises(ValueError, match=r"expected chat ids as keys") as raised:
+        Config(chat_timezones={"9" * 5000: "UTC"})
+    assert len(str(raised.value)) < 200
+    assert Config(chat_timezones={"-1001234567890": "UTC"}).chat_timezones

@@ -7,6 +7,7 @@ so it has to be made here too, on purpose.
 from __future__ import annotations
 
 import importlib
+import inspect
 
 import tgstats.plugins
 
@@ -75,6 +76,15 @@ SDK = [
     "period_start",
     "resolve_button_period",
     "resolve_period",
+    # Languages (tgstats.plugins._i18n)
+    "_",
+    "N_",
+    "ngettext",
+    "current_language",
+    "format_date",
+    "format_datetime",
+    "format_number",
+    "format_percent",
     "schedule",
     "weekly",
     "style",
@@ -101,3 +111,13 @@ def test_no_public_name_outside_all() -> None:
     # as tgstats is a pytest plugin's distribution.)
     public = {n for n in vars(tgstats.plugins) if n.isidentifier() and not n.startswith("_")}
     assert public - set(SDK) == set()
+
+
+async def test_plugin_has_the_forget_member_hook() -> None:
+    """``async def forget_member(self, chat_id, user_id)``: the opt-out hook, a no-op by default."""
+    hook = tgstats.plugins.Plugin.forget_member
+    assert inspect.iscoroutinefunction(hook)
+    assert list(inspect.signature(hook).parameters) == ["self", "chat_id", "user_id"]
+    plugin = tgstats.plugins.Plugin(tgstats.plugins.NoConfig(), host=None)  # type: ignore[arg-type]
+    assert await plugin.forget_member(None, 1) is None
+    assert await plugin.forget_member(-100123, 1) is None

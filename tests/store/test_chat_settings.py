@@ -173,3 +173,27 @@ def test_exclusion_is_per_chat(store) -> None:
     assert store.queries.count_messages(CHAT) == 3
     since = datetime(2026, 3, 3, tzinfo=UTC)
     assert store.queries.count_messages(CHAT, since=since) == 2
+
+
+def test_a_group_that_becomes_a_supergroup_keeps_its_settings_and_exclusions(store) -> None:
+    group, supergroup = -4001, -1004001
+    store.settings.set_value(group, "timezone", "Asia/Tokyo", by=7)
+    store.settings.set_value(group, "period", 7, by=7)
+    store.settings.exclude(group, 42, by=7)
+    store.settings.set_value(supergroup, "period", 30, by=8)  # set there already: it wins
+    store.migrate_chat(group, supergroup)
+    moved = store.settings.load(supergroup)
+    assert {k: v.value for k, v in moved.values.items()} == {"timezone": "Asia/Tokyo", "period": 30}
+    assert moved.excluded == frozenset({42})
+    # ... and the filter applies under the new id.
+    chat = make_chat(supergroup, "Now a supergroup")
+    fill_store(
+        store,
+        [
+            make_message(chat, make_user(42, "Excluded"), "hi", message_id=1),
+            make_message(chat, make_user(43, "Counted"), "hi", message_id=2),
+        ],
+    )
+    assert store.queries.count_messages(supergroup) == 1
+    store.migrate_chat(group, supergroup)  # idempotent
+    assert store.settings.load(supergroup).excluded == frozenset({42})

@@ -58,10 +58,28 @@ def test_sqlite_pragmas(tmp_path: Path) -> None:
         with store.engine.connect() as connection:
             pragma = lambda name: connection.exec_driver_sql(f"PRAGMA {name}").scalar()  # noqa: E731
             assert pragma("journal_mode") == "wal"
-            assert pragma("synchronous") == 1  # NORMAL
+            assert pragma("synchronous") == 2  # FULL: a confirmed commit survives a power cut
             assert pragma("foreign_keys") == 1
     finally:
         store.close()
+
+
+@pytest.mark.postgres
+def test_postgres_commits_are_durable(pg_store_url: str) -> None:
+    """The bot confirms an update to Telegram once its commit returns: that
+    commit must survive a server crash, so synchronous_commit is never off."""
+    store = open_store(pg_store_url)
+    plain = sqlalchemy.create_engine(pg_store_url)
+    try:
+        with store.engine.connect() as connection:
+            ours = connection.exec_driver_sql("SHOW synchronous_commit").scalar()
+        with plain.connect() as connection:
+            default = connection.exec_driver_sql("SHOW synchronous_commit").scalar()
+        assert ours == default  # the server's setting, untouched
+        assert ours != "off"
+    finally:
+        store.close()
+        plain.dispose()
 
 
 def test_unreachable_postgres_is_one_line_without_password() -> None:

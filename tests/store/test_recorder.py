@@ -212,7 +212,11 @@ def test_opt_out_deletes_and_stops_recording_and_opt_in_resumes(store: Store) ->
     assert store.queries.count_messages(CHAT.id, user_id=ALICE.id) == 0
 
     assert store.opt_in(CHAT.id, ALICE.id) is True
-    assert store.record_message(make_message(CHAT, ALICE, "back", message_id=5)) is True
+    # From now on only: a late edit of a message from before the opt-out stays out.
+    late_edit = make_message(CHAT, ALICE, "a1 edited", message_id=1, edit_date=datetime.now(UTC))
+    assert store.record_message(late_edit) is False
+    now = datetime.now(UTC)
+    assert store.record_message(make_message(CHAT, ALICE, "back", message_id=5, date=now)) is True
     assert [r.text for r in store.queries.messages(CHAT.id)] == ["b1", "back"]
 
 

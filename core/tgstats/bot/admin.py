@@ -1,4 +1,4 @@
-"""The host's own commands: /plugins and /reload (admins), /optout and /optin (everyone).
+"""The host's own commands: /plugins and /reload (admins); /optout, /optin, /forgetme (everyone).
 
 Admins are the Telegram user ids in ``TGSTATS_ADMINS``; anyone else asking
 for an admin command gets a refusal and nothing else happens.
@@ -6,6 +6,13 @@ for an admin command gets a refusal and nothing else happens.
 /reload does not reload inside its own update: the reload runs as a task and
 answers when it is done, so the update that asked is not held open for the
 whole reload (nor, while the swap takes the update lock, deadlocked on it).
+
+/optout erases the member in that chat, /forgetme (sent to the bot
+privately) in every chat, through ``Store.erase_member`` and then every
+plugin's ``forget_member`` hook.  In a private chat /optout and /optin mean
+every chat: there is no "this chat" to record there.  /forgetme in a group
+only says to send it privately: its answer, counting the member's messages in
+their other groups, is not for this group to read.
 
 These are routes of the one router (:mod:`tgstats.bot.handlers`); the host
 claims their names before any plugin (:mod:`tgstats.host.router`).
@@ -17,10 +24,13 @@ from collections.abc import Awaitable, Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
 from telegram import Message, Update
+from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
+from tgstats.bot.language import language_for
 from tgstats.host.records import ConfigProblem, PluginRecord, ReloadFailure
 from tgstats.logs import get_logger
+from tgstats.plugins._i18n import N_, translate, translate_plural
 from tgstats.redaction import redact
 
 if TYPE_CHECKING:
@@ -38,6 +48,12 @@ __all__ = [
 log = get_logger(__name__)
 
 Spawn = Callable[[Coroutine[Any, Any, Any]], Any]
+# (chat_id or None for every chat, user_id) -> names of the plugins that failed to forget
+Forget = Callable[[int | None, int], Awaitable[list[str]]]
+
+
+async def _no_plugins(_chat_id: int | None, _user_id: int) -> list[str]:
+    return []
 
 
 def format_plugins(records: list[PluginRecord], config_problem: ConfigProblem | None = None) -> str:
@@ -124,8 +140,10 @@ class AdminCommands:
         reload: Callable[[], Awaitable[ReloadReport]],
         spawn: Spawn,
         config_problem: Callable[[], ConfigProblem | None] = lambda: None,
+        forget: Forget = _no_plugins,
     ) -> None:
         self.admins = admins
+        self._forget = forget
         self._store = store
         self._list_plugins = list_plugins
         self._config_problem = config_problem
@@ -137,6 +155,7 @@ class AdminCommands:
         return {
             "optout": self.optout,
             "optin": self.optin,
+            "forgetme": self.forgetme,
             "plugins": self.plugins,
             "reload": self.reload,
         }
@@ -151,8 +170,9 @@ class AdminCommands:
         user = update.effective_user
         log.warning("admin_command_refused", command=command, user_id=user.id if user else None)
         if update.effective_message is not None:
+            text = N_("Sorry, /{command} is for the bot's admins only.")
             await update.effective_message.reply_text(
-                f"Sorry, /{command} is for the bot's admins only."
+                translate(language_for(update), text).format(command=command)
             )
         return True
 
@@ -187,17 +207,86 @@ class AdminCommands:
         message, user = update.effective_message, update.effective_user
         if message is None or user is None:
             return
-        deleted = await self._store.opt_out(message.chat_id, user.id)  # the store writer
-        log.info("user_opted_out", chat_id=message.chat_id, user_id=user.id, deleted=deleted)
-        await message.reply_text(
-            f"Done: I forgot {deleted} of your messages in this chat and will not record "
-            "new ones. Send /optin to be counted again."
+        language = language_for(update)
+        if message.chat.type == ChatType.PRIVATE:
+            await self._forget_everywhere(message, user.id, language)
+            return
+        erased = await self._store.erase_member(user.id, [message.chat_id])  # the store writer
+        failed = await self._forget(message.chat_id, user.id)
+        log.info(
+            "user_opted_out", chat_id=message.chat_id, user_id=user.id, deleted=erased.messages
         )
+        text = translate_plural(
+            language,
+            "Done: I forgot {n} of your messages in this chat and will not record new ones. "
+            "Send /optin to be counted again.",
+            "Done: I forgot {n} of your messages in this chat and will not record new ones. "
+            "Send /optin to be counted again.",
+            erased.messages,
+        )
+        await message.reply_text(text.format(n=erased.messages) + _failed_note(language, failed))
+
+    async def forgetme(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        message, user = update.effective_message, update.effective_user
+        if message is None or user is None:
+            return
+        language = language_for(update)
+        if message.chat.type != ChatType.PRIVATE:
+            text = N_(
+                "To be forgotten in every chat, send /forgetme to me in a private chat. "
+                "/optout here forgets you in this chat only."
+            )
+            await message.reply_text(translate(language, text))
+            return
+        await self._forget_everywhere(message, user.id, language)
+
+    async def _forget_everywhere(self, message: Message, user_id: int, language: str) -> None:
+        erased = await self._store.erase_member(user_id, None)
+        failed = await self._forget(None, user_id)
+        log.info(
+            "user_forgotten", user_id=user_id, chats=len(erased.chats), deleted=erased.messages
+        )
+        messages = translate_plural(
+            language,
+            "Done: I forgot {n} of your messages",
+            "Done: I forgot {n} of your messages",
+            erased.messages,
+        ).format(n=erased.messages)
+        chats = translate_plural(
+            language,
+            "in {n} chat, and your name, and will not record you there again.",
+            "in {n} chats, and your name, and will not record you there again.",
+            len(erased.chats),
+        ).format(n=len(erased.chats))
+        hint = translate(
+            language,
+            "Send /optin here to be recorded again everywhere from now on, or /optin in one group.",
+        )
+        await message.reply_text(f"{messages} {chats} {hint}" + _failed_note(language, failed))
 
     async def optin(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         message, user = update.effective_message, update.effective_user
         if message is None or user is None:
             return
+        if message.chat.type == ChatType.PRIVATE:
+            await self._store.opt_in(None, user.id)
+            log.info("user_opted_in", chat_id=None, user_id=user.id)
+            text = N_("Done: your new messages in every group will be recorded again.")
+            await message.reply_text(translate(language_for(update), text))
+            return
         await self._store.opt_in(message.chat_id, user.id)
         log.info("user_opted_in", chat_id=message.chat_id, user_id=user.id)
-        await message.reply_text("Done: your new messages in this chat will be recorded again.")
+        text = N_("Done: your new messages in this chat will be recorded again.")
+        await message.reply_text(translate(language_for(update), text))
+
+
+def _failed_note(language: str, failed: list[str]) -> str:
+    if not failed:
+        return ""
+    note = translate_plural(
+        language,
+        "The plugin {names} could not forget you yet; send the command again later.",
+        "The plugins {names} could not forget you yet; send the command again later.",
+        len(failed),
+    )
+    return "\n" + note.format(names=", ".join(failed))

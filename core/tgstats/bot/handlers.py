@@ -31,6 +31,7 @@ import attrs
 from telegram import Message, MessageEntity, Update
 from telegram.ext import Application, BaseHandler, ContextTypes, filters
 
+from tgstats.bot.language import language_for
 from tgstats.bot.presses import ButtonRoute, Permission, PressHandler, build_markup
 from tgstats.bot.recorder import Event, ReactionTotal
 from tgstats.bot.replies import send_reply
@@ -54,6 +55,7 @@ from tgstats.plugins import (
     Reply,
 )
 from tgstats.plugins._buttons import keyboard
+from tgstats.plugins._i18n import DEFAULT_LANGUAGE, N_, translate
 from tgstats.store.events import JOIN, MemberChange
 
 if TYPE_CHECKING:
@@ -86,8 +88,9 @@ ListenerCallback = Callable[[Update, MessageContext], Awaitable[None]]
 EventCallback = Callable[[Update, EventKind, MemberContext | ReactionContext], Awaitable[None]]
 
 
-def apology(command: str) -> str:
-    return f"Sorry, /{command} failed. The bot's admins can find the details in its log."
+def apology(command: str, language: str = DEFAULT_LANGUAGE) -> str:
+    text = N_("Sorry, /{command} failed. The bot's admins can find the details in its log.")
+    return translate(language, text).format(command=command)
 
 
 @attrs.frozen
@@ -427,6 +430,8 @@ class PluginHandlers:
                 log.debug("plugin_off_in_chat", plugin=plugin_name, chat_id=chat.id)
                 return
             user = update.effective_user
+            # The chat's language setting, else the sender's app language, else English.
+            language = language_for(update, settings.language)
             ctx = CommandContext(
                 command=spec.name,
                 args=tuple(context.args or ()),
@@ -436,6 +441,7 @@ class PluginHandlers:
                 now=datetime.now(UTC),
                 store=queries,
                 update=update,
+                language=language,
                 settings=settings,
             )
             try:
@@ -451,7 +457,7 @@ class PluginHandlers:
                     update_id=update.update_id,
                     **locate_error(error, source).log_fields(),
                 )
-                await _send_quietly(message.reply_text(apology(spec.name)), plugin_name)
+                await _send_quietly(message.reply_text(apology(spec.name, language)), plugin_name)
                 return
             if reply is not None:
                 try:
@@ -467,7 +473,9 @@ class PluginHandlers:
                         command=spec.name,
                         **locate_error(error, source).log_fields(),
                     )
-                    await _send_quietly(message.reply_text(apology(spec.name)), plugin_name)
+                    await _send_quietly(
+                        message.reply_text(apology(spec.name, language)), plugin_name
+                    )
                     return
                 await _send_quietly(
                     send_reply(message, reply, markup), plugin_name, command=spec.name
@@ -540,6 +548,19 @@ class PluginHandlers:
             for plugin in table.event_listeners:
                 assert plugin.on_event is not None
                 await plugin.on_event(update, kind, ctx)
+
+    async def language_of(self, update: Update) -> str:
+        """The language to answer ``update`` in when no plugin's settings are at hand
+        (a button press): the chat's setting, else the member's, else English."""
+        chat = update.effective_chat
+        chat_language = None
+        if self._settings is not None and chat is not None:
+            try:
+                stored = await self._settings.load(chat.id)
+                chat_language = self._settings.effective(chat.id, None, stored).language
+            except Exception as error:
+                log.warning("chat_settings_unavailable", chat_id=chat.id, error=str(error)[:200])
+        return language_for(update, chat_language)
 
     async def chat_settings(self, chat_id: int, plugin_name: str) -> ChatSettings | None:
         """``plugin_name``'s settings in ``chat_id``; None if the chat switched it off.

@@ -19,9 +19,10 @@ stored: a redraw never holds up fetching, recording or other chats.  A crash
 while a press is handled loses only that press: the member's spinner times
 out and they tap again (a press changes no data).
 
-Commands are handled at most once: a command is marked answered in the store
-after its handler ran, and one that comes again (redelivered after a crash)
-is skipped.
+Commands are handled at most once: before its handler runs, a command is
+claimed in the store (an insert only one process wins, through the store
+writer, after the command's message), and a copy that comes again
+(redelivered after a crash, or to another webhook worker) is skipped.
 
 While the store refuses writes (an outage), the updates wait, unconfirmed, but
 their commands do not wait in silence: each gets :data:`UNAVAILABLE_TEXT` once
@@ -34,18 +35,22 @@ from __future__ import annotations
 
 import asyncio
 import json
+import reprlib
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from telegram import Message, Update
 
 from tgstats.bot.lanes import ChatLanes
+from tgstats.bot.language import language_for
 from tgstats.bot.outage import STORE_FREE_COMMANDS, UNAVAILABLE_TEXT, command_name
+from tgstats.bot.plain import PlainMessage, plain_message
 from tgstats.bot.quiet import RateLimitedLog, truncate
 from tgstats.bot.recorder import Event, Outcome, Recorder, Stopping
 from tgstats.logs import get_logger
+from tgstats.plugins._i18n import N_, resolve_language, translate
 from tgstats.store.bounds import check_date, check_id
-from tgstats.store.rejected import is_answered, keep_rejected, mark_answered
+from tgstats.store.rejected import claim_command, keep_rejected
 
 __all__ = ["UpdateIntake", "is_command"]
 
@@ -56,7 +61,7 @@ OUTAGE_POLL = 0.5  # seconds between looks at the store's health while a write w
 # once, so a member hammering "All" under a big chart queues at most a few
 # redraws in their chat's lane.
 MAX_PRESSES_PER_CHAT = 3
-BUSY_TEXT = "Still working on the last press; try again in a moment."
+BUSY_TEXT = N_("Still working on the last press; try again in a moment.")
 MAX_DEFERRED = 10_000
 
 
@@ -108,16 +113,18 @@ class UpdateIntake:
 
     async def submit_batch(self, batch: Sequence[Any]) -> None:
         """:meth:`submit` for a page of updates, in order, in as few transactions as possible."""
-        updates: list[Update] = []
+        updates: list[Update | PlainMessage] = []
         raws: list[Any] = []  # the JSON as received, kept if recording the update raises
         poison: list[tuple[Any, str]] = []
+        # A listener sees every new message, so it needs them parsed.
+        listeners = self._has_listeners()
         for raw in batch:
-            parsed = self._parse(raw)
-            if isinstance(parsed, Update):
+            parsed = self._parse_plain(raw, listeners) or self._parse(raw)
+            if isinstance(parsed, str):
+                poison.append((raw, parsed))
+            else:
                 updates.append(parsed)
                 raws.append(raw)
-            else:
-                poison.append((raw, parsed))
         outcomes = await self._record(updates) if updates else []
         for raw, outcome in zip(raws, outcomes, strict=True):
             if isinstance(outcome, Exception):
@@ -125,19 +132,21 @@ class UpdateIntake:
         for raw, reason in poison:
             await self._keep(raw, reason)
         for update, outcome in zip(updates, outcomes, strict=True):
+            if not isinstance(update, Update):
+                continue  # a plain message: stored, and no handler wants it
             if isinstance(outcome, Exception):
                 self._recorder.pop_events(update.update_id)
             else:
                 self._dispatch(update, outcome)
 
-    async def _record(self, updates: list[Update]) -> list[Outcome]:
+    async def _record(self, updates: list[Update | PlainMessage]) -> list[Outcome]:
         """Record ``updates``; their commands hear "unavailable" if an outage holds them up."""
         recording = asyncio.ensure_future(self._recorder.record(updates))
         try:
             while not recording.done():
                 await asyncio.wait({recording}, timeout=OUTAGE_POLL)
                 if not recording.done() and not self._recorder.healthy:
-                    await self.answer_unavailable(updates)
+                    await self.answer_unavailable([u for u in updates if isinstance(u, Update)])
         except asyncio.CancelledError:
             recording.cancel()
             raise
@@ -161,10 +170,15 @@ class UpdateIntake:
             while len(self._deferred) > MAX_DEFERRED:
                 self._deferred.pop(next(iter(self._deferred)))
             log.info("command_deferred", command=name, chat_id=message.chat_id)
-            try:
-                await message.reply_text(UNAVAILABLE_TEXT)
-            except Exception as error:
-                log.warning("reply_failed", command=name, error=truncate(str(error)))
+            await self._reply_unavailable(message, name)
+
+    async def _reply_unavailable(self, message: Message, name: str) -> None:
+        user = message.from_user
+        language = resolve_language(None, user.language_code if user is not None else None)
+        try:
+            await message.reply_text(translate(language, UNAVAILABLE_TEXT))
+        except Exception as error:
+            log.warning("reply_failed", command=name, error=truncate(str(error)))
 
     async def answer_unavailable_raw(self, batch: Sequence[Any]) -> None:
         """:meth:`answer_unavailable` for raw updates seen while an outage blocks them."""
@@ -186,6 +200,17 @@ class UpdateIntake:
 
     # -- steps -------------------------------------------------------------------
 
+    @staticmethod
+    def _parse_plain(raw: Any, listeners: bool) -> PlainMessage | None:
+        """A plain group message as its row, skipping python-telegram-bot (tgstats.bot.plain).
+
+        Only for what no handler will see: edits always, new messages while
+        no plugin listens to messages (commands are never plain).
+        """
+        if listeners and isinstance(raw, dict) and "message" in raw:
+            return None
+        return plain_message(raw)
+
     def _parse(self, raw: Any) -> Update | str:
         """The parsed update, or why it cannot be parsed."""
         if not isinstance(raw, dict) or not isinstance(raw.get("update_id"), int):
@@ -198,6 +223,8 @@ class UpdateIntake:
             _check_bounds(update)
         except ValueError as error:
             return f"out of range: {error}"
+        except Exception as error:  # python-telegram-bot lets a null id or date through
+            return f"cannot parse: {_describe(error)}"
         return update
 
     async def _keep(self, raw: Any, reason: str) -> None:
@@ -260,7 +287,7 @@ class UpdateIntake:
 
         async def answer() -> None:
             try:
-                await query.answer(text=BUSY_TEXT)
+                await query.answer(text=translate(language_for(update), BUSY_TEXT))
             except Exception as error:
                 log.warning("callback_answer_failed", error=truncate(str(error)))
 
@@ -289,38 +316,49 @@ class UpdateIntake:
                 and self._deferred.pop((command.chat_id, command.message_id), "absent") is None
             ):
                 # Answered "temporarily unavailable" during the outage: that was its answer.
-                await self._mark_answered(command)
+                await self._claim(command, wait=False)
                 return
-            if command is not None and await self._answered(command):
-                log.info(
-                    "command_already_answered",
-                    chat_id=command.chat_id,
-                    message_id=command.message_id,
-                    update_id=update.update_id,
-                )
+            if command is not None and not await self._claim(command):
                 return
             await self._application.process_update(update)
-            if command is not None:
-                await self._mark_answered(command)
         finally:
             self._recorded.pop(update.update_id, None)
             self._events.pop(update.update_id, None)
             self._press_done(update)
 
-    async def _answered(self, message: Message) -> bool:
-        engine = self._recorder.store.engine
-        try:
-            return await asyncio.to_thread(is_answered, engine, message.chat_id, message.message_id)
-        except Exception as error:
-            log.warning("answered_check_failed", error=truncate(str(error)))
-            return False  # answering once more beats never answering
+    async def _claim(self, message: Message, *, wait: bool = True) -> bool:
+        """Whether this process answers the command ``message``: it won the store's claim.
 
-    async def _mark_answered(self, message: Message) -> None:
+        The claim is a write, so it goes through the store writer, in order
+        after the command's own message.  Claimed before the answer, not after:
+        a copy of the command that Telegram sends again (after a crash, or to
+        another webhook worker while this one still answers) finds the claim
+        and is not answered twice.  The price: a command whose process dies
+        while answering it is not answered after the restart (at most once).
+        During an outage the command hears "temporarily unavailable" at once
+        and its claim commits when the store is back.
+        """
+        writer = self._recorder.writer
         engine = self._recorder.store.engine
+        key = {"chat_id": message.chat_id, "message_id": message.message_id}
         try:
-            await asyncio.to_thread(mark_answered, engine, message.chat_id, message.message_id)
+            claim = await writer.submit(claim_command, engine, message.chat_id, message.message_id)
+            if not wait:
+                return False
+            if not await writer.wait_settled(claim):
+                await self._reply_unavailable(message, command_name(message.text, None) or "")
+                return False
+            if claim.result():
+                return True
+        except Stopping:
+            log.info("command_not_claimed", reason="stopping", **key)
+            return False
         except Exception as error:
-            log.warning("answered_mark_failed", error=truncate(str(error)))
+            # Not a database outage (those are retried): answering beats never answering.
+            log.warning("command_claim_failed", error=truncate(str(error)), **key)
+            return True
+        log.info("command_already_answered", **key)
+        return False
 
 
 def _check_bounds(update: Update) -> None:
@@ -345,5 +383,5 @@ def _describe(error: BaseException) -> str:
 def _dumps(raw: Any) -> str:
     try:
         return json.dumps(raw, ensure_ascii=False, default=str)
-    except (TypeError, ValueError):
-        return repr(raw)
+    except (TypeError, ValueError, RecursionError):
+        return reprlib.repr(raw)  # bounded in depth and length, unlike repr()

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import re
 
+from tgstats.plugins._i18n import N_
+
 __all__ = ["STORE_FREE_COMMANDS", "UNAVAILABLE_TEXT", "command_name"]
 
-UNAVAILABLE_TEXT = (
+UNAVAILABLE_TEXT = N_(
     "Statistics are temporarily unavailable: the database is not accepting writes right "
     "now. Nothing is lost; messages are counted as soon as it is back."
 )

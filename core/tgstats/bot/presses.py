@@ -44,12 +44,14 @@ from telegram.constants import MessageLimit
 from telegram.error import BadRequest
 from telegram.ext import Application, BaseHandler, ContextTypes
 
+from tgstats.bot.language import language_for
 from tgstats.bot.quiet import RateLimitedLog, truncate
 from tgstats.bot.replies import first_text_chunk
 from tgstats.host.blame import locate_error
 from tgstats.host.callbacks import CallbackCodec
 from tgstats.logs import get_logger
 from tgstats.plugins import ButtonContext, Keyboard, PhotoReply, Reply, TextReply
+from tgstats.plugins._i18n import DEFAULT_LANGUAGE, N_, translate
 from tgstats.redaction import redact
 
 if TYPE_CHECKING:
@@ -68,10 +70,11 @@ __all__ = [
 log = get_logger(__name__)
 
 # Answers Telegram shows under the message (at most 200 characters).
-REFUSED = "This button does not work (any more). Send the command again."
-NOT_ALLOWED = "Sorry, this button is not for you."
-FAILED = "Sorry, that did not work. The bot's admins can find the details in its log."
-TOO_OLD = "This message is too old for its buttons. Send the command again."
+# English msgids, answered in the presser's language.
+REFUSED = N_("This button does not work (any more). Send the command again.")
+NOT_ALLOWED = N_("Sorry, this button is not for you.")
+FAILED = N_("Sorry, that did not work. The bot's admins can find the details in its log.")
+TOO_OLD = N_("This message is too old for its buttons. Send the command again.")
 MAX_ANSWER = 200
 
 ButtonRun = Callable[[ButtonContext], Awaitable[Reply | None]]
@@ -128,14 +131,20 @@ async def handle_press(
     codec: CallbackCodec | None,
     routes: Mapping[tuple[str, str], ButtonRoute],
     queries: MessageQueries,
+    language: str | None = None,
 ) -> None:
-    """Check, route, run and answer one press (see the module doc). Never raises for a press."""
+    """Check, route, run and answer one press (see the module doc). Never raises for a press.
+
+    ``language``: what to answer in (the chat's setting or the presser's);
+    None takes the presser's."""
     query = update.callback_query
     if query is None:
         return
     answer = _Answer(query)
     try:
-        await _press(update, query, answer, codec, routes, queries)
+        await _press(
+            update, query, answer, codec, routes, queries, language or language_for(update)
+        )
     finally:
         await answer.send()  # exactly once, whatever happened
 
@@ -147,19 +156,20 @@ async def _press(
     codec: CallbackCodec | None,
     routes: Mapping[tuple[str, str], ButtonRoute],
     queries: MessageQueries,
+    language: str,
 ) -> None:
     message = query.message
     user_id = query.from_user.id if query.from_user else None
     if not isinstance(message, Message):
         # An inline-mode message, or one Telegram no longer shows the bot.
         _reject(update, "no accessible message", user_id=user_id)
-        answer.text = TOO_OLD
+        answer.text = translate(language, TOO_OLD)
         return
     chat_id = message.chat.id
     decoded = codec.decode(query.data, chat_id) if codec is not None else "buttons not ready"
     if isinstance(decoded, str):
         _reject(update, decoded, chat_id=chat_id, user_id=user_id)
-        answer.text = REFUSED
+        answer.text = translate(language, REFUSED)
         return
     route = routes.get((decoded.namespace, decoded.handler))
     if route is None:
@@ -171,7 +181,7 @@ async def _press(
             plugin=decoded.namespace or "host",
             button=decoded.handler,
         )
-        answer.text = REFUSED
+        answer.text = translate(language, REFUSED)
         return
     if not await _allowed(route, update):
         log.info(
@@ -181,7 +191,7 @@ async def _press(
             chat_id=chat_id,
             user_id=user_id,
         )
-        answer.text = NOT_ALLOWED
+        answer.text = translate(language, NOT_ALLOWED)
         return
     ctx = ButtonContext(
         button=decoded.handler,
@@ -193,6 +203,7 @@ async def _press(
         now=datetime.now(UTC),
         store=queries,
         update=update,
+        language=language,
     )
     try:
         reply = await route.run(ctx)
@@ -209,13 +220,18 @@ async def _press(
             update_id=update.update_id,
             **locate_error(error, route.source).log_fields(),
         )
-        answer.text = FAILED
+        answer.text = translate(language, FAILED)
         return
-    answer.text = await edit_in_place(message, reply, markup, owner=route.owner)
+    answer.text = await edit_in_place(message, reply, markup, owner=route.owner, language=language)
 
 
 async def edit_in_place(
-    message: Message, reply: Reply, markup: InlineKeyboardMarkup | None, *, owner: str
+    message: Message,
+    reply: Reply,
+    markup: InlineKeyboardMarkup | None,
+    *,
+    owner: str,
+    language: str = DEFAULT_LANGUAGE,
 ) -> str:
     """Replace ``message`` with ``reply``; the callback answer (empty when it just worked).
 
@@ -244,10 +260,10 @@ async def edit_in_place(
         if "not modified" in str(error).lower():
             return ""  # the same period pressed again: nothing to change
         log.warning("edit_failed", plugin=owner, chat_id=message.chat.id, error=str(error))
-        return FAILED
+        return translate(language, FAILED)
     except Exception as error:
         log.warning("edit_failed", plugin=owner, chat_id=message.chat.id, error=str(error))
-        return FAILED
+        return translate(language, FAILED)
 
 
 async def _allowed(route: ButtonRoute, update: Update) -> bool:
@@ -316,6 +332,7 @@ class PressHandler(BaseHandler[Update, Any, None]):
             codec=self._handlers.codec,
             routes=getattr(check_result, "buttons", {}),
             queries=self._handlers.queries,
+            language=await self._handlers.language_of(update),
         )
 
     @staticmethod

@@ -27,7 +27,9 @@ import attrs
 from telegram import Message, Update
 from telegram.constants import ChatType
 
+from tgstats.bot.plain import PlainMessage
 from tgstats.store.events import MemberChange, ReactionChange
+from tgstats.store.recorder import RecordedMessage
 from tgstats.store.writer import StoreStopping, StoreWriter
 
 __all__ = ["ALLOWED_UPDATES", "Event", "Outcome", "ReactionTotal", "Recorder", "Stopping"]
@@ -85,6 +87,11 @@ class Recorder:
         return self._writer.store
 
     @property
+    def writer(self) -> StoreWriter:
+        """The store writer every write goes through, in order."""
+        return self._writer
+
+    @property
     def healthy(self) -> bool:
         """False while the store refuses writes (an outage)."""
         return self._writer.available
@@ -101,11 +108,18 @@ class Recorder:
         """The new events recorded for ``update_id`` (once; the intake takes them)."""
         return self._events.pop(update_id, ())
 
-    async def record(self, updates: Sequence[Update]) -> list[Outcome]:
-        """Commit what each update carries, in order; see :data:`Outcome`."""
+    async def record(self, updates: Sequence[Update | PlainMessage]) -> list[Outcome]:
+        """Commit what each update carries, in order; see :data:`Outcome`.
+
+        A :class:`~tgstats.bot.plain.PlainMessage` is a group message already
+        turned into its row; it joins the run of messages around it.
+        """
         outcomes: list[Outcome] = []
-        run: list[Message] = []
+        run: list[Message | RecordedMessage] = []
         for update in updates:
+            if isinstance(update, PlainMessage):
+                run.append(update.record)
+                continue
             message = update.message or update.edited_message
             if message is not None and message.chat.type == ChatType.PRIVATE:
                 # A direct message to the bot is between that person and the bot:
@@ -123,7 +137,7 @@ class Recorder:
         outcomes += await self._record_messages(run)
         return outcomes
 
-    async def _record_messages(self, run: list[Message]) -> list[Outcome]:
+    async def _record_messages(self, run: list[Message | RecordedMessage]) -> list[Outcome]:
         if not run:
             return []
         try:
@@ -136,7 +150,7 @@ class Recorder:
         self.recorded += sum(1 for outcome in written if outcome is True)
         return written
 
-    async def _record_one(self, message: Message) -> Outcome:
+    async def _record_one(self, message: Message | RecordedMessage) -> Outcome:
         try:
             return bool((await self.commit(self.store.record_messages, [message]))[0])
         except (Stopping, asyncio.CancelledError):

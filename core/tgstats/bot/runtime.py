@@ -194,6 +194,7 @@ class BotRuntime:
             reload=lambda: self.reload("command"),
             spawn=self.spawn,
             config_problem=lambda: self.manager.config_problem if self.manager else None,
+            forget=self._forget_member,
         )
         settings_command = SettingsCommand(
             service=chat_settings,
@@ -394,6 +395,12 @@ class BotRuntime:
 
     async def _on_recovery(self, record: PluginRecord | ConfigProblem) -> None:
         await self._tell_admins(format_recovery(record))
+
+    async def _forget_member(self, chat_id: int | None, user_id: int) -> list[str]:
+        """Every loaded plugin's forget_member hook (after the store erased the member)."""
+        if self.manager is None:
+            return []
+        return await self.manager.forget_member(chat_id, user_id)
 
     async def _tell_admins(self, text: str) -> None:
         bot = self.application.bot if self.application else None

@@ -226,7 +226,7 @@ def _parse_update(body: bytes) -> dict[str, Any] | None:
     """The update object, or None unless ``body`` is a JSON object with an integer update_id."""
     try:
         data = json.loads(body)
-    except ValueError:  # also UnicodeDecodeError
+    except (ValueError, RecursionError):  # also UnicodeDecodeError; nesting past the stack
         return None
     if not isinstance(data, dict):
         return None

@@ -31,6 +31,8 @@ COMMAND_MODULES = {
     "import": "import_history",
     "export": "export",
     "rejected": "rejected",
+    "forget": "forget",
+    "store": "store",
     "plugins": "plugins",
     "new-plugin": "new_plugin",
     "chat": "chat",

@@ -22,6 +22,7 @@ from tgstats.plugins import (
     ScheduleSpec,
     TextReply,
 )
+from tgstats.plugins._i18n import DEFAULT_LANGUAGE, catalogs_for, use_language
 
 __all__ = ["call_plugin_method", "check_buttons", "invoke_button", "invoke_command", "invoke_job"]
 
@@ -47,10 +48,13 @@ async def invoke_command(
     """Run one command of a loaded plugin: the single path the bot, the demo and tests share.
 
     A context without the plugin's effective config (the demo, a test) gets
-    the plugin's own: no chat settings apply there."""
+    the plugin's own: no chat settings apply there.  The language is set
+    before the call: asyncio.to_thread copies the context, so a plain-def
+    handler's worker thread sees it too."""
     if ctx.settings.config is None:
         ctx = attrs.evolve(ctx, settings=ctx.settings.with_config(plugin.config))
-    reply = await call_plugin_method(getattr(plugin, spec.method), ctx)
+    with use_language(ctx.language, catalogs_for(type(plugin))):
+        reply = await call_plugin_method(getattr(plugin, spec.method), ctx)
     return _checked(plugin, f"/{spec.name}", reply)
 
 
@@ -58,7 +62,8 @@ async def invoke_button(plugin: Plugin[Any], spec: ButtonSpec, ctx: ButtonContex
     """Run one button handler of a loaded plugin (the bot's and the tests' path)."""
     if ctx.settings.config is None:
         ctx = attrs.evolve(ctx, settings=ctx.settings.with_config(plugin.config))
-    reply = await call_plugin_method(getattr(plugin, spec.method), ctx)
+    with use_language(ctx.language, catalogs_for(type(plugin))):
+        reply = await call_plugin_method(getattr(plugin, spec.method), ctx)
     return _checked(plugin, f"button {spec.name!r}", reply)
 
 
@@ -74,7 +79,10 @@ def _checked(plugin: Plugin[Any], what: str, reply: object) -> Reply | None:
 
 async def invoke_job(plugin: Plugin[Any], spec: ScheduleSpec, ctx: ScheduleContext) -> Reply | None:
     """Run one scheduled job of a loaded plugin: the path the scheduler and tests share."""
-    reply = await call_plugin_method(getattr(plugin, spec.method), ctx)
+    # Nobody asked, so no member's language: English (the chat's own language
+    # setting belongs here once per-chat settings reach the scheduler).
+    with use_language(DEFAULT_LANGUAGE, catalogs_for(type(plugin))):
+        reply = await call_plugin_method(getattr(plugin, spec.method), ctx)
     return _checked(plugin, f"job {spec.method!r}", reply)
 
 

@@ -20,6 +20,7 @@ from tgstats.host.records import PluginRecord
 from tgstats.host.router import Claims
 from tgstats.logs import get_logger
 from tgstats.plugins import Plugin
+from tgstats.plugins._i18n import CatalogError, load_plugin_catalogs
 
 __all__ = [
     "PreparedPlugin",
@@ -143,6 +144,12 @@ def prepare_plugin(spec: PluginSpec, host_config: HostConfig) -> PreparedPlugin:
     except (TypeError, ValueError) as error:  # unresolvable type hints, a broken default
         reason = f"invalid Config class: {_one_line(error)}"
         raise _load_error(spec, reason, error) from error
+    try:
+        # Read now, so a broken .po fails this load (the previous version keeps serving).
+        load_plugin_catalogs(obj)
+    except CatalogError as error:
+        reason = f"translation catalog: {error.message}"
+        raise PluginLoadError(spec.name, reason, file=str(error.file), line=error.line) from error
     return PreparedPlugin(spec=spec, plugin_cls=obj, config=config)
 
 

@@ -46,6 +46,7 @@ import attrs
 from tgstats.config import HostConfig, load_host_config, resolve_plugin_config
 from tgstats.errors import ConfigError, DuplicatePluginError, PluginLoadError
 from tgstats.host.discovery import Discovery, PluginSpec, discover_plugins
+from tgstats.host.forgetting import FORGET_TIMEOUT, forget_member
 from tgstats.host.importing import (
     PthReplayer,
     SourceOnlyFinder,
@@ -254,6 +255,15 @@ class PluginManager:
             self._hosts.clear()
             self._finder.uninstall()
         return failed
+
+    async def forget_member(self, chat_id: int | None, user_id: int) -> list[str]:
+        """Ask every loaded plugin to forget the member (chat_id None: every chat);
+        returns the names of the plugins that raised or timed out.  Waits for a
+        reload in progress, so the versions that serve afterwards are the ones asked."""
+        async with self._lock:
+            return await forget_member(
+                self.list_plugins(), chat_id, user_id, timeout=self._hook_timeout or FORGET_TIMEOUT
+            )
 
     # -- one round ---------------------------------------------------------
 

@@ -31,6 +31,7 @@ HOST_COMMANDS: Mapping[str, str] = MappingProxyType(
     {
         "optout": "Forget my messages in this chat and stop recording me",
         "optin": "Record my messages in this chat again",
+        "forgetme": "Forget me in every chat (send it to me privately)",
         "settings": "Settings of this chat: time zone, period, plugins (chat admins)",
         "plugins": "List the plugins and their state (bot admins)",
         "reload": "Reload the plugins now (bot admins)",

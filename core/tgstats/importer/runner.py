@@ -301,6 +301,8 @@ def _skip(reader: ExportReader, messages: Any) -> None:
 
 def _flush(batch: Any, converter: MessageConverter, rows: list[dict[str, Any]]) -> int:
     # Only senders the store does not know: a stored name and @username (the export
-    # has none) are newer than the export's.
+    # has none) are newer than the export's.  The rows go first, so the batch knows
+    # the chat's opt-outs and tombstones before it sees the names.
+    added = int(batch.add_messages(rows))
     batch.add_users(converter.take_new_users())
-    return int(batch.add_messages(rows))
+    return added

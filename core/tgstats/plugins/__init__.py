@@ -4,7 +4,8 @@ A plugin is a :class:`Plugin` subclass published under the ``tgstats.plugins``
 entry-point group.  It declares ``/commands`` with :func:`command`, message
 listeners with :func:`listener`, button handlers with :func:`button`, event
 listeners with :func:`on_member_joined`, :func:`on_member_left` and
-:func:`on_reaction`, and jobs with :func:`schedule`; answers with a
+:func:`on_reaction`, and jobs with :func:`schedule`; speaks the chat's
+language with :func:`_` and :func:`ngettext`; answers with a
 :class:`TextReply` or :class:`PhotoReply` (with inline :class:`Button` rows
 if it likes), reads the chat's history through the
 :class:`MessageQueries` it finds on its context, draws pictures in the shared
@@ -40,6 +41,16 @@ from tgstats.plugins._events import (
     on_member_joined,
     on_member_left,
     on_reaction,
+)
+from tgstats.plugins._i18n import (
+    N_,
+    _,
+    current_language,
+    format_date,
+    format_datetime,
+    format_number,
+    format_percent,
+    ngettext,
 )
 from tgstats.plugins._period_buttons import PERIOD_CHOICES, period_buttons, resolve_button_period
 from tgstats.plugins._periods import (
@@ -82,6 +93,7 @@ from tgstats.store.timeline import ActivityBucket, ActivityTotals, BucketUnit, M
 
 __all__ = [
     "MAX_DAYS",
+    "N_",
     "PERIOD_CHOICES",
     "ActivityBucket",
     "ActivityTotals",
@@ -126,15 +138,22 @@ __all__ = [
     "UserInfo",
     "Weekly",
     "WordCount",
+    "_",
     "button",
     "chat_zones",
     "check_chat_zones",
     "check_days",
     "check_zone",
     "command",
+    "current_language",
     "daily",
+    "format_date",
+    "format_datetime",
+    "format_number",
+    "format_percent",
     "get_logger",
     "listener",
+    "ngettext",
     "on_member_joined",
     "on_member_left",
     "on_reaction",

@@ -121,6 +121,9 @@ class CommandContext:
     store: MessageQueries
     update: telegram.Update | None = None
     settings: ChatSettings = attrs.field(factory=ChatSettings)
+    # The language to answer in (a Babel locale name: "en", "ru", "pt_BR"), chosen by
+    # the host; ``_()`` and the format_* helpers use it during the call.
+    language: str = "en"
 
 
 @attrs.frozen(kw_only=True)
@@ -211,6 +214,15 @@ class Plugin(Generic[ConfigT]):
 
     async def shutdown(self) -> None:
         """Called once when the plugin is unloaded or replaced by a reload."""
+
+    async def forget_member(self, chat_id: int | None, user_id: int) -> None:
+        """Delete whatever the plugin keeps about ``user_id`` in ``chat_id`` (None: every chat).
+
+        Called when a member sends /optout (that chat) or /forgetme (every
+        chat), after the host erased their messages from the store.  Keep it
+        short or hand it to a thread; an exception is logged and the other
+        plugins are still asked.
+        """
 
     @classmethod
     def commands(cls) -> list[CommandSpec]:

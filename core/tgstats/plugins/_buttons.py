@@ -109,6 +109,7 @@ class ButtonContext:
     update: telegram.Update | None = None
     # The chat's effective settings, as for the command (see ChatSettings).
     settings: ChatSettings = attrs.field(factory=ChatSettings)
+    language: str = "en"  # the presser's (or the chat's) language, as on CommandContext
 
 
 def button(name: str) -> Callable[[F], F]:

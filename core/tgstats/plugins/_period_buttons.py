@@ -15,19 +15,20 @@ from datetime import UTC, tzinfo
 
 from tgstats.plugins._api import TextReply
 from tgstats.plugins._buttons import Button, ButtonContext, Keyboard
+from tgstats.plugins._i18n import N_, host_gettext
 from tgstats.plugins._periods import MAX_DAYS, Period, period_start
 
 __all__ = ["PERIOD_CHOICES", "period_buttons", "resolve_button_period"]
 
-# (days, label); None = all history.
+# (days, label); None = all history.  Labels are English msgids, translated when drawn.
 PERIOD_CHOICES: tuple[tuple[int | None, str], ...] = (
-    (7, "7 days"),
-    (30, "30 days"),
-    (365, "1 year"),
-    (None, "All"),
+    (7, N_("7 days")),
+    (30, N_("30 days")),
+    (365, N_("1 year")),
+    (None, N_("All")),
 )
 _CURRENT = "• "  # marks the choice the message shows now
-STALE_TEXT = "This button is out of date; send the command again."
+STALE_TEXT = N_("This button is out of date; send the command again.")
 # ASCII digits only (str.isdecimal takes any script's), and ids that fit 64 bits.
 _DAYS = re.compile(r"[0-9]{1,5}")
 _USER_ID = re.compile(r"-?[0-9]{1,18}")
@@ -38,6 +39,7 @@ def _days(days: int | None) -> str:
 
 
 def _label(text: str, current: bool) -> str:
+    text = host_gettext(text)
     return f"{_CURRENT}{text}" if current else text
 
 
@@ -61,8 +63,8 @@ def period_buttons(
         mine = period.user is not None and period.user.user_id == viewer
         rows.append(
             (
-                Button(_label("Me", mine), handler, f"{span}:me"),
-                Button(_label("Everyone", period.user is None), handler, f"{span}:all"),
+                Button(_label(N_("Me"), mine), handler, f"{span}:me"),
+                Button(_label(N_("Everyone"), period.user is None), handler, f"{span}:all"),
             )
         )
     return tuple(rows)
@@ -77,26 +79,28 @@ def resolve_button_period(ctx: ButtonContext, *, zone: tzinfo = UTC) -> Period |
     zone = ctx.settings.zone(zone)
     days_text, sep, who = ctx.payload.partition(":")
     if not sep:
-        return TextReply(STALE_TEXT)
+        return TextReply(host_gettext(STALE_TEXT))
     days: int | None
     if days_text == "all":
         days = None
     elif _DAYS.fullmatch(days_text) and 1 <= int(days_text) <= MAX_DAYS:
         days = int(days_text)
     else:
-        return TextReply(STALE_TEXT)
+        return TextReply(host_gettext(STALE_TEXT))
     user = None
     if who == "me":
         if ctx.user_id is None:
-            return TextReply(STALE_TEXT)
+            return TextReply(host_gettext(STALE_TEXT))
         user = ctx.store.member(ctx.chat_id, ctx.user_id)
         if user is None:
-            return TextReply("I have no messages from you in this chat.")
+            return TextReply(host_gettext("I have no messages from you in this chat."))
     elif who != "all":
         if not _USER_ID.fullmatch(who):
-            return TextReply(STALE_TEXT)
+            return TextReply(host_gettext(STALE_TEXT))
         user = ctx.store.member(ctx.chat_id, int(who))
         if user is None:
-            return TextReply("I have no messages from that member in this chat any more.")
+            return TextReply(
+                host_gettext("I have no messages from that member in this chat any more.")
+            )
     since = None if days is None else period_start(ctx.now, days, zone)
     return Period(since=since, until=None, days=days, user=user)

@@ -20,10 +20,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import attrs
 
 from tgstats.plugins._api import CommandContext, TextReply
+from tgstats.plugins._i18n import format_number, host_gettext, host_ngettext
 from tgstats.store.queries import UserInfo
 
 __all__ = [
+    "MAX_ARGS",
     "MAX_DAYS",
+    "MAX_WORD",
     "Period",
     "PeriodRequest",
     "PeriodUsageError",
@@ -40,6 +43,14 @@ __all__ = [
 # A century: large enough for any chat, small enough that now - N days never
 # underflows datetime.min.
 MAX_DAYS = 36_500
+
+# What a period may look like, checked before any conversion: Python's int()
+# refuses numbers past 4,300 digits with an error no user should see, and a
+# reply must never quote a huge argument back.  A period and a @user fit in
+# three words ("30 days @user"); a word longer than a @username is no period.
+MAX_ARGS = 3
+MAX_WORD = 65  # "@" and Telegram's longest username
+_MAX_DIGITS = len(str(MAX_DAYS)) + 1  # one more, so "100000" still says "between 1 and ..."
 
 _NUMBER = re.compile(r"(\d+)\s*(d|day|days)?", re.IGNORECASE)
 _UNIT = re.compile(r"d|day|days", re.IGNORECASE)
@@ -71,8 +82,12 @@ class Period:
     def label(self) -> str:
         """``last 30 days`` / ``last day`` / ``all time``."""
         if self.days is None:
-            return "all time"
-        return "last day" if self.days == 1 else f"last {self.days} days"
+            return host_gettext("all time")
+        if self.days == 1:
+            return host_gettext("last day")
+        return host_ngettext("last {n} day", "last {n} days", self.days).format(
+            n=format_number(self.days)
+        )
 
     @property
     def user_label(self) -> str | None:
@@ -82,9 +97,10 @@ class Period:
 
 
 def usage(command: str, *, allow_user: bool = True) -> str:
-    suffix = " [@user]" if allow_user else ""
     command = command.lstrip("/")
-    return f"Usage: /{command} [N days | all]{suffix}"
+    if allow_user:
+        return host_gettext("Usage: /{command} [N days | all] [@user]").format(command=command)
+    return host_gettext("Usage: /{command} [N days | all]").format(command=command)
 
 
 def parse_period_args(
@@ -99,10 +115,14 @@ def parse_period_args(
     Telegram splits arguments on spaces, so ``30 days`` arrives as two words
     and ``30d`` as one; both (and ``30``) mean the same.
     """
+    if len(args) > MAX_ARGS * 4:  # before even looking at the words
+        raise PeriodUsageError(usage(command, allow_user=allow_user))
+    words = [w for w in args if w.strip()]
+    if len(words) > MAX_ARGS or any(len(w) > MAX_WORD for w in words):
+        raise PeriodUsageError(usage(command, allow_user=allow_user))
     days: int | None = default_days
     seen_period = False
     username: str | None = None
-    words = [w for w in args if w.strip()]
     i = 0
     while i < len(words):
         word = words[i]
@@ -124,10 +144,16 @@ def parse_period_args(
             raise PeriodUsageError(usage(command, allow_user=allow_user))
         if match.group(2) is None and i + 1 < len(words) and _UNIT.fullmatch(words[i + 1]):
             i += 1  # "30 days"
-        days = int(match.group(1))
+        digits = match.group(1)
+        days = int(digits) if len(digits) <= _MAX_DIGITS else MAX_DAYS + 1
         if not 1 <= days <= MAX_DAYS:
+            # A huge number is shown cut short: the reply stays small.
+            shown = str(days) if len(digits) <= _MAX_DIGITS else digits[:8] + "…"
             raise PeriodUsageError(
-                f"The period must be between 1 and {MAX_DAYS} days, not {days}. "
+                host_gettext("The period must be between 1 and {max} days, not {days}.").format(
+                    max=MAX_DAYS, days=shown
+                )
+                + " "
                 + usage(command, allow_user=allow_user)
             )
         i += 1
@@ -164,7 +190,11 @@ def resolve_period(
     if request.username is not None:
         user = ctx.store.find_user(ctx.chat_id, request.username)
         if user is None:
-            return TextReply(f"I have no messages from @{request.username} in this chat.")
+            return TextReply(
+                host_gettext("I have no messages from @{username} in this chat.").format(
+                    username=request.username
+                )
+            )
     since = None if request.days is None else period_start(ctx.now, request.days, zone)
     return Period(since=since, until=None, days=request.days, user=user)
 
@@ -210,14 +240,14 @@ def check_chat_zones(
 ) -> None:
     """attrs validator for ``chat_timezones``: ``{'-100123...': 'Europe/Berlin'}``."""
     for chat_id, zone in value.items():
-        # YAML keys are strings here ("-1001234567890"); they must spell a chat id.
-        try:
-            int(chat_id)
-        except ValueError:
+        # YAML keys are strings here ("-1001234567890"); they must spell a chat id,
+        # which has at most 20 characters (checked first: int() of a huge one raises).
+        text = str(chat_id).strip()
+        if not re.fullmatch(r"[-+]?[0-9]{1,19}", text):
+            shown = repr(chat_id) if len(text) <= 40 else f"{text[:40]!r}..."
             raise ValueError(
-                f"{attribute.name}: expected chat ids as keys (like '-1001234567890'), "
-                f"got {chat_id!r}"
-            ) from None
+                f"{attribute.name}: expected chat ids as keys (like '-1001234567890'), got {shown}"
+            )
         parse_zone(zone, key=f"{attribute.name}.{chat_id}")
 
 

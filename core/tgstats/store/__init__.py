@@ -10,12 +10,15 @@ The whole API, at a glance:
     store.record_reaction_change(update)          # the same, returning what changed
     store.record_member_changes(item)             # joins/leaves of a Message or ChatMemberUpdated
     store.migrate_chat(old_chat_id, new_chat_id)  # group -> supergroup keeps history
-    store.opt_out(chat_id, user_id) -> int        # deletes their messages, stops recording
-    store.opt_in(chat_id, user_id)
+    store.erase_member(user_id, chat_ids) -> Erased  # everything of theirs; None = every chat
+    store.opt_out(chat_id, user_id) -> int        # erase_member in one chat: messages deleted
+    store.opt_in(chat_id, user_id)                # record again from now on (None = every chat)
     with store.bulk() as batch:                   # one transaction (importer)
         batch.upsert_chat(ChatInfo); batch.upsert_users([...]); batch.add_messages([...])
         batch.add_users([...])                    # only users not stored yet (import)
     store.export(chat_id=None) -> Iterator[dict]  # JSON-ready rows, ISO 8601 UTC dates
+    # Statistics aggregates, kept on every write above (tgstats.store.aggregates);
+    # tgstats.store.rebuild.verify(connection) / rebuild(connection) recompute them.
     store.close()
 
 ``open_store`` creates the schema on first use, records a schema version and

@@ -2,7 +2,8 @@
 
 ``add_messages`` inserts with ON CONFLICT DO NOTHING on (chat_id, message_id),
 so importing the same export twice adds nothing the second time, and rows of
-senders who opted out in that chat are dropped before they reach the database.
+senders who opted out in that chat, or dated before their opt-out's tombstone
+(even after /optin), are dropped before they reach the database.
 
 Re-importing a newer export refreshes rows already stored (``start_refresh``
 / ``apply_refresh``): the file's rows are also copied to a temporary table,
@@ -23,9 +24,11 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
 from tgstats.errors import StoreError
+from tgstats.store.aggregates import Delta, Msg, changed, lock_chats, read_ids, read_rows
 from tgstats.store.cleaning import clean_text
 from tgstats.store.queries import ChatInfo, MessageRow, UserInfo, to_timestamp
-from tgstats.store.schema import chat_migrations, chats, messages, opt_outs
+from tgstats.store.schema import chat_migrations, chats, messages
+from tgstats.store.skips import skip_rules
 from tgstats.store.upserts import (
     insert_ignore,
     insert_new_user_rows,
@@ -127,9 +130,21 @@ class Batch:
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
         self._known_chats: set[int] = set()
-        self._opted_out: dict[int, set[int]] = {}
+        self._skips: dict[int, dict[int, int]] = {}
+        # Senders with an opt-out or tombstone and no row kept yet: their users
+        # row (name) waits for a kept row, so an import never brings back the
+        # name of a member who was erased.
+        self._held_users: dict[int, UserInfo] = {}
+        self._kept_senders: set[int] = set()
         self._insert_sql: str | None = None
         self._refresh_chat: int | None = None
+        self._locked: set[int] = set()
+
+    def _lock(self, chat_ids: set[int]) -> None:
+        """Hold the chats' aggregate lock for the rest of the transaction (see aggregates)."""
+        if chat_ids - self._locked:
+            lock_chats(self.connection, chat_ids - self._locked)
+            self._locked |= chat_ids
 
     def latest_date(self, chat_id: int) -> int | None:
         """The newest stored message date of the chat (unix seconds), None if it has none."""
@@ -163,20 +178,46 @@ class Batch:
         mark = self._mark()
         target, source = messages.name, _REFRESH_TABLE
         match = f"{target}.chat_id = {mark} AND {target}.message_id = r.message_id"
+        newer_edit = (
+            f"r.edit_date IS NOT NULL "
+            f"AND ({target}.edit_date IS NULL OR r.edit_date > {target}.edit_date)"
+        )
+        new_count = f"{target}.reaction_count <> r.reaction_count"
+        # The rows about to change, as they are, for the aggregates.
+        changing = f"({newer_edit}) OR ({new_count})" if reactions else newer_edit
+        self._lock({chat_id})
+        ids = [
+            row[0]
+            for row in self.connection.exec_driver_sql(
+                f"SELECT DISTINCT r.message_id FROM {source} AS r JOIN {target} "
+                f"ON {match} WHERE {changing}",
+                (chat_id,),
+            )
+        ]
+        before = read_rows(self.connection, chat_id, ids)
         edits = self.connection.exec_driver_sql(
             f"UPDATE {target} SET text = r.text, media_kind = r.media_kind, "
-            f"edit_date = r.edit_date FROM {source} AS r WHERE {match} "
-            f"AND r.edit_date IS NOT NULL "
-            f"AND ({target}.edit_date IS NULL OR r.edit_date > {target}.edit_date)",
+            f"edit_date = r.edit_date FROM {source} AS r WHERE {match} AND {newer_edit}",
             (chat_id,),
         ).rowcount
         counts = 0
         if reactions:
             counts = self.connection.exec_driver_sql(
                 f"UPDATE {target} SET reaction_count = r.reaction_count FROM {source} AS r "
-                f"WHERE {match} AND {target}.reaction_count <> r.reaction_count",
+                f"WHERE {match} AND {new_count}",
                 (chat_id,),
             ).rowcount
+        if before:
+            after = read_rows(self.connection, chat_id, ids)
+            delta = Delta()
+            changed(
+                self.connection,
+                chat_id,
+                {i: before.get(i) for i in before},
+                {i: after.get(i) for i in before},
+                delta,
+            )
+            delta.apply(self.connection)
         self.connection.exec_driver_sql(f"DROP TABLE {_REFRESH_TABLE}")
         self._refresh_chat = None
         return Refreshed(edits=int(edits), reactions=int(counts))
@@ -197,13 +238,22 @@ class Batch:
         """Insert the users not stored yet; a stored user's row is kept as it is.
 
         For the importer: what the bot recorded is newer than an export, which
-        has no @usernames at all.
+        has no @usernames at all.  A sender erased in a chat of this batch is
+        held back until one of their rows is kept (see add_messages).
         """
-        insert_new_user_rows(self.connection, _user_rows(users))
+        buried = {user for skips in self._skips.values() for user in skips}
+        now = []
+        for user in users:
+            if user.user_id in buried and user.user_id not in self._kept_senders:
+                self._held_users[user.user_id] = user
+            else:
+                now.append(user)
+        insert_new_user_rows(self.connection, _user_rows(now))
 
-    def _opted_out_in(self, chat_id: int) -> set[int]:
-        """Opted-out senders for a chat, including opt-outs made after it migrated."""
-        if chat_id not in self._opted_out:
+    def _skips_in(self, chat_id: int) -> dict[int, int]:
+        """Sender -> skip_before for a chat: its opt-outs and tombstones, including those
+        made after it migrated (see tgstats.store.skips)."""
+        if chat_id not in self._skips:
             targets = [chat_id]
             frontier = [chat_id]
             while frontier:  # follow old -> new migrations forward
@@ -216,12 +266,17 @@ class Batch:
                 )
                 frontier = [c for c in frontier if c not in targets]
                 targets.extend(frontier)
-            self._opted_out[chat_id] = set(
-                self.connection.execute(
-                    select(opt_outs.c.user_id).where(opt_outs.c.chat_id.in_(targets))
-                ).scalars()
-            )
-        return self._opted_out[chat_id]
+            skips: dict[int, int] = {}
+            for (_chat, user_id), skip_before in skip_rules(self.connection, targets).items():
+                skips[user_id] = max(skips.get(user_id, 0), skip_before)
+            self._skips[chat_id] = skips
+        return self._skips[chat_id]
+
+    def _release_users(self, senders: set[int]) -> None:
+        self._kept_senders |= senders
+        released = [self._held_users.pop(s) for s in senders & self._held_users.keys()]
+        if released:
+            insert_new_user_rows(self.connection, _user_rows(released))
 
     def _ensure_chats(self, chat_ids: set[int]) -> None:
         missing = chat_ids - self._known_chats
@@ -238,8 +293,13 @@ class Batch:
         if not prepared:
             return 0
         self._ensure_chats({r[0] for r in prepared})
-        opted = {chat: self._opted_out_in(chat) for chat in {r[0] for r in prepared}}
-        kept = [r for r in prepared if r[3] not in opted[r[0]]] if any(opted.values()) else prepared
+        skips = {chat: self._skips_in(chat) for chat in {r[0] for r in prepared}}
+        if any(skips.values()):
+            # An opted-out sender's rows, and anything dated before a tombstone.
+            kept = [r for r in prepared if r[4] >= skips[r[0]].get(r[3], 0)]
+            self._release_users({r[3] for r in kept if r[3] is not None})
+        else:
+            kept = prepared
         if not kept:
             return 0
         # The driver's own executemany with positional tuples: SQLAlchemy's
@@ -254,7 +314,22 @@ class Batch:
                 f"VALUES ({', '.join([mark] * len(_COLUMNS))}) "
                 "ON CONFLICT (chat_id, message_id) DO NOTHING"
             )
+        self._lock({r[0] for r in kept})
+        by_chat: dict[int, dict[int, Msg]] = {}
+        for r in kept:
+            rows_of_chat = by_chat.setdefault(r[0], {})
+            if r[1] not in rows_of_chat:  # a duplicate in the file: the first one is stored
+                rows_of_chat[r[1]] = Msg(r[1], r[3], r[4], r[5], r[6], r[9], bool(r[10]))
+        stored = {
+            chat: set(read_ids(self.connection, chat, rows_of)) for chat, rows_of in by_chat.items()
+        }
         added = int(self.connection.exec_driver_sql(self._insert_sql, kept).rowcount)
+        delta = Delta()
+        for chat, rows_of_chat in by_chat.items():
+            new = {i: m for i, m in rows_of_chat.items() if i not in stored[chat]}
+            if new:
+                changed(self.connection, chat, dict.fromkeys(new), new, delta)
+        delta.apply(self.connection)
         if self._refresh_chat is not None:
             chat = self._refresh_chat
             # The text only matters with an edit date (see apply_refresh).

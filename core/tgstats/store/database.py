@@ -11,6 +11,7 @@ import functools
 import os
 import threading
 import time
+from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -18,25 +19,35 @@ from typing import Any
 import attrs
 import sqlalchemy
 import telegram
-from sqlalchemy import delete, event, select
-from sqlalchemy.engine import URL, Connection, Engine, make_url
+from sqlalchemy import event, select
+from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
 from tgstats.errors import StoreError
 from tgstats.logs import get_logger
-from tgstats.store import events, recorder
+from tgstats.store import erasure, events, recorder, skips
+from tgstats.store.aggregates import (
+    Delta,
+    Msg,
+    changed,
+    lock_chats,
+    move_reactions,
+    read_rows,
+)
 from tgstats.store.bulk import Batch
 from tgstats.store.chat_settings import ChatSettingsStore
 from tgstats.store.export import export_rows
-from tgstats.store.queries import ChatInfo, MessageQueries, UserInfo, chat_family
+from tgstats.store.queries import ChatInfo, MessageQueries, UserInfo
 from tgstats.store.schema import (
+    chat_excluded_users,
     chat_migrations,
+    chat_settings,
     chats,
     ensure_schema,
-    messages,
     opt_outs,
     schema_version,
+    tombstones,
 )
 from tgstats.store.upserts import insert_ignore, upsert_chat_rows, upsert_message, upsert_user_rows
 
@@ -50,11 +61,6 @@ ENV_DB = "TGSTATS_DB"
 DEFAULT_BUSY_TIMEOUT = 30.0
 
 log = get_logger(__name__)
-
-# Built once: constructing the statement per batch cost more than running it.
-_OPT_OUTS_IN_CHATS = select(opt_outs.c.chat_id, opt_outs.c.user_id).where(
-    opt_outs.c.chat_id.in_(sqlalchemy.bindparam("chats", expanding=True))
-)
 
 
 def default_db_url(explicit: str | None = None) -> str:
@@ -83,13 +89,16 @@ def _one_line(error: BaseException, password: str | None) -> str:
 
 
 def _sqlite_pragmas(busy_timeout: float, dbapi_connection: Any, _record: Any) -> None:
-    # WAL lets plugin queries read while the recorder writes; NORMAL skips the
-    # fsync per commit (safe in WAL: a crash can lose the last commits, never
-    # corrupt); foreign keys are off by default in SQLite.
+    # WAL lets plugin queries read while the recorder writes.  FULL syncs the
+    # WAL at each commit: the bot confirms an update to Telegram once its
+    # commit returns, so that commit must survive a power cut or an OS crash
+    # (NORMAL only survives the bot's own crash).  The store writer commits a
+    # burst of messages at once, so the syncs stay few.  Foreign keys are off
+    # by default in SQLite.
     cursor = dbapi_connection.cursor()
     try:
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
     finally:
@@ -97,12 +106,11 @@ def _sqlite_pragmas(busy_timeout: float, dbapi_connection: Any, _record: Any) ->
 
 
 def _postgres_session(busy_timeout: float, dbapi_connection: Any, _record: Any) -> None:
-    # The recorder commits once per burst of messages (often a single one);
-    # waiting for the WAL flush each time caps it at the disk's fsync rate.
-    # Like SQLite's synchronous=NORMAL, a crash can lose the last fraction of
-    # a second of commits, never consistency.
+    # synchronous_commit stays at the server's default (on): the bot tells
+    # Telegram an update is stored once its commit returns, so that commit
+    # must survive a crash of the server.  The store writer already puts a
+    # burst of messages in one transaction, which keeps the flushes few.
     with dbapi_connection.cursor() as cursor:
-        cursor.execute("SET synchronous_commit TO off")
         # A table lock held elsewhere fails the statement (and the writer
         # retries) instead of blocking its thread for ever.
         cursor.execute(f"SET lock_timeout TO {int(busy_timeout * 1000)}")
@@ -226,17 +234,23 @@ class Store:
         """
         return self.record_messages([message])[0]
 
-    def record_messages(self, batch: Sequence[telegram.Message]) -> list[bool]:
+    def record_messages(
+        self, batch: Sequence[telegram.Message | recorder.RecordedMessage]
+    ) -> list[bool]:
         """Store several messages in order, in as few transactions as possible.
 
         The bot's recorder hands over a burst (one ``getUpdates`` page) at
         once: a commit per message is what limits recording throughput, not
-        the rows. Returns, per message, whether a row was written.
+        the rows. Returns, per message, whether a row was written.  A
+        RecordedMessage is a message already turned into its row (plain group
+        messages the bot never parsed: tgstats.bot.plain); it is content.
         """
         written: list[bool] = []
-        run: list[telegram.Message] = []
+        run: list[telegram.Message | recorder.RecordedMessage] = []
         for message in batch:
-            if message.migrate_to_chat_id or message.migrate_from_chat_id:
+            if isinstance(message, recorder.RecordedMessage):
+                run.append(message)
+            elif message.migrate_to_chat_id or message.migrate_from_chat_id:
                 written += self._record_run(run)
                 run = []
                 if message.migrate_to_chat_id:
@@ -248,32 +262,63 @@ class Store:
                 run.append(message)
         return written + self._record_run(run)
 
-    def _record_run(self, run: Sequence[telegram.Message]) -> list[bool]:
+    def _record_run(self, run: Sequence[telegram.Message | recorder.RecordedMessage]) -> list[bool]:
         """One transaction for messages that need no migration in between."""
         if not run:
             return []
-        records = [recorder.to_record(message) for message in run]
+        records = [
+            m if isinstance(m, recorder.RecordedMessage) else recorder.to_record(m) for m in run
+        ]
         written = [False] * len(records)
         with self.engine.begin() as connection:
             chats_seen = {r.chat.chat_id: r.chat for r in records}
             upsert_chat_rows(connection, _changed(self._seen_chats, chats_seen))
-            opted_out = self._opted_out_pairs(connection, list(chats_seen))
+            # Opt-outs and tombstones: one query per batch; they are rare.
+            skip = skips.skip_rules(connection, list(chats_seen))
             senders: dict[int, UserInfo] = {}
             rows = []
             for index, (message, record) in enumerate(zip(run, records, strict=True)):
                 sender = record.sender
-                if not recorder.is_content(message):
+                if isinstance(message, telegram.Message) and not recorder.is_content(message):
                     continue
                 if sender is not None:
-                    if (record.chat.chat_id, sender.user_id) in opted_out:
+                    skip_before = skip.get((record.chat.chat_id, sender.user_id), 0)
+                    if record.row["date"] < skip_before:
                         continue
                     senders[sender.user_id] = sender
                 rows.append(record.row)
                 written[index] = True
             upsert_user_rows(connection, _changed(self._seen_users, senders))
             if rows:
+                ids: dict[int, set[int]] = defaultdict(set)
+                for row in rows:
+                    ids[row["chat_id"]].add(row["message_id"])
+                lock_chats(connection, ids)
+                before = {chat: read_rows(connection, chat, keys) for chat, keys in ids.items()}
                 # A one-element list would take the slower executemany path.
                 upsert_message(connection, rows if len(rows) > 1 else rows[0])
+                # A new row is stored as given (no reactions yet); read back only
+                # rows that existed or came twice in the batch (edits).
+                given: dict[tuple[int, int], Msg | None] = {}
+                for row in rows:
+                    key = (row["chat_id"], row["message_id"])
+                    given[key] = None if key in given else _as_msg(row)
+                delta = Delta()
+                for chat, keys in ids.items():
+                    old = before[chat]
+                    again = [k for k in keys if k in old or given[(chat, k)] is None]
+                    after = read_rows(connection, chat, again) if again else {}
+                    for k in keys:
+                        if k not in old and given[(chat, k)] is not None:
+                            after[k] = given[(chat, k)]  # type: ignore[assignment]
+                    changed(
+                        connection,
+                        chat,
+                        {k: old.get(k) for k in keys},
+                        {k: after.get(k) for k in keys},
+                        delta,
+                    )
+                delta.apply(connection)
         # Only after the transaction committed: a rollback must not leave the
         # cache claiming a row exists.
         with self._lock:
@@ -286,16 +331,11 @@ class Store:
             self._seen_chats.clear()
             self._seen_users.clear()
 
-    @staticmethod
-    def _opted_out_pairs(connection: Connection, chat_ids: list[int]) -> set[tuple[int, int]]:
-        # One query per batch instead of one per message; opt-outs are rare.
-        rows = connection.execute(_OPT_OUTS_IN_CHATS, {"chats": chat_ids})
-        return {(chat_id, user_id) for chat_id, user_id in rows}
-
     def record_reaction_count(self, update: telegram.MessageReactionCountUpdated) -> bool:
         """Set the message's reaction count to the total Telegram reports; True if it changed.
 
-        Idempotent: a redelivered update finds the count already set.
+        Idempotent: a redelivered update finds the count already set.  The
+        aggregates move with it in the same transaction.
         """
         total = sum(
             reaction.total_count
@@ -303,12 +343,7 @@ class Store:
             if not isinstance(reaction.type, telegram.ReactionTypePaid)
         )
         with self.engine.begin() as connection:
-            result = connection.execute(
-                events.update_message_count(update.chat.id, update.message_id, total).where(
-                    messages.c.reaction_count != total
-                )
-            )
-        return bool(result.rowcount)
+            return move_reactions(connection, update.chat.id, update.message_id, total)
 
     def record_reaction(self, update: telegram.MessageReactionUpdated) -> bool:
         """Apply one member's reaction change (groups report reactions per member).
@@ -334,7 +369,9 @@ class Store:
         """A group became a supergroup: queries for the new id include the old history.
 
         Old rows keep their ids (the supergroup restarts message ids, so moving
-        them could collide); opt-outs carry over. Idempotent.
+        them could collide); opt-outs, tombstones, the chat's /settings and its
+        excluded members carry over (a value the new chat already has wins).
+        Idempotent.
         """
         if old_chat_id == new_chat_id:
             return
@@ -365,40 +402,67 @@ class Store:
                     insert_ignore(connection, opt_outs),
                     [{"chat_id": new_chat_id, "user_id": u, "since": s} for u, s in carried],
                 )
+            buried = connection.execute(
+                select(tombstones.c.user_id, tombstones.c.skip_before).where(
+                    tombstones.c.chat_id == old_chat_id
+                )
+            ).all()
+            if buried:
+                connection.execute(
+                    insert_ignore(connection, tombstones),
+                    [{"chat_id": new_chat_id, "user_id": u, "skip_before": s} for u, s in buried],
+                )
+            for table in (chat_settings, chat_excluded_users):
+                rows = connection.execute(
+                    select(table).where(table.c.chat_id == old_chat_id)
+                ).mappings()
+                moved = [{**row, "chat_id": new_chat_id} for row in rows]
+                if moved:
+                    connection.execute(insert_ignore(connection, table), moved)
+        self.settings.forget(new_chat_id)
         self._forget_seen()
         log.info("chat_migrated", old_chat_id=old_chat_id, new_chat_id=new_chat_id)
 
     # -- privacy -------------------------------------------------------------
 
-    def opt_out(self, chat_id: int, user_id: int) -> int:
-        """Delete the user's messages in the chat (and its pre-migration history),
-        stop recording them there; return how many messages were deleted."""
+    def erase_member(self, user_id: int, chat_ids: Sequence[int] | None) -> erasure.Erased:
+        """Erase the member from ``chat_ids`` (every chat if None) and stop recording them
+        there: the one place that removes what identifies a member (see tgstats.store.erasure)."""
         with self.engine.begin() as connection:
-            family = chat_family(connection, chat_id)
-            deleted = connection.execute(
-                delete(messages).where(
-                    messages.c.chat_id.in_(family), messages.c.user_id == user_id
-                )
-            ).rowcount
-            connection.execute(
-                insert_ignore(connection, opt_outs),
-                {"chat_id": chat_id, "user_id": user_id, "since": int(time.time())},
-            )
-        log.info("user_opted_out", chat_id=chat_id, user_id=user_id, deleted=deleted)
-        return int(deleted)
+            erased = erasure.erase_member(connection, user_id, chat_ids, int(time.time()))
+        with self._lock:  # the users row may be gone: write it again if they come back
+            self._seen_users.pop(user_id, None)
+        log.info(
+            "member_erased",
+            user_id=user_id,
+            chats=len(erased.chats),
+            messages=erased.messages,
+            answered_commands=erased.answered_commands,
+            rejected_updates=erased.rejected_updates,
+            user_row=erased.user_row,
+        )
+        return erased
 
-    def opt_in(self, chat_id: int, user_id: int) -> bool:
-        """Record the user's messages in the chat again (deleted history stays deleted)."""
+    def opt_out(self, chat_id: int, user_id: int) -> int:
+        """Erase the user from the chat (and its pre-migration history) and stop
+        recording them there; return how many messages were deleted."""
+        return self.erase_member(user_id, [chat_id]).messages
+
+    def opt_in(self, chat_id: int | None, user_id: int) -> bool:
+        """Record the user's messages in the chat (every chat if None) again, from now on.
+
+        Deleted history stays deleted, and the tombstone keeps an import from
+        bringing back anything dated before now.  False if they were not opted out.
+        """
         with self.engine.begin() as connection:
-            removed = connection.execute(
-                delete(opt_outs).where(opt_outs.c.chat_id == chat_id, opt_outs.c.user_id == user_id)
-            ).rowcount
-        log.info("user_opted_in", chat_id=chat_id, user_id=user_id)
-        return bool(removed)
+            chats = erasure.opt_in(connection, user_id, chat_id, int(time.time()))
+        log.info("user_opted_in", chat_id=chat_id, user_id=user_id, chats=len(chats))
+        return bool(chats)
 
     def is_opted_out(self, chat_id: int, user_id: int) -> bool:
         with self.engine.connect() as connection:
-            return (chat_id, user_id) in self._opted_out_pairs(connection, [chat_id])
+            rule = skips.skip_rules(connection, [chat_id]).get((chat_id, user_id), 0)
+        return rule == skips.SKIP_ALL
 
     # -- import / export -----------------------------------------------------
 
@@ -421,6 +485,19 @@ class Store:
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
+
+
+def _as_msg(row: Mapping[str, Any]) -> Msg:
+    """The aggregates' view of a row about to be inserted."""
+    return Msg(
+        row["message_id"],
+        row["user_id"],
+        row["date"],
+        row["text"] or "",
+        row["reply_to_message_id"],
+        0,
+        bool(row["counted"]),
+    )
 
 
 def _is_lock_wait(error: SQLAlchemyError) -> bool:

@@ -27,9 +27,11 @@ import telegram
 from sqlalchemy import and_, case, select, update
 from sqlalchemy.engine import Connection, Engine
 
+from tgstats.store.aggregates import move_reactions
 from tgstats.store.bounds import check_date, check_id
 from tgstats.store.cleaning import clean_text
 from tgstats.store.schema import member_events, messages, reactions
+from tgstats.store.skips import skip_rules
 from tgstats.store.upserts import insert_ignore, upsert, upsert_chat_rows, upsert_user_rows
 
 __all__ = [
@@ -138,6 +140,10 @@ def record_member_changes(
         return []
     new: list[MemberChange] = []
     with engine.begin() as connection:
+        # A member who opted out (or, before their tombstone, was erased) leaves
+        # no row and no name behind (see tgstats.store.erasure).
+        skips = skip_rules(connection, sorted({c.chat_id for c in changes}))
+        changes = [c for c in changes if c.date >= skips.get((c.chat_id, c.user_id), 0)]
         upsert_chat_rows(
             connection,
             [
@@ -232,6 +238,16 @@ def record_reaction(
         reactions.c.user_id == reactor,
     )
     with engine.begin() as connection:
+        if date < skip_rules(connection, [chat_id]).get((chat_id, reactor), 0):
+            # An opted-out member: the message's count moves, but no row (and no
+            # event for the plugins) says who reacted.
+            delta = len(new) - len(reaction_keys(update.old_reaction))
+            if delta:
+                total = messages.c.reaction_count + delta
+                connection.execute(
+                    update_message_count(chat_id, message_id, case((total < 0, 0), else_=total))
+                )
+            return None
         stored = connection.execute(select(reactions.c.emojis, reactions.c.date).where(key)).first()
         if stored is not None:
             if stored.date > date:
@@ -255,9 +271,8 @@ def record_reaction(
         delta = len(new) - len(old)
         if delta:
             total = messages.c.reaction_count + delta
-            connection.execute(
-                update_message_count(chat_id, message_id, case((total < 0, 0), else_=total))
-            )
+            # The aggregates (reactions received) move in the same transaction.
+            move_reactions(connection, chat_id, message_id, case((total < 0, 0), else_=total))
     added = tuple(k for k in new if k not in old)
     removed = tuple(k for k in old if k not in new)
     return ReactionChange(chat_id, message_id, reactor, added, removed, date)

@@ -20,6 +20,7 @@ a CASE expression and count distinct local days in SQL.
 from __future__ import annotations
 
 import math
+import uuid
 from collections.abc import Callable, Collection, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -30,6 +31,7 @@ from sqlalchemy import BigInteger, ColumnElement, Select, and_, cast, func, or_,
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.sql.selectable import Join, NamedFromClause
 
+from tgstats.store import bucketed
 from tgstats.store.digest_queries import DigestQueries
 from tgstats.store.event_queries import EventQueries
 from tgstats.store.schema import chat_migrations, chat_usernames, chats, messages, users
@@ -110,6 +112,12 @@ def to_timestamp(value: datetime, name: str = "date") -> int:
 
 def from_timestamp(value: int) -> datetime:
     return datetime.fromtimestamp(value, UTC)
+
+
+def _bounds(since: datetime | None, until: datetime | None) -> tuple[int | None, int | None]:
+    low = None if since is None else to_timestamp(since, "since")
+    high = None if until is None else to_timestamp(until, "until")
+    return low, high
 
 
 def chat_family(connection: Connection, chat_id: int) -> list[int]:
@@ -248,6 +256,27 @@ def _sqlite_batches(connection: Connection, statement: Select[Any]) -> Iterator[
         cursor.close()
 
 
+def _postgres_batches(connection: Connection, statement: Select[Any]) -> Iterator[list[str]]:
+    """One-column rows from a psycopg server-side (named) cursor, STREAM_BATCH at a time.
+
+    The PostgreSQL counterpart of _sqlite_batches: the server keeps the
+    result and hands it over a batch per round trip, and SQLAlchemy's result
+    layer is skipped.
+    """
+    compiled = statement.compile(
+        dialect=connection.dialect, compile_kwargs={"render_postcompile": True}
+    )
+    dbapi: Any = connection.connection.dbapi_connection  # a psycopg Connection
+    cursor = dbapi.cursor(name=f"tgstats_texts_{uuid.uuid4().hex[:12]}")
+    try:
+        cursor.itersize = STREAM_BATCH
+        cursor.execute(str(compiled), compiled.params)
+        while rows := cursor.fetchmany(STREAM_BATCH):
+            yield [row[0] for row in rows]
+    finally:
+        cursor.close()
+
+
 class MessageQueries(EventQueries, TimelineQueries, DigestQueries):
     """Read-only queries over one database (events: :mod:`tgstats.store.event_queries`;
     activity over time: :mod:`tgstats.store.timeline`; word counts:
@@ -370,10 +399,12 @@ class MessageQueries(EventQueries, TimelineQueries, DigestQueries):
             return int(connection.execute(statement).scalar_one())
 
     def _span(self, connection: Connection, where: ColumnElement[bool]) -> tuple[int, int] | None:
-        lo, hi = connection.execute(
-            select(func.min(messages.c.date), func.max(messages.c.date)).where(where)
-        ).one()
-        return None if lo is None else (int(lo), int(hi))
+        # Two statements: SQLite answers min and max in one SELECT with a full scan.
+        lo = connection.execute(select(func.min(messages.c.date)).where(where)).scalar()
+        if lo is None:
+            return None
+        hi = connection.execute(select(func.max(messages.c.date)).where(where)).scalar_one()
+        return int(lo), int(hi)
 
     def counts_by_weekday_hour(
         self,
@@ -386,16 +417,20 @@ class MessageQueries(EventQueries, TimelineQueries, DigestQueries):
     ) -> list[list[int]]:
         """7x24 matrix [weekday Monday=0][hour] of message counts in ``tz``.
 
-        Exact across DST changes and for any offset: the period is split at
-        the zone's transitions, each local hour is counted in SQL as a UTC
-        range (an index range scan), and the ranges are placed in the grid.
+        Exact across DST changes and for any offset: read from the 15-minute
+        aggregates (tgstats.store.bucketed); a period bounded off a 15-minute
+        boundary counts each local hour in SQL as a UTC range (an index range
+        scan) of the messages instead.
         """
-        grid = [[0] * 24 for _ in range(7)]
+        low, high = _bounds(since, until)
         with self._engine.connect() as connection:
             family = chat_family(connection, chat_id)
-            where = _where(
-                messages, family, since, until, user_id, excluded=self._excluded(chat_id)
-            )
+            excluded = self._excluded(chat_id)
+            if bucketed.aligned(low, high):
+                return bucketed.weekday_hour(connection, family, tz, low, high, user_id, excluded)
+        grid = [[0] * 24 for _ in range(7)]
+        with self._engine.connect() as connection:
+            where = _where(messages, family, since, until, user_id, excluded=excluded)
             span = self._span(connection, where)
             if span is None:
                 return grid
@@ -447,10 +482,7 @@ class MessageQueries(EventQueries, TimelineQueries, DigestQueries):
             if connection.dialect.name == "sqlite":
                 yield from _sqlite_batches(connection, statement)
                 return
-            # Scalars in partitions (a server-side cursor on PostgreSQL): half
-            # the per-row cost of Row objects, which matters at a million texts.
-            result = connection.execution_options(yield_per=STREAM_BATCH).execute(statement)
-            yield from result.scalars().partitions()
+            yield from _postgres_batches(connection, statement)
 
     def _replies(
         self,
@@ -489,21 +521,36 @@ class MessageQueries(EventQueries, TimelineQueries, DigestQueries):
 
         Sorted by count descending, then by the two user ids.
         """
+        low, high = _bounds(since, until)
         with self._engine.connect() as connection:
             family = chat_family(connection, chat_id)
-            reply, parent, joined, where = self._replies(
-                family, since, until, self._excluded(chat_id)
-            )
-            count = func.count().label("n")
-            rows = connection.execute(
-                select(_unordered(reply.c.user_id), _unordered(parent.c.user_id), count)
-                .select_from(joined)
-                .where(where)
-                .group_by(_unordered(parent.c.user_id), _unordered(reply.c.user_id))
-            ).all()
+            excluded = self._excluded(chat_id)
+            if bucketed.aligned(low, high):
+                rows: Sequence[Any] = bucketed.reply_counts(
+                    connection, family, low, high, by_sender=True, excluded=excluded
+                )
+            else:
+                rows = self._reply_rows(connection, family, since, until, excluded)
         pairs = [ReplyPair(from_user_id=a, to_user_id=b, count=int(n)) for a, b, n in rows]
         pairs.sort(key=lambda p: (-p.count, p.from_user_id, p.to_user_id))
         return pairs
+
+    def _reply_rows(
+        self,
+        connection: Connection,
+        family: Sequence[int],
+        since: datetime | None,
+        until: datetime | None,
+        excluded: Collection[int],
+    ) -> Sequence[Any]:
+        reply, parent, joined, where = self._replies(family, since, until, excluded)
+        count = func.count().label("n")
+        return connection.execute(
+            select(_unordered(reply.c.user_id), _unordered(parent.c.user_id), count)
+            .select_from(joined)
+            .where(where)
+            .group_by(_unordered(parent.c.user_id), _unordered(reply.c.user_id))
+        ).all()
 
     def user_activity(
         self,
@@ -520,37 +567,22 @@ class MessageQueries(EventQueries, TimelineQueries, DigestQueries):
         period by other users; users who only received replies are included
         with zero messages.
         """
+        low, high = _bounds(since, until)
         with self._engine.connect() as connection:
             family = chat_family(connection, chat_id)
             excluded = self._excluded(chat_id)
-            where = and_(
-                _where(messages, family, since, until, excluded=excluded),
-                messages.c.user_id.is_not(None),
-            )
-            span = self._span(connection, where)
-            if span is None:
-                return []
-            day = local_seconds(messages.c.date, tz, *span) // const(DAY)
-            own = connection.execute(
-                select(
-                    messages.c.user_id,
-                    func.count(),
-                    func.count(day.distinct()),
-                    func.coalesce(func.sum(messages.c.reaction_count), 0),
+            if bucketed.aligned(low, high):
+                stats = bucketed.member_activity(connection, family, tz, low, high, excluded)
+                received: dict[int, int] = {
+                    row[0]: row[1]
+                    for row in bucketed.reply_counts(
+                        connection, family, low, high, by_sender=False, excluded=excluded
+                    )
+                }
+            else:
+                stats, received = self._activity_scan(
+                    connection, family, tz, since, until, excluded
                 )
-                .where(where)
-                .group_by(messages.c.user_id)
-            ).all()
-            _, parent, joined, reply_where = self._replies(family, since, until, excluded)
-            received = dict(
-                connection.execute(
-                    select(_unordered(parent.c.user_id), func.count())
-                    .select_from(joined)
-                    .where(reply_where)
-                    .group_by(_unordered(parent.c.user_id))
-                ).all()
-            )
-            stats = {uid: (int(n), int(days), int(reactions)) for uid, n, days, reactions in own}
             ids = sorted(set(stats) | set(received))
             infos: dict[int, UserInfo] = {}
             for start in range(0, len(ids), 500):  # stay under SQLite's bound-parameter limit
@@ -572,3 +604,89 @@ class MessageQueries(EventQueries, TimelineQueries, DigestQueries):
             )
         result.sort(key=lambda a: (-a.messages, a.user.user_id))
         return result
+
+    def _activity_scan(
+        self,
+        connection: Connection,
+        family: Sequence[int],
+        tz: ZoneInfo,
+        since: datetime | None,
+        until: datetime | None,
+        excluded: Collection[int],
+    ) -> tuple[dict[int, tuple[int, int, int]], dict[int, int]]:
+        """user_activity's numbers from the messages (a period off the bucket grid)."""
+        where = and_(
+            _where(messages, family, since, until, excluded=excluded),
+            messages.c.user_id.is_not(None),
+        )
+        span = self._span(connection, where)
+        if span is None:
+            return {}, {}
+        day = local_seconds(messages.c.date, tz, *span) // const(DAY)
+        own = connection.execute(
+            select(
+                messages.c.user_id,
+                func.count(),
+                func.count(day.distinct()),
+                func.coalesce(func.sum(messages.c.reaction_count), 0),
+            )
+            .where(where)
+            .group_by(messages.c.user_id)
+        ).all()
+        _, parent, joined, reply_where = self._replies(family, since, until, excluded)
+        received = dict(
+            connection.execute(
+                select(_unordered(parent.c.user_id), func.count())
+                .select_from(joined)
+                .where(reply_where)
+                .group_by(_unordered(parent.c.user_id))
+            ).all()
+        )
+        stats = {uid: (int(n), int(days), int(reactions)) for uid, n, days, reactions in own}
+        return stats, {int(k): int(v) for k, v in received.items()}
+
+    def word_counts(
+        self,
+        chat_id: int,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        user_id: int | None = None,
+    ) -> dict[str, int]:
+        """How often each word was written in the period (counted messages only).
+
+        Words as tgstats.store.words splits them: case-folded, URLs, mentions and
+        commands left out, emoji included, no tokens with digits.  Stop words and
+        lengths are the caller's to filter.  Read from the per-day word
+        aggregates, so the cost follows the number of distinct words per day.
+        """
+        low, high = _bounds(since, until)
+        with self._engine.connect() as connection:
+            family = chat_family(connection, chat_id)
+            excluded = self._excluded(chat_id)
+            return dict(bucketed.word_counts(connection, family, low, high, user_id, excluded))
+
+    def sample_texts(
+        self,
+        chat_id: int,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        user_id: int | None = None,
+        limit: int = 3000,
+    ) -> list[str]:
+        """Up to ``limit`` of the newest non-empty texts of the period (language detection)."""
+        with self._engine.connect() as connection:
+            family = chat_family(connection, chat_id)
+            statement = (
+                select(messages.c.text)
+                .where(
+                    _where(
+                        messages, family, since, until, user_id, excluded=self._excluded(chat_id)
+                    ),
+                    messages.c.text != "",
+                )
+                .order_by(messages.c.date.desc())
+                .limit(max(0, limit))
+            )
+            return list(connection.execute(statement).scalars())

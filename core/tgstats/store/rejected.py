@@ -5,8 +5,11 @@ one python-telegram-bot could not parse, or whose recording raised for a
 reason other than a database fault: its raw JSON is kept (capped at
 :data:`MAX_RAW_CHARS`) so an operator can see it with ``tgstats rejected``,
 and the bot confirms it to Telegram instead of fetching it for ever.
-Answered commands let a command redelivered after a crash go unanswered the
-second time; rows older than :data:`ANSWERED_KEEP_SECONDS` are pruned (Telegram
+Answered commands are claimed before they are answered
+(:func:`claim_command`: an insert only one caller wins, whichever process it
+runs in), so a command redelivered after a crash, or to a second webhook
+worker while the first is still answering it, is answered at most once; rows
+older than :data:`ANSWERED_KEEP_SECONDS` are pruned (Telegram
 keeps an unconfirmed update for 24 hours, so older ones never come back).
 
 Plain synchronous functions on an Engine: the bot runs them off the event loop.
@@ -29,6 +32,7 @@ __all__ = [
     "ANSWERED_KEEP_SECONDS",
     "MAX_RAW_CHARS",
     "RejectedUpdate",
+    "claim_command",
     "is_answered",
     "keep_rejected",
     "list_rejected",
@@ -89,14 +93,29 @@ def is_answered(engine: Engine, chat_id: int, message_id: int) -> bool:
     return found is not None
 
 
-def mark_answered(engine: Engine, chat_id: int, message_id: int) -> None:
-    """Remember that the command (chat_id, message_id) was handled; prune old rows now and then."""
+def claim_command(engine: Engine, chat_id: int, message_id: int) -> bool:
+    """Claim the command (chat_id, message_id) for answering; True for the one caller that wins.
+
+    One INSERT that skips an existing row: the first claim commits the row and
+    every later one, from this process or another sharing the database, finds
+    it (on PostgreSQL a concurrent claim waits for the first to commit, then
+    skips).  Old rows are pruned now and then.
+    """
     now = int(time.time())
     table = answered_commands
     row: dict[str, Any] = {"chat_id": chat_id, "message_id": message_id, "answered_at": now}
     with engine.begin() as connection:
-        connection.execute(insert_ignore(connection, table), row)
+        # RETURNING, not rowcount: psycopg reports -1 for an INSERT that returns a row.
+        won = connection.execute(
+            insert_ignore(connection, table).returning(table.c.chat_id), row
+        ).first()
         if next(_marks) % _PRUNE_EVERY == 1:
             connection.execute(
                 delete(table).where(table.c.answered_at < now - ANSWERED_KEEP_SECONDS)
             )
+    return won is not None
+
+
+def mark_answered(engine: Engine, chat_id: int, message_id: int) -> None:
+    """Remember that the command (chat_id, message_id) was handled (a claim, outcome unused)."""
+    claim_command(engine, chat_id, message_id)

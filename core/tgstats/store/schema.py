@@ -31,10 +31,14 @@ from sqlalchemy.engine import Connection
 from tgstats.errors import StoreError
 
 __all__ = [
+    "BUCKET",
     "MIGRATIONS",
     "SCHEMA_VERSION",
+    "SPAN_DAYS",
+    "activity_buckets",
     "answered_commands",
     "bot_secrets",
+    "chat_buckets",
     "chat_excluded_users",
     "chat_migrations",
     "chat_settings",
@@ -47,14 +51,18 @@ __all__ = [
     "opt_outs",
     "reactions",
     "rejected_updates",
+    "reply_buckets",
     "schedule_runs",
     "schema_version",
+    "tombstones",
     "users",
+    "word_days",
+    "word_spans",
 ]
 
 # Bump when the tables change and add a step to MIGRATIONS that upgrades a
 # database from the previous version.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 metadata = MetaData()
 
@@ -143,6 +151,21 @@ opt_outs = Table(
     PrimaryKeyConstraint("chat_id", "user_id", name="pk_opt_outs"),
 )
 
+# What an opt-out leaves behind once the member's rows are gone: no message of
+# ``user_id`` in ``chat_id`` dated before ``skip_before`` (unix seconds) is ever
+# stored again, by an import or a late edit.  Set at the opt-out and moved to
+# the opt-in's time by /optin, so messages sent while opted out stay out too.
+# Unlike the opt_outs row it survives /optin.  Added without a version bump:
+# ensure_schema's create_all adds a new table to an older database.
+tombstones = Table(
+    "tombstones",
+    metadata,
+    Column("chat_id", BigInteger, nullable=False),
+    Column("user_id", BigInteger, nullable=False),
+    Column("skip_before", BigInteger, nullable=False),
+    PrimaryKeyConstraint("chat_id", "user_id", name="pk_tombstones"),
+)
+
 
 def _add_counted(connection: Connection) -> None:
     """Version 1 -> 2: the ``counted`` column, set False for the commands already stored.
@@ -186,6 +209,96 @@ answered_commands = Table(
     Column("answered_at", BigInteger, nullable=False, index=True),
     PrimaryKeyConstraint("chat_id", "message_id", name="pk_answered_commands"),
 )
+
+# -- aggregates kept on write (tgstats.store.aggregates) ----------------------
+#
+# Only counted messages (tgstats.store.counting) contribute.  Times are
+# 15-minute UTC buckets (``date // 900``): every UTC offset in use since the
+# 1970s is a multiple of 15 minutes, so a bucket lies in one local hour and one
+# local day of any zone, whatever its DST rules or the chat's zone setting.
+# A message without a sender is kept under user_id 0 (no Telegram id is 0).
+# Rows whose counts reach zero are deleted, so a recomputation matches exactly.
+
+BUCKET = 900
+
+activity_buckets = Table(
+    "agg_activity",
+    metadata,
+    Column("chat_id", BigInteger, nullable=False),
+    Column("bucket", BigInteger, nullable=False),
+    Column("user_id", BigInteger, nullable=False),
+    Column("messages", Integer, nullable=False),
+    Column("reactions", BigInteger, nullable=False),  # sum of reaction_count
+    PrimaryKeyConstraint("chat_id", "bucket", "user_id", name="pk_agg_activity"),
+    # Per-member periods and per-member grouping (engagement, @user filters).
+    Index("ix_agg_activity_user", "chat_id", "user_id", "bucket", "messages", "reactions"),
+    sqlite_with_rowid=False,
+)
+
+# The same per chat alone (no member): what the heatmap of a whole chat reads,
+# at most 96 rows a day however many members write.
+chat_buckets = Table(
+    "agg_chat_activity",
+    metadata,
+    Column("chat_id", BigInteger, nullable=False),
+    Column("bucket", BigInteger, nullable=False),
+    Column("messages", Integer, nullable=False),
+    PrimaryKeyConstraint("chat_id", "bucket", name="pk_agg_chat_activity"),
+    sqlite_with_rowid=False,
+)
+
+# Replies between two different senders, in the reply's bucket; the parent
+# must be stored (in the same chat id), as the reply statistics require.
+reply_buckets = Table(
+    "agg_replies",
+    metadata,
+    Column("chat_id", BigInteger, nullable=False),
+    Column("bucket", BigInteger, nullable=False),
+    Column("from_user_id", BigInteger, nullable=False),
+    Column("to_user_id", BigInteger, nullable=False),
+    Column("replies", Integer, nullable=False),
+    PrimaryKeyConstraint("chat_id", "bucket", "from_user_id", "to_user_id", name="pk_agg_replies"),
+    sqlite_with_rowid=False,
+)
+
+# Word counts per UTC day (tgstats.store.words): a 15-minute bucket per word
+# would cost several times the rows; a period's partial UTC days at its edges
+# are counted from the texts of those hours instead, which keeps any zone exact.
+word_days = Table(
+    "agg_words",
+    metadata,
+    Column("chat_id", BigInteger, nullable=False),
+    Column("day", Integer, nullable=False),  # date // 86400
+    Column("user_id", BigInteger, nullable=False),
+    Column("word", String, nullable=False),
+    Column("count", Integer, nullable=False),
+    PrimaryKeyConstraint("chat_id", "day", "user_id", "word", name="pk_agg_words"),
+    sqlite_with_rowid=False,
+)
+
+# The whole chat's word counts per block of SPAN_DAYS UTC days (no member):
+# a long period adds up a few rows per word and block instead of one per
+# member, word and day.  Kept with agg_words, from the same deltas.
+SPAN_DAYS = 16
+
+word_spans = Table(
+    "agg_word_spans",
+    metadata,
+    Column("chat_id", BigInteger, nullable=False),
+    Column("span", Integer, nullable=False),  # date // 86400 // SPAN_DAYS
+    Column("word", String, nullable=False),
+    Column("count", Integer, nullable=False),
+    PrimaryKeyConstraint("chat_id", "span", "word", name="pk_agg_word_spans"),
+    sqlite_with_rowid=False,
+)
+
+
+def _build_aggregates(connection: Connection) -> None:
+    """Version 2 -> 3: the aggregate tables (created by create_all) filled from the messages."""
+    from tgstats.store.rebuild import rebuild  # that module imports this one
+
+    rebuild(connection, progress=True)
+
 
 # Members joining and leaving, from service messages and chat_member updates.
 # One join seen both ways (or delivered twice) is one row: the recorder skips
@@ -269,7 +382,7 @@ bot_secrets = Table(
 )
 
 # version -> step that upgrades a database at that version to version + 1.
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _add_counted}
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _add_counted, 2: _build_aggregates}
 
 
 # Any fixed 64-bit number; "tgstats" in ASCII, so other applications' keys do not collide.

@@ -91,8 +91,9 @@ def insert_new_user_rows(connection: Connection, rows: list[dict[str, Any]]) -> 
         connection.execute(insert_ignore(connection, users), rows)
 
 
-# Columns an edit may change.
-EDITABLE_COLUMNS = ["text", "media_kind", "edit_date"]
+# Columns an edit may change.  `counted` too: a message edited into a command
+# (or out of one) leaves (or joins) the statistics.
+EDITABLE_COLUMNS = ["text", "media_kind", "edit_date", "counted"]
 
 
 @functools.cache

@@ -253,7 +253,13 @@ class StoreWriter:
     async def opt_out(self, chat_id: int, user_id: int) -> int:
         return int(await self.call("opt_out", chat_id, user_id))
 
-    async def opt_in(self, chat_id: int, user_id: int) -> bool:
+    async def erase_member(self, user_id: int, chat_ids: Sequence[int] | None) -> Any:
+        """Store.erase_member in order with the writes: their messages already queued go too."""
+        return await self.call(
+            "erase_member", user_id, None if chat_ids is None else list(chat_ids)
+        )
+
+    async def opt_in(self, chat_id: int | None, user_id: int) -> bool:
         return bool(await self.call("opt_in", chat_id, user_id))
 
     async def migrate_chat(self, old_chat_id: int, new_chat_id: int) -> None:
@@ -265,9 +271,16 @@ class StoreWriter:
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         """Run ``fn(*args)`` (a write on this writer's store) in the writer thread, in order."""
+        return await (await self.submit(fn, *args))
+
+    async def submit(self, fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
+        """Queue ``fn(*args)`` like :meth:`run`; the future resolves once it committed.
+
+        For a caller that must not wait through an outage (see :meth:`wait_settled`).
+        """
         name = getattr(fn, "__name__", "call")
-        future = await self._submit(1, call=lambda: fn(*args), name=name)
-        return await future
+        future: asyncio.Future[T] = await self._submit(1, call=lambda: fn(*args), name=name)
+        return future
 
     @property
     def store(self) -> Any:

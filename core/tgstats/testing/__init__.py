@@ -19,10 +19,11 @@ a plugin's tests use (``store``, ``make_plugin``, ``command_reply``, ...) are in
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import itertools
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -57,6 +58,7 @@ __all__ = [
     "run_command",
     "run_job",
     "schedule_context",
+    "speaking",
     "utc",
 ]
 
@@ -371,6 +373,7 @@ def command_context(
     now: datetime | str,
     user_id: int | None = 1,
     chat_id: int | None = None,
+    language: str = "en",
     settings: ChatSettings | None = None,
 ) -> CommandContext:
     """The CommandContext the bot would build for ``/command args...`` in ``chat``.
@@ -388,8 +391,20 @@ def command_context(
         user_id=user_id,
         now=utc(now),
         store=store.queries,
+        language=language,
         settings=settings if settings is not None else ChatSettings(),
     )
+
+
+@contextlib.contextmanager
+def speaking(plugin: Plugin[Any] | type[Plugin[Any]], language: str) -> Iterator[None]:
+    """Inside the block ``_()`` and the ``format_*`` helpers speak ``language`` with
+    ``plugin``'s catalogs, as during a command: for testing helpers a handler calls."""
+    from tgstats.plugins._i18n import catalogs_for, use_language
+
+    plugin_cls = plugin if isinstance(plugin, type) else type(plugin)
+    with use_language(language, catalogs_for(plugin_cls)):
+        yield
 
 
 async def run_command(plugin: Plugin[Any], ctx: CommandContext) -> Reply | None:
@@ -467,6 +482,7 @@ async def press_button(
     now: datetime | str,
     user_id: int | None = 1,
     message_id: int = 1,
+    language: str = "en",
 ) -> Reply | None:
     """Press the button ``label`` under ``reply`` as member ``user_id``; the new reply.
 
@@ -498,5 +514,6 @@ async def press_button(
         message_id=message_id,
         now=utc(now),
         store=store.queries,
+        language=language,
     )
     return await invoke_button(plugin, specs[0], ctx)

@@ -194,7 +194,8 @@ def make_context(
     """``make_context(*args, ...)``: the context of ``/command args...`` sent in ``chat``.
 
     ``command`` defaults to the plugin's only command, ``now`` to the ``now``
-    fixture, ``chat_id`` to ``chat``'s id (another id is a chat with no messages).
+    fixture, ``chat_id`` to ``chat``'s id (another id is a chat with no messages),
+    ``language`` (what the reply is written in: ``"ru"``, say) to English.
     """
     default_now = now
 
@@ -204,6 +205,7 @@ def make_context(
         now: datetime | str | None = None,
         chat_id: int | None = None,
         user_id: int | None = 1,
+        language: str = "en",
         settings: ChatSettings | None = None,
     ) -> CommandContext:
         return command_context(
@@ -214,6 +216,7 @@ def make_context(
             now=default_now if now is None else now,
             chat_id=chat_id,
             user_id=user_id,
+            language=language,
             settings=settings,
         )
 
@@ -225,7 +228,7 @@ CommandReply = Callable[..., Awaitable["Reply | None"]]
 
 @pytest.fixture
 def command_reply(make_context: MakeContext) -> CommandReply:
-    """``await command_reply(plugin, *args, command=, now=, chat_id=, user_id=)``.
+    """``await command_reply(plugin, *args, command=, now=, chat_id=, user_id=, language=)``.
 
     Runs the command through ``invoke_command``, the bot's own path (a plain
     ``def`` handler in a worker thread), and returns its ``Reply`` or ``None``.
@@ -282,7 +285,7 @@ def job_reply(store: Store, chat: telegram.Chat, now: datetime) -> CommandReply:
 
 @pytest.fixture
 def press(store: Store, chat: telegram.Chat, now: datetime) -> CommandReply:
-    """``await press(plugin, reply, "7 days", user_id=, now=)``: the reply a button press gives.
+    """``await press(plugin, reply, "7 days", user_id=, now=, language=)``: a press's reply.
 
     Goes through the host's path (:func:`tgstats.testing.press_button`).
     """
@@ -295,6 +298,7 @@ def press(store: Store, chat: telegram.Chat, now: datetime) -> CommandReply:
         *,
         user_id: int | None = 1,
         now: datetime | str | None = None,
+        language: str = "en",
     ) -> Reply | None:
         return await press_button(
             plugin,
@@ -304,6 +308,7 @@ def press(store: Store, chat: telegram.Chat, now: datetime) -> CommandReply:
             chat=chat,
             now=default_now if now is None else now,
             user_id=user_id,
+            language=language,
         )
 
     return run

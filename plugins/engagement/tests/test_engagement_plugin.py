@@ -182,3 +182,28 @@ async def test_commands_and_channel_posts_do_not_rank(
     with_channels = (await command_reply(make_plugin(include_channels=True))).text.splitlines()
     assert "Book news — " in "\n".join(with_channels)
     assert with_channels[0] == "Engagement in Book club, last 30 days (4 members)"
+
+
+async def test_the_ranking_in_russian_with_plural_forms(make_plugin, command_reply, club):
+    reply = await command_reply(make_plugin(), language="ru")
+    assert reply.text == (
+        "\n".join(
+            [
+                "Вовлечённость в Book club за последние 30 дней (3 участника)",
+                "",
+                "1. Alice — 100,0",
+                "    4 сообщения, 2 ответа получено, 3 реакции, 3 активных дня",
+                "2. Carolina Maximi… — 49,4",
+                "    1 сообщение, 1 ответ получен, 0 реакций, 1 активный день",
+                "3. Bob — 30,1",
+                "    1 сообщение, 0 ответов получено, 0 реакций, 1 активный день",
+                "",
+                "Оценка: 100 — самый вовлечённый участник чата; учитываются сообщения, "
+                "полученные ответы ×1,5, полученные реакции, активные дни ×2.",
+            ]
+        )
+    )
+    assert [b.label for b in reply.buttons[0]] == ["7 дней", "• 30 дней", "1 год", "Всё"]
+    empty = await command_reply(make_plugin(), "7", chat_id=-1, language="ru")
+    assert empty.text == "За последние 7 дней нет сообщений, поэтому рейтинг не из кого составить."
+    assert [b.label for b in empty.buttons[0]] == ["• 7 дней", "30 дней", "1 год", "Всё"]

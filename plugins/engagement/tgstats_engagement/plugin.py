@@ -13,18 +13,21 @@ from tgstats.plugins import (
     Plugin,
     PluginHost,
     TextReply,
+    _,
     button,
     chat_zones,
     check_chat_zones,
     check_days,
     check_zone,
     command,
+    format_number,
+    ngettext,
     period_buttons,
     resolve_button_period,
     resolve_period,
 )
 
-from tgstats_engagement.ranking import count, explanation, format_ranking
+from tgstats_engagement.ranking import explanation, format_ranking
 from tgstats_engagement.score import Weights, applicable, rank
 
 __all__ = ["EngagementConfig", "EngagementPlugin"]
@@ -94,9 +97,12 @@ class EngagementPlugin(Plugin[EngagementConfig]):
             activities = [a for a in activities if not a.user.is_channel]
         # Members who only received replies have no messages of their own in the period.
         if not any(a.messages for a in activities):
-            span = "yet" if period.days is None else f"in the {period.label}"
+            if period.days is None:
+                text = _("No messages yet, so there is nobody to rank.")
+            else:
+                text = _("No messages in the {period}, so there is nobody to rank.")
             # Buttons here too: a press on "7 days" must leave a way back.
-            return TextReply(f"No messages {span}, so there is nobody to rank.", buttons=buttons)
+            return TextReply(text.format(period=period.label), buttons=buttons)
         weights = config.weights
         ranked = rank(activities, weights)
         counted = applicable(activities, weights)
@@ -104,7 +110,8 @@ class EngagementPlugin(Plugin[EngagementConfig]):
         lines = [_title(ctx, period, len(ranked)), ""]
         lines += format_ranking(shown, name_width=config.name_width, applicable=counted)
         if len(ranked) > len(shown):
-            lines.append(f"… and {len(ranked) - len(shown)} more")
+            more = len(ranked) - len(shown)
+            lines.append(ngettext("… and {n} more", "… and {n} more", more).format(n=more))
         lines += ["", explanation(weights, counted)]
         return TextReply("\n".join(lines), buttons=buttons)
 
@@ -113,5 +120,8 @@ def _title(ctx: CommandContext | ButtonContext, period: Period, members: int) ->
     title = ctx.chat_title
     if not title:
         chat = ctx.store.chat(ctx.chat_id)
-        title = chat.title if chat is not None and chat.title else "this chat"
-    return f"Engagement in {title}, {period.label} ({count(members, 'member', 'members')})"
+        title = chat.title if chat is not None and chat.title else _("this chat")
+    members_text = ngettext("{n} member", "{n} members", members).format(n=format_number(members))
+    return _("Engagement in {title}, {period} ({members})").format(
+        title=title, period=period.label, members=members_text
+    )

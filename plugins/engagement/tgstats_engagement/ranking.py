@@ -10,23 +10,32 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Mapping, Sequence
 
+from tgstats.plugins import N_, _, format_number, ngettext
+
 from tgstats_engagement.score import COMPONENTS, Ranked, Weights
 
-__all__ = ["display_width", "explanation", "format_ranking", "truncate"]
+__all__ = ["display_width", "explanation", "format_ranking", "spelled", "truncate"]
 
-# Component -> (singular, plural) as a member's line spells it.
-_NOUNS = {
-    "messages": ("message", "messages"),
-    "replies_received": ("reply received", "replies received"),
-    "reactions_received": ("reaction", "reactions"),
-    "active_days": ("active day", "active days"),
-}
 _LEGEND = {
-    "messages": "messages",
-    "replies_received": "replies received",
-    "reactions_received": "reactions received",
-    "active_days": "active days",
+    "messages": N_("messages"),
+    "replies_received": N_("replies received"),
+    "reactions_received": N_("reactions received"),
+    "active_days": N_("active days"),
 }
+
+
+def spelled(name: str, n: int) -> str:
+    """A component as a member's line spells it: ``3 replies received``, ``1 active day``."""
+    # Literal ngettext calls, one per component, so the extractor sees every form.
+    if name == "messages":
+        text = ngettext("{n} message", "{n} messages", n)
+    elif name == "replies_received":
+        text = ngettext("{n} reply received", "{n} replies received", n)
+    elif name == "reactions_received":
+        text = ngettext("{n} reaction", "{n} reactions", n)
+    else:
+        text = ngettext("{n} active day", "{n} active days", n)
+    return text.format(n=format_number(n))
 
 
 def _char_width(char: str) -> int:
@@ -55,11 +64,6 @@ def truncate(text: str, width: int) -> str:
     return "".join(out).rstrip() + "…"
 
 
-def count(n: int, singular: str, plural: str) -> str:
-    """``1 message``, ``2 messages``, ``1,234 messages``."""
-    return f"{n:,} {singular if n == 1 else plural}"
-
-
 def format_ranking(
     ranked: Sequence[Ranked], *, name_width: int, applicable: Mapping[str, int]
 ) -> list[str]:
@@ -74,10 +78,9 @@ def format_ranking(
         name = a.user.display_name or (
             f"@{a.user.username}" if a.user.username else str(a.user.user_id)
         )
-        lines.append(f"{entry.rank}. {truncate(name, name_width)} — {entry.score:.1f}")
-        parts = [
-            count(getattr(a, name), *_NOUNS[name]) for name in COMPONENTS if name in applicable
-        ]
+        score = format_number(entry.score, decimals=1)
+        lines.append(f"{entry.rank}. {truncate(name, name_width)} — {score}")
+        parts = [spelled(name, getattr(a, name)) for name in COMPONENTS if name in applicable]
         lines.append("    " + ", ".join(parts))
     return lines
 
@@ -88,8 +91,11 @@ def explanation(weights: Weights, applicable: Mapping[str, int]) -> str:
     for name in COMPONENTS:
         if name in applicable:
             weight = getattr(weights, name)
-            parts.append(_LEGEND[name] + ("" if weight == 1 else f" ×{weight:g}"))
-    text = "Score: 100 is the chat's most engaged member, counting " + ", ".join(parts) + "."
+            factor = "" if weight == 1 else f" ×{format_number(weight)}"
+            parts.append(_(_LEGEND[name]) + factor)
+    text = _("Score: 100 is the chat's most engaged member, counting {parts}.").format(
+        parts=", ".join(parts)
+    )
     if "reactions_received" not in applicable:
-        text += " No reactions are known yet."
+        text += " " + _("No reactions are known yet.")
     return text

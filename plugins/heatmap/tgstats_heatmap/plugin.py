@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -15,18 +16,25 @@ from tgstats.plugins import (
     Plugin,
     PluginHost,
     TextReply,
+    _,
     button,
     chat_zones,
     check_chat_zones,
     check_days,
     check_zone,
     command,
+    format_date,
+    format_number,
+    ngettext,
     period_buttons,
     resolve_button_period,
     resolve_period,
 )
 
-from tgstats_heatmap.render import WEEKDAYS, peak_cell, render_heatmap
+from tgstats_heatmap.render import peak_cell, render_heatmap
+
+# A Monday: its week gives the weekday names in the reply's language.
+_MONDAY = date(2024, 1, 1)
 
 __all__ = ["Heatmap", "HeatmapConfig", "HeatmapPlugin"]
 
@@ -105,6 +113,9 @@ class HeatmapPlugin(Plugin[HeatmapConfig]):
             height=round(self.config.height * self.config.dpi),
             colormap=self.chat_config(ctx).colormap,
             annotate=self.chat_config(ctx).annotate,
+            weekdays=weekday_names(),
+            # TRANSLATORS: the heading of the totals column and row; keep it short.
+            total_label=_("All"),
         )
         buttons = period_buttons("view", data.period, viewer=ctx.user_id, who_toggle=True)
         return PhotoReply(png=png, caption=data.caption, buttons=buttons)
@@ -154,7 +165,7 @@ def _chat_title(ctx: CommandContext | ButtonContext) -> str:
     if ctx.chat_title:
         return ctx.chat_title
     chat = ctx.store.chat(ctx.chat_id)
-    return chat.title if chat is not None and chat.title else "This chat"
+    return chat.title if chat is not None and chat.title else _("This chat")
 
 
 def _title(ctx: CommandContext | ButtonContext, period: Period) -> str:
@@ -162,21 +173,44 @@ def _title(ctx: CommandContext | ButtonContext, period: Period) -> str:
     return f"{_chat_title(ctx)}{who}"
 
 
+def weekday_names() -> list[str]:
+    """Monday..Sunday, abbreviated, in the reply's language (Babel's CLDR names)."""
+    return [format_date(_MONDAY + timedelta(days=i), "EEE") for i in range(7)]
+
+
+def _messages(n: int) -> str:
+    return ngettext("{n} message", "{n} messages", n).format(n=format_number(n))
+
+
 def _subtitle(period: Period, total: int, zone_name: str) -> str:
-    noun = "message" if total == 1 else "messages"
-    return f"{period.label.capitalize()} · {total:,} {noun} · hours in {zone_name}"
+    return _("{period} · {messages} · hours in {zone}").format(
+        period=_capitalized(period.label), messages=_messages(total), zone=zone_name
+    )
+
+
+def _capitalized(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def _no_messages(period: Period) -> str:
-    who = f" from {period.user_label}" if period.user_label else ""
-    span = "yet" if period.days is None else f"in the {period.label}"
-    return f"No messages{who} {span}, so there is no heatmap to draw."
+    if period.user_label:
+        if period.days is None:
+            text = _("No messages from {who} yet, so there is no heatmap to draw.")
+        else:
+            text = _("No messages from {who} in the {period}, so there is no heatmap to draw.")
+    elif period.days is None:
+        text = _("No messages yet, so there is no heatmap to draw.")
+    else:
+        text = _("No messages in the {period}, so there is no heatmap to draw.")
+    return text.format(who=period.user_label, period=period.label)
 
 
 def _busiest(matrix: list[list[int]], zone_name: str) -> str:
     count, day, hour = peak_cell(matrix)
-    noun = "message" if count == 1 else "messages"
-    return (
-        f"Busiest hour (outlined): {WEEKDAYS[day]} {hour:02d}:00–{(hour + 1) % 24:02d}:00 "
-        f"({count:,} {noun}, {zone_name})"
+    return _("Busiest hour (outlined): {day} {start}–{end} ({messages}, {zone})").format(
+        day=weekday_names()[day],
+        start=f"{hour:02d}:00",
+        end=f"{(hour + 1) % 24:02d}:00",
+        messages=_messages(count),
+        zone=zone_name,
     )

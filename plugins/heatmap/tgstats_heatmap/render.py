@@ -100,8 +100,14 @@ def render_heatmap(
     height: int,
     colormap: str,
     annotate: bool = True,
+    weekdays: Sequence[str] = WEEKDAYS,
+    total_label: str = "All",
 ) -> bytes:
-    """PNG bytes of exactly ``width`` x ``height`` pixels."""
+    """PNG bytes of exactly ``width`` x ``height`` pixels.
+
+    ``weekdays`` (Monday first) and ``total_label`` head the columns and the
+    totals row, in the reply's language.
+    """
     data = np.asarray(matrix, dtype=np.int64)
     if data.shape != (7, 24):
         raise ValueError(f"heatmap matrix must be 7x24 (weekday x hour), got {data.shape}")
@@ -126,13 +132,13 @@ def render_heatmap(
     size = max(6, round(min(cell_h * 0.5, cell_w * 0.3)))
     regular, bold = _font(_REGULAR, size), _font(_BOLD, size)
 
-    for column, name in enumerate((*WEEKDAYS, "All")):
+    for column, name in enumerate((*weekdays, total_label)):
         draw.text(grid.centre(column, 0), name, _INK, bold if column == 7 else regular, anchor="mm")
     label_x = grid.left - cell_w * 0.12
     for hour in range(24):
         label_y = grid.centre(0, hour + 1)[1]
         draw.text((label_x, label_y), f"{hour:02d}", _MUTED, regular, anchor="rm")
-    draw.text((label_x, grid.centre(0, 25)[1]), "All", _INK, bold, anchor="rm")
+    draw.text((label_x, grid.centre(0, 25)[1]), total_label, _INK, bold, anchor="rm")
 
     peak, peak_day, peak_hour = peak_cell(data.tolist())
     cmap = matplotlib.colormaps[colormap]

@@ -148,3 +148,34 @@ def test_render_groups_words_by_font_on_one_canvas():
 def test_bad_config_is_refused_with_the_key(make_plugin, overrides, needle):
     with pytest.raises(ConfigError, match=needle):
         make_plugin(**overrides)
+
+
+async def test_replies_in_russian(make_plugin, command_reply, chat_with_words):
+    plugin = make_plugin()
+    cloud = await command_reply(plugin, "all", language="ru")
+    assert isinstance(cloud, PhotoReply)
+    assert " — всё время — всего " in cloud.caption
+    assert cloud.caption.endswith(("слово", "слова", "слов"))
+    assert [b.label for b in cloud.buttons[1]] == ["Я", "• Все"]
+    assert await command_reply(plugin, "1", "@boris", language="ru") == TextReply(
+        "От @boris за последний день нет слов для облака слов."
+    )
+    assert await command_reply(plugin, chat_id=-5, language="ru") == TextReply(
+        "За последние 30 дней нет слов для облака слов."
+    )
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("9" * 5000,),  # past Python's 4,300-digit int() limit: once an internal error
+        ("9" * 60,),
+        ("1",) * 2000,
+        ("x" * 4000,),
+    ],
+)
+async def test_hostile_period_arguments_get_a_usage_reply(make_plugin, command_reply, args):
+    reply = await command_reply(make_plugin(), *args)
+    assert isinstance(reply, TextReply)
+    assert reply.text.endswith("Usage: /wordcloud [N days | all] [@user]")
+    assert len(reply.text) < 200

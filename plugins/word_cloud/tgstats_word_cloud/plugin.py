@@ -18,13 +18,16 @@ from tgstats.plugins import (
     Plugin,
     PluginHost,
     TextReply,
+    _,
     button,
     chat_zones,
     check_chat_zones,
     check_days,
     check_zone,
     command,
+    format_number,
     get_logger,
+    ngettext,
     period_buttons,
     resolve_button_period,
     resolve_period,
@@ -32,13 +35,15 @@ from tgstats.plugins import (
 
 from tgstats_word_cloud.fonts import BUNDLED_FONT, FontFinder, font_codepoints, script_of
 from tgstats_word_cloud.forms import merge_forms
-from tgstats_word_cloud.languages import SampleCollector, chat_languages, load_identifier
+from tgstats_word_cloud.languages import chat_languages, load_identifier
 from tgstats_word_cloud.render import display_form, render_cloud
 from tgstats_word_cloud.tokenize import Tokenizer, load_stop_words
 
 __all__ = ["AUTO", "Cloud", "WordCloudConfig", "WordCloudPlugin", "pick_words"]
 
 AUTO = "auto"  # stop_word_languages: detect them from the chat's messages
+# Texts read to detect the chat's languages (the newest of the period).
+SAMPLE = 3000
 
 log = get_logger(__name__)
 
@@ -192,20 +197,21 @@ class WordCloudPlugin(Plugin[WordCloudConfig]):
             if isinstance(resolved, TextReply):
                 return resolved
             period = resolved
-        batches = ctx.store.text_batches(
-            ctx.chat_id,
-            since=period.since,
-            until=period.until,
-            user_id=period.user.user_id if period.user else None,
+        user_id = period.user.user_id if period.user else None
+        # Words were counted as the messages were stored: the cost follows the
+        # number of distinct words per day of the period, not its messages.
+        stored = ctx.store.word_counts(
+            ctx.chat_id, since=period.since, until=period.until, user_id=user_id
         )
+        counts = self.tokenizer.filter(stored)
         languages: tuple[str, ...]
         if isinstance(config.stop_word_languages, tuple):
             languages = config.stop_word_languages
-            counts = self.tokenizer.count_batches(batches)
-        else:  # auto
-            sample = SampleCollector()
-            counts = self.tokenizer.count_batches(sample.batches(batches))
-            languages = chat_languages(sample.texts, counts)
+        else:  # auto: the languages of the period's newest texts
+            sample = ctx.store.sample_texts(
+                ctx.chat_id, since=period.since, until=period.until, user_id=user_id, limit=SAMPLE
+            )
+            languages = chat_languages(sample, counts)
             stop_words = self._stop_words(languages)
             counts = Counter({w: n for w, n in counts.items() if w not in stop_words})
         total = sum(counts.values())
@@ -215,14 +221,17 @@ class WordCloudPlugin(Plugin[WordCloudConfig]):
         if not frequencies:
             return TextReply(_nothing(period, bool(counts)))
         title = _title(ctx, period)
-        words = f"{total:,} {'word' if total == 1 else 'words'}"
-        subtitle = f"{period.label.capitalize()} · {words}"
+        words = ngettext("{n} word", "{n} words", total).format(n=format_number(total))
+        label = period.label
+        subtitle = _("{period} · {words}").format(period=label[:1].upper() + label[1:], words=words)
         return Cloud(
             frequencies=frequencies,
             fonts=fonts,
             title=title,
             subtitle=subtitle,
-            caption=f"{title} — {period.label} — {words} counted",
+            caption=_("{title} — {period} — {words} counted").format(
+                title=title, period=label, words=words
+            ),
             languages=languages,
             period=period,
         )
@@ -281,14 +290,31 @@ def _title(ctx: CommandContext | ButtonContext, period: Period) -> str:
     title = ctx.chat_title
     if not title:
         chat = ctx.store.chat(ctx.chat_id)
-        title = chat.title if chat is not None and chat.title else "This chat"
+        title = chat.title if chat is not None and chat.title else _("This chat")
     who = f" — {period.user_label}" if period.user_label else ""
     return f"{title}{who}"
 
 
 def _nothing(period: Period, had_words: bool) -> str:
-    who = f" from {period.user_label}" if period.user_label else ""
-    span = "yet" if period.days is None else f"in the {period.label}"
+    # Whole sentences, so a translator can order them freely.
     if had_words:
-        return f"None of the words{who} {span} can be drawn with the fonts installed."
-    return f"No words{who} {span} to draw a word cloud from."
+        if period.user_label and period.days is None:
+            text = _("None of the words from {who} yet can be drawn with the fonts installed.")
+        elif period.user_label:
+            text = _(
+                "None of the words from {who} in the {period} can be drawn with the fonts "
+                "installed."
+            )
+        elif period.days is None:
+            text = _("None of the words yet can be drawn with the fonts installed.")
+        else:
+            text = _("None of the words in the {period} can be drawn with the fonts installed.")
+    elif period.user_label and period.days is None:
+        text = _("No words from {who} yet to draw a word cloud from.")
+    elif period.user_label:
+        text = _("No words from {who} in the {period} to draw a word cloud from.")
+    elif period.days is None:
+        text = _("No words yet to draw a word cloud from.")
+    else:
+        text = _("No words in the {period} to draw a word cloud from.")
+    return text.format(who=period.user_label, period=period.label)

@@ -1,0 +1,391 @@
+"""Keeping the aggregate tables exact as messages are written, edited and erased.
+
+Every write path works the same way, inside the transaction that writes the
+messages: it takes the rows it is about to change as they were (``before``)
+and as they are afterwards (``after``), and :func:`changed` turns the
+difference into a :class:`Delta` of the aggregate rows, which
+:meth:`Delta.apply` adds in a few set-based statements.  Reply pairs need the
+parent's sender, so a message that appears or disappears also moves the pairs
+of the stored replies to it.  Erasing a member (``/optout``) is set-based:
+every aggregate row of theirs goes, and so does every pair naming them (a
+pair needs both messages).
+
+On PostgreSQL (READ COMMITTED) two writers could both read a row as missing
+and both count it; :func:`lock_chats` serialises the writers of a chat with a
+transaction-scoped advisory lock.  SQLite transactions are serialisable (a
+write on a stale snapshot fails and the writer retries), so it needs none.
+
+The tables are described in tgstats.store.schema; verify and rebuild live in
+tgstats.store.rebuild.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, NamedTuple
+
+from sqlalchemy import update
+from sqlalchemy.engine import Connection
+
+from tgstats.store.schema import (
+    BUCKET,
+    SPAN_DAYS,
+    activity_buckets,
+    chat_buckets,
+    messages,
+    reply_buckets,
+    word_days,
+    word_spans,
+)
+from tgstats.store.words import split_piece
+
+__all__ = [
+    "DAY",
+    "Delta",
+    "Msg",
+    "changed",
+    "erase_member",
+    "lock_chats",
+    "move_reactions",
+    "read_ids",
+    "read_rows",
+]
+
+DAY = 86_400
+_CHUNK = 500  # ids per IN list: under SQLite's bound-parameter limit, short plans
+# Whitespace-separated piece -> its words, shared by every write: chats repeat
+# themselves, so most pieces skip the regular expressions.  Bounded.
+_PIECES: dict[str, list[str]] = {}
+_PIECE_CACHE = 100_000
+
+
+class Msg(NamedTuple):
+    """The columns of a message the aggregates depend on."""
+
+    message_id: int
+    user_id: int | None
+    date: int
+    text: str
+    reply_to: int | None
+    reaction_count: int
+    counted: bool
+
+
+def _msg(row: Sequence[Any]) -> Msg:
+    return Msg(row[0], row[1], int(row[2]), row[3] or "", row[4], int(row[5] or 0), bool(row[6]))
+
+
+def _chunks(ids: Iterable[int]) -> Iterable[list[int]]:
+    ordered = sorted(set(ids))
+    for start in range(0, len(ordered), _CHUNK):
+        yield ordered[start : start + _CHUNK]
+
+
+def _select(
+    connection: Connection,
+    columns: str,
+    chat_id: int,
+    column: str,
+    ids: Iterable[int],
+    extra: str = "",
+) -> Iterable[Sequence[Any]]:
+    """Rows of one chat whose ``column`` is among ``ids``, in chunks.
+
+    Plain driver SQL: SQLAlchemy's expanding IN costs milliseconds a call,
+    more than SQLite's own work for a page of messages.
+    """
+    mark = "?" if connection.dialect.name == "sqlite" else "%s"
+    for chunk in _chunks(ids):
+        marks = ", ".join([mark] * len(chunk))
+        yield from connection.exec_driver_sql(
+            f"SELECT {columns} FROM {messages.name} "
+            f"WHERE chat_id = {mark} AND {column} IN ({marks}){extra}",
+            (chat_id, *chunk),
+        )
+
+
+def read_rows(connection: Connection, chat_id: int, ids: Iterable[int]) -> dict[int, Msg]:
+    """The stored messages among ``ids`` of one chat (missing ids are absent)."""
+    columns = "message_id, user_id, date, text, reply_to_message_id, reaction_count, counted"
+    return {row[0]: _msg(row) for row in _select(connection, columns, chat_id, "message_id", ids)}
+
+
+def read_ids(connection: Connection, chat_id: int, ids: Iterable[int]) -> list[int]:
+    """The ids among ``ids`` of messages stored in the chat."""
+    return [row[0] for row in _select(connection, "message_id", chat_id, "message_id", ids)]
+
+
+def _senders(connection: Connection, chat_id: int, ids: Iterable[int]) -> dict[int, int | None]:
+    """message id -> sender of the stored messages among ``ids``."""
+    rows = _select(connection, "message_id, user_id", chat_id, "message_id", ids)
+    return {row[0]: row[1] for row in rows}
+
+
+def _replies_to(connection: Connection, chat_id: int, ids: Iterable[int]) -> list[Msg]:
+    """The counted stored replies to any of ``ids``, without text or reactions.
+
+    Only columns of the reply index are read: asking for the text as well
+    made SQLite walk the chat's whole primary key for each batch.
+    """
+    rows = _select(
+        connection,
+        "message_id, user_id, date, reply_to_message_id",
+        chat_id,
+        "reply_to_message_id",
+        ids,
+        " AND counted",
+    )
+    return [Msg(i, u, int(d), "", r, 0, True) for i, u, d, r in rows]
+
+
+def lock_chats(connection: Connection, chat_ids: Iterable[int]) -> None:
+    """Serialise aggregate writers of these chats until the transaction ends (PostgreSQL)."""
+    if connection.dialect.name != "postgresql":
+        return
+    for chat_id in sorted(set(chat_ids)):  # one order everywhere: no deadlocks
+        connection.exec_driver_sql(
+            "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (f"tgstats-chat:{chat_id}",)
+        )
+
+
+class Delta:
+    """Changes to the aggregate rows, collected in Python and applied in a few statements."""
+
+    def __init__(self) -> None:
+        self.activity: dict[tuple[int, int, int], list[int]] = defaultdict(lambda: [0, 0])
+        self.replies: Counter[tuple[int, int, int, int]] = Counter()
+        # (chat, day, user) -> texts added and texts taken away; split in apply().
+        self._texts: dict[tuple[int, int, int], tuple[list[str], list[str]]] = defaultdict(
+            lambda: ([], [])
+        )
+
+    def message(self, chat_id: int, m: Msg, sign: int, *, words: bool = True) -> None:
+        """Add (sign 1) or take away (-1) a message's counts, reactions and words."""
+        if not m.counted:
+            return
+        cell = self.activity[(chat_id, m.date // BUCKET, m.user_id or 0)]
+        cell[0] += sign
+        cell[1] += sign * m.reaction_count
+        if words and m.text:
+            self.words(chat_id, m, sign)
+
+    def words(self, chat_id: int, m: Msg, sign: int) -> None:
+        if m.counted and m.text:
+            texts = self._texts[(chat_id, m.date // DAY, m.user_id or 0)]
+            (texts[0] if sign > 0 else texts[1]).append(m.text)
+
+    def reply(self, chat_id: int, m: Msg, parent_user: int | None, sign: int) -> None:
+        """The reply pair of ``m`` (to a parent sent by ``parent_user``), if it makes one."""
+        if (
+            m.counted
+            and m.reply_to is not None
+            and m.user_id is not None
+            and parent_user is not None
+            and parent_user != m.user_id
+        ):
+            self.replies[(chat_id, m.date // BUCKET, m.user_id, parent_user)] += sign
+
+    def apply(self, connection: Connection) -> None:
+        mark = "?" if connection.dialect.name == "sqlite" else "%s"
+        activity = sorted(((*key, n, r)) for key, (n, r) in self.activity.items() if n or r)
+        _add(connection, mark, activity_buckets.name, ("messages", "reactions"), activity)
+        per_chat: dict[tuple[int, int], int] = defaultdict(int)
+        for (chat_id, bucket, _user), (n, _r) in self.activity.items():
+            per_chat[(chat_id, bucket)] += n
+        chat_rows = sorted((*key, n) for key, n in per_chat.items() if n)
+        _add(connection, mark, chat_buckets.name, ("messages",), chat_rows)
+        replies = sorted((*key, n) for key, n in self.replies.items() if n)
+        _add(connection, mark, reply_buckets.name, ("replies",), replies)
+        totals: dict[tuple[int, int, int, str], int] = defaultdict(int)
+        cache = _PIECES
+        for key, (added, taken) in self._texts.items():
+            chat_id, day, user_id = key
+            for texts, sign in ((added, 1), (taken, -1)):
+                for text in texts:
+                    for piece in text.split():
+                        found = cache.get(piece)
+                        if found is None:
+                            found = split_piece(piece)
+                            if len(cache) < _PIECE_CACHE:
+                                cache[piece] = found
+                        for word in found:
+                            totals[(chat_id, day, user_id, word)] += sign
+        words = sorted((*key, n) for key, n in totals.items() if n)
+        spans: dict[tuple[int, int, str], int] = defaultdict(int)
+        for (chat_id, day, _user, word), n in totals.items():
+            spans[(chat_id, day // SPAN_DAYS, word)] += n
+        _add(
+            connection,
+            mark,
+            word_spans.name,
+            ("count",),
+            sorted((*key, n) for key, n in spans.items() if n),
+        )
+        _add(connection, mark, word_days.name, ("count",), words)
+
+
+def _add(
+    connection: Connection,
+    mark: str,
+    table: str,
+    values: tuple[str, ...],
+    rows: list[tuple[Any, ...]],
+) -> None:
+    """Add ``rows`` (key columns, then ``values``) to ``table``; drop rows that reach zero."""
+    if not rows:
+        return
+    keys = _KEYS[table]
+    columns = keys + values
+    sets = ", ".join(f"{v} = {table}.{v} + excluded.{v}" for v in values)
+    connection.exec_driver_sql(
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))}) "
+        f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {sets}",
+        rows,
+    )
+    # Only a decrease can bring a row to zero.
+    width = len(keys)
+    shrunk = [row[:width] for row in rows if row[width] < 0 or row[-1] < 0]
+    if shrunk:
+        match = " AND ".join(f"{k} = {mark}" for k in keys)
+        connection.exec_driver_sql(
+            f"DELETE FROM {table} WHERE {match} AND {values[0]} <= 0", shrunk
+        )
+
+
+_KEYS: dict[str, tuple[str, ...]] = {
+    activity_buckets.name: ("chat_id", "bucket", "user_id"),
+    chat_buckets.name: ("chat_id", "bucket"),
+    reply_buckets.name: ("chat_id", "bucket", "from_user_id", "to_user_id"),
+    word_days.name: ("chat_id", "day", "user_id", "word"),
+    word_spans.name: ("chat_id", "span", "word"),
+}
+
+
+def changed(
+    connection: Connection,
+    chat_id: int,
+    before: Mapping[int, Msg | None],
+    after: Mapping[int, Msg | None],
+    delta: Delta,
+) -> None:
+    """Add to ``delta`` what turning ``before`` into ``after`` does to the aggregates.
+
+    Both map the same message ids of one chat to the row (None: not stored);
+    every other message of the chat must be the same before and after.
+    """
+    touched = set(before)
+    outside = {
+        m.reply_to
+        for m in (*before.values(), *after.values())
+        if m is not None and m.counted and m.reply_to is not None and m.reply_to not in touched
+    }
+    stored = _senders(connection, chat_id, outside)
+
+    def parent(m: Msg, state: Mapping[int, Msg | None]) -> int | None:
+        if m.reply_to is None:
+            return None
+        if m.reply_to in touched:
+            row = state.get(m.reply_to)
+            return row.user_id if row is not None else None
+        return stored.get(m.reply_to)
+
+    for message_id in touched:
+        old, new = before[message_id], after.get(message_id)
+        if old is not None and new is not None and old == new:
+            # Unchanged itself; only its parent may have come or gone.
+            if new.reply_to in touched:
+                delta.reply(chat_id, old, parent(old, before), -1)
+                delta.reply(chat_id, new, parent(new, after), 1)
+            continue
+        same_words = (
+            old is not None
+            and new is not None
+            and old.counted == new.counted
+            and old.text == new.text
+            and old.date // DAY == new.date // DAY
+            and old.user_id == new.user_id
+        )
+        if old is not None:
+            delta.message(chat_id, old, -1, words=not same_words)
+            delta.reply(chat_id, old, parent(old, before), -1)
+        if new is not None:
+            delta.message(chat_id, new, 1, words=not same_words)
+            delta.reply(chat_id, new, parent(new, after), 1)
+    appeared = [i for i in touched if (before[i] is None) != (after.get(i) is None)]
+    if appeared:
+        for child in _replies_to(connection, chat_id, appeared):
+            if child.message_id in touched or child.reply_to is None:
+                continue
+            old_parent, new_parent = before[child.reply_to], after.get(child.reply_to)
+            delta.reply(chat_id, child, old_parent.user_id if old_parent else None, -1)
+            delta.reply(chat_id, child, new_parent.user_id if new_parent else None, 1)
+
+
+def move_reactions(connection: Connection, chat_id: int, message_id: int, value: Any) -> bool:
+    """Set one message's reaction count to ``value`` (a number, or SQL of the old
+    count) and move the aggregates with it; False if it is not stored or unchanged."""
+    lock_chats(connection, [chat_id])
+    before = read_rows(connection, chat_id, [message_id]).get(message_id)
+    if before is None:
+        return False
+    connection.execute(
+        update(messages)
+        .where(messages.c.chat_id == chat_id, messages.c.message_id == message_id)
+        .values(reaction_count=value)
+    )
+    after = read_rows(connection, chat_id, [message_id])[message_id]
+    if after == before:
+        return False
+    delta = Delta()
+    changed(connection, chat_id, {message_id: before}, {message_id: after}, delta)
+    delta.apply(connection)
+    return True
+
+
+def erase_member(connection: Connection, chat_ids: Sequence[int], user_id: int) -> None:
+    """Drop every aggregate of ``user_id`` in ``chat_ids`` (their messages are being deleted).
+
+    Call it in the transaction that deletes the messages (before or after the
+    DELETE: it reads only the aggregates): afterwards the member
+    has no message in these chats, so no count, word, reaction or reply pair
+    (either way) of theirs can remain.  Reactions others left on their messages
+    go with those messages.
+    """
+    # The chat-wide tables lose exactly the member's messages and words.
+    mark = "?" if connection.dialect.name == "sqlite" else "%s"
+    for chat_id in chat_ids:
+        theirs_buckets = connection.exec_driver_sql(
+            f"SELECT bucket, messages FROM {activity_buckets.name} "
+            f"WHERE chat_id = {mark} AND user_id = {mark}",
+            (chat_id, user_id),
+        ).all()
+        _add(
+            connection,
+            mark,
+            chat_buckets.name,
+            ("messages",),
+            sorted((chat_id, int(b), -int(n)) for b, n in theirs_buckets),
+        )
+        theirs_words = connection.exec_driver_sql(
+            f"SELECT day / {SPAN_DAYS}, word, sum(count) FROM {word_days.name} "
+            f"WHERE chat_id = {mark} AND user_id = {mark} GROUP BY 1, 2",
+            (chat_id, user_id),
+        ).all()
+        _add(
+            connection,
+            mark,
+            word_spans.name,
+            ("count",),
+            sorted((chat_id, int(span), word, -int(n)) for span, word, n in theirs_words),
+        )
+    for table in (activity_buckets, word_days):
+        connection.execute(
+            table.delete().where(table.c.chat_id.in_(chat_ids), table.c.user_id == user_id)
+        )
+    connection.execute(
+        reply_buckets.delete().where(
+            reply_buckets.c.chat_id.in_(chat_ids),
+            (reply_buckets.c.from_user_id == user_id) | (reply_buckets.c.to_user_id == user_id),
+        )
+    )

@@ -1,0 +1,307 @@
+"""Statistics read from the aggregate tables (see tgstats.store.aggregates).
+
+Their cost follows the number of aggregate rows in the period (15-minute
+buckets with messages, words per UTC day), not the number of messages.
+
+Local time stays exact for any zone: a 15-minute UTC bucket lies inside one
+local hour and one local day of every zone in use (their offsets are
+multiples of 15 minutes), so the zone's offset segments (tgstats.store.zones)
+place each bucket.  A period whose bounds are not on a bucket boundary (not
+what the plugins ask: their periods start at a local midnight) is left to the
+message scans in tgstats.store.queries by the caller; words, kept per UTC
+day, count the partial days at a period's edges from those hours' texts.
+
+Members are filtered by ``user_id`` and ``excluded`` (ids left out of the
+statistics), both plain conditions on the tables' user columns.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Collection, Sequence
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy.engine import Connection
+
+from tgstats.store.schema import (
+    BUCKET,
+    SPAN_DAYS,
+    activity_buckets,
+    chat_buckets,
+    messages,
+    reply_buckets,
+    word_days,
+    word_spans,
+)
+from tgstats.store.words import count_words
+from tgstats.store.zones import DAY, EPOCH_WEEKDAY, const, local_seconds, offset_segments
+
+__all__ = [
+    "aligned",
+    "member_activity",
+    "reply_counts",
+    "weekday_hour",
+    "word_counts",
+]
+
+_WEEK = 7 * DAY // BUCKET  # buckets in a week: 672
+
+
+def aligned(*bounds: int | None) -> bool:
+    """Whether every bound is unbounded or on a bucket boundary."""
+    return all(bound is None or bound % BUCKET == 0 for bound in bounds)
+
+
+def _conditions(
+    table: Any,
+    column: Any,
+    family: Sequence[int],
+    since: int | None,
+    until: int | None,
+    step: int,
+    user_column: Any = None,
+    user_id: int | None = None,
+    excluded: Collection[int] = (),
+) -> list[ColumnElement[bool]]:
+    """Chat family, bucket range (bounds rounded inwards to ``step``) and member filters."""
+    conditions: list[ColumnElement[bool]] = [
+        table.c.chat_id == family[0] if len(family) == 1 else table.c.chat_id.in_(family)
+    ]
+    if since is not None:
+        conditions.append(column >= -(-since // step))
+    if until is not None:
+        conditions.append(column < until // step)
+    if user_column is not None and user_id is not None:
+        conditions.append(user_column == user_id)
+    if user_column is not None and excluded:
+        conditions.append(user_column.not_in(sorted(excluded)))
+    return conditions
+
+
+def _span(
+    connection: Connection,
+    family: Sequence[int],
+    conditions: list[ColumnElement[bool]],
+    t: Any = activity_buckets,
+) -> tuple[int, int] | None:
+    """First and last bucket with rows: min and max per chat as separate statements,
+    each an index seek (one SELECT of both makes SQLite scan)."""
+    lows, highs = [], []
+    for chat_id in family:
+        where = and_(*conditions[1:], t.c.chat_id == chat_id)
+        low = connection.execute(select(func.min(t.c.bucket)).where(where)).scalar()
+        if low is not None:
+            lows.append(int(low))
+            highs.append(
+                int(connection.execute(select(func.max(t.c.bucket)).where(where)).scalar_one())
+            )
+    return (min(lows), max(highs)) if lows else None
+
+
+def _segments(tz: ZoneInfo, first: int, last: int) -> list[tuple[int, int, int]]:
+    """(first bucket, end bucket, offset) of the zone's offset segments over the buckets."""
+    segments = offset_segments(tz, first * BUCKET, last * BUCKET + BUCKET - 1)
+    starts = [-(-start // BUCKET) for start, _ in segments]
+    starts[0] = first
+    ends = [*starts[1:], last + 1]
+    return [(s, e, off) for s, e, (_, off) in zip(starts, ends, segments, strict=True) if s < e]
+
+
+def weekday_hour(
+    connection: Connection,
+    family: Sequence[int],
+    tz: ZoneInfo,
+    since: int | None,
+    until: int | None,
+    user_id: int | None = None,
+    excluded: Collection[int] = (),
+) -> list[list[int]]:
+    """7x24 counts [weekday Monday=0][hour] in ``tz``, from the 15-minute buckets.
+
+    Per offset segment the buckets are summed by their position in the UTC
+    week (at most 672 rows come back), then placed with the segment's offset.
+    """
+    # The whole chat reads the per-chat buckets (at most 96 rows a day).
+    t: Any = chat_buckets if user_id is None and not excluded else activity_buckets
+    grid = [[0] * 24 for _ in range(7)]
+    if t is chat_buckets:
+        where = _conditions(t, t.c.bucket, family, since, until, BUCKET)
+    else:
+        where = _conditions(
+            t, t.c.bucket, family, since, until, BUCKET, t.c.user_id, user_id, excluded
+        )
+    span = _span(connection, family, where, t)
+    if span is None:
+        return grid
+    position = t.c.bucket % const(_WEEK)
+    for first, end, offset in _segments(tz, *span):
+        rows = connection.execute(
+            select(position, func.sum(t.c.messages))
+            .where(*where, t.c.bucket >= const(first), t.c.bucket < const(end))
+            .group_by(position)
+        )
+        for pos, n in rows:
+            local = (int(pos) * BUCKET + offset) % (7 * DAY)
+            weekday = (local // DAY + EPOCH_WEEKDAY) % 7
+            grid[weekday][(local % DAY) // 3600] += int(n)
+    return grid
+
+
+def member_activity(
+    connection: Connection,
+    family: Sequence[int],
+    tz: ZoneInfo,
+    since: int | None,
+    until: int | None,
+    excluded: Collection[int] = (),
+) -> dict[int, tuple[int, int, int]]:
+    """user id -> (messages, active local days, reactions received) of members with messages."""
+    t = activity_buckets
+    where = [
+        *_conditions(t, t.c.bucket, family, since, until, BUCKET, t.c.user_id, None, excluded),
+        t.c.user_id != const(0),
+    ]
+    span = _span(connection, family, where)
+    if span is None:
+        return {}
+    start = t.c.bucket * const(BUCKET)
+    day = local_seconds(start, tz, span[0] * BUCKET, span[1] * BUCKET) // const(DAY)
+    rows = connection.execute(
+        select(
+            t.c.user_id,
+            func.sum(t.c.messages),
+            func.count(day.distinct()),
+            func.sum(t.c.reactions),
+        )
+        .where(*where)
+        .group_by(t.c.user_id)
+    )
+    return {int(u): (int(n), int(days), int(r)) for u, n, days, r in rows}
+
+
+def reply_counts(
+    connection: Connection,
+    family: Sequence[int],
+    since: int | None,
+    until: int | None,
+    *,
+    by_sender: bool,
+    excluded: Collection[int] = (),
+) -> list[tuple[int, ...]]:
+    """(from, to, replies) per pair if ``by_sender``, else (to, replies received)."""
+    t = reply_buckets
+    where = _conditions(t, t.c.bucket, family, since, until, BUCKET)
+    if excluded:
+        ids = sorted(excluded)
+        where += [t.c.from_user_id.not_in(ids), t.c.to_user_id.not_in(ids)]
+    keys = [t.c.from_user_id, t.c.to_user_id] if by_sender else [t.c.to_user_id]
+    rows = connection.execute(select(*keys, func.sum(t.c.replies)).where(*where).group_by(*keys))
+    return [tuple(int(v) for v in row) for row in rows]
+
+
+def word_counts(
+    connection: Connection,
+    family: Sequence[int],
+    since: int | None,
+    until: int | None,
+    user_id: int | None = None,
+    excluded: Collection[int] = (),
+) -> Counter[str]:
+    """Every stored word (tgstats.store.words) of the period with its count.
+
+    For the whole chat, whole blocks of SPAN_DAYS UTC days come from the span
+    table; other whole UTC days (and any member filter) from the day table;
+    the hours of a partial UTC day at either edge are counted from their texts.
+    """
+    t = word_days
+    counts: Counter[str] = Counter()
+    first = None if since is None else -(-since // DAY)
+    end = None if until is None else until // DAY
+    edges: list[tuple[int | None, int | None]] = []
+    if first is not None and end is not None and first >= end:
+        edges.append((since, until))  # within one or two UTC days: texts only
+    else:
+        days = [(first, end)]
+        if user_id is None and not excluded:
+            days = _from_spans(connection, family, first, end, counts)
+        for low, high in days:
+            if low is not None and high is not None and low >= high:
+                continue
+            where = _conditions(
+                t,
+                t.c.day,
+                family,
+                None if low is None else low * DAY,
+                None if high is None else high * DAY,
+                DAY,
+                t.c.user_id,
+                user_id,
+                excluded,
+            )
+            rows = connection.execute(
+                select(t.c.word, func.sum(t.c.count)).where(*where).group_by(t.c.word)
+            )
+            for word, n in rows:
+                counts[word] += int(n)
+        if since is not None and first is not None and since < first * DAY:
+            edges.append((since, first * DAY))
+        if until is not None and end is not None and end * DAY < until:
+            edges.append((end * DAY, until))
+    for low, high in edges:
+        counts.update(_edge_words(connection, family, low, high, user_id, excluded))
+    return counts
+
+
+def _from_spans(
+    connection: Connection,
+    family: Sequence[int],
+    first: int | None,
+    end: int | None,
+    counts: Counter[str],
+) -> list[tuple[int | None, int | None]]:
+    """Add the whole spans within days [first, end) to ``counts``; return the day
+    ranges left over at either side (for the per-day table)."""
+    low = None if first is None else -(-first // SPAN_DAYS)
+    high = None if end is None else end // SPAN_DAYS
+    if low is not None and high is not None and low >= high:
+        return [(first, end)]
+    s = word_spans
+    where: list[ColumnElement[bool]] = [s.c.chat_id.in_(family)]
+    if low is not None:
+        where.append(s.c.span >= low)
+    if high is not None:
+        where.append(s.c.span < high)
+    for word, n in connection.execute(
+        select(s.c.word, func.sum(s.c.count)).where(*where).group_by(s.c.word)
+    ):
+        counts[word] += int(n)
+    left: list[tuple[int | None, int | None]] = []
+    if low is not None:
+        left.append((first, low * SPAN_DAYS))
+    if high is not None:
+        left.append((high * SPAN_DAYS, end))
+    return left
+
+
+def _edge_words(
+    connection: Connection,
+    family: Sequence[int],
+    low: int | None,
+    high: int | None,
+    user_id: int | None,
+    excluded: Collection[int],
+) -> Counter[str]:
+    m = messages
+    where = [m.c.chat_id.in_(family), m.c.counted.is_(True), m.c.text != ""]
+    if low is not None:
+        where.append(m.c.date >= low)
+    if high is not None:
+        where.append(m.c.date < high)
+    if user_id is not None:
+        where.append(m.c.user_id == user_id)
+    if excluded:
+        where.append(func.coalesce(m.c.user_id, 0).not_in(sorted(excluded)))
+    texts = connection.execute(select(m.c.text).where(*where)).scalars()
+    return count_words(texts)

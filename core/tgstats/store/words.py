@@ -1,0 +1,80 @@
+"""The words the store counts as messages are written (for the word cloud's aggregates).
+
+A word is what the word cloud draws: case-folded letters with their marks and
+digits, joined by inner apostrophes or hyphens, or one emoji; URLs, e-mail
+addresses, @mentions and /commands are noise.  Tokens with a digit and tokens
+longer than :data:`MAX_WORD` are not kept (hashes, numbers, keyboard mashing):
+no statistic shows them, and they would only add rows.  Stop words and the
+minimum length are the plugin's choice, applied when it reads the counts, so
+changing them needs no rebuild.
+
+Speed matters on the write path: texts are split on whitespace (C speed) and
+only the *distinct* pieces go through the regular expressions.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+
+import regex
+
+__all__ = ["MAX_WORD", "count_words", "split_piece"]
+
+MAX_WORD = 40
+
+# Order matters: URLs before mentions (user@host in a URL), e-mail before mentions.
+_NOISE = regex.compile(
+    r"""
+      (?:https?|ftp)://\S+                       # URLs with a scheme
+    | www\.\S+
+    | \b(?:[\p{L}\p{N}-]+\.)+(?:com|org|net|io|me|ru|su|ua|by|kz|uk|de|fr|es|it|nl|pl
+         |info|dev|app|ly|co|tv|gg|xyz|рф)\b(?:/\S*)?   # bare domains: t.me/x, example.com
+    | [\w.+-]+@[\w-]+\.[\w.-]+                   # e-mail addresses
+    | (?<![\w@])@\w+                             # @mentions
+    | (?<![\w/])/[A-Za-z0-9_]+(?:@\w+)?          # /commands and /command@bot
+    """,
+    regex.VERBOSE,
+)
+_WORD = r"[\p{L}\p{N}][\p{L}\p{M}\p{N}]*(?:['’-][\p{L}\p{N}][\p{L}\p{M}\p{N}]*)*"
+# One emoji as the user sees it: flags, skin tones, ZWJ families, keycaps.
+_EMOJI = (
+    r"\p{RI}\p{RI}"
+    r"|[0-9#*]\uFE0F?\u20E3"
+    r"|\p{Extended_Pictographic}[\p{EMod}\uFE0F\uFE0E]*"
+    r"(?:\u200D\p{Extended_Pictographic}[\p{EMod}\uFE0F\uFE0E]*)*"
+)
+_WORDS_AND_EMOJI = regex.compile(f"{_EMOJI}|{_WORD}")
+_HAS_DIGIT = regex.compile(r"\p{N}")
+_IS_EMOJI = regex.compile(f"(?:{_EMOJI})+")
+
+
+def _kept(word: str) -> bool:
+    if _IS_EMOJI.fullmatch(word):
+        return True
+    return len(word) <= MAX_WORD and not _HAS_DIGIT.search(word)
+
+
+def split_piece(piece: str) -> list[str]:
+    """The kept words of one whitespace-free piece of text, case-folded."""
+    piece = piece.casefold().replace("’", "'")
+    # Most pieces cannot hold a URL, mention or command: skip that regex for them.
+    if "/" in piece or "@" in piece or "." in piece:
+        piece = _NOISE.sub(" ", piece)
+    return [word for word in _WORDS_AND_EMOJI.findall(piece) if _kept(word)]
+
+
+def count_words(texts: Iterable[str], cache: dict[str, list[str]] | None = None) -> Counter[str]:
+    """Word frequencies over ``texts``; ``cache`` (piece -> words) may be shared across calls."""
+    pieces = Counter("\n".join(texts).split())
+    memo = {} if cache is None else cache
+    counts: Counter[str] = Counter()
+    for piece, n in pieces.items():
+        words = memo.get(piece)
+        if words is None:
+            words = split_piece(piece)
+            if len(memo) < 200_000:  # bounded: a long import must not grow it for ever
+                memo[piece] = words
+        for word in words:
+            counts[word] += n
+    return counts

@@ -1,0 +1,165 @@
+"""The aggregate tables on each write path, on SQLite and PostgreSQL (tgstats.store.aggregates)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import sqlalchemy
+import telegram
+from tgstats.cli.main import main
+from tgstats.store import SCHEMA_VERSION, Store, open_store
+from tgstats.store.rebuild import verify
+from tgstats.testing import (
+    fill_store,
+    make_chat,
+    make_message,
+    make_reaction,
+    make_reaction_count,
+    make_user,
+)
+
+CHAT = make_chat(-1001300, "Aggregates")
+ALICE, BOB = make_user(1, "Alice"), make_user(2, "Bob")
+
+
+def table(store: Store, name: str) -> list[tuple[Any, ...]]:
+    with store.engine.connect() as connection:
+        rows = connection.execute(sqlalchemy.text(f"SELECT * FROM {name}")).all()
+    return sorted(tuple(row) for row in rows)
+
+
+def words(store: Store) -> dict[str, int]:
+    return {row[3]: row[4] for row in table(store, "agg_words")}
+
+
+def assert_exact(store: Store) -> None:
+    with store.engine.connect() as connection:
+        assert verify(connection) == []
+
+
+def test_an_edit_moves_words_and_one_into_a_command_leaves_the_counts(store: Store) -> None:
+    fill_store(store, [make_message(CHAT, ALICE, "Apples and pears", message_id=1)])
+    assert words(store) == {"apples": 1, "and": 1, "pears": 1}
+    fill_store(
+        store,
+        [make_message(CHAT, ALICE, "apples, plums", message_id=1, edit_date="2026-01-01T12:05Z")],
+    )
+    assert words(store) == {"apples": 1, "plums": 1}
+    command = make_message(
+        CHAT,
+        ALICE,
+        "/heatmap 30",
+        message_id=1,
+        edit_date="2026-01-01T12:06Z",
+        entities=[telegram.MessageEntity(type="bot_command", offset=0, length=8)],
+    )
+    fill_store(store, [command])
+    assert table(store, "agg_activity") == [] and words(store) == {}
+    assert_exact(store)
+
+
+def test_a_redelivered_reaction_is_counted_once(store: Store) -> None:
+    fill_store(store, [make_message(CHAT, ALICE, "nice", message_id=8)])
+    update = make_reaction(CHAT, 8, BOB, new=["👍", "❤"])
+    assert store.record_reaction(update)
+    assert not store.record_reaction(update)  # Telegram sent it again after a crash
+    [(_, _, user, messages, reactions)] = table(store, "agg_activity")
+    assert (user, messages, reactions) == (ALICE.id, 1, 2)
+    store.record_reaction_count(make_reaction_count(CHAT, 8, {"👍": 7}))
+    assert table(store, "agg_activity")[0][4] == 7
+    assert_exact(store)
+
+
+def test_replies_follow_their_parent_in_and_out(store: Store) -> None:
+    parent = make_message(CHAT, ALICE, "question", message_id=1)
+    reply = make_message(CHAT, BOB, "answer", message_id=2, reply_to=parent)
+    fill_store(store, [reply])  # the parent is not stored: no pair yet
+    assert table(store, "agg_replies") == []
+    with store.bulk() as batch:  # imported later
+        batch.add_messages(
+            [{"chat_id": CHAT.id, "message_id": 1, "user_id": ALICE.id, "date": 1767268800}]
+        )
+    [(_, _, who, whom, n)] = table(store, "agg_replies")
+    assert (who, whom, n) == (BOB.id, ALICE.id, 1)
+    store.opt_out(CHAT.id, ALICE.id)
+    assert table(store, "agg_replies") == []
+    assert [row[2] for row in table(store, "agg_activity")] == [BOB.id]
+    assert_exact(store)
+
+
+def test_a_migrated_group_keeps_its_aggregates(store: Store) -> None:
+    group = make_chat(-4001, "Old", type="group")
+    supergroup = make_chat(-1004001, "New")
+    fill_store(store, [make_message(group, ALICE, "before", message_id=1)])
+    store.migrate_chat(group.id, supergroup.id)
+    fill_store(store, [make_message(supergroup, BOB, "after", message_id=1)])
+    assert [row[0] for row in table(store, "agg_activity")] == [supergroup.id, group.id]
+    store.opt_out(supergroup.id, ALICE.id)  # erases the old group's history too
+    assert [row[0] for row in table(store, "agg_activity")] == [supergroup.id]
+    assert_exact(store)
+
+
+def _as_version_2(url: str) -> None:
+    """What tgstats left before the aggregates: no tables of them, version 2, some messages."""
+    engine = sqlalchemy.create_engine(url)
+    with engine.begin() as connection:
+        for name in (
+            "agg_activity",
+            "agg_chat_activity",
+            "agg_replies",
+            "agg_words",
+            "agg_word_spans",
+        ):
+            connection.execute(sqlalchemy.text(f"DROP TABLE {name}"))
+        for ddl in (
+            "UPDATE tgstats_schema_version SET version = 2",
+            "INSERT INTO chats (chat_id, title) VALUES (-100800, 'Old')",
+            "INSERT INTO messages (chat_id, message_id, user_id, date, text, "
+            "reply_to_message_id, reaction_count, counted) VALUES "
+            "(-100800, 1, 1, 1772445600, 'hello world', NULL, 2, true), "
+            "(-100800, 2, 2, 1772445660, 'hello back', 1, 0, true), "
+            "(-100800, 3, 2, 1772445720, '/heatmap', NULL, 0, false)",
+        ):
+            connection.execute(sqlalchemy.text(ddl))
+    engine.dispose()
+
+
+def test_a_version_2_store_gets_its_aggregates_built(
+    store_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    open_store(store_url).close()
+    _as_version_2(store_url)
+    with open_store(store_url) as store:
+        with store.engine.connect() as connection:
+            version = connection.execute(
+                sqlalchemy.text("SELECT version FROM tgstats_schema_version")
+            ).scalar_one()
+        assert version == SCHEMA_VERSION == 3
+        assert [row[2:] for row in table(store, "agg_activity")] == [(1, 1, 2), (2, 1, 0)]
+        assert [row[2:] for row in table(store, "agg_replies")] == [(2, 1, 1)]
+        assert words(store)["hello"] == 1 and "heatmap" not in words(store)
+        assert_exact(store)
+    assert "Building statistics aggregates" in capsys.readouterr().err
+
+
+def test_store_verify_and_rebuild_commands(
+    store: Store, store_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fill_store(store, [make_message(CHAT, ALICE, "one two", message_id=1)])
+    assert main(["store", "verify", "--db", store_url]) == 0
+    with store.engine.begin() as connection:
+        connection.execute(sqlalchemy.text("UPDATE agg_activity SET messages = 5"))
+        connection.execute(sqlalchemy.text("DELETE FROM agg_words WHERE word = 'two'"))
+    capsys.readouterr()
+    assert main(["store", "verify", "--db", store_url, "--chat-id", str(CHAT.id)]) == 1
+    out, err = capsys.readouterr()
+    assert "agg_activity chat=-1001300" in out and "stored=(5, 0) expected=(1, 0)" in out
+    # The day row is missing, so the chat-wide span no longer adds up either.
+    # The chat-wide tables no longer add up either (agg_chat_activity, agg_word_spans).
+    assert "agg_word_spans" in out and "agg_chat_activity" in out and "'two'" in out
+    assert "4 difference(s)" in err
+    assert main(["store", "rebuild", "--db", store_url]) == 0
+    assert main(["store", "verify", "--db", store_url]) == 0
+    assert main(["store", "verify", "--db", store_url, "--chat-id", "-5"]) == 1
+    assert "no chat with id -5" in capsys.readouterr().err
