@@ -18,6 +18,7 @@ SHIPPED = {
     "activity.png": "activity",
     "replies.png": "reply_graph",
     "me.png": "member_profile",
+    "digest.png": "weekly_digest",
 }
 
 

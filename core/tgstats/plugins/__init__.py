@@ -69,14 +69,17 @@ from tgstats.plugins._periods import (
 )
 from tgstats.plugins._schedule import (
     Daily,
+    PerChat,
     ScheduleContext,
     ScheduleSpec,
     Weekly,
     daily,
+    per_chat,
     schedule,
     weekly,
 )
 from tgstats.plugins._settings import ChatSettings
+from tgstats.store.digest_queries import WordCount
 from tgstats.store.event_queries import MemberChangeDay, MemberReactions
 from tgstats.store.member_queries import (
     ActiveStreak,
@@ -128,6 +131,7 @@ __all__ = [
     "MessageQueries",
     "MessageRow",
     "NoConfig",
+    "PerChat",
     "Period",
     "PeriodRequest",
     "PeriodUsageError",
@@ -147,6 +151,7 @@ __all__ = [
     "UserActivity",
     "UserInfo",
     "Weekly",
+    "WordCount",
     "_",
     "button",
     "chat_zones",
@@ -168,6 +173,7 @@ __all__ = [
     "on_reaction",
     "parse_period_args",
     "parse_zone",
+    "per_chat",
     "period_buttons",
     "period_start",
     "resolve_button_period",
