@@ -197,24 +197,34 @@ class Delta:
         _add(connection, mark, chat_buckets.name, ("messages",), chat_rows)
         replies = sorted((*key, n) for key, n in self.replies.items() if n)
         _add(connection, mark, reply_buckets.name, ("replies",), replies)
-        totals: dict[tuple[int, int, int, str], int] = defaultdict(int)
         cache = _PIECES
-        for key, (added, taken) in self._texts.items():
-            chat_id, day, user_id = key
-            for texts, sign in ((added, 1), (taken, -1)):
-                for text in texts:
-                    for piece in text.split():
-                        found = cache.get(piece)
-                        if found is None:
-                            found = split_piece(piece)
-                            if len(cache) < _PIECE_CACHE:
-                                cache[piece] = found
-                        for word in found:
-                            totals[(chat_id, day, user_id, word)] += sign
-        words = sorted((*key, n) for key, n in totals.items() if n)
+        words: list[tuple[int, int, int, str, int]] = []
         spans: dict[tuple[int, int, str], int] = defaultdict(int)
-        for (chat_id, day, _user, word), n in totals.items():
-            spans[(chat_id, day // SPAN_DAYS, word)] += n
+        # Keys in order, then each key's words in order: the rows come out sorted
+        # (B-tree locality, one lock order on PostgreSQL) without sorting every row.
+        for key in sorted(self._texts):
+            chat_id, day, user_id = key
+            counts: dict[str, int] = defaultdict(int)
+            for texts, sign in zip(self._texts[key], (1, -1), strict=True):
+                if not texts:
+                    continue
+                # One member's texts of one day repeat their pieces: count the pieces
+                # at C speed, then look each distinct one up once (measured: a third
+                # of the import's Python time went to a per-piece loop).
+                for piece, n in Counter(" ".join(texts).split()).items():
+                    found = cache.get(piece)
+                    if found is None:
+                        found = split_piece(piece)
+                        if len(cache) < _PIECE_CACHE:
+                            cache[piece] = found
+                    for word in found:
+                        counts[word] += sign * n
+            span = day // SPAN_DAYS
+            for word in sorted(counts):
+                n = counts[word]
+                if n:
+                    words.append((chat_id, day, user_id, word, n))
+                    spans[(chat_id, span, word)] += n
         _add(
             connection,
             mark,
