@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import attrs
 import pytest
+from sqlalchemy import text
 from tgstats.errors import StoreError
 from tgstats.store import ChatInfo, MessageRow, Store, UserInfo
 
@@ -106,3 +107,64 @@ def test_opted_out_senders_are_not_imported(store: Store) -> None:
     with store.bulk() as batch:
         old = [row(1, user_id=2), row(2, user_id=1)]
         assert batch.add_messages([attrs.evolve(r, chat_id=-777) for r in old]) == 1
+
+
+def _word_count(store: Store, word: str) -> int:
+    with store.engine.connect() as connection:
+        return int(
+            connection.execute(
+                text("SELECT coalesce(sum(count), 0) FROM agg_words WHERE word = :word"),
+                {"word": word},
+            ).scalar()
+        )
+
+
+def test_held_aggregates_are_applied_and_commit_with_the_messages(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The batch holds aggregate changes across add_messages calls (a member's day spans
+    several of the importer's batches); whatever it holds is applied before the commit,
+    and a failure rolls them back with the messages."""
+    from tgstats.store import bulk
+    from tgstats.store.rebuild import verify
+
+    monkeypatch.setattr(bulk, "_DEFERRED", 3)  # some calls apply, some only hold
+    with store.bulk() as batch:
+        batch.upsert_chat(CHAT)
+        for start in range(1, 12, 2):
+            batch.add_messages(
+                [
+                    row(start, user_id=1, text="alpha beta"),
+                    row(start + 1, user_id=2, text="alpha", reply_to_message_id=start),
+                ]
+            )
+    assert _word_count(store, "alpha") == 12
+    assert _word_count(store, "beta") == 6
+    with store.engine.connect() as connection:
+        assert verify(connection) == []
+    with pytest.raises(RuntimeError), store.bulk() as batch:
+        batch.add_messages([row(100, text="alpha alpha")])
+        raise RuntimeError("import failed")
+    assert _word_count(store, "alpha") == 12
+    with store.engine.connect() as connection:
+        assert verify(connection) == []
+
+
+def test_refresh_after_held_rows_keeps_the_words_exact(store: Store) -> None:
+    """A file holding one message twice, the second copy with a newer edit: the refresh
+    takes the first copy's words away after they were added (not before, which would
+    take a word row below zero and lose it)."""
+    from tgstats.store.rebuild import verify
+
+    edited = datetime(2025, 6, 1, 13, 0, tzinfo=UTC)
+    with store.bulk() as batch:
+        batch.upsert_chat(CHAT)
+        batch.add_messages([row(1, text="old")])
+    with store.bulk() as batch:
+        batch.start_refresh(CHAT.chat_id)
+        batch.add_messages([row(2, text="alpha"), row(2, text="beta", edit_date=edited)])
+        batch.apply_refresh(reactions=True)
+    assert _word_count(store, "alpha") == 0
+    assert _word_count(store, "beta") == 1
+    with store.engine.connect() as connection:
+        assert verify(connection) == []

@@ -39,6 +39,9 @@ from tgstats.store.upserts import (
 __all__ = ["Batch", "Refreshed"]
 
 _REFRESH_TABLE = "tgstats_import_refresh"
+# Rows whose aggregate changes are held before they are applied: bounds the
+# texts kept in memory (four of the importer's batches).
+_DEFERRED = 20_000
 # The columns a newer export may change, copied to the refresh table.
 _REFRESH_COLUMNS = ("message_id", "text", "media_kind", "edit_date", "reaction_count")
 
@@ -139,6 +142,18 @@ class Batch:
         self._insert_sql: str | None = None
         self._refresh_chat: int | None = None
         self._locked: set[int] = set()
+        # The aggregate changes of the rows added so far, applied every
+        # _DEFERRED rows and by finish(): a member's day spans several batches of
+        # the importer, and adding it up once saves a third of the word rows.
+        self._delta = Delta()
+        self._pending = 0
+
+    def finish(self) -> None:
+        """Apply the aggregate changes still held (Store.bulk calls it before committing)."""
+        if self._pending:
+            self._delta.apply(self.connection)
+            self._delta = Delta()
+            self._pending = 0
 
     def _lock(self, chat_ids: set[int]) -> None:
         """Hold the chats' aggregate lock for the rest of the transaction (see aggregates)."""
@@ -186,6 +201,9 @@ class Batch:
         # The rows about to change, as they are, for the aggregates.
         changing = f"({newer_edit}) OR ({new_count})" if reactions else newer_edit
         self._lock({chat_id})
+        # Held additions first: a decrease applied before them could take a row
+        # below zero, and _add deletes such rows.
+        self.finish()
         ids = [
             row[0]
             for row in self.connection.exec_driver_sql(
@@ -324,12 +342,13 @@ class Batch:
             chat: set(read_ids(self.connection, chat, rows_of)) for chat, rows_of in by_chat.items()
         }
         added = int(self.connection.exec_driver_sql(self._insert_sql, kept).rowcount)
-        delta = Delta()
         for chat, rows_of_chat in by_chat.items():
             new = {i: m for i, m in rows_of_chat.items() if i not in stored[chat]}
             if new:
-                changed(self.connection, chat, dict.fromkeys(new), new, delta)
-        delta.apply(self.connection)
+                changed(self.connection, chat, dict.fromkeys(new), new, self._delta)
+                self._pending += len(new)
+        if self._pending >= _DEFERRED:
+            self.finish()
         if self._refresh_chat is not None:
             chat = self._refresh_chat
             # The text only matters with an edit date (see apply_refresh).

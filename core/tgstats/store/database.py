@@ -470,7 +470,9 @@ class Store:
     def bulk(self) -> Iterator[Batch]:
         """One transaction for many writes; rolled back entirely on any error."""
         with self.engine.begin() as connection:
-            yield Batch(connection)
+            batch = Batch(connection)
+            yield batch
+            batch.finish()  # the aggregates commit with the messages
         self._forget_seen()
 
     def export(self, chat_id: int | None = None) -> Iterator[dict[str, Any]]:
