@@ -123,6 +123,7 @@ async def test_replies_follow_the_member_then_the_chat_language(
     assert listing.startswith("Настройки этого чата:\n")
     assert "heatmap_command: off (настройка чата (" in listing and "изменил 1)" in listing
     assert "excluded: 5 (настройка чата; боты исключены всегда)" in listing
+    assert "heatmap_command.annotate: true (plugin.yaml (" in listing  # a file's name as is
     assert listing.endswith("КЛЮЧ default возвращает значение по умолчанию.")
     # Back to the default: the admin's own language again.
     back = await command.apply(CHAT, 1, ("language", "default"), user_language="en")

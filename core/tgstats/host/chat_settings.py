@@ -345,6 +345,12 @@ class ChatSettingsService:
                 return say(N_("chat setting ({when})"), when=when)
             return say(N_("chat setting ({when} by {user})"), when=when, user=item.updated_by)
 
+        def config_origin(origin: Origin | None) -> str:
+            # File origins name their file; only the code default has words to translate.
+            if origin is None or (origin.path is None and origin.kind == "code default"):
+                return say(N_("code default"))
+            return str(origin)
+
         lines: list[SettingLine] = []
         for key in HOST_KEYS:
             if key in host:
@@ -367,7 +373,7 @@ class ChatSettingsService:
             on = self.is_enabled(chat_id, record.name, stored)
             origin = chat_origin(key) if key in stored.values else say(N_("default"))
             lines.append(SettingLine(record.name, "on" if on else "off", origin))
-            lines += self._describe_plugin(record, stored, host, chat_origin)
+            lines += self._describe_plugin(record, stored, host, chat_origin, config_origin)
         return lines
 
     def _describe_plugin(
@@ -376,6 +382,7 @@ class ChatSettingsService:
         stored: StoredSettings,
         host: Mapping[str, Any],
         chat_origin: Callable[[str], str],
+        config_origin: Callable[[Origin | None], str],
     ) -> list[SettingLine]:
         lines = []
         config = self._plugin_config(record, stored)
@@ -392,9 +399,9 @@ class ChatSettingsService:
             ):
                 leaf = f"chat_timezones.{stored.chat_id}"
                 value = str(config.chat_timezones[str(stored.chat_id)])
-                origin = str(origins.get(leaf, Origin("code default")))
+                origin = config_origin(origins.get(leaf))
             else:
-                value, origin = str(getattr(config, name)), str(origins.get(name, "code default"))
+                value, origin = str(getattr(config, name)), config_origin(origins.get(name))
             lines.append(SettingLine(f"{record.name}.{name}", value, origin))
         plugin_cls = record.plugin_cls
         for option in plugin_cls.chat_options if plugin_cls is not None else ():
@@ -403,7 +410,7 @@ class ChatSettingsService:
             if key in stored.values and stored.values[key].value == _plain(current):
                 origin = chat_origin(key)
             else:
-                origin = str(origins.get(option, "code default"))
+                origin = config_origin(origins.get(option))
             lines.append(SettingLine(f"{record.name}.{option}", _show(current), origin))
         return lines
 
