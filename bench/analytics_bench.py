@@ -23,7 +23,8 @@ The "cpu s" column (process CPU time, all threads) is the number to compare
 when other work shares the machine; "median s" is wall-clock time.
 
 Targets (issue #12, for a 10M-message chat): /heatmap and /engagement <= 0.25 s,
-/wordcloud <= 0.8 s, for every period and member; /activity all, /replies all < 1 s.
+/wordcloud <= 0.8 s, for every period and member; /activity all, /replies all < 1 s,
+/me all (the most active member's card) < 1 s, the weekly digest post (issue #14) < 1 s.
 """
 
 from __future__ import annotations
@@ -38,15 +39,17 @@ import tracemalloc
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import psutil
 from tgstats.config import DEFAULT_CONFIG_PATH, load_host_config, resolve_plugin_config
 from tgstats.host.services import Host
+from tgstats.plugins import ScheduleContext
 from tgstats.plugins._api import CommandContext, PhotoReply, Plugin
 from tgstats.store import open_store
 from tgstats.store.queries import ChatInfo, UserInfo
-from tgstats.testing import run_command
+from tgstats.testing import run_command, run_job
 
 CHAT_ID = -1001000000001
 START = int(datetime(2024, 11, 1, tzinfo=UTC).timestamp())
@@ -133,13 +136,24 @@ RU = [
 ]
 NOISE = ["https://example.com/page", "@alice", "/stats", "42", "😂", "👍", "ok", "lol", "да"]
 
-TARGETS = {"heatmap": 0.25, "engagement": 0.25, "wordcloud": 0.8, "activity": 1.0, "replies": 1.0}
+TARGETS = {
+    "heatmap": 0.25,
+    "engagement": 0.25,
+    "wordcloud": 0.8,
+    "activity": 1.0,
+    "replies": 1.0,
+    "me": 1.0,
+    "digest": 1.0,
+}
 PLUGINS = {
     "heatmap": ("heatmap_command", "tgstats_heatmap.plugin", "HeatmapPlugin"),
     "engagement": ("engagement_scores", "tgstats_engagement.plugin", "EngagementPlugin"),
     "wordcloud": ("word_cloud", "tgstats_word_cloud.plugin", "WordCloudPlugin"),
     "activity": ("activity", "tgstats_activity.plugin", "ActivityPlugin"),
     "replies": ("reply_graph", "tgstats_reply_graph.plugin", "ReplyGraphPlugin"),
+    # The member card of member 1, the chat's most active (the Zipf head): the worst case.
+    "me": ("member_profile", "tgstats_profile.plugin", "ProfilePlugin"),
+    "digest": ("weekly_digest", "tgstats_digest.plugin", "DigestPlugin"),
 }
 
 
@@ -208,13 +222,15 @@ def generate(store: Any, n: int, seed: int = 7) -> float:
 # only the heatmap and the word cloud take a member.
 PERIODS: list[tuple[str, ...]] = [("all",), ("30",), ("365",), ("all", "@user1")]
 MEMBER_COMMANDS = {"heatmap", "wordcloud"}
+DIGEST_RUN: list[tuple[str, ...]] = [("post",)]
 
 
 def measure_all(queries: Any, args: argparse.Namespace) -> list[dict[str, Any]]:
     return [
         measure(key, queries, args.repeat, period)
         for key in args.only or PLUGINS
-        for period in PERIODS
+        # The digest has one answer: last week's post (no period, no member).
+        for period in (DIGEST_RUN if key == "digest" else PERIODS)
         if key in MEMBER_COMMANDS or "@user1" not in period
     ]
 
@@ -235,6 +251,19 @@ def load_plugin(key: str, queries: Any) -> Plugin[Any]:
 
 
 def run_once(plugin: Plugin[Any], command: str, queries: Any, args: tuple[str, ...]) -> Any:
+    if command == "digest":
+        # The weekly post, built as the scheduler would at NOW: the 7 whole
+        # days before it against the 7 before those.
+        job = ScheduleContext(
+            job="weekly_post",
+            chat_id=CHAT_ID,
+            chat_title="Benchmark chat",
+            now=NOW,
+            scheduled=NOW,
+            zone=ZoneInfo("UTC"),
+            store=queries,
+        )
+        return asyncio.run(run_job(plugin, job))
     ctx = CommandContext(
         command=command,
         args=args,
@@ -265,7 +294,7 @@ def measure(key: str, queries: Any, repeat: int, args: tuple[str, ...]) -> dict[
     size = len(reply.png) if isinstance(reply, PhotoReply) else len(reply.text)
     return {
         "backend": queries._engine.dialect.name,
-        "command": f"/{key} {' '.join(args)}",
+        "command": "digest post" if key == "digest" else f"/{key} {' '.join(args)}",
         "cold": cold,
         "median": statistics.median(times),
         "best": min(times),

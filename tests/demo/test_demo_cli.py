@@ -17,6 +17,8 @@ SHIPPED = {
     "wordcloud.png": "word_cloud",
     "activity.png": "activity",
     "replies.png": "reply_graph",
+    "me.png": "member_profile",
+    "digest.png": "weekly_digest",
 }
 
 

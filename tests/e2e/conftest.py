@@ -71,6 +71,7 @@ def plugins_yaml(*, disabled: tuple[str, ...] = ()) -> str:
         "engagement_scores",
         "activity",
         "reply_graph",
+        "member_profile",
         PROBE_PLUGIN,
     ]
     lines = [

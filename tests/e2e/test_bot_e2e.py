@@ -48,6 +48,8 @@ def test_menu_lists_the_enabled_plugins_commands_plus_the_hosts(bot: RunningBot)
         "engagement",
         "activity",
         "replies",
+        "me",
+        "whois",
         "probe",
         *HOST_MENU,
     }
@@ -133,6 +135,8 @@ def test_disabling_a_plugin_removes_its_command_from_the_menu(bot: RunningBot) -
         "engagement",
         "activity",
         "replies",
+        "me",
+        "whois",
         "probe",
         *HOST_MENU,
     }

@@ -328,6 +328,30 @@ def test_a_slow_press_holds_up_neither_fetching_nor_other_chats(bot: RunningBot)
     assert api.deliveries[update_id] == 1
 
 
+def test_member_card_for_me_and_in_reply_with_period_buttons(bot: RunningBot) -> None:
+    """The member card plugin (tgstats-profile), installed like the others: /me and /whois
+    answer with one picture, and its period buttons redraw it in place."""
+    api = bot.api
+    chat = -100487
+    carol = 4003
+    first = api.send_message(chat, carol, "coffee at nine?", username="carol")
+    api.send_message(chat, ALICE, "yes please", reply_to=first)
+    card = bot.ask(chat, carol, "/me", timeout=30)
+    assert card.method == "sendPhoto" and card.photo.startswith(b"\x89PNG")
+    assert card.caption.startswith("User 4003: 1 message (50.0 % of the chat), all time")
+    assert [b["text"] for b in card.buttons[0]] == ["7 days", "30 days", "1 year", "• All"]
+    before = len(api.sent_to(chat))
+    api.send_message(chat, ALICE, "/whois", reply_to=first)
+    other = api.wait_for_reply(chat, before, 30)
+    assert other.method == "sendPhoto"
+    assert other.caption.startswith("User 4003: 1 message")
+    answer = press_and_wait(bot, other, ALICE, "7 days")
+    assert answer.text == "" and not answer.show_alert
+    now = api.message_now(chat, other.message_id)
+    assert [b["text"] for b in now.buttons[0]] == ["• 7 days", "30 days", "1 year", "All"]
+    assert "plugin_handler_failed plugin=member_profile" not in bot.log()
+
+
 def test_a_disabled_plugins_buttons_get_a_short_answer_and_nothing_else(
     bot: RunningBot,
 ) -> None:

@@ -17,12 +17,14 @@ from tgstats.host.scheduler import ChatPrefs, Job, Scheduler
 from tgstats.host.services import Host
 from tgstats.logs import configure_logging
 from tgstats.plugins import (
+    ChatSettings,
     NoConfig,
     Plugin,
     Reply,
     ScheduleContext,
     TextReply,
     daily,
+    per_chat,
     schedule,
     weekly,
 )
@@ -288,3 +290,94 @@ async def test_prefs_may_answer_from_the_event_loop(chats: Store) -> None:
     assert sent == []  # Berlin's noon has passed, but the plugin is off there
     await run_tick(scheduler, "2026-03-02T12:00:00Z")
     assert sent == [(OFF.id, "fine")]
+
+
+@attrs.frozen
+class ChatChoice:
+    enabled: bool = False
+    day: str = "mon"
+    time: str = "09:00"
+
+
+class PerChatDigest(Plugin[ChatChoice]):
+    Config = ChatChoice
+    chat_options = ("enabled", "day", "time")
+
+    @schedule(per_chat(lambda c: weekly(day=c.day, time=c.time) if c.enabled else None))
+    def post(self, ctx: ScheduleContext) -> TextReply:
+        choice = self.chat_config(ctx)
+        return TextReply(f"{choice.day} {choice.time} {ctx.scheduled:%Y-%m-%d %H:%M}")
+
+
+def per_chat_scheduler(
+    store: Store, choices: dict[int, ChatChoice], clock: FakeClock, sent: list[tuple[int, str]]
+) -> Scheduler:
+    plugin = PerChatDigest(ChatChoice(), Host("digest", store.queries))
+    jobs = [Job("digest", spec, plugin) for spec in PerChatDigest.schedules()]
+
+    async def send(plugin: str, chat_id: int, reply: Reply) -> None:
+        assert isinstance(reply, TextReply)
+        sent.append((chat_id, reply.text))
+
+    def settings_of(plugin: str, chat_id: int) -> ChatSettings | None:
+        choice = choices.get(chat_id)
+        return None if choice is None else ChatSettings(chat_id=chat_id, config=choice)
+
+    prefs = ChatPrefs(
+        zone_of=lambda chat: ZONES.get(chat, ZoneInfo("UTC")), settings_of=settings_of
+    )
+    return Scheduler(store, jobs=lambda: jobs, send=send, prefs=prefs, clock=clock)
+
+
+async def test_a_per_chat_rule_fires_at_each_chats_own_day_and_time_once(chats: Store) -> None:
+    # Tokyo: Mondays 09:00 Tokyo time; Berlin: Fridays 18:30 Berlin time; OFF
+    # never switched it on (the plugin's own config: enabled false).
+    choices = {
+        TOKYO.id: ChatChoice(enabled=True, day="mon", time="09:00"),
+        BERLIN.id: ChatChoice(enabled=True, day="fri", time="18:30"),
+    }
+    sent: list[tuple[int, str]] = []
+    clock = FakeClock(utc("2026-03-01T12:00:00Z"))  # Sunday
+    scheduler = per_chat_scheduler(chats, choices, clock, sent)
+    await run_tick(scheduler, "2026-03-01T12:00:00Z")  # first sight: counting starts
+    assert sent == []
+    # Monday 00:00 UTC = 09:00 Tokyo: only Tokyo.
+    await run_tick(scheduler, "2026-03-02T00:00:00Z")
+    assert sent == [(TOKYO.id, "mon 09:00 2026-03-02 00:00")]
+    await run_tick(scheduler, "2026-03-02T00:00:30Z")  # the same instant again: nothing
+    # Friday 17:30 UTC = 18:30 Berlin (CET, +1).
+    await run_tick(scheduler, "2026-03-06T17:29:59Z")
+    assert len(sent) == 1
+    await run_tick(scheduler, "2026-03-06T17:30:00Z")
+    assert sent[-1] == (BERLIN.id, "fri 18:30 2026-03-06 17:30")
+    # Berlin switches to Saturday 08:00; the bot was down over Monday and
+    # Saturday: each chat posts once when it is back, OFF never.
+    choices[BERLIN.id] = ChatChoice(enabled=True, day="sat", time="08:00")
+    await run_tick(scheduler, "2026-03-10T12:00:00Z")
+    assert sorted(sent[2:]) == [
+        (BERLIN.id, "sat 08:00 2026-03-07 07:00"),
+        (TOKYO.id, "mon 09:00 2026-03-09 00:00"),
+    ]
+    await run_tick(scheduler, "2026-03-10T12:00:01Z")
+    assert len(sent) == 4
+    assert all(chat != OFF.id for chat, _ in sent)
+
+
+async def test_a_per_chat_rule_that_raises_skips_that_chat_only(chats: Store) -> None:
+    class Odd(PerChatDigest):
+        @schedule(per_chat(lambda c: weekly(day=c.day, time=c.time)))
+        def post(self, ctx: ScheduleContext) -> TextReply:
+            return TextReply("posted")
+
+    choices = {
+        TOKYO.id: ChatChoice(enabled=True, day="noday"),  # weekly() raises ValueError
+        BERLIN.id: ChatChoice(enabled=True, day="mon", time="09:00"),
+    }
+    sent: list[tuple[int, str]] = []
+    clock = FakeClock(utc("2026-03-01T12:00:00Z"))
+    plugin = Odd(ChatChoice(), Host("digest", chats.queries))
+    scheduler = per_chat_scheduler(chats, choices, clock, sent)
+    scheduler._jobs = lambda: [Job("digest", spec, plugin) for spec in Odd.schedules()]
+    await run_tick(scheduler, "2026-03-01T12:00:00Z")
+    await run_tick(scheduler, "2026-03-02T08:00:00Z")  # Monday 09:00 Berlin
+    assert sent == [(BERLIN.id, "posted")]

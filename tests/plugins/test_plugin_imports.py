@@ -16,7 +16,15 @@ from pathlib import Path
 import pytest
 
 PLUGINS = Path(__file__).resolve().parents[2] / "plugins"
-SHIPPED = ["activity", "engagement", "heatmap", "reply_graph", "word_cloud"]
+SHIPPED = [
+    "activity",
+    "digest",
+    "engagement",
+    "heatmap",
+    "profile",
+    "reply_graph",
+    "word_cloud",
+]
 ALLOWED_TGSTATS = {"tgstats.plugins", "tgstats.testing"}
 SKIP_DIRS = {"build", "dist", "__pycache__"}
 

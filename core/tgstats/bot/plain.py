@@ -150,7 +150,10 @@ def _record(message: Mapping[str, Any]) -> RecordedMessage:
     }
     return RecordedMessage(
         chat=ChatInfo(
-            chat_id=chat["id"], title=clean_text(title) if title else title, type=chat["type"]
+            chat_id=chat["id"],
+            title=clean_text(title) if title else title,
+            type=chat["type"],
+            username=chat.get("username"),
         ),
         sender=sender,
         row=row,

@@ -203,6 +203,7 @@ class BotRuntime:
             plugins=lambda: self.manager.list_plugins() if self.manager else [],
             write=self.storage.writer.run,
             on_plugins_changed=self._sync_chat_menu_forced,
+            on_changed=self._settings_changed,
         )
         self.handlers.set_host_commands({**admin.routes(), "settings": settings_command})
         # The inline menu, on the host's button namespace.
@@ -299,6 +300,11 @@ class BotRuntime:
         if not bot.can_read_all_group_messages:
             log.warning("privacy_mode_on", username=bot.username, hint=PRIVACY_HINT)
 
+    def _settings_changed(self, _chat_id: int) -> None:
+        # A per-chat schedule may have been switched on or moved: look again now.
+        if self.scheduler is not None:
+            self.scheduler.wake()
+
     def _chat_prefs(self) -> ChatPrefs:
         """The chat's time zone and "is this plugin on here" for scheduled jobs:
         what the chat's admins chose in /settings (a test may pass its own)."""
@@ -309,6 +315,7 @@ class BotRuntime:
         return ChatPrefs(
             zone_of=service.chat_zone,
             plugin_enabled=lambda plugin, chat_id: service.plugin_enabled(chat_id, plugin),
+            settings_of=lambda plugin, chat_id: service.settings_for(chat_id, plugin),
         )
 
     def _start_scheduler(self, application: TgstatsApplication, recorder: Recorder) -> Scheduler:

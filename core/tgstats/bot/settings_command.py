@@ -108,6 +108,7 @@ class SettingsCommand:
         plugins: Callable[[], list[PluginRecord]],
         write: Write | None = None,
         on_plugins_changed: Callable[[int], Awaitable[None]] | None = None,
+        on_changed: Callable[[int], None] | None = None,
     ) -> None:
         self.service = service
         self._admins = admins
@@ -116,6 +117,9 @@ class SettingsCommand:
         # Writes go through the store writer in the bot (retried through outages).
         self._write: Write = write or (lambda fn, *args: asyncio.to_thread(fn, *args))
         self._on_plugins_changed = on_plugins_changed
+        # Told the chat id after any change (the scheduler looks again: a
+        # per-chat schedule may have just been switched on or moved).
+        self._on_changed = on_changed
         # The inline menu (tgstats.bot.settings_menu) and how to turn its rows into a
         # reply_markup for a new message; set by the runtime once buttons are ready.
         self.menu: SettingsMenu | None = None
@@ -174,6 +178,8 @@ class SettingsCommand:
         outcome = await self.apply(chat_id, user_id, args, message, user_language=user_language)
         if outcome.changed:
             log.info("chat_setting_changed", chat_id=chat_id, user_id=user_id, args=args[:3])
+            if self._on_changed is not None:
+                self._on_changed(chat_id)
         if outcome.menu_changed and self._on_plugins_changed is not None:
             await self._on_plugins_changed(chat_id)
         return outcome

@@ -121,6 +121,16 @@ async def _run_plugins(
     results: list[CommandResult] = []
     failed: list[tuple[str, str]] = []
     disabled: list[str] = []
+    # Commands about "me" (the member card's /me) need a sender: the demo's
+    # most active member sends every command.
+    sender = next(
+        (
+            m.user.user_id
+            for m in store.queries.member_message_counts(history.chat.chat_id)
+            if not m.user.is_channel
+        ),
+        None,
+    )
     try:
         for record in manager.list_plugins():
             if record.state == "disabled":
@@ -136,7 +146,7 @@ async def _run_plugins(
                     args=(),
                     chat_id=history.chat.chat_id,
                     chat_title=history.chat.title,
-                    user_id=None,
+                    user_id=sender,
                     now=now,
                     store=store.queries,
                 )

@@ -39,7 +39,8 @@ import attrs
 
 from tgstats.host.invoke import invoke_job
 from tgstats.logs import get_logger
-from tgstats.plugins import Plugin, Reply, ScheduleContext, ScheduleSpec
+from tgstats.plugins import ChatSettings, PerChat, Plugin, Reply, ScheduleContext, ScheduleSpec
+from tgstats.plugins._schedule import Rule
 from tgstats.store import schedules
 from tgstats.store.queries import MessageQueries
 
@@ -72,24 +73,36 @@ def _always(_plugin: str, _chat_id: int) -> bool:
     return True
 
 
+def _no_settings(_plugin: str, _chat_id: int) -> ChatSettings | None:
+    return None
+
+
 @attrs.frozen
 class ChatPrefs:
     """Per-chat answers the scheduler needs: the chat's zone, whether a plugin is on there.
 
     Either function may return its answer or an awaitable of it (the
     per-chat settings service answers from the event loop); a zone of None
-    means UTC.  The defaults (UTC, every plugin on) stand where no per-chat
-    settings are wired in.
+    means UTC.  ``settings_of(plugin, chat_id)`` is what the job gets as
+    ``ctx.settings`` (its ``config`` decides a :class:`PerChat` rule); None
+    means the plugin's own config.  The defaults (UTC, every plugin on, no
+    chat settings) stand where no per-chat settings are wired in.
     """
 
     zone_of: Callable[[int], ZoneInfo | Awaitable[ZoneInfo | None] | None] = _utc_zone
     plugin_enabled: Callable[[str, int], bool | Awaitable[bool]] = _always
+    settings_of: Callable[[str, int], ChatSettings | Awaitable[ChatSettings | None] | None] = (
+        _no_settings
+    )
 
     async def zone(self, chat_id: int) -> ZoneInfo:
         return await _answer(self.zone_of(chat_id)) or _UTC
 
     async def enabled(self, plugin: str, chat_id: int) -> bool:
         return bool(await _answer(self.plugin_enabled(plugin, chat_id)))
+
+    async def settings(self, plugin: str, chat_id: int) -> ChatSettings:
+        return await _answer(self.settings_of(plugin, chat_id)) or ChatSettings(chat_id=chat_id)
 
 
 T = TypeVar("T")
@@ -202,7 +215,10 @@ class Scheduler:
                 if not await self.prefs.enabled(job.plugin, chat_id):
                     continue
                 zone = await self.prefs.zone(chat_id)
-                rule = job.spec.rule
+                settings = await self.prefs.settings(job.plugin, chat_id)
+                rule = self._rule(job, chat_id, settings)
+                if rule is None:
+                    continue  # a per-chat job this chat has not switched on
                 wait = min(wait, (rule.next(now, zone) - now).total_seconds())
                 key = (job.plugin, job.spec.method, chat_id)
                 if key in self._running:
@@ -226,11 +242,27 @@ class Scheduler:
                     scheduled=scheduled,
                     zone=zone,
                     store=self._queries,
+                    settings=settings,
                 )
                 task = asyncio.create_task(self._run(job, ctx))
                 self._running[key] = task
                 task.add_done_callback(functools.partial(self._finished, key))
         return max(0.0, wait)
+
+    def _rule(self, job: Job, chat_id: int, settings: ChatSettings) -> Rule | None:
+        """The job's rule in ``chat_id``: fixed, or what the chat's options make of a PerChat."""
+        rule = job.spec.rule
+        if not isinstance(rule, PerChat):
+            return rule
+        config = settings.config if settings.config is not None else job.instance.config
+        try:
+            return rule.resolve(config)
+        except Exception:
+            # One chat's odd options (or a plugin bug) must not stop the others' jobs.
+            log.exception(
+                "schedule_rule_failed", plugin=job.plugin, job=job.spec.method, chat_id=chat_id
+            )
+            return None
 
     def _finished(self, key: tuple[str, str, int], _task: asyncio.Task[None]) -> None:
         self._running.pop(key, None)

@@ -69,15 +69,26 @@ from tgstats.plugins._periods import (
 )
 from tgstats.plugins._schedule import (
     Daily,
+    PerChat,
     ScheduleContext,
     ScheduleSpec,
     Weekly,
     daily,
+    per_chat,
     schedule,
     weekly,
 )
 from tgstats.plugins._settings import ChatSettings
+from tgstats.store.digest_queries import WordCount
 from tgstats.store.event_queries import MemberChangeDay, MemberReactions
+from tgstats.store.member_queries import (
+    ActiveStreak,
+    EmojiCount,
+    MemberPartners,
+    MemberStanding,
+    ReplyPartner,
+    ReplyTiming,
+)
 from tgstats.store.queries import (
     ChatInfo,
     MessageQueries,
@@ -92,6 +103,7 @@ __all__ = [
     "MAX_DAYS",
     "N_",
     "PERIOD_CHOICES",
+    "ActiveStreak",
     "ActivityBucket",
     "ActivityTotals",
     "BucketUnit",
@@ -104,6 +116,7 @@ __all__ = [
     "CommandSpec",
     "ConfigError",
     "Daily",
+    "EmojiCount",
     "EventKind",
     "EventSpec",
     "Keyboard",
@@ -111,11 +124,14 @@ __all__ = [
     "MemberChangeDay",
     "MemberContext",
     "MemberCount",
+    "MemberPartners",
     "MemberReactions",
+    "MemberStanding",
     "MessageContext",
     "MessageQueries",
     "MessageRow",
     "NoConfig",
+    "PerChat",
     "Period",
     "PeriodRequest",
     "PeriodUsageError",
@@ -126,6 +142,8 @@ __all__ = [
     "ReactionContext",
     "Reply",
     "ReplyPair",
+    "ReplyPartner",
+    "ReplyTiming",
     "ScheduleContext",
     "ScheduleSpec",
     "TextReply",
@@ -133,6 +151,7 @@ __all__ = [
     "UserActivity",
     "UserInfo",
     "Weekly",
+    "WordCount",
     "_",
     "button",
     "chat_zones",
@@ -154,6 +173,7 @@ __all__ = [
     "on_reaction",
     "parse_period_args",
     "parse_zone",
+    "per_chat",
     "period_buttons",
     "period_start",
     "resolve_button_period",

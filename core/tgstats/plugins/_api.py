@@ -29,7 +29,7 @@ import attrs
 
 from tgstats.plugins._buttons import ButtonContext, ButtonSpec, Keyboard, button_name, keyboard
 from tgstats.plugins._events import EventSpec, event_kind_of
-from tgstats.plugins._schedule import ScheduleSpec, schedule_of
+from tgstats.plugins._schedule import ScheduleContext, ScheduleSpec, schedule_of
 from tgstats.plugins._settings import ChatSettings
 
 if TYPE_CHECKING:
@@ -201,7 +201,9 @@ class Plugin(Generic[ConfigT]):
         self.config = config
         self.host = host
 
-    def chat_config(self, ctx: CommandContext | MessageContext | ButtonContext) -> ConfigT:
+    def chat_config(
+        self, ctx: CommandContext | MessageContext | ButtonContext | ScheduleContext
+    ) -> ConfigT:
         """This plugin's options as they apply in ``ctx``'s chat: ``self.config``
         with the chat's per-chat options (:attr:`chat_options`) applied."""
         config = ctx.settings.config

@@ -5,6 +5,10 @@ it in each chat the bot is in (where the plugin is enabled) every Monday at
 09:00 in that chat's time zone, with a :class:`ScheduleContext`; the
 :class:`~tgstats.plugins.Reply` it returns (or ``None``) is sent to the chat.
 
+``@schedule(per_chat(rule_of))`` lets each chat choose: ``rule_of`` gets the
+plugin's config as it applies in that chat (its ``/settings`` options) and
+returns ``daily(...)``/``weekly(...)``, or None where the job is off.
+
 A run missed while the bot was down runs once when it is back, however many
 were missed; the last run per job and chat is kept in the store.  A job's
 identity is its method name, so a reload keeps its history.
@@ -20,15 +24,19 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
+from tgstats.plugins._settings import ChatSettings
+
 if TYPE_CHECKING:
     from tgstats.store.queries import MessageQueries
 
 __all__ = [
     "Daily",
+    "PerChat",
     "ScheduleContext",
     "ScheduleSpec",
     "Weekly",
     "daily",
+    "per_chat",
     "schedule",
     "schedule_of",
     "weekly",
@@ -112,6 +120,39 @@ class Weekly:
 Rule = Daily | Weekly
 
 
+@attrs.frozen
+class PerChat:
+    """A rule each chat sets for itself through the plugin's per-chat options.
+
+    ``rule_of`` gets the plugin's ``Config`` as it applies in the chat and
+    returns the chat's :class:`Daily` or :class:`Weekly` rule, or None where
+    the job is off.  The scheduler asks on every look, so a ``/settings``
+    change takes effect at the next one; the run bookkeeping is per job and
+    chat as for fixed rules, so a restart or a second worker never posts twice.
+    """
+
+    rule_of: Callable[[Any], Rule | None] = attrs.field(eq=False)
+
+    def resolve(self, config: Any) -> Rule | None:
+        rule = self.rule_of(config)
+        if rule is not None and not isinstance(rule, Daily | Weekly):
+            raise TypeError(f"per_chat: expected daily(...), weekly(...) or None, got {rule!r}")
+        return rule
+
+    def describe(self) -> str:
+        return "per chat (its /settings)"
+
+
+AnyRule = Rule | PerChat
+
+
+def per_chat(rule_of: Callable[[Any], Rule | None]) -> PerChat:
+    """A schedule each chat chooses: ``rule_of(config)`` -> daily/weekly rule, or None (off)."""
+    if not callable(rule_of):
+        raise TypeError(f"per_chat: expected a function of the config, found {rule_of!r}")
+    return PerChat(rule_of)
+
+
 def daily(time: str) -> Daily:
     """Every day at ``time`` ('HH:MM' or 'HH:MM:SS') in the chat's time zone."""
     return Daily(_parse_time(time))
@@ -130,7 +171,7 @@ class ScheduleSpec:
     """A job: the plugin method ``method`` run by ``rule``."""
 
     method: str
-    rule: Rule
+    rule: AnyRule
 
 
 @attrs.frozen(kw_only=True)
@@ -138,7 +179,9 @@ class ScheduleContext:
     """What a scheduled job gets: the chat it runs for, when, and the store.
 
     ``now`` is the moment of the run (periods are measured back from it),
-    ``zone`` the chat's time zone, ``scheduled`` the instant the run was due.
+    ``zone`` the chat's time zone, ``scheduled`` the instant the run was due,
+    ``settings`` the chat's effective settings (``settings.config``: the
+    plugin's options as they apply in the chat).
     """
 
     job: str
@@ -148,16 +191,20 @@ class ScheduleContext:
     scheduled: datetime
     zone: ZoneInfo
     store: MessageQueries
+    settings: ChatSettings = attrs.field(factory=ChatSettings)
 
 
-def schedule(rule: Rule) -> Callable[[F], F]:
-    """Mark a plugin method as a job run in every chat by ``rule`` (:func:`daily`, :func:`weekly`).
+def schedule(rule: AnyRule) -> Callable[[F], F]:
+    """Mark a plugin method as a job run in every chat by ``rule`` (:func:`daily`,
+    :func:`weekly`, or :func:`per_chat` for a rule each chat sets).
 
     The method takes a :class:`ScheduleContext` and returns a Reply sent to
     the chat, or None.
     """
-    if not isinstance(rule, Daily | Weekly):
-        raise TypeError(f"schedule: expected daily(...) or weekly(...), found {rule!r}")
+    if not isinstance(rule, Daily | Weekly | PerChat):
+        raise TypeError(
+            f"schedule: expected daily(...), weekly(...) or per_chat(...), found {rule!r}"
+        )
 
     def mark(func: F) -> F:
         setattr(func, _SCHEDULE_ATTR, rule)
@@ -166,7 +213,7 @@ def schedule(rule: Rule) -> Callable[[F], F]:
     return mark
 
 
-def schedule_of(value: object) -> Rule | None:
+def schedule_of(value: object) -> AnyRule | None:
     """The rule ``value`` was marked with, if any (the host's lookup)."""
     rule = getattr(value, _SCHEDULE_ATTR, None)
-    return rule if isinstance(rule, Daily | Weekly) else None
+    return rule if isinstance(rule, Daily | Weekly | PerChat) else None

@@ -225,6 +225,8 @@ class Batch:
     def upsert_chat(self, chat: ChatInfo) -> None:
         row = attrs.asdict(chat)
         row["title"] = clean_text(row["title"]) if row["title"] else row["title"]
+        if row["username"] is None:
+            del row["username"]  # an export does not say: keep the one the bot saw
         upsert_chat_rows(self.connection, [row])
         self._known_chats.add(chat.chat_id)
 

@@ -146,7 +146,14 @@ def record_member_changes(
         changes = [c for c in changes if c.date >= skips.get((c.chat_id, c.user_id), 0)]
         upsert_chat_rows(
             connection,
-            [{"chat_id": chat.id, "title": chat.effective_name, "type": str(chat.type)}],
+            [
+                {
+                    "chat_id": chat.id,
+                    "title": chat.effective_name,
+                    "type": str(chat.type),
+                    "username": chat.username,
+                }
+            ],
         )
         upsert_user_rows(
             connection,

@@ -32,8 +32,10 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.sql.selectable import Join, NamedFromClause
 
 from tgstats.store import bucketed
+from tgstats.store.digest_queries import DigestQueries
 from tgstats.store.event_queries import EventQueries
-from tgstats.store.schema import chat_migrations, chats, messages, users
+from tgstats.store.member_queries import MemberQueries
+from tgstats.store.schema import chat_migrations, chat_usernames, chats, messages, users
 from tgstats.store.timeline import TimelineQueries
 from tgstats.store.zones import DAY, EPOCH_WEEKDAY, const, local_seconds, offset_segments
 
@@ -55,6 +57,7 @@ class ChatInfo:
     chat_id: int
     title: str | None
     type: str | None
+    username: str | None = None  # public @username, without the @ (t.me links)
 
 
 @attrs.frozen
@@ -275,9 +278,10 @@ def _postgres_batches(connection: Connection, statement: Select[Any]) -> Iterato
         cursor.close()
 
 
-class MessageQueries(EventQueries, TimelineQueries):
+class MessageQueries(EventQueries, TimelineQueries, MemberQueries, DigestQueries):
     """Read-only queries over one database (events: :mod:`tgstats.store.event_queries`;
-    activity over time: :mod:`tgstats.store.timeline`)."""
+    activity over time: :mod:`tgstats.store.timeline`; one member:
+    :mod:`tgstats.store.member_queries`; word counts: :mod:`tgstats.store.digest_queries`)."""
 
     def __init__(
         self, engine: Engine, *, excluded: Callable[[int], Collection[int]] | None = None
@@ -295,8 +299,16 @@ class MessageQueries(EventQueries, TimelineQueries):
 
     def chat(self, chat_id: int) -> ChatInfo | None:
         with self._engine.connect() as connection:
-            row = connection.execute(select(chats).where(chats.c.chat_id == chat_id)).first()
-        return ChatInfo(chat_id=row.chat_id, title=row.title, type=row.type) if row else None
+            row = connection.execute(
+                select(chats, chat_usernames.c.username)
+                .select_from(
+                    chats.outerjoin(chat_usernames, chat_usernames.c.chat_id == chats.c.chat_id)
+                )
+                .where(chats.c.chat_id == chat_id)
+            ).first()
+        if row is None:
+            return None
+        return ChatInfo(chat_id=row.chat_id, title=row.title, type=row.type, username=row.username)
 
     def find_user(self, chat_id: int, username: str) -> UserInfo | None:
         """A member of ``chat_id`` by @username (case-insensitive, '@' optional)."""

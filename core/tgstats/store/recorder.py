@@ -91,7 +91,10 @@ def flatten_text(text: str | None, entities: tuple[telegram.MessageEntity, ...] 
 def chat_info(chat: telegram.Chat) -> ChatInfo:
     title = chat.effective_name
     return ChatInfo(
-        chat_id=chat.id, title=clean_text(title) if title else title, type=str(chat.type)
+        chat_id=chat.id,
+        title=clean_text(title) if title else title,
+        type=str(chat.type),
+        username=chat.username,
     )
 
 

@@ -42,6 +42,7 @@ __all__ = [
     "chat_excluded_users",
     "chat_migrations",
     "chat_settings",
+    "chat_usernames",
     "chats",
     "ensure_schema",
     "member_events",
@@ -77,6 +78,16 @@ chats = Table(
     Column("chat_id", BigInteger, primary_key=True, autoincrement=False),
     Column("title", String, nullable=True),
     Column("type", String(32), nullable=True),
+)
+
+# A chat's public @username (for t.me links), beside ``chats`` rather than a
+# new column of it: a new table is created on an existing database by
+# ``create_all`` without a schema version bump or a migration step.
+chat_usernames = Table(
+    "chat_usernames",
+    metadata,
+    Column("chat_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("username", String, nullable=True),
 )
 
 users = Table(

@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from tgstats.errors import StoreError
-from tgstats.store.schema import chats, messages, users
+from tgstats.store.schema import chat_usernames, chats, messages, users
 
 __all__ = [
     "insert_ignore",
@@ -65,8 +65,17 @@ def upsert(connection: Connection, table: Table, update: list[str]) -> Any:
 
 
 def upsert_chat_rows(connection: Connection, rows: list[dict[str, Any]]) -> None:
-    if rows:
-        connection.execute(upsert(connection, chats, ["title", "type"]), rows)
+    """Chats' titles and types; and their usernames where a row carries the key
+    (None clears one: the group went private; rows without it keep what is stored)."""
+    if not rows:
+        return
+    connection.execute(
+        upsert(connection, chats, ["title", "type"]),
+        [{"chat_id": r["chat_id"], "title": r["title"], "type": r["type"]} for r in rows],
+    )
+    names = [{"chat_id": r["chat_id"], "username": r["username"]} for r in rows if "username" in r]
+    if names:
+        connection.execute(upsert(connection, chat_usernames, ["username"]), names)
 
 
 def upsert_user_rows(connection: Connection, rows: list[dict[str, Any]]) -> None:

@@ -424,22 +424,33 @@ def schedule_context(
     now: datetime | str,
     zone: str = "UTC",
     chat_id: int | None = None,
+    settings: ChatSettings | None = None,
+    config: Any = None,
 ) -> ScheduleContext:
-    """The ScheduleContext the scheduler would build for ``job`` in ``chat`` at ``now``."""
+    """The ScheduleContext the scheduler would build for ``job`` in ``chat`` at ``now``.
+
+    A :func:`~tgstats.plugins.per_chat` rule is resolved with ``settings.config``
+    (else ``config``, the plugin's own); where it is off in the chat the run
+    is "due" now, so a test can still run the job.
+    """
     from zoneinfo import ZoneInfo
 
-    from tgstats.plugins import ScheduleContext
+    from tgstats.plugins import ChatSettings, PerChat, ScheduleContext
 
     tz = ZoneInfo(zone)
     moment = utc(now)
+    settings = settings if settings is not None else ChatSettings()
+    if isinstance(rule, PerChat):
+        rule = rule.resolve(settings.config if settings.config is not None else config)
     return ScheduleContext(
         job=job,
         chat_id=chat.id if chat_id is None else chat_id,
         chat_title=chat.title,
         now=moment,
-        scheduled=rule.previous(moment, tz),
+        scheduled=rule.previous(moment, tz) if rule is not None else moment,
         zone=tz,
         store=store.queries,
+        settings=settings,
     )
 
 

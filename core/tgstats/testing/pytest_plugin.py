@@ -20,7 +20,7 @@ pytest configuration:
                     the ``CommandContext`` of ``/command args...`` in ``chat``
   ``command_reply`` ``await command_reply(plugin, *args, ...)``: the plugin's reply
                     to its command, run through the bot's own path
-  ``job_reply``     ``await job_reply(plugin, job=, now=, zone=, chat_id=)``: what
+  ``job_reply``     ``await job_reply(plugin, job=, now=, zone=, chat_id=, settings=)``: what
                     a scheduled job sends to ``chat`` when it runs at ``now``
 
 A test module (or a conftest, if a project wants one) overrides any of them by
@@ -258,6 +258,7 @@ def job_reply(store: Store, chat: telegram.Chat, now: datetime) -> CommandReply:
         now: datetime | str = now,
         zone: str = "UTC",
         chat_id: int | None = None,
+        settings: ChatSettings | None = None,
     ) -> Reply | None:
         specs = type(plugin).schedules()
         chosen = [s for s in specs if job is None or s.method == job]
@@ -274,6 +275,8 @@ def job_reply(store: Store, chat: telegram.Chat, now: datetime) -> CommandReply:
             now=now,
             zone=zone,
             chat_id=chat_id,
+            settings=settings,
+            config=plugin.config,
         )
         return await run_job(plugin, ctx)
 

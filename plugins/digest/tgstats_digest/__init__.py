@@ -1,0 +1,1 @@
+"""tgstats weekly digest plugin."""

@@ -1,0 +1,1 @@
+"""The member card plugin for tgstats (/me, /whois)."""

@@ -1,0 +1,224 @@
+"""The numbers on a member card, asked of the store, and the words that show them."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import attrs
+from tgstats.plugins import (
+    ActiveStreak,
+    MemberPartners,
+    MemberStanding,
+    MessageQueries,
+    Period,
+    ReplyTiming,
+    TextReply,
+    UserInfo,
+)
+
+from tgstats_profile import texts
+from tgstats_profile.words import count_emoji, count_words
+
+__all__ = ["Card", "Tile", "build_card", "duration_text"]
+
+TOP_WORDS = 8
+TOP_EMOJI = 6
+TOP_PARTNERS = 3
+
+
+@attrs.frozen
+class Tile:
+    """One number on the card: a label, the value in large type, a muted line under it."""
+
+    label: str
+    value: str
+    note: str
+
+
+@attrs.frozen
+class Card:
+    """Everything the picture shows (tests check these exactly)."""
+
+    title: str  # the member
+    subtitle: str  # chat · period · zone
+    user: UserInfo
+    standing: MemberStanding
+    streak: ActiveStreak
+    timing: ReplyTiming
+    partners: MemberPartners
+    hours: list[list[int]]  # 7 x 24, Monday first, in the chat's zone
+    words: list[tuple[str, int]]
+    emoji: list[tuple[str, int]]  # in texts and reactions given, together
+    tiles: list[Tile]
+    caption: str
+
+
+def build_card(
+    store: MessageQueries,
+    *,
+    chat_id: int,
+    chat_title: str,
+    user: UserInfo,
+    period: Period,
+    zone: ZoneInfo,
+    text_sample: int,
+    languages: tuple[str, ...],
+) -> Card | TextReply:
+    since, until, uid = period.since, period.until, user.user_id
+    span = {"since": since, "until": until}
+    # The queries are independent and each waits on the database (which
+    # releases the GIL, and on PostgreSQL runs in its own server process):
+    # side by side they take as long as the slowest, not the sum.
+    # (An empty period costs little: every query is an index probe that finds nothing.)
+    with ThreadPoolExecutor(max_workers=4, thread_name_prefix="member-card") as pool:
+        standing_f = pool.submit(store.member_standing, chat_id, uid, **span)
+        streak_f = pool.submit(store.member_streak, chat_id, uid, tz=zone, **span)
+        timing_f = pool.submit(store.member_reply_timing, chat_id, uid, **span)
+        partners_f = pool.submit(
+            store.member_reply_partners, chat_id, uid, limit=TOP_PARTNERS, **span
+        )
+        hours_f = pool.submit(store.counts_by_weekday_hour, chat_id, tz=zone, user_id=uid, **span)
+        media_f = pool.submit(store.member_media_counts, chat_id, uid, **span)
+        reactions_f = pool.submit(
+            store.member_reaction_emoji, chat_id, uid, limit=TOP_EMOJI * 2, **span
+        )
+        sample = store.member_recent_texts(chat_id, uid, limit=text_sample, **span)
+        words = count_words(sample, languages, TOP_WORDS)
+        text_emoji = count_emoji(sample, TOP_EMOJI * 2)
+        standing = standing_f.result()
+        streak, timing, partners = streak_f.result(), timing_f.result(), partners_f.result()
+        hours, media = hours_f.result(), media_f.result()
+        reaction_emoji = [(e.emoji, e.count) for e in reactions_f.result()]
+    if standing.messages == 0:
+        return TextReply(texts.no_messages(user, period))
+    emoji = _merge(text_emoji, reaction_emoji)[:TOP_EMOJI]
+    tiles = _tiles(standing, media.get("sticker", 0), streak, timing, zone)
+    subtitle = f"{chat_title} · {period.label.capitalize()} · {zone.key}"
+    return Card(
+        title=_title(user),
+        subtitle=subtitle,
+        user=user,
+        standing=standing,
+        streak=streak,
+        timing=timing,
+        partners=partners,
+        hours=hours,
+        words=words,
+        emoji=emoji,
+        tiles=tiles,
+        caption=_caption(user, standing, period, emoji),
+    )
+
+
+def _merge(*lists: list[tuple[str, int]]) -> list[tuple[str, int]]:
+    totals: dict[str, int] = {}
+    for items in lists:
+        for key, n in items:
+            totals[key] = totals.get(key, 0) + n
+    return sorted(totals.items(), key=lambda item: (-item[1], item[0]))
+
+
+def _title(user: UserInfo) -> str:
+    if user.username and user.display_name:
+        return f"{user.display_name} (@{user.username})"
+    return texts.name(user)
+
+
+def share_text(part: int, whole: int) -> str:
+    """``12.3 % of the chat``; one decimal, ``<0.1 %`` rather than a misleading 0."""
+    if whole <= 0:
+        return ""
+    share = part * 100 / whole
+    if 0 < share < 0.1:
+        return "<0.1 % of the chat"
+    return f"{share:.1f} % of the chat"
+
+
+def duration_text(seconds: float) -> str:
+    """``45 s``, ``12 min``, ``3.5 h``, ``2.1 days``."""
+    if seconds < 90:
+        return f"{round(seconds)} s"
+    if seconds < 90 * 60:
+        return f"{round(seconds / 60)} min"
+    if seconds < 48 * 3600:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} days"
+
+
+def _when(moment: datetime | None, zone: ZoneInfo) -> str:
+    return moment.astimezone(zone).strftime("%d %b %Y") if moment is not None else "—"
+
+
+def _tiles(
+    standing: MemberStanding,
+    stickers: int,
+    streak: ActiveStreak,
+    timing: ReplyTiming,
+    zone: ZoneInfo,
+) -> list[Tile]:
+    rank = (
+        Tile(
+            texts.RANK, f"#{standing.rank}", f"of {texts.plural(standing.ranked_members, 'member')}"
+        )
+        if standing.rank is not None
+        else Tile(texts.RANK, "—", "a channel: not ranked")
+    )
+    span = _day_span(streak)
+    if timing.median_seconds is not None:
+        reply = Tile(
+            texts.REPLY_TIME,
+            duration_text(timing.median_seconds),
+            f"over {texts.plural(timing.replies, 'reply').replace('replys', 'replies')}",
+        )
+    else:
+        reply = Tile(texts.REPLY_TIME, "—", "no replies to others")
+    sticker_note = f", {texts.plural(stickers, 'sticker')}" if stickers else ""
+    return [
+        Tile(
+            texts.MESSAGES,
+            f"{standing.messages:,}",
+            share_text(standing.messages, standing.chat_messages) + sticker_note,
+        ),
+        rank,
+        Tile(
+            texts.STREAK,
+            texts.plural(streak.longest, "day"),
+            span,
+        ),
+        reply,
+        Tile(
+            texts.FIRST_SEEN,
+            _when(standing.first, zone),
+            f"{texts.plural(streak.active_days, 'active day')} since",
+        ),
+        Tile(texts.LAST_SEEN, _when(standing.last, zone), ""),
+    ]
+
+
+def _day_span(streak: ActiveStreak) -> str:
+    """``28 Oct 2026``, ``25–26 Oct 2026``, ``30 Oct – 2 Nov 2026``: short enough for a tile."""
+    start, end = streak.start, streak.end
+    if start is None or end is None:
+        return ""
+    if start == end:
+        return f"{start.day} {end:%b %Y}"
+    if (start.year, start.month) == (end.year, end.month):
+        return f"{start.day}–{end.day} {end:%b %Y}"
+    if start.year == end.year:
+        return f"{start.day} {start:%b} – {end.day} {end:%b %Y}"
+    return f"{start.day} {start:%b %Y} – {end.day} {end:%b %Y}"
+
+
+def _caption(
+    user: UserInfo, standing: MemberStanding, period: Period, emoji: list[tuple[str, int]]
+) -> str:
+    lines = [
+        f"{texts.name(user)}: {texts.plural(standing.messages, 'message')} "
+        f"({share_text(standing.messages, standing.chat_messages)}), {period.label}"
+    ]
+    if emoji:
+        # Telegram draws every emoji in a caption; the picture's font cannot draw them all.
+        lines.append(f"{texts.EMOJI}: " + " ".join(e for e, _ in emoji))
+    return "\n".join(lines)
