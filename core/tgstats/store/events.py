@@ -244,9 +244,9 @@ def record_reaction(
             delta = len(new) - len(reaction_keys(update.old_reaction))
             if delta:
                 total = messages.c.reaction_count + delta
-                connection.execute(
-                    update_message_count(chat_id, message_id, case((total < 0, 0), else_=total))
-                )
+                # Through move_reactions like any other reaction: the aggregates
+                # count reactions too (the property test found them left behind).
+                move_reactions(connection, chat_id, message_id, case((total < 0, 0), else_=total))
             return None
         stored = connection.execute(select(reactions.c.emojis, reactions.c.date).where(key)).first()
         if stored is not None:
