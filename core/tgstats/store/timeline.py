@@ -33,6 +33,7 @@ from sqlalchemy import (
     false,
     func,
     select,
+    true,
     union_all,
 )
 from sqlalchemy.engine import Connection, Engine
@@ -184,18 +185,35 @@ class TimelineQueries:
             if user_id is not None:
                 agg_where.append(a.c.user_id == user_id)
                 raw_where.append(m.c.user_id == user_id)
-            parts = [
-                select(ranges.c.i, a.c.user_id.label("u"), a.c.messages.label("n"))
-                .select_from(ranges)
-                .join(a, and_(*agg_where)),
-                # The minutes before the first whole bucket, and after the last.
-                select(ranges.c.i, func.coalesce(m.c.user_id, 0).label("u"), const(1).label("n"))
-                .select_from(ranges)
-                .join(m, and_(*raw_where, m.c.date >= ranges.c.lo, m.c.date < ranges.c.lo_end)),
-                select(ranges.c.i, func.coalesce(m.c.user_id, 0).label("u"), const(1).label("n"))
-                .select_from(ranges)
-                .join(m, and_(*raw_where, m.c.date >= ranges.c.hi_start, m.c.date < ranges.c.hi)),
-            ]
+            if connection.dialect.name == "postgresql":
+                # LATERAL: one index range scan of agg_activity per range.  A
+                # plain range join lets PostgreSQL filter every row per range.
+                agg = select(a.c.user_id, a.c.messages).where(*agg_where).lateral("agg")
+                whole = (
+                    select(ranges.c.i, agg.c.user_id.label("u"), agg.c.messages.label("n"))
+                    .select_from(ranges)
+                    .join(agg, true())
+                )
+            else:
+                # SQLite probes the primary key once per range on its own.
+                whole = (
+                    select(ranges.c.i, a.c.user_id.label("u"), a.c.messages.label("n"))
+                    .select_from(ranges)
+                    .join(a, and_(*agg_where))
+                )
+            parts: list[Any] = [whole]
+            # The minutes outside the whole buckets (only a range whose bound
+            # is off the grid has any): constant index ranges of the messages.
+            for i, lo, lo_end, hi_start, hi, _, _ in rows:
+                parts += [
+                    select(
+                        cast(const(i), BigInteger),
+                        func.coalesce(m.c.user_id, 0).label("u"),
+                        const(1).label("n"),
+                    ).where(*raw_where, m.c.date >= start, m.c.date < end)
+                    for start, end in ((lo, lo_end), (hi_start, hi))
+                    if start < end
+                ]
             rows_ = union_all(*parts).subquery("rows")
             # Channels' posts and messages without a sender (user 0) count as
             # messages but not as members.
