@@ -230,3 +230,41 @@ def test_settings_survive_a_reload_of_every_plugin(bot: RunningBot) -> None:
     assert "Asia/Tokyo)" in after.caption  # the new instances read the same settings
     ranking = bot.ask(TOKYO_CHAT, MEMBER, "/engagement all", timeout=60).plain
     assert ranking.startswith("Engagement in")
+
+
+def test_settings_answer_in_the_chat_s_or_the_admin_s_language(bot: RunningBot) -> None:
+    api = bot.api
+    chat = -100506
+    api.set_admins(chat, {OWNER: "creator", HELPER: "administrator"})
+    # No chat language yet: each member is answered in their Telegram app's language.
+    refusal = bot.ask(chat, MEMBER, "/settings period 7", language_code="ru").plain
+    assert refusal == "Извините, /settings доступна только администраторам этого чата."
+    usage = bot.ask(chat, OWNER, "/settings period 0", language_code="ru").plain
+    assert usage.startswith("period: нужно от 1 до 36500 дней или 'all', а указано '0'\n")
+    assert "Как пользоваться: /settings [timezone ЗОНА" in usage
+    english = bot.ask(chat, HELPER, "/settings period 0", language_code="en").plain
+    assert english.startswith("period: expected 1-36500 days or 'all', got '0'\nUsage: /settings")
+    assert bot.ask(chat, HELPER, "/settings period 30", language_code="de").plain == (
+        "period is now 30 in this chat."  # no German catalog: English
+    )
+    assert _settings_rows(bot, chat)[0]["settings"] == {"period": 30}
+    # The chat chooses Russian: the confirmation is already Russian, even for an
+    # English-speaking admin, and so is everything after it; values stay as typed.
+    reply = bot.ask(chat, HELPER, "/settings language ru", language_code="en").plain
+    assert reply == "language: теперь ru в этом чате."
+    menu = bot.ask(chat, HELPER, "/settings", language_code="en")
+    assert menu.plain.startswith("Настройки этого чата:\ntimezone: - (не задано")
+    assert "language: ru (настройка чата (" in menu.plain and f"изменил {HELPER})" in menu.plain
+    labels = [item["text"] for row in menu.buttons for item in row]
+    assert labels[:5] == ["7 дней", "• 30 дней", "1 год", "Всё", "По умолчанию"]
+    assert "✅ heatmap_command" in labels  # plugin names stay as they are
+    edits = len(api.edits)
+    assert _press(bot, menu, HELPER, "7 дней").text == ""
+    edit = api.edits[edits]
+    assert edit.params["text"].startswith("period: теперь 7 в этом чате.\n\nНастройки этого чата:")
+    edited = [b["text"] for row in edit.params["reply_markup"]["inline_keyboard"] for b in row]
+    assert "• 7 дней" in edited
+    # Back to the default language: confirmed in the admin's own language again.
+    back = bot.ask(chat, OWNER, "/settings language default", language_code="en").plain
+    assert back == "language is back to its default."
+    assert _settings_rows(bot, chat)[0]["settings"] == {"period": 7}

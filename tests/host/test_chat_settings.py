@@ -110,6 +110,16 @@ def test_each_layer_overrides_the_one_below(store, record: PluginRecord) -> None
     assert lines["layers.timezone"].value == "Europe/Berlin"
     assert lines["layers.timezone"].origin.startswith("plugins.yaml (")
     assert lines["layers.days"].origin == "code default"
+    # For a Russian-speaking admin: the origins' words translated, files and values as they are.
+    ru = {line.key: line for line in service.describe(CHAT, [record], "ru")}
+    assert ru["layers.days"].origin == "значение в коде плагина"
+    assert ru["layers.top"].origin.startswith("настройка чата (") and "изменил 1)" in (
+        ru["layers.top"].origin
+    )
+    assert ru["layers.title"].origin == lines["layers.title"].origin  # plugin.yaml (file:line)
+    assert ru["timezone"].origin == "не задано: у каждого плагина своё значение"
+    assert (ru["layers"].value, ru["layers"].origin) == ("on", "по умолчанию")
+    assert [line.value for line in ru.values()] == [line.value for line in lines.values()]
 
 
 def test_host_settings_reach_the_context(store, record: PluginRecord) -> None:

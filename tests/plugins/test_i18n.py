@@ -385,7 +385,7 @@ REPO = Path(__file__).resolve().parents[2]
     ("sources", "po", "extra"),
     [
         (
-            ["core/tgstats/bot", "core/tgstats/plugins"],
+            ["core/tgstats/bot", "core/tgstats/plugins", "core/tgstats/host"],
             "core/tgstats/locale/ru/LC_MESSAGES/tgstats.po",
             HOST_KEYWORDS,
         ),

@@ -10,7 +10,9 @@ and the message is edited in place with the new state.
 
 Only the chat's admins may press (the same check as the command); the host
 signs the buttons' data, and a payload is still checked here word by word, so
-nothing but these few actions can come through.
+nothing but these few actions can come through.  Labels and notices are in
+the press's language (``ButtonContext.language``: the chat's, else the
+presser's); plugin names and values stay as they are.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from tgstats.host.callbacks import HOST_NAMESPACE, payload_room
 from tgstats.host.chat_settings import SettingError
 from tgstats.logs import get_logger
 from tgstats.plugins import Button, ButtonContext, TextReply
+from tgstats.plugins._i18n import DEFAULT_LANGUAGE, N_, translate
 
 if TYPE_CHECKING:
     from tgstats.bot.chat_admins import ChatAdmins
@@ -36,11 +39,11 @@ log = get_logger(__name__)
 
 HANDLER = "settings"
 PERIODS: tuple[tuple[str, str], ...] = (
-    ("7", "7 days"),
-    ("30", "30 days"),
-    ("365", "1 year"),
-    ("all", "All"),
-    ("default", "Default"),
+    ("7", N_("7 days")),
+    ("30", N_("30 days")),
+    ("365", N_("1 year")),
+    ("all", N_("All")),
+    ("default", N_("Default")),
 )
 _CURRENT = "• "
 _PAYLOAD = re.compile(r"(period|plugin|timezone):([a-z0-9_.\-]{1,40})")
@@ -61,20 +64,26 @@ class SettingsMenu:
             chat.id, user.id if user else None, private=chat.type == ChatType.PRIVATE
         )
 
-    async def view(self, chat_id: int, notice: str = "") -> TextReply:
-        """The chat's settings and the keyboard that changes them."""
-        listing = await self._command.listing(chat_id)
+    async def view(
+        self, chat_id: int, notice: str = "", *, language: str = DEFAULT_LANGUAGE
+    ) -> TextReply:
+        """The chat's settings and the keyboard that changes them, in ``language``."""
+        listing = await self._command.listing(chat_id, language)
         text = f"{notice}\n\n{listing}" if notice else listing
-        return TextReply(text[:MAX_TEXT], buttons=await self.rows(chat_id))
+        return TextReply(text[:MAX_TEXT], buttons=await self.rows(chat_id, language))
 
-    async def rows(self, chat_id: int) -> list[list[Button]]:
+    async def rows(self, chat_id: int, language: str = DEFAULT_LANGUAGE) -> list[list[Button]]:
         service = self._command.service
         stored = await service.load(chat_id)
         period = stored.values.get("period")
         current = str(period.value) if period is not None else "default"
         rows = [
             [
-                Button(f"{_CURRENT if value == current else ''}{label}", HANDLER, f"period:{value}")
+                Button(
+                    f"{_CURRENT if value == current else ''}{translate(language, label)}",
+                    HANDLER,
+                    f"period:{value}",
+                )
                 for value, label in PERIODS
             ]
         ]
@@ -88,7 +97,8 @@ class SettingsMenu:
             switches.append(Button(f"{'✅' if on else '❌'} {record.name}", HANDLER, payload))
         rows += [switches[i : i + 2] for i in range(0, len(switches), 2)]
         if "timezone" in stored.values:
-            rows.append([Button("Time zone: back to default", HANDLER, "timezone:default")])
+            label = translate(language, N_("Time zone: back to default"))
+            rows.append([Button(label, HANDLER, "timezone:default")])
         return rows[:8]  # Telegram shows at most this many rows comfortably (host limit)
 
     async def press(self, ctx: ButtonContext) -> TextReply | None:
@@ -106,12 +116,16 @@ class SettingsMenu:
                 ctx.chat_id, value, await self._command.service.load(ctx.chat_id)
             )
             args = ("disable" if on else "enable", value)
+        # ctx.language is already the chat's language, else the presser's: passed as
+        # the member's code it resolves the same way after the change.
         try:
-            outcome = await self._command.apply_and_sync(ctx.chat_id, ctx.user_id, args)
+            outcome = await self._command.apply_and_sync(
+                ctx.chat_id, ctx.user_id, args, user_language=ctx.language
+            )
             notice = outcome.text
         except SettingError as error:
-            notice = str(error)
-        return await self.view(ctx.chat_id, notice)
+            notice = error.text(ctx.language)
+        return await self.view(ctx.chat_id, notice, language=ctx.language)
 
     def register(self, handlers: Any) -> None:
         """Route the menu's presses (host namespace) on ``handlers`` (a PluginHandlers)."""

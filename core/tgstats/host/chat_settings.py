@@ -38,6 +38,7 @@ from tgstats.errors import ConfigError, TgstatsError
 from tgstats.host.records import PluginRecord
 from tgstats.logs import get_logger
 from tgstats.plugins import MAX_DAYS, ChatSettings, parse_zone
+from tgstats.plugins._i18n import DEFAULT_LANGUAGE, N_, translate
 from tgstats.store.chat_settings import ChatSettingsStore, StoredSettings
 from tgstats.yamlconfig import (
     Where,
@@ -67,7 +68,22 @@ MAX_VALUE_CHARS = 256
 
 
 class SettingError(TgstatsError):
-    """A setting or value that cannot be used; ``str()`` is the answer for the admin."""
+    """A setting or value that cannot be used; :meth:`text` is the answer for the admin.
+
+    ``template`` is an English text from the host catalog (marked with ``N_``)
+    with ``{field}`` placeholders filled from ``params``, so the admin's reply
+    can be translated (``str()`` is the English one, for logs and the CLI).
+    """
+
+    def __init__(self, template: str, **params: Any) -> None:
+        self.template = template
+        self.params = params
+        super().__init__(template.format(**params) if params else template)
+
+    def text(self, language: str) -> str:
+        """The message in ``language`` (the host catalog; English if untranslated)."""
+        translated = translate(language, self.template)
+        return translated.format(**self.params) if self.params else translated
 
 
 @attrs.frozen
@@ -91,17 +107,26 @@ def parse_host_value(key: str, text: str) -> Any:
     """The stored form of a host-wide setting typed by an admin; SettingError if invalid."""
     text = text.strip()
     if len(text) > MAX_VALUE_CHARS:
-        raise SettingError(f"{key}: expected at most {MAX_VALUE_CHARS} characters")
+        raise SettingError(
+            N_("{key}: expected at most {limit} characters"), key=key, limit=MAX_VALUE_CHARS
+        )
     if key == "timezone":
         try:
             return parse_zone(text, key="timezone").key
-        except ValueError as error:
-            raise SettingError(str(error)) from None
+        except ValueError:
+            raise SettingError(
+                N_(
+                    "timezone: unknown IANA time zone {zone!r} "
+                    "(expected a name like 'Europe/Berlin' or 'UTC')"
+                ),
+                zone=text[:40],
+            ) from None
     if key == "language":
         code = text.lower().replace("_", "-")
         if not _LANGUAGE.fullmatch(code):
             raise SettingError(
-                f"language: expected a language code like 'en', 'ru' or 'pt-br', got {text[:40]!r}"
+                N_("language: expected a language code like 'en', 'ru' or 'pt-br', got {value!r}"),
+                value=text[:40],
             )
         return code
     if key == "period":
@@ -110,9 +135,13 @@ def parse_host_value(key: str, text: str) -> Any:
         match = _PERIOD.fullmatch(text.lower())
         days = int(match.group(1)) if match else 0
         if not 1 <= days <= MAX_DAYS:
-            raise SettingError(f"period: expected 1-{MAX_DAYS} days or 'all', got {text[:40]!r}")
+            raise SettingError(
+                N_("period: expected 1-{limit} days or 'all', got {value!r}"),
+                limit=MAX_DAYS,
+                value=text[:40],
+            )
         return days
-    raise SettingError(f"unknown setting {key!r}")
+    raise SettingError(N_("unknown setting {key!r}"), key=key)
 
 
 def _host_values(stored: StoredSettings) -> dict[str, Any]:
@@ -135,12 +164,17 @@ def _option_field(record: PluginRecord, option: str) -> Any:
     if option not in plugin_cls.chat_options:
         offered = ", ".join(plugin_cls.chat_options) or "none"
         raise SettingError(
-            f"{record.name} has no per-chat option {option[:40]!r} (it offers: {offered})"
+            N_("{plugin} has no per-chat option {option!r} (it offers: {offered})"),
+            plugin=record.name,
+            option=option[:40],
+            offered=offered,
         )
     for field in resolved_fields(plugin_cls.Config):
         if field.name == option and field.init:
             return field
-    raise SettingError(f"{record.name}.{option} is not one of its Config fields")
+    raise SettingError(
+        N_("{plugin}.{option} is not one of its Config fields"), plugin=record.name, option=option
+    )
 
 
 def check_option(record: PluginRecord, base: Any, option: str, raw: Any) -> Any:
@@ -152,11 +186,15 @@ def check_option(record: PluginRecord, base: Any, option: str, raw: Any) -> Any:
         value = convert_field(field, raw, _where(key))
         return attrs.evolve(base, **{field.name: value})
     except ConfigError as error:
-        raise SettingError(f"{key}: {error.message}") from None
+        # The config machinery's own words (English): the same text as in a config file.
+        raise SettingError("{key}: {detail}", key=key, detail=error.message) from None
     except (ValueError, TypeError) as error:
         # Worded like a validator's error in a config file.
         raise SettingError(
-            f"{key}: expected a valid value ({error}), found {describe_value(raw)}"
+            N_("{key}: expected a valid value ({error}), found {found}"),
+            key=key,
+            error=str(error),
+            found=describe_value(raw),
         ) from None
 
 
@@ -166,11 +204,13 @@ def parse_option_text(record: PluginRecord, base: Any, option: str, text: str) -
     try:
         raw = read_yaml_value(text, key=key, limit=MAX_VALUE_CHARS)
     except ConfigError as error:
-        raise SettingError(f"{key}: {error.message}") from None
+        raise SettingError("{key}: {detail}", key=key, detail=error.message) from None
     try:
         json.dumps(raw)
     except (TypeError, ValueError):
-        raise SettingError(f"{key}: expected a plain value, found {type(raw).__name__}") from None
+        raise SettingError(
+            N_("{key}: expected a plain value, found {kind}"), key=key, kind=type(raw).__name__
+        ) from None
     check_option(record, base, option, raw)
     return raw
 
@@ -284,36 +324,56 @@ class ChatSettingsService:
 
     # -- describing ------------------------------------------------------------
 
-    def describe(self, chat_id: int, plugins: list[PluginRecord]) -> list[SettingLine]:
-        """Every setting of the chat with its effective value and where it comes from."""
+    def describe(
+        self, chat_id: int, plugins: list[PluginRecord], language: str = DEFAULT_LANGUAGE
+    ) -> list[SettingLine]:
+        """Every setting of the chat with its effective value and where it comes from.
+
+        The origins are worded in ``language`` (the admin's, for ``/settings``);
+        keys, values and the config files' own origins stay as they are.
+        """
         stored = self.store.load(chat_id)
         host = _host_values(stored)
 
+        def say(text: str, **params: Any) -> str:
+            return translate(language, text).format(**params)
+
         def chat_origin(key: str) -> str:
             item = stored.values[key]
-            by = f" by {item.updated_by}" if item.updated_by is not None else ""
-            return f"chat setting ({_when(item.updated_at)}{by})"
+            when = _when(item.updated_at)
+            if item.updated_by is None:
+                return say(N_("chat setting ({when})"), when=when)
+            return say(N_("chat setting ({when} by {user})"), when=when, user=item.updated_by)
+
+        def config_origin(origin: Origin | None) -> str:
+            # File origins name their file; only the code default has words to translate.
+            if origin is None or (origin.path is None and origin.kind == "code default"):
+                return say(N_("code default"))
+            return str(origin)
 
         lines: list[SettingLine] = []
         for key in HOST_KEYS:
             if key in host:
                 lines.append(SettingLine(key, str(host[key]), chat_origin(key)))
             else:
-                lines.append(SettingLine(key, "-", "not set: each plugin's own option"))
+                lines.append(SettingLine(key, "-", say(N_("not set: each plugin's own option"))))
         excluded = ", ".join(str(uid) for uid in sorted(stored.excluded)) or "none"
-        lines.append(SettingLine("excluded", excluded, "chat setting; bots are always excluded"))
+        origin = say(N_("chat setting; bots are always excluded"))
+        lines.append(SettingLine("excluded", excluded, origin))
         for record in sorted(plugins, key=lambda r: r.name):
             key = plugin_key(record.name)
             if not record.enabled:
-                lines.append(SettingLine(record.name, "off", "plugins.yaml (for every chat)"))
+                origin = say(N_("plugins.yaml (for every chat)"))
+                lines.append(SettingLine(record.name, "off", origin))
                 continue
             if record.state != "loaded" or record.plugin_cls is None:
-                lines.append(SettingLine(record.name, "off", f"not loaded: {record.state}"))
+                origin = say(N_("not loaded: {state}"), state=record.state)
+                lines.append(SettingLine(record.name, "off", origin))
                 continue
             on = self.is_enabled(chat_id, record.name, stored)
-            origin = chat_origin(key) if key in stored.values else "default"
+            origin = chat_origin(key) if key in stored.values else say(N_("default"))
             lines.append(SettingLine(record.name, "on" if on else "off", origin))
-            lines += self._describe_plugin(record, stored, host, chat_origin)
+            lines += self._describe_plugin(record, stored, host, chat_origin, config_origin)
         return lines
 
     def _describe_plugin(
@@ -322,6 +382,7 @@ class ChatSettingsService:
         stored: StoredSettings,
         host: Mapping[str, Any],
         chat_origin: Callable[[str], str],
+        config_origin: Callable[[Origin | None], str],
     ) -> list[SettingLine]:
         lines = []
         config = self._plugin_config(record, stored)
@@ -338,9 +399,9 @@ class ChatSettingsService:
             ):
                 leaf = f"chat_timezones.{stored.chat_id}"
                 value = str(config.chat_timezones[str(stored.chat_id)])
-                origin = str(origins.get(leaf, Origin("code default")))
+                origin = config_origin(origins.get(leaf))
             else:
-                value, origin = str(getattr(config, name)), str(origins.get(name, "code default"))
+                value, origin = str(getattr(config, name)), config_origin(origins.get(name))
             lines.append(SettingLine(f"{record.name}.{name}", value, origin))
         plugin_cls = record.plugin_cls
         for option in plugin_cls.chat_options if plugin_cls is not None else ():
@@ -349,7 +410,7 @@ class ChatSettingsService:
             if key in stored.values and stored.values[key].value == _plain(current):
                 origin = chat_origin(key)
             else:
-                origin = str(origins.get(option, "code default"))
+                origin = config_origin(origins.get(option))
             lines.append(SettingLine(f"{record.name}.{option}", _show(current), origin))
         return lines
 
