@@ -245,3 +245,25 @@ async def test_hostile_names_and_words_keep_the_caption_short_and_linked(
     assert "Top words: spam" in reply.caption and word not in reply.caption
     assert reply.caption.endswith("https://t.me/hikers/7")
     assert Image.open(io.BytesIO(reply.png)).width == 1080
+
+
+async def test_the_post_is_in_russian_in_a_chat_set_to_russian(
+    week, chat, make_plugin, job_reply, command_reply, tmp_path
+) -> None:
+    plugin = make_plugin()
+    settings = ChatSettings(chat_id=chat.id, timezone=BERLIN, language="ru", config=plugin.config)
+    reply = await job_reply(plugin, now=POSTED, zone="Europe/Berlin", settings=settings)
+    assert isinstance(reply, PhotoReply)
+    (tmp_path / "digest-ru.png").write_bytes(reply.png)
+    assert reply.caption.splitlines() == [
+        "Hiking club — неделя 23 мар. – 29 мар. 2026",
+        "7 сообщений (▲ +250 % к прошлой неделе, 2), 3 активных участника",
+        "Самый активный день: вторник (3); самый активный час: 18:00 (2)",
+        "Самые активные: Alice 4, Bob 2, Carol 1",
+        "Частые слова: coffee, hike, tea",
+        "Новые участники: 1",
+        "Больше всего реакций (4 реакции): “the hike” https://t.me/hikers/104",
+    ]
+    quiet = await command_reply(plugin, now="2026-06-01T12:00:00Z", language="ru")
+    assert isinstance(quiet, TextReply)
+    assert quiet.text == "На этой неделе сообщений пока нет, так что сводку показать нельзя."
