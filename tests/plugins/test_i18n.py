@@ -401,6 +401,7 @@ REPO = Path(__file__).resolve().parents[2]
                 ("engagement", "tgstats_engagement"),
                 ("activity", "tgstats_activity"),
                 ("reply_graph", "tgstats_reply_graph"),
+                ("profile", "tgstats_profile"),
                 ("digest", "tgstats_digest"),
             ]
         ],
