@@ -13,7 +13,6 @@ from PIL import Image
 from telegram import MessageEntity
 from tgstats.plugins import ChatSettings, PhotoReply, TextReply
 from tgstats.testing import (
-    speaking,
     fill_store,
     make_channel,
     make_chat,
@@ -21,6 +20,7 @@ from tgstats.testing import (
     make_reaction,
     make_user,
     run_command,
+    speaking,
 )
 from tgstats_profile.card import Card, duration_text
 from tgstats_profile.render import drawable, render_card
