@@ -163,6 +163,17 @@ def launch_bot(
         )
 
 
+def stop_bot(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM a bot still running and wait for it (killed after 30 s)."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
 def without_tgstats_env() -> dict[str, str]:
     """This process's environment minus every TGSTATS_* setting."""
     return {key: value for key, value in os.environ.items() if not key.startswith("TGSTATS_")}
@@ -214,10 +225,4 @@ def bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningBot]:
             )
             yield running
         finally:
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-                try:
-                    process.wait(30)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
+            stop_bot(process)

@@ -8,8 +8,6 @@ disables the probe plugin.
 
 from __future__ import annotations
 
-import signal
-import subprocess
 import textwrap
 import time
 from collections.abc import Iterator
@@ -27,6 +25,7 @@ from .conftest import (
     launch_bot,
     make_distribution,
     plugins_yaml,
+    stop_bot,
 )
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
@@ -105,13 +104,7 @@ def bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningBot]:
             )
             yield running
         finally:
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-                try:
-                    process.wait(30)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
+            stop_bot(process)
 
 
 def press_and_wait(bot: RunningBot, sent: Any, user_id: int, label: str) -> Any:

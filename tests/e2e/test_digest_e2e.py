@@ -4,7 +4,6 @@ only (the other chat never switched it on)."""
 
 from __future__ import annotations
 
-import signal
 import subprocess
 import time
 from collections.abc import Iterator
@@ -16,7 +15,7 @@ import pytest
 from tgstats.store import open_store
 from tgstats.testing import fill_store, make_chat, make_message, make_user
 
-from .conftest import ADMIN, bot_env, fake_bot_api, launch_bot
+from .conftest import ADMIN, bot_env, fake_bot_api, launch_bot, stop_bot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
 
@@ -80,13 +79,7 @@ def bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bot]:
             )
             yield running
         finally:
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-                try:
-                    process.wait(30)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
+            stop_bot(process)
 
 
 def test_digest_answers_with_a_picture(bot: Bot) -> None:

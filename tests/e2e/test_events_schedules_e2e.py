@@ -9,7 +9,6 @@ the bot runs (a hot reload), so nothing waits for a real Monday.
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import textwrap
 import time
@@ -22,7 +21,7 @@ import pytest
 from tgstats.store import open_store
 from tgstats.testing import fill_store, make_chat, make_message, make_user
 
-from .conftest import ADMIN, bot_env, fake_bot_api, launch_bot, make_distribution
+from .conftest import ADMIN, bot_env, fake_bot_api, launch_bot, make_distribution, stop_bot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
 
@@ -111,13 +110,7 @@ def bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bot]:
                 api.wait_for_reply(chat, before, 20)
             yield running
         finally:
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-                try:
-                    process.wait(30)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
+            stop_bot(process)
 
 
 def wait(check: object, timeout: float, what: str, bot: Bot) -> None:
