@@ -168,8 +168,11 @@ async def test_digest_shows_this_week_so_far_in_the_chats_zone(
 
 def test_no_username_no_link(store, make_plugin) -> None:
     private = Chat(-100821, "supergroup", title="Private")
-    fill_store(store, [make_message(private, ALICE, "hello", date="2026-03-24T10:00Z")])
-    store.record_reaction_count(make_reaction_count(private, 1, {"👍": 1}, date="2026-03-24T11Z"))
+    hello = make_message(private, ALICE, "hello", date="2026-03-24T10:00Z")
+    fill_store(store, [hello])
+    # Its own id: make_message numbers messages across the whole test session.
+    reaction = make_reaction_count(private, hello.message_id, {"👍": 1}, date="2026-03-24T11Z")
+    store.record_reaction_count(reaction)
     digest = make_plugin().numbers(
         store.queries, private.id, week_before_window(utc(POSTED), BERLIN), BERLIN
     )
