@@ -23,7 +23,9 @@ from tgstats.plugins import (
     Reply,
     ScheduleContext,
     TextReply,
+    current_language,
     daily,
+    format_number,
     per_chat,
     schedule,
     weekly,
@@ -381,3 +383,37 @@ async def test_a_per_chat_rule_that_raises_skips_that_chat_only(chats: Store) ->
     await run_tick(scheduler, "2026-03-01T12:00:00Z")
     await run_tick(scheduler, "2026-03-02T08:00:00Z")  # Monday 09:00 Berlin
     assert sent == [(BERLIN.id, "posted")]
+
+
+class Speaker(Plugin[NoConfig]):
+    @schedule(daily(time="12:00"))
+    def speak(self, ctx: ScheduleContext) -> TextReply:
+        # The language the host set for this run, and a number formatted in it.
+        return TextReply(f"{current_language()} {format_number(12345)}")
+
+
+async def test_a_job_speaks_its_chats_language_and_english_when_none_is_set(
+    chats: Store,
+) -> None:
+    plugin = Speaker(NoConfig(), Host("speaker", chats.queries))
+    jobs = [Job("speaker", spec, plugin) for spec in Speaker.schedules()]
+    sent: list[tuple[int, str]] = []
+
+    async def send(plugin: str, chat_id: int, reply: Reply) -> None:
+        assert isinstance(reply, TextReply)
+        sent.append((chat_id, reply.text))
+
+    # Tokyo chose Russian, Berlin chose a language nobody translated, OFF chose none.
+    languages = {TOKYO.id: "ru", BERLIN.id: "xx"}
+    prefs = ChatPrefs(
+        settings_of=lambda plugin, chat_id: ChatSettings(
+            chat_id=chat_id, language=languages.get(chat_id)
+        )
+    )
+    clock = FakeClock(utc("2026-03-01T11:00:00Z"))
+    scheduler = Scheduler(chats, jobs=lambda: jobs, send=send, prefs=prefs, clock=clock)
+    await run_tick(scheduler, "2026-03-01T11:00:00Z")  # first sight: counting starts
+    await run_tick(scheduler, "2026-03-01T12:00:00Z")
+    assert sorted(sent) == sorted(
+        [(TOKYO.id, "ru 12\xa0345"), (BERLIN.id, "en 12,345"), (OFF.id, "en 12,345")]
+    )

@@ -399,6 +399,10 @@ REPO = Path(__file__).resolve().parents[2]
                 ("heatmap", "tgstats_heatmap"),
                 ("word_cloud", "tgstats_word_cloud"),
                 ("engagement", "tgstats_engagement"),
+                ("activity", "tgstats_activity"),
+                ("reply_graph", "tgstats_reply_graph"),
+                ("profile", "tgstats_profile"),
+                ("digest", "tgstats_digest"),
             ]
         ],
     ],

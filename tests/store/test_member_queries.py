@@ -11,6 +11,7 @@ from datetime import date
 from zoneinfo import ZoneInfo
 
 import pytest
+import telegram
 from telegram import MessageEntity
 from tgstats.plugins import ActiveStreak, EmojiCount, ReplyTiming, UserInfo
 from tgstats.store import Store
@@ -177,3 +178,22 @@ def test_reaction_emoji_and_recent_texts(club: Store) -> None:
     assert q.member_recent_texts(CHAT.id, ALICE.id, limit=2) == ["x", "x"]
     assert q.member_recent_texts(CHAT.id, ALICE.id)[-1] == "Coffee coffee tea 😀"
     assert len(q.member_recent_texts(CHAT.id, ALICE.id, limit=10**9)) == 5  # no sticker text
+
+
+def test_the_card_reads_the_aggregates_and_agrees_with_the_messages(club: Store) -> None:
+    # A period on the 15-minute grid is answered from agg_activity/agg_replies,
+    # one a second off it from the messages: both must give the same card.
+    robot = telegram.User(id=77, first_name="Helper bot", is_bot=True)
+    answer = msg(robot, "2026-10-28T13:00:00Z", "a chart")  # a bot's message: not counted
+    fill_store(club, [answer, msg(ALICE, "2026-10-28T13:05:00Z", "thanks", reply_to=answer)])
+    q = club.queries
+    on_grid, off_grid = utc("2026-10-23T00:00:00Z"), utc("2026-10-23T00:00:01Z")
+    for since in (None, on_grid, off_grid):
+        partners = q.member_reply_partners(CHAT.id, ALICE.id, since=since)
+        # Alice's reply to the bot is counted, but a bot is nobody's partner.
+        assert [(p.user.user_id, p.replies) for p in partners.replies_to] == [(2, 1), (3, 1)]
+        assert [(p.user.user_id, p.replies) for p in partners.replied_by] == [(2, 2), (3, 1)]
+        standing = q.member_standing(CHAT.id, ALICE.id, since=since)
+        assert (standing.messages, standing.rank, standing.ranked_members) == (7, 1, 3)
+        streak = q.member_streak(CHAT.id, ALICE.id, tz=BERLIN, since=since)
+        assert (streak.active_days, streak.longest) == (4, 2)  # Fri 23; Sun 25-Mon 26; Wed 28

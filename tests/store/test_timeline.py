@@ -232,7 +232,8 @@ def test_a_long_history_is_counted_in_chunks_of_buckets(store: Store) -> None:
         event.remove(engine, "before_cursor_execute", seen)
     assert len(days) == 900
     assert (days[0].messages, days[-1].messages, sum(d.messages for d in days)) == (1, 1, 2)
-    assert sum("buckets" in s for s in statements) == 6  # 3 chunks x (messages, members)
+    # 3 chunks, each one statement over the aggregates (messages and members together).
+    assert sum("ranges" in s and "agg_activity" in s for s in statements) == 3
 
 
 def test_a_supergroup_counts_the_history_of_the_group_it_was(store: Store) -> None:
@@ -259,3 +260,46 @@ def test_a_supergroup_counts_the_history_of_the_group_it_was(store: Store) -> No
         ("Alice", 1),
         ("Carol", 1),
     ]
+
+
+def test_bounds_off_the_15_minute_grid_count_the_edge_minutes_once(store: Store) -> None:
+    # Whole buckets come from the aggregates and the minutes up to an unaligned
+    # bound from the messages: each message must be counted exactly once, and
+    # a member writing on both sides of the seam is one member.
+    post(
+        store,
+        (ALICE, "2026-05-04T10:07:00Z"),  # before `since`
+        (ALICE, "2026-05-04T10:08:00Z"),  # edge minutes after `since`
+        (BOB, "2026-05-04T10:14:59Z"),  # edge minutes, last second before the bucket
+        (ALICE, "2026-05-04T10:15:00Z"),  # whole bucket
+        (CAROL, "2026-05-04T11:44:00Z"),  # whole bucket
+        (NEWS, "2026-05-04T11:50:00Z"),  # edge minutes before `until`: a message, no member
+        (BOB, "2026-05-04T11:52:59Z"),  # edge minutes before `until`
+        (CAROL, "2026-05-04T11:53:00Z"),  # at `until`: outside
+    )
+    since, until = utc("2026-05-04T10:08:00Z"), utc("2026-05-04T11:53:00Z")
+    totals = store.queries.activity_totals(CHAT.id, since=since, until=until)
+    assert (totals.messages, totals.active_members) == (6, 3)
+    assert totals.first == since and totals.last == utc("2026-05-04T11:52:59Z")
+    days = store.queries.activity_timeline(
+        CHAT.id, tz=UTC_ZONE, unit="day", since=since, until=until
+    )
+    assert counts(days) == [("2026-05-04", 6, 3)]
+    bob = store.queries.activity_totals(CHAT.id, since=since, until=until, user_id=BOB.id)
+    assert (bob.messages, bob.active_members) == (2, 1)
+    by_member = store.queries.member_message_counts(CHAT.id, since=since, until=until)
+    assert [(m.user.user_id, m.messages) for m in by_member] == [
+        (ALICE.id, 2),
+        (BOB.id, 2),
+        (NEWS.id, 1),
+        (CAROL.id, 1),
+    ]
+    # A period inside one 15-minute bucket: the messages alone.
+    inside = store.queries.activity_totals(
+        CHAT.id, since=utc("2026-05-04T10:08:00Z"), until=utc("2026-05-04T10:14:00Z")
+    )
+    assert (inside.messages, inside.active_members) == (1, 1)
+    inside_members = store.queries.member_message_counts(
+        CHAT.id, since=utc("2026-05-04T10:08:00Z"), until=utc("2026-05-04T10:15:00Z")
+    )
+    assert [(m.user.user_id, m.messages) for m in inside_members] == [(ALICE.id, 1), (BOB.id, 1)]

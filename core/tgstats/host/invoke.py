@@ -22,7 +22,7 @@ from tgstats.plugins import (
     ScheduleSpec,
     TextReply,
 )
-from tgstats.plugins._i18n import DEFAULT_LANGUAGE, catalogs_for, use_language
+from tgstats.plugins._i18n import catalogs_for, resolve_language, use_language
 
 __all__ = ["call_plugin_method", "check_buttons", "invoke_button", "invoke_command", "invoke_job"]
 
@@ -79,9 +79,10 @@ def _checked(plugin: Plugin[Any], what: str, reply: object) -> Reply | None:
 
 async def invoke_job(plugin: Plugin[Any], spec: ScheduleSpec, ctx: ScheduleContext) -> Reply | None:
     """Run one scheduled job of a loaded plugin: the path the scheduler and tests share."""
-    # Nobody asked, so no member's language: English (the chat's own language
-    # setting belongs here once per-chat settings reach the scheduler).
-    with use_language(DEFAULT_LANGUAGE, catalogs_for(type(plugin))):
+    # Nobody asked, so no member's language: the chat's own setting (which the
+    # scheduler passes in ctx.settings), English when its admins chose none.
+    language = resolve_language(ctx.settings.language, None)
+    with use_language(language, catalogs_for(type(plugin))):
         reply = await call_plugin_method(getattr(plugin, spec.method), ctx)
     return _checked(plugin, f"job {spec.method!r}", reply)
 

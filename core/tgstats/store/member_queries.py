@@ -24,7 +24,16 @@ import attrs
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.engine import Connection, Engine
 
-from tgstats.store.schema import messages, opt_outs, reactions, users
+from tgstats.store import bucketed
+from tgstats.store.schema import (
+    BUCKET,
+    activity_buckets,
+    messages,
+    opt_outs,
+    reactions,
+    reply_buckets,
+    users,
+)
 from tgstats.store.zones import DAY, const, local_seconds
 
 if TYPE_CHECKING:
@@ -171,17 +180,27 @@ class MemberQueries:
             excluded = self._excluded(chat_id)
             chat = base._where(messages, family, since, until, excluded=excluded)
             mine = base._where(messages, family, since, until, user_id, excluded=excluded)
-            # One pass over the chat: messages per sender (a few hundred rows,
-            # NULL for messages without one); the member's count, the chat's
-            # total and the rank follow from those sums.
-            per_sender = {
-                (None if uid is None else int(uid)): int(count)
-                for uid, count in connection.execute(
+            # Messages per sender (a few hundred rows, None for messages
+            # without one); the member's count, the chat's total and the rank
+            # follow from those sums.  From the 15-minute aggregates when the
+            # period is on their grid (a plugin's periods start at local
+            # midnights), else one pass over the chat's messages.
+            low, high = base._bounds(since, until)
+            a = activity_buckets
+            if bucketed.aligned(low, high):
+                where = bucketed._conditions(
+                    a, a.c.bucket, family, low, high, BUCKET, a.c.user_id, None, excluded
+                )
+                sums = connection.execute(
+                    select(a.c.user_id, func.sum(a.c.messages)).where(*where).group_by(a.c.user_id)
+                )
+            else:
+                sums = connection.execute(
                     select(messages.c.user_id, func.count())
                     .where(chat)
                     .group_by(messages.c.user_id)
                 )
-            }
+            per_sender = {(None if not uid else int(uid)): int(count) for uid, count in sums}
             channels = set(self._channel_ids(connection))
             n = per_sender.get(user_id, 0)
             total = sum(per_sender.values())
@@ -252,10 +271,32 @@ class MemberQueries:
             if lo is None:
                 return ActiveStreak(active_days=0, longest=0, start=None, end=None)
             hi = connection.execute(select(func.max(messages.c.date)).where(mine)).scalar_one()
-            day = (local_seconds(messages.c.date, tz, int(lo), int(hi)) // const(DAY)).label("day")
+            low, high = base._bounds(since, until)
+            a = activity_buckets
+            if bucketed.aligned(low, high):
+                # The member's 15-minute buckets: a bucket lies inside one
+                # local day of any zone, so its start gives the day.
+                start = a.c.bucket * const(BUCKET)
+                first = int(lo) // BUCKET * BUCKET
+                day = (local_seconds(start, tz, first, int(hi)) // const(DAY)).label("day")
+                where = bucketed._conditions(
+                    a,
+                    a.c.bucket,
+                    family,
+                    low,
+                    high,
+                    BUCKET,
+                    a.c.user_id,
+                    user_id,
+                    self._excluded(chat_id),
+                )
+            else:
+                date = messages.c.date
+                day = (local_seconds(date, tz, int(lo), int(hi)) // const(DAY)).label("day")
+                where = [mine]
             # GROUP BY, not DISTINCT: PostgreSQL hashes a few hundred days
-            # instead of sorting every message of the member.
-            days = select(day).where(mine).group_by(day).subquery("days")
+            # instead of sorting every row of the member.
+            days = select(day).where(*where).group_by(day).subquery("days")
             numbered = select(
                 days.c.day,
                 (days.c.day - func.row_number().over(order_by=days.c.day)).label("run"),
@@ -342,13 +383,45 @@ class MemberQueries:
         """Whom the member replies to most, and who replies to them most (replies sent in
         the period; most first, ties by user id; members who opted out left out)."""
         limit = _limit(limit)
+        low, high = base._bounds(since, until)
         with self._engine.connect() as connection:
             family = base.chat_family(connection, chat_id)
-            reply, parent, joined, where = self._member_replies(
-                family, since, until, self._excluded(chat_id)
-            )
+            excluded = self._excluded(chat_id)
             counts = []
-            for me, them in ((reply, parent), (parent, reply)):
+            if bucketed.aligned(low, high):
+                # Replies per pair and 15-minute bucket, kept on write
+                # (agg_replies): summed per partner, never a join of messages.
+                r, a = reply_buckets, activity_buckets
+                where = bucketed._conditions(r, r.c.bucket, family, low, high, BUCKET)
+                if excluded:
+                    ids = sorted(excluded)
+                    where += [r.c.from_user_id.not_in(ids), r.c.to_user_id.not_in(ids)]
+                pairs = ((r.c.from_user_id, r.c.to_user_id), (r.c.to_user_id, r.c.from_user_id))
+                for mine, theirs in pairs:
+                    grouped = (
+                        select(theirs.label("partner"), func.sum(r.c.replies).label("n"))
+                        .where(*where, mine == user_id, _not_opted_out(family, theirs))
+                        .group_by(theirs)
+                        .subquery("grouped")
+                    )
+                    # A pair is kept for any counted reply; a partner must also
+                    # have written something counted (a bot or someone known only
+                    # from a command never has): one index probe per partner.
+                    wrote = (
+                        select(a.c.user_id)
+                        .where(a.c.chat_id.in_(family), a.c.user_id == grouped.c.partner)
+                        .exists()
+                    )
+                    counts.append(
+                        connection.execute(
+                            select(grouped.c.partner, grouped.c.n)
+                            .where(wrote)
+                            .order_by(grouped.c.n.desc(), grouped.c.partner)
+                            .limit(limit)
+                        ).all()
+                    )
+            reply, parent, joined, where_ = self._member_replies(family, since, until, excluded)
+            for me, them in ((reply, parent), (parent, reply)) if not counts else ():
                 partner = base._unordered(them.c.user_id).label("partner")
                 n = func.count().label("n")
                 counts.append(
@@ -356,7 +429,7 @@ class MemberQueries:
                         select(partner, n)
                         .select_from(joined)
                         .where(
-                            where,
+                            where_,
                             me.c.user_id == user_id,
                             them.c.user_id != user_id,
                             _not_opted_out(family, them.c.user_id),

@@ -7,25 +7,28 @@ time zone; and how many messages each member wrote.
 
 Buckets are calendar days, weeks (Monday first) or months in the chat's zone.
 Their boundaries are local midnights turned into UTC instants by zoneinfo, so
-a 23- or 25-hour DST day is one bucket of the right length.  The database
-then counts each bucket as one UTC range: the buckets are a small table of
-constants joined to the messages on ``date``, which SQLite answers with one
-index range scan per bucket and PostgreSQL with a single aggregate, instead
-of a GROUP BY on an expression over every row.
+a 23- or 25-hour DST day is one bucket of the right length.  Every zone's
+offset is a multiple of 15 minutes, so each such bucket is a whole range of
+the 15-minute aggregate buckets (``agg_activity``: one row per member and
+bucket with messages): the database sums their messages and counts their
+distinct members per bucket, exactly, reading member-buckets rather than
+messages.  Only a bound off a 15-minute boundary (the first or last message,
+a period that ends now) reads the few minutes up to it from the messages.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo
 
 import attrs
 from sqlalchemy import (
-    CTE,
     BigInteger,
+    ColumnElement,
     and_,
+    case,
     cast,
     false,
     func,
@@ -35,7 +38,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection, Engine
 
-from tgstats.store.schema import messages, users
+from tgstats.store.schema import BUCKET, activity_buckets, messages, users
 from tgstats.store.zones import const
 
 if TYPE_CHECKING:
@@ -50,6 +53,9 @@ BUCKET_UNITS: tuple[BucketUnit, ...] = ("day", "week", "month")
 _CHUNK = 400
 # A chat's whole history in days is at most a century of months.
 MAX_BUCKETS = 40_000
+# Each range: its bounds, where its whole 15-minute buckets start and end (in
+# seconds and as bucket numbers); the edges outside them come from the messages.
+_RANGE_COLUMNS = ("i", "lo", "lo_end", "hi_start", "hi", "b_lo", "b_hi")
 
 
 @attrs.frozen
@@ -117,20 +123,6 @@ def _local_day(ts: int, tz: ZoneInfo) -> date:
     return datetime.fromtimestamp(ts, UTC).astimezone(tz).date()
 
 
-def _buckets_cte(rows: Iterable[tuple[int, int, int]]) -> CTE:
-    """``(i, lo, hi)`` rows of constants as a table: bucket i is ``lo <= date < hi``."""
-    return union_all(
-        *(
-            select(
-                cast(const(i), BigInteger).label("i"),
-                cast(const(lo), BigInteger).label("lo"),
-                cast(const(hi), BigInteger).label("hi"),
-            )
-            for i, lo, hi in rows
-        )
-    ).cte("buckets")
-
-
 class TimelineQueries:
     """Mixed into :class:`tgstats.store.queries.MessageQueries`."""
 
@@ -144,34 +136,96 @@ class TimelineQueries:
             for u in connection.execute(select(users.c.user_id).where(users.c.is_channel)).scalars()
         ]
 
-    def _senders(self, connection: Connection, family: Sequence[int], user_id: int | None) -> CTE:
-        """Everyone who ever wrote in the chat (or just ``user_id``), channels left out.
+    def _bucket_counts(
+        self,
+        connection: Connection,
+        family: Sequence[int],
+        spans: Sequence[tuple[int, int]],
+        user_id: int | None,
+    ) -> dict[int, tuple[int, int]]:
+        """index -> (messages, distinct member senders) of each ``[lo, hi)`` UTC range.
 
-        A loose index scan: each step asks the (chat, user, date) index for
-        the next larger sender id, so a chat of a million messages from 300
-        members costs 300 index probes, not a million rows to make distinct.
-        Whether they wrote in a given period is asked per member afterwards.
+        Read from ``agg_activity`` (one row per member and 15-minute bucket
+        with messages), so the cost follows the member-buckets of the period,
+        not its messages.  A range end off a bucket boundary (the first or
+        last message, a period ending now) takes the few minutes up to the
+        boundary from the messages themselves, an index range scan of at most
+        15 minutes; a member counted on both sides is still one member.
         """
-        channels = self._channel_ids(connection)
-        if user_id is not None:
-            if user_id in channels:
-                seed = select(cast(None, BigInteger).label("user_id")).where(false())
+        channels = set(self._channel_ids(connection))
+        a = activity_buckets
+        m = messages
+        result: dict[int, tuple[int, int]] = {}
+        for offset in range(0, len(spans), _CHUNK):
+            rows = []
+            for i, (lo, hi) in enumerate(spans[offset : offset + _CHUNK], start=offset):
+                first, end = -(-lo // BUCKET), hi // BUCKET
+                if first >= end:  # within one bucket: all from the messages
+                    first = end = lo // BUCKET
+                    rows.append((i, lo, hi, hi, hi, first, end))
+                else:
+                    rows.append((i, lo, first * BUCKET, end * BUCKET, hi, first, end))
+            ranges = union_all(
+                *(
+                    select(
+                        *(
+                            cast(const(v), BigInteger).label(name)
+                            for v, name in zip(row, _RANGE_COLUMNS, strict=True)
+                        )
+                    )
+                    for row in rows
+                )
+            ).cte("ranges")
+            agg_where: list[ColumnElement[bool]] = [
+                a.c.chat_id.in_(family),
+                a.c.bucket >= ranges.c.b_lo,
+                a.c.bucket < ranges.c.b_hi,
+            ]
+            raw_where: list[ColumnElement[bool]] = [m.c.chat_id.in_(family), m.c.counted.is_(True)]
+            if user_id is not None:
+                agg_where.append(a.c.user_id == user_id)
+                raw_where.append(m.c.user_id == user_id)
+            if connection.dialect.name == "postgresql":
+                # LATERAL: one index range scan of agg_activity per range.  A
+                # plain range join lets PostgreSQL filter every row per range.
+                agg = select(a.c.user_id, a.c.messages).where(*agg_where).lateral("agg")
+                whole = (
+                    select(ranges.c.i, agg.c.user_id.label("u"), agg.c.messages.label("n"))
+                    .select_from(ranges)
+                    .join(agg, true())
+                )
             else:
-                seed = select(cast(const(user_id), BigInteger).label("user_id"))
-            return seed.cte("senders")
-        chat = base._where(messages, family, None, None, counted=False)
-        first = select(func.min(messages.c.user_id)).where(chat).scalar_subquery()
-        walk = select(first.label("user_id")).cte("walk", recursive=True)
-        following = (
-            select(func.min(messages.c.user_id))
-            .where(chat, messages.c.user_id > walk.c.user_id)
-            .scalar_subquery()
-        )
-        walk = walk.union_all(select(following).where(walk.c.user_id.is_not(None)))
-        conditions = [walk.c.user_id.is_not(None)]
-        if channels:
-            conditions.append(walk.c.user_id.not_in([const(c) for c in channels]))
-        return select(walk.c.user_id).where(*conditions).cte("senders")
+                # SQLite probes the primary key once per range on its own.
+                whole = (
+                    select(ranges.c.i, a.c.user_id.label("u"), a.c.messages.label("n"))
+                    .select_from(ranges)
+                    .join(a, and_(*agg_where))
+                )
+            parts: list[Any] = [whole]
+            # The minutes outside the whole buckets (only a range whose bound
+            # is off the grid has any): constant index ranges of the messages.
+            for i, lo, lo_end, hi_start, hi, _, _ in rows:
+                parts += [
+                    select(
+                        cast(const(i), BigInteger),
+                        func.coalesce(m.c.user_id, 0).label("u"),
+                        const(1).label("n"),
+                    ).where(*raw_where, m.c.date >= start, m.c.date < end)
+                    for start, end in ((lo, lo_end), (hi_start, hi))
+                    if start < end
+                ]
+            rows_ = union_all(*parts).subquery("rows")
+            # Channels' posts and messages without a sender (user 0) count as
+            # messages but not as members.
+            member = rows_.c.u.not_in([const(c) for c in sorted(channels | {0})])
+            statement = select(
+                rows_.c.i,
+                func.sum(rows_.c.n),
+                func.count(case((member, rows_.c.u)).distinct()),
+            ).group_by(rows_.c.i)
+            for i, n, active in connection.execute(statement):
+                result[int(i)] = (int(n), int(active))
+        return result
 
     def activity_timeline(
         self,
@@ -192,61 +246,40 @@ class TimelineQueries:
         """
         with self._engine.connect() as connection:
             family = base.chat_family(connection, chat_id)
-            where = base._where(messages, family, since, until, user_id)
-            # Two statements: SQLite answers min and max together with a full scan.
-            lo = connection.execute(select(func.min(messages.c.date)).where(where)).scalar()
-            if lo is None:
+            bounds = self._first_last(connection, family, since, until, user_id)
+            if bounds is None:
                 return []
-            hi = connection.execute(select(func.max(messages.c.date)).where(where)).scalar_one()
-            first_ts = base.to_timestamp(since, "since") if since is not None else int(lo)
-            end_ts = base.to_timestamp(until, "until") if until is not None else int(hi) + 1
-            last_ts = end_ts - 1
-            # The buckets bound the dates themselves (the first and last cut to
-            # the period): a second date range in the join makes SQLite scan
-            # the whole period once per bucket.
-            where = base._where(messages, family, None, None, user_id)
-            spans = bucket_days(_local_day(first_ts, tz), _local_day(last_ts, tz), unit)
-            members = self._senders(connection, family, user_id)
-            counts: dict[int, int] = {}
-            active: dict[int, int] = {}
-            for offset in range(0, len(spans), _CHUNK):
-                chunk = spans[offset : offset + _CHUNK]
-                buckets = _buckets_cte(
-                    (
-                        offset + i,
-                        max(local_midnight(start, tz), first_ts),
-                        min(local_midnight(end, tz), end_ts),
-                    )
-                    for i, (start, end) in enumerate(chunk)
-                )
-                in_bucket = and_(messages.c.date >= buckets.c.lo, messages.c.date < buckets.c.hi)
-                # Messages: one range scan of the (chat, date) index per bucket.
-                statement = (
-                    select(buckets.c.i, func.count())
-                    .select_from(buckets)
-                    .join(messages, in_bucket)
-                    .where(where)
-                    .group_by(buckets.c.i)
-                )
-                counts.update((int(i), int(n)) for i, n in connection.execute(statement))
-                # Active members: "did this member write in this bucket?", one
-                # probe of the (chat, user, date) index per member and bucket.
-                # Counting distinct senders of the joined rows instead reads
-                # every message row (the sender is not in the date index): 3x slower.
-                wrote = select(messages.c.user_id).where(
-                    where, in_bucket, messages.c.user_id == members.c.user_id
-                )
-                statement = (
-                    select(buckets.c.i, func.count())
-                    .select_from(buckets.join(members, true()))
-                    .where(wrote.exists())
-                    .group_by(buckets.c.i)
-                )
-                active.update((int(i), int(n)) for i, n in connection.execute(statement))
+            lo, hi = bounds
+            first_ts = base.to_timestamp(since, "since") if since is not None else lo
+            end_ts = base.to_timestamp(until, "until") if until is not None else hi + 1
+            spans = bucket_days(_local_day(first_ts, tz), _local_day(end_ts - 1, tz), unit)
+            ranges = [
+                (max(local_midnight(start, tz), first_ts), min(local_midnight(end, tz), end_ts))
+                for start, end in spans
+            ]
+            counts = self._bucket_counts(connection, family, ranges, user_id)
         return [
-            ActivityBucket(start, end, counts.get(i, 0), active.get(i, 0))
+            ActivityBucket(start, end, *counts.get(i, (0, 0)))
             for i, (start, end) in enumerate(spans)
         ]
+
+    def _first_last(
+        self,
+        connection: Connection,
+        family: Sequence[int],
+        since: datetime | None,
+        until: datetime | None,
+        user_id: int | None,
+    ) -> tuple[int, int] | None:
+        """Dates of the first and last counted message of the period (None: none)."""
+        where = base._where(messages, family, since, until, user_id)
+        # Two statements, each an index seek: SQLite answers min and max
+        # together with a full scan.
+        lo = connection.execute(select(func.min(messages.c.date)).where(where)).scalar()
+        if lo is None:
+            return None
+        hi = connection.execute(select(func.max(messages.c.date)).where(where)).scalar_one()
+        return int(lo), int(hi)
 
     def activity_totals(
         self,
@@ -259,23 +292,16 @@ class TimelineQueries:
         """Counted messages, distinct member senders, the first and the last message."""
         with self._engine.connect() as connection:
             family = base.chat_family(connection, chat_id)
-            where = base._where(messages, family, since, until, user_id)
-            # Two statements: SQLite answers min and max together with a full scan.
-            first = connection.execute(select(func.min(messages.c.date)).where(where)).scalar()
-            if first is None:
+            bounds = self._first_last(connection, family, since, until, user_id)
+            if bounds is None:
                 return ActivityTotals(messages=0, active_members=0)
-            last = connection.execute(select(func.max(messages.c.date)).where(where)).scalar_one()
-            n = connection.execute(select(func.count()).where(where)).scalar_one()
-            members = self._senders(connection, family, user_id)
-            wrote = select(messages.c.user_id).where(where, messages.c.user_id == members.c.user_id)
-            active = connection.execute(
-                select(func.count()).select_from(members).where(wrote.exists())
-            ).scalar_one()
+            first, last = bounds
+            n, active = self._bucket_counts(connection, family, [(first, last + 1)], user_id)[0]
         return ActivityTotals(
-            messages=int(n),
-            active_members=int(active),
-            first=base.from_timestamp(int(first)),
-            last=base.from_timestamp(int(last)),
+            messages=n,
+            active_members=active,
+            first=base.from_timestamp(first),
+            last=base.from_timestamp(last),
         )
 
     def member_message_counts(
@@ -287,12 +313,48 @@ class TimelineQueries:
     ) -> list[MemberCount]:
         """Counted messages per sender, most first (ties: user id); channels included,
         marked by ``user.is_channel``."""
+        low, high = base._bounds(since, until)
+        a, m = activity_buckets, messages
         with self._engine.connect() as connection:
             family = base.chat_family(connection, chat_id)
+            # Whole 15-minute buckets from the aggregates, the minutes of a
+            # bound off a bucket boundary from the messages (an index range).
+            agg_where: list[ColumnElement[bool]] = [
+                a.c.chat_id.in_(family),
+                a.c.user_id != const(0),
+            ]
+            raw_where: list[ColumnElement[bool]] = [
+                m.c.chat_id.in_(family),
+                m.c.counted.is_(True),
+                m.c.user_id.is_not(None),
+            ]
+            b_lo = None if low is None else -(-low // BUCKET)
+            b_hi = None if high is None else high // BUCKET
+            edges: list[tuple[int, int]] = []
+            if None not in (low, high, b_lo, b_hi) and b_lo >= b_hi:  # type: ignore[operator]
+                # Within one bucket: all from the messages.
+                agg_where.append(false())
+                edges.append((low, high))  # type: ignore[arg-type]
+            if not edges:
+                if low is not None and b_lo is not None:
+                    agg_where.append(a.c.bucket >= b_lo)
+                    edges.append((low, b_lo * BUCKET))
+                if high is not None and b_hi is not None:
+                    agg_where.append(a.c.bucket < b_hi)
+                    edges.append((b_hi * BUCKET, high))
+            parts: list[Any] = [
+                select(a.c.user_id.label("u"), a.c.messages.label("n")).where(*agg_where)
+            ]
+            parts += [
+                select(m.c.user_id.label("u"), const(1).label("n")).where(
+                    *raw_where, m.c.date >= lo, m.c.date < hi
+                )
+                for lo, hi in edges
+                if lo < hi
+            ]
+            counted = union_all(*parts).subquery("counted")
             rows = connection.execute(
-                select(messages.c.user_id, func.count())
-                .where(base._where(messages, family, since, until), messages.c.user_id.is_not(None))
-                .group_by(messages.c.user_id)
+                select(counted.c.u, func.sum(counted.c.n)).group_by(counted.c.u)
             ).all()
             ids = [int(uid) for uid, _ in rows]
             infos: dict[int, UserInfo] = {}

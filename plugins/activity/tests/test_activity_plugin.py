@@ -264,3 +264,27 @@ async def test_joins_and_leaves_are_counted_into_the_local_day_buckets(
     # One member's chart has no member panel.
     alone = plugin.compute(make_context("@alice", now=NOW))
     assert isinstance(alone, Activity) and alone.flow is None
+
+
+async def test_russian(make_plugin, command_reply, history, tmp_path):
+    plugin = make_plugin(timezone="Europe/Berlin")
+    reply = await command_reply(plugin, now=NOW, language="ru")
+    assert isinstance(reply, PhotoReply)
+    (tmp_path / "activity-ru.png").write_bytes(reply.png)
+    assert reply.caption.splitlines() == [
+        "5 сообщений, +150 % к предыдущим 30 дням (2)",
+        "Самый активный день: вс 25 окт. 2026 (2 сообщения)",
+        "За этот период писали 3 участника; не больше 2 за день",
+    ]
+    assert labels(reply) == [["7 дней", "• 30 дней", "1 год", "Всё"], ["Я", "• Все"]]
+    # By month: the month stands alone ("октябрь", not "октября"), the unit's gender agrees.
+    monthly = make_plugin(timezone="Europe/Berlin", daily_up_to=30, weekly_up_to=31)
+    everything = await command_reply(monthly, "all", now=NOW, language="ru")
+    assert everything.caption.splitlines() == [
+        "8 сообщений",
+        "Самый активный месяц: октябрь 2026 (4 сообщения)",
+        "За этот период писали 3 участника; не больше 2 за месяц",
+    ]
+    (tmp_path / "activity-ru-months.png").write_bytes(everything.png)
+    empty = await command_reply(plugin, "1", now="2027-06-01T12:00:00Z", language="ru")
+    assert empty.text == "За последний день нет сообщений, поэтому график активности не построить."

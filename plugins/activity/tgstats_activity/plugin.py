@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import attrs
 from tgstats.plugins import (
+    N_,
     ActivityBucket,
     ActivityTotals,
     BucketUnit,
@@ -19,12 +20,16 @@ from tgstats.plugins import (
     Plugin,
     PluginHost,
     TextReply,
+    _,
     button,
     chat_zones,
     check_chat_zones,
     check_days,
     check_zone,
     command,
+    format_date,
+    format_number,
+    ngettext,
     period_buttons,
     period_start,
     resolve_button_period,
@@ -161,7 +166,7 @@ class ActivityPlugin(Plugin[ActivityConfig]):
                 until=period.since,
                 user_id=user_id,
             )
-        headline = _plural(totals.messages, "message")
+        headline = _messages(totals.messages)
         change = _change(totals, previous, period)
         return Activity(
             unit=unit,
@@ -223,7 +228,7 @@ def _chat_title(ctx: Context) -> str:
     if ctx.chat_title:
         return ctx.chat_title
     chat = ctx.store.chat(ctx.chat_id)
-    return chat.title if chat is not None and chat.title else "This chat"
+    return chat.title if chat is not None and chat.title else _("This chat")
 
 
 def _title(ctx: Context, period: Period) -> str:
@@ -231,46 +236,88 @@ def _title(ctx: Context, period: Period) -> str:
     return f"{_chat_title(ctx)}{who}"
 
 
-def _plural(n: int, noun: str) -> str:
-    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
+def _messages(n: int) -> str:
+    return ngettext("{n} message", "{n} messages", n).format(n=format_number(n))
+
+
+# Whole phrases per bar size: the words around a unit change with it in other
+# languages (gender, case), so none is glued from a unit name.
+_UNITS_IN_ZONE = {
+    "day": N_("days in {zone}"),
+    "week": N_("weeks in {zone}"),
+    "month": N_("months in {zone}"),
+}
+_BUSIEST = {
+    "day": N_("Busiest day: {name} ({messages})"),
+    "week": N_("Busiest week: {name} ({messages})"),
+    "month": N_("Busiest month: {name} ({messages})"),
+}
+
+
+def _wrote(unit: str, members: int, most: int) -> str:
+    if unit == "day":
+        text = ngettext(
+            "{n} member wrote in this period; at most {most} in one day",
+            "{n} members wrote in this period; at most {most} in one day",
+            members,
+        )
+    elif unit == "week":
+        text = ngettext(
+            "{n} member wrote in this period; at most {most} in one week",
+            "{n} members wrote in this period; at most {most} in one week",
+            members,
+        )
+    else:
+        text = ngettext(
+            "{n} member wrote in this period; at most {most} in one month",
+            "{n} members wrote in this period; at most {most} in one month",
+            members,
+        )
+    return text.format(n=format_number(members), most=format_number(most))
 
 
 def _subtitle(period: Period, totals: ActivityTotals, unit: str, zone: ZoneInfo) -> str:
     parts = [period.label.capitalize()]
     if period.user is None:
-        parts.append(f"{_plural(totals.active_members, 'member')} active")
-    parts.append(f"{unit}s in {zone.key}")
+        active = ngettext("{n} member active", "{n} members active", totals.active_members)
+        parts.append(active.format(n=format_number(totals.active_members)))
+    parts.append(_(_UNITS_IN_ZONE[unit]).format(zone=zone.key))
     return " · ".join(parts)
-
-
-def _before(period: Period) -> str:
-    return "the day before" if period.days == 1 else f"the {period.days} days before"
 
 
 def _change(totals: ActivityTotals, previous: ActivityTotals | None, period: Period) -> str:
     if previous is None:
         return ""
     change = change_text(totals.messages, previous.messages)
+    days = period.days or 0
     if change == "new":
-        return f"none in {_before(period)}"
-    if change == "±0 %":
-        return f"{change} vs {_before(period)}"
-    arrow = "▲" if totals.messages > previous.messages else "▼"
-    return f"{arrow} {change} vs {_before(period)}"
+        if days == 1:
+            return _("none in the day before")
+        return ngettext("none in the {n} day before", "none in the {n} days before", days).format(
+            n=format_number(days)
+        )
+    if change != "±0 %":
+        change = f"{'▲' if totals.messages > previous.messages else '▼'} {change}"
+    if days == 1:
+        return _("{change} vs the day before").format(change=change)
+    return ngettext(
+        "{change} vs the {n} day before", "{change} vs the {n} days before", days
+    ).format(change=change, n=format_number(days))
 
 
 def _with_change(headline: str, change: str, previous: ActivityTotals | None) -> str:
     if not change or previous is None:
         return headline
-    return f"{headline}, {change.lstrip('▲▼ ')} ({previous.messages:,})"
+    return f"{headline}, {change.lstrip('▲▼ ')} ({format_number(previous.messages)})"
 
 
 def _bucket_name(bucket: ActivityBucket, unit: str) -> str:
     if unit == "day":
-        return bucket.start.strftime("%a %d %b %Y")
+        return format_date(bucket.start, "EEE dd MMM y")
     if unit == "week":
-        return f"week of {bucket.start.strftime('%d %b %Y')}"
-    return bucket.start.strftime("%B %Y")
+        return _("week of {date}").format(date=format_date(bucket.start, "dd MMM y"))
+    # LLLL: the month's name as it stands alone ("март 2026", not "марта").
+    return format_date(bucket.start, "LLLL y")
 
 
 def _caption(
@@ -285,17 +332,26 @@ def _caption(
     busiest = max(buckets, key=lambda b: (b.messages, -b.start.toordinal()))
     lines = [
         _with_change(headline, change, previous),
-        f"Busiest {unit}: {_bucket_name(busiest, unit)} ({_plural(busiest.messages, 'message')})",
+        _(_BUSIEST[unit]).format(
+            name=_bucket_name(busiest, unit), messages=_messages(busiest.messages)
+        ),
     ]
     if period.user is None:
-        lines.append(
-            f"{_plural(totals.active_members, 'member')} wrote in this period; "
-            f"at most {max(b.active_members for b in buckets):,} in one {unit}"
-        )
+        most = max(b.active_members for b in buckets)
+        lines.append(_wrote(unit, totals.active_members, most))
     return "\n".join(lines)
 
 
 def _no_messages(period: Period) -> str:
-    who = f" from {period.user_label}" if period.user_label else ""
-    span = "yet" if period.days is None else f"in the {period.label}"
-    return f"No messages{who} {span}, so there is no activity chart to draw."
+    if period.user_label:
+        if period.days is None:
+            text = _("No messages from {who} yet, so there is no activity chart to draw.")
+        else:
+            text = _(
+                "No messages from {who} in the {period}, so there is no activity chart to draw."
+            )
+    elif period.days is None:
+        text = _("No messages yet, so there is no activity chart to draw.")
+    else:
+        text = _("No messages in the {period}, so there is no activity chart to draw.")
+    return text.format(who=period.user_label, period=period.label)

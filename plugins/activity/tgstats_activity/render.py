@@ -20,7 +20,7 @@ from matplotlib import rc_context
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 from PIL import Image, ImageDraw
-from tgstats.plugins import ActivityBucket, style
+from tgstats.plugins import N_, ActivityBucket, _, format_date, style
 
 __all__ = ["ActivityPicture", "MemberFlow", "render_activity"]
 
@@ -82,17 +82,35 @@ def render_activity(picture: ActivityPicture, *, width: int = style.WIDTH) -> by
     return style.png_bytes(image)
 
 
+# Whole titles per bar size, so each language can inflect them.
+_MESSAGES_PER = {
+    "day": N_("Messages per day"),
+    "week": N_("Messages per week"),
+    "month": N_("Messages per month"),
+}
+_MEMBERS_PER = {
+    "day": N_("Active members per day"),
+    "week": N_("Active members per week"),
+    "month": N_("Active members per month"),
+}
+_FLOW_PER = {
+    "day": N_("Joined (up) and left (down) per day"),
+    "week": N_("Joined (up) and left (down) per week"),
+    "month": N_("Joined (up) and left (down) per month"),
+}
+
+
 def _chart(picture: ActivityPicture, width: int, height: int) -> Image.Image:
     dpi = style.figure_dpi(width)
     starts = [_day(b.start) for b in picture.buckets]
     widths = [(b.end - b.start).days * 0.8 for b in picture.buckets]
     panels: list[tuple[str, list[int], str]] = [
-        (f"Messages per {picture.unit}", [b.messages for b in picture.buckets], "primary"),
+        (_(_MESSAGES_PER[picture.unit]), [b.messages for b in picture.buckets], "primary"),
     ]
     if picture.show_members:
         panels.append(
             (
-                f"Active members per {picture.unit}",
+                _(_MEMBERS_PER[picture.unit]),
                 [b.active_members for b in picture.buckets],
                 "secondary",
             )
@@ -120,13 +138,14 @@ def _chart(picture: ActivityPicture, width: int, height: int) -> Image.Image:
             )
             ax.bar(starts, leaves, width=widths, align="edge", color=style.hex_colour(style.MUTED))
             ax.axhline(0, color=style.hex_colour(style.MUTED), linewidth=0.6)
-            ax.set_title(f"Joined (up) and left (down) per {picture.unit}")
+            ax.set_title(_(_FLOW_PER[picture.unit]))
             ax.yaxis.get_major_locator().set_params(integer=True)
         locator = mdates.AutoDateLocator(minticks=3, maxticks=7)
         axes_list[-1].xaxis.set_major_locator(locator)
-        # No offset label ("2026-Nov") in the corner: the subtitle says the period.
-        dates = mdates.ConciseDateFormatter(locator, show_offset=False)
-        axes_list[-1].xaxis.set_major_formatter(dates)
+        # Concise ticks (a year at January, a month name on the 1st, else the
+        # day) in the reply's language: matplotlib's own formatters speak only
+        # English.  No offset label in the corner: the subtitle says the period.
+        axes_list[-1].xaxis.set_major_formatter(FuncFormatter(_date_tick))
         first, last = picture.buckets[0].start, picture.buckets[-1].end
         axes_list[-1].set_xlim(_day(first), _day(last))
         # Margins in pixels of the width, whatever the number of panels.
@@ -162,6 +181,13 @@ def _label_peak(ax: object, starts: list[datetime], widths: list[float], values:
 
 def _compact(value: float, _position: object) -> str:
     return style.compact_count(int(value)) if value >= 0 else f"−{style.compact_count(int(-value))}"
+
+
+def _date_tick(value: float, _position: object) -> str:
+    day = mdates.num2date(value).date()
+    if day.day == 1:
+        return format_date(day, "y") if day.month == 1 else format_date(day, "LLL")
+    return format_date(day, "d")
 
 
 def _day(day: date) -> datetime:

@@ -168,8 +168,11 @@ async def test_digest_shows_this_week_so_far_in_the_chats_zone(
 
 def test_no_username_no_link(store, make_plugin) -> None:
     private = Chat(-100821, "supergroup", title="Private")
-    fill_store(store, [make_message(private, ALICE, "hello", date="2026-03-24T10:00Z")])
-    store.record_reaction_count(make_reaction_count(private, 1, {"👍": 1}, date="2026-03-24T11Z"))
+    hello = make_message(private, ALICE, "hello", date="2026-03-24T10:00Z")
+    fill_store(store, [hello])
+    # Its own id: make_message numbers messages across the whole test session.
+    reaction = make_reaction_count(private, hello.message_id, {"👍": 1}, date="2026-03-24T11Z")
+    store.record_reaction_count(reaction)
     digest = make_plugin().numbers(
         store.queries, private.id, week_before_window(utc(POSTED), BERLIN), BERLIN
     )
@@ -245,3 +248,25 @@ async def test_hostile_names_and_words_keep_the_caption_short_and_linked(
     assert "Top words: spam" in reply.caption and word not in reply.caption
     assert reply.caption.endswith("https://t.me/hikers/7")
     assert Image.open(io.BytesIO(reply.png)).width == 1080
+
+
+async def test_the_post_is_in_russian_in_a_chat_set_to_russian(
+    week, chat, make_plugin, job_reply, command_reply, tmp_path
+) -> None:
+    plugin = make_plugin()
+    settings = ChatSettings(chat_id=chat.id, timezone=BERLIN, language="ru", config=plugin.config)
+    reply = await job_reply(plugin, now=POSTED, zone="Europe/Berlin", settings=settings)
+    assert isinstance(reply, PhotoReply)
+    (tmp_path / "digest-ru.png").write_bytes(reply.png)
+    assert reply.caption.splitlines() == [
+        "Hiking club — неделя 23 мар. – 29 мар. 2026",
+        "7 сообщений (▲ +250 % к прошлой неделе, 2), 3 активных участника",
+        "Самый активный день: вторник (3); самый активный час: 18:00 (2)",
+        "Самые активные: Alice 4, Bob 2, Carol 1",
+        "Частые слова: coffee, hike, tea",
+        "Новые участники: 1",
+        "Больше всего реакций (4 реакции): “the hike” https://t.me/hikers/104",
+    ]
+    quiet = await command_reply(plugin, now="2026-06-01T12:00:00Z", language="ru")
+    assert isinstance(quiet, TextReply)
+    assert quiet.text == "На этой неделе сообщений пока нет, так что сводку показать нельзя."

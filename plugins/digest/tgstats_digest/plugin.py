@@ -23,6 +23,7 @@ from tgstats.plugins import (
     ScheduleContext,
     TextReply,
     Weekly,
+    _,
     check_zone,
     command,
     per_chat,
@@ -150,12 +151,12 @@ class DigestPlugin(Plugin[DigestConfig]):
         picture = DigestPicture(
             title=title,
             subtitle=f"{text.period_text(window.first_day, window.days, so_far)} · {zone.key}",
-            headline=text.plural(digest.messages, "message"),
+            headline=text.messages_text(digest.messages),
             change=text.change_text(digest.messages, digest.previous),
             # Always Monday..Sunday (or the 7 days of the post): the days to
             # come stay empty, so a Tuesday digest does not draw two fat bars.
-            day_labels=[f"{window.first_day + timedelta(days=i):%a}" for i in range(7)],
-            day_counts=[count for _, count in digest.day_counts]
+            day_labels=[text.weekday_label(window.first_day + timedelta(days=i)) for i in range(7)],
+            day_counts=[count for _day, count in digest.day_counts]
             + [0] * (7 - len(digest.day_counts)),
             hour_counts=digest.hour_counts,
             members=[(m.user.display_name, m.messages) for m in digest.top_members],
@@ -168,16 +169,15 @@ class DigestPlugin(Plugin[DigestConfig]):
 
 def _stored_title(store: Any, chat_id: int) -> str:
     chat = store.chat(chat_id)
-    return chat.title if chat is not None and chat.title else "This chat"
+    return chat.title if chat is not None and chat.title else _("This chat")
 
 
 def _footer(digest: Digest) -> list[str]:
     lines = [
-        f"{text.plural(digest.active_members, 'member')} active · "
-        f"{text.plural(digest.new_members, 'new member')}"
+        f"{text.members_active_text(digest.active_members)} · "
+        f"{text.new_members_text(digest.new_members)}"
     ]
     if digest.top_message is not None:
-        reactions = text.plural(digest.top_message.reaction_count, "reaction")
-        quote = " ".join(digest.top_message.text.split()) or "(no text)"
-        lines.append(f"Most reacted ({reactions}): {quote}")
+        quote = " ".join(digest.top_message.text.split()) or _("(no text)")
+        lines.append(f"{text.most_reacted_text(digest.top_message.reaction_count)} {quote}")
     return lines

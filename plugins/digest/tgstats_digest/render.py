@@ -16,7 +16,7 @@ import attrs
 from matplotlib import rc_context
 from matplotlib.figure import Figure
 from PIL import ImageDraw
-from tgstats.plugins import style
+from tgstats.plugins import _, style
 
 __all__ = ["DigestPicture", "render_digest"]
 
@@ -67,8 +67,8 @@ def render_digest(picture: DigestPicture, *, width: int = style.WIDTH) -> bytes:
     image.paste(_charts(picture, width, chart_height), (0, top))
     y = top + chart_height + round(row * 0.3)
     half = (width - 3 * side) // 2
-    _ranked(draw, "Most active", picture.members, side, y, half, row)
-    _ranked(draw, "Top words", picture.words, 2 * side + half, y, half, row)
+    _ranked(draw, _("Most active"), picture.members, side, y, half, row)
+    _ranked(draw, _("Top words"), picture.words, 2 * side + half, y, half, row)
     y += lists_height
     text_font = style.font(round(width * 0.033))
     for line in picture.footer:
@@ -96,7 +96,7 @@ def _ranked(
     if not items:
         draw.text((x, y + row), "—", style.MUTED, name_font)
         return
-    peak = max(count for _, count in items) or 1
+    peak = max(count for _label, count in items) or 1
     for i, (name, count) in enumerate(items):
         top = y + row * (i + 1)
         bar = round(room * count / peak)
@@ -123,12 +123,12 @@ def _charts(picture: DigestPicture, width: int, height: int) -> Any:
         days = list(range(len(picture.day_counts)))
         days_ax.bar(days, picture.day_counts, color=_colours(picture.day_counts), width=0.7)
         days_ax.set_xticks(days, picture.day_labels)
-        days_ax.set_title("Messages per day")
+        days_ax.set_title(_("Messages per day"))
         hours = list(range(24))
         hours_ax.bar(hours, picture.hour_counts, color=_colours(picture.hour_counts), width=0.8)
         hours_ax.set_xticks([0, 6, 12, 18, 23], ["00", "06", "12", "18", "23"])
         hours_ax.set_xlim(-0.6, 23.6)
-        hours_ax.set_title("Messages per hour of the day")
+        hours_ax.set_title(_("Messages per hour of the day"))
         for ax, values in ((days_ax, picture.day_counts), (hours_ax, picture.hour_counts)):
             ax.set_axisbelow(True)  # grid lines behind the bars, not through them
             ax.set_ylim(0, max(1, max(values)) * 1.2)

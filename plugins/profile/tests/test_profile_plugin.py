@@ -20,6 +20,7 @@ from tgstats.testing import (
     make_reaction,
     make_user,
     run_command,
+    speaking,
 )
 from tgstats_profile.card import Card, duration_text
 from tgstats_profile.render import drawable, render_card
@@ -276,3 +277,35 @@ async def test_hostile_arguments_get_the_usage_line_quickly(make_plugin, command
         assert reply == TextReply(usage), args
     me = await command_reply(plugin, "@bob", command="me", now=NOW)
     assert me == TextReply("Usage: /me [N days | all]")
+
+
+async def test_russian(make_plugin, make_context, command_reply, history, tmp_path):
+    plugin = make_plugin(timezone="Europe/Berlin")
+    reply = await command_reply(plugin, command="me", now=NOW, user_id=ALICE.id, language="ru")
+    assert isinstance(reply, PhotoReply)
+    (tmp_path / "me-ru.png").write_bytes(reply.png)
+    assert reply.caption.splitlines() == [
+        "@alice: 6 сообщений (46,2 % чата), всё время",
+        "Любимые эмодзи: ❤ 👍 😀",
+    ]
+    assert labels(reply) == [["7 дней", "30 дней", "1 год", "• Всё"]]
+    with speaking(plugin, "ru"):
+        card = card_of(plugin, make_context(command="me", now=NOW, user_id=ALICE.id))
+    assert [(t.label, t.value, t.note) for t in card.tiles] == [
+        ("Сообщения", "6", "46,2 % чата, 1 стикер"),
+        ("Место", "#1", "из 4 участников"),
+        ("Самая длинная серия", "2 дня", "25–26 окт. 2026"),
+        ("Медиана ответа", "13,9 ч", "по 2 ответам"),
+        ("Впервые", "23 окт. 2026", "с тех пор 4 активных дня"),
+        ("Последний раз", "28 окт. 2026", ""),
+    ]
+    usage = "Использование: /whois @участник [N дней | all] или /whois в ответ на его сообщение"
+    for args in ((), ("banana",)):
+        refused = await command_reply(plugin, *args, command="whois", now=NOW, language="ru")
+        assert refused == TextReply(usage)
+    huge = await command_reply(plugin, "@bob", "99999999", command="whois", language="ru")
+    assert huge.text.endswith(" " + usage)  # the host's range sentence, then this usage
+    excluded = ChatSettings(excluded_user_ids=frozenset({BOB.id}))
+    assert await command_reply(
+        plugin, "@bob", command="whois", now=NOW, settings=excluded, language="ru"
+    ) == TextReply("Администраторы этого чата исключили @bob из статистики.")

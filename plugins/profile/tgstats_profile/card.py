@@ -16,6 +16,10 @@ from tgstats.plugins import (
     ReplyTiming,
     TextReply,
     UserInfo,
+    _,
+    format_date,
+    format_number,
+    ngettext,
 )
 
 from tgstats_profile import texts
@@ -132,23 +136,25 @@ def share_text(part: int, whole: int) -> str:
         return ""
     share = part * 100 / whole
     if 0 < share < 0.1:
-        return "<0.1 % of the chat"
-    return f"{share:.1f} % of the chat"
+        return _("<{share} % of the chat").format(share=format_number(0.1, 1))
+    return _("{share} % of the chat").format(share=format_number(share, 1))
 
 
 def duration_text(seconds: float) -> str:
     """``45 s``, ``12 min``, ``3.5 h``, ``2.1 days``."""
     if seconds < 90:
-        return f"{round(seconds)} s"
+        return _("{n} s").format(n=format_number(round(seconds)))
     if seconds < 90 * 60:
-        return f"{round(seconds / 60)} min"
+        return _("{n} min").format(n=format_number(round(seconds / 60)))
     if seconds < 48 * 3600:
-        return f"{seconds / 3600:.1f} h"
-    return f"{seconds / 86400:.1f} days"
+        return _("{n} h").format(n=format_number(seconds / 3600, 1))
+    return _("{n} days").format(n=format_number(seconds / 86400, 1))
 
 
 def _when(moment: datetime | None, zone: ZoneInfo) -> str:
-    return moment.astimezone(zone).strftime("%d %b %Y") if moment is not None else "—"
+    if moment is None:
+        return "—"
+    return format_date(moment.astimezone(zone).date(), "dd MMM y")
 
 
 def _tiles(
@@ -160,40 +166,52 @@ def _tiles(
 ) -> list[Tile]:
     rank = (
         Tile(
-            texts.RANK, f"#{standing.rank}", f"of {texts.plural(standing.ranked_members, 'member')}"
+            _(texts.RANK),
+            f"#{standing.rank}",
+            ngettext("of {n} member", "of {n} members", standing.ranked_members).format(
+                n=format_number(standing.ranked_members)
+            ),
         )
         if standing.rank is not None
-        else Tile(texts.RANK, "—", "a channel: not ranked")
+        else Tile(_(texts.RANK), "—", _("a channel: not ranked"))
     )
     span = _day_span(streak)
     if timing.median_seconds is not None:
         reply = Tile(
-            texts.REPLY_TIME,
+            _(texts.REPLY_TIME),
             duration_text(timing.median_seconds),
-            f"over {texts.plural(timing.replies, 'reply').replace('replys', 'replies')}",
+            ngettext("over {n} reply", "over {n} replies", timing.replies).format(
+                n=format_number(timing.replies)
+            ),
         )
     else:
-        reply = Tile(texts.REPLY_TIME, "—", "no replies to others")
-    sticker_note = f", {texts.plural(stickers, 'sticker')}" if stickers else ""
+        reply = Tile(_(texts.REPLY_TIME), "—", _("no replies to others"))
+    sticker_note = ""
+    if stickers:
+        sticker_note = ", " + ngettext("{n} sticker", "{n} stickers", stickers).format(
+            n=format_number(stickers)
+        )
     return [
         Tile(
-            texts.MESSAGES,
-            f"{standing.messages:,}",
+            _(texts.MESSAGES),
+            format_number(standing.messages),
             share_text(standing.messages, standing.chat_messages) + sticker_note,
         ),
         rank,
         Tile(
-            texts.STREAK,
-            texts.plural(streak.longest, "day"),
+            _(texts.STREAK),
+            ngettext("{n} day", "{n} days", streak.longest).format(n=format_number(streak.longest)),
             span,
         ),
         reply,
         Tile(
-            texts.FIRST_SEEN,
+            _(texts.FIRST_SEEN),
             _when(standing.first, zone),
-            f"{texts.plural(streak.active_days, 'active day')} since",
+            ngettext("{n} active day since", "{n} active days since", streak.active_days).format(
+                n=format_number(streak.active_days)
+            ),
         ),
-        Tile(texts.LAST_SEEN, _when(standing.last, zone), ""),
+        Tile(_(texts.LAST_SEEN), _when(standing.last, zone), ""),
     ]
 
 
@@ -203,22 +221,30 @@ def _day_span(streak: ActiveStreak) -> str:
     if start is None or end is None:
         return ""
     if start == end:
-        return f"{start.day} {end:%b %Y}"
+        return format_date(end, "d MMM y")
     if (start.year, start.month) == (end.year, end.month):
-        return f"{start.day}–{end.day} {end:%b %Y}"
+        return f"{start.day}–{format_date(end, 'd MMM y')}"
     if start.year == end.year:
-        return f"{start.day} {start:%b} – {end.day} {end:%b %Y}"
-    return f"{start.day} {start:%b %Y} – {end.day} {end:%b %Y}"
+        return f"{format_date(start, 'd MMM')} – {format_date(end, 'd MMM y')}"
+    return f"{format_date(start, 'd MMM y')} – {format_date(end, 'd MMM y')}"
 
 
 def _caption(
     user: UserInfo, standing: MemberStanding, period: Period, emoji: list[tuple[str, int]]
 ) -> str:
     lines = [
-        f"{texts.name(user)}: {texts.plural(standing.messages, 'message')} "
-        f"({share_text(standing.messages, standing.chat_messages)}), {period.label}"
+        _("{who}: {messages} ({share}), {period}").format(
+            who=texts.name(user),
+            messages=texts.messages(standing.messages),
+            share=share_text(standing.messages, standing.chat_messages),
+            period=period.label,
+        )
     ]
     if emoji:
         # Telegram draws every emoji in a caption; the picture's font cannot draw them all.
-        lines.append(f"{texts.EMOJI}: " + " ".join(e for e, _ in emoji))
+        lines.append(
+            _("{label}: {emoji}").format(
+                label=_(texts.EMOJI), emoji=" ".join(e for e, _count in emoji)
+            )
+        )
     return "\n".join(lines)

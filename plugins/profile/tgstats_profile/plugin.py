@@ -15,6 +15,7 @@ from tgstats.plugins import (
     Plugin,
     PluginHost,
     TextReply,
+    _,
     button,
     chat_zones,
     check_chat_zones,
@@ -88,7 +89,7 @@ class ProfilePlugin(Plugin[ProfileConfig]):
         if isinstance(days, TextReply):
             return days
         if ctx.user_id is None:
-            return TextReply(texts.NO_SENDER)
+            return TextReply(_(texts.NO_SENDER))
         return self.card_for(ctx, days, user_id=ctx.user_id, username=None, myself=True)
 
     @command("whois", "A member's card: /whois @user [N days | all], or in reply to them")
@@ -101,14 +102,17 @@ class ProfilePlugin(Plugin[ProfileConfig]):
                 allow_user=True,
             )
         except PeriodUsageError as error:
-            if str(error).startswith("Usage:"):
-                return TextReply(texts.WHOIS_USAGE)
-            return TextReply(str(error).replace(texts.PLAIN_USAGE, texts.WHOIS_USAGE))
+            # The host's usage line (in the reply's language) names /whois's
+            # plain form; this command's own usage says more.
+            plain = _plain_usage(ctx.command)
+            if str(error) == plain:
+                return TextReply(_(texts.WHOIS_USAGE))
+            return TextReply(str(error).replace(plain, _(texts.WHOIS_USAGE)))
         if request.username is not None:
             return self.card_for(ctx, request.days, user_id=None, username=request.username)
         target = _replied_to(ctx)
         if target is None:
-            return TextReply(texts.WHOIS_USAGE)
+            return TextReply(_(texts.WHOIS_USAGE))
         return self.card_for(ctx, request.days, user_id=target, username=None)
 
     # The period buttons under the card: redrawn in place, still that member's.
@@ -118,7 +122,7 @@ class ProfilePlugin(Plugin[ProfileConfig]):
         if isinstance(period, TextReply):
             return period
         if period.user is None:
-            return TextReply(texts.STALE)
+            return TextReply(_(texts.STALE))
         return self.answer(ctx, period)
 
     def requested_days(self, ctx: CommandContext, *, allow_user: bool) -> int | TextReply | None:
@@ -146,7 +150,7 @@ class ProfilePlugin(Plugin[ProfileConfig]):
         store = ctx.store
         opted = store.opted_out_member(ctx.chat_id, user_id=user_id, username=username)
         if opted is not None:
-            return TextReply(texts.YOU_OPTED_OUT if myself else texts.opted_out(opted))
+            return TextReply(_(texts.YOU_OPTED_OUT) if myself else texts.opted_out(opted))
         if username is not None:
             user = store.find_user(ctx.chat_id, username)
         else:
@@ -154,7 +158,7 @@ class ProfilePlugin(Plugin[ProfileConfig]):
             user = store.member(ctx.chat_id, user_id)
         if user is None:
             if myself:
-                return TextReply(texts.NO_MESSAGES_FROM_YOU)
+                return TextReply(_(texts.NO_MESSAGES_FROM_YOU))
             return TextReply(texts.unknown_member(username))
         if user.user_id in ctx.settings.excluded_user_ids:
             return TextReply(texts.excluded(user))
@@ -208,4 +212,13 @@ def _chat_title(ctx: Context) -> str:
     if ctx.chat_title:
         return ctx.chat_title
     chat = ctx.store.chat(ctx.chat_id)
-    return chat.title if chat is not None and chat.title else "This chat"
+    return chat.title if chat is not None and chat.title else _("This chat")
+
+
+def _plain_usage(command: str) -> str:
+    """The host's usage line for ``command`` in the current language (from a word it refuses)."""
+    try:
+        parse_period_args(["?"], command=command, default_days=None, allow_user=True)
+    except PeriodUsageError as error:
+        return str(error)
+    return ""  # "?" is never a period or a member

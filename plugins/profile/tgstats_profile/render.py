@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from PIL import ImageDraw
-from tgstats.plugins import ReplyPartner, style
+from tgstats.plugins import ReplyPartner, _, style
 
 from tgstats_profile import texts
 from tgstats_profile.card import Card, Tile
@@ -51,19 +51,22 @@ def render_card(card: Card, *, width: int = style.WIDTH) -> bytes:
     gap = round(18 * unit)
     y = _tiles(draw, card.tiles, side, y, width - 2 * side, gap, unit)
     y += round(34 * unit)
-    y = _section(draw, texts.PEAK_HOURS, side, y, unit)
+    y = _section(draw, _(texts.PEAK_HOURS), side, y, unit)
     y = _hours(draw, card.hours, side, y, width - 2 * side, unit)
     y += round(34 * unit)
-    y = _section(draw, texts.TOP_WORDS, side, y, unit)
+    y = _section(draw, _(texts.TOP_WORDS), side, y, unit)
     y = _chips(draw, card.words, side, y, width - 2 * side, unit)
     y += round(34 * unit)
-    y = _section(draw, texts.EMOJI, side, y, unit)
+    y = _section(draw, _(texts.EMOJI), side, y, unit)
     y = _emoji(draw, card.emoji, side, y, width - 2 * side, unit)
     y += round(34 * unit)
     column = (width - 2 * side - gap) // 2
     bottom = y
     for i, (label, partners) in enumerate(
-        ((texts.REPLIES_TO, card.partners.replies_to), (texts.REPLIED_BY, card.partners.replied_by))
+        (
+            (_(texts.REPLIES_TO), card.partners.replies_to),
+            (_(texts.REPLIED_BY), card.partners.replied_by),
+        )
     ):
         x = side + i * (column + gap)
         yy = _section(draw, label, x, y, unit)
@@ -141,11 +144,12 @@ def _hours(
     cell_w = (room - left) / 24
     cell_h = round(36 * unit)
     peak = max((max(row) for row in grid), default=0)
+    weekdays = texts.weekdays()
     for day, row in enumerate(grid):
         y = y0 + day * cell_h
         draw.text(
             (x0, y + (cell_h - label_font.size) // 2 - 2),
-            texts.WEEKDAYS[day],
+            weekdays[day],
             style.MUTED,
             label_font,
         )
@@ -175,7 +179,7 @@ def _chips(
     word_font = style.font(round(32 * unit), bold=True)
     count_font = style.font(round(26 * unit))
     if not items:
-        draw.text((x0, y0), texts.NONE, style.MUTED, count_font)
+        draw.text((x0, y0), _(texts.NONE), style.MUTED, count_font)
         return y0 + round(count_font.size * 1.4)
     pad, gap = round(14 * unit), round(12 * unit)
     height = round(word_font.size * 1.5)
@@ -211,7 +215,7 @@ def _emoji(
         y = _chips(draw, shown, x0, y0, room, unit)
         y += round(10 * unit)
     if len(shown) < len(items) or not items:
-        note = "more in the caption" if items else texts.NONE
+        note = _(texts.MORE_IN_CAPTION) if items else _(texts.NONE)
         draw.text((x0, y), note, style.MUTED, note_font)
         y += round(note_font.size * 1.4)
     return y
@@ -229,7 +233,7 @@ def _partners(
     count_font = style.font(round(30 * unit), bold=True)
     line = round(name_font.size * 1.45)
     if not partners:
-        draw.text((x0, y0), texts.NONE, style.MUTED, name_font)
+        draw.text((x0, y0), _(texts.NONE), style.MUTED, name_font)
         return y0 + line
     y = y0
     for partner in partners:

@@ -1,59 +1,79 @@
-"""Every sentence the card plugin says, in one place (to be wrapped for translation)."""
+"""Every sentence the card plugin says, in one place, in the chat's language.
+
+Module-level labels are marked with ``N_`` and translated with ``_()`` where
+they are drawn (the language is only known while a command is answered).
+"""
 
 from __future__ import annotations
 
-from tgstats.plugins import Period, UserInfo
+from datetime import date, timedelta
 
-WHOIS_USAGE = "Usage: /whois @user [N days | all], or send /whois in reply to their message"
-PLAIN_USAGE = "Usage: /whois [N days | all] [@user]"
-NO_SENDER = "I cannot tell who sent this, so there is no card to draw."
-STALE = "This button is out of date; send the command again."
-YOU_OPTED_OUT = (
+from tgstats.plugins import N_, Period, UserInfo, _, format_date, format_number, ngettext
+
+WHOIS_USAGE = N_("Usage: /whois @user [N days | all], or send /whois in reply to their message")
+NO_SENDER = N_("I cannot tell who sent this, so there is no card to draw.")
+STALE = N_("This button is out of date; send the command again.")
+YOU_OPTED_OUT = N_(
     "You opted out of the statistics in this chat, so there is no card about you. "
     "Send /optin to be counted again."
 )
-NO_MESSAGES_FROM_YOU = "I have no messages from you in this chat."
+NO_MESSAGES_FROM_YOU = N_("I have no messages from you in this chat.")
 
 # Labels drawn on the card.
-MESSAGES = "Messages"
-RANK = "Rank"
-STREAK = "Longest streak"
-REPLY_TIME = "Median reply time"
-FIRST_SEEN = "First seen"
-LAST_SEEN = "Last seen"
-PEAK_HOURS = "When they write"
-TOP_WORDS = "Top words"
-EMOJI = "Favourite emoji"
-REPLIES_TO = "Replies to most"
-REPLIED_BY = "Replied to most by"
-NONE = "none yet"
-WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+MESSAGES = N_("Messages")
+RANK = N_("Rank")
+STREAK = N_("Longest streak")
+REPLY_TIME = N_("Median reply time")
+FIRST_SEEN = N_("First seen")
+LAST_SEEN = N_("Last seen")
+PEAK_HOURS = N_("When they write")
+TOP_WORDS = N_("Top words")
+EMOJI = N_("Favourite emoji")
+REPLIES_TO = N_("Replies to most")
+REPLIED_BY = N_("Replied to most by")
+NONE = N_("none yet")
+MORE_IN_CAPTION = N_("more in the caption")
+
+_MONDAY = date(2024, 1, 1)  # its week gives the weekday names in the reply's language
+
+
+def weekdays() -> list[str]:
+    """``Mon`` .. ``Sun`` (``пн`` .. ``вс``)."""
+    return [format_date(_MONDAY + timedelta(days=i), "EEE") for i in range(7)]
 
 
 def name(user: UserInfo) -> str:
     return f"@{user.username}" if user.username else user.display_name
 
 
-def plural(n: int, noun: str) -> str:
-    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
+def messages(n: int) -> str:
+    return ngettext("{n} message", "{n} messages", n).format(n=format_number(n))
 
 
 def opted_out(user: UserInfo) -> str:
     # Opting out may have erased the name too: then the member is not named.
-    who = name(user) if user.username or user.display_name else "This member"
-    return f"{who} opted out of the statistics in this chat, so there is no card about them."
+    if user.username or user.display_name:
+        return _(
+            "{who} opted out of the statistics in this chat, so there is no card about them."
+        ).format(who=name(user))
+    return _(
+        "This member opted out of the statistics in this chat, so there is no card about them."
+    )
 
 
 def unknown_member(username: str | None) -> str:
     if username is None:
-        return "I have no messages from that member in this chat."
-    return f"I have no messages from @{username} in this chat."
+        return _("I have no messages from that member in this chat.")
+    return _("I have no messages from {who} in this chat.").format(who=f"@{username}")
 
 
 def excluded(user: UserInfo) -> str:
-    return f"{name(user)} is left out of this chat's statistics by its admins."
+    return _("{who} is left out of this chat's statistics by its admins.").format(who=name(user))
 
 
 def no_messages(user: UserInfo, period: Period) -> str:
-    span = "yet" if period.days is None else f"in the {period.label}"
-    return f"No messages from {name(user)} {span}, so there is no card to draw."
+    if period.days is None:
+        text = _("No messages from {who} yet, so there is no card to draw.")
+    else:
+        text = _("No messages from {who} in the {period}, so there is no card to draw.")
+    return text.format(who=name(user), period=period.label)

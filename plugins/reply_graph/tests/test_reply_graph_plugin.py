@@ -183,3 +183,16 @@ def test_config_is_checked(make_plugin) -> None:
         make_plugin(top=31)
     with pytest.raises(ConfigError, match=r"width: expected 400\.\.4096 pixels"):
         make_plugin(width=5000)
+
+
+async def test_russian(make_plugin, command_reply, history, tmp_path):
+    plugin = make_plugin(top=2)
+    reply = await command_reply(plugin, "all", now=NOW, language="ru")
+    assert isinstance(reply, PhotoReply)
+    (tmp_path / "replies-ru.png").write_bytes(reply.png)
+    assert reply.caption == ("Ответы за всё время, чаще всего: @bob → @alice 2 · @alice → @bob 1")
+    assert [b.label for b in reply.buttons[0]] == ["7 дней", "30 дней", "1 год", "• Всё"]
+    empty = await command_reply(plugin, "3", now=NOW, language="ru")
+    assert empty.text == (
+        "За последние 3 дня никто никому не ответил, поэтому граф ответов не построить."
+    )

@@ -15,12 +15,15 @@ from tgstats.plugins import (
     PluginHost,
     TextReply,
     UserInfo,
+    _,
     button,
     chat_zones,
     check_chat_zones,
     check_days,
     check_zone,
     command,
+    format_number,
+    ngettext,
     period_buttons,
     resolve_button_period,
     resolve_period,
@@ -138,29 +141,39 @@ def _name(user: UserInfo) -> str:
     return f"@{user.username}" if user.username else user.display_name
 
 
-def _plural(n: int, noun: str) -> str:
-    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
-
-
 def _title(ctx: Context) -> str:
     if ctx.chat_title:
         return ctx.chat_title
     chat = ctx.store.chat(ctx.chat_id)
-    return chat.title if chat is not None and chat.title else "This chat"
+    return chat.title if chat is not None and chat.title else _("This chat")
+
+
+def _replies(n: int) -> str:
+    return ngettext("{n} reply", "{n} replies", n).format(n=format_number(n))
 
 
 def _subtitle(period: Period, graph: Graph) -> str:
-    replies = f"{graph.replies:,} repl{'y' if graph.replies == 1 else 'ies'}"
-    return f"Who replies to whom · {period.label} · {replies}"
+    return _("Who replies to whom · {period} · {replies}").format(
+        period=period.label, replies=_replies(graph.replies)
+    )
 
 
 def _footer(graph: Graph) -> str:
-    lines = [f"Top {len(graph.nodes)} by messages · circle: messages · line: replies"]
+    lines = [
+        _("Top {n} by messages · circle: messages · line: replies").format(
+            n=format_number(len(graph.nodes))
+        )
+    ]
     if graph.rest_members:
         hidden = graph.replies - graph.drawn_replies
+        members = ngettext("{n} more member", "{n} more members", graph.rest_members)
+        messages = ngettext("{n} msg", "{n} msgs", graph.rest_messages)
         lines.append(
-            f"+ {_plural(graph.rest_members, 'more member')}: "
-            f"{graph.rest_messages:,} msgs, {hidden:,} repl{'y' if hidden == 1 else 'ies'}"
+            _("+ {members}: {messages}, {replies}").format(
+                members=members.format(n=format_number(graph.rest_members)),
+                messages=messages.format(n=format_number(graph.rest_messages)),
+                replies=_replies(hidden),
+            )
         )
     return "\n".join(lines)
 
@@ -174,13 +187,22 @@ def _caption(graph: Graph, period: Period) -> str:
         if edge.b_to_a:
             directed.append((edge.b_to_a, _name(b), _name(a)))
     directed.sort(key=lambda d: (-d[0], d[1], d[2]))
-    top = " · ".join(f"{src} → {dst} {n:,}" for n, src, dst in directed[:3])
-    lines = [f"Replies in the {period.label}" if period.days else "Replies, all time"]
+    top = " · ".join(f"{src} → {dst} {format_number(n)}" for n, src, dst in directed[:3])
+    # Whole sentences, so a translator may reorder them.
+    if period.days:
+        if top:
+            return _("Replies in the {period}: most often {top}").format(
+                period=period.label, top=top
+            )
+        return _("Replies in the {period}").format(period=period.label)
     if top:
-        lines[0] += f": most often {top}"
-    return "\n".join(lines)
+        return _("Replies, all time: most often {top}").format(top=top)
+    return _("Replies, all time")
 
 
 def _no_replies(period: Period) -> str:
-    span = "yet" if period.days is None else f"in the {period.label}"
-    return f"No member has replied to another {span}, so there is no reply graph to draw."
+    if period.days is None:
+        return _("No member has replied to another yet, so there is no reply graph to draw.")
+    return _(
+        "No member has replied to another in the {period}, so there is no reply graph to draw."
+    ).format(period=period.label)
