@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 import attrs
 from sqlalchemy import BigInteger, ColumnElement, Select, and_, cast, func, or_, select, true
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.sql.selectable import Join, NamedFromClause
+from sqlalchemy.sql.selectable import Exists, Join, NamedFromClause
 
 from tgstats.store import bucketed
 from tgstats.store.digest_queries import DigestQueries
@@ -278,6 +278,15 @@ def _postgres_batches(connection: Connection, statement: Select[Any]) -> Iterato
         cursor.close()
 
 
+def _wrote_in(family: list[int]) -> Exists:
+    """EXISTS: the ``users`` row has a message stored in one of the chats of ``family``."""
+    return (
+        select(messages.c.user_id)
+        .where(messages.c.chat_id.in_(family), messages.c.user_id == users.c.user_id)
+        .exists()
+    )
+
+
 class MessageQueries(EventQueries, TimelineQueries, MemberQueries, DigestQueries):
     """Read-only queries over one database (events: :mod:`tgstats.store.event_queries`;
     activity over time: :mod:`tgstats.store.timeline`; one member:
@@ -316,12 +325,7 @@ class MessageQueries(EventQueries, TimelineQueries, MemberQueries, DigestQueries
         if not name:
             return None
         with self._engine.connect() as connection:
-            family = chat_family(connection, chat_id)
-            member = (
-                select(messages.c.user_id)
-                .where(messages.c.chat_id.in_(family), messages.c.user_id == users.c.user_id)
-                .exists()
-            )
+            member = _wrote_in(chat_family(connection, chat_id))
             row = connection.execute(
                 select(users)
                 .where(func.lower(users.c.username) == name, member)
@@ -333,12 +337,7 @@ class MessageQueries(EventQueries, TimelineQueries, MemberQueries, DigestQueries
     def member(self, chat_id: int, user_id: int) -> UserInfo | None:
         """A member of ``chat_id`` by user id (one with a message stored there), or None."""
         with self._engine.connect() as connection:
-            family = chat_family(connection, chat_id)
-            member = (
-                select(messages.c.user_id)
-                .where(messages.c.chat_id.in_(family), messages.c.user_id == users.c.user_id)
-                .exists()
-            )
+            member = _wrote_in(chat_family(connection, chat_id))
             row = connection.execute(
                 select(users).where(users.c.user_id == user_id, member).limit(1)
             ).first()
