@@ -29,9 +29,11 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection
 
 from tgstats.errors import StoreError
+from tgstats.store.zones import DAY
 
 __all__ = [
     "BUCKET",
+    "MEMBER_DAYS_SQL",
     "MIGRATIONS",
     "SCHEMA_VERSION",
     "SPAN_DAYS",
@@ -45,6 +47,7 @@ __all__ = [
     "chat_usernames",
     "chats",
     "ensure_schema",
+    "member_days",
     "member_events",
     "messages",
     "metadata",
@@ -62,7 +65,7 @@ __all__ = [
 
 # Bump when the tables change and add a step to MIGRATIONS that upgrades a
 # database from the previous version.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 metadata = MetaData()
 
@@ -293,6 +296,38 @@ word_spans = Table(
 )
 
 
+# Per member and UTC day: the sums of agg_activity, and the first and last
+# bucket with messages.  A long period's engagement reads this (a few hundred
+# thousand rows for ten years of a busy chat) instead of every member bucket.
+# It is exact for active local days too: within a UTC day with no offset
+# change the zone's offset is constant, so the day's buckets fall in at most
+# two consecutive local days, in order, and the first and last bucket name
+# both.  UTC days holding a transition are read from agg_activity instead
+# (tgstats.store.bucketed.member_activity).  Kept with agg_activity
+# (tgstats.store.aggregates) and checked against it by verify.
+member_days = Table(
+    "agg_member_days",
+    metadata,
+    Column("chat_id", BigInteger, nullable=False),
+    Column("day", Integer, nullable=False),  # bucket // 96, date // 86400
+    Column("user_id", BigInteger, nullable=False),
+    Column("messages", Integer, nullable=False),
+    Column("reactions", BigInteger, nullable=False),
+    Column("first_bucket", BigInteger, nullable=False),
+    Column("last_bucket", BigInteger, nullable=False),
+    PrimaryKeyConstraint("chat_id", "day", "user_id", name="pk_agg_member_days"),
+    sqlite_with_rowid=False,
+)
+
+# The member-day rows as they follow from agg_activity: the migration, rebuild
+# and verify all use this one definition.
+MEMBER_DAYS_SQL = (
+    f"SELECT chat_id, bucket / {DAY // BUCKET}, user_id, sum(messages), sum(reactions), "
+    "min(bucket), max(bucket) FROM agg_activity {where} "
+    f"GROUP BY chat_id, bucket / {DAY // BUCKET}, user_id"
+)
+
+
 def _build_aggregates(connection: Connection) -> None:
     """Version 2 -> 3: the aggregate tables (created by create_all) filled from the messages."""
     from tgstats.store.rebuild import rebuild  # that module imports this one
@@ -381,8 +416,20 @@ bot_secrets = Table(
     Column("value", Text, nullable=False),
 )
 
+
 # version -> step that upgrades a database at that version to version + 1.
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _add_counted, 2: _build_aggregates}
+def _build_member_days(connection: Connection) -> None:
+    """Version 3 -> 4: agg_member_days (created by create_all) filled from agg_activity."""
+    # An upgrade from before version 3 has just built it with the others.
+    connection.exec_driver_sql(f"DELETE FROM {member_days.name}")
+    connection.exec_driver_sql(f"INSERT INTO {member_days.name} {MEMBER_DAYS_SQL.format(where='')}")
+
+
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {
+    1: _add_counted,
+    2: _build_aggregates,
+    3: _build_member_days,
+}
 
 
 # Any fixed 64-bit number; "tgstats" in ASCII, so other applications' keys do not collide.
