@@ -145,20 +145,20 @@ SPARSE_ZONES = [
 def test_active_days_from_day_rows_are_exact_for_sparse_members(store: Store) -> None:
     """Few messages per member and day, at random minutes over 80 days around
     the March and April DST changes (both hemispheres): the local days a member
-    was active must match zoneinfo whatever the zone and period."""
+    was active, and the replies they received, must match a count with zoneinfo
+    whatever the zone and period."""
     import random
 
     rng = random.Random(12)
     start = int(datetime(2026, 2, 20, tzinfo=UTC).timestamp())
     dates = sorted(start + rng.randrange(80 * 86_400 // 60) * 60 for _ in range(400))
     senders = [USERS[rng.randrange(3)] for _ in dates]
-    fill_store(
-        store,
-        [
-            make_message(CHAT, sender, "hi", message_id=i + 1, date=date)
-            for i, (date, sender) in enumerate(zip(dates, senders, strict=True))
-        ],
-    )
+    sent: list[object] = []
+    for i, (date, sender) in enumerate(zip(dates, senders, strict=True)):
+        # Every third message replies to the one before it.
+        parent = sent[-1] if i % 3 == 2 else None
+        sent.append(make_message(CHAT, sender, "hi", message_id=i + 1, date=date, reply_to=parent))
+    fill_store(store, sent)
     for zone in map(ZoneInfo, SPARSE_ZONES):
         first = datetime.fromtimestamp(dates[0], UTC).astimezone(zone).date()
         periods = [(None, None)]
@@ -173,15 +173,22 @@ def test_active_days_from_day_rows_are_exact_for_sparse_members(store: Store) ->
             high = None if until is None else until.timestamp()
             days: dict[int, set[object]] = {}
             counts: Counter[int] = Counter()
-            for date, sender in zip(dates, senders, strict=True):
+            received: Counter[int] = Counter()
+            for i, (date, sender) in enumerate(zip(dates, senders, strict=True)):
                 if (low is None or date >= low) and (high is None or date < high):
                     days.setdefault(sender.id, set()).add(
                         datetime.fromtimestamp(date, UTC).astimezone(zone).date()
                     )
                     counts[sender.id] += 1
+                    if i % 3 == 2 and senders[i - 1] != sender:
+                        received[senders[i - 1].id] += 1
             activity = store.queries.user_activity(CHAT.id, tz=zone, since=since, until=until)
-            found = {a.user.user_id: (a.messages, a.active_days) for a in activity}
-            expected = {u: (counts[u], len(d)) for u, d in days.items()}
+            found = {
+                a.user.user_id: (a.messages, a.active_days, a.replies_received) for a in activity
+            }
+            expected = {
+                u: (counts[u], len(days.get(u, ())), received[u]) for u in {*days, *received}
+            }
             assert found == expected, (zone, since, until)
 
 

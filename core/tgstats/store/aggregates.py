@@ -35,6 +35,7 @@ from tgstats.store.schema import (
     chat_buckets,
     member_days,
     messages,
+    replies_received,
     reply_buckets,
     word_days,
     word_spans,
@@ -199,6 +200,11 @@ class Delta:
         _member_days(connection, mark, self.activity)
         replies = sorted((*key, n) for key, n in self.replies.items() if n)
         _add(connection, mark, reply_buckets.name, ("replies",), replies)
+        received: Counter[tuple[int, int, int]] = Counter()
+        for (chat_id, bucket, _from, to), n in self.replies.items():
+            received[(chat_id, bucket // _DAY_BUCKETS, to)] += n
+        received_rows = sorted((*key, n) for key, n in received.items() if n)
+        _add(connection, mark, replies_received.name, ("replies",), received_rows)
         cache = _PIECES
         words: list[tuple[int, int, int, str, int]] = []
         spans: dict[tuple[int, int, str], int] = defaultdict(int)
@@ -326,6 +332,7 @@ _KEYS: dict[str, tuple[str, ...]] = {
     activity_buckets.name: ("chat_id", "bucket", "user_id"),
     chat_buckets.name: ("chat_id", "bucket"),
     reply_buckets.name: ("chat_id", "bucket", "from_user_id", "to_user_id"),
+    replies_received.name: ("chat_id", "day", "user_id"),
     word_days.name: ("chat_id", "day", "user_id", "word"),
     word_spans.name: ("chat_id", "span", "word"),
 }
@@ -448,7 +455,20 @@ def erase_member(connection: Connection, chat_ids: Sequence[int], user_id: int) 
             ("count",),
             sorted((chat_id, int(span), word, -int(n)) for span, word, n in theirs_words),
         )
-    for table in (activity_buckets, member_days, word_days):
+        # Others lose the replies the member sent them.
+        sent = connection.exec_driver_sql(
+            f"SELECT bucket / {_DAY_BUCKETS}, to_user_id, sum(replies) FROM {reply_buckets.name} "
+            f"WHERE chat_id = {mark} AND from_user_id = {mark} GROUP BY 1, 2",
+            (chat_id, user_id),
+        ).all()
+        _add(
+            connection,
+            mark,
+            replies_received.name,
+            ("replies",),
+            sorted((chat_id, int(day), int(to), -int(n)) for day, to, n in sent),
+        )
+    for table in (activity_buckets, member_days, replies_received, word_days):
         connection.execute(
             table.delete().where(table.c.chat_id.in_(chat_ids), table.c.user_id == user_id)
         )

@@ -32,6 +32,7 @@ from tgstats.store.schema import (
     chat_buckets,
     member_days,
     messages,
+    replies_received,
     reply_buckets,
     word_days,
     word_spans,
@@ -243,14 +244,48 @@ def reply_counts(
     by_sender: bool,
     excluded: Collection[int] = (),
 ) -> list[tuple[int, ...]]:
-    """(from, to, replies) per pair if ``by_sender``, else (to, replies received)."""
+    """(from, to, replies) per pair if ``by_sender``, else (to, replies received).
+
+    Replies received over whole UTC days come from agg_replies_received, the
+    partial days at the period's edges from the buckets; with excluded members
+    (whose replies to others must go too) everything comes from the buckets.
+    """
     t = reply_buckets
     where = _conditions(t, t.c.bucket, family, since, until, BUCKET)
     if excluded:
         ids = sorted(excluded)
         where += [t.c.from_user_id.not_in(ids), t.c.to_user_id.not_in(ids)]
-    keys = [t.c.from_user_id, t.c.to_user_id] if by_sender else [t.c.to_user_id]
-    rows = connection.execute(select(*keys, func.sum(t.c.replies)).where(*where).group_by(*keys))
+    if by_sender:
+        keys = [t.c.from_user_id, t.c.to_user_id]
+        rows = connection.execute(
+            select(*keys, func.sum(t.c.replies)).where(*where).group_by(*keys)
+        )
+        return [tuple(int(v) for v in row) for row in rows]
+    if excluded:
+        parts: list[Any] = [select(t.c.to_user_id.label("user_id"), t.c.replies).where(*where)]
+    else:
+        r = replies_received
+        first_day = None if since is None else -(-since // DAY)
+        end_day = None if until is None else until // DAY
+        if first_day is not None and end_day is not None and first_day >= end_day:
+            # No whole UTC day in the period: the buckets alone.
+            parts = [select(t.c.to_user_id.label("user_id"), t.c.replies).where(*where)]
+        else:
+            days = [r.c.chat_id.in_(family)]
+            if first_day is not None:
+                days.append(r.c.day >= const(first_day))
+            if end_day is not None:
+                days.append(r.c.day < const(end_day))
+            parts = [select(r.c.user_id, r.c.replies).where(*days)]
+            edges = []
+            if first_day is not None:
+                edges.append(t.c.bucket < const(first_day * _DAY_BUCKETS))
+            if end_day is not None:
+                edges.append(t.c.bucket >= const(end_day * _DAY_BUCKETS))
+            parts += [select(t.c.to_user_id, t.c.replies).where(*where, edge) for edge in edges]
+    rows_of = union_all(*parts).subquery("rows_of") if len(parts) > 1 else parts[0].subquery()
+    user = rows_of.c[0]
+    rows = connection.execute(select(user, func.sum(rows_of.c[1])).group_by(user))
     return [tuple(int(v) for v in row) for row in rows]
 
 

@@ -35,6 +35,7 @@ __all__ = [
     "BUCKET",
     "MEMBER_DAYS_SQL",
     "MIGRATIONS",
+    "REPLIES_RECEIVED_SQL",
     "SCHEMA_VERSION",
     "SPAN_DAYS",
     "activity_buckets",
@@ -54,6 +55,7 @@ __all__ = [
     "opt_outs",
     "reactions",
     "rejected_updates",
+    "replies_received",
     "reply_buckets",
     "schedule_runs",
     "schema_version",
@@ -328,6 +330,26 @@ MEMBER_DAYS_SQL = (
 )
 
 
+# Replies each member received per UTC day (agg_replies summed over the
+# replier and the day's buckets): what engagement's "replies received" reads
+# for the whole UTC days of a period.  Kept with agg_replies, checked against it.
+replies_received = Table(
+    "agg_replies_received",
+    metadata,
+    Column("chat_id", BigInteger, nullable=False),
+    Column("day", Integer, nullable=False),
+    Column("user_id", BigInteger, nullable=False),  # who was replied to
+    Column("replies", Integer, nullable=False),
+    PrimaryKeyConstraint("chat_id", "day", "user_id", name="pk_agg_replies_received"),
+    sqlite_with_rowid=False,
+)
+
+REPLIES_RECEIVED_SQL = (
+    f"SELECT chat_id, bucket / {DAY // BUCKET}, to_user_id, sum(replies) FROM agg_replies "
+    f"{{where}} GROUP BY chat_id, bucket / {DAY // BUCKET}, to_user_id"
+)
+
+
 def _build_aggregates(connection: Connection) -> None:
     """Version 2 -> 3: the aggregate tables (created by create_all) filled from the messages."""
     from tgstats.store.rebuild import rebuild  # that module imports this one
@@ -419,10 +441,12 @@ bot_secrets = Table(
 
 # version -> step that upgrades a database at that version to version + 1.
 def _build_member_days(connection: Connection) -> None:
-    """Version 3 -> 4: agg_member_days (created by create_all) filled from agg_activity."""
-    # An upgrade from before version 3 has just built it with the others.
-    connection.exec_driver_sql(f"DELETE FROM {member_days.name}")
-    connection.exec_driver_sql(f"INSERT INTO {member_days.name} {MEMBER_DAYS_SQL.format(where='')}")
+    """Version 3 -> 4: agg_member_days and agg_replies_received (created by create_all)
+    filled from agg_activity and agg_replies."""
+    # An upgrade from before version 3 has just built them with the others.
+    for table, sql in ((member_days, MEMBER_DAYS_SQL), (replies_received, REPLIES_RECEIVED_SQL)):
+        connection.exec_driver_sql(f"DELETE FROM {table.name}")
+        connection.exec_driver_sql(f"INSERT INTO {table.name} {sql.format(where='')}")
 
 
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {
