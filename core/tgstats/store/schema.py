@@ -322,6 +322,17 @@ member_days = Table(
     Column("first_bucket", BigInteger, nullable=False),
     Column("last_bucket", BigInteger, nullable=False),
     PrimaryKeyConstraint("chat_id", "day", "user_id", name="pk_agg_member_days"),
+    # Grouping by member in key order: no sort of every row (engagement of all time).
+    Index(
+        "ix_agg_member_days_user",
+        "chat_id",
+        "user_id",
+        "day",
+        "messages",
+        "reactions",
+        "first_bucket",
+        "last_bucket",
+    ),
     sqlite_with_rowid=False,
 )
 
@@ -345,6 +356,7 @@ replies_received = Table(
     Column("user_id", BigInteger, nullable=False),  # who was replied to
     Column("replies", Integer, nullable=False),
     PrimaryKeyConstraint("chat_id", "day", "user_id", name="pk_agg_replies_received"),
+    Index("ix_agg_replies_received_user", "chat_id", "user_id", "day", "replies"),
     sqlite_with_rowid=False,
 )
 
