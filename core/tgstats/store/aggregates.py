@@ -245,14 +245,14 @@ class Delta:
         _add(connection, mark, word_days.name, ("count",), words)
         # All-time totals per member and per chat, from the same counts.
         per_member: dict[tuple[int, int, str], int] = defaultdict(int)
-        per_chat: dict[tuple[int, str], int] = defaultdict(int)
+        chat_totals: dict[tuple[int, str], int] = defaultdict(int)
         for chat_id, _day, user_id, word, n in words:
             per_member[(chat_id, user_id, word)] += n
-            per_chat[(chat_id, word)] += n
+            chat_totals[(chat_id, word)] += n
         member_rows = sorted((*key, n) for key, n in per_member.items() if n)
         _add(connection, mark, member_words.name, ("count",), member_rows)
-        chat_rows = sorted((*key, n) for key, n in per_chat.items() if n)
-        _add(connection, mark, chat_words.name, ("count",), chat_rows)
+        total_rows = sorted((*key, n) for key, n in chat_totals.items() if n)
+        _add(connection, mark, chat_words.name, ("count",), total_rows)
 
 
 def _add(

@@ -22,7 +22,7 @@ from collections.abc import Collection, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, func, select, union, union_all
+from sqlalchemy import ColumnElement, and_, func, select, union_all
 from sqlalchemy.engine import Connection
 
 from tgstats.store.schema import (
@@ -40,7 +40,7 @@ from tgstats.store.schema import (
     word_spans,
 )
 from tgstats.store.words import count_words
-from tgstats.store.zones import DAY, EPOCH_WEEKDAY, const, local_seconds, offset_segments
+from tgstats.store.zones import DAY, EPOCH_WEEKDAY, const, offset_segments
 
 __all__ = [
     "aligned",
@@ -186,22 +186,19 @@ def member_activity(
         first_day = end_day = span[1] // _DAY_BUCKETS + 1
     ranges = [(span[0], first_day * _DAY_BUCKETS), (end_day * _DAY_BUCKETS, span[1] + 1)]
     # UTC days holding an offset change: read bucket by bucket.
-    segments = offset_segments(tz, span[0] * BUCKET, span[1] * BUCKET)[1:]
-    irregular = sorted({ts // DAY for ts, _off in segments if first_day <= ts // DAY < end_day})
+    changes = offset_segments(tz, span[0] * BUCKET, span[1] * BUCKET)[1:]
+    irregular = sorted({ts // DAY for ts, _off in changes if first_day <= ts // DAY < end_day})
     ranges += [(day * _DAY_BUCKETS, (day + 1) * _DAY_BUCKETS) for day in irregular]
-    d = member_days
-    parts: list[Any] = [
-        select(
-            a.c.user_id.label("user_id"),
-            a.c.messages.label("messages"),
-            a.c.reactions.label("reactions"),
-            a.c.bucket.label("first_bucket"),
-            a.c.bucket.label("last_bucket"),
-        ).where(*where, a.c.bucket >= const(low), a.c.bucket < const(high))
+    # Each source: (member, messages, reactions, first bucket, last bucket, UTC
+    # day or None for buckets), conditions.
+    a_columns = (a.c.user_id, a.c.messages, a.c.reactions, a.c.bucket, a.c.bucket, None)
+    sources: list[tuple[tuple[Any, ...], list[Any]]] = [
+        (a_columns, [*where, a.c.bucket >= const(low), a.c.bucket < const(high)])
         for low, high in ranges
         if low < high
     ]
     if first_day < end_day:
+        d = member_days
         coarse = [
             *_conditions(d, d.c.day, family, None, None, 1, d.c.user_id, None, excluded),
             d.c.user_id != const(0),
@@ -210,31 +207,73 @@ def member_activity(
         ]
         if irregular:
             coarse.append(d.c.day.not_in(irregular))
-        parts.append(
-            select(
-                d.c.user_id, d.c.messages, d.c.reactions, d.c.first_bucket, d.c.last_bucket
-            ).where(*coarse)
+        d_columns = (
+            d.c.user_id,
+            d.c.messages,
+            d.c.reactions,
+            d.c.first_bucket,
+            d.c.last_bucket,
+            d.c.day,
         )
-    rows_of = union_all(*parts).subquery("rows_of")
-    totals = connection.execute(
-        select(
-            rows_of.c.user_id, func.sum(rows_of.c.messages), func.sum(rows_of.c.reactions)
-        ).group_by(rows_of.c.user_id)
-    ).all()
+        sources.append((d_columns, coarse))
+    # The member-day rows are grouped straight from their table (in index order:
+    # no sort of every row), the bucket ranges together (each range by the key:
+    # grouped alone, SQLite would walk the member index over the whole chat);
+    # the few hundred member sums are added up here.
+    totals: dict[int, list[int]] = {}
+    buckets = [
+        select(user, n, r).where(*conditions)
+        for (user, n, r, *_rest, day), conditions in sources
+        if day is None
+    ]
+    grouped = []
+    if buckets:
+        fine = (union_all(*buckets) if len(buckets) > 1 else buckets[0]).subquery("fine")
+        grouped.append(
+            select(fine.c[0], func.sum(fine.c[1]), func.sum(fine.c[2])).group_by(fine.c[0])
+        )
+    grouped += [
+        select(user, func.sum(n), func.sum(r)).where(*conditions).group_by(user)
+        for (user, n, r, *_rest, day), conditions in sources
+        if day is not None
+    ]
+    for statement in grouped:
+        for uid, messages_n, reactions_n in connection.execute(statement):
+            cell = totals.setdefault(int(uid), [0, 0])
+            cell[0] += int(messages_n)
+            cell[1] += int(reactions_n)
 
-    # Active local days: the distinct local days of every row's first and last bucket.
-    def local_day(column: Any) -> Any:
-        start = column * const(BUCKET)
-        return local_seconds(start, tz, span[0] * BUCKET, span[1] * BUCKET) // const(DAY)
-
-    ends = union(
-        select(rows_of.c.user_id, local_day(rows_of.c.first_bucket).label("day")),
-        select(rows_of.c.user_id, local_day(rows_of.c.last_bucket).label("day")),
-    ).subquery("ends")
-    days = dict(
-        connection.execute(select(ends.c.user_id, func.count()).group_by(ends.c.user_id)).all()
+    # Active local days: the distinct local days of every row's first and last
+    # bucket, one arm per offset segment so each is plain arithmetic (a CASE over
+    # the segments per row cost three times as much).  A member-day row lies in
+    # one segment: the UTC days holding a change are among the bucket sources.
+    segments = _segments(tz, *span)
+    arms = []
+    for i, (start, end, offset) in enumerate(segments):
+        # The outer segments reach past the span: whole first and last days stay in.
+        low = 0 if i == 0 else start
+        high = 2**62 if i == len(segments) - 1 else end
+        for (user, _n, _r, first, last, day), conditions in sources:
+            if day is None:  # buckets: one column
+                inside = [first >= const(low), first < const(high)]
+                ends_of = [first]
+            else:  # member-day rows
+                inside = [
+                    day >= const(-(-low // _DAY_BUCKETS)),
+                    day < const(-(-high // _DAY_BUCKETS)),
+                ]
+                ends_of = [first, last]
+            for bucket in ends_of:
+                local = (bucket * const(BUCKET) + const(offset)) // const(DAY)
+                arms.append(select(user, local.label("day")).where(*conditions, *inside))
+    ends = (union_all(*arms) if len(arms) > 1 else arms[0]).subquery("ends")
+    user_column, day_column = ends.c[0], ends.c[1]
+    days: dict[int, int] = dict(
+        connection.execute(
+            select(user_column, func.count(day_column.distinct())).group_by(user_column)
+        ).all()
     )
-    return {int(u): (int(n), int(days.get(u, 0)), int(r)) for u, n, r in totals}
+    return {u: (n, int(days.get(u, 0)), r) for u, (n, r) in totals.items()}
 
 
 def reply_counts(
@@ -273,12 +312,12 @@ def reply_counts(
             # No whole UTC day in the period: the buckets alone.
             parts = [select(t.c.to_user_id.label("user_id"), t.c.replies).where(*where)]
         else:
-            days = [r.c.chat_id.in_(family)]
+            whole: list[ColumnElement[bool]] = [r.c.chat_id.in_(family)]
             if first_day is not None:
-                days.append(r.c.day >= const(first_day))
+                whole.append(r.c.day >= const(first_day))
             if end_day is not None:
-                days.append(r.c.day < const(end_day))
-            parts = [select(r.c.user_id, r.c.replies).where(*days)]
+                whole.append(r.c.day < const(end_day))
+            parts = [select(r.c.user_id, r.c.replies).where(*whole)]
             edges = []
             if first_day is not None:
                 edges.append(t.c.bucket < const(first_day * _DAY_BUCKETS))
