@@ -42,9 +42,12 @@ from tgstats.store.words import split_piece
 
 __all__ = [
     "DAY",
+    "Counts",
     "Delta",
     "Msg",
+    "added_replies",
     "changed",
+    "count_new",
     "erase_member",
     "lock_chats",
     "move_reactions",
@@ -159,6 +162,25 @@ class Delta:
         self._texts: dict[tuple[int, int, int], tuple[list[str], list[str]]] = defaultdict(
             lambda: ([], [])
         )
+        # (chat, day, user) -> word -> count, already split (add_counts).
+        self._counted: dict[tuple[int, int, int], dict[str, int]] = {}
+
+    def add_counts(self, counts: Counts) -> None:
+        """Add what :func:`count_new` found (the same as ``message(m, 1)`` for each)."""
+        chat_id = counts.chat_id
+        activity = self.activity
+        for (bucket, user_id), (n, r) in counts.activity.items():
+            cell = activity[(chat_id, bucket, user_id)]
+            cell[0] += n
+            cell[1] += r
+        counted = self._counted
+        for (day, user_id), words in counts.words.items():
+            held = counted.get((chat_id, day, user_id))
+            if held is None:
+                counted[(chat_id, day, user_id)] = words
+            else:
+                for word, n in words.items():
+                    held[word] = held.get(word, 0) + n
 
     def message(self, chat_id: int, m: Msg, sign: int, *, words: bool = True) -> None:
         """Add (sign 1) or take away (-1) a message's counts, reactions and words."""
@@ -197,28 +219,15 @@ class Delta:
         _add(connection, mark, chat_buckets.name, ("messages",), chat_rows)
         replies = sorted((*key, n) for key, n in self.replies.items() if n)
         _add(connection, mark, reply_buckets.name, ("replies",), replies)
-        cache = _PIECES
         words: list[tuple[int, int, int, str, int]] = []
         spans: dict[tuple[int, int, str], int] = defaultdict(int)
         # Keys in order, then each key's words in order: the rows come out sorted
         # (B-tree locality, one lock order on PostgreSQL) without sorting every row.
-        for key in sorted(self._texts):
+        for key in sorted(self._texts.keys() | self._counted.keys()):
             chat_id, day, user_id = key
-            counts: dict[str, int] = defaultdict(int)
-            for texts, sign in zip(self._texts[key], (1, -1), strict=True):
-                if not texts:
-                    continue
-                # One member's texts of one day repeat their pieces: count the pieces
-                # at C speed, then look each distinct one up once (measured: a third
-                # of the import's Python time went to a per-piece loop).
-                for piece, n in Counter(" ".join(texts).split()).items():
-                    found = cache.get(piece)
-                    if found is None:
-                        found = split_piece(piece)
-                        if len(cache) < _PIECE_CACHE:
-                            cache[piece] = found
-                    for word in found:
-                        counts[word] += sign * n
+            counts = self._word_counts(key)
+            for word, n in self._counted.get(key, {}).items():
+                counts[word] += n
             span = day // SPAN_DAYS
             for word in sorted(counts):
                 n = counts[word]
@@ -233,6 +242,49 @@ class Delta:
             sorted((*key, n) for key, n in spans.items() if n),
         )
         _add(connection, mark, word_days.name, ("count",), words)
+
+    def _word_counts(self, key: tuple[int, int, int]) -> dict[str, int]:
+        """Word -> count change of one (chat, day, member) from the texts held."""
+        cache = _PIECES
+        counts: dict[str, int] = defaultdict(int)
+        for texts, sign in zip(self._texts.get(key, ((), ())), (1, -1), strict=True):
+            if not texts:
+                continue
+            # One member's texts of one day repeat their pieces: count the pieces
+            # at C speed, then look each distinct one up once (measured: a third
+            # of the import's Python time went to a per-piece loop).
+            for piece, n in Counter(" ".join(texts).split()).items():
+                found = cache.get(piece)
+                if found is None:
+                    found = split_piece(piece)
+                    if len(cache) < _PIECE_CACHE:
+                        cache[piece] = found
+                for word in found:
+                    counts[word] += sign * n
+        return counts
+
+
+class Counts(NamedTuple):
+    """What adding new messages of one chat does to the activity and word rows.
+
+    The reply pairs are not in here (a parent may be stored: that needs the
+    database).  Plain values: the importer's reader process makes them and
+    pickles them to the writer, which adds them if every message was new.
+    """
+
+    chat_id: int
+    activity: dict[tuple[int, int], tuple[int, int]]  # (bucket, member) -> messages, reactions
+    words: dict[tuple[int, int], dict[str, int]]  # (day, member) -> word -> count
+
+
+def count_new(chat_id: int, msgs: Iterable[Msg]) -> Counts:
+    """The Counts of adding ``msgs`` (new messages of ``chat_id``), as Delta.message adds them."""
+    delta = Delta()
+    for m in msgs:
+        delta.message(chat_id, m, 1)
+    activity = {(b, u): (n, r) for (_, b, u), (n, r) in delta.activity.items()}
+    words = {(d, u): dict(delta._word_counts(key)) for key in delta._texts for _, d, u in [key]}
+    return Counts(chat_id, activity, words)
 
 
 def _add(
@@ -330,6 +382,32 @@ def changed(
             old_parent, new_parent = before[child.reply_to], after.get(child.reply_to)
             delta.reply(chat_id, child, old_parent.user_id if old_parent else None, -1)
             delta.reply(chat_id, child, new_parent.user_id if new_parent else None, 1)
+
+
+def added_replies(
+    connection: Connection,
+    chat_id: int,
+    senders: Mapping[int, int | None],
+    replies: Iterable[Msg],
+    delta: Delta,
+) -> None:
+    """The reply pairs :func:`changed` finds when every message is new, for a caller
+    that added their other counts already (:meth:`Delta.add_counts`).
+
+    ``senders``: each new message's id -> its sender; ``replies``: those of
+    the new messages that reply to one.  No Msg is needed for the others:
+    for a first import that is most of the writer's Python time saved.
+    """
+    replies = list(replies)
+    outside = {m.reply_to for m in replies if m.counted and m.reply_to not in senders}
+    stored = _senders(connection, chat_id, outside)
+    for m in replies:
+        parent = senders[m.reply_to] if m.reply_to in senders else stored.get(m.reply_to)
+        delta.reply(chat_id, m, parent, 1)
+    # Stored replies to a message that only now appears gain their pair.
+    for child in _replies_to(connection, chat_id, senders):
+        if child.message_id not in senders and child.reply_to is not None:
+            delta.reply(chat_id, child, senders[child.reply_to], 1)
 
 
 def move_reactions(connection: Connection, chat_id: int, message_id: int, value: Any) -> bool:

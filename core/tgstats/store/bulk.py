@@ -24,7 +24,17 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
 from tgstats.errors import StoreError
-from tgstats.store.aggregates import Delta, Msg, changed, lock_chats, read_ids, read_rows
+from tgstats.store.aggregates import (
+    Counts,
+    Delta,
+    Msg,
+    added_replies,
+    changed,
+    count_new,
+    lock_chats,
+    read_ids,
+    read_rows,
+)
 from tgstats.store.cleaning import clean_text
 from tgstats.store.queries import ChatInfo, MessageRow, UserInfo, to_timestamp
 from tgstats.store.schema import chat_migrations, chats, messages
@@ -36,7 +46,7 @@ from tgstats.store.upserts import (
     upsert_user_rows,
 )
 
-__all__ = ["Batch", "Refreshed"]
+__all__ = ["COLUMNS", "Batch", "Refreshed", "count_rows", "prepare_row"]
 
 _REFRESH_TABLE = "tgstats_import_refresh"
 # Rows whose aggregate changes are held before they are applied: bounds the
@@ -45,7 +55,7 @@ _DEFERRED = 20_000
 # The columns a newer export may change, copied to the refresh table.
 _REFRESH_COLUMNS = ("message_id", "text", "media_kind", "edit_date", "reaction_count")
 
-_COLUMNS = (
+COLUMNS = (
     "chat_id",
     "message_id",
     "thread_id",
@@ -71,8 +81,9 @@ def _timestamp(value: Any, what: str) -> int | None:
     raise StoreError(f"{what}: expected a timezone-aware datetime or unix seconds, got {value!r}")
 
 
-def _row(message: MessageRow | Mapping[str, Any]) -> tuple[Any, ...]:
-    """One message as a tuple in _COLUMNS order, dates as unix seconds."""
+def prepare_row(message: MessageRow | Mapping[str, Any]) -> tuple[Any, ...]:
+    """One message as a tuple in COLUMNS order, dates as unix seconds, text cleaned:
+    what :meth:`Batch.add_prepared` takes (the importer makes them in its reader)."""
     if isinstance(message, MessageRow):
         m = message
         values = [
@@ -89,7 +100,7 @@ def _row(message: MessageRow | Mapping[str, Any]) -> tuple[Any, ...]:
             True,  # MessageRow carries no commands (see tgstats.store.counting)
         ]
     else:
-        values = [message.get(name) for name in _COLUMNS]
+        values = [message.get(name) for name in COLUMNS]
         if values[10] is None:
             values[10] = True
     chat_id, message_id, date, edit_date = values[0], values[1], values[4], values[8]
@@ -108,6 +119,17 @@ def _row(message: MessageRow | Mapping[str, Any]) -> tuple[Any, ...]:
     if not values[9]:
         values[9] = 0
     return tuple(values)
+
+
+def _msg(row: tuple[Any, ...]) -> Msg:
+    """The aggregates' view of a prepared row."""
+    return Msg(row[1], row[3], row[4], row[5], row[6], row[9], bool(row[10]))
+
+
+def count_rows(chat_id: int, rows: Iterable[tuple[Any, ...]]) -> Counts:
+    """The activity and word counts of prepared rows of ``chat_id``, if all are new
+    (for :meth:`Batch.add_prepared`; the importer makes them in its reader)."""
+    return count_new(chat_id, map(_msg, rows))
 
 
 def _user_rows(users: Iterable[UserInfo]) -> list[dict[str, Any]]:
@@ -307,7 +329,14 @@ class Batch:
 
     def add_messages(self, rows: Iterable[MessageRow | Mapping[str, Any]]) -> int:
         """Insert messages not stored yet; return how many were new."""
-        prepared = [_row(r) for r in rows]
+        return self.add_prepared([prepare_row(r) for r in rows])
+
+    def add_prepared(self, prepared: list[tuple[Any, ...]], counts: Counts | None = None) -> int:
+        """add_messages for rows already made by :func:`prepare_row`.
+
+        ``counts``: :func:`count_rows` of ``prepared``, made ahead (the importer's
+        reader process does): used if every row turns out new, else recomputed.
+        """
         if not prepared:
             return 0
         self._ensure_chats({r[0] for r in prepared})
@@ -328,18 +357,39 @@ class Batch:
         if self._insert_sql is None:
             mark = self._mark()
             self._insert_sql = (
-                f"INSERT INTO {messages.name} ({', '.join(_COLUMNS)}) "
-                f"VALUES ({', '.join([mark] * len(_COLUMNS))}) "
+                f"INSERT INTO {messages.name} ({', '.join(COLUMNS)}) "
+                f"VALUES ({', '.join([mark] * len(COLUMNS))}) "
                 "ON CONFLICT (chat_id, message_id) DO NOTHING"
             )
         self._lock({r[0] for r in kept})
+        known: dict[int, set[int]] = {}  # chat -> ids among the rows already stored
+        if counts is not None and kept is prepared and all(r[0] == counts.chat_id for r in kept):
+            chat = counts.chat_id
+            ids = [r[1] for r in kept]
+            known[chat] = set(read_ids(self.connection, chat, ids))
+            if not known[chat] and len(set(ids)) == len(ids):
+                # Every row is new (a first import): the counts made ahead are exact,
+                # only the reply pairs need the database.
+                added = int(self.connection.exec_driver_sql(self._insert_sql, kept).rowcount)
+                self._delta.add_counts(counts)
+                replies = [_msg(r) for r in kept if r[6] is not None]
+                added_replies(
+                    self.connection,
+                    chat,
+                    dict(zip(ids, (r[3] for r in kept), strict=True)),
+                    replies,
+                    self._delta,
+                )
+                self._pending += len(kept)
+                return self._after_insert(kept, added)
         by_chat: dict[int, dict[int, Msg]] = {}
         for r in kept:
             rows_of_chat = by_chat.setdefault(r[0], {})
             if r[1] not in rows_of_chat:  # a duplicate in the file: the first one is stored
-                rows_of_chat[r[1]] = Msg(r[1], r[3], r[4], r[5], r[6], r[9], bool(r[10]))
+                rows_of_chat[r[1]] = _msg(r)
         stored = {
-            chat: set(read_ids(self.connection, chat, rows_of)) for chat, rows_of in by_chat.items()
+            chat: known[chat] if chat in known else set(read_ids(self.connection, chat, rows_of))
+            for chat, rows_of in by_chat.items()
         }
         added = int(self.connection.exec_driver_sql(self._insert_sql, kept).rowcount)
         for chat, rows_of_chat in by_chat.items():
@@ -347,6 +397,10 @@ class Batch:
             if new:
                 changed(self.connection, chat, dict.fromkeys(new), new, self._delta)
                 self._pending += len(new)
+        return self._after_insert(kept, added)
+
+    def _after_insert(self, kept: list[tuple[Any, ...]], added: int) -> int:
+        """Apply the held aggregate changes if they are many; copy rows to refresh."""
         if self._pending >= _DEFERRED:
             self.finish()
         if self._refresh_chat is not None:
