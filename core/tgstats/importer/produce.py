@@ -38,7 +38,7 @@ from tgstats.importer.convert import (
 )
 from tgstats.importer.limits import LimitExceeded, StructureGuard
 from tgstats.importer.reader import ChatHeader, CountingReader, ExportReader
-from tgstats.store.bulk import count_rows, prepare_row
+from tgstats.store.bulk import count_rows
 
 __all__ = ["NOT_SELECTED", "PRIVATE", "UNKNOWN_TYPE", "Event", "produce"]
 
@@ -121,7 +121,7 @@ def _chat(
         for index, msg in enumerate(messages):  # noqa: B007 (read in the handlers)
             row = convert(msg)
             if row is not None:
-                rows.append(prepare_row(row))
+                rows.append(row)
                 if len(rows) >= batch_size:
                     newest = max(newest, max(r[4] for r in rows))
                     yield _rows(chat_id, rows, converter, reader)

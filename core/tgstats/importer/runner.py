@@ -35,7 +35,7 @@ from tgstats.importer.produce import (
 )
 from tgstats.importer.reader import ChatHeader
 from tgstats.logs import get_logger
-from tgstats.store.aggregates import Counts
+from tgstats.store.aggregates import AggregateRows
 from tgstats.store.queries import ChatInfo, UserInfo
 
 if TYPE_CHECKING:
@@ -297,7 +297,9 @@ class _Writer:
         return result
 
 
-def _flush(batch: Any, rows: list[tuple[Any, ...]], users: list[UserInfo], counts: Counts) -> int:
+def _flush(
+    batch: Any, rows: list[tuple[Any, ...]], users: list[UserInfo], counts: AggregateRows
+) -> int:
     # Only senders the store does not know: a stored name and @username (the export
     # has none) are newer than the export's.  The rows go first, so the batch knows
     # the chat's opt-outs and tombstones before it sees the names.

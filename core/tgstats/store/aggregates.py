@@ -42,10 +42,11 @@ from tgstats.store.words import split_piece
 
 __all__ = [
     "DAY",
-    "Counts",
+    "AggregateRows",
     "Delta",
     "Msg",
     "added_replies",
+    "apply_rows",
     "changed",
     "count_new",
     "erase_member",
@@ -162,25 +163,6 @@ class Delta:
         self._texts: dict[tuple[int, int, int], tuple[list[str], list[str]]] = defaultdict(
             lambda: ([], [])
         )
-        # (chat, day, user) -> word -> count, already split (add_counts).
-        self._counted: dict[tuple[int, int, int], dict[str, int]] = {}
-
-    def add_counts(self, counts: Counts) -> None:
-        """Add what :func:`count_new` found (the same as ``message(m, 1)`` for each)."""
-        chat_id = counts.chat_id
-        activity = self.activity
-        for (bucket, user_id), (n, r) in counts.activity.items():
-            cell = activity[(chat_id, bucket, user_id)]
-            cell[0] += n
-            cell[1] += r
-        counted = self._counted
-        for (day, user_id), words in counts.words.items():
-            held = counted.get((chat_id, day, user_id))
-            if held is None:
-                counted[(chat_id, day, user_id)] = words
-            else:
-                for word, n in words.items():
-                    held[word] = held.get(word, 0) + n
 
     def message(self, chat_id: int, m: Msg, sign: int, *, words: bool = True) -> None:
         """Add (sign 1) or take away (-1) a message's counts, reactions and words."""
@@ -209,82 +191,96 @@ class Delta:
             self.replies[(chat_id, m.date // BUCKET, m.user_id, parent_user)] += sign
 
     def apply(self, connection: Connection) -> None:
-        mark = "?" if connection.dialect.name == "sqlite" else "%s"
+        apply_rows(connection, self.rows())
+
+    def rows(self) -> AggregateRows:
+        """The rows to add to each aggregate table (the Python half of apply)."""
         activity = sorted(((*key, n, r)) for key, (n, r) in self.activity.items() if n or r)
-        _add(connection, mark, activity_buckets.name, ("messages", "reactions"), activity)
         per_chat: dict[tuple[int, int], int] = defaultdict(int)
         for (chat_id, bucket, _user), (n, _r) in self.activity.items():
             per_chat[(chat_id, bucket)] += n
         chat_rows = sorted((*key, n) for key, n in per_chat.items() if n)
-        _add(connection, mark, chat_buckets.name, ("messages",), chat_rows)
         replies = sorted((*key, n) for key, n in self.replies.items() if n)
-        _add(connection, mark, reply_buckets.name, ("replies",), replies)
         words: list[tuple[int, int, int, str, int]] = []
         spans: dict[tuple[int, int, str], int] = defaultdict(int)
         # Keys in order, then each key's words in order: the rows come out sorted
         # (B-tree locality, one lock order on PostgreSQL) without sorting every row.
-        for key in sorted(self._texts.keys() | self._counted.keys()):
+        for key in sorted(self._texts):
             chat_id, day, user_id = key
-            counts = self._word_counts(key)
-            for word, n in self._counted.get(key, {}).items():
-                counts[word] += n
+            counts = _word_counts(*self._texts[key])
             span = day // SPAN_DAYS
             for word in sorted(counts):
                 n = counts[word]
                 if n:
                     words.append((chat_id, day, user_id, word, n))
                     spans[(chat_id, span, word)] += n
-        _add(
-            connection,
-            mark,
-            word_spans.name,
-            ("count",),
-            sorted((*key, n) for key, n in spans.items() if n),
-        )
-        _add(connection, mark, word_days.name, ("count",), words)
-
-    def _word_counts(self, key: tuple[int, int, int]) -> dict[str, int]:
-        """Word -> count change of one (chat, day, member) from the texts held."""
-        cache = _PIECES
-        counts: dict[str, int] = defaultdict(int)
-        for texts, sign in zip(self._texts.get(key, ((), ())), (1, -1), strict=True):
-            if not texts:
-                continue
-            # One member's texts of one day repeat their pieces: count the pieces
-            # at C speed, then look each distinct one up once (measured: a third
-            # of the import's Python time went to a per-piece loop).
-            for piece, n in Counter(" ".join(texts).split()).items():
-                found = cache.get(piece)
-                if found is None:
-                    found = split_piece(piece)
-                    if len(cache) < _PIECE_CACHE:
-                        cache[piece] = found
-                for word in found:
-                    counts[word] += sign * n
-        return counts
+        span_rows = sorted((*key, n) for key, n in spans.items() if n)
+        return AggregateRows(activity, chat_rows, replies, span_rows, words)
 
 
-class Counts(NamedTuple):
-    """What adding new messages of one chat does to the activity and word rows.
+class AggregateRows(NamedTuple):
+    """Rows to add to the aggregate tables: key columns, then the amounts.
 
-    The reply pairs are not in here (a parent may be stored: that needs the
-    database).  Plain values: the importer's reader process makes them and
-    pickles them to the writer, which adds them if every message was new.
+    Plain tuples: the importer's reader process makes them for a batch of new
+    messages (:func:`count_new`) and pickles them to the writer.
     """
 
-    chat_id: int
-    activity: dict[tuple[int, int], tuple[int, int]]  # (bucket, member) -> messages, reactions
-    words: dict[tuple[int, int], dict[str, int]]  # (day, member) -> word -> count
+    activity: list[tuple[int, int, int, int, int]]
+    chats: list[tuple[int, int, int]]
+    replies: list[tuple[int, int, int, int, int]]
+    spans: list[tuple[int, int, str, int]]
+    words: list[tuple[int, int, int, str, int]]
 
 
-def count_new(chat_id: int, msgs: Iterable[Msg]) -> Counts:
-    """The Counts of adding ``msgs`` (new messages of ``chat_id``), as Delta.message adds them."""
+def apply_rows(connection: Connection, rows: AggregateRows) -> None:
+    """Add ``rows`` to the aggregate tables (the SQL half of Delta.apply)."""
+    mark = "?" if connection.dialect.name == "sqlite" else "%s"
+    _add(connection, mark, activity_buckets.name, ("messages", "reactions"), rows.activity)
+    _add(connection, mark, chat_buckets.name, ("messages",), rows.chats)
+    _add(connection, mark, reply_buckets.name, ("replies",), rows.replies)
+    _add(connection, mark, word_spans.name, ("count",), rows.spans)
+    _add(connection, mark, word_days.name, ("count",), rows.words)
+
+
+def _word_counts(added: Sequence[str], removed: Sequence[str]) -> dict[str, int]:
+    """Word -> count change of texts added and taken away."""
+    cache = _PIECES
+    counts: dict[str, int] = defaultdict(int)
+    for texts, sign in ((added, 1), (removed, -1)):
+        if not texts:
+            continue
+        # One member's texts of one day repeat their pieces: count the pieces
+        # at C speed, then look each distinct one up once (measured: a third
+        # of the import's Python time went to a per-piece loop).
+        for piece, n in Counter(" ".join(texts).split()).items():
+            found = cache.get(piece)
+            if found is None:
+                found = split_piece(piece)
+                if len(cache) < _PIECE_CACHE:
+                    cache[piece] = found
+            for word in found:
+                counts[word] += sign * n
+    return counts
+
+
+def count_new(
+    chat_id: int, messages: Iterable[tuple[int | None, int, str, int, bool]]
+) -> AggregateRows:
+    """The aggregate rows of adding new messages of ``chat_id`` (no reply pairs: a
+    parent may be stored, that needs the database), each message given as
+    (user_id, date, text, reaction_count, counted); what Delta.message(m, 1) adds."""
     delta = Delta()
-    for m in msgs:
-        delta.message(chat_id, m, 1)
-    activity = {(b, u): (n, r) for (_, b, u), (n, r) in delta.activity.items()}
-    words = {(d, u): dict(delta._word_counts(key)) for key in delta._texts for _, d, u in [key]}
-    return Counts(chat_id, activity, words)
+    activity, texts = delta.activity, delta._texts
+    for user_id, date, text, reactions, counted in messages:
+        if not counted:
+            continue
+        user = user_id or 0
+        cell = activity[(chat_id, date // BUCKET, user)]
+        cell[0] += 1
+        cell[1] += reactions
+        if text:
+            texts[(chat_id, date // DAY, user)][0].append(text)
+    return delta.rows()
 
 
 def _add(
@@ -392,7 +388,7 @@ def added_replies(
     delta: Delta,
 ) -> None:
     """The reply pairs :func:`changed` finds when every message is new, for a caller
-    that added their other counts already (:meth:`Delta.add_counts`).
+    that added their other counts already (:func:`count_new`, :func:`apply_rows`).
 
     ``senders``: each new message's id -> its sender; ``replies``: those of
     the new messages that reply to one.  No Msg is needed for the others:

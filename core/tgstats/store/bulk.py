@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
 import attrs
@@ -25,10 +26,11 @@ from sqlalchemy.engine import Connection
 
 from tgstats.errors import StoreError
 from tgstats.store.aggregates import (
-    Counts,
+    AggregateRows,
     Delta,
     Msg,
     added_replies,
+    apply_rows,
     changed,
     count_new,
     lock_chats,
@@ -121,15 +123,19 @@ def prepare_row(message: MessageRow | Mapping[str, Any]) -> tuple[Any, ...]:
     return tuple(values)
 
 
+# user_id, date, text, reaction_count, counted: what count_new reads of a row.
+_COUNTED_FIELDS = itemgetter(3, 4, 5, 9, 10)
+
+
 def _msg(row: tuple[Any, ...]) -> Msg:
     """The aggregates' view of a prepared row."""
     return Msg(row[1], row[3], row[4], row[5], row[6], row[9], bool(row[10]))
 
 
-def count_rows(chat_id: int, rows: Iterable[tuple[Any, ...]]) -> Counts:
-    """The activity and word counts of prepared rows of ``chat_id``, if all are new
-    (for :meth:`Batch.add_prepared`; the importer makes them in its reader)."""
-    return count_new(chat_id, map(_msg, rows))
+def count_rows(chat_id: int, rows: Iterable[tuple[Any, ...]]) -> AggregateRows:
+    """The activity and word rows of adding prepared rows of ``chat_id`` if all are
+    new (for :meth:`Batch.add_prepared`; the importer makes them in its reader)."""
+    return count_new(chat_id, map(_COUNTED_FIELDS, rows))
 
 
 def _user_rows(users: Iterable[UserInfo]) -> list[dict[str, Any]]:
@@ -331,11 +337,13 @@ class Batch:
         """Insert messages not stored yet; return how many were new."""
         return self.add_prepared([prepare_row(r) for r in rows])
 
-    def add_prepared(self, prepared: list[tuple[Any, ...]], counts: Counts | None = None) -> int:
+    def add_prepared(
+        self, prepared: list[tuple[Any, ...]], counts: AggregateRows | None = None
+    ) -> int:
         """add_messages for rows already made by :func:`prepare_row`.
 
         ``counts``: :func:`count_rows` of ``prepared``, made ahead (the importer's
-        reader process does): used if every row turns out new, else recomputed.
+        reader process does): added if every row turns out new, else not used.
         """
         if not prepared:
             return 0
@@ -363,24 +371,19 @@ class Batch:
             )
         self._lock({r[0] for r in kept})
         known: dict[int, set[int]] = {}  # chat -> ids among the rows already stored
-        if counts is not None and kept is prepared and all(r[0] == counts.chat_id for r in kept):
-            chat = counts.chat_id
+        chat = kept[0][0]
+        if counts is not None and kept is prepared and all(r[0] == chat for r in kept):
             ids = [r[1] for r in kept]
             known[chat] = set(read_ids(self.connection, chat, ids))
             if not known[chat] and len(set(ids)) == len(ids):
-                # Every row is new (a first import): the counts made ahead are exact,
-                # only the reply pairs need the database.
+                # Every row is new (a first import): the rows made ahead are exact and
+                # only add, so they go in now; the reply pairs need the database.
                 added = int(self.connection.exec_driver_sql(self._insert_sql, kept).rowcount)
-                self._delta.add_counts(counts)
+                apply_rows(self.connection, counts)
+                senders = dict(zip(ids, (r[3] for r in kept), strict=True))
                 replies = [_msg(r) for r in kept if r[6] is not None]
-                added_replies(
-                    self.connection,
-                    chat,
-                    dict(zip(ids, (r[3] for r in kept), strict=True)),
-                    replies,
-                    self._delta,
-                )
-                self._pending += len(kept)
+                added_replies(self.connection, chat, senders, replies, self._delta)
+                self._pending += len(replies)
                 return self._after_insert(kept, added)
         by_chat: dict[int, dict[int, Msg]] = {}
         for r in kept:
