@@ -163,6 +163,7 @@ def _time_aggregates() -> list[float]:
     Returns a one-element list that accumulates the seconds spent keeping
     the aggregates (finding which rows are new, the deltas, their upserts).
     """
+    import tgstats.importer.produce as produce
     import tgstats.store.bulk as bulk
     from tgstats.store.aggregates import Delta
 
@@ -181,7 +182,12 @@ def _time_aggregates() -> list[float]:
 
     bulk.changed = timed(bulk.changed)  # type: ignore[attr-defined]
     bulk.read_ids = timed(bulk.read_ids)  # type: ignore[attr-defined]
+    bulk.apply_rows = timed(bulk.apply_rows)  # type: ignore[attr-defined]
+    bulk.added_replies = timed(bulk.added_replies)  # type: ignore[attr-defined]
     Delta.apply = timed(Delta.apply)  # type: ignore[method-assign]
+    # The reader's share (each batch's activity and word rows): counted here only
+    # when it runs in this process (--pipeline off), not in a reader process.
+    produce.count_rows = timed(produce.count_rows)  # type: ignore[attr-defined]
     return spent
 
 
@@ -221,7 +227,7 @@ def main() -> None:
         "messages/s",
         "CPU s (writer+reader)",
         "messages/CPU s",
-        "aggregates s",
+        "aggregates s (writer)",
         "peak RSS writer / reader",
     )
     for column in columns:
