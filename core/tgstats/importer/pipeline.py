@@ -34,8 +34,9 @@ import signal
 import sys
 import threading
 import traceback
-from collections.abc import Iterator
+from collections.abc import Generator
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from tgstats.errors import TgstatsError
@@ -56,14 +57,14 @@ class ReaderProcessError(TgstatsError):
 
 def produce_in_child(
     path: Path, *, chat_id: int | None, tz: ZoneInfo, batch_size: int
-) -> Iterator[Event]:
+) -> Generator[Event, None, None]:
     """:func:`produce`'s events, computed in a reader process.
 
     Close the iterator (``contextlib.closing``) if it is not read to the end:
     that stops the reader.
     """
     single = threading.active_count() == 1
-    context = multiprocessing.get_context(
+    context: Any = multiprocessing.get_context(
         "fork" if single and "fork" in multiprocessing.get_all_start_methods() else "spawn"
     )
     receiver, sender = context.Pipe(duplex=False)

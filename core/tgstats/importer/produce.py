@@ -22,7 +22,7 @@ are plain tuples of picklable values for that reason:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -50,7 +50,9 @@ NOT_SELECTED = "not selected"  # --chat-id picked another chat
 UNKNOWN_TYPE = "unknown type"  # a chat type this importer does not know
 
 
-def produce(path: Path, *, chat_id: int | None, tz: ZoneInfo, batch_size: int) -> Iterator[Event]:
+def produce(
+    path: Path, *, chat_id: int | None, tz: ZoneInfo, batch_size: int
+) -> Generator[Event, None, None]:
     """The events of importing ``path`` (see the module docstring)."""
     try:
         raw = path.open("rb")

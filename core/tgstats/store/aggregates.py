@@ -395,11 +395,16 @@ def added_replies(
     for a first import that is most of the writer's Python time saved.
     """
     replies = list(replies)
-    outside = {m.reply_to for m in replies if m.counted and m.reply_to not in senders}
+    outside = {
+        m.reply_to
+        for m in replies
+        if m.counted and m.reply_to is not None and m.reply_to not in senders
+    }
     stored = _senders(connection, chat_id, outside)
     for m in replies:
-        parent = senders[m.reply_to] if m.reply_to in senders else stored.get(m.reply_to)
-        delta.reply(chat_id, m, parent, 1)
+        if m.reply_to is not None:
+            parent = senders[m.reply_to] if m.reply_to in senders else stored.get(m.reply_to)
+            delta.reply(chat_id, m, parent, 1)
     # Stored replies to a message that only now appears gain their pair.
     for child in _replies_to(connection, chat_id, senders):
         if child.message_id not in senders and child.reply_to is not None:

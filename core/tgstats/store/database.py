@@ -479,7 +479,7 @@ class Store:
                 # cache it re-reads them, a fifth of the writer's time at 1M messages.
                 # A fixed bound, so memory stays constant; the pooled connection
                 # gets its default back.
-                cache = connection.exec_driver_sql("PRAGMA cache_size").scalar()
+                cache = int(connection.exec_driver_sql("PRAGMA cache_size").scalar_one())
                 connection.exec_driver_sql(f"PRAGMA cache_size=-{_BULK_CACHE_KIB}")
             try:
                 batch = Batch(connection)
@@ -488,7 +488,7 @@ class Store:
             finally:
                 if sqlite:
                     with suppress(SQLAlchemyError):  # never hide the error being raised
-                        connection.exec_driver_sql(f"PRAGMA cache_size={int(cache)}")
+                        connection.exec_driver_sql(f"PRAGMA cache_size={cache}")
         self._forget_seen()
 
     def export(self, chat_id: int | None = None) -> Iterator[dict[str, Any]]:
