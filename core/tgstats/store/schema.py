@@ -29,10 +29,13 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection
 
 from tgstats.errors import StoreError
+from tgstats.store.zones import DAY
 
 __all__ = [
     "BUCKET",
+    "MEMBER_DAYS_SQL",
     "MIGRATIONS",
+    "REPLIES_RECEIVED_SQL",
     "SCHEMA_VERSION",
     "SPAN_DAYS",
     "activity_buckets",
@@ -45,12 +48,14 @@ __all__ = [
     "chat_usernames",
     "chats",
     "ensure_schema",
+    "member_days",
     "member_events",
     "messages",
     "metadata",
     "opt_outs",
     "reactions",
     "rejected_updates",
+    "replies_received",
     "reply_buckets",
     "schedule_runs",
     "schema_version",
@@ -62,7 +67,7 @@ __all__ = [
 
 # Bump when the tables change and add a step to MIGRATIONS that upgrades a
 # database from the previous version.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 metadata = MetaData()
 
@@ -293,6 +298,58 @@ word_spans = Table(
 )
 
 
+# Per member and UTC day: the sums of agg_activity, and the first and last
+# bucket with messages.  A long period's engagement reads this (a few hundred
+# thousand rows for ten years of a busy chat) instead of every member bucket.
+# It is exact for active local days too: within a UTC day with no offset
+# change the zone's offset is constant, so the day's buckets fall in at most
+# two consecutive local days, in order, and the first and last bucket name
+# both.  UTC days holding a transition are read from agg_activity instead
+# (tgstats.store.bucketed.member_activity).  Kept with agg_activity
+# (tgstats.store.aggregates) and checked against it by verify.
+member_days = Table(
+    "agg_member_days",
+    metadata,
+    Column("chat_id", BigInteger, nullable=False),
+    Column("day", Integer, nullable=False),  # bucket // 96, date // 86400
+    Column("user_id", BigInteger, nullable=False),
+    Column("messages", Integer, nullable=False),
+    Column("reactions", BigInteger, nullable=False),
+    Column("first_bucket", BigInteger, nullable=False),
+    Column("last_bucket", BigInteger, nullable=False),
+    PrimaryKeyConstraint("chat_id", "day", "user_id", name="pk_agg_member_days"),
+    sqlite_with_rowid=False,
+)
+
+# The member-day rows as they follow from agg_activity: the migration, rebuild
+# and verify all use this one definition.
+MEMBER_DAYS_SQL = (
+    f"SELECT chat_id, bucket / {DAY // BUCKET}, user_id, sum(messages), sum(reactions), "
+    "min(bucket), max(bucket) FROM agg_activity {where} "
+    f"GROUP BY chat_id, bucket / {DAY // BUCKET}, user_id"
+)
+
+
+# Replies each member received per UTC day (agg_replies summed over the
+# replier and the day's buckets): what engagement's "replies received" reads
+# for the whole UTC days of a period.  Kept with agg_replies, checked against it.
+replies_received = Table(
+    "agg_replies_received",
+    metadata,
+    Column("chat_id", BigInteger, nullable=False),
+    Column("day", Integer, nullable=False),
+    Column("user_id", BigInteger, nullable=False),  # who was replied to
+    Column("replies", Integer, nullable=False),
+    PrimaryKeyConstraint("chat_id", "day", "user_id", name="pk_agg_replies_received"),
+    sqlite_with_rowid=False,
+)
+
+REPLIES_RECEIVED_SQL = (
+    f"SELECT chat_id, bucket / {DAY // BUCKET}, to_user_id, sum(replies) FROM agg_replies "
+    f"{{where}} GROUP BY chat_id, bucket / {DAY // BUCKET}, to_user_id"
+)
+
+
 def _build_aggregates(connection: Connection) -> None:
     """Version 2 -> 3: the aggregate tables (created by create_all) filled from the messages."""
     from tgstats.store.rebuild import rebuild  # that module imports this one
@@ -381,8 +438,22 @@ bot_secrets = Table(
     Column("value", Text, nullable=False),
 )
 
+
 # version -> step that upgrades a database at that version to version + 1.
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _add_counted, 2: _build_aggregates}
+def _build_member_days(connection: Connection) -> None:
+    """Version 3 -> 4: agg_member_days and agg_replies_received (created by create_all)
+    filled from agg_activity and agg_replies."""
+    # An upgrade from before version 3 has just built them with the others.
+    for table, sql in ((member_days, MEMBER_DAYS_SQL), (replies_received, REPLIES_RECEIVED_SQL)):
+        connection.exec_driver_sql(f"DELETE FROM {table.name}")
+        connection.exec_driver_sql(f"INSERT INTO {table.name} {sql.format(where='')}")
+
+
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {
+    1: _add_counted,
+    2: _build_aggregates,
+    3: _build_member_days,
+}
 
 
 # Any fixed 64-bit number; "tgstats" in ASCII, so other applications' keys do not collide.
