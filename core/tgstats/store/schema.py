@@ -33,7 +33,9 @@ from tgstats.store.zones import DAY
 
 __all__ = [
     "BUCKET",
+    "CHAT_WORDS_SQL",
     "MEMBER_DAYS_SQL",
+    "MEMBER_WORDS_SQL",
     "MIGRATIONS",
     "REPLIES_RECEIVED_SQL",
     "SCHEMA_VERSION",
@@ -46,10 +48,12 @@ __all__ = [
     "chat_migrations",
     "chat_settings",
     "chat_usernames",
+    "chat_words",
     "chats",
     "ensure_schema",
     "member_days",
     "member_events",
+    "member_words",
     "messages",
     "metadata",
     "opt_outs",
@@ -350,6 +354,37 @@ REPLIES_RECEIVED_SQL = (
 )
 
 
+# All-time word counts, per member and per chat: what a cloud of all history
+# reads (one row per distinct word) instead of summing days or spans.  Kept
+# with agg_words, from the same deltas, and checked against it.
+member_words = Table(
+    "agg_member_words",
+    metadata,
+    Column("chat_id", BigInteger, nullable=False),
+    Column("user_id", BigInteger, nullable=False),
+    Column("word", String, nullable=False),
+    Column("count", Integer, nullable=False),
+    PrimaryKeyConstraint("chat_id", "user_id", "word", name="pk_agg_member_words"),
+    sqlite_with_rowid=False,
+)
+
+chat_words = Table(
+    "agg_chat_words",
+    metadata,
+    Column("chat_id", BigInteger, nullable=False),
+    Column("word", String, nullable=False),
+    Column("count", Integer, nullable=False),
+    PrimaryKeyConstraint("chat_id", "word", name="pk_agg_chat_words"),
+    sqlite_with_rowid=False,
+)
+
+MEMBER_WORDS_SQL = (
+    "SELECT chat_id, user_id, word, sum(count) FROM agg_words {where} "
+    "GROUP BY chat_id, user_id, word"
+)
+CHAT_WORDS_SQL = "SELECT chat_id, word, sum(count) FROM agg_words {where} GROUP BY chat_id, word"
+
+
 def _build_aggregates(connection: Connection) -> None:
     """Version 2 -> 3: the aggregate tables (created by create_all) filled from the messages."""
     from tgstats.store.rebuild import rebuild  # that module imports this one
@@ -440,11 +475,17 @@ bot_secrets = Table(
 
 
 # version -> step that upgrades a database at that version to version + 1.
-def _build_member_days(connection: Connection) -> None:
-    """Version 3 -> 4: agg_member_days and agg_replies_received (created by create_all)
-    filled from agg_activity and agg_replies."""
+def _build_coarse_tiers(connection: Connection) -> None:
+    """Version 3 -> 4: the member-day, replies-received and all-time word tables
+    (created by create_all) filled from the finer aggregates."""
     # An upgrade from before version 3 has just built them with the others.
-    for table, sql in ((member_days, MEMBER_DAYS_SQL), (replies_received, REPLIES_RECEIVED_SQL)):
+    derived = (
+        (member_days, MEMBER_DAYS_SQL),
+        (replies_received, REPLIES_RECEIVED_SQL),
+        (member_words, MEMBER_WORDS_SQL),
+        (chat_words, CHAT_WORDS_SQL),
+    )
+    for table, sql in derived:
         connection.exec_driver_sql(f"DELETE FROM {table.name}")
         connection.exec_driver_sql(f"INSERT INTO {table.name} {sql.format(where='')}")
 
@@ -452,7 +493,7 @@ def _build_member_days(connection: Connection) -> None:
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     1: _add_counted,
     2: _build_aggregates,
-    3: _build_member_days,
+    3: _build_coarse_tiers,
 }
 
 
