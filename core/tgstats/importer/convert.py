@@ -32,6 +32,7 @@ import attrs
 
 from tgstats.errors import TgstatsError
 from tgstats.store.bounds import EARLIEST, FUTURE_SLACK, MAX_ID, check_date, check_id
+from tgstats.store.cleaning import clean_text
 from tgstats.store.counting import is_command_text
 from tgstats.store.queries import UserInfo
 
@@ -246,9 +247,9 @@ class MessageConverter:
         self._pending_users.clear()
         return users
 
-    def convert(self, msg: Any) -> dict[str, Any] | None:
-        """The message row (MessageRow's fields) for one export message, or None for a
-        service message.
+    def convert(self, msg: Any) -> tuple[Any, ...] | None:
+        """The message row for one export message, as ``tgstats.store.bulk.prepare_row``
+        makes it, or None for a service message.
 
         Raises ValueError with a message naming the field; the reader adds the position.
         """
@@ -294,28 +295,30 @@ class MessageConverter:
             self._threads or type(reply_to) is not int or "reply_to_peer_id" in msg
         ):  # the common case (a plain reply outside a forum) needs no call
             reply_to, thread_id = self._reply(msg, message_id)
-        text = msg.get("text", "")
+        raw = msg.get("text", "")
         reactions = msg.get("reactions")
         edited = msg.get("edited_unixtime")
         self.stats.messages += 1
-        # A plain dict with Unix seconds, the shape Batch.add_messages stores directly:
-        # building MessageRow/datetime objects only to take them apart again costs
-        # about a third of the import time.
-        return {
-            "chat_id": self.chat_id,
-            "message_id": message_id,
-            "thread_id": thread_id,
-            "user_id": user_id,
-            "date": date,
-            "text": text if type(text) is str else flatten_text(text),
-            "reply_to_message_id": reply_to,
-            "media_kind": media_kind(msg),
-            "edit_date": None if edited is None and "edited" not in msg else self._edit_date(msg),
-            "reaction_count": 0 if reactions is None else _reaction_total(reactions),
+        text = raw if type(raw) is str else flatten_text(raw)
+        # A tuple in the store's column order (tgstats.store.bulk.COLUMNS), dates as
+        # Unix seconds, text cleaned: what Batch.add_prepared stores directly.
+        # Building MessageRow/datetime objects or dicts only to take them apart
+        # again costs about a third of the reader's time.
+        return (
+            self.chat_id,
+            message_id,
+            thread_id,
+            user_id,
+            date,
+            clean_text(text) if text else "",
+            reply_to,
+            media_kind(msg),
+            None if edited is None and "edited" not in msg else self._edit_date(msg),
+            0 if reactions is None else _reaction_total(reactions),
             # The live recorder's rule (tgstats.store.counting): a bot command is
             # stored, not counted.  Exports do not say which senders are bots.
-            "counted": not _starts_with_command(msg, text),
-        }
+            not _starts_with_command(msg, raw),
+        )
 
     def _reply(self, msg: dict[str, Any], message_id: int) -> tuple[int | None, int | None]:
         """(reply_to_message_id, thread_id) of a message, remembering its topic."""

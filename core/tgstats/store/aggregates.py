@@ -46,9 +46,13 @@ from tgstats.store.words import split_piece
 
 __all__ = [
     "DAY",
+    "AggregateRows",
     "Delta",
     "Msg",
+    "added_replies",
+    "apply_rows",
     "changed",
+    "count_new",
     "erase_member",
     "lock_chats",
     "move_reactions",
@@ -191,68 +195,130 @@ class Delta:
             self.replies[(chat_id, m.date // BUCKET, m.user_id, parent_user)] += sign
 
     def apply(self, connection: Connection) -> None:
-        mark = "?" if connection.dialect.name == "sqlite" else "%s"
+        apply_rows(connection, self.rows())
+
+    def rows(self) -> AggregateRows:
+        """The rows to add to each aggregate table (the Python half of apply)."""
         activity = sorted(((*key, n, r)) for key, (n, r) in self.activity.items() if n or r)
-        _add(connection, mark, activity_buckets.name, ("messages", "reactions"), activity)
         per_chat: dict[tuple[int, int], int] = defaultdict(int)
         for (chat_id, bucket, _user), (n, _r) in self.activity.items():
             per_chat[(chat_id, bucket)] += n
         chat_rows = sorted((*key, n) for key, n in per_chat.items() if n)
-        _add(connection, mark, chat_buckets.name, ("messages",), chat_rows)
-        _member_days(connection, mark, self.activity)
+        member_days, shrunk = _member_day_rows(self.activity)
         replies = sorted((*key, n) for key, n in self.replies.items() if n)
-        _add(connection, mark, reply_buckets.name, ("replies",), replies)
         received: Counter[tuple[int, int, int]] = Counter()
         for (chat_id, bucket, _from, to), n in self.replies.items():
             received[(chat_id, bucket // _DAY_BUCKETS, to)] += n
         received_rows = sorted((*key, n) for key, n in received.items() if n)
-        _add(connection, mark, replies_received.name, ("replies",), received_rows)
-        cache = _PIECES
         words: list[tuple[int, int, int, str, int]] = []
         spans: dict[tuple[int, int, str], int] = defaultdict(int)
         # Keys in order, then each key's words in order: the rows come out sorted
         # (B-tree locality, one lock order on PostgreSQL) without sorting every row.
         for key in sorted(self._texts):
             chat_id, day, user_id = key
-            counts: dict[str, int] = defaultdict(int)
-            for texts, sign in zip(self._texts[key], (1, -1), strict=True):
-                if not texts:
-                    continue
-                # One member's texts of one day repeat their pieces: count the pieces
-                # at C speed, then look each distinct one up once (measured: a third
-                # of the import's Python time went to a per-piece loop).
-                for piece, n in Counter(" ".join(texts).split()).items():
-                    found = cache.get(piece)
-                    if found is None:
-                        found = split_piece(piece)
-                        if len(cache) < _PIECE_CACHE:
-                            cache[piece] = found
-                    for word in found:
-                        counts[word] += sign * n
+            counts = _word_counts(*self._texts[key])
             span = day // SPAN_DAYS
             for word in sorted(counts):
                 n = counts[word]
                 if n:
                     words.append((chat_id, day, user_id, word, n))
                     spans[(chat_id, span, word)] += n
-        _add(
-            connection,
-            mark,
-            word_spans.name,
-            ("count",),
-            sorted((*key, n) for key, n in spans.items() if n),
-        )
-        _add(connection, mark, word_days.name, ("count",), words)
+        span_rows = sorted((*key, n) for key, n in spans.items() if n)
         # All-time totals per member and per chat, from the same counts.
         per_member: dict[tuple[int, int, str], int] = defaultdict(int)
-        chat_totals: dict[tuple[int, str], int] = defaultdict(int)
+        per_chat_word: dict[tuple[int, str], int] = defaultdict(int)
         for chat_id, _day, user_id, word, n in words:
             per_member[(chat_id, user_id, word)] += n
-            chat_totals[(chat_id, word)] += n
-        member_rows = sorted((*key, n) for key, n in per_member.items() if n)
-        _add(connection, mark, member_words.name, ("count",), member_rows)
-        total_rows = sorted((*key, n) for key, n in chat_totals.items() if n)
-        _add(connection, mark, chat_words.name, ("count",), total_rows)
+            per_chat_word[(chat_id, word)] += n
+        member_word_rows = sorted((*key, n) for key, n in per_member.items() if n)
+        chat_word_rows = sorted((*key, n) for key, n in per_chat_word.items() if n)
+        return AggregateRows(
+            activity,
+            chat_rows,
+            member_days,
+            shrunk,
+            replies,
+            received_rows,
+            span_rows,
+            words,
+            member_word_rows,
+            chat_word_rows,
+        )
+
+
+class AggregateRows(NamedTuple):
+    """Rows to add to the aggregate tables: key columns, then the amounts.
+
+    Plain tuples: the importer's reader process makes them for a batch of new
+    messages (:func:`count_new`) and pickles them to the writer.
+    """
+
+    activity: list[tuple[int, int, int, int, int]]
+    chats: list[tuple[int, int, int]]
+    # chat, day, member, messages, reactions, first and last bucket
+    member_days: list[tuple[int, int, int, int, int, int, int]]
+    member_days_shrunk: list[tuple[int, int, int]]  # days that lost messages
+    replies: list[tuple[int, int, int, int, int]]
+    received: list[tuple[int, int, int, int]]
+    spans: list[tuple[int, int, str, int]]
+    words: list[tuple[int, int, int, str, int]]
+    member_words: list[tuple[int, int, str, int]]  # all-time, per member
+    chat_words: list[tuple[int, str, int]]  # all-time, per chat
+
+
+def apply_rows(connection: Connection, rows: AggregateRows) -> None:
+    """Add ``rows`` to the aggregate tables (the SQL half of Delta.apply)."""
+    mark = "?" if connection.dialect.name == "sqlite" else "%s"
+    _add(connection, mark, activity_buckets.name, ("messages", "reactions"), rows.activity)
+    _add(connection, mark, chat_buckets.name, ("messages",), rows.chats)
+    _member_days(connection, mark, rows.member_days, rows.member_days_shrunk)
+    _add(connection, mark, reply_buckets.name, ("replies",), rows.replies)
+    _add(connection, mark, replies_received.name, ("replies",), rows.received)
+    _add(connection, mark, word_spans.name, ("count",), rows.spans)
+    _add(connection, mark, word_days.name, ("count",), rows.words)
+    _add(connection, mark, member_words.name, ("count",), rows.member_words)
+    _add(connection, mark, chat_words.name, ("count",), rows.chat_words)
+
+
+def _word_counts(added: Sequence[str], removed: Sequence[str]) -> dict[str, int]:
+    """Word -> count change of texts added and taken away."""
+    cache = _PIECES
+    counts: dict[str, int] = defaultdict(int)
+    for texts, sign in ((added, 1), (removed, -1)):
+        if not texts:
+            continue
+        # One member's texts of one day repeat their pieces: count the pieces
+        # at C speed, then look each distinct one up once (measured: a third
+        # of the import's Python time went to a per-piece loop).
+        for piece, n in Counter(" ".join(texts).split()).items():
+            found = cache.get(piece)
+            if found is None:
+                found = split_piece(piece)
+                if len(cache) < _PIECE_CACHE:
+                    cache[piece] = found
+            for word in found:
+                counts[word] += sign * n
+    return counts
+
+
+def count_new(
+    chat_id: int, messages: Iterable[tuple[int | None, int, str, int, bool]]
+) -> AggregateRows:
+    """The aggregate rows of adding new messages of ``chat_id`` (no reply pairs: a
+    parent may be stored, that needs the database), each message given as
+    (user_id, date, text, reaction_count, counted); what Delta.message(m, 1) adds."""
+    delta = Delta()
+    activity, texts = delta.activity, delta._texts
+    for user_id, date, text, reactions, counted in messages:
+        if not counted:
+            continue
+        user = user_id or 0
+        cell = activity[(chat_id, date // BUCKET, user)]
+        cell[0] += 1
+        cell[1] += reactions
+        if text:
+            texts[(chat_id, date // DAY, user)][0].append(text)
+    return delta.rows()
 
 
 def _add(
@@ -286,15 +352,10 @@ def _add(
 _DAY_BUCKETS = DAY // BUCKET
 
 
-def _member_days(
-    connection: Connection, mark: str, activity: Mapping[tuple[int, int, int], list[int]]
-) -> None:
-    """Move agg_member_days with the activity changes (after agg_activity moved).
-
-    Sums add like the other tables; the first and last bucket only widen on an
-    addition.  A member-day that lost messages may have lost its first or last
-    bucket, so those few rows take both again from agg_activity.
-    """
+def _member_day_rows(
+    activity: Mapping[tuple[int, int, int], list[int]],
+) -> tuple[list[tuple[int, int, int, int, int, int, int]], list[tuple[int, int, int]]]:
+    """The agg_member_days rows of activity changes, and the days that lost messages."""
     days: dict[tuple[int, int, int], list[int]] = {}
     for (chat_id, bucket, user_id), (n, r) in activity.items():
         if not n and not r:
@@ -310,6 +371,23 @@ def _member_days(
         cell[3] = max(cell[3], bucket)
         if n < 0:
             cell[4] = 1
+    ordered = sorted(days.items())
+    rows = [(*key, n, r, first, last) for key, (n, r, first, last, _) in ordered]
+    return rows, [key for key, cell in ordered if cell[4]]
+
+
+def _member_days(
+    connection: Connection,
+    mark: str,
+    days: list[tuple[int, int, int, int, int, int, int]],
+    shrunk: list[tuple[int, int, int]],
+) -> None:
+    """Move agg_member_days with the activity changes (after agg_activity moved).
+
+    Sums add like the other tables; the first and last bucket only widen on an
+    addition.  A member-day that lost messages may have lost its first or last
+    bucket, so those few rows take both again from agg_activity.
+    """
     if not days:
         return
     least, greatest = ("min", "max") if mark == "?" else ("LEAST", "GREATEST")
@@ -321,9 +399,8 @@ def _member_days(
         f"reactions = {t}.reactions + excluded.reactions, "
         f"first_bucket = {least}({t}.first_bucket, excluded.first_bucket), "
         f"last_bucket = {greatest}({t}.last_bucket, excluded.last_bucket)",
-        [(*key, n, r, first, last) for key, (n, r, first, last, _) in sorted(days.items())],
+        days,
     )
-    shrunk = [key for key, cell in sorted(days.items()) if cell[4]]
     if not shrunk:
         return
     match = f"chat_id = {mark} AND day = {mark} AND user_id = {mark}"
@@ -410,6 +487,37 @@ def changed(
             old_parent, new_parent = before[child.reply_to], after.get(child.reply_to)
             delta.reply(chat_id, child, old_parent.user_id if old_parent else None, -1)
             delta.reply(chat_id, child, new_parent.user_id if new_parent else None, 1)
+
+
+def added_replies(
+    connection: Connection,
+    chat_id: int,
+    senders: Mapping[int, int | None],
+    replies: Iterable[Msg],
+    delta: Delta,
+) -> None:
+    """The reply pairs :func:`changed` finds when every message is new, for a caller
+    that added their other counts already (:func:`count_new`, :func:`apply_rows`).
+
+    ``senders``: each new message's id -> its sender; ``replies``: those of
+    the new messages that reply to one.  No Msg is needed for the others:
+    for a first import that is most of the writer's Python time saved.
+    """
+    replies = list(replies)
+    outside = {
+        m.reply_to
+        for m in replies
+        if m.counted and m.reply_to is not None and m.reply_to not in senders
+    }
+    stored = _senders(connection, chat_id, outside)
+    for m in replies:
+        if m.reply_to is not None:
+            parent = senders[m.reply_to] if m.reply_to in senders else stored.get(m.reply_to)
+            delta.reply(chat_id, m, parent, 1)
+    # Stored replies to a message that only now appears gain their pair.
+    for child in _replies_to(connection, chat_id, senders):
+        if child.message_id not in senders and child.reply_to is not None:
+            delta.reply(chat_id, child, senders[child.reply_to], 1)
 
 
 def move_reactions(connection: Connection, chat_id: int, message_id: int, value: Any) -> bool:

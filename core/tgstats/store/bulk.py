@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
 import attrs
@@ -24,7 +25,18 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
 from tgstats.errors import StoreError
-from tgstats.store.aggregates import Delta, Msg, changed, lock_chats, read_ids, read_rows
+from tgstats.store.aggregates import (
+    AggregateRows,
+    Delta,
+    Msg,
+    added_replies,
+    apply_rows,
+    changed,
+    count_new,
+    lock_chats,
+    read_ids,
+    read_rows,
+)
 from tgstats.store.cleaning import clean_text
 from tgstats.store.queries import ChatInfo, MessageRow, UserInfo, to_timestamp
 from tgstats.store.schema import chat_migrations, chats, messages
@@ -36,7 +48,7 @@ from tgstats.store.upserts import (
     upsert_user_rows,
 )
 
-__all__ = ["Batch", "Refreshed"]
+__all__ = ["COLUMNS", "Batch", "Refreshed", "count_rows", "prepare_row"]
 
 _REFRESH_TABLE = "tgstats_import_refresh"
 # Rows whose aggregate changes are held before they are applied: bounds the
@@ -47,7 +59,7 @@ _ANALYZE_FIRST = 20_000
 # The columns a newer export may change, copied to the refresh table.
 _REFRESH_COLUMNS = ("message_id", "text", "media_kind", "edit_date", "reaction_count")
 
-_COLUMNS = (
+COLUMNS = (
     "chat_id",
     "message_id",
     "thread_id",
@@ -73,8 +85,9 @@ def _timestamp(value: Any, what: str) -> int | None:
     raise StoreError(f"{what}: expected a timezone-aware datetime or unix seconds, got {value!r}")
 
 
-def _row(message: MessageRow | Mapping[str, Any]) -> tuple[Any, ...]:
-    """One message as a tuple in _COLUMNS order, dates as unix seconds."""
+def prepare_row(message: MessageRow | Mapping[str, Any]) -> tuple[Any, ...]:
+    """One message as a tuple in COLUMNS order, dates as unix seconds, text cleaned:
+    what :meth:`Batch.add_prepared` takes (the importer makes them in its reader)."""
     if isinstance(message, MessageRow):
         m = message
         values = [
@@ -91,7 +104,7 @@ def _row(message: MessageRow | Mapping[str, Any]) -> tuple[Any, ...]:
             True,  # MessageRow carries no commands (see tgstats.store.counting)
         ]
     else:
-        values = [message.get(name) for name in _COLUMNS]
+        values = [message.get(name) for name in COLUMNS]
         if values[10] is None:
             values[10] = True
     chat_id, message_id, date, edit_date = values[0], values[1], values[4], values[8]
@@ -110,6 +123,21 @@ def _row(message: MessageRow | Mapping[str, Any]) -> tuple[Any, ...]:
     if not values[9]:
         values[9] = 0
     return tuple(values)
+
+
+# user_id, date, text, reaction_count, counted: what count_new reads of a row.
+_COUNTED_FIELDS = itemgetter(3, 4, 5, 9, 10)
+
+
+def _msg(row: tuple[Any, ...]) -> Msg:
+    """The aggregates' view of a prepared row."""
+    return Msg(row[1], row[3], row[4], row[5], row[6], row[9], bool(row[10]))
+
+
+def count_rows(chat_id: int, rows: Iterable[tuple[Any, ...]]) -> AggregateRows:
+    """The activity and word rows of adding prepared rows of ``chat_id`` if all are
+    new (for :meth:`Batch.add_prepared`; the importer makes them in its reader)."""
+    return count_new(chat_id, map(_COUNTED_FIELDS, rows))
 
 
 def _user_rows(users: Iterable[UserInfo]) -> list[dict[str, Any]]:
@@ -317,7 +345,16 @@ class Batch:
 
     def add_messages(self, rows: Iterable[MessageRow | Mapping[str, Any]]) -> int:
         """Insert messages not stored yet; return how many were new."""
-        prepared = [_row(r) for r in rows]
+        return self.add_prepared([prepare_row(r) for r in rows])
+
+    def add_prepared(
+        self, prepared: list[tuple[Any, ...]], counts: AggregateRows | None = None
+    ) -> int:
+        """add_messages for rows already made by :func:`prepare_row`.
+
+        ``counts``: :func:`count_rows` of ``prepared``, made ahead (the importer's
+        reader process does): added if every row turns out new, else not used.
+        """
         if not prepared:
             return 0
         self._ensure_chats({r[0] for r in prepared})
@@ -338,29 +375,50 @@ class Batch:
         if self._insert_sql is None:
             mark = self._mark()
             self._insert_sql = (
-                f"INSERT INTO {messages.name} ({', '.join(_COLUMNS)}) "
-                f"VALUES ({', '.join([mark] * len(_COLUMNS))}) "
+                f"INSERT INTO {messages.name} ({', '.join(COLUMNS)}) "
+                f"VALUES ({', '.join([mark] * len(COLUMNS))}) "
                 "ON CONFLICT (chat_id, message_id) DO NOTHING"
             )
         self._lock({r[0] for r in kept})
+        known: dict[int, set[int]] = {}  # chat -> ids among the rows already stored
+        chat = kept[0][0]
+        if counts is not None and kept is prepared and all(r[0] == chat for r in kept):
+            ids = [r[1] for r in kept]
+            known[chat] = set(read_ids(self.connection, chat, ids))
+            if not known[chat] and len(set(ids)) == len(ids):
+                # Every row is new (a first import): the rows made ahead are exact and
+                # only add, so they go in now; the reply pairs need the database.
+                added = int(self.connection.exec_driver_sql(self._insert_sql, kept).rowcount)
+                apply_rows(self.connection, counts)
+                senders = dict(zip(ids, (r[3] for r in kept), strict=True))
+                replies = [_msg(r) for r in kept if r[6] is not None]
+                added_replies(self.connection, chat, senders, replies, self._delta)
+                self._pending += len(replies)
+                return self._after_insert(kept, added)
         by_chat: dict[int, dict[int, Msg]] = {}
         for r in kept:
             rows_of_chat = by_chat.setdefault(r[0], {})
             if r[1] not in rows_of_chat:  # a duplicate in the file: the first one is stored
-                rows_of_chat[r[1]] = Msg(r[1], r[3], r[4], r[5], r[6], r[9], bool(r[10]))
+                rows_of_chat[r[1]] = _msg(r)
         stored = {
-            chat: set(read_ids(self.connection, chat, rows_of)) for chat, rows_of in by_chat.items()
+            chat: known[chat] if chat in known else set(read_ids(self.connection, chat, rows_of))
+            for chat, rows_of in by_chat.items()
         }
         added = int(self.connection.exec_driver_sql(self._insert_sql, kept).rowcount)
-        self._added += added
-        if 0 <= self._analyze_at <= self._added:
-            self.connection.exec_driver_sql(f"ANALYZE {messages.name}")
-            self._analyze_at = 2 * self._added
         for chat, rows_of_chat in by_chat.items():
             new = {i: m for i, m in rows_of_chat.items() if i not in stored[chat]}
             if new:
                 changed(self.connection, chat, dict.fromkeys(new), new, self._delta)
                 self._pending += len(new)
+        return self._after_insert(kept, added)
+
+    def _after_insert(self, kept: list[tuple[Any, ...]], added: int) -> int:
+        """Analyze as the table grows, apply the held aggregate changes if they are
+        many, copy the rows to refresh."""
+        self._added += added
+        if 0 <= self._analyze_at <= self._added:
+            self.connection.exec_driver_sql(f"ANALYZE {messages.name}")
+            self._analyze_at = 2 * self._added
         if self._pending >= _DEFERRED:
             self.finish()
         if self._refresh_chat is not None:

@@ -13,7 +13,7 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 import attrs
@@ -59,6 +59,8 @@ ENV_DB = "TGSTATS_DB"
 # timeout, PostgreSQL lock_timeout).  The CLI tools can wait; the bot passes
 # a short one and retries in its writer thread instead (tgstats.store.writer).
 DEFAULT_BUSY_TIMEOUT = 30.0
+# SQLite's page cache during Store.bulk (KiB; the default is 2,000).
+_BULK_CACHE_KIB = 64 * 1024
 
 log = get_logger(__name__)
 
@@ -470,9 +472,23 @@ class Store:
     def bulk(self) -> Iterator[Batch]:
         """One transaction for many writes; rolled back entirely on any error."""
         with self.engine.begin() as connection:
-            batch = Batch(connection)
-            yield batch
-            batch.finish()  # the aggregates commit with the messages
+            sqlite = connection.dialect.name == "sqlite"
+            if sqlite:
+                # A big import touches index pages all over the messages table (each
+                # member's rows, each reply's parent): with SQLite's default 2 MB page
+                # cache it re-reads them, a fifth of the writer's time at 1M messages.
+                # A fixed bound, so memory stays constant; the pooled connection
+                # gets its default back.
+                cache = int(connection.exec_driver_sql("PRAGMA cache_size").scalar_one())
+                connection.exec_driver_sql(f"PRAGMA cache_size=-{_BULK_CACHE_KIB}")
+            try:
+                batch = Batch(connection)
+                yield batch
+                batch.finish()  # the aggregates commit with the messages
+            finally:
+                if sqlite:
+                    with suppress(SQLAlchemyError):  # never hide the error being raised
+                        connection.exec_driver_sql(f"PRAGMA cache_size={cache}")
         self._forget_seen()
 
     def export(self, chat_id: int | None = None) -> Iterator[dict[str, Any]]:
