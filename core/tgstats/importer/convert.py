@@ -34,6 +34,7 @@ from tgstats.errors import TgstatsError
 from tgstats.store.bounds import EARLIEST, FUTURE_SLACK, MAX_ID, check_date, check_id
 from tgstats.store.counting import is_command_text
 from tgstats.store.queries import UserInfo
+from tgstats.store.stickers import sticker_emoji
 
 __all__ = [
     "MEDIA_KINDS",
@@ -297,6 +298,7 @@ class MessageConverter:
         text = msg.get("text", "")
         reactions = msg.get("reactions")
         edited = msg.get("edited_unixtime")
+        kind = media_kind(msg)
         self.stats.messages += 1
         # A plain dict with Unix seconds, the shape Batch.add_messages stores directly:
         # building MessageRow/datetime objects only to take them apart again costs
@@ -309,12 +311,13 @@ class MessageConverter:
             "date": date,
             "text": text if type(text) is str else flatten_text(text),
             "reply_to_message_id": reply_to,
-            "media_kind": media_kind(msg),
+            "media_kind": kind,
             "edit_date": None if edited is None and "edited" not in msg else self._edit_date(msg),
             "reaction_count": 0 if reactions is None else _reaction_total(reactions),
             # The live recorder's rule (tgstats.store.counting): a bot command is
             # stored, not counted.  Exports do not say which senders are bots.
             "counted": not _starts_with_command(msg, text),
+            "sticker_emoji": None if kind != "sticker" else _sticker_emoji(msg),
         }
 
     def _reply(self, msg: dict[str, Any], message_id: int) -> tuple[int | None, int | None]:
@@ -449,6 +452,16 @@ def _reaction_total(reactions: Any) -> int:
         if reaction.get("type") != "paid":
             total += count
     return total
+
+
+def _sticker_emoji(msg: dict[str, Any]) -> str | None:
+    """The export's ``sticker_emoji`` ("😂"), checked as every path checks it
+    (tgstats.store.stickers); a forged value names the field."""
+    value = msg.get("sticker_emoji")
+    try:
+        return sticker_emoji(value)
+    except ValueError as error:
+        raise ValueError(f"'sticker_emoji': {error}: {_show(value)}") from None
 
 
 def _show(value: Any) -> str:
