@@ -19,6 +19,8 @@ from tgstats.testing import (
     make_user,
 )
 
+from .old_versions import undo_version_4
+
 CHAT = make_chat(-1001300, "Aggregates")
 ALICE, BOB = make_user(1, "Alice"), make_user(2, "Bob")
 
@@ -104,6 +106,7 @@ def _as_version_2(url: str) -> None:
     """What tgstats left before the aggregates: no tables of them, version 2, some messages."""
     engine = sqlalchemy.create_engine(url)
     with engine.begin() as connection:
+        undo_version_4(connection)
         for name in (
             "agg_activity",
             "agg_chat_activity",
@@ -135,7 +138,7 @@ def test_a_version_2_store_gets_its_aggregates_built(
             version = connection.execute(
                 sqlalchemy.text("SELECT version FROM tgstats_schema_version")
             ).scalar_one()
-        assert version == SCHEMA_VERSION == 3
+        assert version == SCHEMA_VERSION == 4  # and on through version 4
         assert [row[2:] for row in table(store, "agg_activity")] == [(1, 1, 2), (2, 1, 0)]
         assert [row[2:] for row in table(store, "agg_replies")] == [(2, 1, 1)]
         assert words(store)["hello"] == 1 and "heatmap" not in words(store)

@@ -122,9 +122,7 @@ def _row(message: MessageRow | Mapping[str, Any]) -> tuple[Any, ...]:
         try:
             values[11] = sticker_emoji(values[11])
         except ValueError as error:
-            raise StoreError(
-                f"message {chat_id}/{message_id}: sticker_emoji: {error}"
-            ) from None
+            raise StoreError(f"message {chat_id}/{message_id}: sticker_emoji: {error}") from None
     return tuple(values)
 
 

@@ -41,9 +41,7 @@ def sticker_emoji(value: Any) -> str | None:
         raise ValueError(f"expected a string, found {type(value).__name__}")
     if len(value) > 4 * STICKER_EMOJI_MAX:  # checked before any work on a huge string
         raise ValueError(f"expected one emoji, found {len(value):,} characters")
-    kept = "".join(
-        c for c in value if ord(c) not in _BIDI and unicodedata.category(c) != "Cc"
-    )
+    kept = "".join(c for c in value if ord(c) not in _BIDI and unicodedata.category(c) != "Cc")
     kept = clean_text(kept).strip()
     if len(kept) > STICKER_EMOJI_MAX:
         raise ValueError(f"expected one emoji, found {len(kept):,} characters")
