@@ -14,7 +14,7 @@ from tgstats.demo.history import ANCHOR, DEFAULT_SEED, MEMBERS, DemoHistory, bui
 
 # Pinned: a change here means the demo's pictures change for every user. Update it
 # only on purpose (and glance at the new pictures).
-# Changed on purpose with the stickers' emoji (schema version 4): every other
+# Changed on purpose with the stickers' emoji (schema version 5): every other
 # field of every row is what it was (the emoji come from a generator of their own).
 EXPECTED_DIGEST = "a5bbdbe4f963a36e40000575670f19d2c69c2849f4f5e89f033263d9a6db064c"
 

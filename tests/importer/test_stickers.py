@@ -114,7 +114,7 @@ def test_forged_emoji_name_the_message(
 def test_a_re_import_fills_in_the_emoji_stored_without_it(
     store: Store, write_export: Callable[..., Path], text_message: MessageBuilder
 ) -> None:
-    # Stored before schema version 4 (or from an export without the field): no emoji.
+    # Stored before schema version 5 (or from an export without the field): no emoji.
     old = write_export(
         _export([_sticker(1, 5, 1714557600), _sticker(2, 5, 1714557601, sticker_emoji="👍")]),
         "old.json",

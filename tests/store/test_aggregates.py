@@ -19,10 +19,11 @@ from tgstats.testing import (
     make_user,
 )
 
-from .old_versions import undo_version_4
+from .old_versions import undo_version_5
 
 CHAT = make_chat(-1001300, "Aggregates")
 ALICE, BOB = make_user(1, "Alice"), make_user(2, "Bob")
+BASE = 1_767_229_200  # 2026-01-01 01:00 UTC
 
 
 def table(store: Store, name: str) -> list[tuple[Any, ...]]:
@@ -106,7 +107,7 @@ def _as_version_2(url: str) -> None:
     """What tgstats left before the aggregates: no tables of them, version 2, some messages."""
     engine = sqlalchemy.create_engine(url)
     with engine.begin() as connection:
-        undo_version_4(connection)
+        undo_version_5(connection)
         for name in (
             "agg_activity",
             "agg_chat_activity",
@@ -138,12 +139,43 @@ def test_a_version_2_store_gets_its_aggregates_built(
             version = connection.execute(
                 sqlalchemy.text("SELECT version FROM tgstats_schema_version")
             ).scalar_one()
-        assert version == SCHEMA_VERSION == 4  # and on through version 4
+        assert version == SCHEMA_VERSION
         assert [row[2:] for row in table(store, "agg_activity")] == [(1, 1, 2), (2, 1, 0)]
         assert [row[2:] for row in table(store, "agg_replies")] == [(2, 1, 1)]
         assert words(store)["hello"] == 1 and "heatmap" not in words(store)
         assert_exact(store)
     assert "Building statistics aggregates" in capsys.readouterr().err
+
+
+def test_a_version_3_store_gets_its_member_days_from_the_buckets(store_url: str) -> None:
+    with open_store(store_url) as store:
+        fill_store(
+            store,
+            [
+                make_message(CHAT, ALICE, "one", message_id=1, date=BASE),
+                make_message(CHAT, ALICE, "two", message_id=2, date=BASE + 5 * 3600),
+                make_message(CHAT, BOB, "three", message_id=3, date=BASE + 86_400),
+            ],
+        )
+        before = table(store, "agg_member_days")
+    engine = sqlalchemy.create_engine(store_url)
+    with engine.begin() as connection:
+        undo_version_5(connection)
+        connection.execute(sqlalchemy.text("DROP TABLE agg_member_days"))
+        connection.execute(sqlalchemy.text("UPDATE tgstats_schema_version SET version = 3"))
+    engine.dispose()
+    with open_store(store_url) as store:
+        day = BASE // 86_400
+        first = BASE // 900
+        assert (
+            table(store, "agg_member_days")
+            == before
+            == [
+                (CHAT.id, day, ALICE.id, 2, 0, first, first + 20),
+                (CHAT.id, day + 1, BOB.id, 1, 0, first + 96, first + 96),
+            ]
+        )
+        assert_exact(store)
 
 
 def test_store_verify_and_rebuild_commands(
@@ -158,10 +190,11 @@ def test_store_verify_and_rebuild_commands(
     assert main(["store", "verify", "--db", store_url, "--chat-id", str(CHAT.id)]) == 1
     out, err = capsys.readouterr()
     assert "agg_activity chat=-1001300" in out and "stored=(5, 0) expected=(1, 0)" in out
-    # The day row is missing, so the chat-wide span no longer adds up either.
-    # The chat-wide tables no longer add up either (agg_chat_activity, agg_word_spans).
+    # The tables summed from the changed ones no longer add up either
+    # (agg_chat_activity and agg_member_days from agg_activity, agg_word_spans from agg_words).
     assert "agg_word_spans" in out and "agg_chat_activity" in out and "'two'" in out
-    assert "4 difference(s)" in err
+    assert "agg_member_days" in out
+    assert "5 difference(s)" in err
     assert main(["store", "rebuild", "--db", store_url]) == 0
     assert main(["store", "verify", "--db", store_url]) == 0
     assert main(["store", "verify", "--db", store_url, "--chat-id", "-5"]) == 1

@@ -129,3 +129,82 @@ def test_long_periods_add_whole_spans_days_and_edge_texts(store: Store) -> None:
         assert mine["common"] == len(
             [i for i, d in enumerate(dates) if i % 2 == 0 and low <= d < high]
         )
+
+
+SPARSE_ZONES = [
+    "Europe/Berlin",
+    "America/Santiago",  # DST ends at local midnight: 24:00 becomes 23:00
+    "Asia/Kathmandu",
+    "Australia/Lord_Howe",
+    "Pacific/Kiritimati",  # UTC+14: a UTC day is mostly the next local day
+    "America/Adak",  # UTC-10/-9
+    "UTC",
+]
+
+
+def test_active_days_from_day_rows_are_exact_for_sparse_members(store: Store) -> None:
+    """Few messages per member and day, at random minutes over 80 days around
+    the March and April DST changes (both hemispheres): the local days a member
+    was active, and the replies they received, must match a count with zoneinfo
+    whatever the zone and period."""
+    import random
+
+    rng = random.Random(12)
+    start = int(datetime(2026, 2, 20, tzinfo=UTC).timestamp())
+    dates = sorted(start + rng.randrange(80 * 86_400 // 60) * 60 for _ in range(400))
+    senders = [USERS[rng.randrange(3)] for _ in dates]
+    sent: list[object] = []
+    for i, (date, sender) in enumerate(zip(dates, senders, strict=True)):
+        # Every third message replies to the one before it.
+        parent = sent[-1] if i % 3 == 2 else None
+        sent.append(make_message(CHAT, sender, "hi", message_id=i + 1, date=date, reply_to=parent))
+    fill_store(store, sent)
+    for zone in map(ZoneInfo, SPARSE_ZONES):
+        first = datetime.fromtimestamp(dates[0], UTC).astimezone(zone).date()
+        periods = [(None, None)]
+        for offset, length in ((9, 40), (30, 3), (41, 1), (0, 80)):
+            since = datetime.combine(first + timedelta(days=offset), datetime.min.time(), zone)
+            until = datetime.combine(
+                first + timedelta(days=offset + length), datetime.min.time(), zone
+            )
+            periods.append((since, until))
+        for since, until in periods:
+            low = None if since is None else since.timestamp()
+            high = None if until is None else until.timestamp()
+            days: dict[int, set[object]] = {}
+            counts: Counter[int] = Counter()
+            received: Counter[int] = Counter()
+            for i, (date, sender) in enumerate(zip(dates, senders, strict=True)):
+                if (low is None or date >= low) and (high is None or date < high):
+                    days.setdefault(sender.id, set()).add(
+                        datetime.fromtimestamp(date, UTC).astimezone(zone).date()
+                    )
+                    counts[sender.id] += 1
+                    if i % 3 == 2 and senders[i - 1] != sender:
+                        received[senders[i - 1].id] += 1
+            activity = store.queries.user_activity(CHAT.id, tz=zone, since=since, until=until)
+            found = {
+                a.user.user_id: (a.messages, a.active_days, a.replies_received) for a in activity
+            }
+            expected = {
+                u: (counts[u], len(days.get(u, ())), received[u]) for u in {*days, *received}
+            }
+            assert found == expected, (zone, since, until)
+
+
+def test_a_day_whose_local_date_goes_back_is_read_bucket_by_bucket(store: Store) -> None:
+    """Antarctica/Casey went from UTC+11 to UTC+8 at 2010-03-04 15:00 UTC: local
+    02:00 on 5 March became 23:00 on 4 March.  A member writing at 11:00, 14:00
+    and 15:30 UTC that day was active on 4 March, then 5 March, then 4 March
+    again: the day's first and last bucket alone would miss 5 March."""
+    zone = ZoneInfo("Antarctica/Casey")
+    day = int(datetime(2010, 3, 4, tzinfo=UTC).timestamp())
+    dates = [day + 11 * 3600, day + 14 * 3600, day + 15 * 3600 + 1800, day + 30 * 86_400]
+    fill_store(
+        store,
+        [make_message(CHAT, USERS[0], "hi", message_id=i + 1, date=d) for i, d in enumerate(dates)],
+    )
+    local = {datetime.fromtimestamp(d, UTC).astimezone(zone).date() for d in dates}
+    assert len(local) == 3  # 4 March, 5 March, 3 April
+    [activity] = store.queries.user_activity(CHAT.id, tz=zone)
+    assert (activity.messages, activity.active_days) == (4, 3)

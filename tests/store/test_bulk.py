@@ -168,3 +168,29 @@ def test_refresh_after_held_rows_keeps_the_words_exact(store: Store) -> None:
     assert _word_count(store, "beta") == 1
     with store.engine.connect() as connection:
         assert verify(connection) == []
+
+
+@pytest.mark.postgres
+def test_a_long_import_on_postgresql_looks_ids_up_by_the_key(pg_store_url: str) -> None:
+    """Inside one import transaction the planner must learn how big messages got:
+    without it the batch's id lookups read the whole chat per batch."""
+    from tgstats.store import open_store
+
+    with open_store(pg_store_url) as store, store.bulk() as batch:
+        batch.upsert_chat(CHAT)
+        rows = [
+            {"chat_id": CHAT.chat_id, "message_id": i, "user_id": 1, "date": 1_750_000_000 + i}
+            for i in range(1, 25_001)
+        ]
+        assert batch.add_messages(rows) == 25_000
+        # The planner's estimate of the chat's rows: with the statistics of an
+        # empty table it would be a default fraction (0.5 %) of the pages' rows.
+        plan = (
+            batch.connection.exec_driver_sql(
+                f"EXPLAIN SELECT message_id FROM messages WHERE chat_id = {CHAT.chat_id}"
+            )
+            .scalars()
+            .first()
+        )
+        estimate = int(plan.split("rows=")[1].split()[0])
+        assert estimate >= 20_000, plan

@@ -1,5 +1,5 @@
-"""Stickers' emoji (schema version 4): the check every path applies, the member query
-on SQLite and PostgreSQL, edits, and the upgrade of a version 3 store."""
+"""Stickers' emoji (schema version 5): the check every path applies, the member query
+on SQLite and PostgreSQL, edits, and the upgrade of a version 4 store."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from tgstats.store import SCHEMA_VERSION, Store, open_store
 from tgstats.store.stickers import STICKER_EMOJI_MAX, sticker_emoji
 from tgstats.testing import fill_store, make_chat, make_message, make_user, utc
 
-from .old_versions import undo_version_4
+from .old_versions import undo_version_5
 
 GROUP = make_chat(-100730, "Old group", type="group")
 CHAT = make_chat(-100731, "Sticker club")  # the supergroup GROUP became
@@ -155,14 +155,14 @@ def test_an_edit_keeps_the_row_consistent(store: Store) -> None:
     assert store.queries.member_stickers(CHAT.id, ALICE.id).stickers == 0
 
 
-def _as_version_3(url: str) -> None:
-    """What tgstats left at schema version 3: no emoji column, no partial indexes, and
+def _as_version_4(url: str) -> None:
+    """What tgstats left at schema version 4: no emoji column, no partial indexes, and
     a sticker, a reply and a text stored then."""
     engine = sqlalchemy.create_engine(url)
     with engine.begin() as connection:
-        undo_version_4(connection)
+        undo_version_5(connection)
         for ddl in (
-            "UPDATE tgstats_schema_version SET version = 3",
+            "UPDATE tgstats_schema_version SET version = 4",
             "INSERT INTO chats (chat_id, title) VALUES (-100740, 'Before')",
             "INSERT INTO messages (chat_id, message_id, user_id, date, text, "
             "reply_to_message_id, media_kind, reaction_count, counted) VALUES "
@@ -189,15 +189,15 @@ def _normal(condition: str) -> str:
     return condition.replace("(", "").replace(")", "").replace("::text", "")
 
 
-def test_a_version_3_store_gets_the_column_and_indexes(store_url: str) -> None:
+def test_a_version_4_store_gets_the_column_and_indexes(store_url: str) -> None:
     open_store(store_url).close()
-    _as_version_3(store_url)
+    _as_version_4(store_url)
     with open_store(store_url) as store:
         with store.engine.connect() as connection:
             version = connection.execute(
                 sqlalchemy.text("SELECT version FROM tgstats_schema_version")
             ).scalar_one()
-        assert version == SCHEMA_VERSION == 4
+        assert version == SCHEMA_VERSION == 5
         rows = [
             (r.message_id, r.text, r.media_kind, r.sticker_emoji)
             for r in store.queries.messages(-100740)

@@ -33,7 +33,9 @@ from tgstats.store.schema import (
     SPAN_DAYS,
     activity_buckets,
     chat_buckets,
+    member_days,
     messages,
+    replies_received,
     reply_buckets,
     word_days,
     word_spans,
@@ -195,8 +197,14 @@ class Delta:
             per_chat[(chat_id, bucket)] += n
         chat_rows = sorted((*key, n) for key, n in per_chat.items() if n)
         _add(connection, mark, chat_buckets.name, ("messages",), chat_rows)
+        _member_days(connection, mark, self.activity)
         replies = sorted((*key, n) for key, n in self.replies.items() if n)
         _add(connection, mark, reply_buckets.name, ("replies",), replies)
+        received: Counter[tuple[int, int, int]] = Counter()
+        for (chat_id, bucket, _from, to), n in self.replies.items():
+            received[(chat_id, bucket // _DAY_BUCKETS, to)] += n
+        received_rows = sorted((*key, n) for key, n in received.items() if n)
+        _add(connection, mark, replies_received.name, ("replies",), received_rows)
         cache = _PIECES
         words: list[tuple[int, int, int, str, int]] = []
         spans: dict[tuple[int, int, str], int] = defaultdict(int)
@@ -263,10 +271,68 @@ def _add(
         )
 
 
+_DAY_BUCKETS = DAY // BUCKET
+
+
+def _member_days(
+    connection: Connection, mark: str, activity: Mapping[tuple[int, int, int], list[int]]
+) -> None:
+    """Move agg_member_days with the activity changes (after agg_activity moved).
+
+    Sums add like the other tables; the first and last bucket only widen on an
+    addition.  A member-day that lost messages may have lost its first or last
+    bucket, so those few rows take both again from agg_activity.
+    """
+    days: dict[tuple[int, int, int], list[int]] = {}
+    for (chat_id, bucket, user_id), (n, r) in activity.items():
+        if not n and not r:
+            continue
+        key = (chat_id, bucket // _DAY_BUCKETS, user_id)
+        cell = days.get(key)
+        if cell is None:
+            # messages, reactions, first, last, whether any bucket lost messages
+            cell = days[key] = [0, 0, bucket, bucket, 0]
+        cell[0] += n
+        cell[1] += r
+        cell[2] = min(cell[2], bucket)
+        cell[3] = max(cell[3], bucket)
+        if n < 0:
+            cell[4] = 1
+    if not days:
+        return
+    least, greatest = ("min", "max") if mark == "?" else ("LEAST", "GREATEST")
+    t = member_days.name
+    connection.exec_driver_sql(
+        f"INSERT INTO {t} (chat_id, day, user_id, messages, reactions, first_bucket, last_bucket) "
+        f"VALUES ({', '.join([mark] * 7)}) ON CONFLICT (chat_id, day, user_id) DO UPDATE SET "
+        f"messages = {t}.messages + excluded.messages, "
+        f"reactions = {t}.reactions + excluded.reactions, "
+        f"first_bucket = {least}({t}.first_bucket, excluded.first_bucket), "
+        f"last_bucket = {greatest}({t}.last_bucket, excluded.last_bucket)",
+        [(*key, n, r, first, last) for key, (n, r, first, last, _) in sorted(days.items())],
+    )
+    shrunk = [key for key, cell in sorted(days.items()) if cell[4]]
+    if not shrunk:
+        return
+    match = f"chat_id = {mark} AND day = {mark} AND user_id = {mark}"
+    connection.exec_driver_sql(f"DELETE FROM {t} WHERE {match} AND messages <= 0", shrunk)
+    a = activity_buckets.name
+    inside = (
+        f"FROM {a} WHERE chat_id = {t}.chat_id AND user_id = {t}.user_id "
+        f"AND bucket >= {t}.day * {_DAY_BUCKETS} AND bucket < ({t}.day + 1) * {_DAY_BUCKETS}"
+    )
+    connection.exec_driver_sql(
+        f"UPDATE {t} SET first_bucket = (SELECT min(bucket) {inside}), "
+        f"last_bucket = (SELECT max(bucket) {inside}) WHERE {match}",
+        shrunk,
+    )
+
+
 _KEYS: dict[str, tuple[str, ...]] = {
     activity_buckets.name: ("chat_id", "bucket", "user_id"),
     chat_buckets.name: ("chat_id", "bucket"),
     reply_buckets.name: ("chat_id", "bucket", "from_user_id", "to_user_id"),
+    replies_received.name: ("chat_id", "day", "user_id"),
     word_days.name: ("chat_id", "day", "user_id", "word"),
     word_spans.name: ("chat_id", "span", "word"),
 }
@@ -389,7 +455,20 @@ def erase_member(connection: Connection, chat_ids: Sequence[int], user_id: int) 
             ("count",),
             sorted((chat_id, int(span), word, -int(n)) for span, word, n in theirs_words),
         )
-    for table in (activity_buckets, word_days):
+        # Others lose the replies the member sent them.
+        sent = connection.exec_driver_sql(
+            f"SELECT bucket / {_DAY_BUCKETS}, to_user_id, sum(replies) FROM {reply_buckets.name} "
+            f"WHERE chat_id = {mark} AND from_user_id = {mark} GROUP BY 1, 2",
+            (chat_id, user_id),
+        ).all()
+        _add(
+            connection,
+            mark,
+            replies_received.name,
+            ("replies",),
+            sorted((chat_id, int(day), int(to), -int(n)) for day, to, n in sent),
+        )
+    for table in (activity_buckets, member_days, replies_received, word_days):
         connection.execute(
             table.delete().where(table.c.chat_id.in_(chat_ids), table.c.user_id == user_id)
         )

@@ -22,7 +22,7 @@ from collections.abc import Collection, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy import ColumnElement, and_, func, select, union, union_all
 from sqlalchemy.engine import Connection
 
 from tgstats.store.schema import (
@@ -30,7 +30,9 @@ from tgstats.store.schema import (
     SPAN_DAYS,
     activity_buckets,
     chat_buckets,
+    member_days,
     messages,
+    replies_received,
     reply_buckets,
     word_days,
     word_spans,
@@ -47,6 +49,7 @@ __all__ = [
 ]
 
 _WEEK = 7 * DAY // BUCKET  # buckets in a week: 672
+_DAY_BUCKETS = DAY // BUCKET  # 96
 
 
 def aligned(*bounds: int | None) -> bool:
@@ -157,28 +160,79 @@ def member_activity(
     until: int | None,
     excluded: Collection[int] = (),
 ) -> dict[int, tuple[int, int, int]]:
-    """user id -> (messages, active local days, reactions received) of members with messages."""
-    t = activity_buckets
+    """user id -> (messages, active local days, reactions received) of members with messages.
+
+    Whole UTC days come from agg_member_days (one row per member and day);
+    the partial UTC days at the period's edges, and every UTC day in which
+    the zone's offset changes, from the 15-minute buckets.  A member-day row
+    names the local days it touches by its first and last bucket, which is
+    exact where the offset holds all day (see tgstats.store.schema).
+    """
+    a = activity_buckets
     where = [
-        *_conditions(t, t.c.bucket, family, since, until, BUCKET, t.c.user_id, None, excluded),
-        t.c.user_id != const(0),
+        *_conditions(a, a.c.bucket, family, since, until, BUCKET, a.c.user_id, None, excluded),
+        a.c.user_id != const(0),
     ]
     span = _span(connection, family, where)
     if span is None:
         return {}
-    start = t.c.bucket * const(BUCKET)
-    day = local_seconds(start, tz, span[0] * BUCKET, span[1] * BUCKET) // const(DAY)
-    rows = connection.execute(
+    # Whole UTC days [first_day, end_day) from the day rows; an unbounded end
+    # takes the first or last day whole (there are no rows beyond it).
+    first_day = span[0] // _DAY_BUCKETS if since is None else -(-since // DAY)
+    end_day = span[1] // _DAY_BUCKETS + 1 if until is None else until // DAY
+    if first_day >= end_day:  # no whole UTC day: every bucket
+        first_day = end_day = span[1] // _DAY_BUCKETS + 1
+    ranges = [(span[0], first_day * _DAY_BUCKETS), (end_day * _DAY_BUCKETS, span[1] + 1)]
+    # UTC days holding an offset change: read bucket by bucket.
+    segments = offset_segments(tz, span[0] * BUCKET, span[1] * BUCKET)[1:]
+    irregular = sorted({ts // DAY for ts, _off in segments if first_day <= ts // DAY < end_day})
+    ranges += [(day * _DAY_BUCKETS, (day + 1) * _DAY_BUCKETS) for day in irregular]
+    d = member_days
+    parts: list[Any] = [
         select(
-            t.c.user_id,
-            func.sum(t.c.messages),
-            func.count(day.distinct()),
-            func.sum(t.c.reactions),
+            a.c.user_id.label("user_id"),
+            a.c.messages.label("messages"),
+            a.c.reactions.label("reactions"),
+            a.c.bucket.label("first_bucket"),
+            a.c.bucket.label("last_bucket"),
+        ).where(*where, a.c.bucket >= const(low), a.c.bucket < const(high))
+        for low, high in ranges
+        if low < high
+    ]
+    if first_day < end_day:
+        coarse = [
+            *_conditions(d, d.c.day, family, None, None, 1, d.c.user_id, None, excluded),
+            d.c.user_id != const(0),
+            d.c.day >= const(first_day),
+            d.c.day < const(end_day),
+        ]
+        if irregular:
+            coarse.append(d.c.day.not_in(irregular))
+        parts.append(
+            select(
+                d.c.user_id, d.c.messages, d.c.reactions, d.c.first_bucket, d.c.last_bucket
+            ).where(*coarse)
         )
-        .where(*where)
-        .group_by(t.c.user_id)
+    rows_of = union_all(*parts).subquery("rows_of")
+    totals = connection.execute(
+        select(
+            rows_of.c.user_id, func.sum(rows_of.c.messages), func.sum(rows_of.c.reactions)
+        ).group_by(rows_of.c.user_id)
+    ).all()
+
+    # Active local days: the distinct local days of every row's first and last bucket.
+    def local_day(column: Any) -> Any:
+        start = column * const(BUCKET)
+        return local_seconds(start, tz, span[0] * BUCKET, span[1] * BUCKET) // const(DAY)
+
+    ends = union(
+        select(rows_of.c.user_id, local_day(rows_of.c.first_bucket).label("day")),
+        select(rows_of.c.user_id, local_day(rows_of.c.last_bucket).label("day")),
+    ).subquery("ends")
+    days = dict(
+        connection.execute(select(ends.c.user_id, func.count()).group_by(ends.c.user_id)).all()
     )
-    return {int(u): (int(n), int(days), int(r)) for u, n, days, r in rows}
+    return {int(u): (int(n), int(days.get(u, 0)), int(r)) for u, n, r in totals}
 
 
 def reply_counts(
@@ -190,14 +244,48 @@ def reply_counts(
     by_sender: bool,
     excluded: Collection[int] = (),
 ) -> list[tuple[int, ...]]:
-    """(from, to, replies) per pair if ``by_sender``, else (to, replies received)."""
+    """(from, to, replies) per pair if ``by_sender``, else (to, replies received).
+
+    Replies received over whole UTC days come from agg_replies_received, the
+    partial days at the period's edges from the buckets; with excluded members
+    (whose replies to others must go too) everything comes from the buckets.
+    """
     t = reply_buckets
     where = _conditions(t, t.c.bucket, family, since, until, BUCKET)
     if excluded:
         ids = sorted(excluded)
         where += [t.c.from_user_id.not_in(ids), t.c.to_user_id.not_in(ids)]
-    keys = [t.c.from_user_id, t.c.to_user_id] if by_sender else [t.c.to_user_id]
-    rows = connection.execute(select(*keys, func.sum(t.c.replies)).where(*where).group_by(*keys))
+    if by_sender:
+        keys = [t.c.from_user_id, t.c.to_user_id]
+        rows = connection.execute(
+            select(*keys, func.sum(t.c.replies)).where(*where).group_by(*keys)
+        )
+        return [tuple(int(v) for v in row) for row in rows]
+    if excluded:
+        parts: list[Any] = [select(t.c.to_user_id.label("user_id"), t.c.replies).where(*where)]
+    else:
+        r = replies_received
+        first_day = None if since is None else -(-since // DAY)
+        end_day = None if until is None else until // DAY
+        if first_day is not None and end_day is not None and first_day >= end_day:
+            # No whole UTC day in the period: the buckets alone.
+            parts = [select(t.c.to_user_id.label("user_id"), t.c.replies).where(*where)]
+        else:
+            days = [r.c.chat_id.in_(family)]
+            if first_day is not None:
+                days.append(r.c.day >= const(first_day))
+            if end_day is not None:
+                days.append(r.c.day < const(end_day))
+            parts = [select(r.c.user_id, r.c.replies).where(*days)]
+            edges = []
+            if first_day is not None:
+                edges.append(t.c.bucket < const(first_day * _DAY_BUCKETS))
+            if end_day is not None:
+                edges.append(t.c.bucket >= const(end_day * _DAY_BUCKETS))
+            parts += [select(t.c.to_user_id, t.c.replies).where(*where, edge) for edge in edges]
+    rows_of = union_all(*parts).subquery("rows_of") if len(parts) > 1 else parts[0].subquery()
+    user = rows_of.c[0]
+    rows = connection.execute(select(user, func.sum(rows_of.c[1])).group_by(user))
     return [tuple(int(v) for v in row) for row in rows]
 
 

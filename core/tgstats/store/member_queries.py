@@ -274,7 +274,7 @@ class MemberQueries:
         """How many stickers the member sent in the period, and their ``limit`` most
         used sticker emoji (capped at 100) with how often.
 
-        Stickers without an emoji (stored before schema version 4, or sent
+        Stickers without an emoji (stored before schema version 5, or sent
         without one) count in ``stickers`` but are left out of ``top``: they
         are not one sticker, so a "?" entry would add up unrelated ones and,
         in a chat recorded before the emoji was kept, top the list.  Both

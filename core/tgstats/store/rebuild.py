@@ -22,11 +22,15 @@ from sqlalchemy.engine import Connection
 from tgstats.store.aggregates import DAY
 from tgstats.store.schema import (
     BUCKET,
+    MEMBER_DAYS_SQL,
+    REPLIES_RECEIVED_SQL,
     SPAN_DAYS,
     activity_buckets,
     chat_buckets,
     chats,
+    member_days,
     messages,
+    replies_received,
     reply_buckets,
     word_days,
     word_spans,
@@ -216,7 +220,49 @@ def verify(connection: Connection, chats_to_check: Sequence[int] | None = None) 
             )
         }
         differences += _compare(chat_buckets.name, chat_id, stored_chat, expected_chat)
+        differences += _compare_member_days(connection, chat_id)
+        differences += _compare_received(connection, chat_id)
     return differences
+
+
+def _compare_member_days(connection: Connection, chat_id: int) -> list[Difference]:
+    """agg_member_days against what follows from agg_activity (itself checked above)."""
+    where = f"WHERE chat_id = {_mark(connection)}"
+    expected = {
+        (int(day), int(user)): tuple(int(v) for v in values)
+        for _c, day, user, *values in connection.exec_driver_sql(
+            MEMBER_DAYS_SQL.format(where=where), (chat_id,)
+        )
+    }
+    t = member_days
+    stored = {
+        (int(day), int(user)): tuple(int(v) for v in values)
+        for day, user, *values in connection.execute(
+            select(
+                t.c.day, t.c.user_id, t.c.messages, t.c.reactions, t.c.first_bucket, t.c.last_bucket
+            ).where(t.c.chat_id == chat_id)
+        )
+    }
+    return _compare(member_days.name, chat_id, stored, expected)
+
+
+def _compare_received(connection: Connection, chat_id: int) -> list[Difference]:
+    """agg_replies_received against what follows from agg_replies (checked above)."""
+    where = f"WHERE chat_id = {_mark(connection)}"
+    expected = {
+        (int(day), int(user)): (int(n),)
+        for _c, day, user, n in connection.exec_driver_sql(
+            REPLIES_RECEIVED_SQL.format(where=where), (chat_id,)
+        )
+    }
+    t = replies_received
+    stored = {
+        (int(day), int(user)): (int(n),)
+        for day, user, n in connection.execute(
+            select(t.c.day, t.c.user_id, t.c.replies).where(t.c.chat_id == chat_id)
+        )
+    }
+    return _compare(replies_received.name, chat_id, stored, expected)
 
 
 def _compare_words(connection: Connection, chat_id: int) -> list[Difference]:
@@ -268,7 +314,8 @@ def rebuild(
     done = 0
     with bar as advance:
         for chat_id in targets:
-            for table in (activity_buckets, chat_buckets, reply_buckets, word_days, word_spans):
+            tables = (activity_buckets, chat_buckets, member_days, reply_buckets, replies_received)
+            for table in (*tables, word_days, word_spans):
                 connection.execute(table.delete().where(table.c.chat_id == chat_id))
             activity = [
                 (chat_id, *k, *v) for k, v in _expected(connection, _ACTIVITY_SQL, chat_id).items()
@@ -279,10 +326,20 @@ def rebuild(
                 f"{_CHAT_SQL.format(mark=mark)}",
                 (chat_id,),
             )
+            connection.exec_driver_sql(
+                f"INSERT INTO {member_days.name} "
+                f"{MEMBER_DAYS_SQL.format(where=f'WHERE chat_id = {mark}')}",
+                (chat_id,),
+            )
             replies = [
                 (chat_id, *k, *v) for k, v in _expected(connection, _REPLIES_SQL, chat_id).items()
             ]
             _insert(connection, reply_buckets.name, 5, replies, mark)
+            connection.exec_driver_sql(
+                f"INSERT INTO {replies_received.name} "
+                f"{REPLIES_RECEIVED_SQL.format(where=f'WHERE chat_id = {mark}')}",
+                (chat_id,),
+            )
             pending: list[tuple[Any, ...]] = []
             for day, counts, read in _expected_words(connection, chat_id):
                 pending += [(chat_id, day, user, word, n) for (user, word), n in counts.items()]

@@ -30,11 +30,14 @@ from sqlalchemy.engine import Connection
 
 from tgstats.errors import StoreError
 from tgstats.store.stickers import STICKER_EMOJI_MAX
+from tgstats.store.zones import DAY
 
 __all__ = [
     "BUCKET",
+    "MEMBER_DAYS_SQL",
     "MEMBER_INDEXES",
     "MIGRATIONS",
+    "REPLIES_RECEIVED_SQL",
     "SCHEMA_VERSION",
     "SPAN_DAYS",
     "STICKER_KIND",
@@ -48,12 +51,14 @@ __all__ = [
     "chat_usernames",
     "chats",
     "ensure_schema",
+    "member_days",
     "member_events",
     "messages",
     "metadata",
     "opt_outs",
     "reactions",
     "rejected_updates",
+    "replies_received",
     "reply_buckets",
     "schedule_runs",
     "schema_version",
@@ -65,7 +70,7 @@ __all__ = [
 
 # Bump when the tables change and add a step to MIGRATIONS that upgrades a
 # database from the previous version.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 metadata = MetaData()
 
@@ -104,7 +109,7 @@ users = Table(
 )
 
 # Partial indexes for one member's card (tgstats.store.member_queries), added in
-# schema version 4.  A member's rows are a big slice of a chat (438k of 1M for
+# schema version 5.  A member's rows are a big slice of a chat (438k of 1M for
 # the most active one), and the card wants two small parts of it: the sticker
 # rows (count and favourite stickers) and the replies (median reply time).
 # Each index holds only those rows, with what the query reads riding along, so
@@ -160,7 +165,7 @@ messages = Table(
     # not what people wrote.  See tgstats.store.counting.
     Column("counted", Boolean, nullable=False, default=True, server_default=true()),
     # The emoji Telegram attaches to a sticker ("😂"), NULL for any other message
-    # and for stickers stored before schema version 4 (see tgstats.store.stickers).
+    # and for stickers stored before schema version 5 (see tgstats.store.stickers).
     Column("sticker_emoji", String(STICKER_EMOJI_MAX), nullable=True),
     PrimaryKeyConstraint("chat_id", "message_id", name="pk_messages"),
     # Period scans of a chat (heatmap, texts, export); `counted` rides along
@@ -350,6 +355,58 @@ word_spans = Table(
 )
 
 
+# Per member and UTC day: the sums of agg_activity, and the first and last
+# bucket with messages.  A long period's engagement reads this (a few hundred
+# thousand rows for ten years of a busy chat) instead of every member bucket.
+# It is exact for active local days too: within a UTC day with no offset
+# change the zone's offset is constant, so the day's buckets fall in at most
+# two consecutive local days, in order, and the first and last bucket name
+# both.  UTC days holding a transition are read from agg_activity instead
+# (tgstats.store.bucketed.member_activity).  Kept with agg_activity
+# (tgstats.store.aggregates) and checked against it by verify.
+member_days = Table(
+    "agg_member_days",
+    metadata,
+    Column("chat_id", BigInteger, nullable=False),
+    Column("day", Integer, nullable=False),  # bucket // 96, date // 86400
+    Column("user_id", BigInteger, nullable=False),
+    Column("messages", Integer, nullable=False),
+    Column("reactions", BigInteger, nullable=False),
+    Column("first_bucket", BigInteger, nullable=False),
+    Column("last_bucket", BigInteger, nullable=False),
+    PrimaryKeyConstraint("chat_id", "day", "user_id", name="pk_agg_member_days"),
+    sqlite_with_rowid=False,
+)
+
+# The member-day rows as they follow from agg_activity: the migration, rebuild
+# and verify all use this one definition.
+MEMBER_DAYS_SQL = (
+    f"SELECT chat_id, bucket / {DAY // BUCKET}, user_id, sum(messages), sum(reactions), "
+    "min(bucket), max(bucket) FROM agg_activity {where} "
+    f"GROUP BY chat_id, bucket / {DAY // BUCKET}, user_id"
+)
+
+
+# Replies each member received per UTC day (agg_replies summed over the
+# replier and the day's buckets): what engagement's "replies received" reads
+# for the whole UTC days of a period.  Kept with agg_replies, checked against it.
+replies_received = Table(
+    "agg_replies_received",
+    metadata,
+    Column("chat_id", BigInteger, nullable=False),
+    Column("day", Integer, nullable=False),
+    Column("user_id", BigInteger, nullable=False),  # who was replied to
+    Column("replies", Integer, nullable=False),
+    PrimaryKeyConstraint("chat_id", "day", "user_id", name="pk_agg_replies_received"),
+    sqlite_with_rowid=False,
+)
+
+REPLIES_RECEIVED_SQL = (
+    f"SELECT chat_id, bucket / {DAY // BUCKET}, to_user_id, sum(replies) FROM agg_replies "
+    f"{{where}} GROUP BY chat_id, bucket / {DAY // BUCKET}, to_user_id"
+)
+
+
 def _build_aggregates(connection: Connection) -> None:
     """Version 2 -> 3: the aggregate tables (created by create_all) filled from the messages."""
     from tgstats.store.rebuild import rebuild  # that module imports this one
@@ -439,8 +496,17 @@ bot_secrets = Table(
 )
 
 
+def _build_member_days(connection: Connection) -> None:
+    """Version 3 -> 4: agg_member_days and agg_replies_received (created by create_all)
+    filled from agg_activity and agg_replies."""
+    # An upgrade from before version 3 has just built them with the others.
+    for table, sql in ((member_days, MEMBER_DAYS_SQL), (replies_received, REPLIES_RECEIVED_SQL)):
+        connection.exec_driver_sql(f"DELETE FROM {table.name}")
+        connection.exec_driver_sql(f"INSERT INTO {table.name} {sql.format(where='')}")
+
+
 def _add_sticker_emoji(connection: Connection) -> None:
-    """Version 3 -> 4: the ``sticker_emoji`` column and the member card's partial indexes.
+    """Version 4 -> 5: the ``sticker_emoji`` column and the member card's partial indexes.
 
     ADD COLUMN of a nullable column without a default rewrites nothing on
     either backend (stickers stored before keep NULL: the emoji was never
@@ -458,7 +524,8 @@ def _add_sticker_emoji(connection: Connection) -> None:
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     1: _add_counted,
     2: _build_aggregates,
-    3: _add_sticker_emoji,
+    3: _build_member_days,
+    4: _add_sticker_emoji,
 }
 
 
