@@ -227,35 +227,33 @@ def test_a_new_store_has_the_same_partial_indexes(store: Store) -> None:
     _check_partial_indexes(store)
 
 
-def test_the_card_queries_read_the_partial_indexes(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_the_sticker_queries_read_only_their_partial_index(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """SQLite uses a partial index only when the query repeats its condition as a
-    literal: the plans name the indexes (no row of the table is read)."""
+    literal: both plans name the stickers' index, covering (no table row is read).
+
+    (The replies' index is not pinned here: without statistics SQLite may as well
+    take the (chat, reply) index, at the same cost; PostgreSQL takes the partial one.)
+    """
     with open_store(f"sqlite:///{tmp_path / 'plans.db'}") as store:
         fill_store(store, [sticker(CHAT, ALICE, "2026-03-01T10:00:00Z", "😂")])
-        q = store.queries
         statements: list[str] = []
 
         def keep(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
             statements.append(statement)
 
         sqlalchemy.event.listen(store.engine, "before_cursor_execute", keep)
-        q.member_stickers(CHAT.id, ALICE.id)
-        q.member_reply_timing(CHAT.id, ALICE.id)
+        store.queries.member_stickers(CHAT.id, ALICE.id)
         sqlalchemy.event.remove(store.engine, "before_cursor_execute", keep)
         raw = store.engine.raw_connection()
         try:
-            plans = {}
+            plans = []
             for statement in statements:
-                if "sticker" in statement or "reply" in statement:
+                if "'sticker'" in statement:
                     params = [0] * statement.count("?")  # the plan does not depend on them
-                    cursor = raw.cursor()
-                    rows = cursor.execute(f"EXPLAIN QUERY PLAN {statement}", params).fetchall()
-                    plans[statement] = " | ".join(str(row[-1]) for row in rows)
+                    rows = raw.cursor().execute(f"EXPLAIN QUERY PLAN {statement}", params)
+                    plans.append(" | ".join(str(row[-1]) for row in rows.fetchall()))
         finally:
             raw.close()
-    sticker_plans = [p for s, p in plans.items() if "sticker_emoji" in s or "'sticker'" in s]
-    assert len(sticker_plans) == 2
-    for plan in sticker_plans:
-        assert "COVERING INDEX ix_messages_member_stickers" in plan, plan
-    reply_plans = [p for s, p in plans.items() if "parent" in s]
-    assert reply_plans and all("INDEX ix_messages_member_replies" in p for p in reply_plans)
+    assert len(plans) == 2  # the count and the favourites
+    for plan in plans:
+        assert "SEARCH messages USING COVERING INDEX ix_messages_member_stickers" in plan, plan

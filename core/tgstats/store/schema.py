@@ -113,7 +113,9 @@ users = Table(
 # the most active one), and the card wants two small parts of it: the sticker
 # rows (count and favourite stickers) and the replies (median reply time).
 # Each index holds only those rows, with what the query reads riding along, so
-# neither query touches the table.  The conditions are literal SQL: a query
+# a plan that takes it need not read the table (PostgreSQL: once vacuumed;
+# SQLite, without statistics, may take the (chat, reply) index for the replies
+# instead, at the same cost there).  The conditions are literal SQL: a query
 # uses a partial index only when its WHERE repeats the condition (SQLite does
 # not look into bound parameters), which is why the queries inline
 # STICKER_KIND and write `reply_to_message_id IS NOT NULL` out.
