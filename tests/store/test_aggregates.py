@@ -190,11 +190,13 @@ def test_store_verify_and_rebuild_commands(
     assert main(["store", "verify", "--db", store_url, "--chat-id", str(CHAT.id)]) == 1
     out, err = capsys.readouterr()
     assert "agg_activity chat=-1001300" in out and "stored=(5, 0) expected=(1, 0)" in out
-    # The tables summed from the changed ones no longer add up either
-    # (agg_chat_activity and agg_member_days from agg_activity, agg_word_spans from agg_words).
+    # The tables summed from the changed ones no longer add up either: agg_chat_activity
+    # and agg_member_days from agg_activity; agg_word_spans and the all-time word
+    # tables from agg_words.
     assert "agg_word_spans" in out and "agg_chat_activity" in out and "'two'" in out
     assert "agg_member_days" in out
-    assert "5 difference(s)" in err
+    assert "agg_member_words" in out and "agg_chat_words" in out
+    assert "7 difference(s)" in err
     assert main(["store", "rebuild", "--db", store_url]) == 0
     assert main(["store", "verify", "--db", store_url]) == 0
     assert main(["store", "verify", "--db", store_url, "--chat-id", "-5"]) == 1

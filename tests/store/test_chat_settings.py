@@ -141,6 +141,9 @@ def _stats(store) -> dict[str, object]:
             a.user.user_id: (a.messages, a.replies_received)
             for a in q.user_activity(CHAT, tz=ZoneInfo("UTC"))
         },
+        # All history (the all-time word tables), and Bob's own.
+        "words": q.word_counts(CHAT),
+        "bob's words": q.word_counts(CHAT, user_id=2),
     }
 
 
@@ -159,6 +162,8 @@ def test_every_query_leaves_out_the_excluded_members(store) -> None:
         # Replies to Bob and Bob's replies are both gone.
         "pairs": [],
         "activity": {1: (2, 0), 3: (1, 0)},
+        "words": {"hello": 1, "world": 1, "reply": 2, "to": 1, "bob": 1, "too": 1},
+        "bob's words": {},
     }
     store.settings.include(CHAT, 2)
     assert _stats(store) == before

@@ -33,7 +33,9 @@ from tgstats.store.schema import (
     SPAN_DAYS,
     activity_buckets,
     chat_buckets,
+    chat_words,
     member_days,
+    member_words,
     messages,
     replies_received,
     reply_buckets,
@@ -241,6 +243,16 @@ class Delta:
             sorted((*key, n) for key, n in spans.items() if n),
         )
         _add(connection, mark, word_days.name, ("count",), words)
+        # All-time totals per member and per chat, from the same counts.
+        per_member: dict[tuple[int, int, str], int] = defaultdict(int)
+        per_chat: dict[tuple[int, str], int] = defaultdict(int)
+        for chat_id, _day, user_id, word, n in words:
+            per_member[(chat_id, user_id, word)] += n
+            per_chat[(chat_id, word)] += n
+        member_rows = sorted((*key, n) for key, n in per_member.items() if n)
+        _add(connection, mark, member_words.name, ("count",), member_rows)
+        chat_rows = sorted((*key, n) for key, n in per_chat.items() if n)
+        _add(connection, mark, chat_words.name, ("count",), chat_rows)
 
 
 def _add(
@@ -333,6 +345,8 @@ _KEYS: dict[str, tuple[str, ...]] = {
     chat_buckets.name: ("chat_id", "bucket"),
     reply_buckets.name: ("chat_id", "bucket", "from_user_id", "to_user_id"),
     replies_received.name: ("chat_id", "day", "user_id"),
+    member_words.name: ("chat_id", "user_id", "word"),
+    chat_words.name: ("chat_id", "word"),
     word_days.name: ("chat_id", "day", "user_id", "word"),
     word_spans.name: ("chat_id", "span", "word"),
 }
@@ -455,6 +469,18 @@ def erase_member(connection: Connection, chat_ids: Sequence[int], user_id: int) 
             ("count",),
             sorted((chat_id, int(span), word, -int(n)) for span, word, n in theirs_words),
         )
+        theirs_total = connection.exec_driver_sql(
+            f"SELECT word, count FROM {member_words.name} "
+            f"WHERE chat_id = {mark} AND user_id = {mark}",
+            (chat_id, user_id),
+        ).all()
+        _add(
+            connection,
+            mark,
+            chat_words.name,
+            ("count",),
+            sorted((chat_id, word, -int(n)) for word, n in theirs_total),
+        )
         # Others lose the replies the member sent them.
         sent = connection.exec_driver_sql(
             f"SELECT bucket / {_DAY_BUCKETS}, to_user_id, sum(replies) FROM {reply_buckets.name} "
@@ -468,7 +494,7 @@ def erase_member(connection: Connection, chat_ids: Sequence[int], user_id: int) 
             ("replies",),
             sorted((chat_id, int(day), int(to), -int(n)) for day, to, n in sent),
         )
-    for table in (activity_buckets, member_days, replies_received, word_days):
+    for table in (activity_buckets, member_days, replies_received, word_days, member_words):
         connection.execute(
             table.delete().where(table.c.chat_id.in_(chat_ids), table.c.user_id == user_id)
         )

@@ -30,7 +30,9 @@ from tgstats.store.schema import (
     SPAN_DAYS,
     activity_buckets,
     chat_buckets,
+    chat_words,
     member_days,
+    member_words,
     messages,
     replies_received,
     reply_buckets,
@@ -303,6 +305,8 @@ def word_counts(
     table; other whole UTC days (and any member filter) from the day table;
     the hours of a partial UTC day at either edge are counted from their texts.
     """
+    if since is None and until is None:
+        return _all_time_words(connection, family, user_id, excluded)
     t = word_days
     counts: Counter[str] = Counter()
     first = None if since is None else -(-since // DAY)
@@ -339,6 +343,36 @@ def word_counts(
             edges.append((end * DAY, until))
     for low, high in edges:
         counts.update(_edge_words(connection, family, low, high, user_id, excluded))
+    return counts
+
+
+def _all_time_words(
+    connection: Connection,
+    family: Sequence[int],
+    user_id: int | None,
+    excluded: Collection[int],
+) -> Counter[str]:
+    """All history from the all-time tables: one row per distinct word (per member
+    with ``user_id``); excluded members' totals are taken off the chat's."""
+    counts: Counter[str] = Counter()
+    m = member_words
+    if user_id is not None:
+        if user_id in excluded:
+            return counts
+        where = [m.c.chat_id.in_(family), m.c.user_id == user_id]
+        for word, n in connection.execute(select(m.c.word, m.c["count"]).where(*where)):
+            counts[word] += int(n)
+        return counts
+    c = chat_words
+    for word, n in connection.execute(
+        select(c.c.word, c.c["count"]).where(c.c.chat_id.in_(family))
+    ):
+        counts[word] += int(n)
+    if excluded:
+        where = [m.c.chat_id.in_(family), m.c.user_id.in_(sorted(excluded))]
+        for word, n in connection.execute(select(m.c.word, m.c["count"]).where(*where)):
+            counts[word] -= int(n)
+        counts = Counter({word: n for word, n in counts.items() if n > 0})
     return counts
 
 

@@ -22,13 +22,17 @@ from sqlalchemy.engine import Connection
 from tgstats.store.aggregates import DAY
 from tgstats.store.schema import (
     BUCKET,
+    CHAT_WORDS_SQL,
     MEMBER_DAYS_SQL,
+    MEMBER_WORDS_SQL,
     REPLIES_RECEIVED_SQL,
     SPAN_DAYS,
     activity_buckets,
     chat_buckets,
+    chat_words,
     chats,
     member_days,
+    member_words,
     messages,
     replies_received,
     reply_buckets,
@@ -222,6 +226,7 @@ def verify(connection: Connection, chats_to_check: Sequence[int] | None = None) 
         differences += _compare(chat_buckets.name, chat_id, stored_chat, expected_chat)
         differences += _compare_member_days(connection, chat_id)
         differences += _compare_received(connection, chat_id)
+        differences += _compare_totals(connection, chat_id)
     return differences
 
 
@@ -263,6 +268,28 @@ def _compare_received(connection: Connection, chat_id: int) -> list[Difference]:
         )
     }
     return _compare(replies_received.name, chat_id, stored, expected)
+
+
+def _compare_totals(connection: Connection, chat_id: int) -> list[Difference]:
+    """The all-time word tables against what follows from agg_words (checked above)."""
+    where = f"WHERE chat_id = {_mark(connection)}"
+    out: list[Difference] = []
+    for table, sql, keys in (
+        (member_words, MEMBER_WORDS_SQL, (member_words.c.user_id, member_words.c.word)),
+        (chat_words, CHAT_WORDS_SQL, (chat_words.c.word,)),
+    ):
+        expected = {
+            tuple(row[1:-1]): (int(row[-1]),)
+            for row in connection.exec_driver_sql(sql.format(where=where), (chat_id,))
+        }
+        stored = {
+            tuple(row[:-1]): (int(row[-1]),)
+            for row in connection.execute(
+                select(*keys, table.c["count"]).where(table.c.chat_id == chat_id)
+            )
+        }
+        out += _compare(table.name, chat_id, stored, expected)
+    return out
 
 
 def _compare_words(connection: Connection, chat_id: int) -> list[Difference]:
@@ -315,7 +342,7 @@ def rebuild(
     with bar as advance:
         for chat_id in targets:
             tables = (activity_buckets, chat_buckets, member_days, reply_buckets, replies_received)
-            for table in (*tables, word_days, word_spans):
+            for table in (*tables, word_days, word_spans, member_words, chat_words):
                 connection.execute(table.delete().where(table.c.chat_id == chat_id))
             activity = [
                 (chat_id, *k, *v) for k, v in _expected(connection, _ACTIVITY_SQL, chat_id).items()
@@ -355,6 +382,11 @@ def rebuild(
                 f"{_SPANS_SQL.format(mark=mark)}",
                 (chat_id,),
             )
+            for table, sql in ((member_words, MEMBER_WORDS_SQL), (chat_words, CHAT_WORDS_SQL)):
+                connection.exec_driver_sql(
+                    f"INSERT INTO {table.name} {sql.format(where=f'WHERE chat_id = {mark}')}",
+                    (chat_id,),
+                )
     return done
 
 

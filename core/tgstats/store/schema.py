@@ -34,8 +34,10 @@ from tgstats.store.zones import DAY
 
 __all__ = [
     "BUCKET",
+    "CHAT_WORDS_SQL",
     "MEMBER_DAYS_SQL",
     "MEMBER_INDEXES",
+    "MEMBER_WORDS_SQL",
     "MIGRATIONS",
     "REPLIES_RECEIVED_SQL",
     "SCHEMA_VERSION",
@@ -49,10 +51,12 @@ __all__ = [
     "chat_migrations",
     "chat_settings",
     "chat_usernames",
+    "chat_words",
     "chats",
     "ensure_schema",
     "member_days",
     "member_events",
+    "member_words",
     "messages",
     "metadata",
     "opt_outs",
@@ -377,6 +381,17 @@ member_days = Table(
     Column("first_bucket", BigInteger, nullable=False),
     Column("last_bucket", BigInteger, nullable=False),
     PrimaryKeyConstraint("chat_id", "day", "user_id", name="pk_agg_member_days"),
+    # Grouping by member in key order: no sort of every row (engagement of all time).
+    Index(
+        "ix_agg_member_days_user",
+        "chat_id",
+        "user_id",
+        "day",
+        "messages",
+        "reactions",
+        "first_bucket",
+        "last_bucket",
+    ),
     sqlite_with_rowid=False,
 )
 
@@ -400,6 +415,7 @@ replies_received = Table(
     Column("user_id", BigInteger, nullable=False),  # who was replied to
     Column("replies", Integer, nullable=False),
     PrimaryKeyConstraint("chat_id", "day", "user_id", name="pk_agg_replies_received"),
+    Index("ix_agg_replies_received_user", "chat_id", "user_id", "day", "replies"),
     sqlite_with_rowid=False,
 )
 
@@ -407,6 +423,37 @@ REPLIES_RECEIVED_SQL = (
     f"SELECT chat_id, bucket / {DAY // BUCKET}, to_user_id, sum(replies) FROM agg_replies "
     f"{{where}} GROUP BY chat_id, bucket / {DAY // BUCKET}, to_user_id"
 )
+
+
+# All-time word counts, per member and per chat: what a cloud of all history
+# reads (one row per distinct word) instead of summing days or spans.  Kept
+# with agg_words, from the same deltas, and checked against it.
+member_words = Table(
+    "agg_member_words",
+    metadata,
+    Column("chat_id", BigInteger, nullable=False),
+    Column("user_id", BigInteger, nullable=False),
+    Column("word", String, nullable=False),
+    Column("count", Integer, nullable=False),
+    PrimaryKeyConstraint("chat_id", "user_id", "word", name="pk_agg_member_words"),
+    sqlite_with_rowid=False,
+)
+
+chat_words = Table(
+    "agg_chat_words",
+    metadata,
+    Column("chat_id", BigInteger, nullable=False),
+    Column("word", String, nullable=False),
+    Column("count", Integer, nullable=False),
+    PrimaryKeyConstraint("chat_id", "word", name="pk_agg_chat_words"),
+    sqlite_with_rowid=False,
+)
+
+MEMBER_WORDS_SQL = (
+    "SELECT chat_id, user_id, word, sum(count) FROM agg_words {where} "
+    "GROUP BY chat_id, user_id, word"
+)
+CHAT_WORDS_SQL = "SELECT chat_id, word, sum(count) FROM agg_words {where} GROUP BY chat_id, word"
 
 
 def _build_aggregates(connection: Connection) -> None:
@@ -498,11 +545,17 @@ bot_secrets = Table(
 )
 
 
-def _build_member_days(connection: Connection) -> None:
-    """Version 3 -> 4: agg_member_days and agg_replies_received (created by create_all)
-    filled from agg_activity and agg_replies."""
+def _build_coarse_tiers(connection: Connection) -> None:
+    """Version 3 -> 4: the member-day, replies-received and all-time word tables
+    (created by create_all) filled from the finer aggregates."""
     # An upgrade from before version 3 has just built them with the others.
-    for table, sql in ((member_days, MEMBER_DAYS_SQL), (replies_received, REPLIES_RECEIVED_SQL)):
+    derived = (
+        (member_days, MEMBER_DAYS_SQL),
+        (replies_received, REPLIES_RECEIVED_SQL),
+        (member_words, MEMBER_WORDS_SQL),
+        (chat_words, CHAT_WORDS_SQL),
+    )
+    for table, sql in derived:
         connection.exec_driver_sql(f"DELETE FROM {table.name}")
         connection.exec_driver_sql(f"INSERT INTO {table.name} {sql.format(where='')}")
 
@@ -526,7 +579,7 @@ def _add_sticker_emoji(connection: Connection) -> None:
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     1: _add_counted,
     2: _build_aggregates,
-    3: _build_member_days,
+    3: _build_coarse_tiers,
     4: _add_sticker_emoji,
 }
 
