@@ -13,7 +13,8 @@ Run by hand (not part of the test suite)::
 The chat is synthetic but shaped like a real one: a few hundred members with
 Zipf-distributed activity, a daily rhythm, two years of history, English and
 Russian words drawn from a Zipf vocabulary with URLs, mentions and emoji
-mixed in, ~15 % replies and some reactions.  Each command runs through
+mixed in, ~15 % replies, some reactions and 3 % stickers (no text, their emoji
+drawn from a Zipf list: what the member card's favourite stickers read).  Each command runs through
 ``invoke_command`` (the bot's path) with the plugin's shipped config: one
 warm-up run, then the median of ``--repeat`` timed runs, then one run under
 tracemalloc for the peak of Python-allocated memory (numpy and Pillow buffers
@@ -135,6 +136,7 @@ RU = [
     "город",
 ]
 NOISE = ["https://example.com/page", "@alice", "/stats", "42", "😂", "👍", "ok", "lol", "да"]
+STICKER_EMOJI = ["😂", "👍", "❤️", "🔥", "😭", "🤔", "😎", "🙏", "🎉", "😡", "🥰", "💀"]
 
 TARGETS = {
     "heatmap": 0.25,
@@ -187,6 +189,8 @@ def generate(store: Any, n: int, seed: int = 7) -> float:
     is_reply = rng.random(n) < 0.15
     reply_back = rng.integers(1, 50, size=n)
     reactions = np.where(rng.random(n) < 0.1, rng.integers(1, 6, size=n), 0)
+    is_sticker = rng.random(n) < 0.03
+    emoji = (rng.zipf(1.5, size=n) - 1) % len(STICKER_EMOJI)
 
     with store.bulk() as batch:
         batch.upsert_chat(ChatInfo(chat_id=CHAT_ID, title="Benchmark chat", type="supergroup"))
@@ -200,6 +204,7 @@ def generate(store: Any, n: int, seed: int = 7) -> float:
             for i in range(start, min(start + chunk, n)):
                 message_id = i + 1
                 reply_to = message_id - int(reply_back[i])
+                sticker = bool(is_sticker[i])
                 rows.append(
                     {
                         "chat_id": CHAT_ID,
@@ -207,11 +212,12 @@ def generate(store: Any, n: int, seed: int = 7) -> float:
                         "thread_id": None,
                         "user_id": int(sender[i]),
                         "date": int(dates[i]),
-                        "text": " ".join(tokens[offsets[i] : offsets[i + 1]]),
+                        "text": "" if sticker else " ".join(tokens[offsets[i] : offsets[i + 1]]),
                         "reply_to_message_id": reply_to if is_reply[i] and reply_to > 0 else None,
-                        "media_kind": None,
+                        "media_kind": "sticker" if sticker else None,
                         "edit_date": None,
                         "reaction_count": int(reactions[i]),
+                        "sticker_emoji": STICKER_EMOJI[emoji[i]] if sticker else None,
                     }
                 )
             batch.add_messages(rows)

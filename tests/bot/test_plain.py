@@ -105,6 +105,8 @@ def test_an_edit_gives_the_same_row() -> None:
         {"update_id": 9, "message": message(text="/heatmap 30")},  # a command: to its handler
         {"update_id": 9, "message": message(chat={"id": 42, "type": "private", "first_name": "A"})},
         {"update_id": 9, "message": message(text=..., photo=[{"file_id": "x"}])},  # media
+        # A sticker, even with a caption-like text: its emoji is the usual path's to store.
+        {"update_id": 9, "message": message(sticker={"file_id": "s", "emoji": "😂"})},
         {"update_id": 9, "message": message(forward_origin={"type": "hidden_user"})},
         {"update_id": 9, "message": message(message_id=True)},  # a bool is no id
         {"update_id": 9, "message": message(message_id=2**64)},

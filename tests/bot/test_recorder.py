@@ -74,6 +74,47 @@ async def test_reaction_counts_are_requested_and_recorded(harness: Any) -> None:
     assert {"message", "edited_message", *wanted} <= set(params["allowed_updates"])
 
 
+async def test_a_sticker_is_stored_with_its_emoji(harness: Any) -> None:
+    """A sticker update as Telegram sends it: the usual path (python-telegram-bot parses
+    it), its emoji in the row; a forged one keeps the message without it."""
+    text = await harness.send(GROUP_A, 1, "before the stickers")
+
+    def sticker(message_id: int, emoji: Any) -> dict[str, Any]:
+        body = {
+            "file_id": f"CAACAgIAAxkBAAE{message_id}",
+            "file_unique_id": f"AgAD{message_id}",
+            "type": "regular",
+            "width": 512,
+            "height": 512,
+            "is_animated": False,
+            "is_video": False,
+            "set_name": "HotCherry",
+            "emoji": emoji,
+        }
+        return {
+            "message": {
+                "message_id": message_id,
+                "date": text["date"] + message_id,
+                "chat": text["chat"],
+                "from": text["from"],
+                "sticker": body,
+            }
+        }
+
+    harness.api.inject(sticker(2, "😂"))
+    harness.api.inject(sticker(3, "\u202e😂\n"))  # a bidi override and a newline: dropped
+    harness.api.inject(sticker(4, "😂" * 5000))  # 10,000 characters: no sticker has that
+    await harness.settle()
+    rows = list(harness.store.queries.messages(GROUP_A))
+    assert [(r.message_id, r.media_kind, r.sticker_emoji) for r in rows] == [
+        (1, None, None),
+        (2, "sticker", "😂"),
+        (3, "sticker", "😂"),
+        (4, "sticker", None),
+    ]
+    assert harness.store.queries.member_stickers(GROUP_A, 1).stickers == 3
+
+
 async def test_a_refused_write_is_retried_and_nothing_is_confirmed_until_it_commits(
     harness: Any, log_lines: Any
 ) -> None:

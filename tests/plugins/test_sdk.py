@@ -38,6 +38,7 @@ SDK = [
     "MemberCount",
     "MemberPartners",
     "MemberStanding",
+    "MemberStickers",
     "MessageContext",
     "MessageQueries",
     "MessageRow",

@@ -19,6 +19,8 @@ from tgstats.testing import (
     make_user,
 )
 
+from .old_versions import undo_version_5
+
 CHAT = make_chat(-1001300, "Aggregates")
 ALICE, BOB = make_user(1, "Alice"), make_user(2, "Bob")
 BASE = 1_767_229_200  # 2026-01-01 01:00 UTC
@@ -105,6 +107,7 @@ def _as_version_2(url: str) -> None:
     """What tgstats left before the aggregates: no tables of them, version 2, some messages."""
     engine = sqlalchemy.create_engine(url)
     with engine.begin() as connection:
+        undo_version_5(connection)
         for name in (
             "agg_activity",
             "agg_chat_activity",
@@ -157,6 +160,7 @@ def test_a_version_3_store_gets_its_member_days_from_the_buckets(store_url: str)
         before = table(store, "agg_member_days")
     engine = sqlalchemy.create_engine(store_url)
     with engine.begin() as connection:
+        undo_version_5(connection)
         connection.execute(sqlalchemy.text("DROP TABLE agg_member_days"))
         connection.execute(sqlalchemy.text("UPDATE tgstats_schema_version SET version = 3"))
     engine.dispose()

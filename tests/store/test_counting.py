@@ -11,6 +11,8 @@ from tgstats.store.counting import counts_as_chat
 from tgstats.store.rebuild import verify
 from tgstats.testing import fill_store, make_channel, make_chat, make_message, make_user
 
+from .old_versions import undo_version_5
+
 CHAT = make_chat(-100700, "Counting")
 ALICE = make_user(1, "Alice", username="alice")
 HELPER_BOT = telegram.User(id=99, first_name="Helper", is_bot=True, username="helper_bot")
@@ -72,6 +74,7 @@ def _as_version_1(url: str) -> None:
     """Turn a fresh store into what tgstats 0.1 left: no `counted`, the old indexes."""
     engine = sqlalchemy.create_engine(url)
     with engine.begin() as connection:
+        undo_version_5(connection)
         for name in (
             "ix_messages_chat_date",
             "ix_messages_chat_user_date",
@@ -107,7 +110,7 @@ def test_a_version_1_store_is_migrated(store_url: str) -> None:
                 sqlalchemy.text("SELECT version FROM tgstats_schema_version")
             ).scalar_one()
         assert version == SCHEMA_VERSION
-        # The chain goes on through version 3, which builds the aggregates.
+        # The chain goes on through version 3, which builds the aggregates, to the last.
         with store.engine.connect() as connection:
             assert verify(connection) == []
             assert (

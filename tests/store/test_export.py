@@ -33,6 +33,8 @@ def fill(store: Store) -> None:
                 edit_date="2026-01-02T04:00:00Z",
             ),
             make_message(OTHER, ALICE, "elsewhere", message_id=1, date="2025-12-31T00:00:00Z"),
+            # make_message's sticker carries the emoji 😀, as Telegram sends it.
+            make_message(GROUP, ALICE, media="sticker", message_id=3, date="2026-01-03T00:00:00Z"),
         ],
     )
 
@@ -45,8 +47,9 @@ def test_export_rows(store: Store) -> None:
         (OTHER.id, 1),
         (GROUP.id, 2),
         (GROUP.id, 1),
+        (GROUP.id, 3),
     ]
-    _, first, second = rows
+    _, first, second, sticker = rows
     assert first == {
         "chat_id": GROUP.id,
         "message_id": 2,
@@ -56,6 +59,7 @@ def test_export_rows(store: Store) -> None:
         "thread_id": None,
         "reply_to_message_id": None,
         "media_kind": None,
+        "sticker_emoji": None,
         "edit_date": None,
         "reaction_count": 0,
         "username": "alice",
@@ -70,6 +74,11 @@ def test_export_rows(store: Store) -> None:
         2,
     )
     assert second["edit_date"] == "2026-01-02T04:00:00Z"
+    assert (sticker["media_kind"], sticker["sticker_emoji"], sticker["text"]) == (
+        "sticker",
+        "😀",
+        "",
+    )
     assert [r["text"] for r in store.export(OTHER.id)] == ["elsewhere"]
     assert list(store.export(-1)) == []
 
@@ -94,7 +103,7 @@ def test_tgstats_export_command(store: Store, store_url: str) -> None:
     done = run_export("--db", store_url)
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
-    assert len(lines) == 3
+    assert len(lines) == 4
     parsed = [json.loads(line) for line in lines]
     assert parsed == list(store.export())
     assert parsed[1]["text"] == "Grüße 👋"

@@ -147,6 +147,7 @@ def _record(message: Mapping[str, Any]) -> RecordedMessage:
         "media_kind": None,
         "edit_date": edit_date,
         "counted": counted and not is_command_text(text, first),
+        "sticker_emoji": None,  # a sticker has a `sticker` key: never this path
     }
     return RecordedMessage(
         chat=ChatInfo(

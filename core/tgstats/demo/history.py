@@ -196,6 +196,10 @@ _DIGEST = (
 )
 _EXTRAS = ("", "", "", "", " 👍", " 😂", " ☕", " 🏔️", " !", " @anna_p", " @maks_owl")
 _MEDIA = (("photo", 0.5), ("sticker", 0.25), ("voice", 0.1), ("animation", 0.1), ("video", 0.05))
+# The emoji of the stickers members send; each member favours the list from a
+# different place (Zipf weights), so their cards differ.  Some are outside the
+# card's font on purpose (the caption shows those).
+_STICKER_EMOJI = ("😂", "❤️", "👍", "😎", "☕", "🔥", "😭", "☀")
 
 
 @attrs.frozen
@@ -289,6 +293,7 @@ def _message(
                 break
     reactions = _poisson(rnd, member.popularity) if rnd.random() < 0.45 else 0
     edited = when + timedelta(seconds=rnd.randrange(20, 600)) if rnd.random() < 0.03 else None
+    emoji = _sticker_emoji(member, message_id) if media == "sticker" else None
     return MessageRow(
         chat_id=DEMO_CHAT.chat_id,
         message_id=message_id,
@@ -300,7 +305,17 @@ def _message(
         media_kind=media,
         edit_date=edited,
         reaction_count=reactions,
+        sticker_emoji=emoji,
     )
+
+
+def _sticker_emoji(member: Member, message_id: int) -> str:
+    """A sticker's emoji from a generator of its own (seeded by the message), so the
+    history's main random stream, and every other row, is what it was without it."""
+    start = member.user.user_id % len(_STICKER_EMOJI)
+    ordered = _STICKER_EMOJI[start:] + _STICKER_EMOJI[:start]
+    weights = [1 / (rank + 1) for rank in range(len(ordered))]
+    return random.Random(message_id).choices(ordered, weights=weights)[0]
 
 
 def _sentence(rnd: random.Random, lang: str) -> str:

@@ -35,6 +35,7 @@ from tgstats.store.bounds import EARLIEST, FUTURE_SLACK, MAX_ID, check_date, che
 from tgstats.store.cleaning import clean_text
 from tgstats.store.counting import is_command_text
 from tgstats.store.queries import UserInfo
+from tgstats.store.stickers import sticker_emoji
 
 __all__ = [
     "MEDIA_KINDS",
@@ -298,6 +299,7 @@ class MessageConverter:
         raw = msg.get("text", "")
         reactions = msg.get("reactions")
         edited = msg.get("edited_unixtime")
+        kind = media_kind(msg)
         self.stats.messages += 1
         text = raw if type(raw) is str else flatten_text(raw)
         # A tuple in the store's column order (tgstats.store.bulk.COLUMNS), dates as
@@ -312,12 +314,13 @@ class MessageConverter:
             date,
             clean_text(text) if text else "",
             reply_to,
-            media_kind(msg),
+            kind,
             None if edited is None and "edited" not in msg else self._edit_date(msg),
             0 if reactions is None else _reaction_total(reactions),
             # The live recorder's rule (tgstats.store.counting): a bot command is
             # stored, not counted.  Exports do not say which senders are bots.
             not _starts_with_command(msg, raw),
+            None if kind != "sticker" else _sticker_emoji(msg),
         )
 
     def _reply(self, msg: dict[str, Any], message_id: int) -> tuple[int | None, int | None]:
@@ -452,6 +455,16 @@ def _reaction_total(reactions: Any) -> int:
         if reaction.get("type") != "paid":
             total += count
     return total
+
+
+def _sticker_emoji(msg: dict[str, Any]) -> str | None:
+    """The export's ``sticker_emoji`` ("😂"), checked as every path checks it
+    (tgstats.store.stickers); a forged value names the field."""
+    value = msg.get("sticker_emoji")
+    try:
+        return sticker_emoji(value)
+    except ValueError as error:
+        raise ValueError(f"'sticker_emoji': {error}: {_show(value)}") from None
 
 
 def _show(value: Any) -> str:

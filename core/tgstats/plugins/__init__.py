@@ -86,6 +86,7 @@ from tgstats.store.member_queries import (
     EmojiCount,
     MemberPartners,
     MemberStanding,
+    MemberStickers,
     ReplyPartner,
     ReplyTiming,
 )
@@ -127,6 +128,7 @@ __all__ = [
     "MemberPartners",
     "MemberReactions",
     "MemberStanding",
+    "MemberStickers",
     "MessageContext",
     "MessageQueries",
     "MessageRow",

@@ -10,7 +10,8 @@ Re-importing a newer export refreshes rows already stored (``start_refresh``
 and at the end of the chat two set-based UPDATEs take the edits that are
 newer than the stored ones and, when the caller says the file is the newer
 data, its reaction counts.  Copying only when the chat already had messages
-keeps a first import as fast as before.
+keeps a first import as fast as before.  The same copy fills in the emoji of
+stickers stored without one (recorded before schema version 5).
 """
 
 from __future__ import annotations
@@ -39,8 +40,9 @@ from tgstats.store.aggregates import (
 )
 from tgstats.store.cleaning import clean_text
 from tgstats.store.queries import ChatInfo, MessageRow, UserInfo, to_timestamp
-from tgstats.store.schema import chat_migrations, chats, messages
+from tgstats.store.schema import STICKER_KIND, chat_migrations, chats, messages
 from tgstats.store.skips import skip_rules
+from tgstats.store.stickers import STICKER_EMOJI_MAX, sticker_emoji
 from tgstats.store.upserts import (
     insert_ignore,
     insert_new_user_rows,
@@ -57,7 +59,14 @@ _DEFERRED = 20_000
 # Rows added before the first ANALYZE of an import on PostgreSQL (see Batch).
 _ANALYZE_FIRST = 20_000
 # The columns a newer export may change, copied to the refresh table.
-_REFRESH_COLUMNS = ("message_id", "text", "media_kind", "edit_date", "reaction_count")
+_REFRESH_COLUMNS = (
+    "message_id",
+    "text",
+    "media_kind",
+    "edit_date",
+    "reaction_count",
+    "sticker_emoji",
+)
 
 COLUMNS = (
     "chat_id",
@@ -71,6 +80,7 @@ COLUMNS = (
     "edit_date",
     "reaction_count",
     "counted",
+    "sticker_emoji",
 )
 
 
@@ -102,6 +112,7 @@ def prepare_row(message: MessageRow | Mapping[str, Any]) -> tuple[Any, ...]:
             m.edit_date,
             m.reaction_count,
             True,  # MessageRow carries no commands (see tgstats.store.counting)
+            m.sticker_emoji,
         ]
     else:
         values = [message.get(name) for name in COLUMNS]
@@ -122,6 +133,11 @@ def prepare_row(message: MessageRow | Mapping[str, Any]) -> tuple[Any, ...]:
         values[5] = clean_text(values[5])
     if not values[9]:
         values[9] = 0
+    if values[11] is not None:
+        try:
+            values[11] = sticker_emoji(values[11])
+        except ValueError as error:
+            raise StoreError(f"message {chat_id}/{message_id}: sticker_emoji: {error}") from None
     return tuple(values)
 
 
@@ -155,6 +171,7 @@ class Refreshed:
 
     edits: int = 0  # newer edits (text, media kind, edit date)
     reactions: int = 0  # reaction counts
+    sticker_emoji: int = 0  # stickers stored without their emoji, now with it
 
 
 class Batch:
@@ -214,7 +231,8 @@ class Batch:
         self.connection.exec_driver_sql(
             # No key: the UPDATEs read it once in order and look messages up by theirs.
             f"CREATE TEMPORARY TABLE {_REFRESH_TABLE} (message_id BIGINT, "
-            f"text TEXT, media_kind VARCHAR(32), edit_date BIGINT, reaction_count INTEGER) {drop}"
+            f"text TEXT, media_kind VARCHAR(32), edit_date BIGINT, reaction_count INTEGER, "
+            f"sticker_emoji VARCHAR({STICKER_EMOJI_MAX})) {drop}"
         )
         self._refresh_chat = chat_id
 
@@ -253,7 +271,15 @@ class Batch:
         before = read_rows(self.connection, chat_id, ids)
         edits = self.connection.exec_driver_sql(
             f"UPDATE {target} SET text = r.text, media_kind = r.media_kind, "
-            f"edit_date = r.edit_date FROM {source} AS r WHERE {match} AND {newer_edit}",
+            f"edit_date = r.edit_date, sticker_emoji = r.sticker_emoji "
+            f"FROM {source} AS r WHERE {match} AND {newer_edit}",
+            (chat_id,),
+        ).rowcount
+        # Stickers recorded before the store kept their emoji (no aggregate reads it).
+        emoji = self.connection.exec_driver_sql(
+            f"UPDATE {target} SET sticker_emoji = r.sticker_emoji FROM {source} AS r "
+            f"WHERE {match} AND {target}.media_kind = '{STICKER_KIND}' "
+            f"AND {target}.sticker_emoji IS NULL AND r.sticker_emoji IS NOT NULL",
             (chat_id,),
         ).rowcount
         counts = 0
@@ -276,7 +302,7 @@ class Batch:
             delta.apply(self.connection)
         self.connection.exec_driver_sql(f"DROP TABLE {_REFRESH_TABLE}")
         self._refresh_chat = None
-        return Refreshed(edits=int(edits), reactions=int(counts))
+        return Refreshed(edits=int(edits), reactions=int(counts), sticker_emoji=int(emoji))
 
     def upsert_chat(self, chat: ChatInfo) -> None:
         row = attrs.asdict(chat)
@@ -425,7 +451,7 @@ class Batch:
             chat = self._refresh_chat
             # The text only matters with an edit date (see apply_refresh).
             copies = [
-                (r[1], r[5] if r[8] is not None else None, r[7], r[8], r[9])
+                (r[1], r[5] if r[8] is not None else None, r[7], r[8], r[9], r[11])
                 for r in kept
                 if r[0] == chat
             ]

@@ -49,6 +49,7 @@ def export_rows(engine: Engine, chat_id: int | None = None) -> Iterator[dict[str
                 "thread_id": row.thread_id,
                 "reply_to_message_id": row.reply_to_message_id,
                 "media_kind": row.media_kind,
+                "sticker_emoji": row.sticker_emoji,
                 "edit_date": iso_utc(row.edit_date),
                 "reaction_count": row.reaction_count,
                 "username": row.username,

@@ -21,12 +21,13 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import attrs
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, literal_column, or_, select
 from sqlalchemy.engine import Connection, Engine
 
 from tgstats.store import bucketed
 from tgstats.store.schema import (
     BUCKET,
+    STICKER_KIND,
     activity_buckets,
     messages,
     opt_outs,
@@ -45,6 +46,7 @@ __all__ = [
     "MemberPartners",
     "MemberQueries",
     "MemberStanding",
+    "MemberStickers",
     "ReplyPartner",
     "ReplyTiming",
 ]
@@ -100,6 +102,19 @@ class MemberPartners:
 class EmojiCount:
     emoji: str
     count: int
+
+
+@attrs.frozen
+class MemberStickers:
+    """The stickers a member sent, and the emoji of their favourites."""
+
+    stickers: int  # every counted sticker in the period, with or without an emoji
+    top: list[EmojiCount]  # most first, ties by emoji; stickers without one left out
+
+
+# The partial index's condition, written out as the index has it (see
+# schema.MEMBER_INDEXES): a bound parameter would hide it from SQLite.
+_IS_STICKER = messages.c.media_kind == literal_column(f"'{STICKER_KIND}'")
 
 
 def _limit(value: int, most: int = MAX_LIMIT) -> int:
@@ -246,6 +261,56 @@ class MemberQueries:
                 .group_by(messages.c.media_kind)
             ).all()
         return {str(kind): int(n) for kind, n in rows}
+
+    def member_stickers(
+        self,
+        chat_id: int,
+        user_id: int,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 5,
+    ) -> MemberStickers:
+        """How many stickers the member sent in the period, and their ``limit`` most
+        used sticker emoji (capped at 100) with how often.
+
+        Stickers without an emoji (stored before schema version 5, or sent
+        without one) count in ``stickers`` but are left out of ``top``: they
+        are not one sticker, so a "?" entry would add up unrelated ones and,
+        in a chat recorded before the emoji was kept, top the list.  Both
+        statements read only the member's sticker rows, from their partial
+        index (``ix_messages_member_stickers``).
+        """
+        limit = _limit(limit)
+        with self._engine.connect() as connection:
+            family = base.chat_family(connection, chat_id)
+            mine = and_(
+                base._where(
+                    messages, family, since, until, user_id, excluded=self._excluded(chat_id)
+                ),
+                _IS_STICKER,
+            )
+            stickers = connection.execute(select(func.count()).where(mine)).scalar_one()
+            top: list[Any] = []
+            if stickers and limit:
+                emoji = messages.c.sticker_emoji
+                n = func.count().label("n")
+                # Ties in code point order on both backends (PostgreSQL's own
+                # collation would order emoji by its locale).
+                order = emoji.collate("C" if connection.dialect.name == "postgresql" else "BINARY")
+                top = list(
+                    connection.execute(
+                        select(emoji, n)
+                        .where(mine, emoji.is_not(None))
+                        .group_by(emoji)
+                        .order_by(n.desc(), order)
+                        .limit(limit)
+                    )
+                )
+        return MemberStickers(
+            stickers=int(stickers),
+            top=[EmojiCount(emoji=str(e), count=int(c)) for e, c in top],
+        )
 
     def member_streak(
         self,

@@ -80,6 +80,7 @@ class MessageRow:
     media_kind: str | None
     edit_date: datetime | None
     reaction_count: int
+    sticker_emoji: str | None = None  # a sticker's emoji (None: another kind, or not known)
 
 
 @attrs.frozen
@@ -233,6 +234,7 @@ def _message_row(row: Any) -> MessageRow:
         media_kind=row.media_kind,
         edit_date=from_timestamp(row.edit_date) if row.edit_date is not None else None,
         reaction_count=row.reaction_count,
+        sticker_emoji=row.sticker_emoji,
     )
 
 

@@ -3,7 +3,8 @@
 What the recorder keeps of a message: who sent it (a user, or a channel /
 anonymous admin posting as a chat, marked ``is_channel``), when (UTC unix
 seconds), the text or caption with hidden link targets made visible, the
-message it replies to, its thread, its media kind and its edit time.
+message it replies to, its thread, its media kind (and a sticker's emoji) and
+its edit time.
 Service messages (members joining, pins, title changes ...) are not messages
 people wrote and are not stored.
 """
@@ -19,6 +20,7 @@ from telegram.constants import MessageEntityType
 from tgstats.store.cleaning import clean_text
 from tgstats.store.counting import counts_as_chat
 from tgstats.store.queries import ChatInfo, UserInfo
+from tgstats.store.stickers import sticker_emoji
 
 __all__ = ["MEDIA_KINDS", "RecordedMessage", "flatten_text", "media_kind", "to_record"]
 
@@ -88,6 +90,16 @@ def flatten_text(text: str | None, entities: tuple[telegram.MessageEntity, ...] 
     return "".join(pieces)
 
 
+def _sticker_emoji(message: telegram.Message) -> str | None:
+    sticker = message.sticker
+    if sticker is None:
+        return None
+    try:
+        return sticker_emoji(sticker.emoji)
+    except ValueError:
+        return None  # forged: the message is kept, as a sticker without an emoji
+
+
 def chat_info(chat: telegram.Chat) -> ChatInfo:
     title = chat.effective_name
     return ChatInfo(
@@ -150,5 +162,6 @@ def to_record(message: telegram.Message) -> RecordedMessage:
         "media_kind": media_kind(message),
         "edit_date": int(message.edit_date.timestamp()) if message.edit_date else None,
         "counted": counts_as_chat(message),
+        "sticker_emoji": _sticker_emoji(message),
     }
     return RecordedMessage(chat=chat_info(message.chat), sender=sender, row=row)

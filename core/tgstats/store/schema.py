@@ -29,17 +29,20 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection
 
 from tgstats.errors import StoreError
+from tgstats.store.stickers import STICKER_EMOJI_MAX
 from tgstats.store.zones import DAY
 
 __all__ = [
     "BUCKET",
     "CHAT_WORDS_SQL",
     "MEMBER_DAYS_SQL",
+    "MEMBER_INDEXES",
     "MEMBER_WORDS_SQL",
     "MIGRATIONS",
     "REPLIES_RECEIVED_SQL",
     "SCHEMA_VERSION",
     "SPAN_DAYS",
+    "STICKER_KIND",
     "activity_buckets",
     "answered_commands",
     "bot_secrets",
@@ -71,7 +74,7 @@ __all__ = [
 
 # Bump when the tables change and add a step to MIGRATIONS that upgrades a
 # database from the previous version.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 metadata = MetaData()
 
@@ -109,6 +112,47 @@ users = Table(
     Column("is_channel", Boolean, nullable=False, default=False),
 )
 
+# Partial indexes for one member's card (tgstats.store.member_queries), added in
+# schema version 5.  A member's rows are a big slice of a chat (438k of 1M for
+# the most active one), and the card wants two small parts of it: the sticker
+# rows (count and favourite stickers) and the replies (median reply time).
+# Each index holds only those rows, with what the query reads riding along, so
+# a plan that takes it need not read the table (PostgreSQL: once vacuumed;
+# SQLite, without statistics, may take the (chat, reply) index for the replies
+# instead, at the same cost there).  The conditions are literal SQL: a query
+# uses a partial index only when its WHERE repeats the condition (SQLite does
+# not look into bound parameters), which is why the queries inline
+# STICKER_KIND and write `reply_to_message_id IS NOT NULL` out.
+STICKER_KIND = "sticker"
+_IS_STICKER = text(f"media_kind = '{STICKER_KIND}'")
+_IS_REPLY = text("reply_to_message_id IS NOT NULL")
+MEMBER_INDEXES = (
+    Index(
+        "ix_messages_member_stickers",
+        "chat_id",
+        "user_id",
+        "date",
+        "counted",
+        "sticker_emoji",
+        # Only ever 'sticker' here, but SQLite (3.40) counts an index as
+        # covering only if it holds every column the query names, its
+        # condition's too; without it the planner prefers the primary key.
+        "media_kind",
+        sqlite_where=_IS_STICKER,
+        postgresql_where=_IS_STICKER,
+    ),
+    Index(
+        "ix_messages_member_replies",
+        "chat_id",
+        "user_id",
+        "date",
+        "reply_to_message_id",
+        "counted",
+        sqlite_where=_IS_REPLY,
+        postgresql_where=_IS_REPLY,
+    ),
+)
+
 messages = Table(
     "messages",
     metadata,
@@ -126,6 +170,9 @@ messages = Table(
     # messages from bots, which are stored (a reply may point at them) but are
     # not what people wrote.  See tgstats.store.counting.
     Column("counted", Boolean, nullable=False, default=True, server_default=true()),
+    # The emoji Telegram attaches to a sticker ("😂"), NULL for any other message
+    # and for stickers stored before schema version 5 (see tgstats.store.stickers).
+    Column("sticker_emoji", String(STICKER_EMOJI_MAX), nullable=True),
     PrimaryKeyConstraint("chat_id", "message_id", name="pk_messages"),
     # Period scans of a chat (heatmap, texts, export); `counted` rides along
     # in every index so the statistics' filter on it never touches the table.
@@ -136,6 +183,7 @@ messages = Table(
     # "Who replied to this message" lookups; user_id and date ride along so
     # reply statistics read the replying side from the index alone.
     Index("ix_messages_chat_reply", "chat_id", "reply_to_message_id", "user_id", "date", "counted"),
+    *MEMBER_INDEXES,
     # SQLite: cluster rows by (chat_id, message_id) so a chat's rows are
     # contiguous (text scans read sequentially, reply parents are one lookup).
     sqlite_with_rowid=False,
@@ -176,6 +224,14 @@ tombstones = Table(
 )
 
 
+# The indexes of the messages table at schema version 1.
+_VERSION_1_INDEXES = (
+    "ix_messages_chat_date",
+    "ix_messages_chat_user_date",
+    "ix_messages_chat_reply",
+)
+
+
 def _add_counted(connection: Connection) -> None:
     """Version 1 -> 2: the ``counted`` column, set False for the commands already stored.
 
@@ -190,9 +246,12 @@ def _add_counted(connection: Connection) -> None:
         "text GLOB '/[A-Za-z]*'" if connection.dialect.name == "sqlite" else "text ~ '^/[A-Za-z]'"
     )
     connection.execute(text(f"UPDATE messages SET counted = false WHERE {command}"))
-    for index in messages.indexes:  # rebuilt with `counted` riding along
-        index.drop(connection, checkfirst=True)
-        index.create(connection)
+    # Rebuilt with `counted` riding along.  Only the three version 1 had: the
+    # later ones need columns a later step adds, and that step creates them.
+    for index in messages.indexes:
+        if index.name in _VERSION_1_INDEXES:
+            index.drop(connection, checkfirst=True)
+            index.create(connection)
 
 
 # Updates the bot could not parse or whose handling raised in the host: their
@@ -486,7 +545,6 @@ bot_secrets = Table(
 )
 
 
-# version -> step that upgrades a database at that version to version + 1.
 def _build_coarse_tiers(connection: Connection) -> None:
     """Version 3 -> 4: the member-day, replies-received and all-time word tables
     (created by create_all) filled from the finer aggregates."""
@@ -502,10 +560,27 @@ def _build_coarse_tiers(connection: Connection) -> None:
         connection.exec_driver_sql(f"INSERT INTO {table.name} {sql.format(where='')}")
 
 
+def _add_sticker_emoji(connection: Connection) -> None:
+    """Version 4 -> 5: the ``sticker_emoji`` column and the member card's partial indexes.
+
+    ADD COLUMN of a nullable column without a default rewrites nothing on
+    either backend (stickers stored before keep NULL: the emoji was never
+    kept, and neither Telegram nor the store can tell it now); a re-import of
+    an export fills it in (tgstats.store.bulk).  Building the two indexes
+    reads the messages once; they are small (stickers and replies only).
+    """
+    length = STICKER_EMOJI_MAX
+    connection.execute(text(f"ALTER TABLE messages ADD COLUMN sticker_emoji VARCHAR({length})"))
+    for index in MEMBER_INDEXES:
+        index.create(connection, checkfirst=True)
+
+
+# version -> step that upgrades a database at that version to version + 1.
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     1: _add_counted,
     2: _build_aggregates,
     3: _build_coarse_tiers,
+    4: _add_sticker_emoji,
 }
 
 

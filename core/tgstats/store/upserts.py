@@ -92,8 +92,10 @@ def insert_new_user_rows(connection: Connection, rows: list[dict[str, Any]]) -> 
 
 
 # Columns an edit may change.  `counted` too: a message edited into a command
-# (or out of one) leaves (or joins) the statistics.
-EDITABLE_COLUMNS = ["text", "media_kind", "edit_date", "counted"]
+# (or out of one) leaves (or joins) the statistics.  A sticker cannot be
+# edited, but an edit may replace a message's media, so its emoji follows
+# the media kind.
+EDITABLE_COLUMNS = ["text", "media_kind", "edit_date", "counted", "sticker_emoji"]
 
 
 @functools.cache

@@ -11,7 +11,7 @@ import pytest
 import telegram
 from PIL import Image
 from telegram import MessageEntity
-from tgstats.plugins import ChatSettings, PhotoReply, TextReply
+from tgstats.plugins import ChatSettings, EmojiCount, MemberStickers, PhotoReply, TextReply
 from tgstats.testing import (
     fill_store,
     make_channel,
@@ -96,6 +96,7 @@ async def test_the_card_in_berlin(make_plugin, make_context, history):
     assert reply.caption.splitlines() == [
         "@alice: 6 messages (46.2 % of the chat), all time",
         "Favourite emoji: ❤ 👍 😀",
+        "Favourite stickers: 😀 ×1",
     ]
     card = card_of(plugin, make_context(command="me", now=NOW, user_id=ALICE.id))
     assert card.title == "Alice (@alice)"
@@ -241,6 +242,67 @@ async def test_the_picture_is_one_phone_sized_png(make_plugin, make_context, his
     assert drawable("❤") and not drawable("👍")
 
 
+def sticker(chat, sender, when, emoji):
+    """A real sticker message, with the emoji Telegram attaches (None: without one)."""
+    n = next(_STICKER_IDS)
+    sticker = telegram.Sticker(
+        file_id=f"s{n}",
+        file_unique_id=f"us{n}",
+        width=512,
+        height=512,
+        is_animated=False,
+        is_video=False,
+        type="regular",
+        emoji=emoji,
+    )
+    return make_message(chat, sender, None, date=when, sticker=sticker)
+
+
+_STICKER_IDS = iter(range(1, 10**6))
+
+
+async def test_favourite_stickers(make_plugin, make_context, history, store, chat, tmp_path):
+    fill_store(
+        store,
+        [
+            *(sticker(chat, BOB, f"2026-10-30T10:0{i}:00Z", "😂") for i in range(3)),
+            sticker(chat, BOB, "2026-10-30T11:00:00Z", "👍"),  # not in the picture's font
+            sticker(chat, BOB, "2026-10-30T11:01:00Z", "👍"),
+            sticker(chat, BOB, "2026-10-30T11:02:00Z", "❤️"),
+            sticker(chat, BOB, "2026-10-30T11:03:00Z", None),  # counted, not a favourite
+            sticker(chat, BOB, "2026-09-01T11:00:00Z", "😎"),  # before the 30 days
+        ],
+    )
+    plugin = make_plugin()
+    ctx = make_context(command="whois", now=NOW, user_id=BOB.id)
+    card = card_of(plugin, ctx)
+    assert card.stickers == MemberStickers(
+        stickers=8,
+        top=[
+            EmojiCount("😂", 3),
+            EmojiCount("👍", 2),
+            EmojiCount("❤️", 1),
+            EmojiCount("😎", 1),
+        ],
+    )
+    assert card.tiles[0].note == "52.4 % of the chat, 8 stickers"  # 11 of 21
+    assert card.caption.splitlines()[-1] == "Favourite stickers: 😂 ×3  👍 ×2  ❤️ ×1  😎 ×1"
+    month = card_of(plugin, make_context("30", command="me", now=NOW, user_id=BOB.id))
+    assert [(s.emoji, s.count) for s in month.stickers.top] == [("😂", 3), ("👍", 2), ("❤️", 1)]
+    # The section takes room in the picture; without sticker emoji there is none.
+    with_section = Image.open(io.BytesIO(render_card(card)))
+    plain = attrs.evolve(card, stickers=MemberStickers(stickers=8, top=[]))
+    without = Image.open(io.BytesIO(render_card(plain)))
+    assert with_section.height - without.height > 100
+    if os.environ.get("TGSTATS_KEEP_CARD"):
+        with_section.save(os.environ["TGSTATS_KEEP_CARD"].replace(".png", "-stickers.png"))
+    # Carol sent no sticker: no line in the caption, no section.
+    carol = card_of(plugin, make_context(command="me", now=NOW, user_id=CAROL.id))
+    assert carol.stickers == MemberStickers(stickers=0, top=[])
+    assert "sticker" not in carol.caption
+    assert "sticker" not in carol.tiles[0].note
+
+
 def test_durations_read_naturally():
     assert [duration_text(s) for s in (42, 600, 5400, 50_160, 200_000)] == [
         "42 s",
@@ -287,6 +349,7 @@ async def test_russian(make_plugin, make_context, command_reply, history, tmp_pa
     assert reply.caption.splitlines() == [
         "@alice: 6 сообщений (46,2 % чата), всё время",
         "Любимые эмодзи: ❤ 👍 😀",
+        "Любимые стикеры: 😀 ×1",
     ]
     assert labels(reply) == [["7 дней", "30 дней", "1 год", "• Всё"]]
     with speaking(plugin, "ru"):

@@ -11,6 +11,7 @@ from tgstats.plugins import (
     ActiveStreak,
     MemberPartners,
     MemberStanding,
+    MemberStickers,
     MessageQueries,
     Period,
     ReplyTiming,
@@ -29,6 +30,7 @@ __all__ = ["Card", "Tile", "build_card", "duration_text"]
 
 TOP_WORDS = 8
 TOP_EMOJI = 6
+TOP_STICKERS = 5
 TOP_PARTNERS = 3
 
 
@@ -55,6 +57,7 @@ class Card:
     hours: list[list[int]]  # 7 x 24, Monday first, in the chat's zone
     words: list[tuple[str, int]]
     emoji: list[tuple[str, int]]  # in texts and reactions given, together
+    stickers: MemberStickers  # how many, and the emoji of the favourite ones
     tiles: list[Tile]
     caption: str
 
@@ -84,7 +87,7 @@ def build_card(
             store.member_reply_partners, chat_id, uid, limit=TOP_PARTNERS, **span
         )
         hours_f = pool.submit(store.counts_by_weekday_hour, chat_id, tz=zone, user_id=uid, **span)
-        media_f = pool.submit(store.member_media_counts, chat_id, uid, **span)
+        stickers_f = pool.submit(store.member_stickers, chat_id, uid, limit=TOP_STICKERS, **span)
         reactions_f = pool.submit(
             store.member_reaction_emoji, chat_id, uid, limit=TOP_EMOJI * 2, **span
         )
@@ -93,12 +96,12 @@ def build_card(
         text_emoji = count_emoji(sample, TOP_EMOJI * 2)
         standing = standing_f.result()
         streak, timing, partners = streak_f.result(), timing_f.result(), partners_f.result()
-        hours, media = hours_f.result(), media_f.result()
+        hours, stickers = hours_f.result(), stickers_f.result()
         reaction_emoji = [(e.emoji, e.count) for e in reactions_f.result()]
     if standing.messages == 0:
         return TextReply(texts.no_messages(user, period))
     emoji = _merge(text_emoji, reaction_emoji)[:TOP_EMOJI]
-    tiles = _tiles(standing, media.get("sticker", 0), streak, timing, zone)
+    tiles = _tiles(standing, stickers.stickers, streak, timing, zone)
     subtitle = f"{chat_title} · {period.label.capitalize()} · {zone.key}"
     return Card(
         title=_title(user),
@@ -111,8 +114,9 @@ def build_card(
         hours=hours,
         words=words,
         emoji=emoji,
+        stickers=stickers,
         tiles=tiles,
-        caption=_caption(user, standing, period, emoji),
+        caption=_caption(user, standing, period, emoji, stickers),
     )
 
 
@@ -229,8 +233,17 @@ def _day_span(streak: ActiveStreak) -> str:
     return f"{format_date(start, 'd MMM y')} – {format_date(end, 'd MMM y')}"
 
 
+def sticker_text(emoji: str, count: int) -> str:
+    """``😂 ×120``: a favourite sticker's emoji and how many times it was sent."""
+    return f"{emoji} ×{format_number(count)}"
+
+
 def _caption(
-    user: UserInfo, standing: MemberStanding, period: Period, emoji: list[tuple[str, int]]
+    user: UserInfo,
+    standing: MemberStanding,
+    period: Period,
+    emoji: list[tuple[str, int]],
+    stickers: MemberStickers,
 ) -> str:
     lines = [
         _("{who}: {messages} ({share}), {period}").format(
@@ -245,6 +258,13 @@ def _caption(
         lines.append(
             _("{label}: {emoji}").format(
                 label=_(texts.EMOJI), emoji=" ".join(e for e, _count in emoji)
+            )
+        )
+    if stickers.top:
+        lines.append(
+            _("{label}: {emoji}").format(
+                label=_(texts.STICKERS),
+                emoji="  ".join(sticker_text(s.emoji, s.count) for s in stickers.top),
             )
         )
     return "\n".join(lines)

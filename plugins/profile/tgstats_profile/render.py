@@ -60,6 +60,11 @@ def render_card(card: Card, *, width: int = style.WIDTH) -> bytes:
     y = _section(draw, _(texts.EMOJI), side, y, unit)
     y = _emoji(draw, card.emoji, side, y, width - 2 * side, unit)
     y += round(34 * unit)
+    if card.stickers.top:  # no section for a member without (known) sticker emoji
+        stickers = [(s.emoji, s.count) for s in card.stickers.top]
+        y = _section(draw, _(texts.STICKERS), side, y, unit)
+        y = _emoji(draw, stickers, side, y, width - 2 * side, unit, times=True)
+        y += round(34 * unit)
     column = (width - 2 * side - gap) // 2
     bottom = y
     for i, (label, partners) in enumerate(
@@ -174,8 +179,10 @@ def _chips(
     y0: int,
     room: int,
     unit: float,
+    *,
+    times: bool = False,
 ) -> int:
-    """``word 12`` chips, flowing into lines."""
+    """``word 12`` chips (``😂 ×12`` with ``times``), flowing into lines."""
     word_font = style.font(round(32 * unit), bold=True)
     count_font = style.font(round(26 * unit))
     if not items:
@@ -186,7 +193,7 @@ def _chips(
     x, y = x0, y0
     for word, n in items:
         label = style.fit_text(draw, word, word_font, room // 2)
-        count = f" {n:,}"
+        count = f" ×{n:,}" if times else f" {n:,}"
         w = draw.textlength(label, font=word_font) + draw.textlength(count, font=count_font)
         w = round(w) + 2 * pad
         if x > x0 and x + w > x0 + room:
@@ -207,12 +214,14 @@ def _emoji(
     y0: int,
     room: int,
     unit: float,
+    *,
+    times: bool = False,
 ) -> int:
     shown = [(e, n) for e, n in items if drawable(e)]
     note_font = style.font(round(26 * unit))
     y = y0
     if shown:
-        y = _chips(draw, shown, x0, y0, room, unit)
+        y = _chips(draw, shown, x0, y0, room, unit, times=times)
         y += round(10 * unit)
     if len(shown) < len(items) or not items:
         note = _(texts.MORE_IN_CAPTION) if items else _(texts.NONE)

@@ -1,0 +1,16 @@
+"""Turn a fresh store back into what an older tgstats left, for the migration tests."""
+
+from __future__ import annotations
+
+import sqlalchemy
+from sqlalchemy.engine import Connection
+
+__all__ = ["undo_version_5"]
+
+
+def undo_version_5(connection: Connection) -> None:
+    """Schema version 4: no ``sticker_emoji`` column and no member card partial indexes
+    (the caller sets the version number)."""
+    for name in ("ix_messages_member_stickers", "ix_messages_member_replies"):
+        connection.execute(sqlalchemy.text(f"DROP INDEX {name}"))
+    connection.execute(sqlalchemy.text("ALTER TABLE messages DROP COLUMN sticker_emoji"))
