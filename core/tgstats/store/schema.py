@@ -558,6 +558,11 @@ def _build_coarse_tiers(connection: Connection) -> None:
     for table, sql in derived:
         connection.exec_driver_sql(f"DELETE FROM {table.name}")
         connection.exec_driver_sql(f"INSERT INTO {table.name} {sql.format(where='')}")
+        if connection.dialect.name == "postgresql":
+            # Plans for the filled table now, not when autovacuum gets to it:
+            # without statistics the engagement query read its rows through a
+            # bitmap scan and took 0.26 s instead of 0.18 at 10M messages.
+            connection.exec_driver_sql(f"ANALYZE {table.name}")
 
 
 def _add_sticker_emoji(connection: Connection) -> None:
