@@ -52,7 +52,7 @@ __all__ = [
     "import_export",
 ]
 
-BATCH_SIZE = 5000
+BATCH_SIZE = 20_000  # messages per batch: each batch's aggregate rows are applied at once
 
 log = get_logger(__name__)
 
