@@ -189,54 +189,52 @@ def member_activity(
     changes = offset_segments(tz, span[0] * BUCKET, span[1] * BUCKET)[1:]
     irregular = sorted({ts // DAY for ts, _off in changes if first_day <= ts // DAY < end_day})
     ranges += [(day * _DAY_BUCKETS, (day + 1) * _DAY_BUCKETS) for day in irregular]
-    # Each source: (member, messages, reactions, first bucket, last bucket, UTC
-    # day or None for buckets), conditions.
-    a_columns = (a.c.user_id, a.c.messages, a.c.reactions, a.c.bucket, a.c.bucket, None)
-    sources: list[tuple[tuple[Any, ...], list[Any]]] = [
-        (a_columns, [*where, a.c.bucket >= const(low), a.c.bucket < const(high)])
-        for low, high in ranges
-        if low < high
+    # The rows to read: bucket ranges of agg_activity and one day range of
+    # agg_member_days, each with exactly one pair of bounds on its key (SQLite
+    # searches the key by the first pair it finds; a second pair narrowing the
+    # first would leave every arm scanning the whole period).
+    members = [
+        *_conditions(a, a.c.bucket, family, None, None, BUCKET, a.c.user_id, None, excluded),
+        a.c.user_id != const(0),
     ]
-    if first_day < end_day:
-        d = member_days
-        coarse = [
-            *_conditions(d, d.c.day, family, None, None, 1, d.c.user_id, None, excluded),
-            d.c.user_id != const(0),
-            d.c.day >= const(first_day),
-            d.c.day < const(end_day),
-        ]
-        if irregular:
-            coarse.append(d.c.day.not_in(irregular))
-        d_columns = (
-            d.c.user_id,
-            d.c.messages,
-            d.c.reactions,
-            d.c.first_bucket,
-            d.c.last_bucket,
-            d.c.day,
-        )
-        sources.append((d_columns, coarse))
-    # The member-day rows are grouped straight from their table (in index order:
-    # no sort of every row), the bucket ranges together (each range by the key:
-    # grouped alone, SQLite would walk the member index over the whole chat);
-    # the few hundred member sums are added up here.
-    totals: dict[int, list[int]] = {}
-    buckets = [
-        select(user, n, r).where(*conditions)
-        for (user, n, r, *_rest, day), conditions in sources
-        if day is None
+    # Within the span, which lies within the period (a range may reach past it).
+    clipped = [(max(low, span[0]), min(high, span[1] + 1)) for low, high in ranges]
+    pieces = [(low, high) for low, high in clipped if low < high]
+    d = member_days
+    whole = [
+        *_conditions(d, d.c.day, family, None, None, 1, d.c.user_id, None, excluded),
+        d.c.user_id != const(0),
     ]
-    grouped = []
-    if buckets:
-        fine = (union_all(*buckets) if len(buckets) > 1 else buckets[0]).subquery("fine")
+    if irregular:
+        whole.append(d.c.day.not_in(irregular))
+
+    def buckets_in(low: int, high: int) -> list[Any]:
+        return [*members, a.c.bucket >= const(low), a.c.bucket < const(high)]
+
+    def days_in(low: int, high: int) -> list[Any]:
+        return [*whole, d.c.day >= const(low), d.c.day < const(high)]
+
+    # Sums: the member-day rows grouped straight from their table (in index
+    # order: no sort of every row), the bucket ranges together; the few hundred
+    # member sums are added up here.
+    grouped: list[Any] = []
+    if pieces:
+        fine = union_all(
+            *(
+                select(a.c.user_id, a.c.messages, a.c.reactions).where(*buckets_in(*p))
+                for p in pieces
+            )
+        ).subquery("fine")
         grouped.append(
             select(fine.c[0], func.sum(fine.c[1]), func.sum(fine.c[2])).group_by(fine.c[0])
         )
-    grouped += [
-        select(user, func.sum(n), func.sum(r)).where(*conditions).group_by(user)
-        for (user, n, r, *_rest, day), conditions in sources
-        if day is not None
-    ]
+    if first_day < end_day:
+        grouped.append(
+            select(d.c.user_id, func.sum(d.c.messages), func.sum(d.c.reactions))
+            .where(*days_in(first_day, end_day))
+            .group_by(d.c.user_id)
+        )
+    totals: dict[int, list[int]] = {}
     for statement in grouped:
         for uid, messages_n, reactions_n in connection.execute(statement):
             cell = totals.setdefault(int(uid), [0, 0])
@@ -246,31 +244,30 @@ def member_activity(
     # Active local days: the distinct local days of every row's first and last
     # bucket, one arm per offset segment so each is plain arithmetic (a CASE over
     # the segments per row cost three times as much).  A member-day row lies in
-    # one segment: the UTC days holding a change are among the bucket sources.
+    # one segment: the UTC days holding a change are among the bucket ranges.
+    arms: list[Any] = []
     segments = _segments(tz, *span)
-    arms = []
     for i, (start, end, offset) in enumerate(segments):
         # The outer segments reach past the span: whole first and last days stay in.
         low = 0 if i == 0 else start
         high = 2**62 if i == len(segments) - 1 else end
-        for (user, _n, _r, first, last, day), conditions in sources:
 
-            def local(bucket: Any, offset: int = offset) -> Any:
-                return (bucket * const(BUCKET) + const(offset)) // const(DAY)
+        def local(bucket: Any, offset: int = offset) -> Any:
+            return (bucket * const(BUCKET) + const(offset)) // const(DAY)
 
-            if day is None:  # buckets: one column
-                inside = [first >= const(low), first < const(high)]
-                arms.append(select(user, local(first)).where(*conditions, *inside))
-                continue
-            inside = [
-                day >= const(-(-low // _DAY_BUCKETS)),
-                day < const(-(-high // _DAY_BUCKETS)),
-            ]
-            arms.append(select(user, local(first)).where(*conditions, *inside))
-            # The last bucket adds a day only where the member-day straddles a local
-            # midnight (never in UTC): fewer rows to sort for the distinct count.
+        for piece_low, piece_high in pieces:
+            lo, hi = max(low, piece_low), min(high, piece_high)
+            if lo < hi:
+                arms.append(select(a.c.user_id, local(a.c.bucket)).where(*buckets_in(lo, hi)))
+        lo = max(first_day, -(-low // _DAY_BUCKETS))
+        hi = min(end_day, -(-high // _DAY_BUCKETS))
+        if lo < hi:
+            arms.append(select(d.c.user_id, local(d.c.first_bucket)).where(*days_in(lo, hi)))
+            # The last bucket adds a day only where the member-day straddles a
+            # local midnight (never in UTC): fewer rows for the distinct count.
+            straddles = local(d.c.last_bucket) != local(d.c.first_bucket)
             arms.append(
-                select(user, local(last)).where(*conditions, *inside, local(last) != local(first))
+                select(d.c.user_id, local(d.c.last_bucket)).where(*days_in(lo, hi), straddles)
             )
     ends = (union_all(*arms) if len(arms) > 1 else arms[0]).subquery("ends")
     user_column, day_column = ends.c[0], ends.c[1]
