@@ -1,9 +1,11 @@
-"""`tgstats store verify|rebuild`: check or recompute the statistics aggregates.
+"""`tgstats store verify|rebuild|partition`: the statistics aggregates, and the
+messages table's partitions.
 
 The aggregates (tgstats.store.aggregates) are kept on every write; ``verify``
 recomputes them from the messages and lists every difference (exit status 1
 if there is one), ``rebuild`` replaces them by the recomputation, in one
-transaction, with a progress bar.
+transaction, with a progress bar.  ``partition --hash N`` splits the
+PostgreSQL messages table into N partitions by chat (tgstats.store.partition).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import time
 from typing import Any
 
 from tgstats.cli.export import _require_existing_sqlite
@@ -18,6 +21,7 @@ from tgstats.cli.options import common_options
 from tgstats.errors import TgstatsError
 from tgstats.logs import configure_logging
 from tgstats.store.database import DEFAULT_DB_URL, default_db_url, open_store, safe_url
+from tgstats.store.partition import MAX_PARTITIONS, partition_messages
 from tgstats.store.queries import chat_family
 from tgstats.store.rebuild import rebuild, verify
 
@@ -28,8 +32,11 @@ SHOWN = 50
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "store",
-        help="verify or rebuild the statistics aggregates",
-        description="Check the statistics aggregates against the messages, or recompute them.",
+        help="verify or rebuild the statistics aggregates; partition the messages",
+        description=(
+            "Check the statistics aggregates against the messages, or recompute them; "
+            "split the PostgreSQL messages table into partitions by chat."
+        ),
         parents=[common_options()],
     )
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
@@ -52,6 +59,39 @@ def register(subparsers: Any) -> None:
             help=f"SQLAlchemy database URL (default: $TGSTATS_DB or {DEFAULT_DB_URL})",
         )
         action.set_defaults(handler=_handle)
+    text = "split the PostgreSQL messages table into N hash partitions by chat (bot stopped)"
+    action = actions.add_parser(
+        "partition", help=text, description=text, parents=[common_options()]
+    )
+    action.add_argument(
+        "--hash",
+        type=int,
+        required=True,
+        metavar="N",
+        help=f"number of partitions, 2 to {MAX_PARTITIONS}",
+    )
+    action.add_argument(
+        "--db",
+        default=None,
+        metavar="URL",
+        help=f"SQLAlchemy database URL (default: $TGSTATS_DB or {DEFAULT_DB_URL})",
+    )
+    action.set_defaults(handler=_partition)
+
+
+def _partition(args: argparse.Namespace) -> int:
+    configure_logging(level=logging.DEBUG if getattr(args, "debug", False) else logging.WARNING)
+    url = default_db_url(args.db)
+    _require_existing_sqlite(url)
+    started = time.perf_counter()
+    with open_store(url) as store, store.engine.begin() as connection:
+        moved = partition_messages(connection, args.hash)
+    print(
+        f"messages split into {args.hash} partitions by chat: {moved:,} rows moved "
+        f"in {time.perf_counter() - started:.1f} s",
+        file=sys.stderr,
+    )
+    return 0
 
 
 def _handle(args: argparse.Namespace) -> int:
