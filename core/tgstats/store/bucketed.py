@@ -170,113 +170,161 @@ def member_activity(
     names the local days it touches by its first and last bucket, which is
     exact where the offset holds all day (see tgstats.store.schema).
     """
-    a = activity_buckets
-    where = [
-        *_conditions(a, a.c.bucket, family, since, until, BUCKET, a.c.user_id, None, excluded),
-        a.c.user_id != const(0),
-    ]
-    span = _span(connection, family, where)
-    if span is None:
+    rows = _MemberRows.of(connection, family, tz, since, until, excluded)
+    if rows is None:
         return {}
-    # Whole UTC days [first_day, end_day) from the day rows; an unbounded end
-    # takes the first or last day whole (there are no rows beyond it).
-    first_day = span[0] // _DAY_BUCKETS if since is None else -(-since // DAY)
-    end_day = span[1] // _DAY_BUCKETS + 1 if until is None else until // DAY
-    if first_day >= end_day:  # no whole UTC day: every bucket
-        first_day = end_day = span[1] // _DAY_BUCKETS + 1
-    ranges = [(span[0], first_day * _DAY_BUCKETS), (end_day * _DAY_BUCKETS, span[1] + 1)]
-    # UTC days holding an offset change: read bucket by bucket.
-    changes = offset_segments(tz, span[0] * BUCKET, span[1] * BUCKET)[1:]
-    irregular = sorted({ts // DAY for ts, _off in changes if first_day <= ts // DAY < end_day})
-    ranges += [(day * _DAY_BUCKETS, (day + 1) * _DAY_BUCKETS) for day in irregular]
-    # The rows to read: bucket ranges of agg_activity and one day range of
-    # agg_member_days, each with exactly one pair of bounds on its key (SQLite
-    # searches the key by the first pair it finds; a second pair narrowing the
-    # first would leave every arm scanning the whole period).
-    members = [
-        *_conditions(a, a.c.bucket, family, None, None, BUCKET, a.c.user_id, None, excluded),
-        a.c.user_id != const(0),
-    ]
-    # Within the span, which lies within the period (a range may reach past it).
-    clipped = [(max(low, span[0]), min(high, span[1] + 1)) for low, high in ranges]
-    pieces = [(low, high) for low, high in clipped if low < high]
-    d = member_days
-    whole = [
-        *_conditions(d, d.c.day, family, None, None, 1, d.c.user_id, None, excluded),
-        d.c.user_id != const(0),
-    ]
-    if irregular:
-        whole.append(d.c.day.not_in(irregular))
+    totals = rows.sums(connection)
+    days = rows.active_days(connection, tz)
+    return {u: (n, days.get(u, 0), r) for u, (n, r) in totals.items()}
 
-    def buckets_in(low: int, high: int) -> list[Any]:
-        return [*members, a.c.bucket >= const(low), a.c.bucket < const(high)]
 
-    def days_in(low: int, high: int) -> list[Any]:
-        return [*whole, d.c.day >= const(low), d.c.day < const(high)]
+class _MemberRows:
+    """Where a period's member rows are: bucket ranges of agg_activity (``pieces``)
+    and the whole UTC days [first_day, end_day) of agg_member_days.
 
-    # Sums: the member-day rows grouped straight from their table (in index
-    # order: no sort of every row), the bucket ranges together; the few hundred
-    # member sums are added up here.
-    grouped: list[Any] = []
-    if pieces:
-        fine = union_all(
-            *(
-                select(a.c.user_id, a.c.messages, a.c.reactions).where(*buckets_in(*p))
-                for p in pieces
+    Every statement gets exactly one pair of bounds on its table's key: SQLite
+    searches the key by the first pair it finds, and a second pair narrowing
+    the first left every arm of the active-days count scanning the whole period.
+    """
+
+    def __init__(
+        self,
+        span: tuple[int, int],
+        pieces: list[tuple[int, int]],
+        first_day: int,
+        end_day: int,
+        members: list[Any],
+        whole: list[Any],
+    ) -> None:
+        self.span = span
+        self.pieces = pieces
+        self.first_day = first_day
+        self.end_day = end_day
+        self._members = members  # agg_activity conditions without bounds
+        self._whole = whole  # agg_member_days conditions without bounds
+
+    @classmethod
+    def of(
+        cls,
+        connection: Connection,
+        family: Sequence[int],
+        tz: ZoneInfo,
+        since: int | None,
+        until: int | None,
+        excluded: Collection[int],
+    ) -> _MemberRows | None:
+        a, d = activity_buckets, member_days
+        where = [
+            *_conditions(a, a.c.bucket, family, since, until, BUCKET, a.c.user_id, None, excluded),
+            a.c.user_id != const(0),
+        ]
+        span = _span(connection, family, where)
+        if span is None:
+            return None
+        # Whole UTC days [first_day, end_day) from the day rows; an unbounded end
+        # takes the first or last day whole (there are no rows beyond it).
+        first_day = span[0] // _DAY_BUCKETS if since is None else -(-since // DAY)
+        end_day = span[1] // _DAY_BUCKETS + 1 if until is None else until // DAY
+        if first_day >= end_day:  # no whole UTC day: every bucket
+            first_day = end_day = span[1] // _DAY_BUCKETS + 1
+        ranges = [(span[0], first_day * _DAY_BUCKETS), (end_day * _DAY_BUCKETS, span[1] + 1)]
+        # UTC days holding an offset change: read bucket by bucket.
+        changes = offset_segments(tz, span[0] * BUCKET, span[1] * BUCKET)[1:]
+        irregular = sorted({ts // DAY for ts, _off in changes if first_day <= ts // DAY < end_day})
+        ranges += [(day * _DAY_BUCKETS, (day + 1) * _DAY_BUCKETS) for day in irregular]
+        # Within the span, which lies within the period (a range may reach past it).
+        clipped = [(max(low, span[0]), min(high, span[1] + 1)) for low, high in ranges]
+        members = [
+            *_conditions(a, a.c.bucket, family, None, None, BUCKET, a.c.user_id, None, excluded),
+            a.c.user_id != const(0),
+        ]
+        whole = [
+            *_conditions(d, d.c.day, family, None, None, 1, d.c.user_id, None, excluded),
+            d.c.user_id != const(0),
+        ]
+        if irregular:
+            whole.append(d.c.day.not_in(irregular))
+        pieces = [(low, high) for low, high in clipped if low < high]
+        return cls(span, pieces, first_day, end_day, members, whole)
+
+    def buckets_in(self, low: int, high: int) -> list[Any]:
+        a = activity_buckets
+        return [*self._members, a.c.bucket >= const(low), a.c.bucket < const(high)]
+
+    def days_in(self, low: int, high: int) -> list[Any]:
+        d = member_days
+        return [*self._whole, d.c.day >= const(low), d.c.day < const(high)]
+
+    def sums(self, connection: Connection) -> dict[int, tuple[int, int]]:
+        """user id -> (messages, reactions): the member-day rows grouped straight
+        from their table (in index order: no sort of every row), the bucket
+        ranges together; the few hundred member sums are added up here."""
+        a, d = activity_buckets, member_days
+        grouped: list[Any] = []
+        if self.pieces:
+            fine = union_all(
+                *(
+                    select(a.c.user_id, a.c.messages, a.c.reactions).where(*self.buckets_in(*p))
+                    for p in self.pieces
+                )
+            ).subquery("fine")
+            grouped.append(
+                select(fine.c[0], func.sum(fine.c[1]), func.sum(fine.c[2])).group_by(fine.c[0])
             )
-        ).subquery("fine")
-        grouped.append(
-            select(fine.c[0], func.sum(fine.c[1]), func.sum(fine.c[2])).group_by(fine.c[0])
-        )
-    if first_day < end_day:
-        grouped.append(
-            select(d.c.user_id, func.sum(d.c.messages), func.sum(d.c.reactions))
-            .where(*days_in(first_day, end_day))
-            .group_by(d.c.user_id)
-        )
-    totals: dict[int, list[int]] = {}
-    for statement in grouped:
-        for uid, messages_n, reactions_n in connection.execute(statement):
-            cell = totals.setdefault(int(uid), [0, 0])
-            cell[0] += int(messages_n)
-            cell[1] += int(reactions_n)
+        if self.first_day < self.end_day:
+            grouped.append(
+                select(d.c.user_id, func.sum(d.c.messages), func.sum(d.c.reactions))
+                .where(*self.days_in(self.first_day, self.end_day))
+                .group_by(d.c.user_id)
+            )
+        totals: dict[int, tuple[int, int]] = {}
+        for statement in grouped:
+            for uid, messages_n, reactions_n in connection.execute(statement):
+                n, r = totals.get(int(uid), (0, 0))
+                totals[int(uid)] = (n + int(messages_n), r + int(reactions_n))
+        return totals
 
-    # Active local days: the distinct local days of every row's first and last
-    # bucket, one arm per offset segment so each is plain arithmetic (a CASE over
-    # the segments per row cost three times as much).  A member-day row lies in
-    # one segment: the UTC days holding a change are among the bucket ranges.
-    arms: list[Any] = []
-    segments = _segments(tz, *span)
-    for i, (start, end, offset) in enumerate(segments):
-        # The outer segments reach past the span: whole first and last days stay in.
-        low = 0 if i == 0 else start
-        high = 2**62 if i == len(segments) - 1 else end
+    def active_days(self, connection: Connection, tz: ZoneInfo) -> dict[int, int]:
+        """user id -> distinct local days of every row's first and last bucket.
 
-        def local(bucket: Any, offset: int = offset) -> Any:
-            return (bucket * const(BUCKET) + const(offset)) // const(DAY)
+        One arm per offset segment, so each is plain arithmetic (a CASE over the
+        segments per row cost three times as much).  A member-day row lies in one
+        segment: the UTC days holding a change are among the bucket ranges.
+        """
+        a, d = activity_buckets, member_days
+        arms: list[Any] = []
+        segments = _segments(tz, *self.span)
+        for i, (start, end, offset) in enumerate(segments):
+            # The outer segments reach past the span: whole first and last days stay in.
+            low = 0 if i == 0 else start
+            high = 2**62 if i == len(segments) - 1 else end
 
-        for piece_low, piece_high in pieces:
-            lo, hi = max(low, piece_low), min(high, piece_high)
+            def local(bucket: Any, offset: int = offset) -> Any:
+                return (bucket * const(BUCKET) + const(offset)) // const(DAY)
+
+            for piece_low, piece_high in self.pieces:
+                lo, hi = max(low, piece_low), min(high, piece_high)
+                if lo < hi:
+                    arms.append(
+                        select(a.c.user_id, local(a.c.bucket)).where(*self.buckets_in(lo, hi))
+                    )
+            lo = max(self.first_day, -(-low // _DAY_BUCKETS))
+            hi = min(self.end_day, -(-high // _DAY_BUCKETS))
             if lo < hi:
-                arms.append(select(a.c.user_id, local(a.c.bucket)).where(*buckets_in(lo, hi)))
-        lo = max(first_day, -(-low // _DAY_BUCKETS))
-        hi = min(end_day, -(-high // _DAY_BUCKETS))
-        if lo < hi:
-            arms.append(select(d.c.user_id, local(d.c.first_bucket)).where(*days_in(lo, hi)))
-            # The last bucket adds a day only where the member-day straddles a
-            # local midnight (never in UTC): fewer rows for the distinct count.
-            straddles = local(d.c.last_bucket) != local(d.c.first_bucket)
-            arms.append(
-                select(d.c.user_id, local(d.c.last_bucket)).where(*days_in(lo, hi), straddles)
-            )
-    ends = (union_all(*arms) if len(arms) > 1 else arms[0]).subquery("ends")
-    user_column, day_column = ends.c[0], ends.c[1]
-    days: dict[int, int] = dict(
-        connection.execute(
+                days = self.days_in(lo, hi)
+                arms.append(select(d.c.user_id, local(d.c.first_bucket)).where(*days))
+                # The last bucket adds a day only where the member-day straddles a
+                # local midnight (never in UTC): fewer rows for the distinct count.
+                straddles = local(d.c.last_bucket) != local(d.c.first_bucket)
+                arms.append(select(d.c.user_id, local(d.c.last_bucket)).where(*days, straddles))
+        # Typed as Any: mypy 2.4 crashes expanding union_all's variadic generics here.
+        compound: Any = union_all(*arms) if len(arms) > 1 else arms[0]
+        ends = compound.subquery("ends")
+        user_column, day_column = ends.c[0], ends.c[1]
+        rows = connection.execute(
             select(user_column, func.count(day_column.distinct())).group_by(user_column)
-        ).all()
-    )
-    return {u: (n, int(days.get(u, 0)), r) for u, (n, r) in totals.items()}
+        )
+        return {int(user): int(n) for user, n in rows}
 
 
 def reply_counts(
