@@ -77,6 +77,8 @@ def test_postgres_commits_are_durable(pg_store_url: str) -> None:
             default = connection.exec_driver_sql("SHOW synchronous_commit").scalar()
         assert ours == default  # the server's setting, untouched
         assert ours != "off"
+        with store.engine.connect() as connection:
+            assert connection.exec_driver_sql("SHOW jit").scalar() == "off"
     finally:
         store.close()
         plain.dispose()

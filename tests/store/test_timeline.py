@@ -303,3 +303,40 @@ def test_bounds_off_the_15_minute_grid_count_the_edge_minutes_once(store: Store)
         CHAT.id, since=utc("2026-05-04T10:08:00Z"), until=utc("2026-05-04T10:15:00Z")
     )
     assert [(m.user.user_id, m.messages) for m in inside_members] == [(ALICE.id, 1), (BOB.id, 1)]
+
+
+@pytest.mark.parametrize("zone_name", ["Europe/Berlin", "Asia/Kolkata", "Pacific/Kiritimati"])
+def test_weeks_and_months_of_sparse_members_match_a_count_by_zoneinfo(
+    store: Store, zone_name: str
+) -> None:
+    """Whole UTC days of a week or month are read per member and day, the rest
+    per 15 minutes: a few random messages per day over 100 days around both
+    DST changes must give exactly zoneinfo's messages and distinct members."""
+    import random
+    from collections import defaultdict
+    from datetime import UTC, datetime
+
+    zone = ZoneInfo(zone_name)
+    rng = random.Random(5)
+    start = int(datetime(2026, 2, 25, tzinfo=UTC).timestamp())
+    members = [ALICE, BOB, CAROL]
+    sent = sorted(
+        (start + rng.randrange(100 * 86_400 // 60) * 60, rng.randrange(3)) for _ in range(300)
+    )
+    fill_store(
+        store,
+        [
+            make_message(CHAT, members[who], "x", date=when, message_id=i + 1)
+            for i, (when, who) in enumerate(sent)
+        ],
+    )
+    for unit in ("week", "month"):
+        found = store.queries.activity_timeline(CHAT.id, tz=zone, unit=unit)
+        expected: dict[date, tuple[int, set[int]]] = defaultdict(lambda: (0, set()))
+        for when, who in sent:
+            day = datetime.fromtimestamp(when, UTC).astimezone(zone).date()
+            key = bucket_days(day, day, unit)[0][0]
+            n, seen = expected[key]
+            expected[key] = (n + 1, seen | {who})
+        got = {b.start: (b.messages, b.active_members) for b in found if b.messages}
+        assert got == {k: (n, len(seen)) for k, (n, seen) in expected.items()}, unit

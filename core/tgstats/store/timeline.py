@@ -38,7 +38,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection, Engine
 
-from tgstats.store.schema import BUCKET, activity_buckets, messages, users
+from tgstats.store.schema import BUCKET, activity_buckets, member_days, messages, users
 from tgstats.store.zones import const
 
 if TYPE_CHECKING:
@@ -54,8 +54,33 @@ _CHUNK = 400
 # A chat's whole history in days is at most a century of months.
 MAX_BUCKETS = 40_000
 # Each range: its bounds, where its whole 15-minute buckets start and end (in
-# seconds and as bucket numbers); the edges outside them come from the messages.
-_RANGE_COLUMNS = ("i", "lo", "lo_end", "hi_start", "hi", "b_lo", "b_hi")
+# seconds); the edges outside them come from the messages.  Its whole buckets
+# are read as the whole UTC days among them (d_lo..d_hi, from agg_member_days:
+# one row per member and day) and the buckets before and after those days
+# (f1_lo..f1_hi and f2_lo..f2_hi, from agg_activity).
+_RANGE_COLUMNS = (
+    "i",
+    "lo",
+    "lo_end",
+    "hi_start",
+    "hi",
+    "f1_lo",
+    "f1_hi",
+    "d_lo",
+    "d_hi",
+    "f2_lo",
+    "f2_hi",
+)
+_DAY_BUCKETS = 86_400 // BUCKET
+
+
+def _split_whole(first: int, end: int) -> tuple[int, int, int, int, int, int]:
+    """Whole buckets [first, end) as (buckets before the whole UTC days, the
+    days, buckets after them); empty pieces have equal bounds."""
+    d_lo, d_hi = -(-first // _DAY_BUCKETS), end // _DAY_BUCKETS
+    if d_lo >= d_hi:
+        return first, end, 0, 0, end, end
+    return first, d_lo * _DAY_BUCKETS, d_lo, d_hi, d_hi * _DAY_BUCKETS, end
 
 
 @attrs.frozen
@@ -123,6 +148,38 @@ def _local_day(ts: int, tz: ZoneInfo) -> date:
     return datetime.fromtimestamp(ts, UTC).astimezone(tz).date()
 
 
+def _whole_rows(
+    connection: Connection,
+    ranges: Any,
+    family: Sequence[int],
+    user_id: int | None,
+    table: Any,
+    key: Any,
+    low: Any,
+    high: Any,
+) -> Any:
+    """(range, member, messages) of ``table``'s rows whose ``key`` lies in each
+    range's [low, high)."""
+    where: list[ColumnElement[bool]] = [table.c.chat_id.in_(family), key >= low, key < high]
+    if user_id is not None:
+        where.append(table.c.user_id == user_id)
+    if connection.dialect.name == "postgresql":
+        # LATERAL: one index range scan per range.  A plain range join lets
+        # PostgreSQL filter every row per range.
+        inner = select(table.c.user_id, table.c.messages).where(*where).lateral()
+        return (
+            select(ranges.c.i, inner.c.user_id.label("u"), inner.c.messages.label("n"))
+            .select_from(ranges)
+            .join(inner, true())
+        )
+    # SQLite probes the key once per range on its own.
+    return (
+        select(ranges.c.i, table.c.user_id.label("u"), table.c.messages.label("n"))
+        .select_from(ranges)
+        .join(table, and_(*where))
+    )
+
+
 class TimelineQueries:
     """Mixed into :class:`tgstats.store.queries.MessageQueries`."""
 
@@ -145,9 +202,10 @@ class TimelineQueries:
     ) -> dict[int, tuple[int, int]]:
         """index -> (messages, distinct member senders) of each ``[lo, hi)`` UTC range.
 
-        Read from ``agg_activity`` (one row per member and 15-minute bucket
-        with messages), so the cost follows the member-buckets of the period,
-        not its messages.  A range end off a bucket boundary (the first or
+        Read from ``agg_member_days`` for the whole UTC days of each range and
+        from ``agg_activity`` (one row per member and 15-minute bucket with
+        messages) for the rest, so the cost follows the member-days of the
+        period, not its messages.  A range end off a bucket boundary (the first or
         last message, a period ending now) takes the few minutes up to the
         boundary from the messages themselves, an index range scan of at most
         15 minutes; a member counted on both sides is still one member.
@@ -162,9 +220,11 @@ class TimelineQueries:
                 first, end = -(-lo // BUCKET), hi // BUCKET
                 if first >= end:  # within one bucket: all from the messages
                     first = end = lo // BUCKET
-                    rows.append((i, lo, hi, hi, hi, first, end))
+                    rows.append((i, lo, hi, hi, hi, *_split_whole(first, end)))
                 else:
-                    rows.append((i, lo, first * BUCKET, end * BUCKET, hi, first, end))
+                    rows.append(
+                        (i, lo, first * BUCKET, end * BUCKET, hi, *_split_whole(first, end))
+                    )
             ranges = union_all(
                 *(
                     select(
@@ -176,35 +236,22 @@ class TimelineQueries:
                     for row in rows
                 )
             ).cte("ranges")
-            agg_where: list[ColumnElement[bool]] = [
-                a.c.chat_id.in_(family),
-                a.c.bucket >= ranges.c.b_lo,
-                a.c.bucket < ranges.c.b_hi,
-            ]
+            d = member_days
             raw_where: list[ColumnElement[bool]] = [m.c.chat_id.in_(family), m.c.counted.is_(True)]
             if user_id is not None:
-                agg_where.append(a.c.user_id == user_id)
                 raw_where.append(m.c.user_id == user_id)
-            if connection.dialect.name == "postgresql":
-                # LATERAL: one index range scan of agg_activity per range.  A
-                # plain range join lets PostgreSQL filter every row per range.
-                agg = select(a.c.user_id, a.c.messages).where(*agg_where).lateral("agg")
-                whole = (
-                    select(ranges.c.i, agg.c.user_id.label("u"), agg.c.messages.label("n"))
-                    .select_from(ranges)
-                    .join(agg, true())
-                )
-            else:
-                # SQLite probes the primary key once per range on its own.
-                whole = (
-                    select(ranges.c.i, a.c.user_id.label("u"), a.c.messages.label("n"))
-                    .select_from(ranges)
-                    .join(a, and_(*agg_where))
-                )
-            parts: list[Any] = [whole]
+
+            pieces = (
+                (a, a.c.bucket, ranges.c.f1_lo, ranges.c.f1_hi),
+                (d, d.c.day, ranges.c.d_lo, ranges.c.d_hi),
+                (a, a.c.bucket, ranges.c.f2_lo, ranges.c.f2_hi),
+            )
+            parts: list[Any] = [
+                _whole_rows(connection, ranges, family, user_id, *piece) for piece in pieces
+            ]
             # The minutes outside the whole buckets (only a range whose bound
             # is off the grid has any): constant index ranges of the messages.
-            for i, lo, lo_end, hi_start, hi, _, _ in rows:
+            for i, lo, lo_end, hi_start, hi, *_pieces in rows:
                 parts += [
                     select(
                         cast(const(i), BigInteger),
