@@ -30,6 +30,7 @@ from sqlalchemy.engine import Connection
 
 from tgstats.store.schema import (
     BUCKET,
+    DAY_BUCKETS,
     SPAN_DAYS,
     activity_buckets,
     chat_buckets,
@@ -208,7 +209,7 @@ class Delta:
         replies = sorted((*key, n) for key, n in self.replies.items() if n)
         received: Counter[tuple[int, int, int]] = Counter()
         for (chat_id, bucket, _from, to), n in self.replies.items():
-            received[(chat_id, bucket // _DAY_BUCKETS, to)] += n
+            received[(chat_id, bucket // DAY_BUCKETS, to)] += n
         received_rows = sorted((*key, n) for key, n in received.items() if n)
         words: list[tuple[int, int, int, str, int]] = []
         spans: dict[tuple[int, int, str], int] = defaultdict(int)
@@ -349,9 +350,6 @@ def _add(
         )
 
 
-_DAY_BUCKETS = DAY // BUCKET
-
-
 def _member_day_rows(
     activity: Mapping[tuple[int, int, int], list[int]],
 ) -> tuple[list[tuple[int, int, int, int, int, int, int]], list[tuple[int, int, int]]]:
@@ -360,7 +358,7 @@ def _member_day_rows(
     for (chat_id, bucket, user_id), (n, r) in activity.items():
         if not n and not r:
             continue
-        key = (chat_id, bucket // _DAY_BUCKETS, user_id)
+        key = (chat_id, bucket // DAY_BUCKETS, user_id)
         cell = days.get(key)
         if cell is None:
             # messages, reactions, first, last, whether any bucket lost messages
@@ -408,7 +406,7 @@ def _member_days(
     a = activity_buckets.name
     inside = (
         f"FROM {a} WHERE chat_id = {t}.chat_id AND user_id = {t}.user_id "
-        f"AND bucket >= {t}.day * {_DAY_BUCKETS} AND bucket < ({t}.day + 1) * {_DAY_BUCKETS}"
+        f"AND bucket >= {t}.day * {DAY_BUCKETS} AND bucket < ({t}.day + 1) * {DAY_BUCKETS}"
     )
     connection.exec_driver_sql(
         f"UPDATE {t} SET first_bucket = (SELECT min(bucket) {inside}), "
@@ -591,7 +589,7 @@ def erase_member(connection: Connection, chat_ids: Sequence[int], user_id: int) 
         )
         # Others lose the replies the member sent them.
         sent = connection.exec_driver_sql(
-            f"SELECT bucket / {_DAY_BUCKETS}, to_user_id, sum(replies) FROM {reply_buckets.name} "
+            f"SELECT bucket / {DAY_BUCKETS}, to_user_id, sum(replies) FROM {reply_buckets.name} "
             f"WHERE chat_id = {mark} AND from_user_id = {mark} GROUP BY 1, 2",
             (chat_id, user_id),
         ).all()

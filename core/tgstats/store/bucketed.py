@@ -27,6 +27,7 @@ from sqlalchemy.engine import Connection
 
 from tgstats.store.schema import (
     BUCKET,
+    DAY_BUCKETS,
     SPAN_DAYS,
     activity_buckets,
     chat_buckets,
@@ -51,7 +52,6 @@ __all__ = [
 ]
 
 _WEEK = 7 * DAY // BUCKET  # buckets in a week: 672
-_DAY_BUCKETS = DAY // BUCKET  # 96
 
 
 def aligned(*bounds: int | None) -> bool:
@@ -223,15 +223,15 @@ class _MemberRows:
             return None
         # Whole UTC days [first_day, end_day) from the day rows; an unbounded end
         # takes the first or last day whole (there are no rows beyond it).
-        first_day = span[0] // _DAY_BUCKETS if since is None else -(-since // DAY)
-        end_day = span[1] // _DAY_BUCKETS + 1 if until is None else until // DAY
+        first_day = span[0] // DAY_BUCKETS if since is None else -(-since // DAY)
+        end_day = span[1] // DAY_BUCKETS + 1 if until is None else until // DAY
         if first_day >= end_day:  # no whole UTC day: every bucket
-            first_day = end_day = span[1] // _DAY_BUCKETS + 1
-        ranges = [(span[0], first_day * _DAY_BUCKETS), (end_day * _DAY_BUCKETS, span[1] + 1)]
+            first_day = end_day = span[1] // DAY_BUCKETS + 1
+        ranges = [(span[0], first_day * DAY_BUCKETS), (end_day * DAY_BUCKETS, span[1] + 1)]
         # UTC days holding an offset change: read bucket by bucket.
         changes = offset_segments(tz, span[0] * BUCKET, span[1] * BUCKET)[1:]
         irregular = sorted({ts // DAY for ts, _off in changes if first_day <= ts // DAY < end_day})
-        ranges += [(day * _DAY_BUCKETS, (day + 1) * _DAY_BUCKETS) for day in irregular]
+        ranges += [(day * DAY_BUCKETS, (day + 1) * DAY_BUCKETS) for day in irregular]
         # Within the span, which lies within the period (a range may reach past it).
         clipped = [(max(low, span[0]), min(high, span[1] + 1)) for low, high in ranges]
         members = [
@@ -308,8 +308,8 @@ class _MemberRows:
                     arms.append(
                         select(a.c.user_id, local(a.c.bucket)).where(*self.buckets_in(lo, hi))
                     )
-            lo = max(self.first_day, -(-low // _DAY_BUCKETS))
-            hi = min(self.end_day, -(-high // _DAY_BUCKETS))
+            lo = max(self.first_day, -(-low // DAY_BUCKETS))
+            hi = min(self.end_day, -(-high // DAY_BUCKETS))
             if lo < hi:
                 days = self.days_in(lo, hi)
                 arms.append(select(d.c.user_id, local(d.c.first_bucket)).where(*days))
@@ -371,9 +371,9 @@ def reply_counts(
             parts = [select(r.c.user_id, r.c.replies).where(*whole)]
             edges = []
             if first_day is not None:
-                edges.append(t.c.bucket < const(first_day * _DAY_BUCKETS))
+                edges.append(t.c.bucket < const(first_day * DAY_BUCKETS))
             if end_day is not None:
-                edges.append(t.c.bucket >= const(end_day * _DAY_BUCKETS))
+                edges.append(t.c.bucket >= const(end_day * DAY_BUCKETS))
             parts += [select(t.c.to_user_id, t.c.replies).where(*where, edge) for edge in edges]
     rows_of = union_all(*parts).subquery("rows_of") if len(parts) > 1 else parts[0].subquery()
     user = rows_of.c[0]

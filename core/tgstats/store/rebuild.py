@@ -22,19 +22,10 @@ from sqlalchemy.engine import Connection
 from tgstats.store.aggregates import DAY
 from tgstats.store.schema import (
     BUCKET,
-    CHAT_WORDS_SQL,
-    MEMBER_DAYS_SQL,
-    MEMBER_WORDS_SQL,
-    REPLIES_RECEIVED_SQL,
-    SPAN_DAYS,
+    DERIVED,
     activity_buckets,
-    chat_buckets,
-    chat_words,
     chats,
-    member_days,
-    member_words,
     messages,
-    replies_received,
     reply_buckets,
     word_days,
     word_spans,
@@ -55,20 +46,6 @@ _REPLIES_SQL = (
     "FROM messages r JOIN messages p "
     "ON p.chat_id = r.chat_id AND p.message_id = r.reply_to_message_id "
     "WHERE r.chat_id = {mark} AND r.counted AND p.user_id <> r.user_id GROUP BY 1, 2, 3"
-)
-
-
-# The word spans as they follow from agg_words (itself checked against the texts).
-_SPANS_SQL = (
-    f"SELECT chat_id, day / {SPAN_DAYS}, word, sum(count) FROM agg_words "
-    "WHERE chat_id = {mark} GROUP BY chat_id, day / " + str(SPAN_DAYS) + ", word"
-)
-
-
-# The chat-wide buckets as they follow from agg_activity.
-_CHAT_SQL = (
-    "SELECT chat_id, bucket, sum(messages) FROM agg_activity "
-    "WHERE chat_id = {mark} GROUP BY chat_id, bucket"
 )
 
 
@@ -195,101 +172,28 @@ def verify(connection: Connection, chats_to_check: Sequence[int] | None = None) 
             _expected(connection, _REPLIES_SQL, chat_id),
         )
         differences += _compare_words(connection, chat_id)
-        mark = _mark(connection)
-        expected_spans = {
-            (int(span), word): (int(n),)
-            for _chat, span, word, n in connection.exec_driver_sql(
-                _SPANS_SQL.format(mark=mark), (chat_id,)
-            )
-        }
-        stored_spans = {
-            (int(span), word): (int(n),)
-            for span, word, n in connection.execute(
-                select(word_spans.c.span, word_spans.c.word, word_spans.c.count).where(
-                    word_spans.c.chat_id == chat_id
-                )
-            )
-        }
-        differences += _compare(word_spans.name, chat_id, stored_spans, expected_spans)
-        expected_chat = {
-            (int(b),): (int(n),)
-            for _c, b, n in connection.exec_driver_sql(_CHAT_SQL.format(mark=mark), (chat_id,))
-        }
-        stored_chat = {
-            (int(b),): (int(n),)
-            for b, n in connection.execute(
-                select(chat_buckets.c.bucket, chat_buckets.c.messages).where(
-                    chat_buckets.c.chat_id == chat_id
-                )
-            )
-        }
-        differences += _compare(chat_buckets.name, chat_id, stored_chat, expected_chat)
-        differences += _compare_member_days(connection, chat_id)
-        differences += _compare_received(connection, chat_id)
-        differences += _compare_totals(connection, chat_id)
+        # Then the tables summed from those, against a recomputation from them.
+        for table, sql in DERIVED:
+            differences += _compare_derived(connection, chat_id, table, sql)
     return differences
 
 
-def _compare_member_days(connection: Connection, chat_id: int) -> list[Difference]:
-    """agg_member_days against what follows from agg_activity (itself checked above)."""
+def _compare_derived(
+    connection: Connection, chat_id: int, table: Any, sql: str
+) -> list[Difference]:
+    """One table summed from finer ones (tgstats.store.schema.DERIVED) against what
+    its SELECT gives now: rows keyed by the table's primary key after chat_id."""
+    keys = len(table.primary_key.columns) - 1
     where = f"WHERE chat_id = {_mark(connection)}"
     expected = {
-        (int(day), int(user)): tuple(int(v) for v in values)
-        for _c, day, user, *values in connection.exec_driver_sql(
-            MEMBER_DAYS_SQL.format(where=where), (chat_id,)
-        )
+        tuple(row[1 : 1 + keys]): tuple(int(v) for v in row[1 + keys :])
+        for row in connection.exec_driver_sql(sql.format(where=where), (chat_id,))
     }
-    t = member_days
     stored = {
-        (int(day), int(user)): tuple(int(v) for v in values)
-        for day, user, *values in connection.execute(
-            select(
-                t.c.day, t.c.user_id, t.c.messages, t.c.reactions, t.c.first_bucket, t.c.last_bucket
-            ).where(t.c.chat_id == chat_id)
-        )
+        tuple(row[1 : 1 + keys]): tuple(int(v) for v in row[1 + keys :])
+        for row in connection.execute(select(table).where(table.c.chat_id == chat_id))
     }
-    return _compare(member_days.name, chat_id, stored, expected)
-
-
-def _compare_received(connection: Connection, chat_id: int) -> list[Difference]:
-    """agg_replies_received against what follows from agg_replies (checked above)."""
-    where = f"WHERE chat_id = {_mark(connection)}"
-    expected = {
-        (int(day), int(user)): (int(n),)
-        for _c, day, user, n in connection.exec_driver_sql(
-            REPLIES_RECEIVED_SQL.format(where=where), (chat_id,)
-        )
-    }
-    t = replies_received
-    stored = {
-        (int(day), int(user)): (int(n),)
-        for day, user, n in connection.execute(
-            select(t.c.day, t.c.user_id, t.c.replies).where(t.c.chat_id == chat_id)
-        )
-    }
-    return _compare(replies_received.name, chat_id, stored, expected)
-
-
-def _compare_totals(connection: Connection, chat_id: int) -> list[Difference]:
-    """The all-time word tables against what follows from agg_words (checked above)."""
-    where = f"WHERE chat_id = {_mark(connection)}"
-    out: list[Difference] = []
-    for table, sql, keys in (
-        (member_words, MEMBER_WORDS_SQL, (member_words.c.user_id, member_words.c.word)),
-        (chat_words, CHAT_WORDS_SQL, (chat_words.c.word,)),
-    ):
-        expected = {
-            tuple(row[1:-1]): (int(row[-1]),)
-            for row in connection.exec_driver_sql(sql.format(where=where), (chat_id,))
-        }
-        stored = {
-            tuple(row[:-1]): (int(row[-1]),)
-            for row in connection.execute(
-                select(*keys, table.c["count"]).where(table.c.chat_id == chat_id)
-            )
-        }
-        out += _compare(table.name, chat_id, stored, expected)
-    return out
+    return _compare(table.name, chat_id, stored, expected)
 
 
 def _compare_words(connection: Connection, chat_id: int) -> list[Difference]:
@@ -341,32 +245,17 @@ def rebuild(
     done = 0
     with bar as advance:
         for chat_id in targets:
-            tables = (activity_buckets, chat_buckets, member_days, reply_buckets, replies_received)
-            for table in (*tables, word_days, word_spans, member_words, chat_words):
+            derived = [table for table, _sql in DERIVED]
+            for table in (activity_buckets, reply_buckets, word_days, *derived):
                 connection.execute(table.delete().where(table.c.chat_id == chat_id))
             activity = [
                 (chat_id, *k, *v) for k, v in _expected(connection, _ACTIVITY_SQL, chat_id).items()
             ]
             _insert(connection, activity_buckets.name, 5, activity, mark)
-            connection.exec_driver_sql(
-                f"INSERT INTO {chat_buckets.name} (chat_id, bucket, messages) "
-                f"{_CHAT_SQL.format(mark=mark)}",
-                (chat_id,),
-            )
-            connection.exec_driver_sql(
-                f"INSERT INTO {member_days.name} "
-                f"{MEMBER_DAYS_SQL.format(where=f'WHERE chat_id = {mark}')}",
-                (chat_id,),
-            )
             replies = [
                 (chat_id, *k, *v) for k, v in _expected(connection, _REPLIES_SQL, chat_id).items()
             ]
             _insert(connection, reply_buckets.name, 5, replies, mark)
-            connection.exec_driver_sql(
-                f"INSERT INTO {replies_received.name} "
-                f"{REPLIES_RECEIVED_SQL.format(where=f'WHERE chat_id = {mark}')}",
-                (chat_id,),
-            )
             pending: list[tuple[Any, ...]] = []
             for day, counts, read in _expected_words(connection, chat_id):
                 pending += [(chat_id, day, user, word, n) for (user, word), n in counts.items()]
@@ -377,12 +266,7 @@ def rebuild(
                 if advance is not None:
                     advance(read)
             _insert(connection, word_days.name, 5, pending, mark)
-            connection.exec_driver_sql(
-                f"INSERT INTO {word_spans.name} (chat_id, span, word, count) "
-                f"{_SPANS_SQL.format(mark=mark)}",
-                (chat_id,),
-            )
-            for table, sql in ((member_words, MEMBER_WORDS_SQL), (chat_words, CHAT_WORDS_SQL)):
+            for table, sql in DERIVED:  # summed from the three above
                 connection.exec_driver_sql(
                     f"INSERT INTO {table.name} {sql.format(where=f'WHERE chat_id = {mark}')}",
                     (chat_id,),

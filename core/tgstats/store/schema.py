@@ -34,7 +34,10 @@ from tgstats.store.zones import DAY
 
 __all__ = [
     "BUCKET",
+    "CHAT_ACTIVITY_SQL",
     "CHAT_WORDS_SQL",
+    "DAY_BUCKETS",
+    "DERIVED",
     "MEMBER_DAYS_SQL",
     "MEMBER_INDEXES",
     "MEMBER_WORDS_SQL",
@@ -43,6 +46,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "SPAN_DAYS",
     "STICKER_KIND",
+    "WORD_SPANS_SQL",
     "activity_buckets",
     "answered_commands",
     "bot_secrets",
@@ -288,6 +292,7 @@ answered_commands = Table(
 # Rows whose counts reach zero are deleted, so a recomputation matches exactly.
 
 BUCKET = 900
+DAY_BUCKETS = DAY // BUCKET  # 96 buckets in a UTC day
 
 activity_buckets = Table(
     "agg_activity",
@@ -398,9 +403,9 @@ member_days = Table(
 # The member-day rows as they follow from agg_activity: the migration, rebuild
 # and verify all use this one definition.
 MEMBER_DAYS_SQL = (
-    f"SELECT chat_id, bucket / {DAY // BUCKET}, user_id, sum(messages), sum(reactions), "
+    f"SELECT chat_id, bucket / {DAY_BUCKETS}, user_id, sum(messages), sum(reactions), "
     "min(bucket), max(bucket) FROM agg_activity {where} "
-    f"GROUP BY chat_id, bucket / {DAY // BUCKET}, user_id"
+    f"GROUP BY chat_id, bucket / {DAY_BUCKETS}, user_id"
 )
 
 
@@ -420,8 +425,8 @@ replies_received = Table(
 )
 
 REPLIES_RECEIVED_SQL = (
-    f"SELECT chat_id, bucket / {DAY // BUCKET}, to_user_id, sum(replies) FROM agg_replies "
-    f"{{where}} GROUP BY chat_id, bucket / {DAY // BUCKET}, to_user_id"
+    f"SELECT chat_id, bucket / {DAY_BUCKETS}, to_user_id, sum(replies) FROM agg_replies "
+    f"{{where}} GROUP BY chat_id, bucket / {DAY_BUCKETS}, to_user_id"
 )
 
 
@@ -454,6 +459,25 @@ MEMBER_WORDS_SQL = (
     "GROUP BY chat_id, user_id, word"
 )
 CHAT_WORDS_SQL = "SELECT chat_id, word, sum(count) FROM agg_words {where} GROUP BY chat_id, word"
+CHAT_ACTIVITY_SQL = (
+    "SELECT chat_id, bucket, sum(messages) FROM agg_activity {where} GROUP BY chat_id, bucket"
+)
+WORD_SPANS_SQL = (
+    f"SELECT chat_id, day / {SPAN_DAYS}, word, sum(count) FROM agg_words {{where}} "
+    f"GROUP BY chat_id, day / {SPAN_DAYS}, word"
+)
+
+# The tables summed from finer ones, each with the SELECT of its rows (columns
+# in the table's order; ``{where}`` takes a filter).  Upgrades, rebuild and
+# verify all use this one list.
+DERIVED: tuple[tuple[Table, str], ...] = (
+    (chat_buckets, CHAT_ACTIVITY_SQL),
+    (member_days, MEMBER_DAYS_SQL),
+    (replies_received, REPLIES_RECEIVED_SQL),
+    (word_spans, WORD_SPANS_SQL),
+    (member_words, MEMBER_WORDS_SQL),
+    (chat_words, CHAT_WORDS_SQL),
+)
 
 
 def _build_aggregates(connection: Connection) -> None:
@@ -549,13 +573,10 @@ def _build_coarse_tiers(connection: Connection) -> None:
     """Version 3 -> 4: the member-day, replies-received and all-time word tables
     (created by create_all) filled from the finer aggregates."""
     # An upgrade from before version 3 has just built them with the others.
-    derived = (
-        (member_days, MEMBER_DAYS_SQL),
-        (replies_received, REPLIES_RECEIVED_SQL),
-        (member_words, MEMBER_WORDS_SQL),
-        (chat_words, CHAT_WORDS_SQL),
-    )
-    for table, sql in derived:
+    new = (member_days, replies_received, member_words, chat_words)
+    for table, sql in DERIVED:
+        if table not in new:
+            continue
         connection.exec_driver_sql(f"DELETE FROM {table.name}")
         connection.exec_driver_sql(f"INSERT INTO {table.name} {sql.format(where='')}")
         if connection.dialect.name == "postgresql":

@@ -38,7 +38,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection, Engine
 
-from tgstats.store.schema import BUCKET, activity_buckets, member_days, messages, users
+from tgstats.store.schema import (
+    BUCKET,
+    DAY_BUCKETS,
+    activity_buckets,
+    member_days,
+    messages,
+    users,
+)
 from tgstats.store.zones import const
 
 if TYPE_CHECKING:
@@ -71,16 +78,15 @@ _RANGE_COLUMNS = (
     "f2_lo",
     "f2_hi",
 )
-_DAY_BUCKETS = 86_400 // BUCKET
 
 
 def _split_whole(first: int, end: int) -> tuple[int, int, int, int, int, int]:
     """Whole buckets [first, end) as (buckets before the whole UTC days, the
     days, buckets after them); empty pieces have equal bounds."""
-    d_lo, d_hi = -(-first // _DAY_BUCKETS), end // _DAY_BUCKETS
+    d_lo, d_hi = -(-first // DAY_BUCKETS), end // DAY_BUCKETS
     if d_lo >= d_hi:
         return first, end, 0, 0, end, end
-    return first, d_lo * _DAY_BUCKETS, d_lo, d_hi, d_hi * _DAY_BUCKETS, end
+    return first, d_lo * DAY_BUCKETS, d_lo, d_hi, d_hi * DAY_BUCKETS, end
 
 
 @attrs.frozen
