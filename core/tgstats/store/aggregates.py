@@ -548,58 +548,36 @@ def erase_member(connection: Connection, chat_ids: Sequence[int], user_id: int) 
     (either way) of theirs can remain.  Reactions others left on their messages
     go with those messages.
     """
-    # The chat-wide tables lose exactly the member's messages and words.
     mark = "?" if connection.dialect.name == "sqlite" else "%s"
-    for chat_id in chat_ids:
-        theirs_buckets = connection.exec_driver_sql(
-            f"SELECT bucket, messages FROM {activity_buckets.name} "
-            f"WHERE chat_id = {mark} AND user_id = {mark}",
-            (chat_id, user_id),
-        ).all()
-        _add(
-            connection,
-            mark,
-            chat_buckets.name,
-            ("messages",),
-            sorted((chat_id, int(b), -int(n)) for b, n in theirs_buckets),
-        )
-        theirs_words = connection.exec_driver_sql(
-            f"SELECT day / {SPAN_DAYS}, word, sum(count) FROM {word_days.name} "
-            f"WHERE chat_id = {mark} AND user_id = {mark} GROUP BY 1, 2",
-            (chat_id, user_id),
-        ).all()
-        _add(
-            connection,
-            mark,
-            word_spans.name,
-            ("count",),
-            sorted((chat_id, int(span), word, -int(n)) for span, word, n in theirs_words),
-        )
-        theirs_total = connection.exec_driver_sql(
-            f"SELECT word, count FROM {member_words.name} "
-            f"WHERE chat_id = {mark} AND user_id = {mark}",
-            (chat_id, user_id),
-        ).all()
-        _add(
-            connection,
-            mark,
-            chat_words.name,
-            ("count",),
-            sorted((chat_id, word, -int(n)) for word, n in theirs_total),
-        )
-        # Others lose the replies the member sent them.
-        sent = connection.exec_driver_sql(
+    member = f"WHERE chat_id = {mark} AND user_id = {mark}"
+    # The chat-wide tables lose exactly the member's messages and words, and
+    # the others' replies received lose the replies the member sent them:
+    # (table, value column, SELECT of the member's part as its key and amount).
+    shares = (
+        (
+            chat_buckets,
+            "messages",
+            f"SELECT bucket, messages FROM {activity_buckets.name} {member}",
+        ),
+        (
+            word_spans,
+            "count",
+            f"SELECT day / {SPAN_DAYS}, word, sum(count) FROM {word_days.name} {member} "
+            "GROUP BY 1, 2",
+        ),
+        (chat_words, "count", f"SELECT word, count FROM {member_words.name} {member}"),
+        (
+            replies_received,
+            "replies",
             f"SELECT bucket / {DAY_BUCKETS}, to_user_id, sum(replies) FROM {reply_buckets.name} "
             f"WHERE chat_id = {mark} AND from_user_id = {mark} GROUP BY 1, 2",
-            (chat_id, user_id),
-        ).all()
-        _add(
-            connection,
-            mark,
-            replies_received.name,
-            ("replies",),
-            sorted((chat_id, int(day), int(to), -int(n)) for day, to, n in sent),
-        )
+        ),
+    )
+    for chat_id in chat_ids:
+        for table, value, sql in shares:
+            rows = connection.exec_driver_sql(sql, (chat_id, user_id)).all()
+            taken = sorted((chat_id, *row[:-1], -int(row[-1])) for row in rows)
+            _add(connection, mark, table.name, (value,), taken)
     for table in (activity_buckets, member_days, replies_received, word_days, member_words):
         connection.execute(
             table.delete().where(table.c.chat_id.in_(chat_ids), table.c.user_id == user_id)
