@@ -107,7 +107,18 @@ def _span(
 
 def _segments(tz: ZoneInfo, first: int, last: int) -> list[tuple[int, int, int]]:
     """(first bucket, end bucket, offset) of the zone's offset segments over the buckets."""
-    segments = offset_segments(tz, first * BUCKET, last * BUCKET + BUCKET - 1)
+    return _in_buckets(_offsets(tz, first, last), first, last)
+
+
+def _offsets(tz: ZoneInfo, first: int, last: int) -> list[tuple[int, int]]:
+    """The zone's offset segments over buckets first..last, in seconds (zones.offset_segments)."""
+    return offset_segments(tz, first * BUCKET, last * BUCKET + BUCKET - 1)
+
+
+def _in_buckets(
+    segments: list[tuple[int, int]], first: int, last: int
+) -> list[tuple[int, int, int]]:
+    """Offset segments in seconds as (first bucket, end bucket, offset)."""
     starts = [-(-start // BUCKET) for start, _ in segments]
     starts[0] = first
     ends = [*starts[1:], last + 1]
@@ -174,7 +185,7 @@ def member_activity(
     if rows is None:
         return {}
     totals = rows.sums(connection)
-    days = rows.active_days(connection, tz)
+    days = rows.active_days(connection)
     return {u: (n, days.get(u, 0), r) for u, (n, r) in totals.items()}
 
 
@@ -195,8 +206,10 @@ class _MemberRows:
         end_day: int,
         members: list[Any],
         whole: list[Any],
+        segments: list[tuple[int, int, int]],
     ) -> None:
         self.span = span
+        self.segments = segments  # the zone's offsets: (first bucket, end bucket, offset)
         self.pieces = pieces
         self.first_day = first_day
         self.end_day = end_day
@@ -229,7 +242,8 @@ class _MemberRows:
             first_day = end_day = span[1] // DAY_BUCKETS + 1
         ranges = [(span[0], first_day * DAY_BUCKETS), (end_day * DAY_BUCKETS, span[1] + 1)]
         # UTC days holding an offset change: read bucket by bucket.
-        changes = offset_segments(tz, span[0] * BUCKET, span[1] * BUCKET)[1:]
+        offsets = _offsets(tz, *span)  # looked up once: the day arms below need them too
+        changes = offsets[1:]
         irregular = sorted({ts // DAY for ts, _off in changes if first_day <= ts // DAY < end_day})
         ranges += [(day * DAY_BUCKETS, (day + 1) * DAY_BUCKETS) for day in irregular]
         # Within the span, which lies within the period (a range may reach past it).
@@ -245,7 +259,8 @@ class _MemberRows:
         if irregular:
             whole.append(d.c.day.not_in(irregular))
         pieces = [(low, high) for low, high in clipped if low < high]
-        return cls(span, pieces, first_day, end_day, members, whole)
+        segments = _in_buckets(offsets, *span)
+        return cls(span, pieces, first_day, end_day, members, whole, segments)
 
     def buckets_in(self, low: int, high: int) -> list[Any]:
         a = activity_buckets
@@ -284,7 +299,7 @@ class _MemberRows:
                 totals[int(uid)] = (n + int(messages_n), r + int(reactions_n))
         return totals
 
-    def active_days(self, connection: Connection, tz: ZoneInfo) -> dict[int, int]:
+    def active_days(self, connection: Connection) -> dict[int, int]:
         """user id -> distinct local days of every row's first and last bucket.
 
         One arm per offset segment, so each is plain arithmetic (a CASE over the
@@ -293,7 +308,7 @@ class _MemberRows:
         """
         a, d = activity_buckets, member_days
         arms: list[Any] = []
-        segments = _segments(tz, *self.span)
+        segments = self.segments
         for i, (start, end, offset) in enumerate(segments):
             # The outer segments reach past the span: whole first and last days stay in.
             low = 0 if i == 0 else start
