@@ -17,7 +17,7 @@ import sys
 from typing import Any
 
 from tgstats.cli.export import _require_existing_sqlite
-from tgstats.cli.options import common_options
+from tgstats.cli.options import add_db_option, common_options
 from tgstats.config import default_config_path, load_host_config
 from tgstats.errors import TgstatsError
 from tgstats.host.chat_settings import ChatSettingsService, SettingLine
@@ -25,7 +25,7 @@ from tgstats.host.discovery import discover_plugins
 from tgstats.host.loading import inspect_plugins
 from tgstats.host.records import PluginRecord
 from tgstats.logs import configure_logging
-from tgstats.store.database import DEFAULT_DB_URL, Store, default_db_url, open_store, safe_url
+from tgstats.store.database import Store, default_db_url, open_store, safe_url
 from tgstats.store.schema import chats
 
 __all__ = ["register"]
@@ -33,12 +33,7 @@ __all__ = ["register"]
 
 def register(subparsers: Any) -> None:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument(
-        "--db",
-        default=argparse.SUPPRESS,
-        metavar="URL",
-        help=f"SQLAlchemy database URL (default: $TGSTATS_DB or {DEFAULT_DB_URL})",
-    )
+    add_db_option(common, default=argparse.SUPPRESS)
     common.add_argument(
         "--plugins-config",
         metavar="PATH",

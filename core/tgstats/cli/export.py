@@ -17,10 +17,10 @@ from typing import Any
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from tgstats.cli.options import common_options
+from tgstats.cli.options import add_db_option, common_options
 from tgstats.errors import TgstatsError
 from tgstats.logs import configure_logging
-from tgstats.store.database import DEFAULT_DB_URL, default_db_url, open_store, safe_url
+from tgstats.store.database import default_db_url, open_store, safe_url
 
 
 def register(subparsers: Any) -> None:
@@ -45,12 +45,7 @@ def register(subparsers: Any) -> None:
         action="store_true",
         help="also write each chat's settings (one line per chat, after the messages)",
     )
-    parser.add_argument(
-        "--db",
-        default=None,
-        metavar="URL",
-        help=f"SQLAlchemy database URL (default: $TGSTATS_DB or {DEFAULT_DB_URL})",
-    )
+    add_db_option(parser)
     parser.set_defaults(handler=_handle)
 
 

@@ -14,14 +14,13 @@ import re
 import sys
 from typing import Any
 
-from tgstats.cli.options import common_options
+from tgstats.cli.options import add_db_option, common_options
 from tgstats.config import default_config_path
 from tgstats.host.manager import PluginManager
 from tgstats.host.services import make_host_factory
 from tgstats.logs import configure_logging
 from tgstats.store import Store, open_store
 from tgstats.store.bounds import check_id
-from tgstats.store.database import DEFAULT_DB_URL
 
 _ID = re.compile(r"-?[0-9]{1,20}")
 HOOK_TIMEOUT = 30.0
@@ -57,12 +56,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--chat-id", type=telegram_id, default=None, metavar="ID", help="only this chat"
     )
-    parser.add_argument(
-        "--db",
-        default=None,
-        metavar="URL",
-        help=f"SQLAlchemy database URL (default: $TGSTATS_DB or {DEFAULT_DB_URL})",
-    )
+    add_db_option(parser)
     parser.add_argument(
         "--plugins-config",
         metavar="PATH",

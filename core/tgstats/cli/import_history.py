@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from tgstats.cli.options import common_options
+from tgstats.cli.options import add_db_option, common_options
 from tgstats.errors import TgstatsError
 
 
@@ -40,12 +40,7 @@ def register(subparsers: Any) -> None:
         help="IANA time zone of 'date' fields, used only when 'date_unixtime' is missing "
         "(default: UTC)",
     )
-    parser.add_argument(
-        "--db",
-        default=None,
-        metavar="URL",
-        help="SQLAlchemy database URL (default: $TGSTATS_DB or sqlite:///tgstats.db)",
-    )
+    add_db_option(parser)
     parser.set_defaults(handler=_handle)
 
 

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
-__all__ = ["common_options"]
+from tgstats.store.database import DEFAULT_DB_URL
+
+__all__ = ["add_db_option", "common_options"]
 
 
 def common_options() -> argparse.ArgumentParser:
@@ -21,3 +24,13 @@ def common_options() -> argparse.ArgumentParser:
         help="show tracebacks and debug logs",
     )
     return parser
+
+
+def add_db_option(parser: argparse.ArgumentParser, default: Any = None) -> None:
+    """The ``--db URL`` option of the commands that open the store, with its default."""
+    parser.add_argument(
+        "--db",
+        default=default,
+        metavar="URL",
+        help=f"SQLAlchemy database URL (default: $TGSTATS_DB or {DEFAULT_DB_URL})",
+    )

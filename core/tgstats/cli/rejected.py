@@ -11,9 +11,9 @@ from typing import Any
 
 import attrs
 
-from tgstats.cli.options import common_options
+from tgstats.cli.options import add_db_option, common_options
 from tgstats.logs import configure_logging
-from tgstats.store.database import DEFAULT_DB_URL, open_store
+from tgstats.store.database import open_store
 from tgstats.store.rejected import list_rejected
 
 PREVIEW_CHARS = 200
@@ -30,12 +30,7 @@ def register(subparsers: Any) -> None:
         ),
         parents=[common_options()],
     )
-    parser.add_argument(
-        "--db",
-        default=None,
-        metavar="URL",
-        help=f"SQLAlchemy database URL (default: $TGSTATS_DB or {DEFAULT_DB_URL})",
-    )
+    add_db_option(parser)
     parser.add_argument("--json", action="store_true", help="one JSON object per line, raw in full")
     parser.add_argument("--limit", type=int, default=None, metavar="N", help="only the newest N")
     parser.set_defaults(handler=_handle)

@@ -17,10 +17,10 @@ import time
 from typing import Any
 
 from tgstats.cli.export import _require_existing_sqlite
-from tgstats.cli.options import common_options
+from tgstats.cli.options import add_db_option, common_options
 from tgstats.errors import TgstatsError
 from tgstats.logs import configure_logging
-from tgstats.store.database import DEFAULT_DB_URL, default_db_url, open_store, safe_url
+from tgstats.store.database import default_db_url, open_store, safe_url
 from tgstats.store.partition import MAX_PARTITIONS, partition_messages
 from tgstats.store.queries import chat_family
 from tgstats.store.rebuild import rebuild, verify
@@ -52,12 +52,7 @@ def register(subparsers: Any) -> None:
             metavar="ID",
             help="only this chat (and the group it was upgraded from)",
         )
-        action.add_argument(
-            "--db",
-            default=None,
-            metavar="URL",
-            help=f"SQLAlchemy database URL (default: $TGSTATS_DB or {DEFAULT_DB_URL})",
-        )
+        add_db_option(action)
         action.set_defaults(handler=_handle)
     text = "split the PostgreSQL messages table into N hash partitions by chat (bot stopped)"
     action = actions.add_parser(
@@ -70,12 +65,7 @@ def register(subparsers: Any) -> None:
         metavar="N",
         help=f"number of partitions, 2 to {MAX_PARTITIONS}",
     )
-    action.add_argument(
-        "--db",
-        default=None,
-        metavar="URL",
-        help=f"SQLAlchemy database URL (default: $TGSTATS_DB or {DEFAULT_DB_URL})",
-    )
+    add_db_option(action)
     action.set_defaults(handler=_partition)
 
 
