@@ -358,38 +358,40 @@ def reply_counts(
     (whose replies to others must go too) everything comes from the buckets.
     """
     t = reply_buckets
-    where = _conditions(t, t.c.bucket, family, since, until, BUCKET)
+    exclusions: list[ColumnElement[bool]] = []
     if excluded:
         ids = sorted(excluded)
-        where += [t.c.from_user_id.not_in(ids), t.c.to_user_id.not_in(ids)]
+        exclusions = [t.c.from_user_id.not_in(ids), t.c.to_user_id.not_in(ids)]
+    where = [*_conditions(t, t.c.bucket, family, since, until, BUCKET), *exclusions]
     if by_sender:
         keys = [t.c.from_user_id, t.c.to_user_id]
         rows = connection.execute(
             select(*keys, func.sum(t.c.replies)).where(*where).group_by(*keys)
         )
         return [tuple(int(v) for v in row) for row in rows]
-    if excluded:
-        parts: list[Any] = [select(t.c.to_user_id.label("user_id"), t.c.replies).where(*where)]
+
+    def buckets(low: int | None, high: int | None) -> Any:
+        """Replies received in [low, high) from the buckets: one pair of bounds."""
+        bounded = _conditions(t, t.c.bucket, family, low, high, BUCKET)
+        return select(t.c.to_user_id.label("user_id"), t.c.replies).where(*bounded, *exclusions)
+
+    first_day = None if since is None else -(-since // DAY)
+    end_day = None if until is None else until // DAY
+    some_whole_day = first_day is None or end_day is None or first_day < end_day
+    if excluded or not some_whole_day:
+        parts: list[Any] = [buckets(since, until)]
     else:
         r = replies_received
-        first_day = None if since is None else -(-since // DAY)
-        end_day = None if until is None else until // DAY
-        if first_day is not None and end_day is not None and first_day >= end_day:
-            # No whole UTC day in the period: the buckets alone.
-            parts = [select(t.c.to_user_id.label("user_id"), t.c.replies).where(*where)]
-        else:
-            whole: list[ColumnElement[bool]] = [r.c.chat_id.in_(family)]
-            if first_day is not None:
-                whole.append(r.c.day >= const(first_day))
-            if end_day is not None:
-                whole.append(r.c.day < const(end_day))
-            parts = [select(r.c.user_id, r.c.replies).where(*whole)]
-            edges = []
-            if first_day is not None:
-                edges.append(t.c.bucket < const(first_day * DAY_BUCKETS))
-            if end_day is not None:
-                edges.append(t.c.bucket >= const(end_day * DAY_BUCKETS))
-            parts += [select(t.c.to_user_id, t.c.replies).where(*where, edge) for edge in edges]
+        whole: list[ColumnElement[bool]] = [r.c.chat_id.in_(family)]
+        if first_day is not None:
+            whole.append(r.c.day >= const(first_day))
+        if end_day is not None:
+            whole.append(r.c.day < const(end_day))
+        parts = [select(r.c.user_id, r.c.replies).where(*whole)]
+        if first_day is not None:
+            parts.append(buckets(since, first_day * DAY))
+        if end_day is not None:
+            parts.append(buckets(end_day * DAY, until))
     rows_of = union_all(*parts).subquery("rows_of") if len(parts) > 1 else parts[0].subquery()
     user = rows_of.c[0]
     rows = connection.execute(select(user, func.sum(rows_of.c[1])).group_by(user))
