@@ -47,11 +47,30 @@ __all__ = [
     "aligned",
     "member_activity",
     "reply_counts",
+    "unordered",
     "weekday_hour",
     "word_counts",
 ]
 
 _WEEK = 7 * DAY // BUCKET  # buckets in a week: 672
+
+
+# Up to this many whole days, member-day rows are read by their key and
+# sorted, not in the member index's order (which reads the chat's every row).
+_SHORT_DAYS = 62
+
+
+def unordered(column: ColumnElement[int]) -> ColumnElement[int]:
+    """``column + 0``: the same value, but no longer matching any index's order,
+    so SQLite picks the index that the WHERE clause narrows best instead of one
+    that saves the GROUP BY's sort.
+
+    Grouping a short bucket range by the bare user column made it scan the whole
+    chat through the member index (0.23 s at 10M messages, against 0.3 ms); the
+    reply statistics, grouped by plain user ids, walked the parent side's index
+    and probed for replies to every message.  PostgreSQL plans by cost either way.
+    """
+    return column + const(0)
 
 
 def aligned(*bounds: int | None) -> bool:
@@ -283,14 +302,19 @@ class _MemberRows:
                     for p in self.pieces
                 )
             ).subquery("fine")
-            grouped.append(
-                select(fine.c[0], func.sum(fine.c[1]), func.sum(fine.c[2])).group_by(fine.c[0])
-            )
+            # The pieces are short: read them by the key, then group.
+            user = unordered(fine.c[0])
+            grouped.append(select(user, func.sum(fine.c[1]), func.sum(fine.c[2])).group_by(user))
         if self.first_day < self.end_day:
+            # Many days: grouped in the member index's order, no sort of every
+            # row; a few: read by the key (the member index would scan them all).
+            user = d.c.user_id
+            if self.end_day - self.first_day <= _SHORT_DAYS:
+                user = unordered(user)
             grouped.append(
-                select(d.c.user_id, func.sum(d.c.messages), func.sum(d.c.reactions))
+                select(user, func.sum(d.c.messages), func.sum(d.c.reactions))
                 .where(*self.days_in(self.first_day, self.end_day))
-                .group_by(d.c.user_id)
+                .group_by(user)
             )
         totals: dict[int, tuple[int, int]] = {}
         for statement in grouped:
@@ -335,7 +359,9 @@ class _MemberRows:
         # Typed as Any: mypy 2.4 crashes expanding union_all's variadic generics here.
         compound: Any = union_all(*arms) if len(arms) > 1 else arms[0]
         ends = compound.subquery("ends")
-        user_column, day_column = ends.c[0], ends.c[1]
+        # Grouping by the bare column lets SQLite read a single arm through the
+        # member index (every row of the chat) to skip the sort: far slower.
+        user_column, day_column = unordered(ends.c[0]), ends.c[1]
         rows = connection.execute(
             select(user_column, func.count(day_column.distinct())).group_by(user_column)
         )

@@ -487,7 +487,7 @@ class MemberQueries:
                     )
             reply, parent, joined, where_ = self._member_replies(family, since, until, excluded)
             for me, them in ((reply, parent), (parent, reply)) if not counts else ():
-                partner = base._unordered(them.c.user_id).label("partner")
+                partner = bucketed.unordered(them.c.user_id).label("partner")
                 n = func.count().label("n")
                 counts.append(
                     connection.execute(
