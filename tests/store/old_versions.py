@@ -5,12 +5,18 @@ from __future__ import annotations
 import sqlalchemy
 from sqlalchemy.engine import Connection
 
-__all__ = ["undo_version_5"]
+__all__ = ["undo_version_5", "undo_version_6"]
+
+
+def undo_version_6(connection: Connection) -> None:
+    """Schema version 5: no cached engagement months (the caller sets the version number)."""
+    connection.execute(sqlalchemy.text("DROP TABLE cache_member_months"))
 
 
 def undo_version_5(connection: Connection) -> None:
     """Schema version 4: no ``sticker_emoji`` column and no member card partial indexes
     (the caller sets the version number)."""
+    undo_version_6(connection)
     for name in ("ix_messages_member_stickers", "ix_messages_member_replies"):
         connection.execute(sqlalchemy.text(f"DROP INDEX {name}"))
     connection.execute(sqlalchemy.text("ALTER TABLE messages DROP COLUMN sticker_emoji"))

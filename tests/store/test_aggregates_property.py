@@ -4,7 +4,8 @@ Random sequences of live messages (replies to stored, missing and later
 messages; commands; bots; messages without a sender), edits (text, into and
 out of a command), reactions (per member, redelivered, absolute counts),
 opt-outs, imports (overlapping what is stored), re-imports with newer edits
-and reaction counts, and a group upgraded to a supergroup; after each
+and reaction counts, a group upgraded to a supergroup, and engagement asked
+for (which caches whole months that later writes must drop); after each
 sequence ``verify`` must find nothing.  On SQLite and PostgreSQL; bounded in
 examples and size to stay a few seconds.
 """
@@ -12,6 +13,7 @@ examples and size to stay a few seconds.
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import telegram
 from hypothesis import HealthCheck, Phase, example, given, settings
@@ -30,7 +32,9 @@ BOT = telegram.User(id=9, first_name="Bot", is_bot=True)
 WORDS = ["alpha", "beta", "gamma", "Alpha", "дом", "/heatmap", "https://x.io", "🔥"]
 
 ids = st.integers(1, 4)
-dates = st.integers(0, 3 * 86_400).map(lambda s: BASE + s)
+# Mostly within three days (rows meet in one day and bucket); some over two and
+# a half months, so whole local months exist for the engagement cache.
+dates = st.one_of(st.integers(0, 3 * 86_400), st.integers(0, 75 * 86_400)).map(lambda s: BASE + s)
 texts = st.lists(st.sampled_from(WORDS), min_size=0, max_size=4).map(" ".join)
 senders = st.sampled_from([*USERS, BOT, None])
 
@@ -54,8 +58,15 @@ import_rows = st.lists(
 )
 imported = st.tuples(st.just("import"), st.sampled_from([GROUP, SUPER]), import_rows, st.booleans())
 migrate = st.tuples(st.just("migrate"))
+# Engagement asked for: fills the cached months (tgstats.store.month_cache),
+# which every later write must keep exact or drop.
+ask = st.tuples(
+    st.just("ask"),
+    st.sampled_from([GROUP, SUPER]),
+    st.sampled_from(["UTC", "Asia/Kathmandu", "America/St_Johns"]),
+)
 operations = st.lists(
-    st.one_of(insert, insert, edit, react, counts, opt_out, imported, migrate), max_size=20
+    st.one_of(insert, insert, edit, react, counts, opt_out, imported, migrate, ask), max_size=20
 )
 
 
@@ -122,6 +133,8 @@ def _apply(store: Store, op: tuple[Any, ...]) -> None:
                 batch.apply_refresh(reactions=True)
     elif kind == "migrate":
         store.migrate_chat(GROUP.id, SUPER.id)
+    elif kind == "ask":
+        store.queries.user_activity(op[1].id, tz=ZoneInfo(op[2]))
 
 
 def _empty(store: Store) -> None:
@@ -160,6 +173,19 @@ def _empty(store: Store) -> None:
         ("import", SUPER, [(4, 1, BASE, "", None, True)], False),
         ("migrate",),
         ("react", SUPER, 4, USERS[0], [], ["👍"]),
+    ]
+)
+# Whole months cached (February on), then a live message and an import into
+# February: the second must drop the months the first refilled.
+@example(
+    ops=[
+        ("insert", SUPER, 1, USERS[0], BASE + 5 * 86_400, "alpha", None),
+        ("insert", SUPER, 2, USERS[1], BASE + 40 * 86_400, "beta", 1),
+        ("insert", SUPER, 3, USERS[2], BASE + 70 * 86_400, "gamma", None),
+        ("ask", SUPER, "UTC"),
+        ("insert", SUPER, 4, USERS[0], BASE + 45 * 86_400, "late", 2),
+        ("ask", SUPER, "UTC"),
+        ("import", SUPER, [(5, 3, BASE + 35 * 86_400, "дом", 1, True)], False),
     ]
 )
 def test_aggregates_equal_a_recomputation(store_url: str, ops: list[tuple[Any, ...]]) -> None:

@@ -36,6 +36,7 @@ from tgstats.store.schema import (
     chat_buckets,
     chat_words,
     member_days,
+    member_months,
     member_words,
     messages,
     replies_received,
@@ -55,10 +56,13 @@ __all__ = [
     "changed",
     "count_new",
     "erase_member",
+    "forget_chats",
+    "forget_months",
     "lock_chats",
     "move_reactions",
     "read_ids",
     "read_rows",
+    "try_lock_chat",
 ]
 
 DAY = 86_400
@@ -154,8 +158,24 @@ def lock_chats(connection: Connection, chat_ids: Iterable[int]) -> None:
         return
     for chat_id in sorted(set(chat_ids)):  # one order everywhere: no deadlocks
         connection.exec_driver_sql(
-            "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (f"tgstats-chat:{chat_id}",)
+            "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (_lock_key(chat_id),)
         )
+
+
+def try_lock_chat(connection: Connection, chat_id: int) -> bool:
+    """Take the chat's writer lock until the transaction ends if no one holds it
+    (PostgreSQL; elsewhere True): what a reader that caches takes."""
+    if connection.dialect.name != "postgresql":
+        return True
+    return bool(
+        connection.exec_driver_sql(
+            "SELECT pg_try_advisory_xact_lock(hashtextextended(%s, 0))", (_lock_key(chat_id),)
+        ).scalar()
+    )
+
+
+def _lock_key(chat_id: int) -> str:
+    return f"tgstats-chat:{chat_id}"
 
 
 class Delta:
@@ -270,6 +290,7 @@ class AggregateRows(NamedTuple):
 def apply_rows(connection: Connection, rows: AggregateRows) -> None:
     """Add ``rows`` to the aggregate tables (the SQL half of Delta.apply)."""
     mark = "?" if connection.dialect.name == "sqlite" else "%s"
+    forget_months(connection, mark, rows)
     _add(connection, mark, activity_buckets.name, ("messages", "reactions"), rows.activity)
     _add(connection, mark, chat_buckets.name, ("messages",), rows.chats)
     _member_days(connection, mark, rows.member_days, rows.member_days_shrunk)
@@ -279,6 +300,37 @@ def apply_rows(connection: Connection, rows: AggregateRows) -> None:
     _add(connection, mark, word_days.name, ("count",), rows.words)
     _add(connection, mark, member_words.name, ("count",), rows.member_words)
     _add(connection, mark, chat_words.name, ("count",), rows.chat_words)
+
+
+def forget_months(connection: Connection, mark: str, rows: AggregateRows) -> None:
+    """Drop the cached months (tgstats.store.month_cache) whose member days or
+    replies received ``rows`` changes: per chat, those overlapping the UTC days
+    from the first such row to the last.  Live recording touches only today,
+    which no cached month reaches, so its statement finds nothing."""
+    days: dict[int, tuple[int, int]] = {}
+    for chat_id, day, *_ in (*rows.member_days, *rows.received):
+        first, last = days.get(chat_id, (day, day))
+        days[chat_id] = (min(first, day), max(last, day))
+    if not days:
+        return
+    # A month is at most 31 days long: a lower bound on the key, so the range
+    # scan of the primary key stays short whatever the chat's history.
+    connection.exec_driver_sql(
+        f"DELETE FROM {member_months.name} WHERE chat_id = {mark} "
+        f"AND month_start > {mark} AND month_start < {mark} AND month_end > {mark}",
+        [
+            (chat_id, first * DAY - _MONTH, (last + 1) * DAY, first * DAY)
+            for chat_id, (first, last) in sorted(days.items())
+        ],
+    )
+
+
+def forget_chats(connection: Connection, chat_ids: Iterable[int]) -> None:
+    """Drop every cached month of these chats (an erasure, a rebuild)."""
+    connection.execute(member_months.delete().where(member_months.c.chat_id.in_(list(chat_ids))))
+
+
+_MONTH = 32 * DAY
 
 
 def _word_counts(added: Sequence[str], removed: Sequence[str]) -> dict[str, int]:
@@ -578,6 +630,7 @@ def erase_member(connection: Connection, chat_ids: Sequence[int], user_id: int) 
             rows = connection.exec_driver_sql(sql, (chat_id, user_id)).all()
             taken = sorted((chat_id, *row[:-1], -int(row[-1])) for row in rows)
             _add(connection, mark, table.name, (value,), taken)
+    forget_chats(connection, chat_ids)  # the others' replies received change too
     for table in (activity_buckets, member_days, replies_received, word_days, member_words):
         connection.execute(
             table.delete().where(table.c.chat_id.in_(chat_ids), table.c.user_id == user_id)

@@ -31,7 +31,7 @@ from sqlalchemy import BigInteger, ColumnElement, Select, and_, cast, func, or_,
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.sql.selectable import Exists, Join, NamedFromClause
 
-from tgstats.store import bucketed
+from tgstats.store import bucketed, month_cache
 from tgstats.store.digest_queries import DigestQueries
 from tgstats.store.event_queries import EventQueries
 from tgstats.store.member_queries import MemberQueries
@@ -199,18 +199,6 @@ def _hour_counts(where: ColumnElement[bool], start: int, end: int, offset: int) 
         .scalar_subquery()
     )
     return select(hours.c.t, count)
-
-
-def _unordered(column: ColumnElement[int]) -> ColumnElement[int]:
-    """``column + 0``: the same value, but no longer matching any index order.
-
-    Grouping reply statistics by a plain ``user_id`` lures SQLite into walking
-    the (chat, user) index of the *parent* side and probing replies for every
-    message (a million probes); with the expression it drives from the reply
-    index instead (only actual replies), several times faster.  PostgreSQL
-    plans by cost either way.
-    """
-    return column + const(0)
 
 
 def _user_info(row: Any) -> UserInfo:
@@ -548,10 +536,10 @@ class MessageQueries(EventQueries, TimelineQueries, MemberQueries, DigestQueries
         reply, parent, joined, where = self._replies(family, since, until, excluded)
         count = func.count().label("n")
         return connection.execute(
-            select(_unordered(reply.c.user_id), _unordered(parent.c.user_id), count)
+            select(bucketed.unordered(reply.c.user_id), bucketed.unordered(parent.c.user_id), count)
             .select_from(joined)
             .where(where)
-            .group_by(_unordered(parent.c.user_id), _unordered(reply.c.user_id))
+            .group_by(bucketed.unordered(parent.c.user_id), bucketed.unordered(reply.c.user_id))
         ).all()
 
     def user_activity(
@@ -573,9 +561,15 @@ class MessageQueries(EventQueries, TimelineQueries, MemberQueries, DigestQueries
         with self._engine.connect() as connection:
             family = chat_family(connection, chat_id)
             excluded = self._excluded(chat_id)
-            if bucketed.aligned(low, high):
+            received: dict[int, int]
+            if bucketed.aligned(low, high) and family == [chat_id]:
+                # Whole local months from the cache, the rest exact.
+                stats, received = month_cache.engagement(
+                    connection, chat_id, tz, low, high, excluded
+                )
+            elif bucketed.aligned(low, high):
                 stats = bucketed.member_activity(connection, family, tz, low, high, excluded)
-                received: dict[int, int] = {
+                received = {
                     row[0]: row[1]
                     for row in bucketed.reply_counts(
                         connection, family, low, high, by_sender=False, excluded=excluded
@@ -638,10 +632,10 @@ class MessageQueries(EventQueries, TimelineQueries, MemberQueries, DigestQueries
         _, parent, joined, reply_where = self._replies(family, since, until, excluded)
         received = dict(
             connection.execute(
-                select(_unordered(parent.c.user_id), func.count())
+                select(bucketed.unordered(parent.c.user_id), func.count())
                 .select_from(joined)
                 .where(reply_where)
-                .group_by(_unordered(parent.c.user_id))
+                .group_by(bucketed.unordered(parent.c.user_id))
             ).all()
         )
         stats = {uid: (int(n), int(days), int(reactions)) for uid, n, days, reactions in own}

@@ -19,12 +19,14 @@ import attrs
 from sqlalchemy import func, select, union
 from sqlalchemy.engine import Connection
 
-from tgstats.store.aggregates import DAY
+from tgstats.store import month_cache
+from tgstats.store.aggregates import DAY, forget_chats
 from tgstats.store.schema import (
     BUCKET,
     DERIVED,
     activity_buckets,
     chats,
+    member_months,
     messages,
     reply_buckets,
     word_days,
@@ -175,6 +177,11 @@ def verify(connection: Connection, chats_to_check: Sequence[int] | None = None) 
         # Then the tables summed from those, against a recomputation from them.
         for table, sql in DERIVED:
             differences += _compare_derived(connection, chat_id, table, sql)
+        # And the cached months, against the exact query over those tables.
+        differences += [
+            Difference(member_months.name, chat_id, key, stored, expected)
+            for key, stored, expected in month_cache.verify(connection, chat_id)
+        ]
     return differences
 
 
@@ -245,6 +252,7 @@ def rebuild(
     done = 0
     with bar as advance:
         for chat_id in targets:
+            forget_chats(connection, [chat_id])  # cached from the rows replaced here
             derived = [table for table, _sql in DERIVED]
             for table in (activity_buckets, reply_buckets, word_days, *derived):
                 connection.execute(table.delete().where(table.c.chat_id == chat_id))

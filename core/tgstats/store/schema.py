@@ -60,6 +60,7 @@ __all__ = [
     "ensure_schema",
     "member_days",
     "member_events",
+    "member_months",
     "member_words",
     "messages",
     "metadata",
@@ -78,7 +79,7 @@ __all__ = [
 
 # Bump when the tables change and add a step to MIGRATIONS that upgrades a
 # database from the previous version.
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 metadata = MetaData()
 
@@ -400,6 +401,30 @@ member_days = Table(
     sqlite_with_rowid=False,
 )
 
+# Engagement's sums per member over whole local months of the chat's zone: a
+# cache, not kept on write.  tgstats.store.month_cache fills a month on first
+# use from the tables above; any write to a month's member days or replies
+# received drops it (tgstats.store.aggregates.forget_months).  ``zone`` is the
+# zone's key and a checksum of its offsets over the month; user 0 marks a month
+# as filled (it may have no member rows).
+member_months = Table(
+    "cache_member_months",
+    metadata,
+    Column("chat_id", BigInteger, nullable=False),
+    Column("month_start", BigInteger, nullable=False),  # UTC second of local midnight
+    Column("zone", String(96), nullable=False),
+    Column("user_id", BigInteger, nullable=False),
+    Column("month_end", BigInteger, nullable=False),
+    Column("messages", Integer, nullable=False),
+    Column("active_days", Integer, nullable=False),
+    Column("reactions", BigInteger, nullable=False),
+    Column("replies_received", Integer, nullable=False),
+    PrimaryKeyConstraint(
+        "chat_id", "month_start", "zone", "user_id", name="pk_cache_member_months"
+    ),
+    sqlite_with_rowid=False,
+)
+
 # The member-day rows as they follow from agg_activity: the migration, rebuild
 # and verify all use this one definition.
 MEMBER_DAYS_SQL = (
@@ -601,12 +626,18 @@ def _add_sticker_emoji(connection: Connection) -> None:
         index.create(connection, checkfirst=True)
 
 
+def _add_month_cache(connection: Connection) -> None:
+    """Version 5 -> 6: ``cache_member_months`` (created empty by create_all; it
+    fills itself as engagement is asked for)."""
+
+
 # version -> step that upgrades a database at that version to version + 1.
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     1: _add_counted,
     2: _build_aggregates,
     3: _build_coarse_tiers,
     4: _add_sticker_emoji,
+    5: _add_month_cache,
 }
 
 
