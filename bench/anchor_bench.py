@@ -328,6 +328,7 @@ class Theirs:
         with connect(ours_url) as src, connect(self.url) as dst:
             want = src.execute(OUR_FINGERPRINT).fetchone()
             have = dst.execute(THEIR_FINGERPRINT).fetchone()
+            assert want is not None and have is not None  # aggregates: one row
             if want == have:
                 print(f"theirs: {self.database} already holds the same {have[0]:,} rows")
                 return
@@ -379,7 +380,8 @@ class Theirs:
         if not line:
             code = self.process.wait()
             raise fail(f"anchor driver exited ({code}) without an answer")
-        return json.loads(line)  # type: ignore[no-any-return]
+        answer: dict[str, Any] = json.loads(line)
+        return answer
 
     def run(self, line: str) -> dict[str, Any]:
         assert self.process.stdin is not None

@@ -51,7 +51,7 @@ def run(stats: Any, get_parser: Any, line: str) -> tuple[str | None, Any]:
         uid = args["user"]
         args["user"] = uid, stats.users[uid][0]
     args.pop("me", None)
-    return func(**args)  # type: ignore[no-any-return]
+    return func(**args)
 
 
 def main() -> int:
