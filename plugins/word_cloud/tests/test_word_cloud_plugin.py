@@ -179,3 +179,24 @@ async def test_hostile_period_arguments_get_a_usage_reply(make_plugin, command_r
     assert isinstance(reply, TextReply)
     assert reply.text.endswith("Usage: /wordcloud [N days | all] [@user]")
     assert len(reply.text) < 200
+
+
+async def test_detected_languages_are_kept_a_while_per_period(
+    make_plugin, make_context, chat_with_words, monkeypatch
+):
+    import tgstats_word_cloud.plugin as module
+
+    calls = []
+    detect = module.detect_languages
+    monkeypatch.setattr(module, "detect_languages", lambda texts: calls.append(1) or detect(texts))
+    plugin = make_plugin()
+    first = plugin.compute(make_context())
+    again = plugin.compute(make_context())
+    assert (again.frequencies, again.languages) == (first.frequencies, first.languages)
+    assert len(calls) == 1  # the second answer reused the first one's languages
+    plugin.compute(make_context("all"))
+    plugin.compute(make_context("all", "@boris"))
+    assert len(calls) == 3  # another period, another member: detected for each
+    monkeypatch.setattr(module, "LANGUAGES_KEPT", 0)
+    assert plugin.compute(make_context()).languages == first.languages
+    assert len(calls) == 4  # expired: detected again

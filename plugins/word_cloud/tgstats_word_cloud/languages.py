@@ -97,7 +97,12 @@ def detect_languages(texts: Iterable[str]) -> tuple[str, ...]:
 
 def chat_languages(texts: Iterable[str], counts: Counter[str]) -> tuple[str, ...]:
     """Detected languages of ``texts``, and a language for each uncovered script of ``counts``."""
-    languages = list(detect_languages(texts))
+    return with_scripts(detect_languages(texts), counts)
+
+
+def with_scripts(detected: tuple[str, ...], counts: Counter[str]) -> tuple[str, ...]:
+    """``detected``, and a language for each script of ``counts``' top words they miss."""
+    languages = list(detected)
     covered = {_script_of_language(language) for language in languages}
     scripts: Counter[str] = Counter()
     for word, n in counts.most_common(_TOP_WORDS):
