@@ -131,6 +131,34 @@ def test_long_periods_add_whole_spans_days_and_edge_texts(store: Store) -> None:
         )
 
 
+def test_periods_starting_and_ending_on_any_day_of_a_span_count_exactly(store: Store) -> None:
+    """The spans at a period's edges are taken whole and the days outside the
+    period subtracted, or the days inside added, whichever reads fewer days:
+    every start and end day across two spans must give the texts' count."""
+    day = 86_400
+    dates = [START + i * 7_200 + (i % 5) * 60 for i in range(12 * 40)]  # 40 days
+    words = [f"w{chr(97 + i % 7)}x s{chr(97 + i // 12 % 3)}x" for i in range(len(dates))]
+    fill_store(
+        store,
+        [
+            make_message(CHAT, USERS[i % 3], text, message_id=i + 1, date=d)
+            for i, (d, text) in enumerate(zip(dates, words, strict=True))
+        ],
+    )
+    zone = ZoneInfo("UTC")
+    for start_day in range(0, 34, 3):
+        since = datetime.fromtimestamp(START + start_day * day, zone)
+        for length in (None, 5, 17, 26):
+            until = None if length is None else since + timedelta(days=length)
+            high = 2**40 if until is None else until.timestamp()
+            expected: Counter[str] = Counter()
+            for date, text in zip(dates, words, strict=True):
+                if since.timestamp() <= date < high:
+                    expected.update(text.split())
+            got = store.queries.word_counts(CHAT.id, since=since, until=until)
+            assert got == dict(expected), (start_day, length)
+
+
 SPARSE_ZONES = [
     "Europe/Berlin",
     "America/Santiago",  # DST ends at local midnight: 24:00 becomes 23:00

@@ -448,10 +448,10 @@ def word_counts(
     if first is not None and end is not None and first >= end:
         edges.append((since, until))  # within one or two UTC days: texts only
     else:
-        days = [(first, end)]
+        days: list[tuple[int | None, int | None, int]] = [(first, end, 1)]
         if user_id is None and not excluded:
             days = _from_spans(connection, family, first, end, counts)
-        for low, high in days:
+        for low, high, sign in days:
             if low is not None and high is not None and low >= high:
                 continue
             where = _conditions(
@@ -469,7 +469,9 @@ def word_counts(
                 select(t.c.word, func.sum(t.c.count)).where(*where).group_by(t.c.word)
             )
             for word, n in rows:
-                counts[word] += int(n)
+                counts[word] += sign * int(n)
+        if any(sign < 0 for *_, sign in days):
+            counts = +counts  # the words only the subtracted days had
         if since is not None and first is not None and since < first * DAY:
             edges.append((since, first * DAY))
         if until is not None and end is not None and end * DAY < until:
@@ -515,13 +517,30 @@ def _from_spans(
     first: int | None,
     end: int | None,
     counts: Counter[str],
-) -> list[tuple[int | None, int | None]]:
-    """Add the whole spans within days [first, end) to ``counts``; return the day
-    ranges left over at either side (for the per-day table)."""
+) -> list[tuple[int | None, int | None, int]]:
+    """Add the spans for days [first, end) to ``counts``; return the day ranges
+    still to add (sign 1) or to take away (sign -1) from the per-day table.
+
+    A side with more than half a span left over takes that whole span and
+    subtracts the days outside the period (a span is the sum of its days), so
+    at most half a span of per-member day rows is read at either edge."""
     low = None if first is None else -(-first // SPAN_DAYS)
     high = None if end is None else end // SPAN_DAYS
     if low is not None and high is not None and low >= high:
-        return [(first, end)]
+        return [(first, end, 1)]
+    days: list[tuple[int | None, int | None, int]] = []
+    if low is not None and first is not None:
+        if low * SPAN_DAYS - first > SPAN_DAYS // 2:
+            low -= 1
+            days.append((low * SPAN_DAYS, first, -1))
+        else:
+            days.append((first, low * SPAN_DAYS, 1))
+    if high is not None and end is not None:
+        if end - high * SPAN_DAYS > SPAN_DAYS // 2:
+            high += 1
+            days.append((end, high * SPAN_DAYS, -1))
+        else:
+            days.append((high * SPAN_DAYS, end, 1))
     s = word_spans
     where: list[ColumnElement[bool]] = [s.c.chat_id.in_(family)]
     if low is not None:
@@ -532,12 +551,7 @@ def _from_spans(
         select(s.c.word, func.sum(s.c.count)).where(*where).group_by(s.c.word)
     ):
         counts[word] += int(n)
-    left: list[tuple[int | None, int | None]] = []
-    if low is not None:
-        left.append((first, low * SPAN_DAYS))
-    if high is not None:
-        left.append((high * SPAN_DAYS, end))
-    return left
+    return days
 
 
 def _edge_words(

@@ -122,7 +122,7 @@ def engagement(
         if not excluded:
             for user, n in _received(connection, chat_id, low_edge, high_edge, ()).items():
                 _add(sums, user, (0, 0, 0, n))
-    activity = {user: (n, days, r) for user, (n, days, r, _) in sums.items() if n or r}
+    activity = {user: (n, active, r) for user, (n, active, r, _) in sums.items() if n or r}
     if excluded:
         # Replies an excluded member sent must go too, and the months do not
         # say who replied: the whole period comes from the reply buckets.
