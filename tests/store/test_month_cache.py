@@ -420,3 +420,24 @@ def test_a_version_5_store_gets_the_cache_table(store_url: str) -> None:
         assert _cached_rows(store) == 0  # it fills itself on first use
         assert _engagement(store, ZoneInfo("UTC")) == expected
         assert _cached_rows(store) > 0
+
+
+@pytest.mark.postgres
+def test_a_read_only_database_answers_without_caching_postgresql(pg_store_url: str) -> None:
+    """A replica or a read-only role: the months cannot be stored, the answer is
+    still exact and nothing fails."""
+    with open_store(pg_store_url) as store:
+        store.record_messages(_history(n=200))
+        expected = _uncached(store, ZoneInfo("UTC"))
+
+        @sqlalchemy.event.listens_for(store.engine, "connect")
+        def read_only(dbapi_connection: Any, _record: Any) -> None:
+            with dbapi_connection.cursor() as cursor:
+                cursor.execute("SET default_transaction_read_only TO on")
+            dbapi_connection.commit()
+
+        store.engine.dispose()  # new connections, read-only from the start
+        assert _engagement(store, ZoneInfo("UTC")) == expected
+        sqlalchemy.event.remove(store.engine, "connect", read_only)
+        store.engine.dispose()
+        assert _cached_rows(store) == 0

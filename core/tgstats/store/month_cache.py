@@ -248,7 +248,12 @@ def _fill(
     if postgres:
         # Reads after the lock see every committed write, and no writer of the
         # chat commits until this transaction ends.
-        may_store = try_lock_chat(connection, chat_id)
+        try:
+            may_store = try_lock_chat(connection, chat_id)
+        except DBAPIError as error:  # a server that takes no locks (a standby)
+            connection.rollback()
+            log.info("month_cache_skipped", chat_id=chat_id, reason=str(error.orig)[:200])
+            may_store = False
     else:
         connection.commit()  # nothing written yet: ends pysqlite's state cleanly
         # One snapshot for the reads and the insert: the insert fails if a
