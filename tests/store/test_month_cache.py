@@ -326,31 +326,67 @@ def test_excluded_members_are_left_out_of_cached_months(store: Store) -> None:
     assert {u: v[3] for u, v in found.items() if v[3]} == received
 
 
-def test_a_fill_that_races_a_writer_stores_nothing_stale_sqlite(
+def test_a_writer_waits_for_a_fill_and_then_drops_its_month_sqlite(
     tmp_path: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A writer commits into a month while a reader computes it: SQLite refuses
-    the reader's insert (its snapshot is older), so nothing stale is kept."""
+    """A writer (another connection, as the bot's store writer is) commits into
+    a month while a reader computes it: it waits for the reader's write lock,
+    then its own transaction drops the month, so nothing stale is kept."""
     url = f"sqlite:///{tmp_path / 'race.db'}"
     with open_store(url) as store, open_store(url) as writer:
         store.record_messages(_history(n=200))
         compute = month_cache._compute
-        raced: list[bool] = []
+        threads: list[threading.Thread] = []
 
         def racing(*args: Any) -> Any:
             result = compute(*args)
-            if not raced:  # a message into the month just computed
-                raced.append(True)
-                writer.record_messages([_into(args[3], 30_001)])
+            if not threads:  # a message into the month just computed
+                thread = threading.Thread(
+                    target=writer.record_messages, args=([_into(args[3], 30_001)],)
+                )
+                threads.append(thread)
+                thread.start()
+                time.sleep(0.3)
+                assert thread.is_alive()  # waiting for the fill's write lock
             return result
 
         monkeypatch.setattr(month_cache, "_compute", racing)
         _engagement(store, ZoneInfo("UTC"))
-        assert raced
+        threads[0].join(10)
+        assert not threads[0].is_alive()
         with store.engine.connect() as connection:
             assert verify(connection) == []
         monkeypatch.setattr(month_cache, "_compute", compute)
         assert _engagement(store, ZoneInfo("UTC")) == _uncached(store, ZoneInfo("UTC"))
+
+
+def test_months_are_cached_while_other_chats_are_recorded(store_url: str) -> None:
+    """A bot records other chats all the time: every commit anywhere moves
+    SQLite's snapshot, so a fill must not depend on an unchanged one."""
+    other = make_chat(-1001601, "Busy")
+    stop = threading.Event()
+    with open_store(store_url) as store, open_store(store_url) as writer:
+        store.record_messages(_history(n=300))
+
+        def record_other_chat() -> None:
+            for i in range(1, 100_000):
+                if stop.is_set():
+                    return
+                writer.record_messages([make_message(other, USERS[0], "busy", message_id=i)])
+                time.sleep(0.002)
+
+        thread = threading.Thread(target=record_other_chat)
+        thread.start()
+        try:
+            time.sleep(0.1)
+            expected = _uncached(store, ZoneInfo("UTC"))
+            assert _engagement(store, ZoneInfo("UTC")) == expected
+            assert _cached_rows(store) > 0
+        finally:
+            stop.set()
+            thread.join(10)
+        with store.engine.connect() as connection:
+            assert verify(connection, [CHAT.id]) == []
 
 
 @pytest.mark.postgres
