@@ -277,7 +277,7 @@ def _begin_immediate(connection: Connection) -> bool:
     the time: any commit, in any chat, makes the snapshot stale.
     """
     connection.commit()  # nothing written yet: ends pysqlite's state cleanly
-    busy = connection.exec_driver_sql("PRAGMA busy_timeout").scalar()
+    busy = connection.exec_driver_sql("PRAGMA busy_timeout").scalar_one()
     connection.exec_driver_sql(f"PRAGMA busy_timeout = {_LOCK_WAIT_MS}")
     try:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
