@@ -9,7 +9,7 @@ import telegram
 from tgstats.plugins import EmojiCount, MemberStickers
 from tgstats.store import SCHEMA_VERSION, Store, open_store
 from tgstats.store.stickers import STICKER_EMOJI_MAX, sticker_emoji
-from tgstats.testing import fill_store, make_chat, make_message, make_user, utc
+from tgstats.testing import fill_store, make_chat, make_message, make_sticker, make_user, utc
 
 from .old_versions import undo_version_5
 
@@ -17,23 +17,6 @@ GROUP = make_chat(-100730, "Old group", type="group")
 CHAT = make_chat(-100731, "Sticker club")  # the supergroup GROUP became
 ALICE, BOB = make_user(1, "Alice"), make_user(2, "Bob")
 BOT = telegram.User(id=9, first_name="Botty", is_bot=True)
-_ids = iter(range(1, 10**6))
-
-
-def sticker(chat, sender, when, emoji, **kw):  # type: ignore[no-untyped-def]
-    """A real sticker message; ``emoji`` None is a sticker without one."""
-    n = next(_ids)
-    body = telegram.Sticker(
-        file_id=f"s{n}",
-        file_unique_id=f"us{n}",
-        width=512,
-        height=512,
-        is_animated=False,
-        is_video=False,
-        type="regular",
-        emoji=emoji,
-    )
-    return make_message(chat, sender, None, date=when, sticker=body, **kw)
 
 
 @pytest.mark.parametrize(
@@ -76,8 +59,8 @@ def stickers(store: Store) -> Store:
     fill_store(
         store,
         [
-            sticker(GROUP, ALICE, "2026-01-10T10:00:00Z", "😂"),
-            sticker(GROUP, ALICE, "2026-01-10T10:01:00Z", "👍"),
+            make_sticker(GROUP, ALICE, "😂", date="2026-01-10T10:00:00Z"),
+            make_sticker(GROUP, ALICE, "👍", date="2026-01-10T10:01:00Z"),
             make_message(GROUP, ALICE, "text, not a sticker", date="2026-01-10T10:02:00Z"),
         ],
     )
@@ -85,14 +68,15 @@ def stickers(store: Store) -> Store:
     fill_store(
         store,
         [
-            sticker(CHAT, ALICE, "2026-03-01T10:00:00Z", "😂"),
-            sticker(CHAT, ALICE, "2026-03-01T10:01:00Z", "🔥"),
-            sticker(CHAT, ALICE, "2026-03-02T10:00:00Z", "🔥"),
-            sticker(CHAT, ALICE, "2026-03-02T10:01:00Z", "😂"),
-            sticker(CHAT, ALICE, "2026-03-03T10:00:00Z", None),  # counted, not a favourite
-            sticker(CHAT, ALICE, "2026-03-03T10:01:00Z", "🔥"),
-            sticker(CHAT, BOB, "2026-03-03T10:02:00Z", "🐱"),
-            sticker(CHAT, BOT, "2026-03-03T10:03:00Z", "🤖"),  # a bot's: not counted
+            make_sticker(CHAT, ALICE, "😂", date="2026-03-01T10:00:00Z"),
+            make_sticker(CHAT, ALICE, "🔥", date="2026-03-01T10:01:00Z"),
+            make_sticker(CHAT, ALICE, "🔥", date="2026-03-02T10:00:00Z"),
+            make_sticker(CHAT, ALICE, "😂", date="2026-03-02T10:01:00Z"),
+            # Without an emoji: counted, but not a favourite.
+            make_sticker(CHAT, ALICE, None, date="2026-03-03T10:00:00Z"),
+            make_sticker(CHAT, ALICE, "🔥", date="2026-03-03T10:01:00Z"),
+            make_sticker(CHAT, BOB, "🐱", date="2026-03-03T10:02:00Z"),
+            make_sticker(CHAT, BOT, "🤖", date="2026-03-03T10:03:00Z"),  # a bot's: not counted
             make_message(CHAT, ALICE, "😂 in a text is no sticker", date="2026-03-04T10:00:00Z"),
         ],
     )
@@ -135,12 +119,17 @@ def test_excluded_and_opted_out_members_have_none(stickers: Store) -> None:
 
 
 def test_an_edit_keeps_the_row_consistent(store: Store) -> None:
-    first = sticker(CHAT, ALICE, "2026-03-01T10:00:00Z", "😂", message_id=5)
+    first = make_sticker(CHAT, ALICE, "😂", date="2026-03-01T10:00:00Z", message_id=5)
     fill_store(store, [first])
     # Telegram cannot edit a sticker; a forged edit of the same message with
     # another emoji is applied like any edit (the newest one wins) ...
-    edited = sticker(
-        CHAT, ALICE, "2026-03-01T10:00:00Z", "🔥", message_id=5, edit_date="2026-03-01T10:05:00Z"
+    edited = make_sticker(
+        CHAT,
+        ALICE,
+        "🔥",
+        date="2026-03-01T10:00:00Z",
+        message_id=5,
+        edit_date="2026-03-01T10:05:00Z",
     )
     store.record_message(edited)
     assert [r.sticker_emoji for r in store.queries.messages(CHAT.id)] == ["🔥"]
@@ -209,7 +198,9 @@ def test_a_version_4_store_gets_the_column_and_indexes(store_url: str) -> None:
         _check_partial_indexes(store)
         # New stickers keep their emoji.
         chat = make_chat(-100740, "Before")
-        fill_store(store, [sticker(chat, ALICE, "2026-03-02T10:00:00Z", "😂", message_id=4)])
+        fill_store(
+            store, [make_sticker(chat, ALICE, "😂", date="2026-03-02T10:00:00Z", message_id=4)]
+        )
         assert store.queries.member_stickers(-100740, 1).top == [EmojiCount("😂", 1)]
 
 
@@ -235,7 +226,7 @@ def test_the_sticker_queries_read_only_their_partial_index(tmp_path) -> None:  #
     take the (chat, reply) index, at the same cost; PostgreSQL takes the partial one.)
     """
     with open_store(f"sqlite:///{tmp_path / 'plans.db'}") as store:
-        fill_store(store, [sticker(CHAT, ALICE, "2026-03-01T10:00:00Z", "😂")])
+        fill_store(store, [make_sticker(CHAT, ALICE, "😂", date="2026-03-01T10:00:00Z")])
         statements: list[str] = []
 
         def keep(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]

@@ -53,6 +53,7 @@ __all__ = [
     "make_message",
     "make_reaction",
     "make_reaction_count",
+    "make_sticker",
     "make_user",
     "press_button",
     "run_command",
@@ -107,17 +108,7 @@ def _media(kind: str, n: int) -> dict[str, Any]:
     f = _file(kind, n)
     builders: dict[str, Any] = {
         "photo": lambda: {"photo": (telegram.PhotoSize(width=90, height=90, **f),)},
-        "sticker": lambda: {
-            "sticker": telegram.Sticker(
-                width=512,
-                height=512,
-                is_animated=False,
-                is_video=False,
-                type="regular",
-                emoji="😀",
-                **f,
-            )
-        },
+        "sticker": lambda: {"sticker": _sticker(f, "😀")},
         "video": lambda: {"video": telegram.Video(width=640, height=360, duration=3, **f)},
         "voice": lambda: {"voice": telegram.Voice(duration=2, **f)},
         "audio": lambda: {"audio": telegram.Audio(duration=120, **f)},
@@ -152,6 +143,33 @@ def _media(kind: str, n: int) -> dict[str, Any]:
     if kind not in builders:
         raise ValueError(f"unknown media kind {kind!r}; expected one of {sorted(builders)}")
     return builders[kind]()
+
+
+def _sticker(file: dict[str, Any], emoji: str | None) -> telegram.Sticker:
+    return telegram.Sticker(
+        width=512,
+        height=512,
+        is_animated=False,
+        is_video=False,
+        type="regular",
+        emoji=emoji,
+        **file,
+    )
+
+
+_sticker_ids = itertools.count(1)
+
+
+def make_sticker(
+    chat: telegram.Chat,
+    sender: telegram.User | telegram.Chat | None,
+    emoji: str | None,
+    **kwargs: Any,
+) -> telegram.Message:
+    """A real sticker message carrying ``emoji`` (None: a sticker without one);
+    ``kwargs`` go to :func:`make_message` (``date=``, ``message_id=``, ...)."""
+    sticker = _sticker(_file("sticker", next(_sticker_ids)), emoji)
+    return make_message(chat, sender, None, sticker=sticker, **kwargs)
 
 
 MEDIA_BUILDERS = (

@@ -18,6 +18,7 @@ from tgstats.testing import (
     make_chat,
     make_message,
     make_reaction,
+    make_sticker,
     make_user,
     run_command,
     speaking,
@@ -242,35 +243,16 @@ async def test_the_picture_is_one_phone_sized_png(make_plugin, make_context, his
     assert drawable("❤") and not drawable("👍")
 
 
-def sticker(chat, sender, when, emoji):
-    """A real sticker message, with the emoji Telegram attaches (None: without one)."""
-    n = next(_STICKER_IDS)
-    sticker = telegram.Sticker(
-        file_id=f"s{n}",
-        file_unique_id=f"us{n}",
-        width=512,
-        height=512,
-        is_animated=False,
-        is_video=False,
-        type="regular",
-        emoji=emoji,
-    )
-    return make_message(chat, sender, None, date=when, sticker=sticker)
-
-
-_STICKER_IDS = iter(range(1, 10**6))
-
-
 async def test_favourite_stickers(make_plugin, make_context, history, store, chat, tmp_path):
     fill_store(
         store,
         [
-            *(sticker(chat, BOB, f"2026-10-30T10:0{i}:00Z", "😂") for i in range(3)),
-            sticker(chat, BOB, "2026-10-30T11:00:00Z", "👍"),  # not in the picture's font
-            sticker(chat, BOB, "2026-10-30T11:01:00Z", "👍"),
-            sticker(chat, BOB, "2026-10-30T11:02:00Z", "❤️"),
-            sticker(chat, BOB, "2026-10-30T11:03:00Z", None),  # counted, not a favourite
-            sticker(chat, BOB, "2026-09-01T11:00:00Z", "😎"),  # before the 30 days
+            *(make_sticker(chat, BOB, "😂", date=f"2026-10-30T10:0{i}:00Z") for i in range(3)),
+            make_sticker(chat, BOB, "👍", date="2026-10-30T11:00:00Z"),  # not in the picture's font
+            make_sticker(chat, BOB, "👍", date="2026-10-30T11:01:00Z"),
+            make_sticker(chat, BOB, "❤️", date="2026-10-30T11:02:00Z"),
+            make_sticker(chat, BOB, None, date="2026-10-30T11:03:00Z"),  # counted, not a favourite
+            make_sticker(chat, BOB, "😎", date="2026-09-01T11:00:00Z"),  # before the 30 days
         ],
     )
     plugin = make_plugin()
