@@ -326,14 +326,14 @@ def test_excluded_members_are_left_out_of_cached_months(store: Store) -> None:
     assert {u: v[3] for u, v in found.items() if v[3]} == received
 
 
-def test_a_writer_waits_for_a_fill_and_then_drops_its_month_sqlite(
-    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+def test_a_writer_waits_for_a_fill_and_then_drops_its_month(
+    store_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A writer (another connection, as the bot's store writer is) commits into
-    a month while a reader computes it: it waits for the reader's write lock,
-    then its own transaction drops the month, so nothing stale is kept."""
-    url = f"sqlite:///{tmp_path / 'race.db'}"
-    with open_store(url) as store, open_store(url) as writer:
+    a month while a reader computes it: it waits for the fill's lock (SQLite's
+    write lock, the chat's advisory lock on PostgreSQL), then its own
+    transaction drops the month, so nothing stale is kept."""
+    with open_store(store_url) as store, open_store(store_url) as writer:
         store.record_messages(_history(n=200))
         compute = month_cache._compute
         threads: list[threading.Thread] = []
@@ -347,7 +347,7 @@ def test_a_writer_waits_for_a_fill_and_then_drops_its_month_sqlite(
                 threads.append(thread)
                 thread.start()
                 time.sleep(0.3)
-                assert thread.is_alive()  # waiting for the fill's write lock
+                assert thread.is_alive()  # waiting for the fill's lock
             return result
 
         monkeypatch.setattr(month_cache, "_compute", racing)
@@ -387,36 +387,6 @@ def test_months_are_cached_while_other_chats_are_recorded(store_url: str) -> Non
             thread.join(10)
         with store.engine.connect() as connection:
             assert verify(connection, [CHAT.id]) == []
-
-
-@pytest.mark.postgres
-def test_a_writer_waits_for_a_fill_and_then_drops_its_month_postgresql(
-    pg_store_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    with open_store(pg_store_url) as store, open_store(pg_store_url) as writer:
-        store.record_messages(_history(n=200))
-        compute = month_cache._compute
-        threads: list[threading.Thread] = []
-
-        def racing(*args: Any) -> Any:
-            result = compute(*args)
-            if not threads:  # a message into the month just computed
-                thread = threading.Thread(
-                    target=writer.record_messages, args=([_into(args[3], 30_001)],)
-                )
-                threads.append(thread)
-                thread.start()
-                time.sleep(0.3)
-                assert thread.is_alive()  # waiting for the chat's lock
-            return result
-
-        monkeypatch.setattr(month_cache, "_compute", racing)
-        _engagement(store, ZoneInfo("UTC"))
-        threads[0].join(10)
-        assert not threads[0].is_alive()
-        with store.engine.connect() as connection:
-            assert verify(connection) == []
-        assert _engagement(store, ZoneInfo("UTC")) == _uncached(store, ZoneInfo("UTC"))
 
 
 @pytest.mark.postgres
