@@ -5,11 +5,17 @@ from __future__ import annotations
 import sqlalchemy
 from sqlalchemy.engine import Connection
 
-__all__ = ["undo_version_5", "undo_version_6"]
+__all__ = ["undo_version_5", "undo_version_6", "undo_version_7"]
+
+
+def undo_version_7(connection: Connection) -> None:
+    """Schema version 6: no per-member word spans (the caller sets the version number)."""
+    connection.execute(sqlalchemy.text("DROP TABLE agg_member_word_spans"))
 
 
 def undo_version_6(connection: Connection) -> None:
     """Schema version 5: no cached engagement months (the caller sets the version number)."""
+    undo_version_7(connection)
     connection.execute(sqlalchemy.text("DROP TABLE cache_member_months"))
 
 

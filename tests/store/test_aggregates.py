@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -19,7 +20,7 @@ from tgstats.testing import (
     make_user,
 )
 
-from .old_versions import undo_version_5
+from .old_versions import undo_version_5, undo_version_7
 
 CHAT = make_chat(-1001300, "Aggregates")
 ALICE, BOB = make_user(1, "Alice"), make_user(2, "Bob")
@@ -178,6 +179,35 @@ def test_a_version_3_store_gets_its_member_days_from_the_buckets(store_url: str)
         assert_exact(store)
 
 
+def test_a_version_6_store_gets_its_member_word_spans_from_the_day_rows(store_url: str) -> None:
+    """Three spans of two members' words: the upgrade sums them from agg_words,
+    and a member's period across the spans reads the same words as before."""
+    day = 86_400
+    with open_store(store_url) as store:
+        fill_store(
+            store,
+            [
+                make_message(CHAT, (ALICE, BOB)[i % 2], f"w{chr(97 + i % 4)}x", message_id=i + 1, date=d)
+                for i, d in enumerate(range(BASE, BASE + 40 * day, day // 3))
+            ],
+        )
+        before = table(store, "agg_member_word_spans")
+        since = datetime.fromtimestamp(BASE + 3 * day, UTC)
+        period = store.queries.word_counts(CHAT.id, since=since, user_id=ALICE.id)
+    engine = sqlalchemy.create_engine(store_url)
+    with engine.begin() as connection:
+        undo_version_7(connection)
+        connection.execute(sqlalchemy.text("UPDATE tgstats_schema_version SET version = 6"))
+    engine.dispose()
+    with open_store(store_url) as store:
+        after = table(store, "agg_member_word_spans")
+        assert after == before and len({row[2] for row in after}) == 3  # three spans
+        assert {row[1] for row in after} == {ALICE.id, BOB.id}
+        assert store.queries.word_counts(CHAT.id, since=since, user_id=ALICE.id) == period
+        assert sum(period.values()) == 60 - 5  # Alice's words after the third day
+        assert_exact(store)
+
+
 def test_store_verify_and_rebuild_commands(
     store: Store, store_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -191,12 +221,12 @@ def test_store_verify_and_rebuild_commands(
     out, err = capsys.readouterr()
     assert "agg_activity chat=-1001300" in out and "stored=(5, 0) expected=(1, 0)" in out
     # The tables summed from the changed ones no longer add up either: agg_chat_activity
-    # and agg_member_days from agg_activity; agg_word_spans and the all-time word
+    # and agg_member_days from agg_activity; the span tables and the all-time word
     # tables from agg_words.
     assert "agg_word_spans" in out and "agg_chat_activity" in out and "'two'" in out
-    assert "agg_member_days" in out
+    assert "agg_member_days" in out and "agg_member_word_spans" in out
     assert "agg_member_words" in out and "agg_chat_words" in out
-    assert "7 difference(s)" in err
+    assert "8 difference(s)" in err
     assert main(["store", "rebuild", "--db", store_url]) == 0
     assert main(["store", "verify", "--db", store_url]) == 0
     assert main(["store", "verify", "--db", store_url, "--chat-id", "-5"]) == 1

@@ -146,17 +146,32 @@ def test_periods_starting_and_ending_on_any_day_of_a_span_count_exactly(store: S
         ],
     )
     zone = ZoneInfo("UTC")
-    for start_day in range(0, 34, 3):
-        since = datetime.fromtimestamp(START + start_day * day, zone)
-        for length in (None, 5, 17, 26):
-            until = None if length is None else since + timedelta(days=length)
-            high = 2**40 if until is None else until.timestamp()
-            expected: Counter[str] = Counter()
-            for date, text in zip(dates, words, strict=True):
-                if since.timestamp() <= date < high:
-                    expected.update(text.split())
-            got = store.queries.word_counts(CHAT.id, since=since, until=until)
-            assert got == dict(expected), (start_day, length)
+
+    def check(user_id: int | None, left_out: int | None = None) -> None:
+        for start_day in range(0, 34, 3):
+            since = datetime.fromtimestamp(START + start_day * day, zone)
+            for length in (None, 5, 17, 26):
+                until = None if length is None else since + timedelta(days=length)
+                high = 2**40 if until is None else until.timestamp()
+                expected: Counter[str] = Counter()
+                for i, (date, text) in enumerate(zip(dates, words, strict=True)):
+                    sender = USERS[i % 3].id
+                    if since.timestamp() <= date < high and sender != left_out:
+                        if user_id is None or sender == user_id:
+                            expected.update(text.split())
+                got = store.queries.word_counts(CHAT.id, since=since, until=until, user_id=user_id)
+                assert got == dict(expected), (user_id, left_out, start_day, length)
+
+    check(None)
+    check(USERS[0].id)  # the member's own spans (agg_member_word_spans) and days
+    # An excluded member's spans come off the chat's; their own period is empty.
+    store.settings.exclude(CHAT.id, USERS[1].id, by=None)
+    check(None, left_out=USERS[1].id)
+    check(USERS[0].id, left_out=USERS[1].id)
+    assert store.queries.word_counts(CHAT.id, since=datetime.fromtimestamp(START, zone)) != {}
+    assert store.queries.word_counts(
+        CHAT.id, since=datetime.fromtimestamp(START, zone), user_id=USERS[1].id
+    ) == {}
 
 
 SPARSE_ZONES = [

@@ -37,6 +37,7 @@ from tgstats.store.schema import (
     chat_words,
     member_days,
     member_months,
+    member_word_spans,
     member_words,
     messages,
     replies_received,
@@ -233,6 +234,7 @@ class Delta:
         received_rows = sorted((*key, n) for key, n in received.items() if n)
         words: list[tuple[int, int, int, str, int]] = []
         spans: dict[tuple[int, int, str], int] = defaultdict(int)
+        member_spans: dict[tuple[int, int, int, str], int] = defaultdict(int)
         # Keys in order, then each key's words in order: the rows come out sorted
         # (B-tree locality, one lock order on PostgreSQL) without sorting every row.
         for key in sorted(self._texts):
@@ -244,7 +246,9 @@ class Delta:
                 if n:
                     words.append((chat_id, day, user_id, word, n))
                     spans[(chat_id, span, word)] += n
+                    member_spans[(chat_id, user_id, span, word)] += n
         span_rows = sorted((*key, n) for key, n in spans.items() if n)
+        member_span_rows = sorted((*key, n) for key, n in member_spans.items() if n)
         # All-time totals per member and per chat, from the same counts.
         per_member: dict[tuple[int, int, str], int] = defaultdict(int)
         per_chat_word: dict[tuple[int, str], int] = defaultdict(int)
@@ -264,6 +268,7 @@ class Delta:
             words,
             member_word_rows,
             chat_word_rows,
+            member_span_rows,
         )
 
 
@@ -285,6 +290,7 @@ class AggregateRows(NamedTuple):
     words: list[tuple[int, int, int, str, int]]
     member_words: list[tuple[int, int, str, int]]  # all-time, per member
     chat_words: list[tuple[int, str, int]]  # all-time, per chat
+    member_spans: list[tuple[int, int, int, str, int]]  # chat, member, span, word, count
 
 
 def apply_rows(connection: Connection, rows: AggregateRows) -> None:
@@ -297,6 +303,7 @@ def apply_rows(connection: Connection, rows: AggregateRows) -> None:
     _add(connection, mark, reply_buckets.name, ("replies",), rows.replies)
     _add(connection, mark, replies_received.name, ("replies",), rows.received)
     _add(connection, mark, word_spans.name, ("count",), rows.spans)
+    _add(connection, mark, member_word_spans.name, ("count",), rows.member_spans)
     _add(connection, mark, word_days.name, ("count",), rows.words)
     _add(connection, mark, member_words.name, ("count",), rows.member_words)
     _add(connection, mark, chat_words.name, ("count",), rows.chat_words)
@@ -476,6 +483,7 @@ _KEYS: dict[str, tuple[str, ...]] = {
     chat_words.name: ("chat_id", "word"),
     word_days.name: ("chat_id", "day", "user_id", "word"),
     word_spans.name: ("chat_id", "span", "word"),
+    member_word_spans.name: ("chat_id", "user_id", "span", "word"),
 }
 
 
@@ -611,12 +619,7 @@ def erase_member(connection: Connection, chat_ids: Sequence[int], user_id: int) 
             "messages",
             f"SELECT bucket, messages FROM {activity_buckets.name} {member}",
         ),
-        (
-            word_spans,
-            "count",
-            f"SELECT day / {SPAN_DAYS}, word, sum(count) FROM {word_days.name} {member} "
-            "GROUP BY 1, 2",
-        ),
+        (word_spans, "count", f"SELECT span, word, count FROM {member_word_spans.name} {member}"),
         (chat_words, "count", f"SELECT word, count FROM {member_words.name} {member}"),
         (
             replies_received,
@@ -631,7 +634,14 @@ def erase_member(connection: Connection, chat_ids: Sequence[int], user_id: int) 
             taken = sorted((chat_id, *row[:-1], -int(row[-1])) for row in rows)
             _add(connection, mark, table.name, (value,), taken)
     forget_chats(connection, chat_ids)  # the others' replies received change too
-    for table in (activity_buckets, member_days, replies_received, word_days, member_words):
+    for table in (
+        activity_buckets,
+        member_days,
+        replies_received,
+        word_days,
+        member_words,
+        member_word_spans,
+    ):
         connection.execute(
             table.delete().where(table.c.chat_id.in_(chat_ids), table.c.user_id == user_id)
         )
