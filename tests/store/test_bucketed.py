@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+import sqlalchemy
 from tgstats.store import Store
 from tgstats.testing import fill_store, make_chat, make_message, make_user
 
@@ -169,9 +170,12 @@ def test_periods_starting_and_ending_on_any_day_of_a_span_count_exactly(store: S
     check(None, left_out=USERS[1].id)
     check(USERS[0].id, left_out=USERS[1].id)
     assert store.queries.word_counts(CHAT.id, since=datetime.fromtimestamp(START, zone)) != {}
-    assert store.queries.word_counts(
-        CHAT.id, since=datetime.fromtimestamp(START, zone), user_id=USERS[1].id
-    ) == {}
+    assert (
+        store.queries.word_counts(
+            CHAT.id, since=datetime.fromtimestamp(START, zone), user_id=USERS[1].id
+        )
+        == {}
+    )
 
 
 SPARSE_ZONES = [
@@ -251,3 +255,30 @@ def test_a_day_whose_local_date_goes_back_is_read_bucket_by_bucket(store: Store)
     assert len(local) == 3  # 4 March, 5 March, 3 April
     [activity] = store.queries.user_activity(CHAT.id, tz=zone)
     assert (activity.messages, activity.active_days) == (4, 3)
+
+
+def test_a_period_longer_than_the_history_reads_the_all_time_words(store: Store) -> None:
+    """`/wordcloud 3650` in a young chat costs what `/wordcloud all` costs: a
+    bound outside the stored messages is dropped.  Shown by a marked all-time
+    row, which only a read of agg_chat_words can return."""
+    fill_store(
+        store,
+        [
+            make_message(CHAT, USERS[0], "alpha beta", message_id=i + 1, date=START + i * 3600)
+            for i in range(48)
+        ],
+    )
+    with store.engine.begin() as connection:
+        connection.execute(
+            sqlalchemy.text("UPDATE agg_chat_words SET count = 1000 WHERE word = 'alpha'")
+        )
+    long_ago = datetime.fromtimestamp(START - 86_400 * 3650, UTC)
+    assert store.queries.word_counts(CHAT.id, since=long_ago)["alpha"] == 1000
+    until = datetime.fromtimestamp(START + 86_400 * 30, UTC)  # after the last message
+    assert store.queries.word_counts(CHAT.id, since=long_ago, until=until)["alpha"] == 1000
+    # Most of the history: all of it less the hour before the period.
+    since = datetime.fromtimestamp(START + 3600, UTC)
+    assert store.queries.word_counts(CHAT.id, since=since, until=until)["alpha"] == 999
+    # The last 8 hours are summed from the texts and days: the true count.
+    since = datetime.fromtimestamp(START + 40 * 3600, UTC)
+    assert store.queries.word_counts(CHAT.id, since=since, until=until)["alpha"] == 8

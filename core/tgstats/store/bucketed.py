@@ -442,6 +442,19 @@ def word_counts(
     """
     if user_id is not None and user_id in excluded:
         return Counter()
+    history = _history(connection, family) if since is not None or until is not None else None
+    if history is not None:
+        first_date, last_date = history
+        if since is not None and since <= first_date:
+            since = None  # longer than the history: the same words as all of it
+        if until is not None and until >= last_date:
+            until = None  # ending now: no future days to read
+        if since is not None and until is None and since - first_date < last_date - since:
+            # Most of the history: all of it less what came before the period,
+            # so no period reads more than half the history's spans.
+            counts = _all_time_words(connection, family, user_id, excluded)
+            counts.subtract(word_counts(connection, family, None, since, user_id, excluded))
+            return +counts
     if since is None and until is None:
         return _all_time_words(connection, family, user_id, excluded)
     counts: Counter[str] = Counter()
@@ -465,6 +478,12 @@ def word_counts(
     for low, high in edges:
         counts.update(_edge_words(connection, family, low, high, user_id, excluded))
     return counts
+
+
+def _history(connection: Connection, family: Sequence[int]) -> tuple[int, int] | None:
+    """The dates bounding the chat's counted messages (to the 15-minute bucket), if any."""
+    span = _span(connection, family, [chat_buckets.c.chat_id.in_(family)], chat_buckets)
+    return None if span is None else (span[0] * BUCKET, (span[1] + 1) * BUCKET)
 
 
 def _day_words(
