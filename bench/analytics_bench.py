@@ -12,7 +12,8 @@ Run by hand (not part of the test suite)::
 
 The chat is synthetic but shaped like a real one: a few hundred members with
 Zipf-distributed activity, a daily rhythm, two years of history, English and
-Russian words drawn from a Zipf vocabulary with URLs, mentions and emoji
+Russian words drawn from a Zipf law over an open vocabulary (it grows with
+the history, as a real chat's does: see draw_tokens) with URLs, mentions and emoji
 mixed in, ~15 % replies, some reactions and 3 % stickers (no text, their emoji
 drawn from a Zipf list: what the member card's favourite stickers read).  Each command runs through
 ``invoke_command`` (the bot's path) with the plugin's shipped config: one
@@ -170,7 +171,47 @@ def vocabulary(rng: np.random.Generator) -> list[str]:
     return words
 
 
-def generate(store: Any, n: int, seed: int = 7) -> float:
+def rare_word(rank: int) -> str:
+    """The made-up word of a Zipf rank past the vocabulary list: one per rank,
+    Latin or Cyrillic letters by parity, at least four of them (no digits:
+    the store would drop them)."""
+    letters = "abcdefghijklmnopqrstuvwxyz" if rank % 2 else "абвгдежзиклмнопрстуфхцчшэюя"
+    base = len(letters)
+    out = []
+    while rank or len(out) < 4:
+        rank, digit = divmod(rank, base)
+        out.append(letters[digit])
+    return "".join(out)
+
+
+def draw_tokens(
+    rng: np.random.Generator, words: np.ndarray, count: int, vocabulary: str
+) -> np.ndarray:
+    """``count`` words drawn by a Zipf law (exponent 1.3) over the word ranks.
+
+    "open": ranks past the list are made-up words, so the chat's vocabulary
+    keeps growing with its history as a real chat's does (Heaps' law):
+    45,000 distinct words at 100k messages, 268,000 at 1M, 1.57 million at
+    10M, 4 % of the words written.  "closed": ranks wrap around the list of
+    about 20,000 words (what the bench did before 2026-12-05), so every
+    16 days use almost the whole vocabulary and the all-time table stays
+    small: it flatters `/wordcloud all` and penalises periods."""
+    picks = rng.zipf(1.3, size=count) - 1
+    if vocabulary == "closed":
+        return words[picks % len(words)]  # type: ignore[no-any-return]
+    tokens = words[np.minimum(picks, len(words) - 1)]
+    rare = np.flatnonzero(picks >= len(words))
+    made: dict[int, str] = {}
+    for i in rare:
+        rank = int(picks[i])
+        word = made.get(rank)
+        if word is None:
+            word = made[rank] = rare_word(rank)
+        tokens[i] = word
+    return tokens  # type: ignore[no-any-return]
+
+
+def generate(store: Any, n: int, seed: int = 7, vocabulary_kind: str = "open") -> float:
     """Fill the store with ``n`` messages in one chat; returns seconds taken."""
     rng = np.random.default_rng(seed)
     started = time.perf_counter()
@@ -183,8 +224,7 @@ def generate(store: Any, n: int, seed: int = 7) -> float:
     second = rng.integers(0, 3600, size=n)
     dates = np.sort(START + day * 86400 + hour * 3600 + second)
     lengths = rng.integers(1, 15, size=n)
-    picks = (rng.zipf(1.3, size=int(lengths.sum())) - 1) % len(words)
-    tokens = words[picks]
+    tokens = draw_tokens(rng, words, int(lengths.sum()), vocabulary_kind)
     offsets = np.concatenate(([0], np.cumsum(lengths)))
     is_reply = rng.random(n) < 0.15
     reply_back = rng.integers(1, 50, size=n)
@@ -326,6 +366,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--only", choices=sorted(PLUGINS), action="append")
     parser.add_argument("--pg-url", help="also measure on this PostgreSQL database")
+    parser.add_argument(
+        "--vocabulary",
+        choices=("open", "closed"),
+        default="open",
+        help="when building: words past a list of 20,000 made up (open, as real chats) "
+        "or wrapped around it (closed, the bench before 2026-12-05)",
+    )
     args = parser.parse_args(argv)
 
     results = []
@@ -334,7 +381,7 @@ def main(argv: list[str] | None = None) -> int:
         store = open_store(f"sqlite:///{path}")
         try:
             if store.queries.chat(CHAT_ID) is None:
-                seconds = generate(store, args.messages)
+                seconds = generate(store, args.messages, vocabulary_kind=args.vocabulary)
                 print(f"built {args.messages:,} messages in {seconds:.1f} s -> {store.url}")
             total = store.queries.count_messages(CHAT_ID)
             print(f"chat {CHAT_ID}: {total:,} messages, SQLite {path.stat().st_size / 1e6:.0f} MB")
@@ -345,7 +392,7 @@ def main(argv: list[str] | None = None) -> int:
         store = open_store(args.pg_url)
         try:
             if store.queries.count_messages(CHAT_ID) == 0:
-                seconds = generate(store, args.messages)
+                seconds = generate(store, args.messages, vocabulary_kind=args.vocabulary)
                 with store.engine.begin() as connection:
                     connection.exec_driver_sql("ANALYZE")  # plans for the new table sizes
                 print(f"built {args.messages:,} messages in {seconds:.1f} s -> PostgreSQL")

@@ -187,7 +187,9 @@ def test_a_version_6_store_gets_its_member_word_spans_from_the_day_rows(store_ur
         fill_store(
             store,
             [
-                make_message(CHAT, (ALICE, BOB)[i % 2], f"w{chr(97 + i % 4)}x", message_id=i + 1, date=d)
+                make_message(
+                    CHAT, (ALICE, BOB)[i % 2], f"w{chr(97 + i % 4)}x", message_id=i + 1, date=d
+                )
                 for i, d in enumerate(range(BASE, BASE + 40 * day, day // 3))
             ],
         )

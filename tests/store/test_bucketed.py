@@ -157,9 +157,9 @@ def test_periods_starting_and_ending_on_any_day_of_a_span_count_exactly(store: S
                 expected: Counter[str] = Counter()
                 for i, (date, text) in enumerate(zip(dates, words, strict=True)):
                     sender = USERS[i % 3].id
-                    if since.timestamp() <= date < high and sender != left_out:
-                        if user_id is None or sender == user_id:
-                            expected.update(text.split())
+                    inside = since.timestamp() <= date < high and sender != left_out
+                    if inside and user_id in (None, sender):
+                        expected.update(text.split())
                 got = store.queries.word_counts(CHAT.id, since=since, until=until, user_id=user_id)
                 assert got == dict(expected), (user_id, left_out, start_day, length)
 

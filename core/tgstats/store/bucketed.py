@@ -17,7 +17,6 @@ statistics), both plain conditions on the tables' user columns.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Collection, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -28,20 +27,12 @@ from sqlalchemy.engine import Connection
 from tgstats.store.schema import (
     BUCKET,
     DAY_BUCKETS,
-    SPAN_DAYS,
     activity_buckets,
     chat_buckets,
-    chat_words,
     member_days,
-    member_word_spans,
-    member_words,
-    messages,
     replies_received,
     reply_buckets,
-    word_days,
-    word_spans,
 )
-from tgstats.store.words import count_words
 from tgstats.store.zones import DAY, EPOCH_WEEKDAY, const, offset_segments
 
 __all__ = [
@@ -50,7 +41,6 @@ __all__ = [
     "reply_counts",
     "unordered",
     "weekday_hour",
-    "word_counts",
 ]
 
 _WEEK = 7 * DAY // BUCKET  # buckets in a week: 672
@@ -423,197 +413,3 @@ def reply_counts(
     user = rows_of.c[0]
     rows = connection.execute(select(user, func.sum(rows_of.c[1])).group_by(user))
     return [tuple(int(v) for v in row) for row in rows]
-
-
-def word_counts(
-    connection: Connection,
-    family: Sequence[int],
-    since: int | None,
-    until: int | None,
-    user_id: int | None = None,
-    excluded: Collection[int] = (),
-) -> Counter[str]:
-    """Every stored word (tgstats.store.words) of the period with its count.
-
-    Whole blocks of SPAN_DAYS UTC days come from the span tables (the chat's,
-    or the member's; excluded members' spans are taken off the chat's), the
-    other whole UTC days from the per-member day table, and the hours of a
-    partial UTC day at either edge are counted from their texts.
-    """
-    if user_id is not None and user_id in excluded:
-        return Counter()
-    history = _history(connection, family) if since is not None or until is not None else None
-    if history is not None:
-        first_date, last_date = history
-        if since is not None and since <= first_date:
-            since = None  # longer than the history: the same words as all of it
-        if until is not None and until >= last_date:
-            until = None  # ending now: no future days to read
-        if since is not None and until is None and since - first_date < last_date - since:
-            # Most of the history: all of it less what came before the period,
-            # so no period reads more than half the history's spans.
-            counts = _all_time_words(connection, family, user_id, excluded)
-            counts.subtract(word_counts(connection, family, None, since, user_id, excluded))
-            return +counts
-    if since is None and until is None:
-        return _all_time_words(connection, family, user_id, excluded)
-    counts: Counter[str] = Counter()
-    first = None if since is None else -(-since // DAY)
-    end = None if until is None else until // DAY
-    edges: list[tuple[int | None, int | None]] = []
-    if first is not None and end is not None and first >= end:
-        edges.append((since, until))  # within one or two UTC days: texts only
-    else:
-        days = _from_spans(connection, family, first, end, counts, user_id, excluded)
-        for low, high, sign in days:
-            if low is None or high is None or low < high:
-                for word, n in _day_words(connection, family, low, high, user_id, excluded):
-                    counts[word] += sign * int(n)
-        if excluded or any(sign < 0 for *_, sign in days):
-            counts = +counts  # the words only the subtracted days or members had
-        if since is not None and first is not None and since < first * DAY:
-            edges.append((since, first * DAY))
-        if until is not None and end is not None and end * DAY < until:
-            edges.append((end * DAY, until))
-    for low, high in edges:
-        counts.update(_edge_words(connection, family, low, high, user_id, excluded))
-    return counts
-
-
-def _history(connection: Connection, family: Sequence[int]) -> tuple[int, int] | None:
-    """The dates bounding the chat's counted messages (to the 15-minute bucket), if any."""
-    span = _span(connection, family, [chat_buckets.c.chat_id.in_(family)], chat_buckets)
-    return None if span is None else (span[0] * BUCKET, (span[1] + 1) * BUCKET)
-
-
-def _day_words(
-    connection: Connection,
-    family: Sequence[int],
-    low: int | None,
-    high: int | None,
-    user_id: int | None,
-    excluded: Collection[int],
-) -> Any:
-    """(word, count) summed over the UTC days [low, high) of the per-member day table."""
-    t = word_days
-    where = _conditions(
-        t,
-        t.c.day,
-        family,
-        None if low is None else low * DAY,
-        None if high is None else high * DAY,
-        DAY,
-        t.c.user_id,
-        user_id,
-        excluded,
-    )
-    if user_id is not None and low is not None and high is not None and high - low <= SPAN_DAYS:
-        # The key is (chat, day, member, word): naming each day lets both
-        # engines seek to the member within it, where a day range reads every
-        # member's words of those days (20,000 rows a day at 10M messages).
-        where = [where[0], t.c.day.in_(range(low, high)), t.c.user_id == user_id]
-    statement = select(t.c.word, func.sum(t.c.count)).where(*where).group_by(t.c.word)
-    return connection.execute(statement)
-
-
-def _all_time_words(
-    connection: Connection,
-    family: Sequence[int],
-    user_id: int | None,
-    excluded: Collection[int],
-) -> Counter[str]:
-    """All history from the all-time tables: one row per distinct word (per member
-    with ``user_id``); excluded members' totals are taken off the chat's."""
-    counts: Counter[str] = Counter()
-    m = member_words
-    if user_id is not None:
-        where = [m.c.chat_id.in_(family), m.c.user_id == user_id]
-        for word, n in connection.execute(select(m.c.word, m.c["count"]).where(*where)):
-            counts[word] += int(n)
-        return counts
-    c = chat_words
-    for word, n in connection.execute(
-        select(c.c.word, c.c["count"]).where(c.c.chat_id.in_(family))
-    ):
-        counts[word] += int(n)
-    if excluded:
-        where = [m.c.chat_id.in_(family), m.c.user_id.in_(sorted(excluded))]
-        for word, n in connection.execute(select(m.c.word, m.c["count"]).where(*where)):
-            counts[word] -= int(n)
-        counts = Counter({word: n for word, n in counts.items() if n > 0})
-    return counts
-
-
-def _from_spans(
-    connection: Connection,
-    family: Sequence[int],
-    first: int | None,
-    end: int | None,
-    counts: Counter[str],
-    user_id: int | None,
-    excluded: Collection[int],
-) -> list[tuple[int | None, int | None, int]]:
-    """Add the spans for days [first, end) to ``counts``; return the day ranges
-    still to add (sign 1) or to take away (sign -1) from the per-day table.
-
-    A side with more than half a span left over takes that whole span and
-    subtracts the days outside the period (a span is the sum of its days), so
-    at most half a span of per-member day rows is read at either edge."""
-    low = None if first is None else -(-first // SPAN_DAYS)
-    high = None if end is None else end // SPAN_DAYS
-    if low is not None and high is not None and low >= high:
-        return [(first, end, 1)]
-    days: list[tuple[int | None, int | None, int]] = []
-    if low is not None and first is not None:
-        if low * SPAN_DAYS - first > SPAN_DAYS // 2:
-            low -= 1
-            days.append((low * SPAN_DAYS, first, -1))
-        else:
-            days.append((first, low * SPAN_DAYS, 1))
-    if high is not None and end is not None:
-        if end - high * SPAN_DAYS > SPAN_DAYS // 2:
-            high += 1
-            days.append((end, high * SPAN_DAYS, -1))
-        else:
-            days.append((high * SPAN_DAYS, end, 1))
-    # The member's own spans, or the chat's less those of its excluded members.
-    parts: list[tuple[Any, int]] = [(member_word_spans if user_id is not None else word_spans, 1)]
-    if user_id is None and excluded:
-        parts.append((member_word_spans, -1))
-    for s, sign in parts:
-        where: list[ColumnElement[bool]] = [s.c.chat_id.in_(family)]
-        if s is member_word_spans:
-            where.append(
-                s.c.user_id == user_id if user_id is not None else s.c.user_id.in_(sorted(excluded))
-            )
-        if low is not None:
-            where.append(s.c.span >= low)
-        if high is not None:
-            where.append(s.c.span < high)
-        for word, n in connection.execute(
-            select(s.c.word, func.sum(s.c.count)).where(*where).group_by(s.c.word)
-        ):
-            counts[word] += sign * int(n)
-    return days
-
-
-def _edge_words(
-    connection: Connection,
-    family: Sequence[int],
-    low: int | None,
-    high: int | None,
-    user_id: int | None,
-    excluded: Collection[int],
-) -> Counter[str]:
-    m = messages
-    where = [m.c.chat_id.in_(family), m.c.counted.is_(True), m.c.text != ""]
-    if low is not None:
-        where.append(m.c.date >= low)
-    if high is not None:
-        where.append(m.c.date < high)
-    if user_id is not None:
-        where.append(m.c.user_id == user_id)
-    if excluded:
-        where.append(func.coalesce(m.c.user_id, 0).not_in(sorted(excluded)))
-    texts = connection.execute(select(m.c.text).where(*where)).scalars()
-    return count_words(texts)

@@ -1,29 +1,33 @@
-"""The digest's "top words": the most used words of a period.
+"""A period's most used words and how many were written (the digest's top
+words, the word cloud).
 
 Mixed into :class:`~tgstats.store.queries.MessageQueries` (as the timeline and
 event queries are).  The counts are the word aggregates kept as messages are
-written (``word_counts`` in tgstats.store.bucketed: words per member and UTC
-day, per chat and 16-day span), so a word is what the word cloud counts
+written (tgstats.store.word_periods: all time, 16-day spans and UTC days, per
+chat and per member), so a word is what the word cloud counts
 (tgstats.store.words: case-folded, URLs, mentions and commands left out, no
-tokens with digits); emoji are left out here.  Only the partial UTC days at
-a period's edges are split from their texts.  A caller that drops stop words
-does so on those aggregated rows, not on messages.
+tokens with digits).  Only the partial UTC days at a period's edges are split
+from their texts.  The filters (length, stop words, emoji) and the ranking
+run in the database (tgstats.store.word_ranking).
 """
 
 from __future__ import annotations
 
-import heapq
 from collections.abc import Callable, Collection
 from datetime import datetime
 from typing import Any
 
 import attrs
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
+
+from tgstats.store import word_ranking
+from tgstats.store.words import MAX_WORD
 
 __all__ = ["MAX_WORDS", "DigestQueries", "WordCount"]
 
-# At most this many rows come back, whatever a caller asks for.
-MAX_WORDS = 1000
+# At most this many rows come back, whatever a caller asks for (the word
+# cloud asks for 8 per word it may draw, up to 1,000 words).
+MAX_WORDS = 10_000
 
 
 @attrs.frozen
@@ -52,25 +56,67 @@ class DigestQueries:
         *,
         since: datetime | None = None,
         until: datetime | None = None,
+        user_id: int | None = None,
         min_length: int = 3,
+        max_length: int = MAX_WORD,
+        leave_out: Collection[str] = (),
+        emoji: bool = False,
         limit: int = 200,
     ) -> list[WordCount]:
-        """The most used words of at least ``min_length`` characters in counted messages,
-        most first (ties: alphabetical); at most ``limit`` (capped at MAX_WORDS)."""
+        """The most used words of the period (one member's with ``user_id``),
+        most first, ties in code point order; at most ``limit`` (capped at
+        MAX_WORDS).  Words of ``min_length`` to ``max_length`` characters that
+        are not in ``leave_out``, and emoji if ``emoji``.  Ranked in the
+        database (tgstats.store.word_ranking): the cost follows the period's
+        distinct words in SQL and ``limit`` in Python."""
         limit = max(0, min(int(limit), MAX_WORDS))
         if limit == 0:
             return []
+        keep = _filter(min_length, max_length, leave_out, emoji)
+        with self._engine.connect() as connection:
+            family, low, high, excluded = self._word_scope(connection, chat_id, since, until)
+            rows = word_ranking.top_words(
+                connection, family, low, high, user_id, excluded, keep, limit
+            )
+        return [WordCount(word=word, count=n) for word, n in rows]
+
+    def word_total(
+        self,
+        chat_id: int,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        user_id: int | None = None,
+        min_length: int = 3,
+        max_length: int = MAX_WORD,
+        leave_out: Collection[str] = (),
+        emoji: bool = False,
+    ) -> int:
+        """How many uses of the words :meth:`top_words` ranks with the same
+        arguments the period has, summed in the database."""
+        keep = _filter(min_length, max_length, leave_out, emoji)
+        with self._engine.connect() as connection:
+            family, low, high, excluded = self._word_scope(connection, chat_id, since, until)
+            return word_ranking.word_total(connection, family, low, high, user_id, excluded, keep)
+
+    def _word_scope(
+        self,
+        connection: Connection,
+        chat_id: int,
+        since: datetime | None,
+        until: datetime | None,
+    ) -> tuple[list[int], int | None, int | None, Collection[int]]:
         q = _q()
         low, high = q._bounds(since, until)
-        with self._engine.connect() as connection:
-            family = q.chat_family(connection, chat_id)
-            counts = q.bucketed.word_counts(
-                connection, family, low, high, excluded=self._excluded(chat_id)
-            )
-        shortest = max(1, int(min_length))
-        # The store keeps emoji as words too; the digest lists words only.
-        kept = (
-            (w, n) for w, n in counts.items() if len(w) >= shortest and any(c.isalpha() for c in w)
-        )
-        rows = heapq.nsmallest(limit, kept, key=lambda item: (-item[1], item[0]))
-        return [WordCount(word=str(w), count=int(n)) for w, n in rows]
+        return q.chat_family(connection, chat_id), low, high, self._excluded(chat_id)
+
+
+def _filter(
+    min_length: int, max_length: int, leave_out: Collection[str], emoji: bool
+) -> word_ranking.WordFilter:
+    return word_ranking.WordFilter(
+        min_length=max(1, int(min_length)),
+        max_length=max(1, int(max_length)),
+        leave_out=frozenset(leave_out),
+        emoji=bool(emoji),
+    )

@@ -31,7 +31,7 @@ from sqlalchemy import BigInteger, ColumnElement, Select, and_, cast, func, or_,
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.sql.selectable import Exists, Join, NamedFromClause
 
-from tgstats.store import bucketed, month_cache
+from tgstats.store import bucketed, month_cache, word_periods
 from tgstats.store.digest_queries import DigestQueries
 from tgstats.store.event_queries import EventQueries
 from tgstats.store.member_queries import MemberQueries
@@ -660,7 +660,7 @@ class MessageQueries(EventQueries, TimelineQueries, MemberQueries, DigestQueries
         with self._engine.connect() as connection:
             family = chat_family(connection, chat_id)
             excluded = self._excluded(chat_id)
-            return dict(bucketed.word_counts(connection, family, low, high, user_id, excluded))
+            return dict(word_periods.word_counts(connection, family, low, high, user_id, excluded))
 
     def sample_texts(
         self,

@@ -19,7 +19,7 @@ from collections.abc import Iterable
 
 import regex
 
-__all__ = ["MAX_WORD", "count_words", "split_piece"]
+__all__ = ["MAX_WORD", "count_words", "is_emoji", "split_piece"]
 
 MAX_WORD = 40
 
@@ -49,8 +49,13 @@ _HAS_DIGIT = regex.compile(r"\p{N}")
 _IS_EMOJI = regex.compile(f"(?:{_EMOJI})+")
 
 
+def is_emoji(word: str) -> bool:
+    """Whether a stored word is an emoji (or several) rather than letters."""
+    return _IS_EMOJI.fullmatch(word) is not None
+
+
 def _kept(word: str) -> bool:
-    if _IS_EMOJI.fullmatch(word):
+    if is_emoji(word):
         return True
     return len(word) <= MAX_WORD and not _HAS_DIGIT.search(word)
 

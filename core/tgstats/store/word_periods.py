@@ -1,0 +1,245 @@
+"""Which aggregate rows hold a period's words, and their counts.
+
+A period's words are a signed sum of *parts*: ranges of rows of the word
+tables (all time, 16-day spans, UTC days; the chat's or one member's), plus
+the hours of a partial UTC day at either edge, counted from their texts.
+:func:`word_plan` chooses the parts that read the fewest rows;
+:func:`word_counts` adds them up in Python, and tgstats.store.word_ranking
+ranks them in SQL.
+
+- A bound outside the chat's counted messages is dropped: a period longer
+  than the history reads the all-time table, one ending now no future days.
+- A period covering most of the history is all of it less the part before,
+  so no period reads more than half the history's spans.
+- A period's first and last spans are taken whole when more than half of
+  them lies inside, less the days outside: at most half a span of day rows
+  at either edge.
+- A member's period reads the member's spans; a chat with excluded members
+  takes their spans off the chat's.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Collection, Sequence
+from typing import Any, NamedTuple
+
+from sqlalchemy import ColumnElement, Table, func, select
+from sqlalchemy.engine import Connection
+
+from tgstats.store.bucketed import _span
+from tgstats.store.schema import (
+    BUCKET,
+    SPAN_DAYS,
+    chat_buckets,
+    chat_words,
+    member_word_spans,
+    member_words,
+    messages,
+    word_days,
+    word_spans,
+)
+from tgstats.store.words import count_words
+from tgstats.store.zones import DAY
+
+__all__ = ["WordPart", "WordPlan", "edge_words", "word_counts", "word_plan"]
+
+
+class WordPart(NamedTuple):
+    """Rows of a word table (columns ``word`` and ``count``) to add, or take away (sign -1)."""
+
+    table: Table
+    where: tuple[ColumnElement[bool], ...]
+    sign: int
+
+
+class WordPlan(NamedTuple):
+    parts: list[WordPart]
+    # (since, until, sign): hours whose words are counted from the texts.
+    edges: list[tuple[int | None, int | None, int]]
+
+    def negated(self) -> WordPlan:
+        return WordPlan(
+            [part._replace(sign=-part.sign) for part in self.parts],
+            [(low, high, -sign) for low, high, sign in self.edges],
+        )
+
+
+def word_counts(
+    connection: Connection,
+    family: Sequence[int],
+    since: int | None,
+    until: int | None,
+    user_id: int | None = None,
+    excluded: Collection[int] = (),
+) -> Counter[str]:
+    """Every stored word (tgstats.store.words) of the period with its count."""
+    plan = word_plan(connection, family, since, until, user_id, excluded)
+    counts: Counter[str] = Counter()
+    for table, where, sign in plan.parts:
+        statement = select(table.c.word, func.sum(table.c["count"])).where(*where)
+        for word, n in connection.execute(statement.group_by(table.c.word)):
+            counts[word] += sign * int(n)
+    for low, high, sign in plan.edges:
+        for word, n in edge_words(connection, family, low, high, user_id, excluded).items():
+            counts[word] += sign * n
+    return +counts  # the words only subtracted parts had go
+
+
+def word_plan(
+    connection: Connection,
+    family: Sequence[int],
+    since: int | None,
+    until: int | None,
+    user_id: int | None = None,
+    excluded: Collection[int] = (),
+) -> WordPlan:
+    """The parts whose signed sum is the period's word counts."""
+    if user_id is not None and user_id in excluded:
+        return WordPlan([], [])
+    history = _history(connection, family) if since is not None or until is not None else None
+    if history is not None:
+        first_date, last_date = history
+        if since is not None and since <= first_date:
+            since = None  # longer than the history: the same words as all of it
+        if until is not None and until >= last_date:
+            until = None  # ending now: no future days to read
+        if since is not None and until is None and since - first_date < last_date - since:
+            before = word_plan(connection, family, None, since, user_id, excluded).negated()
+            whole = _all_time_parts(family, user_id, excluded)
+            return WordPlan(whole + before.parts, before.edges)
+    if since is None and until is None:
+        return WordPlan(_all_time_parts(family, user_id, excluded), [])
+    first = None if since is None else -(-since // DAY)
+    end = None if until is None else until // DAY
+    if first is not None and end is not None and first >= end:
+        return WordPlan([], [(since, until, 1)])  # within one or two UTC days: texts only
+    parts, days = _span_parts(family, first, end, user_id, excluded)
+    for low, high, sign in days:
+        if low is None or high is None or low < high:
+            where = _day_where(family, low, high, user_id, excluded)
+            parts.append(WordPart(word_days, where, sign))
+    edges: list[tuple[int | None, int | None, int]] = []
+    if since is not None and first is not None and since < first * DAY:
+        edges.append((since, first * DAY, 1))
+    if until is not None and end is not None and end * DAY < until:
+        edges.append((end * DAY, until, 1))
+    return WordPlan(parts, edges)
+
+
+def _history(connection: Connection, family: Sequence[int]) -> tuple[int, int] | None:
+    """The dates bounding the chat's counted messages (to the 15-minute bucket), if any."""
+    span = _span(connection, family, [chat_buckets.c.chat_id.in_(family)], chat_buckets)
+    return None if span is None else (span[0] * BUCKET, (span[1] + 1) * BUCKET)
+
+
+def _all_time_parts(
+    family: Sequence[int], user_id: int | None, excluded: Collection[int]
+) -> list[WordPart]:
+    """All history from the all-time tables: one row per distinct word (per member
+    with ``user_id``); excluded members' totals are taken off the chat's."""
+    m = member_words
+    if user_id is not None:
+        return [WordPart(m, (m.c.chat_id.in_(family), m.c.user_id == user_id), 1)]
+    parts = [WordPart(chat_words, (chat_words.c.chat_id.in_(family),), 1)]
+    if excluded:
+        where = (m.c.chat_id.in_(family), m.c.user_id.in_(sorted(excluded)))
+        parts.append(WordPart(m, where, -1))
+    return parts
+
+
+def _span_parts(
+    family: Sequence[int],
+    first: int | None,
+    end: int | None,
+    user_id: int | None,
+    excluded: Collection[int],
+) -> tuple[list[WordPart], list[tuple[int | None, int | None, int]]]:
+    """The span parts for days [first, end), and the day ranges still to add
+    (sign 1) or to take away (sign -1) from the per-day table.
+
+    A side with more than half a span left over takes that whole span and
+    subtracts the days outside the period (a span is the sum of its days), so
+    at most half a span of per-member day rows is read at either edge."""
+    low = None if first is None else -(-first // SPAN_DAYS)
+    high = None if end is None else end // SPAN_DAYS
+    if low is not None and high is not None and low >= high:
+        return [], [(first, end, 1)]
+    days: list[tuple[int | None, int | None, int]] = []
+    if low is not None and first is not None:
+        if low * SPAN_DAYS - first > SPAN_DAYS // 2:
+            low -= 1
+            days.append((low * SPAN_DAYS, first, -1))
+        else:
+            days.append((first, low * SPAN_DAYS, 1))
+    if high is not None and end is not None:
+        if end - high * SPAN_DAYS > SPAN_DAYS // 2:
+            high += 1
+            days.append((end, high * SPAN_DAYS, -1))
+        else:
+            days.append((high * SPAN_DAYS, end, 1))
+
+    def spans(table: Table, *where: ColumnElement[bool], sign: int = 1) -> WordPart:
+        bounds = []
+        if low is not None:
+            bounds.append(table.c.span >= low)
+        if high is not None:
+            bounds.append(table.c.span < high)
+        return WordPart(table, (table.c.chat_id.in_(family), *where, *bounds), sign)
+
+    m = member_word_spans
+    if user_id is not None:
+        return [spans(m, m.c.user_id == user_id)], days
+    parts = [spans(word_spans)]
+    if excluded:  # the chat's spans less those of its excluded members
+        parts.append(spans(m, m.c.user_id.in_(sorted(excluded)), sign=-1))
+    return parts, days
+
+
+def _day_where(
+    family: Sequence[int],
+    low: int | None,
+    high: int | None,
+    user_id: int | None,
+    excluded: Collection[int],
+) -> tuple[ColumnElement[bool], ...]:
+    """The per-member day rows of UTC days [low, high)."""
+    t = word_days
+    where: list[ColumnElement[bool]] = [t.c.chat_id.in_(family)]
+    if user_id is not None and low is not None and high is not None and high - low <= SPAN_DAYS:
+        # The key is (chat, day, member, word): naming each day lets both
+        # engines seek to the member within it, where a day range reads every
+        # member's words of those days (20,000 rows a day at 10M messages).
+        return (*where, t.c.day.in_(range(low, high)), t.c.user_id == user_id)
+    if low is not None:
+        where.append(t.c.day >= low)
+    if high is not None:
+        where.append(t.c.day < high)
+    if user_id is not None:
+        where.append(t.c.user_id == user_id)
+    if excluded:
+        where.append(t.c.user_id.not_in(sorted(excluded)))
+    return tuple(where)
+
+
+def edge_words(
+    connection: Connection,
+    family: Sequence[int],
+    low: int | None,
+    high: int | None,
+    user_id: int | None,
+    excluded: Collection[int],
+) -> Counter[str]:
+    """The words of the counted texts sent in [low, high), split as the store splits them."""
+    m = messages
+    where = [m.c.chat_id.in_(family), m.c.counted.is_(True), m.c.text != ""]
+    if low is not None:
+        where.append(m.c.date >= low)
+    if high is not None:
+        where.append(m.c.date < high)
+    if user_id is not None:
+        where.append(m.c.user_id == user_id)
+    if excluded:
+        where.append(func.coalesce(m.c.user_id, 0).not_in(sorted(excluded)))
+    texts: Any = connection.execute(select(m.c.text).where(*where)).scalars()
+    return count_words(texts)

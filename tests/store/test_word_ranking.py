@@ -1,0 +1,284 @@
+"""The word ranking in SQL (tgstats.store.word_ranking) against the plain counts.
+
+``word_counts`` is checked against the texts elsewhere (test_bucketed); here
+every ranking and total must equal what Python makes of those counts, for
+periods with partial days at both edges (a UTC+5:45 zone), one member, an
+excluded member, every filter, emoji and the words SQL cannot tell from
+emoji (letters at U+2000 and above), and limits that cut through ties.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from tgstats.store import Store
+from tgstats.store.word_periods import word_plan
+from tgstats.store.word_ranking import WordFilter, _candidates
+from tgstats.testing import fill_store, make_chat, make_message, make_user
+
+CHAT = make_chat(-1001500, "Ranking")
+USERS = [make_user(i, f"u{i}") for i in (1, 2, 3)]
+START = int(datetime(2026, 3, 1, 3, 7).timestamp()) // 60 * 60
+ZONE = ZoneInfo("Asia/Kathmandu")  # local midnight is 18:15 UTC
+# Plain words, words that tie, letters past U+2000 (CJK, Hangul, a Glagolitic
+# word), emoji of each kind (keycap, (c), flag, ZWJ family, skin tone) and
+# words whose order differs between code points and a locale's collation.
+VOCABULARY = [
+    "coffee",
+    "tea",
+    "hike",
+    "an",
+    "ox",
+    "the",
+    "and",
+    "café",
+    "cafe",
+    "zebra",
+    "élan",
+    "яблоко",
+    "ёж",
+    "word-play",
+    "don't",
+    "東京",
+    "한국어",
+    "ⰰⰱⰲ",
+    "1️⃣",
+    "#️⃣",
+    "©️",
+    "🇺🇦",
+    "👨‍👩‍👧",
+    "👍🏽",
+    "🔥",
+    "ℹ️",
+]
+STOP = frozenset({"the", "and", "an", "東京"})
+
+
+@pytest.fixture
+def filled(store: Store) -> Store:
+    rng = random.Random(5)
+    weights = [1 / (i + 1) for i in range(len(VOCABULARY))]
+    messages = []
+    for i in range(420):  # 35 days, one message every two hours
+        words = rng.choices(VOCABULARY, weights, k=rng.randint(1, 6))
+        sender = USERS[rng.choice((0, 0, 1, 2))]
+        date = START + i * 7200 + rng.randint(0, 3000)
+        messages.append(make_message(CHAT, sender, " ".join(words), message_id=i + 1, date=date))
+    fill_store(store, messages)
+    return store
+
+
+def _periods() -> list[tuple[datetime | None, datetime | None]]:
+    first = datetime.fromtimestamp(START, ZONE).date()
+    periods: list[tuple[datetime | None, datetime | None]] = [(None, None)]
+    for offset in (0, 3, 11, 17, 30):
+        since = datetime.combine(first + timedelta(days=offset), datetime.min.time(), ZONE)
+        periods += [(since, None), (since, since + timedelta(days=2, hours=5))]
+        periods.append((since, since + timedelta(days=20)))
+    return periods
+
+
+FILTERS = [
+    WordFilter(),
+    WordFilter(min_length=3, leave_out=STOP),
+    WordFilter(min_length=4, max_length=6, emoji=True),
+    WordFilter(min_length=1, leave_out=STOP | {"coffee"}, emoji=True),
+]
+
+
+def _expected(counts: dict[str, int], keep: WordFilter, limit: int) -> tuple[list, int]:
+    kept = Counter({w: n for w, n in counts.items() if keep.keeps(w)})
+    ranked = sorted(kept.items(), key=lambda item: (-item[1], item[0]))
+    return ranked[:limit], sum(kept.values())
+
+
+def test_rankings_and_totals_equal_the_plain_counts(filled: Store) -> None:
+    q = filled.queries
+    checked = 0
+    for excluded in (frozenset(), frozenset({USERS[1].id})):
+        q._excluded = lambda _chat, excluded=excluded: excluded  # type: ignore[method-assign]
+        for since, until in _periods():
+            for user_id in (None, USERS[0].id):
+                counts = q.word_counts(CHAT.id, since=since, until=until, user_id=user_id)
+                for keep in FILTERS:
+                    args = dict(since=since, until=until, user_id=user_id, **keep._asdict())
+                    for limit in (1, 3, 7, 100):
+                        top, total = _expected(counts, keep, limit)
+                        found = q.top_words(CHAT.id, limit=limit, **args)
+                        assert [(w.word, w.count) for w in found] == top, (
+                            excluded,
+                            since,
+                            until,
+                            user_id,
+                            keep,
+                            limit,
+                        )
+                    assert q.word_total(CHAT.id, **args) == total, (since, until, user_id, keep)
+                    checked += 1
+    assert checked == 2 * len(_periods()) * 2 * len(FILTERS)
+
+
+def test_words_sql_cannot_tell_from_emoji_are_kept_or_dropped_as_python_does(
+    filled: Store,
+) -> None:
+    q = filled.queries
+    letters = {w.word for w in q.top_words(CHAT.id, min_length=1, limit=1000)}
+    with_emoji = {w.word for w in q.top_words(CHAT.id, min_length=1, emoji=True, limit=1000)}
+    assert {"東京", "한국어", "ⰰⰱⰲ", "яблоко", "élan"} <= letters
+    assert letters.isdisjoint({"1️⃣", "#️⃣", "©️", "🇺🇦", "👨‍👩‍👧", "👍🏽", "🔥", "ℹ️"})
+    assert with_emoji - letters == {"1️⃣", "#️⃣", "©️", "🇺🇦", "👨‍👩‍👧", "👍🏽", "🔥", "ℹ️"}
+    # Emoji are kept whatever their length (a flag is two characters, a family five).
+    assert {"🇺🇦", "👨‍👩‍👧"} <= {
+        w.word for w in q.top_words(CHAT.id, min_length=3, emoji=True, limit=1000)
+    }
+
+
+def test_a_long_stop_word_list_is_one_bound_value(filled: Store) -> None:
+    """40,000 words to leave out: more than SQLite's 32,766 bound values if
+    each were a parameter, and each part of a period's union repeats them."""
+    huge = frozenset(
+        f"x{i:05d}".translate(str.maketrans("0123456789", "abcdefghij")) for i in range(40_000)
+    ) | {"coffee"}
+    q = filled.queries
+    since = datetime.combine(
+        datetime.fromtimestamp(START, ZONE).date() + timedelta(days=11), datetime.min.time(), ZONE
+    )
+    counts = q.word_counts(CHAT.id, since=since)
+    keep = WordFilter(leave_out=huge)
+    top, total = _expected(counts, keep, 5)
+    assert [
+        (w.word, w.count)
+        for w in q.top_words(CHAT.id, since=since, leave_out=huge, min_length=1, limit=5)
+    ] == top
+    assert q.word_total(CHAT.id, since=since, leave_out=huge, min_length=1) == total
+    assert "coffee" not in dict(top)
+
+
+def _letters(i: int) -> str:
+    return "w" + "".join("abcdefghij"[int(d)] for d in f"{i:04d}")
+
+
+def test_a_word_the_edge_hours_lift_over_the_cut_is_ranked(store: Store) -> None:
+    """300 words, so the SQL rows stop well before the vocabulary ends: a word
+    rare in the whole days but frequent in the partial UTC day at the
+    period's start must still be ranked where its total puts it."""
+    day = 86_400
+    since = datetime(2026, 3, 10, tzinfo=ZONE)  # 2026-03-09 18:15 UTC
+    base = int(since.timestamp())
+    texts: list[tuple[int, str]] = []  # (date, text)
+    for d in range(1, 9):  # whole UTC days inside the period
+        for i in range(300):
+            uses = max(1, 40 - i // 8)  # w0000 .. w0007 40 times a day, w0296 .. w0299 3
+            texts.append((base + d * day + i * 60, " ".join([_letters(i)] * uses)))
+    # The edge hours (18:15 to midnight UTC): w0299 500 more times, w0298 250.
+    texts.append((base + 60, " ".join([_letters(299)] * 500)))
+    texts.append((base + 120, " ".join([_letters(298)] * 250)))
+    # Twenty days before: the period is then neither all the history nor most of it.
+    texts.append((base - 20 * day, "before"))
+    fill_store(
+        store,
+        [
+            make_message(CHAT, USERS[n % 3], text, message_id=n + 1, date=date)
+            for n, (date, text) in enumerate(texts)
+        ],
+    )
+    q = store.queries
+    counts = q.word_counts(CHAT.id, since=since)
+    assert counts[_letters(299)] == 24 + 500 and counts[_letters(0)] == 320
+    with store.engine.connect() as connection:
+        plan = word_plan(connection, [CHAT.id], base, None)
+    assert plan.edges == [(base, base + 20_700, 1)]  # 18:15 to midnight from the texts
+    for limit in (1, 2, 5, 10, 40, 120):
+        top, _total = _expected(counts, WordFilter(), limit)
+        got = [(w.word, w.count) for w in q.top_words(CHAT.id, since=since, limit=limit)]
+        assert got == top, limit
+    assert [w.word for w in q.top_words(CHAT.id, since=since, limit=1)] == [_letters(299)]
+    # w0298's 274 come after w0299 and the 48 words used 35 to 40 times a day.
+    ranks = [w.word for w in q.top_words(CHAT.id, since=since, limit=120)]
+    assert ranks.index(_letters(298)) == 1 + 48
+    assert q.word_total(CHAT.id, since=since) == sum(counts.values())
+
+
+@pytest.mark.postgres
+def test_ties_are_in_code_point_order_under_a_locale_collation(pg_store_url: str) -> None:
+    """A PostgreSQL database made with a locale (en_US and the like) sorts
+    "élan" before "zebra"; Python, SQLite and the ranking put "zebra" first."""
+    import sqlalchemy
+    from tgstats.store import open_store
+
+    with open_store(pg_store_url) as store:
+        with store.engine.begin() as connection:
+            for table in ("agg_chat_words", "agg_word_spans", "agg_words"):
+                connection.execute(
+                    sqlalchemy.text(
+                        f'ALTER TABLE {table} ALTER COLUMN word TYPE varchar COLLATE "en-US-x-icu"'
+                    )
+                )
+        fill_store(store, [make_message(CHAT, USERS[0], "élan zebra apple 🔥 東京", date=START)])
+        with store.engine.connect() as connection:
+            assert connection.execute(
+                sqlalchemy.text("SELECT word FROM agg_chat_words ORDER BY word")
+            ).scalars().all() == ["🔥", "apple", "élan", "zebra", "東京"]
+            # Only the words past U+2000 are read whole into Python; a locale's
+            # order would have put every word there (U+2000 is a space to it).
+            plan = word_plan(connection, [CHAT.id], None, None)
+            assert _candidates(connection, plan, WordFilter(emoji=True)) == {"🔥": 1, "東京": 1}
+        assert [w.word for w in store.queries.top_words(CHAT.id, min_length=1, limit=4)] == [
+            "apple",
+            "zebra",
+            "élan",
+            "東京",
+        ]
+
+
+def test_ties_at_the_cut_are_ranked_in_code_point_order(store: Store) -> None:
+    """200 words used equally and a cut inside them: the rows past the first
+    ones asked for are read until the ties are settled."""
+    words = [_letters(i) for i in range(200)]
+    rng = random.Random(3)
+    rng.shuffle(words)
+    fill_store(
+        store,
+        [
+            make_message(CHAT, USERS[0], " ".join(words), message_id=1, date=START),
+            make_message(CHAT, USERS[1], "top top", message_id=2, date=START + 60),
+        ],
+    )
+    found = [(w.word, w.count) for w in store.queries.top_words(CHAT.id, limit=10)]
+    assert found == [("top", 2)] + [(_letters(i), 1) for i in range(9)]
+
+
+def test_words_the_hours_before_the_period_take_down_are_read_past(store: Store) -> None:
+    """Most of the history is all of it less the part before the period, and
+    that part's partial UTC day comes from the texts.  90 words used three
+    times, twice in those hours, rank first in SQL (3) but have 1 in the
+    period; 10 words used twice in the period rank below them in SQL: the
+    ranking must read on until it finds them."""
+    day = 86_400
+    first = int(datetime(2026, 3, 1, tzinfo=ZONE).timestamp()) // day * day  # a UTC midnight
+    since = datetime.fromtimestamp(first + 5 * day + 18 * 3600 + 900, ZONE)  # 18:15 UTC
+    assert since.hour == 0 and since.minute == 0  # a local midnight
+    words = [_letters(i) for i in range(100)]
+    texts = [(first, "start")]
+    for w in words[:90]:
+        texts += [(first + 5 * day + 3600, w), (first + 5 * day + 7200, w)]  # before the period
+        texts.append((first + 9 * day, w))
+    for w in words[90:]:
+        texts += [(first + 9 * day, w), (first + 10 * day, w)]
+    texts.append((first + 20 * day, "end"))
+    fill_store(
+        store,
+        [
+            make_message(CHAT, USERS[n % 3], text, message_id=n + 1, date=date)
+            for n, (date, text) in enumerate(texts)
+        ],
+    )
+    with store.engine.connect() as connection:
+        plan = word_plan(connection, [CHAT.id], int(since.timestamp()), None)
+    assert [sign for *_, sign in plan.edges] == [-1]  # all less the part before
+    found = store.queries.top_words(CHAT.id, since=since, limit=10)
+    assert [(w.word, w.count) for w in found] == [(w, 2) for w in words[90:]]
