@@ -79,7 +79,7 @@ from tgstats.plugins._schedule import (
     weekly,
 )
 from tgstats.plugins._settings import ChatSettings
-from tgstats.store.digest_queries import WordCount
+from tgstats.store.digest_queries import WordCount, WordRanking
 from tgstats.store.event_queries import MemberChangeDay, MemberReactions
 from tgstats.store.member_queries import (
     ActiveStreak,
@@ -154,6 +154,7 @@ __all__ = [
     "UserInfo",
     "Weekly",
     "WordCount",
+    "WordRanking",
     "_",
     "button",
     "chat_zones",

@@ -18,12 +18,12 @@ from datetime import datetime
 from typing import Any
 
 import attrs
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 
 from tgstats.store import word_ranking
 from tgstats.store.words import MAX_WORD
 
-__all__ = ["MAX_WORDS", "DigestQueries", "WordCount"]
+__all__ = ["MAX_WORDS", "DigestQueries", "WordCount", "WordRanking"]
 
 # At most this many rows come back, whatever a caller asks for (the word
 # cloud asks for 8 per word it may draw, up to 1,000 words).
@@ -36,6 +36,14 @@ class WordCount:
 
     word: str
     count: int
+
+
+@attrs.frozen
+class WordRanking:
+    """A period's most used words, and how many uses of such words it has in all."""
+
+    words: list[WordCount]
+    total: int  # 0 when not asked for
 
 
 def _q() -> Any:
@@ -69,18 +77,20 @@ class DigestQueries:
         are not in ``leave_out``, and emoji if ``emoji``.  Ranked in the
         database (tgstats.store.word_ranking): the cost follows the period's
         distinct words in SQL and ``limit`` in Python."""
-        limit = max(0, min(int(limit), MAX_WORDS))
-        if limit == 0:
-            return []
-        keep = _filter(min_length, max_length, leave_out, emoji)
-        with self._engine.connect() as connection:
-            family, low, high, excluded = self._word_scope(connection, chat_id, since, until)
-            rows = word_ranking.top_words(
-                connection, family, low, high, user_id, excluded, keep, limit
-            )
-        return [WordCount(word=word, count=n) for word, n in rows]
+        return self.word_ranking(
+            chat_id,
+            since=since,
+            until=until,
+            user_id=user_id,
+            min_length=min_length,
+            max_length=max_length,
+            leave_out=leave_out,
+            emoji=emoji,
+            limit=limit,
+            total=False,
+        ).words
 
-    def word_total(
+    def word_ranking(
         self,
         chat_id: int,
         *,
@@ -91,32 +101,32 @@ class DigestQueries:
         max_length: int = MAX_WORD,
         leave_out: Collection[str] = (),
         emoji: bool = False,
-    ) -> int:
-        """How many uses of the words :meth:`top_words` ranks with the same
-        arguments the period has, summed in the database."""
-        keep = _filter(min_length, max_length, leave_out, emoji)
-        with self._engine.connect() as connection:
-            family, low, high, excluded = self._word_scope(connection, chat_id, since, until)
-            return word_ranking.word_total(connection, family, low, high, user_id, excluded, keep)
-
-    def _word_scope(
-        self,
-        connection: Connection,
-        chat_id: int,
-        since: datetime | None,
-        until: datetime | None,
-    ) -> tuple[list[int], int | None, int | None, Collection[int]]:
+        limit: int = 200,
+        total: bool = True,
+    ) -> WordRanking:
+        """:meth:`top_words` and, with ``total``, how many uses of the words
+        it ranks (all of them, not only the first ``limit``) the period has."""
+        limit = max(0, min(int(limit), MAX_WORDS))
+        keep = word_ranking.WordFilter(
+            min_length=max(1, int(min_length)),
+            max_length=max(1, int(max_length)),
+            leave_out=frozenset(leave_out),
+            emoji=bool(emoji),
+        )
         q = _q()
         low, high = q._bounds(since, until)
-        return q.chat_family(connection, chat_id), low, high, self._excluded(chat_id)
-
-
-def _filter(
-    min_length: int, max_length: int, leave_out: Collection[str], emoji: bool
-) -> word_ranking.WordFilter:
-    return word_ranking.WordFilter(
-        min_length=max(1, int(min_length)),
-        max_length=max(1, int(max_length)),
-        leave_out=frozenset(leave_out),
-        emoji=bool(emoji),
-    )
+        with self._engine.connect() as connection:
+            family = q.chat_family(connection, chat_id)
+            ranked = word_ranking.rank(
+                connection,
+                family,
+                low,
+                high,
+                user_id,
+                self._excluded(chat_id),
+                keep,
+                limit,
+                total=total,
+            )
+        words = [WordCount(word=word, count=n) for word, n in ranked.words]
+        return WordRanking(words=words, total=ranked.total or 0)

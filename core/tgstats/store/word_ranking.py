@@ -33,7 +33,7 @@ from sqlalchemy.engine import Connection
 from tgstats.store.word_periods import WordPlan, edge_words, word_plan
 from tgstats.store.words import MAX_WORD, is_emoji
 
-__all__ = ["WordFilter", "top_words", "word_total"]
+__all__ = ["Ranking", "WordFilter", "rank"]
 
 # Rows asked for past ``limit`` on the first try: the edges' words may
 # reorder the rows near the cut.
@@ -55,7 +55,12 @@ class WordFilter(NamedTuple):
         return self.min_length <= len(word) <= self.max_length and word not in self.leave_out
 
 
-def top_words(
+class Ranking(NamedTuple):
+    words: list[tuple[str, int]]  # most used first, ties in code point order
+    total: int | None  # uses of every kept word of the period (None: not asked for)
+
+
+def rank(
     connection: Connection,
     family: Sequence[int],
     since: int | None,
@@ -64,18 +69,35 @@ def top_words(
     excluded: Collection[int],
     keep: WordFilter,
     limit: int,
-) -> list[tuple[str, int]]:
-    """The ``limit`` most used words of the period that ``keep`` keeps, most
-    first, ties in code point order."""
-    if limit <= 0:
-        return []
+    *,
+    total: bool = False,
+) -> Ranking:
+    """The ``limit`` most used words of the period that ``keep`` keeps and,
+    with ``total``, how many uses of kept words the period has."""
     plan = word_plan(connection, family, since, until, user_id, excluded)
     edges = _edges(connection, family, plan, user_id, excluded, keep)
     known = _candidates(connection, plan, keep)  # whole SQL sums of the emoji-like words
+    summed = None
+    if total:
+        summed = sum(edges.values()) + sum(known.values()) + _plain_total(connection, plan, keep)
     for word, n in edges.items():
         if word in known:
             known[word] += n
     plain_edges = {word: n for word, n in edges.items() if word not in known}
+    words = _top(connection, plan, keep, limit, known, plain_edges) if limit > 0 else []
+    return Ranking(words, summed)
+
+
+def _top(
+    connection: Connection,
+    plan: WordPlan,
+    keep: WordFilter,
+    limit: int,
+    known: Counter[str],
+    plain_edges: dict[str, int],
+) -> list[tuple[str, int]]:
+    """The ranking: SQL's top plain rows with the edges' counts added, and the
+    emoji-like words (``known``, complete), read on until exact."""
     asked = limit + _SLACK
     while True:
         rows = _plain_top(connection, plan, keep, asked)
@@ -104,23 +126,11 @@ def top_words(
         asked *= 4
 
 
-def word_total(
-    connection: Connection,
-    family: Sequence[int],
-    since: int | None,
-    until: int | None,
-    user_id: int | None,
-    excluded: Collection[int],
-    keep: WordFilter,
-) -> int:
-    """How many words of the period ``keep`` keeps, counting every use."""
-    plan = word_plan(connection, family, since, until, user_id, excluded)
-    total = sum(_edges(connection, family, plan, user_id, excluded, keep).values())
-    total += sum(n for n in _candidates(connection, plan, keep).values())
-    if plan.parts:
-        u = _union(connection, plan, keep, plain=True)
-        total += int(connection.execute(select(func.coalesce(func.sum(u.c.n), 0))).scalar_one())
-    return total
+def _plain_total(connection: Connection, plan: WordPlan, keep: WordFilter) -> int:
+    if not plan.parts:
+        return 0
+    u = _union(connection, plan, keep, plain=True)
+    return int(connection.execute(select(func.coalesce(func.sum(u.c.n), 0))).scalar_one())
 
 
 def _ranked(counts: Counter[str], limit: int) -> list[tuple[str, int]]:

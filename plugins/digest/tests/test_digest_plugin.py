@@ -19,7 +19,7 @@ from tgstats.testing import (
     make_user,
     utc,
 )
-from tgstats_digest.numbers import fold_words, so_far_window, week_before_window
+from tgstats_digest.numbers import so_far_window, week_before_window
 from tgstats_digest.plugin import DigestConfig, chat_rule
 from tgstats_digest.text import change_text
 
@@ -199,11 +199,6 @@ def test_the_rule_follows_the_chats_options() -> None:
 def test_bad_options_are_refused_by_name(make_plugin, options, message) -> None:
     with pytest.raises((ConfigError, ValueError), match=message):
         make_plugin(**options)
-
-
-def test_words_fold_case_and_drop_stop_words_numbers_and_links() -> None:
-    rows = [("Ёлка", 2), ("ёлка", 1), ("the", 9), ("2026", 5), ("https", 4), ("'hike'", 2)]
-    assert fold_words(rows, frozenset({"the"}), 5) == [("ёлка", 3), ("hike", 2)]
 
 
 def test_change_text() -> None:

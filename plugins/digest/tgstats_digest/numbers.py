@@ -6,23 +6,17 @@ Python only picks maxima out of 7 days, 24 hours and a few hundred word rows.
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import attrs
 from tgstats.plugins import MemberCount, MessageQueries, MessageRow
 
-__all__ = ["Digest", "Window", "compute", "fold_words", "so_far_window", "week_before_window"]
+__all__ = ["Digest", "Window", "compute", "so_far_window", "week_before_window"]
 
-# Word rows asked of the store before stop words are taken out: the top
-# words of a week are found well within the 300 most frequent tokens.
-_WORD_ROWS = 300
 # Longer "words" are pasted hashes, keys or keyboard mashing, not what a chat talks about.
 _LONGEST = 30
-_STRIP = "'\"`’‘«»“”„…-_~=+<>[]{}|\\"
-# Pieces of links left after splitting on '/', ':' and '.'.
+# Pieces of links (the store drops whole links; a bare "www" or "com" is no topic).
 _LINK_PIECES = frozenset({"http", "https", "www", "com", "org", "net"})
 
 
@@ -103,25 +97,6 @@ def week_before_window(scheduled: datetime, zone: ZoneInfo) -> Window:
     )
 
 
-def fold_words(
-    rows: Iterable[tuple[str, int]], stopwords: frozenset[str], limit: int
-) -> list[tuple[str, int]]:
-    """The store's word counts with leftover punctuation stripped, case folded
-    (SQLite lower-cases ASCII only) and stop words, numbers and links dropped."""
-    folded: Counter[str] = Counter()
-    for word, count in rows:
-        clean = word.strip(_STRIP).casefold()
-        if (
-            not 3 <= len(clean) <= _LONGEST
-            or clean.isdigit()
-            or clean in stopwords
-            or clean in _LINK_PIECES
-        ):
-            continue
-        folded[clean] += count
-    return sorted(folded.items(), key=lambda item: (-item[1], item[0]))[:limit]
-
-
 def compute(
     store: MessageQueries,
     chat_id: int,
@@ -147,7 +122,16 @@ def compute(
         for m in store.member_message_counts(chat_id, since=since, until=until)
         if not m.user.is_channel
     ]
-    words = store.top_words(chat_id, since=since, until=until, limit=_WORD_ROWS)
+    # Filtered and ranked by the store: stop words and all (tgstats.store.word_ranking).
+    words = store.top_words(
+        chat_id,
+        since=since,
+        until=until,
+        min_length=3,
+        max_length=_LONGEST,
+        leave_out=stopwords | _LINK_PIECES,
+        limit=top_words,
+    )
     joins = sum(d.joins for d in store.member_changes(chat_id, tz=zone, since=since, until=until))
     reacted = store.top_reacted_messages(chat_id, since=since, until=until, limit=1)
     top = reacted[0] if reacted else None
@@ -170,7 +154,7 @@ def compute(
         ],
         hour_counts=[sum(row[hour] for row in grid) for hour in range(24)],
         top_members=members[:top_members],
-        top_words=fold_words(((w.word, w.count) for w in words), stopwords, top_words),
+        top_words=[(w.word, w.count) for w in words],
         new_members=joins,
         top_message=top,
         link=link,

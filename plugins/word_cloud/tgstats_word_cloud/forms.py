@@ -18,7 +18,7 @@ import Stemmer
 
 from tgstats_word_cloud.fonts import script_of
 
-__all__ = ["STEMMED_LANGUAGES", "merge_forms"]
+__all__ = ["CANDIDATES_PER_WORD", "STEMMED_LANGUAGES", "merge_forms"]
 
 # ISO 639-1 code -> (Snowball algorithm, the script its words are written in).
 STEMMED_LANGUAGES: dict[str, tuple[str, str]] = {
@@ -56,7 +56,7 @@ STEMMED_LANGUAGES: dict[str, tuple[str, str]] = {
 }
 
 # How many of the most frequent words are considered for merging, per word shown.
-_CANDIDATES_PER_WORD = 8
+CANDIDATES_PER_WORD = 8
 
 
 @lru_cache(maxsize=64)
@@ -80,7 +80,7 @@ def merge_forms(counts: Counter[str], languages: Iterable[str], keep: int) -> Co
         for algorithm, script in [STEMMED_LANGUAGES[code]]
     ]
     candidates = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
-    candidates = candidates[: keep * _CANDIDATES_PER_WORD]
+    candidates = candidates[: keep * CANDIDATES_PER_WORD]
     if not stemmers:
         return Counter(dict(candidates))
     # Union-find over words; a (stemmer, stem) key joins every word that has it.

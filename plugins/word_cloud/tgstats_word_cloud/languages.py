@@ -23,7 +23,14 @@ import stopwordsiso
 
 from tgstats_word_cloud.fonts import script_of
 
-__all__ = ["SampleCollector", "chat_languages", "detect_languages", "load_identifier"]
+__all__ = [
+    "SCRIPT_WORDS",
+    "SampleCollector",
+    "chat_languages",
+    "detect_languages",
+    "load_identifier",
+    "with_scripts",
+]
 
 # Messages shorter than this say too little for a language guess ("ok", "+1").
 _MIN_CHARACTERS = 20
@@ -41,7 +48,7 @@ _MAX_LANGUAGES = 8
 # A script whose words make up this share of the commonest words' uses needs
 # a language even if no message was long enough to guess it from.
 _SCRIPT_SHARE = 0.02
-_TOP_WORDS = 1000
+SCRIPT_WORDS = 1000
 # The language whose stop words stand in for a script nobody's messages named.
 _SCRIPT_DEFAULTS = {
     "LATIN": "en",
@@ -105,7 +112,7 @@ def with_scripts(detected: tuple[str, ...], counts: Counter[str]) -> tuple[str, 
     languages = list(detected)
     covered = {_script_of_language(language) for language in languages}
     scripts: Counter[str] = Counter()
-    for word, n in counts.most_common(_TOP_WORDS):
+    for word, n in counts.most_common(SCRIPT_WORDS):
         scripts[script_of(word)] += n
     total = sum(scripts.values())
     for script, n in scripts.most_common():
