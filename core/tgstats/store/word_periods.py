@@ -51,6 +51,7 @@ class WordPart(NamedTuple):
     table: Table
     where: tuple[ColumnElement[bool], ...]
     sign: int
+    per_word: bool = False  # at most one row per word (one chat's all-time table)
 
 
 class WordPlan(NamedTuple):
@@ -76,7 +77,7 @@ def word_counts(
     """Every stored word (tgstats.store.words) of the period with its count."""
     plan = word_plan(connection, family, since, until, user_id, excluded)
     counts: Counter[str] = Counter()
-    for table, where, sign in plan.parts:
+    for table, where, sign, _per_word in plan.parts:
         statement = select(table.c.word, func.sum(table.c["count"])).where(*where)
         for word, n in connection.execute(statement.group_by(table.c.word)):
             counts[word] += sign * int(n)
@@ -139,9 +140,10 @@ def _all_time_parts(
     """All history from the all-time tables: one row per distinct word (per member
     with ``user_id``); excluded members' totals are taken off the chat's."""
     m = member_words
+    single = len(family) == 1
     if user_id is not None:
-        return [WordPart(m, (m.c.chat_id.in_(family), m.c.user_id == user_id), 1)]
-    parts = [WordPart(chat_words, (chat_words.c.chat_id.in_(family),), 1)]
+        return [WordPart(m, (m.c.chat_id.in_(family), m.c.user_id == user_id), 1, single)]
+    parts = [WordPart(chat_words, (chat_words.c.chat_id.in_(family),), 1, single)]
     if excluded:
         where = (m.c.chat_id.in_(family), m.c.user_id.in_(sorted(excluded)))
         parts.append(WordPart(m, where, -1))
