@@ -115,7 +115,7 @@ def word_plan(
     end = None if until is None else until // DAY
     if first is not None and end is not None and first >= end:
         return WordPlan([], [(since, until, 1)])  # within one or two UTC days: texts only
-    parts, days = _span_parts(family, first, end, user_id, excluded)
+    parts, days = _span_parts(family, first, end, user_id, excluded, history)
     for low, high, sign in days:
         if low is None or high is None or low < high:
             where = _day_where(family, low, high, user_id, excluded)
@@ -156,6 +156,7 @@ def _span_parts(
     end: int | None,
     user_id: int | None,
     excluded: Collection[int],
+    history: tuple[int, int] | None,
 ) -> tuple[list[WordPart], list[tuple[int | None, int | None, int]]]:
     """The span parts for days [first, end), and the day ranges still to add
     (sign 1) or to take away (sign -1) from the per-day table.
@@ -181,11 +182,21 @@ def _span_parts(
         else:
             days.append((high * SPAN_DAYS, end, 1))
 
+    # The spans named one by one where the history bounds them (no rows lie
+    # outside it): the key is (chat, span, word), so a word or a range of
+    # words (stop words, emoji) is then a seek in each span, not a filter on
+    # every row of the period.
+    if history is not None:
+        low = history[0] // DAY // SPAN_DAYS if low is None else low
+        high = (history[1] - 1) // DAY // SPAN_DAYS + 1 if high is None else high
+
     def spans(table: Table, *where: ColumnElement[bool], sign: int = 1) -> WordPart:
         bounds = []
-        if low is not None:
+        if low is not None and high is not None:
+            bounds.append(table.c.span.in_(range(low, high)))
+        elif low is not None:
             bounds.append(table.c.span >= low)
-        if high is not None:
+        elif high is not None:
             bounds.append(table.c.span < high)
         return WordPart(table, (table.c.chat_id.in_(family), *where, *bounds), sign)
 
