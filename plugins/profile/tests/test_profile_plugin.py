@@ -124,6 +124,16 @@ async def test_the_card_in_berlin(make_plugin, make_context, history):
     ]
 
 
+async def test_top_words_count_the_whole_period_whatever_the_text_sample(
+    make_plugin, make_context, history
+):
+    # The words come from the store's word counts; only the text emoji from the sample.
+    plugin = make_plugin(timezone="Europe/Berlin", text_sample=1)
+    card = card_of(plugin, make_context(command="me", now=NOW, user_id=ALICE.id))
+    assert card.words == [("coffee", 3), ("tea", 2), ("time", 1)]
+    assert card.emoji == [("❤", 1), ("👍", 1)]  # the reactions; the texts sampled had none
+
+
 async def test_the_same_card_in_utc_and_for_a_week(make_plugin, make_context, history):
     plugin = make_plugin()
     card = card_of(plugin, make_context(command="me", now=NOW, user_id=ALICE.id))

@@ -24,7 +24,7 @@ from tgstats.plugins import (
 )
 
 from tgstats_profile import texts
-from tgstats_profile.words import count_emoji, count_words
+from tgstats_profile.words import LONGEST_WORD, count_emoji, stop_words
 
 __all__ = ["Card", "Tile", "build_card", "duration_text"]
 
@@ -91,9 +91,21 @@ def build_card(
         reactions_f = pool.submit(
             store.member_reaction_emoji, chat_id, uid, limit=TOP_EMOJI * 2, **span
         )
+        # Words from the store's word counts (the member's spans and days:
+        # exact over the period); emoji from a bounded sample of their texts.
+        words_f = pool.submit(
+            store.top_words,
+            chat_id,
+            user_id=uid,
+            min_length=3,
+            max_length=LONGEST_WORD,
+            leave_out=stop_words(tuple(languages)),
+            limit=TOP_WORDS,
+            **span,
+        )
         sample = store.member_recent_texts(chat_id, uid, limit=text_sample, **span)
-        words = count_words(sample, languages, TOP_WORDS)
         text_emoji = count_emoji(sample, TOP_EMOJI * 2)
+        words = [(w.word, w.count) for w in words_f.result()]
         standing = standing_f.result()
         streak, timing, partners = streak_f.result(), timing_f.result(), partners_f.result()
         hours, stickers = hours_f.result(), stickers_f.result()
