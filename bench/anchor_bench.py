@@ -221,7 +221,7 @@ class ServerCpu:
 
 
 class Ours:
-    def __init__(self, url: str, messages: int, save_dir: Path | None) -> None:
+    def __init__(self, url: str, messages: int, save_dir: Path | None, vocabulary: str) -> None:
         connect(url).close()
         self.store = open_store(url)
         self.save_dir = save_dir
@@ -229,7 +229,7 @@ class Ours:
         total = queries.count_messages(CHAT_ID)
         if total == 0:
             print(f"ours: generating {messages:,} messages (analytics_bench.generate, seed 7) ...")
-            seconds = generate(self.store, messages)
+            seconds = generate(self.store, messages, vocabulary_kind=vocabulary)
             with self.store.engine.connect() as connection:
                 connection = connection.execution_options(isolation_level="AUTOCOMMIT")
                 connection.exec_driver_sql("VACUUM ANALYZE")
@@ -442,9 +442,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--save-dir", type=Path, help="write each side's PNGs here")
+    parser.add_argument(
+        "--vocabulary",
+        choices=("open", "closed"),
+        default="open",
+        help="the chat's words when building (analytics_bench.draw_tokens)",
+    )
     args = parser.parse_args(argv)
 
-    ours = Ours(args.pg_url, args.messages, args.save_dir)
+    ours = Ours(args.pg_url, args.messages, args.save_dir, args.vocabulary)
     theirs = Theirs(args.anchor_python, args.anchor_url, args.pg_url, args.save_dir)
     print(
         f"chat: {ours.total:,} messages; ours {ours.database}, theirs {theirs.database} "

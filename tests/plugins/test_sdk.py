@@ -63,6 +63,7 @@ SDK = [
     "UserInfo",
     "Weekly",
     "WordCount",
+    "WordRanking",
     "PerChat",
     "per_chat",
     "chat_zones",

@@ -27,7 +27,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import ColumnElement, Table, func, select
 from sqlalchemy.engine import Connection
 
-from tgstats.store.bucketed import _span
+from tgstats.store.bucketed import _conditions, _span
 from tgstats.store.schema import (
     BUCKET,
     SPAN_DAYS,
@@ -218,21 +218,14 @@ def _day_where(
 ) -> tuple[ColumnElement[bool], ...]:
     """The per-member day rows of UTC days [low, high)."""
     t = word_days
-    where: list[ColumnElement[bool]] = [t.c.chat_id.in_(family)]
     if user_id is not None and low is not None and high is not None and high - low <= SPAN_DAYS:
         # The key is (chat, day, member, word): naming each day lets both
         # engines seek to the member within it, where a day range reads every
         # member's words of those days (20,000 rows a day at 10M messages).
-        return (*where, t.c.day.in_(range(low, high)), t.c.user_id == user_id)
-    if low is not None:
-        where.append(t.c.day >= low)
-    if high is not None:
-        where.append(t.c.day < high)
-    if user_id is not None:
-        where.append(t.c.user_id == user_id)
-    if excluded:
-        where.append(t.c.user_id.not_in(sorted(excluded)))
-    return tuple(where)
+        return (t.c.chat_id.in_(family), t.c.day.in_(range(low, high)), t.c.user_id == user_id)
+    since = None if low is None else low * DAY
+    until = None if high is None else high * DAY
+    return tuple(_conditions(t, t.c.day, family, since, until, DAY, t.c.user_id, user_id, excluded))
 
 
 def edge_words(
