@@ -213,21 +213,25 @@ def _union(plan: WordPlan, *conditions: Any) -> Any:
 
 
 def _emoji_ranges(connection: Connection) -> list[Any]:
-    """SQL's :func:`maybe_emoji`, one condition per range, in code point order:
-    SQLite's own, PostgreSQL's "C" collation (a database's locale may sort
-    U+2000, a space, before "a")."""
-    ranges = []
-    for low, high in _EMOJI_RANGES:
+    """SQL's :func:`maybe_emoji`, in code point order.
 
-        def within(word: Any, low: str = low, high: str | None = high) -> ColumnElement[bool]:
-            w = word.collate("C") if connection.dialect.name == "postgresql" else word
-            bounds = [] if not low else [w >= low]
-            if high is not None:
-                bounds.append(w < high)
-            return and_(*bounds)
+    SQLite compares in code point order and reads each range from the key,
+    so it gets one condition per range.  PostgreSQL compares under the
+    column's collation, where a locale may sort U+2000 (a space) before "a":
+    there the ranges are compared under "C", which its index cannot serve, so
+    they are one condition and one pass (four took 1 s for a member's year
+    at 10M messages).
+    """
 
-        ranges.append(within)
-    return ranges
+    def within(word: Any, low: str, high: str | None) -> ColumnElement[bool]:
+        bounds = [] if not low else [word >= low]
+        if high is not None:
+            bounds.append(word < high)
+        return and_(*bounds)
+
+    if connection.dialect.name == "postgresql":
+        return [lambda word: or_(*(within(word.collate("C"), *bounds) for bounds in _EMOJI_RANGES))]
+    return [lambda word, low=low, high=high: within(word, low, high) for low, high in _EMOJI_RANGES]
 
 
 def _in(connection: Connection, word: Any, words: Collection[str]) -> ColumnElement[bool]:
