@@ -106,19 +106,15 @@ def test_rankings_and_totals_equal_the_plain_counts(filled: Store) -> None:
                 counts = q.word_counts(CHAT.id, since=since, until=until, user_id=user_id)
                 for keep in FILTERS:
                     args = dict(since=since, until=until, user_id=user_id, **keep._asdict())
-                    for limit in (1, 3, 7, 100):
+                    for limit in (0, 1, 3, 7, 100):
+                        # The total is summed apart (limit 0) or along the ranking.
                         top, total = _expected(counts, keep, limit)
-                        found = q.top_words(CHAT.id, limit=limit, **args)
-                        assert [(w.word, w.count) for w in found] == top, (
-                            excluded,
-                            since,
-                            until,
-                            user_id,
-                            keep,
-                            limit,
-                        )
-                    ranking = q.word_ranking(CHAT.id, limit=0, **args)
-                    assert ranking.total == total, (since, until, user_id, keep)
+                        found = q.word_ranking(CHAT.id, limit=limit, **args)
+                        where = (excluded, since, until, user_id, keep, limit)
+                        assert [(w.word, w.count) for w in found.words] == top, where
+                        assert found.total == total, where
+                    plain = q.top_words(CHAT.id, limit=3, **args)
+                    assert [(w.word, w.count) for w in plain] == _expected(counts, keep, 3)[0]
                     checked += 1
     assert checked == 2 * len(_periods()) * 2 * len(FILTERS)
 

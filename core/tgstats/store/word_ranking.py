@@ -97,19 +97,20 @@ def rank(
         for word, n in edge_words(connection, family, low, high, user_id, excluded).items():
             if keep.keeps(word):
                 edges[word] += sign * n
-    words = _top(connection, plan, keep, limit, edges) if limit > 0 else []
-    summed = _total(connection, plan, keep) + sum(edges.values()) if total else None
+    words, lengths = _top(connection, plan, keep, limit, edges) if limit > 0 else ([], None)
+    summed = _total(connection, plan, keep, lengths) + sum(edges.values()) if total else None
     return Ranking(words, summed)
 
 
 def _top(
     connection: Connection, plan: WordPlan, keep: WordFilter, limit: int, edges: Counter[str]
-) -> list[tuple[str, int]]:
+) -> tuple[list[tuple[str, int]], tuple[int, int] | None]:
     """SQL's most used words, filtered here, with the edges' counts added;
-    read on until no word left unread could enter the ranking."""
+    read on until no word left unread could enter the ranking.  Also the
+    sums :func:`_ordered` takes on the way, if it does."""
     asked = 2 * limit + _SLACK
     while True:
-        rows = _ordered(connection, plan, asked)
+        rows, lengths = _ordered(connection, plan, asked, keep)
         combined: Counter[str] = Counter()
         for word, n in rows:
             if keep.keeps(word):
@@ -132,7 +133,7 @@ def _top(
         ranked = _ranked(+combined, limit)
         # Exact once every word not read has at most ``threshold``, below the cut.
         if complete or (len(ranked) == limit and ranked[-1][1] > threshold):
-            return ranked
+            return ranked, lengths
         asked *= 4
 
 
@@ -140,21 +141,46 @@ def _ranked(counts: Counter[str], limit: int) -> list[tuple[str, int]]:
     return sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:limit]
 
 
-def _ordered(connection: Connection, plan: WordPlan, limit: int) -> list[tuple[str, int]]:
-    """The ``limit`` words with the most uses in the SQL parts, most first."""
+def _ordered(
+    connection: Connection, plan: WordPlan, limit: int, keep: WordFilter
+) -> tuple[list[tuple[str, int]], tuple[int, int] | None]:
+    """The ``limit`` words with the most uses in the SQL parts, most first;
+    and, where the parts are summed per word anyway, all uses and those of
+    words of the wrong length (the :func:`_total` sums), taken as windows
+    over the summed words before the cut: one pass instead of two (0.24 s
+    against 0.43 for the 10M chat's last 365 days)."""
     if not plan.parts:
-        return []
+        return [], None
     if len(plan.parts) == 1 and plan.parts[0].per_word and plan.parts[0].sign > 0:
         # All time in one chat: one row per word, nothing to add up (grouping
-        # the 10M chat's 1.5 million words took four times as long as ordering them).
+        # the 10M chat's 1.5 million words took four times as long as ordering
+        # them, and a window over them three times as long as a separate sum).
         table, where, *_ = plan.parts[0]
         count = table.c["count"]
         ordered = select(table.c.word, count).where(*where).order_by(count.desc()).limit(limit)
-        return [(word, int(n)) for word, n in connection.execute(ordered)]
+        return [(word, int(n)) for word, n in connection.execute(ordered)], None
     u = _union(plan)
-    n = func.sum(u.c.n).label("n")
-    statement = select(u.c.word, n).group_by(u.c.word).having(n > 0).order_by(n.desc()).limit(limit)
-    return [(word, int(count)) for word, count in connection.execute(statement)]
+    summed = select(u.c.word, func.sum(u.c.n).label("n")).group_by(u.c.word).subquery("summed")
+    statement = (
+        select(
+            summed.c.word,
+            summed.c.n,
+            func.sum(summed.c.n).over(),
+            func.sum(_wrong_length(summed.c.word, summed.c.n, keep)).over(),
+        )
+        .where(summed.c.n > 0)
+        .order_by(summed.c.n.desc())
+        .limit(limit)
+    )
+    rows = connection.execute(statement).all()
+    lengths = (int(rows[0][2]), int(rows[0][3])) if rows else (0, 0)
+    return [(word, int(n)) for word, n, *_sums in rows], lengths
+
+
+def _wrong_length(word: Any, n: Any, keep: WordFilter) -> Any:
+    """``n`` where ``word`` is shorter or longer than ``keep`` allows, else 0."""
+    length = func.length(word)
+    return case((or_(length < keep.min_length, length > keep.max_length), n), else_=0)
 
 
 def _sums(connection: Connection, plan: WordPlan, words: Collection[str]) -> dict[str, int]:
@@ -166,18 +192,24 @@ def _sums(connection: Connection, plan: WordPlan, words: Collection[str]) -> dic
     return {word: int(n) for word, n in connection.execute(statement)}
 
 
-def _total(connection: Connection, plan: WordPlan, keep: WordFilter) -> int:
+def _total(
+    connection: Connection, plan: WordPlan, keep: WordFilter, lengths: tuple[int, int] | None
+) -> int:
     """Uses of the words ``keep`` keeps in the SQL parts: all uses, less the
-    wrong lengths', less the stop words', with the emoji-like words (``maybe_emoji``)
-    counted one by one instead."""
+    wrong lengths' (``lengths``, if the ranking took them), less the stop
+    words', with the emoji-like words (``maybe_emoji``) counted one by one
+    instead."""
     if not plan.parts:
         return 0
-    u = _union(plan)
-    length = func.length(u.c.word)
-    wrong = case((or_(length < keep.min_length, length > keep.max_length), u.c.n), else_=0)
-    every, wrong_length = connection.execute(
-        select(func.coalesce(func.sum(u.c.n), 0), func.coalesce(func.sum(wrong), 0))
-    ).one()
+    if lengths is None:
+        u = _union(plan)
+        lengths = connection.execute(
+            select(
+                func.coalesce(func.sum(u.c.n), 0),
+                func.coalesce(func.sum(_wrong_length(u.c.word, u.c.n, keep)), 0),
+            )
+        ).one()
+    every, wrong_length = lengths
     total = int(every) - int(wrong_length)
     # The words SQL cannot tell from emoji: take out what the sums above
     # counted of them, and put in what ``keep`` keeps.
