@@ -191,7 +191,7 @@ def _span_parts(
         high = (history[1] - 1) // DAY // SPAN_DAYS + 1 if high is None else high
 
     def spans(table: Table, *where: ColumnElement[bool], sign: int = 1) -> WordPart:
-        bounds = []
+        bounds: list[ColumnElement[bool]] = []
         if low is not None and high is not None:
             bounds.append(table.c.span.in_(range(low, high)))
         elif low is not None:

@@ -94,14 +94,16 @@ def build_card(
         # Words from the store's word counts (the member's spans and days:
         # exact over the period); emoji from a bounded sample of their texts.
         words_f = pool.submit(
-            store.top_words,
-            chat_id,
-            user_id=uid,
-            min_length=3,
-            max_length=LONGEST_WORD,
-            leave_out=stop_words(tuple(languages)),
-            limit=TOP_WORDS,
-            **span,
+            lambda: store.top_words(
+                chat_id,
+                user_id=uid,
+                min_length=3,
+                max_length=LONGEST_WORD,
+                leave_out=stop_words(tuple(languages)),
+                limit=TOP_WORDS,
+                since=since,
+                until=until,
+            )
         )
         sample = store.member_recent_texts(chat_id, uid, limit=text_sample, **span)
         text_emoji = count_emoji(sample, TOP_EMOJI * 2)
