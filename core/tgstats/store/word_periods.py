@@ -42,7 +42,7 @@ from tgstats.store.schema import (
 from tgstats.store.words import count_words
 from tgstats.store.zones import DAY
 
-__all__ = ["WordPart", "WordPlan", "edge_words", "word_counts", "word_plan"]
+__all__ = ["WordPart", "WordPlan", "edge_words", "plan_edges", "word_counts", "word_plan"]
 
 
 class WordPart(NamedTuple):
@@ -81,10 +81,23 @@ def word_counts(
         statement = select(table.c.word, func.sum(table.c["count"])).where(*where)
         for word, n in connection.execute(statement.group_by(table.c.word)):
             counts[word] += sign * int(n)
+    counts.update(plan_edges(connection, family, plan, user_id, excluded))
+    return +counts  # the words only subtracted parts had go
+
+
+def plan_edges(
+    connection: Connection,
+    family: Sequence[int],
+    plan: WordPlan,
+    user_id: int | None,
+    excluded: Collection[int],
+) -> Counter[str]:
+    """The words of the plan's edge hours, counted from their texts, signed."""
+    counts: Counter[str] = Counter()
     for low, high, sign in plan.edges:
         for word, n in edge_words(connection, family, low, high, user_id, excluded).items():
             counts[word] += sign * n
-    return +counts  # the words only subtracted parts had go
+    return counts
 
 
 def word_plan(
@@ -99,6 +112,18 @@ def word_plan(
     if user_id is not None and user_id in excluded:
         return WordPlan([], [])
     history = _history(connection, family) if since is not None or until is not None else None
+    return _plan(family, since, until, user_id, excluded, history)
+
+
+def _plan(
+    family: Sequence[int],
+    since: int | None,
+    until: int | None,
+    user_id: int | None,
+    excluded: Collection[int],
+    history: tuple[int, int] | None,
+) -> WordPlan:
+    """:func:`word_plan` once the chat's ``history`` (first and last dates) is known."""
     if history is not None:
         first_date, last_date = history
         if since is not None and since <= first_date:
@@ -106,7 +131,7 @@ def word_plan(
         if until is not None and until >= last_date:
             until = None  # ending now: no future days to read
         if since is not None and until is None and since - first_date < last_date - since:
-            before = word_plan(connection, family, None, since, user_id, excluded).negated()
+            before = _plan(family, None, since, user_id, excluded, history).negated()
             whole = _all_time_parts(family, user_id, excluded)
             return WordPlan(whole + before.parts, before.edges)
     if since is None and until is None:

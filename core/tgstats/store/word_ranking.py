@@ -38,7 +38,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection
 
-from tgstats.store.word_periods import WordPlan, edge_words, word_plan
+from tgstats.store.word_periods import WordPlan, plan_edges, word_plan
 from tgstats.store.words import MAX_WORD, is_emoji
 
 __all__ = ["Ranking", "WordFilter", "maybe_emoji", "rank"]
@@ -92,11 +92,8 @@ def rank(
     """The ``limit`` most used words of the period that ``keep`` keeps and,
     with ``total``, how many uses of kept words the period has."""
     plan = word_plan(connection, family, since, until, user_id, excluded)
-    edges: Counter[str] = Counter()  # the kept words of the edge hours, signed
-    for low, high, sign in plan.edges:
-        for word, n in edge_words(connection, family, low, high, user_id, excluded).items():
-            if keep.keeps(word):
-                edges[word] += sign * n
+    counted = plan_edges(connection, family, plan, user_id, excluded)
+    edges = Counter({word: n for word, n in counted.items() if keep.keeps(word)})  # signed
     words, lengths = _top(connection, plan, keep, limit, edges) if limit > 0 else ([], None)
     summed = _total(connection, plan, keep, lengths) + sum(edges.values()) if total else None
     return Ranking(words, summed)
