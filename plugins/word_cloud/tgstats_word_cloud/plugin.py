@@ -44,7 +44,7 @@ from tgstats_word_cloud.languages import (
     with_scripts,
 )
 from tgstats_word_cloud.render import display_form, render_cloud
-from tgstats_word_cloud.tokenize import Tokenizer, load_stop_words
+from tgstats_word_cloud.tokenize import load_stop_words
 
 __all__ = ["AUTO", "Cloud", "WordCloudConfig", "WordCloudPlugin", "pick_words"]
 
@@ -147,14 +147,6 @@ class WordCloudPlugin(Plugin[WordCloudConfig]):
         # run in worker threads, hence the lock.
         self._detected: dict[_LanguageKey, tuple[float, tuple[str, ...]]] = {}
         self._detected_lock = threading.Lock()
-        # With "auto" the stop words are known only once the period's messages
-        # are read: count everything, then leave them out (see compute).
-        fixed = config.stop_word_languages
-        self.tokenizer = Tokenizer(
-            stop_words=self._stop_words(fixed) if isinstance(fixed, tuple) else frozenset(),
-            min_length=config.min_word_length,
-            emoji=config.emoji == "words",
-        )
         self.fonts = FontFinder(config.font_path)
         self.zone_for = chat_zones(config.timezone, config.chat_timezones)
 
@@ -207,13 +199,9 @@ class WordCloudPlugin(Plugin[WordCloudConfig]):
         return languages
 
     def _lengths(self) -> dict[str, Any]:
-        """The words the cloud may draw, as the store's word queries take them."""
-        tokenizer = self.tokenizer
-        return {
-            "min_length": tokenizer.min_length,
-            "max_length": tokenizer.max_length,
-            "emoji": tokenizer.emoji,
-        }
+        """The words the cloud may draw, as the store's word queries take them
+        (the store keeps no word longer than 40 characters)."""
+        return {"min_length": self.config.min_word_length, "emoji": self.config.emoji == "words"}
 
     # Plain def: reading texts and drawing run in a worker thread.
     @command("wordcloud", "The chat's most used words: /wordcloud [N days | all] [@user]")

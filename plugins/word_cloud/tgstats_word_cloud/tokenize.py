@@ -12,7 +12,7 @@ sees a small fraction of the text.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from itertools import islice
 
 import attrs
@@ -113,11 +113,6 @@ class Tokenizer:
                 if kept:
                     counts[word] += n
         return counts
-
-    def filter(self, counts: Mapping[str, int]) -> Counter[str]:
-        """The kept words of counts the store already split (``ctx.store.word_counts``)."""
-        keep = self._keep
-        return Counter({word: n for word, n in counts.items() if keep(word)})
 
     def _words(self, piece: str) -> list[str]:
         # Most pieces cannot hold a URL, mention or command: skip that regex for them.
