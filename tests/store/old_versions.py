@@ -5,11 +5,25 @@ from __future__ import annotations
 import sqlalchemy
 from sqlalchemy.engine import Connection
 
-__all__ = ["undo_version_5", "undo_version_6", "undo_version_7"]
+__all__ = ["undo_version_5", "undo_version_6", "undo_version_7", "undo_version_8"]
+
+
+def undo_version_8(connection: Connection) -> None:
+    """Schema version 7: no word totals, no count or length indexes on the
+    word tables (the caller sets the version number)."""
+    connection.execute(sqlalchemy.text("DROP TABLE agg_word_totals"))
+    connection.execute(sqlalchemy.text("DROP TABLE agg_chat_word_days"))
+    for name in (
+        "ix_agg_word_spans_count",
+        "ix_agg_member_word_spans_count",
+        "ix_agg_chat_words_length",
+    ):
+        connection.execute(sqlalchemy.text(f"DROP INDEX {name}"))
 
 
 def undo_version_7(connection: Connection) -> None:
     """Schema version 6: no per-member word spans (the caller sets the version number)."""
+    undo_version_8(connection)
     connection.execute(sqlalchemy.text("DROP TABLE agg_member_word_spans"))
 
 

@@ -20,7 +20,7 @@ from tgstats.testing import (
     make_user,
 )
 
-from .old_versions import undo_version_5, undo_version_7
+from .old_versions import undo_version_5, undo_version_7, undo_version_8
 
 CHAT = make_chat(-1001300, "Aggregates")
 ALICE, BOB = make_user(1, "Alice"), make_user(2, "Bob")
@@ -210,6 +210,52 @@ def test_a_version_6_store_gets_its_member_word_spans_from_the_day_rows(store_ur
         assert_exact(store)
 
 
+def test_a_version_7_store_gets_word_totals_and_the_ranking_indexes(store_url: str) -> None:
+    """The upgrade sums each member's day of words from agg_words and builds
+    the indexes the ranking reads the spans' heads and the short words with."""
+    day = 86_400
+    with open_store(store_url) as store:
+        fill_store(
+            store,
+            [
+                make_message(CHAT, (ALICE, BOB)[i % 2], f"w{chr(97 + i % 4)}x ok", message_id=i + 1)
+                for i in range(40)
+            ]
+            + [
+                make_message(CHAT, ALICE, "late words", message_id=100 + i, date=BASE + i * day)
+                for i in range(30)
+            ],
+        )
+        before = table(store, "agg_word_totals")
+        chat_days = table(store, "agg_chat_word_days")
+        since = datetime.fromtimestamp(BASE + 3 * day, UTC)
+        ranking = store.queries.word_ranking(CHAT.id, since=since, min_length=2)
+    engine = sqlalchemy.create_engine(store_url)
+    with engine.begin() as connection:
+        undo_version_8(connection)
+        connection.execute(sqlalchemy.text("UPDATE tgstats_schema_version SET version = 7"))
+    engine.dispose()
+    with open_store(store_url) as store:
+        assert table(store, "agg_word_totals") == before
+        assert table(store, "agg_chat_word_days") == chat_days
+        assert sum(row[3] for row in before) == 40 * 2 + 30 * 2
+        catalog = (
+            "SELECT name FROM sqlite_master WHERE type = 'index'"
+            if store.engine.dialect.name == "sqlite"
+            else "SELECT indexname FROM pg_indexes"
+        )
+        with store.engine.connect() as connection:
+            indexes = set(connection.exec_driver_sql(catalog).scalars())
+        assert {
+            "ix_agg_word_spans_count",
+            "ix_agg_member_word_spans_count",
+            "ix_agg_chat_words_length",
+        } <= indexes
+        assert store.queries.word_ranking(CHAT.id, since=since, min_length=2) == ranking
+        assert ranking.total == 27 * 2  # "late words" from the fourth day on
+        assert_exact(store)
+
+
 def test_store_verify_and_rebuild_commands(
     store: Store, store_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -227,8 +273,9 @@ def test_store_verify_and_rebuild_commands(
     # tables from agg_words.
     assert "agg_word_spans" in out and "agg_chat_activity" in out and "'two'" in out
     assert "agg_member_days" in out and "agg_member_word_spans" in out
-    assert "agg_member_words" in out and "agg_chat_words" in out
-    assert "8 difference(s)" in err
+    assert "agg_member_words" in out and "agg_chat_words" in out and "agg_word_totals" in out
+    assert "agg_chat_word_days" in out
+    assert "10 difference(s)" in err
     assert main(["store", "rebuild", "--db", store_url]) == 0
     assert main(["store", "verify", "--db", store_url]) == 0
     assert main(["store", "verify", "--db", store_url, "--chat-id", "-5"]) == 1

@@ -34,6 +34,7 @@ from tgstats.store.schema import (
     SPAN_DAYS,
     activity_buckets,
     chat_buckets,
+    chat_word_days,
     chat_words,
     member_days,
     member_months,
@@ -44,6 +45,7 @@ from tgstats.store.schema import (
     reply_buckets,
     word_days,
     word_spans,
+    word_totals,
 )
 from tgstats.store.words import split_piece
 
@@ -235,19 +237,25 @@ class Delta:
         words: list[tuple[int, int, int, str, int]] = []
         spans: dict[tuple[int, int, str], int] = defaultdict(int)
         member_spans: dict[tuple[int, int, int, str], int] = defaultdict(int)
+        totals: list[tuple[int, int, int, int]] = []
+        chat_days: dict[tuple[int, int, str], int] = defaultdict(int)
         # Keys in order, then each key's words in order: the rows come out sorted
         # (B-tree locality, one lock order on PostgreSQL) without sorting every row.
         for key in sorted(self._texts):
             chat_id, day, user_id = key
             counts = _word_counts(*self._texts[key])
             span = day // SPAN_DAYS
+            if summed := sum(counts.values()):
+                totals.append((chat_id, day, user_id, summed))
             for word in sorted(counts):
                 n = counts[word]
                 if n:
                     words.append((chat_id, day, user_id, word, n))
+                    chat_days[(chat_id, day, word)] += n
                     spans[(chat_id, span, word)] += n
                     member_spans[(chat_id, user_id, span, word)] += n
         span_rows = sorted((*key, n) for key, n in spans.items() if n)
+        chat_day_rows = sorted((*key, n) for key, n in chat_days.items() if n)
         member_span_rows = sorted((*key, n) for key, n in member_spans.items() if n)
         # All-time totals per member and per chat, from the same counts.
         per_member: dict[tuple[int, int, str], int] = defaultdict(int)
@@ -269,6 +277,8 @@ class Delta:
             member_word_rows,
             chat_word_rows,
             member_span_rows,
+            totals,
+            chat_day_rows,
         )
 
 
@@ -291,6 +301,8 @@ class AggregateRows(NamedTuple):
     member_words: list[tuple[int, int, str, int]]  # all-time, per member
     chat_words: list[tuple[int, str, int]]  # all-time, per chat
     member_spans: list[tuple[int, int, int, str, int]]  # chat, member, span, word, count
+    word_totals: list[tuple[int, int, int, int]]  # chat, day, member, words
+    chat_word_days: list[tuple[int, int, str, int]]  # chat, day, word, count
 
 
 def apply_rows(connection: Connection, rows: AggregateRows) -> None:
@@ -307,6 +319,8 @@ def apply_rows(connection: Connection, rows: AggregateRows) -> None:
     _add(connection, mark, word_days.name, ("count",), rows.words)
     _add(connection, mark, member_words.name, ("count",), rows.member_words)
     _add(connection, mark, chat_words.name, ("count",), rows.chat_words)
+    _add(connection, mark, word_totals.name, ("words",), rows.word_totals)
+    _add(connection, mark, chat_word_days.name, ("count",), rows.chat_word_days)
 
 
 def forget_months(connection: Connection, mark: str, rows: AggregateRows) -> None:
@@ -484,6 +498,8 @@ _KEYS: dict[str, tuple[str, ...]] = {
     word_days.name: ("chat_id", "day", "user_id", "word"),
     word_spans.name: ("chat_id", "span", "word"),
     member_word_spans.name: ("chat_id", "user_id", "span", "word"),
+    word_totals.name: ("chat_id", "day", "user_id"),
+    chat_word_days.name: ("chat_id", "day", "word"),
 }
 
 
@@ -621,6 +637,7 @@ def erase_member(connection: Connection, chat_ids: Sequence[int], user_id: int) 
         ),
         (word_spans, "count", f"SELECT span, word, count FROM {member_word_spans.name} {member}"),
         (chat_words, "count", f"SELECT word, count FROM {member_words.name} {member}"),
+        (chat_word_days, "count", f"SELECT day, word, count FROM {word_days.name} {member}"),
         (
             replies_received,
             "replies",
@@ -641,6 +658,7 @@ def erase_member(connection: Connection, chat_ids: Sequence[int], user_id: int) 
         word_days,
         member_words,
         member_word_spans,
+        word_totals,
     ):
         connection.execute(
             table.delete().where(table.c.chat_id.in_(chat_ids), table.c.user_id == user_id)
