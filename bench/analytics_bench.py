@@ -270,6 +270,7 @@ PERIODS: list[tuple[str, ...]] = [
     ("all",),
     ("30",),
     ("365",),
+    ("600",),  # most of the two years: all of them less the part before
     ("all", "@user1"),
     ("30", "@user1"),
     ("365", "@user1"),

@@ -9,13 +9,14 @@ emoji (letters at U+2000 and above), and limits that cut through ties.
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections import Counter
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from tgstats.store import Store
+from tgstats.store import Store, word_ranking
 from tgstats.store.word_periods import word_plan
 from tgstats.store.word_ranking import WordFilter, _emoji_ranges, _union
 from tgstats.testing import fill_store, make_chat, make_message, make_user
@@ -259,8 +260,9 @@ def test_words_the_hours_before_the_period_take_down_are_read_past(store: Store)
     ranking must read on until it finds them."""
     day = 86_400
     first = int(datetime(2026, 3, 1, tzinfo=ZONE).timestamp()) // day * day  # a UTC midnight
-    since = datetime.fromtimestamp(first + 5 * day + 18 * 3600 + 900, ZONE)  # 18:15 UTC
-    assert since.hour == 0 and since.minute == 0  # a local midnight
+    # 03:15 UTC: nearer the midnight before, so the part before the period
+    # takes the whole day and the hours from midnight come back as texts.
+    since = datetime.fromtimestamp(first + 5 * day + 3 * 3600 + 900, ZONE)
     words = [_letters(i) for i in range(100)]
     texts = [(first, "start")]
     for w in words[:90]:
@@ -281,3 +283,65 @@ def test_words_the_hours_before_the_period_take_down_are_read_past(store: Store)
     assert [sign for *_, sign in plan.edges] == [-1]  # all less the part before
     found = store.queries.top_words(CHAT.id, since=since, limit=10)
     assert [(w.word, w.count) for w in found] == [(w, 2) for w in words[90:]]
+
+
+def test_rankings_from_the_heads_of_many_spans_equal_the_plain_counts(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Five months in which each 16-day span has its own favourite words, so
+    a word is near the top of some spans and far down (or absent) in others:
+    the threshold ranking must read past the first rows, bound the words each
+    list has not reached, and sum the doubtful ones exactly, for long periods,
+    the whole history less the part before, a member and an excluded member,
+    with limits well below each span's vocabulary."""
+    rng = random.Random(11)
+    vocabulary = [_letters(i) for i in range(150)]
+    messages = []
+    for day in range(160):
+        span = day // 16
+        # This span's favourites first, then a common, flatter tail.
+        hot = vocabulary[span * 17 % 130 : span * 17 % 130 + 20]
+        weights = [0.6] * len(hot) + [(i + 1) ** -0.5 for i in range(len(vocabulary))]
+        for k in range(40):
+            words = rng.choices(hot + vocabulary, weights, k=rng.randint(2, 6))
+            sender = USERS[rng.choice((0, 0, 1, 2))]
+            date = START + day * 86_400 + k * 2_000 + rng.randint(0, 1_500)
+            messages.append(
+                make_message(CHAT, sender, " ".join(words), message_id=len(messages) + 1, date=date)
+            )
+    fill_store(store, messages)
+
+    reads: list[int | None] = []
+    heads = word_ranking._heads
+
+    def recorded(*args: object, **kwargs: object) -> object:
+        reads.append(kwargs.get("above"))  # type: ignore[arg-type]
+        return heads(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(word_ranking, "_heads", recorded)
+    q = store.queries
+    assert sum(q.word_counts(CHAT.id).values()) > 20_000
+    keeps = [
+        WordFilter(min_length=1, leave_out=frozenset(vocabulary[:5])),
+        # Only rare words kept: the cut is far below the lists' depths.
+        WordFilter(min_length=1, leave_out=frozenset(vocabulary[:120])),
+    ]
+    start = datetime.fromtimestamp(START, ZONE)
+    periods = [
+        (start + timedelta(days=d, hours=h), None if u is None else start + timedelta(days=u))
+        for d, h, u in ((3, 5, None), (40, 20, None), (60, 0, 150), (17, 13, 120), (130, 2, None))
+    ]
+    for excluded in (frozenset(), frozenset({USERS[1].id})):
+        q._excluded = lambda _chat, excluded=excluded: excluded  # type: ignore[method-assign]
+        for since, until in periods:
+            for user_id in (None, USERS[0].id):
+                counts = q.word_counts(CHAT.id, since=since, until=until, user_id=user_id)
+                for keep, limit in itertools.product(keeps, (1, 4, 15, 40)):
+                    args = dict(since=since, until=until, user_id=user_id, **keep._asdict())
+                    top, total = _expected(counts, keep, limit)
+                    found = q.word_ranking(CHAT.id, limit=limit, **args)
+                    where = (excluded, since, until, user_id, len(keep.leave_out), limit)
+                    assert [(w.word, w.count) for w in found.words] == top, where
+                    assert found.total == total, where
+    # The lists were read down to a floor, not whole.
+    assert any(above for above in reads), reads

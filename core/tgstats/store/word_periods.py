@@ -32,6 +32,7 @@ from tgstats.store.schema import (
     BUCKET,
     SPAN_DAYS,
     chat_buckets,
+    chat_word_days,
     chat_words,
     member_word_spans,
     member_words,
@@ -42,7 +43,15 @@ from tgstats.store.schema import (
 from tgstats.store.words import count_words
 from tgstats.store.zones import DAY
 
-__all__ = ["WordPart", "WordPlan", "edge_words", "plan_edges", "word_counts", "word_plan"]
+__all__ = [
+    "WordList",
+    "WordPart",
+    "WordPlan",
+    "edge_words",
+    "plan_edges",
+    "word_counts",
+    "word_plan",
+]
 
 
 class WordPart(NamedTuple):
@@ -54,15 +63,31 @@ class WordPart(NamedTuple):
     per_word: bool = False  # at most one row per word (one chat's all-time table)
 
 
+class WordList(NamedTuple):
+    """Rows of a word table with at most one per word, which an index reads
+    most used first: one span of one chat (or member), or one chat's (or
+    member's) all time."""
+
+    table: Table
+    where: tuple[ColumnElement[bool], ...]
+
+
 class WordPlan(NamedTuple):
     parts: list[WordPart]
     # (since, until, sign): hours whose words are counted from the texts.
     edges: list[tuple[int | None, int | None, int]]
+    # Lists whose sum is at least any word's count in the parts (each part
+    # added is within one of them; parts taken away only lower a count), or
+    # None where the spans are not named (a chat without messages).
+    lists: list[WordList] | None = None
+    # The UTC days [first, end) the parts cover, whole (None: unbounded).
+    days: tuple[int | None, int | None] = (None, None)
 
     def negated(self) -> WordPlan:
-        return WordPlan(
-            [part._replace(sign=-part.sign) for part in self.parts],
-            [(low, high, -sign) for low, high, sign in self.edges],
+        return self._replace(
+            parts=[part._replace(sign=-part.sign) for part in self.parts],
+            edges=[(low, high, -sign) for low, high, sign in self.edges],
+            lists=None,
         )
 
 
@@ -110,7 +135,7 @@ def word_plan(
 ) -> WordPlan:
     """The parts whose signed sum is the period's word counts."""
     if user_id is not None and user_id in excluded:
-        return WordPlan([], [])
+        return WordPlan([], [], [], (0, 0))
     history = _history(connection, family) if since is not None or until is not None else None
     return _plan(family, since, until, user_id, excluded, history)
 
@@ -131,26 +156,49 @@ def _plan(
         if until is not None and until >= last_date:
             until = None  # ending now: no future days to read
         if since is not None and until is None and since - first_date < last_date - since:
-            before = _plan(family, None, since, user_id, excluded, history).negated()
+            before = _plan(family, None, since, user_id, excluded, history)
             whole = _all_time_parts(family, user_id, excluded)
-            return WordPlan(whole + before.parts, before.edges)
+            less = before.negated()
+            covered = (before.days[1], None)
+            return WordPlan(
+                whole + less.parts, less.edges, _all_time_lists(family, user_id), covered
+            )
     if since is None and until is None:
-        return WordPlan(_all_time_parts(family, user_id, excluded), [])
-    first = None if since is None else -(-since // DAY)
-    end = None if until is None else until // DAY
-    if first is not None and end is not None and first >= end:
-        return WordPlan([], [(since, until, 1)])  # within one or two UTC days: texts only
-    parts, days = _span_parts(family, first, end, user_id, excluded, history)
+        parts = _all_time_parts(family, user_id, excluded)
+        return WordPlan(parts, [], _all_time_lists(family, user_id))
+    # Whole UTC days from the tables, from the midnight nearest each bound:
+    # the hours between it and the bound are counted from the texts, added
+    # or taken away, so at most half a day of texts is read at either edge.
+    first = None if since is None else (since + DAY // 2) // DAY
+    end = None if until is None else (until + DAY // 2) // DAY
+    edges = _edges(since, first, until, end)
+    if (
+        since is not None
+        and until is not None
+        and first is not None
+        and end is not None
+        and (first >= end or until - since <= sum(high - low for low, high, _sign in edges))
+    ):
+        return WordPlan([], [(since, until, 1)], [], (0, 0))  # fewer hours as texts
+    parts, days, lists = _span_parts(family, first, end, user_id, excluded, history)
     for low, high, sign in days:
         if low is None or high is None or low < high:
-            where = _day_where(family, low, high, user_id, excluded)
-            parts.append(WordPart(word_days, where, sign))
-    edges: list[tuple[int | None, int | None, int]] = []
-    if since is not None and first is not None and since < first * DAY:
-        edges.append((since, first * DAY, 1))
-    if until is not None and end is not None and end * DAY < until:
-        edges.append((end * DAY, until, 1))
-    return WordPlan(parts, edges)
+            parts += _day_parts(family, low, high, user_id, excluded, sign)
+    signed: list[tuple[int | None, int | None, int]] = list(edges)
+    return WordPlan(parts, signed, lists, (first, end))
+
+
+def _edges(
+    since: int | None, first: int | None, until: int | None, end: int | None
+) -> list[tuple[int, int, int]]:
+    """The hours between each bound and its midnight: (low, high, sign), added
+    where the bound comes first, taken away where the midnight does."""
+    edges = []
+    if since is not None and first is not None and since != first * DAY:
+        edges.append((since, first * DAY, 1) if since < first * DAY else (first * DAY, since, -1))
+    if until is not None and end is not None and until != end * DAY:
+        edges.append((end * DAY, until, 1) if end * DAY < until else (until, end * DAY, -1))
+    return edges
 
 
 def _history(connection: Connection, family: Sequence[int]) -> tuple[int, int] | None:
@@ -175,6 +223,31 @@ def _all_time_parts(
     return parts
 
 
+def _all_time_lists(family: Sequence[int], user_id: int | None) -> list[WordList]:
+    if user_id is None:
+        return [WordList(chat_words, (chat_words.c.chat_id == chat,)) for chat in family]
+    m = member_words
+    return [WordList(m, (m.c.chat_id == chat, m.c.user_id == user_id)) for chat in family]
+
+
+def _span_lists(
+    family: Sequence[int], spans: Collection[int], user_id: int | None
+) -> list[WordList]:
+    if user_id is None:
+        t = word_spans
+        return [
+            WordList(t, (t.c.chat_id == chat, t.c.span == span))
+            for chat in family
+            for span in sorted(spans)
+        ]
+    m = member_word_spans
+    return [
+        WordList(m, (m.c.chat_id == chat, m.c.user_id == user_id, m.c.span == span))
+        for chat in family
+        for span in sorted(spans)
+    ]
+
+
 def _span_parts(
     family: Sequence[int],
     first: int | None,
@@ -182,9 +255,10 @@ def _span_parts(
     user_id: int | None,
     excluded: Collection[int],
     history: tuple[int, int] | None,
-) -> tuple[list[WordPart], list[tuple[int | None, int | None, int]]]:
-    """The span parts for days [first, end), and the day ranges still to add
-    (sign 1) or to take away (sign -1) from the per-day table.
+) -> tuple[list[WordPart], list[tuple[int | None, int | None, int]], list[WordList] | None]:
+    """The span parts for days [first, end), the day ranges still to add
+    (sign 1) or to take away (sign -1) from the per-day table, and the span
+    lists that bound both (:attr:`WordPlan.lists`).
 
     A side with more than half a span left over takes that whole span and
     subtracts the days outside the period (a span is the sum of its days), so
@@ -192,7 +266,9 @@ def _span_parts(
     low = None if first is None else -(-first // SPAN_DAYS)
     high = None if end is None else end // SPAN_DAYS
     if low is not None and high is not None and low >= high:
-        return [], [(first, end, 1)]
+        assert first is not None and end is not None
+        within = range(first // SPAN_DAYS, (end - 1) // SPAN_DAYS + 1)
+        return [], [(first, end, 1)], _span_lists(family, within, user_id)
     days: list[tuple[int | None, int | None, int]] = []
     if low is not None and first is not None:
         if low * SPAN_DAYS - first > SPAN_DAYS // 2:
@@ -225,32 +301,68 @@ def _span_parts(
             bounds.append(table.c.span < high)
         return WordPart(table, (table.c.chat_id.in_(family), *where, *bounds), sign)
 
+    lists = None
+    if low is not None and high is not None:
+        # Days added outside the whole spans lie within the span around them.
+        around = {
+            day // SPAN_DAYS
+            for a, b, sign in days
+            if sign > 0 and a is not None and b is not None and a < b
+            for day in (a, b - 1)
+        }
+        lists = _span_lists(family, around.union(range(low, high)), user_id)
     m = member_word_spans
     if user_id is not None:
-        return [spans(m, m.c.user_id == user_id)], days
+        return [spans(m, m.c.user_id == user_id)], days, lists
     parts = [spans(word_spans)]
     if excluded:  # the chat's spans less those of its excluded members
         parts.append(spans(m, m.c.user_id.in_(sorted(excluded)), sign=-1))
-    return parts, days
+    return parts, days, lists
 
 
-def _day_where(
+def _day_parts(
     family: Sequence[int],
     low: int | None,
     high: int | None,
     user_id: int | None,
     excluded: Collection[int],
+    sign: int,
+) -> list[WordPart]:
+    """The day rows of UTC days [low, high): the member's, or the chat's less
+    those of its excluded members."""
+    if user_id is not None:
+        t = word_days
+        if low is not None and high is not None and high - low <= SPAN_DAYS:
+            # The key is (chat, day, member, word): naming each day lets both
+            # engines seek to the member within it, where a day range reads every
+            # member's words of those days (20,000 rows a day at 10M messages).
+            where = (t.c.chat_id.in_(family), t.c.day.in_(range(low, high)), t.c.user_id == user_id)
+            return [WordPart(t, where, sign)]
+        since = None if low is None else low * DAY
+        until = None if high is None else high * DAY
+        conditions = _conditions(t, t.c.day, family, since, until, DAY, t.c.user_id, user_id, ())
+        return [WordPart(t, tuple(conditions), sign)]
+    parts = [WordPart(chat_word_days, _days(chat_word_days, family, low, high), sign)]
+    if excluded:
+        m = word_days
+        theirs = (*_days(m, family, low, high), m.c.user_id.in_(sorted(excluded)))
+        parts.append(WordPart(m, theirs, -sign))
+    return parts
+
+
+def _days(
+    table: Table, family: Sequence[int], low: int | None, high: int | None
 ) -> tuple[ColumnElement[bool], ...]:
-    """The per-member day rows of UTC days [low, high)."""
-    t = word_days
-    if user_id is not None and low is not None and high is not None and high - low <= SPAN_DAYS:
-        # The key is (chat, day, member, word): naming each day lets both
-        # engines seek to the member within it, where a day range reads every
-        # member's words of those days (20,000 rows a day at 10M messages).
-        return (t.c.chat_id.in_(family), t.c.day.in_(range(low, high)), t.c.user_id == user_id)
-    since = None if low is None else low * DAY
-    until = None if high is None else high * DAY
-    return tuple(_conditions(t, t.c.day, family, since, until, DAY, t.c.user_id, user_id, excluded))
+    """A day table's rows of days [low, high), the days named when they are few
+    (so a word, or a range of words, is a seek in each)."""
+    if low is not None and high is not None and high - low <= SPAN_DAYS:
+        return (table.c.chat_id.in_(family), table.c.day.in_(range(low, high)))
+    where: list[ColumnElement[bool]] = [table.c.chat_id.in_(family)]
+    if low is not None:
+        where.append(table.c.day >= low)
+    if high is not None:
+        where.append(table.c.day < high)
+    return tuple(where)
 
 
 def edge_words(
