@@ -345,3 +345,24 @@ def test_rankings_from_the_heads_of_many_spans_equal_the_plain_counts(
                     assert found.total == total, where
     # The lists were read down to a floor, not whole.
     assert any(above for above in reads), reads
+
+
+def test_a_total_leaving_out_most_of_the_vocabulary_measures_the_rows(
+    filled: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past a few thousand words of the wrong length (here past 2), the total
+    takes them off by measuring the period's rows, not word by word."""
+    monkeypatch.setattr(word_ranking, "_BY_KEY", 2)
+    q = filled.queries
+    keep = WordFilter(min_length=4, max_length=6, leave_out=STOP)
+    for since, until in _periods():
+        for user_id in (None, USERS[0].id):
+            counts = q.word_counts(CHAT.id, since=since, until=until, user_id=user_id)
+            args = dict(since=since, until=until, user_id=user_id, **keep._asdict())
+            found = q.word_ranking(CHAT.id, limit=5, **args)
+            assert (
+                [(w.word, w.count) for w in found.words],
+                found.total,
+            ) == _expected(counts, keep, 5), (since, until, user_id)
+    with filled.engine.connect() as connection:
+        assert word_ranking._wrong_length(connection, [CHAT.id], keep) is None
