@@ -17,6 +17,7 @@ def undo_version_8(connection: Connection) -> None:
         "ix_agg_word_spans_count",
         "ix_agg_member_word_spans_count",
         "ix_agg_chat_words_length",
+        "ix_agg_chat_words_odd",
     ):
         connection.execute(sqlalchemy.text(f"DROP INDEX {name}"))
 

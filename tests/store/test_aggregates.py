@@ -250,6 +250,7 @@ def test_a_version_7_store_gets_word_totals_and_the_ranking_indexes(store_url: s
             "ix_agg_word_spans_count",
             "ix_agg_member_word_spans_count",
             "ix_agg_chat_words_length",
+            "ix_agg_chat_words_odd",
         } <= indexes
         assert store.queries.word_ranking(CHAT.id, since=since, min_length=2) == ranking
         assert ranking.total == 27 * 2  # "late words" from the fourth day on

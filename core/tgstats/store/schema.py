@@ -28,9 +28,11 @@ from sqlalchemy import (
     true,
 )
 from sqlalchemy.engine import Connection
+from sqlalchemy.schema import CreateIndex
 
 from tgstats.errors import StoreError
 from tgstats.store.stickers import STICKER_EMOJI_MAX
+from tgstats.store.words import odd_words_sql
 from tgstats.store.zones import DAY
 
 __all__ = [
@@ -45,6 +47,7 @@ __all__ = [
     "MEMBER_WORDS_SQL",
     "MEMBER_WORD_SPANS_SQL",
     "MIGRATIONS",
+    "ODD_WORDS_INDEX",
     "REPLIES_RECEIVED_SQL",
     "SCHEMA_VERSION",
     "SPAN_DAYS",
@@ -557,6 +560,17 @@ WORD_LENGTH_INDEX = Index(
     "ix_agg_chat_words_length", chat_words.c.chat_id, func.length(chat_words.c.word)
 )
 
+# The chat's words SQL cannot tell from an emoji (tgstats.store.words,
+# EMOJI_RANGES): a word total finds them here and counts them one by one; a
+# locale collation on PostgreSQL would otherwise make it compare every row.
+ODD_WORDS_INDEX = Index(
+    "ix_agg_chat_words_odd",
+    chat_words.c.chat_id,
+    chat_words.c.word,
+    sqlite_where=text(odd_words_sql("sqlite")),
+    postgresql_where=text(odd_words_sql("postgresql")),
+)
+
 MEMBER_WORDS_SQL = (
     "SELECT chat_id, user_id, word, sum(count) FROM agg_words {where} "
     "GROUP BY chat_id, user_id, word"
@@ -737,10 +751,13 @@ def _build_member_word_spans(connection: Connection) -> None:
 
 def _add_word_ranking_tables(connection: Connection) -> None:
     """Version 7 -> 8: the span tables' count indexes, the all-time words'
-    length index, and ``agg_word_totals`` and ``agg_chat_word_days`` filled
+    length and emoji-like indexes, and ``agg_word_totals`` and ``agg_chat_word_days`` filled
     from ``agg_words``."""
-    for index in (*WORD_COUNT_INDEXES, WORD_LENGTH_INDEX):
-        index.create(connection, checkfirst=True)
+    # IF NOT EXISTS (an upgrade from before version 3 has just created the
+    # tables with them), not checkfirst: that reflects the table's indexes,
+    # and SQLAlchemy cannot reflect the length index (it warns).
+    for index in (*WORD_COUNT_INDEXES, WORD_LENGTH_INDEX, ODD_WORDS_INDEX):
+        connection.execute(CreateIndex(index, if_not_exists=True))
     _fill_derived(connection, (word_totals, chat_word_days))
 
 

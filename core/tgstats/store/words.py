@@ -19,9 +19,34 @@ from collections.abc import Iterable
 
 import regex
 
-__all__ = ["MAX_WORD", "count_words", "is_emoji", "split_piece"]
+__all__ = ["EMOJI_RANGES", "MAX_WORD", "count_words", "is_emoji", "odd_words_sql", "split_piece"]
 
 MAX_WORD = 40
+
+# Every emoji kept starts with a keycap's "#", "*" or digit (words with a
+# digit are not kept), with (c) or (r), or at U+2000 or above: [low, high)
+# code point ranges, the only words SQL cannot tell from an emoji.
+EMOJI_RANGES: tuple[tuple[str, str | None], ...] = (
+    ("", "A"),
+    ("\u00a9", "\u00aa"),
+    ("\u00ae", "\u00af"),
+    ("\u2000", None),
+)
+
+
+def odd_words_sql(dialect: str) -> str:
+    """SQL true for a ``word`` column's values in :data:`EMOJI_RANGES`, compared
+    by code point (PostgreSQL: under "C", whatever the column's collation), as
+    literals, so a partial index on it serves the query that repeats it."""
+    word = 'word COLLATE "C"' if dialect == "postgresql" else "word"
+    ranges = []
+    for low, high in EMOJI_RANGES:
+        bounds = [f"{word} >= '{low}'"] if low else []
+        if high is not None:
+            bounds.append(f"{word} < '{high}'")
+        ranges.append("(" + " AND ".join(bounds) + ")")
+    return "(" + " OR ".join(ranges) + ")"
+
 
 # Order matters: URLs before mentions (user@host in a URL), e-mail before mentions.
 _NOISE = regex.compile(
