@@ -70,6 +70,7 @@ class WordList(NamedTuple):
 
     table: Table
     where: tuple[ColumnElement[bool], ...]
+    span: int | None = None  # None: all time
 
 
 class WordPlan(NamedTuple):
@@ -82,12 +83,16 @@ class WordPlan(NamedTuple):
     lists: list[WordList] | None = None
     # The UTC days [first, end) the parts cover, whole (None: unbounded).
     days: tuple[int | None, int | None] = (None, None)
+    # The lists whose rows add up to the first part (a word read in all of
+    # them needs no seek there).
+    summed: tuple[int, ...] = ()
 
     def negated(self) -> WordPlan:
         return self._replace(
             parts=[part._replace(sign=-part.sign) for part in self.parts],
             edges=[(low, high, -sign) for low, high, sign in self.edges],
             lists=None,
+            summed=(),
         )
 
 
@@ -160,12 +165,13 @@ def _plan(
             whole = _all_time_parts(family, user_id, excluded)
             less = before.negated()
             covered = (before.days[1], None)
-            return WordPlan(
-                whole + less.parts, less.edges, _all_time_lists(family, user_id), covered
-            )
+            lists = _all_time_lists(family, user_id)
+            every = tuple(range(len(lists)))
+            return WordPlan(whole + less.parts, less.edges, lists, covered, every)
     if since is None and until is None:
         parts = _all_time_parts(family, user_id, excluded)
-        return WordPlan(parts, [], _all_time_lists(family, user_id))
+        lists = _all_time_lists(family, user_id)
+        return WordPlan(parts, [], lists, (None, None), tuple(range(len(lists))))
     # Whole UTC days from the tables, from the midnight nearest each bound:
     # the hours between it and the bound are counted from the texts, added
     # or taken away, so at most half a day of texts is read at either edge.
@@ -180,12 +186,12 @@ def _plan(
         and (first >= end or until - since <= sum(high - low for low, high, _sign in edges))
     ):
         return WordPlan([], [(since, until, 1)], [], (0, 0))  # fewer hours as texts
-    parts, days, lists = _span_parts(family, first, end, user_id, excluded, history)
+    parts, days, span_lists, summed = _span_parts(family, first, end, user_id, excluded, history)
     for low, high, sign in days:
         if low is None or high is None or low < high:
             parts += _day_parts(family, low, high, user_id, excluded, sign)
     signed: list[tuple[int | None, int | None, int]] = list(edges)
-    return WordPlan(parts, signed, lists, (first, end))
+    return WordPlan(parts, signed, span_lists, (first, end), summed)
 
 
 def _edges(
@@ -236,13 +242,13 @@ def _span_lists(
     if user_id is None:
         t = word_spans
         return [
-            WordList(t, (t.c.chat_id == chat, t.c.span == span))
+            WordList(t, (t.c.chat_id == chat, t.c.span == span), span)
             for chat in family
             for span in sorted(spans)
         ]
     m = member_word_spans
     return [
-        WordList(m, (m.c.chat_id == chat, m.c.user_id == user_id, m.c.span == span))
+        WordList(m, (m.c.chat_id == chat, m.c.user_id == user_id, m.c.span == span), span)
         for chat in family
         for span in sorted(spans)
     ]
@@ -255,10 +261,16 @@ def _span_parts(
     user_id: int | None,
     excluded: Collection[int],
     history: tuple[int, int] | None,
-) -> tuple[list[WordPart], list[tuple[int | None, int | None, int]], list[WordList] | None]:
+) -> tuple[
+    list[WordPart],
+    list[tuple[int | None, int | None, int]],
+    list[WordList] | None,
+    tuple[int, ...],
+]:
     """The span parts for days [first, end), the day ranges still to add
-    (sign 1) or to take away (sign -1) from the per-day table, and the span
-    lists that bound both (:attr:`WordPlan.lists`).
+    (sign 1) or to take away (sign -1) from the per-day table, the span
+    lists that bound both (:attr:`WordPlan.lists`), and those of them that
+    add up to the first part (:attr:`WordPlan.summed`).
 
     A side with more than half a span left over takes that whole span and
     subtracts the days outside the period (a span is the sum of its days), so
@@ -268,7 +280,7 @@ def _span_parts(
     if low is not None and high is not None and low >= high:
         assert first is not None and end is not None
         within = range(first // SPAN_DAYS, (end - 1) // SPAN_DAYS + 1)
-        return [], [(first, end, 1)], _span_lists(family, within, user_id)
+        return [], [(first, end, 1)], _span_lists(family, within, user_id), ()
     days: list[tuple[int | None, int | None, int]] = []
     if low is not None and first is not None:
         if low * SPAN_DAYS - first > SPAN_DAYS // 2:
@@ -302,6 +314,7 @@ def _span_parts(
         return WordPart(table, (table.c.chat_id.in_(family), *where, *bounds), sign)
 
     lists = None
+    summed: tuple[int, ...] = ()
     if low is not None and high is not None:
         # Days added outside the whole spans lie within the span around them.
         around = {
@@ -311,13 +324,14 @@ def _span_parts(
             for day in (a, b - 1)
         }
         lists = _span_lists(family, around.union(range(low, high)), user_id)
+        summed = tuple(i for i, listed in enumerate(lists) if low <= (listed.span or 0) < high)
     m = member_word_spans
     if user_id is not None:
-        return [spans(m, m.c.user_id == user_id)], days, lists
+        return [spans(m, m.c.user_id == user_id)], days, lists, summed
     parts = [spans(word_spans)]
     if excluded:  # the chat's spans less those of its excluded members
         parts.append(spans(m, m.c.user_id.in_(sorted(excluded)), sign=-1))
-    return parts, days, lists
+    return parts, days, lists, summed
 
 
 def _day_parts(

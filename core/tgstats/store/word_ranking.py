@@ -100,7 +100,9 @@ def rank(
         # Summed with the ranking's words, in one pass over the period's day rows.
         wrong = _wrong_length(connection, family, keep)
         odd = _odd_words(connection, family)
-        left_out = (wrong or set()) | _stops(keep)
+        # Stop lists are long (1,856 words for English and Russian) and most
+        # of a list never occurs in a given chat: only those that do are summed.
+        left_out = (wrong or set()) | _present(connection, family, _stops(keep))
         sums.want(left_out | (odd or set()))
     words: list[tuple[str, int]] = []
     if limit > 0:
@@ -142,16 +144,25 @@ class _Sums:
         self._plan = plan
         self._known: dict[str, int] = {}
         self._wanted: set[str] = set()
+        self._first: Mapping[str, int] = {}
 
     def want(self, words: Collection[str]) -> None:
         self._wanted.update(words)
 
+    def first_part(self, sums: Mapping[str, int]) -> None:
+        """Words whose sum in the plan's first part is known (read whole
+        from its lists): only the other parts are summed for them."""
+        self._first = sums
+
     def of(self, words: Collection[str]) -> dict[str, int]:
         missing = {w for w in words if w not in self._known} | self._wanted
         self._wanted = set()
-        if missing:
-            found = _sums(self._connection, self._plan, missing)
-            self._known.update((w, found.get(w, 0)) for w in missing)
+        whole = {w for w in missing if w not in self._first}
+        found = _sums(self._connection, self._plan, whole)
+        if partly := missing - whole:
+            rest = _sums(self._connection, self._plan._replace(parts=self._plan.parts[1:]), partly)
+            found.update((w, self._first[w] + rest.get(w, 0)) for w in partly)
+        self._known.update((w, found.get(w, 0)) for w in missing)
         return {w: self._known[w] for w in words}
 
 
@@ -242,7 +253,7 @@ def threshold_top(
     if len(lists) == 1:
         # An all-time table (no count index: each read is a pass over the
         # chat's vocabulary) or a single span: read it deep enough at once.
-        rows, floors = _heads(connection, lists, top=4 * (limit + _SLACK), above=None)
+        rows, floors = _heads(connection, lists, top=2 * (limit + _SLACK), above=None)
     else:
         # The cut is about the sum of the lists' counts at the ``limit``-th
         # row (a seek each); read every list down to half its share of that.
@@ -257,6 +268,7 @@ def threshold_top(
             read[word] += n
             over[word] += n - floors[i]
         bound = sum(floors)  # the most any word not read may have in SQL
+        sums.first_part(_read_whole(rows, plan.summed))
         candidates = {w for w in read if keep.keeps(w)} | {w for w in edges if edges[w] > 0}
         most = {w: bound + over.get(w, 0) + edges.get(w, 0) for w in candidates}
         guesses = sorted((read.get(w, 0) + edges.get(w, 0) for w in candidates), reverse=True)
@@ -289,6 +301,20 @@ def threshold_top(
         rows, floors = _heads(connection, lists, top=None, above=_floor(cut, floors))
 
 
+def _read_whole(rows: Sequence[tuple[int, str, int]], summed: Sequence[int]) -> dict[str, int]:
+    """The words read in every list of ``summed``, with their sum over them."""
+    if not summed:
+        return {}
+    inside = set(summed)
+    seen: Counter[str] = Counter()
+    total: Counter[str] = Counter()
+    for i, word, n in rows:
+        if i in inside:
+            seen[word] += 1
+            total[word] += n
+    return {word: total[word] for word, k in seen.items() if k == len(inside)}
+
+
 def _floor(cut: int, floors: Sequence[int]) -> int:
     """A floor below the lists' present ones that leaves all of them together
     half the cut (0: every row)."""
@@ -308,7 +334,9 @@ def _heads(
     rows: list[tuple[int, str, int]] = []
     for start in range(0, len(lists), _LISTS_PER_STATEMENT):
         selects = []
-        for i, (table, where) in enumerate(lists[start : start + _LISTS_PER_STATEMENT], start):
+        for i, (table, where, _span) in enumerate(
+            lists[start : start + _LISTS_PER_STATEMENT], start
+        ):
             count = table.c["count"]
             head = select(literal(i).label("i"), table.c.word, count.label("n")).where(*where)
             if above is not None:
@@ -333,7 +361,9 @@ def _depths(connection: Connection, lists: Sequence[WordList], rank: int) -> lis
     found: dict[int, int] = {}
     for start in range(0, len(lists), _LISTS_PER_STATEMENT):
         selects = []
-        for i, (table, where) in enumerate(lists[start : start + _LISTS_PER_STATEMENT], start):
+        for i, (table, where, _span) in enumerate(
+            lists[start : start + _LISTS_PER_STATEMENT], start
+        ):
             count = table.c["count"]
             at = select(literal(i).label("i"), count.label("n")).where(*where)
             at = at.order_by(count.desc()).offset(rank - 1).limit(1)
@@ -412,6 +442,15 @@ def _wrong_length_sum(connection: Connection, plan: WordPlan, keep: WordFilter) 
         return 0
     u = _union(plan, lambda word: _outside(word, keep))
     return int(connection.execute(select(func.coalesce(func.sum(u.c.n), 0))).scalar_one())
+
+
+def _present(connection: Connection, family: Sequence[int], words: Collection[str]) -> set[str]:
+    """Those of ``words`` the chat has ever used (a seek each in its all-time words)."""
+    if not words:
+        return set()
+    t = chat_words
+    statement = select(t.c.word).where(t.c.chat_id.in_(family), _in(connection, t.c.word, words))
+    return set(connection.execute(statement).scalars())
 
 
 def _stops(keep: WordFilter) -> set[str]:
