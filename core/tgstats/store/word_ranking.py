@@ -38,9 +38,11 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection
 
+from tgstats.store.bucketed import _conditions
 from tgstats.store.schema import chat_words, word_totals
 from tgstats.store.word_periods import WordList, WordPlan, plan_edges, word_plan
 from tgstats.store.words import EMOJI_RANGES, MAX_WORD, is_emoji, odd_words_sql
+from tgstats.store.zones import DAY
 
 __all__ = ["Ranking", "WordFilter", "maybe_emoji", "rank", "threshold_top", "word_total"]
 
@@ -394,15 +396,9 @@ def word_total(
         return 0
     t = word_totals
     first, end = plan.days
-    where: list[ColumnElement[bool]] = [t.c.chat_id.in_(family)]
-    if first is not None:
-        where.append(t.c.day >= first)
-    if end is not None:
-        where.append(t.c.day < end)
-    if user_id is not None:
-        where.append(t.c.user_id == user_id)
-    elif excluded:
-        where.append(t.c.user_id.not_in(sorted(excluded)))
+    since = None if first is None else first * DAY
+    until = None if end is None else end * DAY
+    where = _conditions(t, t.c.day, family, since, until, DAY, t.c.user_id, user_id, excluded)
     summed = select(func.coalesce(func.sum(t.c.words), 0)).where(*where)
     return int(connection.execute(summed).scalar_one())
 
