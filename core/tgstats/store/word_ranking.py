@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
     ColumnElement,
+    Select,
     String,
     and_,
     bindparam,
@@ -327,27 +328,39 @@ def _floor(cut: int, floors: Sequence[int]) -> int:
 _LISTS_PER_STATEMENT = 200
 
 
+def _each_list(
+    connection: Connection,
+    lists: Sequence[WordList],
+    read: Callable[[WordList], Select[Any]],
+) -> list[Any]:
+    """The rows of ``read(list)`` for every list, each led by the list's index,
+    a few hundred lists to a statement."""
+    rows: list[Any] = []
+    for start in range(0, len(lists), _LISTS_PER_STATEMENT):
+        selects = [
+            select(literal(i).label("i"), read(listed).subquery())
+            for i, listed in enumerate(lists[start : start + _LISTS_PER_STATEMENT], start)
+        ]
+        statement = union_all(*selects) if len(selects) > 1 else selects[0]
+        rows += connection.execute(statement).all()
+    return rows
+
+
 def _heads(
     connection: Connection, lists: Sequence[WordList], *, top: int | None, above: int | None
 ) -> tuple[list[tuple[int, str, int]], list[int]]:
     """Each list's rows most used first: its first ``top``, or all with more
     than ``above``; as (list, word, count), and each list's floor: the most a
     row not read may have."""
-    rows: list[tuple[int, str, int]] = []
-    for start in range(0, len(lists), _LISTS_PER_STATEMENT):
-        selects = []
-        for i, (table, where, _span) in enumerate(
-            lists[start : start + _LISTS_PER_STATEMENT], start
-        ):
-            count = table.c["count"]
-            head = select(literal(i).label("i"), table.c.word, count.label("n")).where(*where)
-            if above is not None:
-                head = head.where(count > above)
-            if top is not None:
-                head = head.order_by(count.desc()).limit(top)
-            selects.append(select(head.subquery()))
-        statement = union_all(*selects) if len(selects) > 1 else selects[0]
-        rows += [(int(i), word, int(n)) for i, word, n in connection.execute(statement)]
+
+    def head(listed: WordList) -> Select[Any]:
+        count = listed.table.c["count"]
+        rows = select(listed.table.c.word, count).where(*listed.where)
+        if above is not None:
+            rows = rows.where(count > above)
+        return rows if top is None else rows.order_by(count.desc()).limit(top)
+
+    rows = [(int(i), word, int(n)) for i, word, n in _each_list(connection, lists, head)]
     if top is None:
         return rows, [above or 0] * len(lists)
     # A list that gave fewer than ``top`` rows was read whole.
@@ -360,18 +373,13 @@ def _heads(
 
 def _depths(connection: Connection, lists: Sequence[WordList], rank: int) -> list[int]:
     """Each list's count at its ``rank``-th row, most used first (0: it has fewer)."""
-    found: dict[int, int] = {}
-    for start in range(0, len(lists), _LISTS_PER_STATEMENT):
-        selects = []
-        for i, (table, where, _span) in enumerate(
-            lists[start : start + _LISTS_PER_STATEMENT], start
-        ):
-            count = table.c["count"]
-            at = select(literal(i).label("i"), count.label("n")).where(*where)
-            at = at.order_by(count.desc()).offset(rank - 1).limit(1)
-            selects.append(select(at.subquery()))
-        statement = union_all(*selects) if len(selects) > 1 else selects[0]
-        found.update((int(i), int(n)) for i, n in connection.execute(statement))
+
+    def at(listed: WordList) -> Select[Any]:
+        count = listed.table.c["count"]
+        ordered = select(count).where(*listed.where).order_by(count.desc())
+        return ordered.offset(rank - 1).limit(1)
+
+    found = {int(i): int(n) for i, n in _each_list(connection, lists, at)}
     return [found.get(i, 0) for i in range(len(lists))]
 
 
