@@ -64,9 +64,10 @@ class WordPart(NamedTuple):
 
 
 class WordList(NamedTuple):
-    """Rows of a word table with at most one per word, which an index reads
-    most used first: one span of one chat (or member), or one chat's (or
-    member's) all time."""
+    """Rows of a word table with at most one per word, read most used first:
+    one span of one chat (or member), through the span tables' count index,
+    or one chat's (or member's) all time, which has no such index and is
+    ordered in one pass."""
 
     table: Table
     where: tuple[ColumnElement[bool], ...]
