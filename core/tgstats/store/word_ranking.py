@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
@@ -29,6 +29,7 @@ from sqlalchemy import (
     String,
     and_,
     bindparam,
+    case,
     func,
     literal,
     or_,
@@ -256,25 +257,24 @@ def threshold_top(
     if len(lists) == 1:
         # An all-time table (no count index: each read is a pass over the
         # chat's vocabulary) or a single span: read it deep enough at once.
-        rows, floors = _heads(connection, lists, top=2 * (limit + _SLACK), above=None)
+        heads = _top_rows(connection, lists[0], plan.summed, 2 * (limit + _SLACK))
     else:
         # The cut is about the sum of the lists' counts at the ``limit``-th
         # row (a seek each); read every list down to half its share of that.
         depths = _depths(connection, lists, limit + _SLACK)
-        rows, floors = _heads(connection, lists, top=None, above=_floor(sum(depths), depths))
+        heads = _heads(connection, lists, plan.summed, above=_floor(sum(depths), depths))
     while True:
-        # Per word: what the lists read hold of it, and how much more the
-        # lists that did not reach it may hold (their floors).
-        read: Counter[str] = Counter()
-        over: Counter[str] = Counter()  # sum over the lists that read the word of count - floor
-        for i, word, n in rows:
-            read[word] += n
-            over[word] += n - floors[i]
+        floors = heads.floors
         bound = sum(floors)  # the most any word not read may have in SQL
-        sums.first_part(_read_whole(rows, plan.summed))
+        sums.first_part(heads.whole)
+        read = heads.words
         candidates = {w for w in read if keep.keeps(w)} | {w for w in edges if edges[w] > 0}
-        most = {w: bound + over.get(w, 0) + edges.get(w, 0) for w in candidates}
-        guesses = sorted((read.get(w, 0) + edges.get(w, 0) for w in candidates), reverse=True)
+        # A word read has at most what was read of it, plus the floors of the
+        # lists that did not reach it (``bound`` less those that did).
+        most = {w: bound + read.get(w, _NOT_READ)[1] + edges.get(w, 0) for w in candidates}
+        guesses = sorted(
+            (read.get(w, _NOT_READ)[0] + edges.get(w, 0) for w in candidates), reverse=True
+        )
         cut = guesses[limit - 1] if len(guesses) >= limit else 1
         # Sum exactly every word that could reach the cut, and those a little
         # short of it: asking again for a few words reads the day rows again.
@@ -285,7 +285,7 @@ def threshold_top(
             # Too shallow: nearly every word read could reach the cut, and
             # summing a word costs a seek per span where reading one costs a
             # step along an index.  Read down to where few words are in doubt.
-            rows, floors = _heads(connection, lists, top=None, above=deeper)
+            heads = _heads(connection, lists, plan.summed, above=deeper)
             continue
         exact: dict[str, int] = {}
         while True:
@@ -301,21 +301,7 @@ def threshold_top(
         if bound < cut:
             return ranked
         # Some word not read could still reach the cut: read further down.
-        rows, floors = _heads(connection, lists, top=None, above=_floor(cut, floors))
-
-
-def _read_whole(rows: Sequence[tuple[int, str, int]], summed: Sequence[int]) -> dict[str, int]:
-    """The words read in every list of ``summed``, with their sum over them."""
-    if not summed:
-        return {}
-    inside = set(summed)
-    seen: Counter[str] = Counter()
-    total: Counter[str] = Counter()
-    for i, word, n in rows:
-        if i in inside:
-            seen[word] += 1
-            total[word] += n
-    return {word: total[word] for word, k in seen.items() if k == len(inside)}
+        heads = _heads(connection, lists, plan.summed, above=_floor(cut, floors))
 
 
 def _floor(cut: int, floors: Sequence[int]) -> int:
@@ -328,47 +314,78 @@ def _floor(cut: int, floors: Sequence[int]) -> int:
 _LISTS_PER_STATEMENT = 200
 
 
-def _each_list(
-    connection: Connection,
-    lists: Sequence[WordList],
-    read: Callable[[WordList], Select[Any]],
-) -> list[Any]:
-    """The rows of ``read(list)`` for every list, each led by the list's index,
-    a few hundred lists to a statement."""
-    rows: list[Any] = []
+def _statements(
+    lists: Sequence[WordList], read: Callable[[WordList], Select[Any]]
+) -> Iterator[Any]:
+    """The rows of ``read(list)`` for every list, each led by the list's index
+    (column ``i``), a few hundred lists to a statement."""
     for start in range(0, len(lists), _LISTS_PER_STATEMENT):
         selects = [
             select(literal(i).label("i"), read(listed).subquery())
             for i, listed in enumerate(lists[start : start + _LISTS_PER_STATEMENT], start)
         ]
-        statement = union_all(*selects) if len(selects) > 1 else selects[0]
-        rows += connection.execute(statement).all()
-    return rows
+        yield union_all(*selects) if len(selects) > 1 else selects[0]
+
+
+class _Heads(NamedTuple):
+    """What the heads of a plan's lists hold."""
+
+    # word -> (its count in the rows read, that less the floors of the lists
+    # that read it: how far above them it is)
+    words: dict[str, tuple[int, int]]
+    whole: dict[str, int]  # the words read in every summed list, with their sum there
+    floors: list[int]  # per list: the most a row not read may have
+
+
+_NOT_READ = (0, 0)
 
 
 def _heads(
-    connection: Connection, lists: Sequence[WordList], *, top: int | None, above: int | None
-) -> tuple[list[tuple[int, str, int]], list[int]]:
-    """Each list's rows most used first: its first ``top``, or all with more
-    than ``above``; as (list, word, count), and each list's floor: the most a
-    row not read may have."""
+    connection: Connection, lists: Sequence[WordList], summed: Sequence[int], *, above: int
+) -> _Heads:
+    """Every list's rows with a count above ``above``, added up per word in
+    SQL: the heads of a year are some 35,000 rows and a few thousand words,
+    and a row costs more to bring into Python than to add up."""
 
     def head(listed: WordList) -> Select[Any]:
         count = listed.table.c["count"]
-        rows = select(listed.table.c.word, count).where(*listed.where)
-        if above is not None:
-            rows = rows.where(count > above)
-        return rows if top is None else rows.order_by(count.desc()).limit(top)
+        return select(listed.table.c.word, count).where(*listed.where, count > above)
 
-    rows = [(int(i), word, int(n)) for i, word, n in _each_list(connection, lists, head)]
-    if top is None:
-        return rows, [above or 0] * len(lists)
-    # A list that gave fewer than ``top`` rows was read whole.
-    taken = Counter(i for i, _w, _n in rows)
-    least: dict[int, int] = {}
-    for i, _word, n in rows:
-        least[i] = min(n, least.get(i, n))
-    return rows, [least[i] if taken[i] >= top else 0 for i in range(len(lists))]
+    words: dict[str, tuple[int, int]] = {}
+    found: Counter[str] = Counter()  # summed lists that read the word
+    whole: Counter[str] = Counter()  # its count in them
+    for statement in _statements(lists, head):
+        u = statement.subquery()
+        in_summed = u.c.i.in_(summed)
+        grouped = select(
+            u.c.word,
+            func.sum(u.c["count"]),
+            func.count(),
+            func.sum(case((in_summed, 1), else_=0)),
+            func.sum(case((in_summed, u.c["count"]), else_=0)),
+        ).group_by(u.c.word)
+        for word, n, k, k_summed, n_summed in connection.execute(grouped):
+            read, over = words.get(word, _NOT_READ)
+            words[word] = (read + n, over + n - k * above)
+            if k_summed:
+                found[word] += k_summed
+                whole[word] += n_summed
+    return _Heads(
+        words,
+        {word: whole[word] for word, k in found.items() if summed and k == len(summed)},
+        [above] * len(lists),
+    )
+
+
+def _top_rows(connection: Connection, listed: WordList, summed: Sequence[int], top: int) -> _Heads:
+    """The first ``top`` rows of one list, most used first; its floor is the
+    least count read, or 0 when it gave fewer (it was read whole)."""
+    count = listed.table.c["count"]
+    ordered = select(listed.table.c.word, count).where(*listed.where)
+    rows = connection.execute(ordered.order_by(count.desc()).limit(top)).all()
+    floor = int(rows[-1][1]) if len(rows) >= top else 0
+    words = {word: (int(n), int(n) - floor) for word, n in rows}
+    return _Heads(words, {w: n for w, (n, _over) in words.items()} if summed else {}, [floor])
 
 
 def _depths(connection: Connection, lists: Sequence[WordList], rank: int) -> list[int]:
@@ -379,7 +396,11 @@ def _depths(connection: Connection, lists: Sequence[WordList], rank: int) -> lis
         ordered = select(count).where(*listed.where).order_by(count.desc())
         return ordered.offset(rank - 1).limit(1)
 
-    found = {int(i): int(n) for i, n in _each_list(connection, lists, at)}
+    found = {
+        int(i): int(n)
+        for statement in _statements(lists, at)
+        for i, n in connection.execute(statement)
+    }
     return [found.get(i, 0) for i in range(len(lists))]
 
 
