@@ -16,8 +16,8 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from tgstats.store import Store, word_ranking
-from tgstats.store.word_periods import word_plan
+from tgstats.store import Store, word_periods, word_ranking
+from tgstats.store.word_periods import MOST_SPANS, word_plan
 from tgstats.store.word_ranking import WordFilter, _emoji_ranges, _union
 from tgstats.testing import fill_store, make_chat, make_message, make_user
 
@@ -252,9 +252,12 @@ def test_ties_at_the_cut_are_ranked_in_code_point_order(store: Store) -> None:
     assert found == [("top", 2)] + [(_letters(i), 1) for i in range(9)]
 
 
-def test_words_the_hours_before_the_period_take_down_are_read_past(store: Store) -> None:
-    """Most of the history is all of it less the part before the period, and
-    that part's partial UTC day comes from the texts.  90 words used three
+def test_words_the_hours_before_the_period_take_down_are_read_past(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Most of the history is all of it less the part before the period (here
+    past any number of spans), and that part's partial UTC day comes from the
+    texts.  90 words used three
     times, twice in those hours, rank first in SQL (3) but have 1 in the
     period; 10 words used twice in the period rank below them in SQL: the
     ranking must read on until it finds them."""
@@ -271,6 +274,7 @@ def test_words_the_hours_before_the_period_take_down_are_read_past(store: Store)
     for w in words[90:]:
         texts += [(first + 9 * day, w), (first + 10 * day, w)]
     texts.append((first + 20 * day, "end"))
+    monkeypatch.setattr(word_periods, "MOST_SPANS", 0)
     fill_store(
         store,
         [
@@ -285,8 +289,45 @@ def test_words_the_hours_before_the_period_take_down_are_read_past(store: Store)
     assert [(w.word, w.count) for w in found] == [(w, 2) for w in words[90:]]
 
 
+def test_a_long_period_reads_its_spans_up_to_the_most_and_all_less_before_past_it(
+    store: Store,
+) -> None:
+    """Over a history of 1,300 days, a period of 900 days (most of it, under
+    MOST_SPANS spans) reads the heads of its spans; one of 1,100 days is all
+    time less the part before.  Both rank and count as the plain counts do."""
+    day = 86_400
+    vocabulary = [_letters(i) for i in range(40)]
+    rng = random.Random(5)
+    messages = [
+        make_message(
+            CHAT,
+            USERS[n % 3],
+            " ".join(rng.choices(vocabulary, k=4)),
+            message_id=n + 1,
+            date=START + n * 10 * day,
+        )
+        for n in range(131)
+    ]
+    fill_store(store, messages)
+    end = START + 1_300 * day
+    assert MOST_SPANS * 16 < 1_100
+    for days, spans in ((900, True), (1_100, False)):
+        since = end - days * day
+        with store.engine.connect() as connection:
+            plan = word_plan(connection, [CHAT.id], since, None)
+        assert plan.lists and all((listed.span is not None) == spans for listed in plan.lists)
+        counts = store.queries.word_counts(CHAT.id, since=datetime.fromtimestamp(since, ZONE))
+        found = store.queries.word_ranking(
+            CHAT.id, since=datetime.fromtimestamp(since, ZONE), min_length=1, limit=10
+        )
+        top, total = _expected(counts, WordFilter(), 10)
+        assert [(w.word, w.count) for w in found.words] == top
+        assert found.total == total
+
+
+@pytest.mark.parametrize("most_spans", [MOST_SPANS, 0], ids=["spans", "all-less-before"])
 def test_rankings_from_the_heads_of_many_spans_equal_the_plain_counts(
-    store: Store, monkeypatch: pytest.MonkeyPatch
+    store: Store, monkeypatch: pytest.MonkeyPatch, most_spans: int
 ) -> None:
     """Five months in which each 16-day span has its own favourite words, so
     a word is near the top of some spans and far down (or absent) in others:
@@ -310,6 +351,9 @@ def test_rankings_from_the_heads_of_many_spans_equal_the_plain_counts(
                 make_message(CHAT, sender, " ".join(words), message_id=len(messages) + 1, date=date)
             )
     fill_store(store, messages)
+    # The periods ending now over most of the history read their spans, or
+    # (past 0 spans) all of it less the part before.
+    monkeypatch.setattr(word_periods, "MOST_SPANS", most_spans)
 
     reads: list[int | None] = []
     heads = word_ranking._heads

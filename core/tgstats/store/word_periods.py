@@ -9,8 +9,9 @@ ranks them in SQL.
 
 - A bound outside the chat's counted messages is dropped: a period longer
   than the history reads the all-time table, one ending now no future days.
-- A period covering most of the history is all of it less the part before,
-  so no period reads more than half the history's spans.
+- A period ending now that covers most of the history and more than
+  MOST_SPANS spans is all of it less the part before, so no period reads the
+  heads of more than MOST_SPANS spans or of more than half the history's.
 - A period's first and last spans are taken whole when more than half of
   them lies inside, less the days outside: at most half a span of day rows
   at either edge.
@@ -44,6 +45,7 @@ from tgstats.store.words import count_words
 from tgstats.store.zones import DAY
 
 __all__ = [
+    "MOST_SPANS",
     "WordList",
     "WordPart",
     "WordPlan",
@@ -52,6 +54,17 @@ __all__ = [
     "word_counts",
     "word_plan",
 ]
+
+
+# A period ending now that covers most of the history reads the heads of its
+# spans up to MOST_SPANS of them (1,024 days), and past that is all time less
+# the part before.  A span's head costs about the same whatever the history
+# (1.5 ms at 10M messages on SQLite), while all time less the part before
+# orders every all-time word as `all` does (0.23 s for the 10M chat's 1.5
+# million) and then sums the part before: 600 days of that chat rank in
+# 0.12 s from 39 spans against 0.31 s.  The bound keeps the heads near 0.1 s;
+# a chat old enough for longer periods has more all-time words to order too.
+MOST_SPANS = 64
 
 
 class WordPart(NamedTuple):
@@ -161,7 +174,12 @@ def _plan(
             since = None  # longer than the history: the same words as all of it
         if until is not None and until >= last_date:
             until = None  # ending now: no future days to read
-        if since is not None and until is None and since - first_date < last_date - since:
+        if (
+            since is not None
+            and until is None
+            and since - first_date < last_date - since
+            and last_date - since > MOST_SPANS * SPAN_DAYS * DAY
+        ):
             before = _plan(family, None, since, user_id, excluded, history)
             whole = _all_time_parts(family, user_id, excluded)
             less = before.negated()
