@@ -364,7 +364,8 @@ def _heads(
             func.sum(case((in_summed, 1), else_=0)),
             func.sum(case((in_summed, u.c["count"]), else_=0)),
         ).group_by(u.c.word)
-        for word, n, k, k_summed, n_summed in connection.execute(grouped):
+        for word, *sums in connection.execute(grouped):
+            n, k, k_summed, n_summed = map(int, sums)  # PostgreSQL's sum of a bigint is numeric
             read, over = words.get(word, _NOT_READ)
             words[word] = (read + n, over + n - k * above)
             if k_summed:
