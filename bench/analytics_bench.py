@@ -17,7 +17,9 @@ the history, as a real chat's does: see draw_tokens) with URLs, mentions and emo
 mixed in, ~15 % replies, some reactions and 3 % stickers (no text, their emoji
 drawn from a Zipf list: what the member card's favourite stickers read).  Each command runs through
 ``invoke_command`` (the bot's path) with the plugin's shipped config: one
-warm-up run, then the median of ``--repeat`` timed runs, then one run under
+warm-up run of each, then ``--repeat`` rounds that run every command in turn
+(so a drift in the machine's load falls on all of them alike) and the median
+of each command's runs, then one run under
 tracemalloc for the peak of Python-allocated memory (numpy and Pillow buffers
 included); the process's peak RSS is printed at the end.
 
@@ -280,13 +282,14 @@ DIGEST_RUN: list[tuple[str, ...]] = [("post",)]
 
 
 def measure_all(queries: Any, args: argparse.Namespace) -> list[dict[str, Any]]:
-    return [
-        measure(key, queries, args.repeat, period)
+    runs = [
+        (key, period)
         for key in args.only or PLUGINS
         # The digest has one answer: last week's post (no period, no member).
         for period in (DIGEST_RUN if key == "digest" else PERIODS)
         if key in MEMBER_COMMANDS or "@user1" not in period
     ]
+    return measure(runs, queries, args.repeat)
 
 
 def load_plugin(key: str, queries: Any) -> Plugin[Any]:
@@ -330,33 +333,50 @@ def run_once(plugin: Plugin[Any], command: str, queries: Any, args: tuple[str, .
     return asyncio.run(run_command(plugin, ctx))
 
 
-def measure(key: str, queries: Any, repeat: int, args: tuple[str, ...]) -> dict[str, Any]:
-    plugin = load_plugin(key, queries)
-    started = time.perf_counter()
-    reply = run_once(plugin, key, queries, args)
-    cold = time.perf_counter() - started
-    times, cpu = [], []
+def measure(
+    runs: list[tuple[str, tuple[str, ...]]], queries: Any, repeat: int
+) -> list[dict[str, Any]]:
+    """Each command once cold, then ``repeat`` rounds of every command in
+    turn: the machine's load and the page cache drift over a minute, and
+    rounds let the drift fall on every command alike, so the commands can
+    be compared with each other (``all`` against its periods)."""
+    plugins = {key: load_plugin(key, queries) for key in {key for key, _args in runs}}
+    cold: list[float] = []
+    replies: list[Any] = []
+    for key, args in runs:
+        started = time.perf_counter()
+        replies.append(run_once(plugins[key], key, queries, args))
+        cold.append(time.perf_counter() - started)
+    times: list[list[float]] = [[] for _ in runs]
+    cpu: list[list[float]] = [[] for _ in runs]
     for _ in range(repeat):
-        started, cpu_started = time.perf_counter(), time.process_time()
-        reply = run_once(plugin, key, queries, args)
-        times.append(time.perf_counter() - started)
-        cpu.append(time.process_time() - cpu_started)
-    tracemalloc.start()
-    run_once(plugin, key, queries, args)
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    size = len(reply.png) if isinstance(reply, PhotoReply) else len(reply.text)
-    return {
-        "backend": queries._engine.dialect.name,
-        "command": "digest post" if key == "digest" else f"/{key} {' '.join(args)}",
-        "cold": cold,
-        "median": statistics.median(times),
-        "best": min(times),
-        "cpu": statistics.median(cpu),
-        "peak_mb": peak / 1e6,
-        "target": TARGETS[key],
-        "reply": f"{type(reply).__name__} {size:,} B",
-    }
+        for i, (key, args) in enumerate(runs):
+            started, cpu_started = time.perf_counter(), time.process_time()
+            replies[i] = run_once(plugins[key], key, queries, args)
+            times[i].append(time.perf_counter() - started)
+            cpu[i].append(time.process_time() - cpu_started)
+    results = []
+    for i, (key, args) in enumerate(runs):
+        tracemalloc.start()
+        run_once(plugins[key], key, queries, args)
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        reply = replies[i]
+        size = len(reply.png) if isinstance(reply, PhotoReply) else len(reply.text)
+        results.append(
+            {
+                "backend": queries._engine.dialect.name,
+                "command": "digest post" if key == "digest" else f"/{key} {' '.join(args)}",
+                "cold": cold[i],
+                "median": statistics.median(times[i]) if times[i] else cold[i],
+                "best": min(times[i], default=cold[i]),
+                "cpu": statistics.median(cpu[i]) if cpu[i] else 0.0,
+                "peak_mb": peak / 1e6,
+                "target": TARGETS[key],
+                "reply": f"{type(reply).__name__} {size:,} B",
+            }
+        )
+    return results
 
 
 def main(argv: list[str] | None = None) -> int:
