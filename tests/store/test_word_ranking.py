@@ -325,9 +325,13 @@ def test_a_long_period_reads_its_spans_up_to_the_most_and_all_less_before_past_i
         assert found.total == total
 
 
-@pytest.mark.parametrize("most_spans", [MOST_SPANS, 0], ids=["spans", "all-less-before"])
+@pytest.mark.parametrize(
+    ("most_spans", "per_statement"),
+    [(MOST_SPANS, 3), (0, word_ranking._LISTS_PER_STATEMENT)],
+    ids=["spans-3-to-a-statement", "all-less-before"],
+)
 def test_rankings_from_the_heads_of_many_spans_equal_the_plain_counts(
-    store: Store, monkeypatch: pytest.MonkeyPatch, most_spans: int
+    store: Store, monkeypatch: pytest.MonkeyPatch, most_spans: int, per_statement: int
 ) -> None:
     """Five months in which each 16-day span has its own favourite words, so
     a word is near the top of some spans and far down (or absent) in others:
@@ -352,8 +356,10 @@ def test_rankings_from_the_heads_of_many_spans_equal_the_plain_counts(
             )
     fill_store(store, messages)
     # The periods ending now over most of the history read their spans, or
-    # (past 0 spans) all of it less the part before.
+    # (past 0 spans) all of it less the part before; the spans' heads are
+    # read a few lists to a statement, added up across the statements.
     monkeypatch.setattr(word_periods, "MOST_SPANS", most_spans)
+    monkeypatch.setattr(word_ranking, "_LISTS_PER_STATEMENT", per_statement)
 
     reads: list[int | None] = []
     heads = word_ranking._heads
