@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy
-from tgstats.store import Store
+from tgstats.store import Store, word_periods
 from tgstats.testing import fill_store, make_chat, make_message, make_user
 
 CHAT = make_chat(-1001400, "Zones")
@@ -257,7 +257,9 @@ def test_a_day_whose_local_date_goes_back_is_read_bucket_by_bucket(store: Store)
     assert (activity.messages, activity.active_days) == (4, 3)
 
 
-def test_a_period_longer_than_the_history_reads_the_all_time_words(store: Store) -> None:
+def test_a_period_longer_than_the_history_reads_the_all_time_words(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """`/wordcloud 3650` in a young chat costs what `/wordcloud all` costs: a
     bound outside the stored messages is dropped.  Shown by a marked all-time
     row, which only a read of agg_chat_words can return."""
@@ -276,8 +278,12 @@ def test_a_period_longer_than_the_history_reads_the_all_time_words(store: Store)
     assert store.queries.word_counts(CHAT.id, since=long_ago)["alpha"] == 1000
     until = datetime.fromtimestamp(START + 86_400 * 30, UTC)  # after the last message
     assert store.queries.word_counts(CHAT.id, since=long_ago, until=until)["alpha"] == 1000
-    # Most of the history: all of it less the hour before the period.
+    # Most of the history, in a chat this young: read from its spans and
+    # days, which the marked row is not in (the true count).
     since = datetime.fromtimestamp(START + 3600, UTC)
+    assert store.queries.word_counts(CHAT.id, since=since, until=until)["alpha"] == 47
+    # Past MOST_SPANS spans: all of it less the hour before the period.
+    monkeypatch.setattr(word_periods, "MOST_SPANS", 0)
     assert store.queries.word_counts(CHAT.id, since=since, until=until)["alpha"] == 999
     # The last 8 hours are summed from the texts and days: the true count.
     since = datetime.fromtimestamp(START + 40 * 3600, UTC)
