@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy
 from sqlalchemy.engine import Connection
 
-__all__ = ["undo_version_5", "undo_version_6", "undo_version_7", "undo_version_8"]
+__all__ = ["as_version", "undo_version_5", "undo_version_6", "undo_version_7", "undo_version_8"]
 
 
 def undo_version_8(connection: Connection) -> None:
@@ -41,3 +41,16 @@ def undo_version_5(connection: Connection) -> None:
     for name in ("ix_messages_member_stickers", "ix_messages_member_replies"):
         connection.execute(sqlalchemy.text(f"DROP INDEX {name}"))
     connection.execute(sqlalchemy.text("ALTER TABLE messages DROP COLUMN sticker_emoji"))
+
+
+def as_version(url: str, version: int) -> None:
+    """Turn the fresh store at ``url`` into what schema ``version`` (4 to 7)
+    left, version number included, for the next open to upgrade."""
+    undo = {7: undo_version_8, 6: undo_version_7, 5: undo_version_6, 4: undo_version_5}[version]
+    engine = sqlalchemy.create_engine(url)
+    with engine.begin() as connection:
+        undo(connection)
+        connection.execute(
+            sqlalchemy.text("UPDATE tgstats_schema_version SET version = :v"), {"v": version}
+        )
+    engine.dispose()

@@ -20,7 +20,7 @@ from tgstats.testing import (
     make_user,
 )
 
-from .old_versions import undo_version_5, undo_version_7, undo_version_8
+from .old_versions import as_version, undo_version_5
 
 CHAT = make_chat(-1001300, "Aggregates")
 ALICE, BOB = make_user(1, "Alice"), make_user(2, "Bob")
@@ -196,11 +196,7 @@ def test_a_version_6_store_gets_its_member_word_spans_from_the_day_rows(store_ur
         before = table(store, "agg_member_word_spans")
         since = datetime.fromtimestamp(BASE + 3 * day, UTC)
         period = store.queries.word_counts(CHAT.id, since=since, user_id=ALICE.id)
-    engine = sqlalchemy.create_engine(store_url)
-    with engine.begin() as connection:
-        undo_version_7(connection)
-        connection.execute(sqlalchemy.text("UPDATE tgstats_schema_version SET version = 6"))
-    engine.dispose()
+    as_version(store_url, 6)
     with open_store(store_url) as store:
         after = table(store, "agg_member_word_spans")
         assert after == before and len({row[2] for row in after}) == 3  # three spans
@@ -230,11 +226,7 @@ def test_a_version_7_store_gets_word_totals_and_the_ranking_indexes(store_url: s
         chat_days = table(store, "agg_chat_word_days")
         since = datetime.fromtimestamp(BASE + 3 * day, UTC)
         ranking = store.queries.word_ranking(CHAT.id, since=since, min_length=2)
-    engine = sqlalchemy.create_engine(store_url)
-    with engine.begin() as connection:
-        undo_version_8(connection)
-        connection.execute(sqlalchemy.text("UPDATE tgstats_schema_version SET version = 7"))
-    engine.dispose()
+    as_version(store_url, 7)
     with open_store(store_url) as store:
         assert table(store, "agg_word_totals") == before
         assert table(store, "agg_chat_word_days") == chat_days

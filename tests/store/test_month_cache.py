@@ -21,7 +21,7 @@ from tgstats.store.rebuild import rebuild, verify
 from tgstats.store.schema import SCHEMA_VERSION
 from tgstats.testing import make_chat, make_message, make_reaction_count, make_user
 
-from .old_versions import undo_version_6
+from .old_versions import as_version
 
 CHAT = make_chat(-1001600, "Months")
 USERS = [make_user(i, f"u{i}") for i in (1, 2, 3)]
@@ -412,11 +412,7 @@ def test_a_version_5_store_gets_the_cache_table(store_url: str) -> None:
     with open_store(store_url) as store:
         store.record_messages(_history(n=100))
         expected = _uncached(store, ZoneInfo("UTC"))
-    engine = sqlalchemy.create_engine(store_url)
-    with engine.begin() as connection:
-        undo_version_6(connection)
-        connection.execute(sqlalchemy.text("UPDATE tgstats_schema_version SET version = 5"))
-    engine.dispose()
+    as_version(store_url, 5)
     with open_store(store_url) as store:
         with store.engine.connect() as connection:
             version = connection.execute(
