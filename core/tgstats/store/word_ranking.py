@@ -27,6 +27,7 @@ from sqlalchemy import (
     ColumnElement,
     Select,
     String,
+    Table,
     and_,
     bindparam,
     case,
@@ -220,9 +221,7 @@ def _ordered(connection: Connection, plan: WordPlan, limit: int) -> list[tuple[s
         # All time in one chat: one row per word, nothing to add up (grouping
         # the 10M chat's 1.5 million words took four times as long as ordering them).
         table, where, *_ = plan.parts[0]
-        count = table.c["count"]
-        ordered = select(table.c.word, count).where(*where).order_by(count.desc()).limit(limit)
-        return [(word, int(n)) for word, n in connection.execute(ordered)]
+        return _most_used(connection, table, where, limit)
     u = _union(plan)
     summed = select(u.c.word, func.sum(u.c.n).label("n")).group_by(u.c.word).subquery("summed")
     statement = (
@@ -381,12 +380,19 @@ def _heads(
 def _top_rows(connection: Connection, listed: WordList, summed: Sequence[int], top: int) -> _Heads:
     """The first ``top`` rows of one list, most used first; its floor is the
     least count read, or 0 when it gave fewer (it was read whole)."""
-    count = listed.table.c["count"]
-    ordered = select(listed.table.c.word, count).where(*listed.where)
-    rows = connection.execute(ordered.order_by(count.desc()).limit(top)).all()
-    floor = int(rows[-1][1]) if len(rows) >= top else 0
-    words = {word: (int(n), int(n) - floor) for word, n in rows}
+    rows = _most_used(connection, listed.table, listed.where, top)
+    floor = rows[-1][1] if len(rows) >= top else 0
+    words = {word: (n, n - floor) for word, n in rows}
     return _Heads(words, {w: n for w, (n, _over) in words.items()} if summed else {}, [floor])
+
+
+def _most_used(
+    connection: Connection, table: Table, where: Sequence[ColumnElement[bool]], limit: int
+) -> list[tuple[str, int]]:
+    """The first ``limit`` rows of a word table (one per word), most used first."""
+    count = table.c["count"]
+    ordered = select(table.c.word, count).where(*where).order_by(count.desc()).limit(limit)
+    return [(word, int(n)) for word, n in connection.execute(ordered)]
 
 
 def _depths(connection: Connection, lists: Sequence[WordList], rank: int) -> list[int]:
