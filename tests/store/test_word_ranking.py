@@ -326,12 +326,16 @@ def test_a_long_period_reads_its_spans_up_to_the_most_and_all_less_before_past_i
 
 
 @pytest.mark.parametrize(
-    ("most_spans", "per_statement"),
-    [(MOST_SPANS, 3), (0, word_ranking._LISTS_PER_STATEMENT)],
-    ids=["spans-3-to-a-statement", "all-less-before"],
+    ("most_spans", "per_statement", "bits"),
+    [
+        (MOST_SPANS, 3, word_ranking._BITS),
+        (MOST_SPANS, word_ranking._LISTS_PER_STATEMENT, 2),
+        (0, word_ranking._LISTS_PER_STATEMENT, word_ranking._BITS),
+    ],
+    ids=["spans-3-to-a-statement", "spans-2-to-a-bit-column", "all-less-before"],
 )
 def test_rankings_from_the_heads_of_many_spans_equal_the_plain_counts(
-    store: Store, monkeypatch: pytest.MonkeyPatch, most_spans: int, per_statement: int
+    store: Store, monkeypatch: pytest.MonkeyPatch, most_spans: int, per_statement: int, bits: int
 ) -> None:
     """Five months in which each 16-day span has its own favourite words, so
     a word is near the top of some spans and far down (or absent) in others:
@@ -357,9 +361,11 @@ def test_rankings_from_the_heads_of_many_spans_equal_the_plain_counts(
     fill_store(store, messages)
     # The periods ending now over most of the history read their spans, or
     # (past 0 spans) all of it less the part before; the spans' heads are
-    # read a few lists to a statement, added up across the statements.
+    # read a few lists to a statement, added up across the statements, or
+    # with which lists read a word spread over several columns.
     monkeypatch.setattr(word_periods, "MOST_SPANS", most_spans)
     monkeypatch.setattr(word_ranking, "_LISTS_PER_STATEMENT", per_statement)
+    monkeypatch.setattr(word_ranking, "_BITS", bits)
 
     reads: list[int | None] = []
     heads = word_ranking._heads
@@ -369,6 +375,15 @@ def test_rankings_from_the_heads_of_many_spans_equal_the_plain_counts(
         return heads(*args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(word_ranking, "_heads", recorded)
+    unread_found: list[int] = []
+    unread = word_ranking._unread
+
+    def counted(*args: object) -> Counter[str]:
+        found = unread(*args)  # type: ignore[arg-type]
+        unread_found.append(len(found))
+        return found
+
+    monkeypatch.setattr(word_ranking, "_unread", counted)
     q = store.queries
     assert sum(q.word_counts(CHAT.id).values()) > 20_000
     keeps = [
@@ -393,8 +408,10 @@ def test_rankings_from_the_heads_of_many_spans_equal_the_plain_counts(
                     where = (excluded, since, until, user_id, len(keep.leave_out), limit)
                     assert [(w.word, w.count) for w in found.words] == top, where
                     assert found.total == total, where
-    # The lists were read down to a floor, not whole.
+    # The lists were read down to a floor, not whole, and words read in
+    # some of the summed lists were sought in the others.
     assert any(above for above in reads), reads
+    assert any(unread_found), unread_found
 
 
 def test_a_total_leaving_out_most_of_the_vocabulary_measures_the_rows(

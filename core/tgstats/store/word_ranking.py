@@ -24,6 +24,7 @@ from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
     Select,
     String,
@@ -139,6 +140,12 @@ def _one_per_word(plan: WordPlan) -> bool:
     return len(plan.parts) == 1 and plan.parts[0].per_word and plan.parts[0].sign > 0
 
 
+# A word's count in the summed lists (WordPlan.summed) that read it, and
+# which did: bit i set for WordPlan.lists[i].  A plain tuple: the heads make
+# one per word read, thousands of them.
+_Read = tuple[int, int]
+
+
 class _Sums:
     """The SQL sums of words over a plan's parts, each word asked for once;
     words wanted later are asked for with the next batch (each batch reads
@@ -149,26 +156,67 @@ class _Sums:
         self._plan = plan
         self._known: dict[str, int] = {}
         self._wanted: set[str] = set()
-        self._first: Mapping[str, int] = {}
+        self._first: Mapping[str, _Read] = {}
 
     def want(self, words: Collection[str]) -> None:
         self._wanted.update(words)
 
-    def first_part(self, sums: Mapping[str, int]) -> None:
-        """Words whose sum in the plan's first part is known (read whole
-        from its lists): only the other parts are summed for them."""
-        self._first = sums
+    def first_part(self, read: Mapping[str, _Read]) -> None:
+        """Words read in some of the lists that add up to the plan's first
+        part (:attr:`WordPlan.summed`), with their count there and which of
+        them read it: their first part is that plus a seek in each of those
+        lists that did not (none when all did), and the other parts are
+        summed as usual."""
+        self._first = read
 
     def of(self, words: Collection[str]) -> dict[str, int]:
         missing = {w for w in words if w not in self._known} | self._wanted
         self._wanted = set()
-        whole = {w for w in missing if w not in self._first}
-        found = _sums(self._connection, self._plan, whole)
-        if partly := missing - whole:
-            rest = _sums(self._connection, self._plan._replace(parts=self._plan.parts[1:]), partly)
-            found.update((w, self._first[w] + rest.get(w, 0)) for w in partly)
+        partly = {w for w in missing if w in self._first}
+        found = _sums(self._connection, self._plan, missing - partly)
+        if partly:
+            plan = self._plan
+            rest = _sums(self._connection, plan._replace(parts=plan.parts[1:]), partly)
+            unread = _unread(self._connection, plan, {w: self._first[w] for w in partly})
+            found.update(
+                (w, self._first[w][0] + unread.get(w, 0) + rest.get(w, 0)) for w in partly
+            )
         self._known.update((w, found.get(w, 0)) for w in missing)
         return {w: self._known[w] for w in words}
+
+
+def _unread(connection: Connection, plan: WordPlan, read: Mapping[str, _Read]) -> Counter[str]:
+    """Each word's count in the summed lists that did not read it: a seek per
+    word and such list, where summing the first part again would seek every
+    one of them (a year is 24 lists; a word near the cut is missing from a
+    few)."""
+    lists = plan.lists or []
+    every = 0
+    for i in plan.summed:
+        every |= 1 << i
+    asked: dict[int, list[str]] = {}
+    for word, (_count, read_by) in read.items():
+        not_read = every & ~read_by
+        while not_read:
+            lowest = not_read & -not_read
+            asked.setdefault(lowest.bit_length() - 1, []).append(word)
+            not_read ^= lowest
+    found: Counter[str] = Counter()
+    if not asked:
+        return found
+    order = sorted(asked)
+
+    def rows(k: int, listed: WordList) -> Select[Any]:
+        word = listed.table.c.word
+        chosen = _in(connection, word, asked[order[k]])
+        return select(word, listed.table.c["count"]).where(*listed.where, chosen)
+
+    for _covered, statement in _statements([lists[i] for i in order], rows):
+        u = statement.subquery()
+        grouped = select(u.c.word, func.sum(u.c["count"])).group_by(u.c.word)
+        for word, n in connection.execute(grouped):
+            found[word] += int(n)
+    return found
 
 
 def _top(
@@ -265,7 +313,7 @@ def threshold_top(
     while True:
         floors = heads.floors
         bound = sum(floors)  # the most any word not read may have in SQL
-        sums.first_part(heads.whole)
+        sums.first_part(heads.summed)
         read = heads.words
         candidates = {w for w in read if keep.keeps(w)} | {w for w in edges if edges[w] > 0}
         # A word read has at most what was read of it, plus the floors of the
@@ -314,16 +362,15 @@ _LISTS_PER_STATEMENT = 200
 
 
 def _statements(
-    lists: Sequence[WordList], read: Callable[[WordList], Select[Any]]
-) -> Iterator[Any]:
-    """The rows of ``read(list)`` for every list, each led by the list's index
-    (column ``i``), a few hundred lists to a statement."""
+    lists: Sequence[WordList], read: Callable[[int, WordList], Select[Any]]
+) -> Iterator[tuple[range, Any]]:
+    """The rows of ``read(i, list)`` for every list, each led by the list's
+    index ``i`` (column ``i``), a few hundred lists to a statement, with the
+    indices each statement covers."""
     for start in range(0, len(lists), _LISTS_PER_STATEMENT):
-        selects = [
-            select(literal(i).label("i"), read(listed).subquery())
-            for i, listed in enumerate(lists[start : start + _LISTS_PER_STATEMENT], start)
-        ]
-        yield union_all(*selects) if len(selects) > 1 else selects[0]
+        covered = range(start, min(start + _LISTS_PER_STATEMENT, len(lists)))
+        selects = [select(literal(i).label("i"), read(i, lists[i]).subquery()) for i in covered]
+        yield covered, union_all(*selects) if len(selects) > 1 else selects[0]
 
 
 class _Heads(NamedTuple):
@@ -332,7 +379,7 @@ class _Heads(NamedTuple):
     # word -> (its count in the rows read, that less the floors of the lists
     # that read it: how far above them it is)
     words: dict[str, tuple[int, int]]
-    whole: dict[str, int]  # the words read in every summed list, with their sum there
+    summed: dict[str, _Read]  # the words read in any summed list, as read there
     floors: list[int]  # per list: the most a row not read may have
 
 
@@ -346,35 +393,48 @@ def _heads(
     SQL: the heads of a year are some 35,000 rows and a few thousand words,
     and a row costs more to bring into Python than to add up."""
 
-    def head(listed: WordList) -> Select[Any]:
+    def head(_i: int, listed: WordList) -> Select[Any]:
         count = listed.table.c["count"]
         return select(listed.table.c.word, count).where(*listed.where, count > above)
 
     words: dict[str, tuple[int, int]] = {}
-    found: Counter[str] = Counter()  # summed lists that read the word
-    whole: Counter[str] = Counter()  # its count in them
-    for statement in _statements(lists, head):
+    in_summed: dict[str, _Read] = {}
+    for covered, statement in _statements(lists, head):
         u = statement.subquery()
-        in_summed = u.c.i.in_(summed)
+        is_summed = u.c.i.in_(summed)
+        groups = list(range(covered.start, covered.stop, _BITS))
         grouped = select(
             u.c.word,
             func.sum(u.c["count"]),
             func.count(),
-            func.sum(case((in_summed, 1), else_=0)),
-            func.sum(case((in_summed, u.c["count"]), else_=0)),
+            func.sum(case((is_summed, u.c["count"]), else_=0)),
+            *(_read_by(u.c.i, summed, low) for low in groups),
         ).group_by(u.c.word)
-        for word, *sums in connection.execute(grouped):
-            n, k, k_summed, n_summed = map(int, sums)  # PostgreSQL's sum of a bigint is numeric
+        for word, n, k, n_summed, *masks in connection.execute(grouped):
+            n = int(n)  # PostgreSQL's sum of a bigint is numeric
             read, over = words.get(word, _NOT_READ)
-            words[word] = (read + n, over + n - k * above)
-            if k_summed:
-                found[word] += k_summed
-                whole[word] += n_summed
-    return _Heads(
-        words,
-        {word: whole[word] for word, k in found.items() if summed and k == len(summed)},
-        [above] * len(lists),
-    )
+            words[word] = (read + n, over + n - int(k) * above)
+            mask = 0
+            for bits, low in zip(masks, groups, strict=True):
+                mask |= int(bits) << low
+            if mask:
+                count, lists_read = in_summed.get(word, _NOT_READ)  # another statement's
+                in_summed[word] = (count + int(n_summed), lists_read | mask)
+    return _Heads(words, in_summed, [above] * len(lists))
+
+
+# Summed lists a word was read in, as bits of one integer column per this
+# many lists (SQLite's integers have 64 bits).
+_BITS = 62
+
+
+def _read_by(i: Any, summed: Sequence[int], low: int) -> Any:
+    """SQL: the bits ``1 << (i - low)`` of the summed lists ``low`` to ``low +
+    _BITS`` that read a word, added up (a list has one row per word, so the
+    sum sets each bit once)."""
+    bit = literal(1, BigInteger).op("<<")(i - low)
+    chosen = and_(i.in_(summed), i >= low, i < low + _BITS)
+    return func.sum(case((chosen, bit), else_=0))
 
 
 def _top_rows(connection: Connection, listed: WordList, summed: Sequence[int], top: int) -> _Heads:
@@ -383,7 +443,8 @@ def _top_rows(connection: Connection, listed: WordList, summed: Sequence[int], t
     rows = _most_used(connection, listed.table, listed.where, top)
     floor = rows[-1][1] if len(rows) >= top else 0
     words = {word: (n, n - floor) for word, n in rows}
-    return _Heads(words, {w: n for w, (n, _over) in words.items()} if summed else {}, [floor])
+    read_by = 1 if summed else 0  # the list is list 0
+    return _Heads(words, {w: (n, read_by) for w, n in rows} if read_by else {}, [floor])
 
 
 def _most_used(
@@ -398,14 +459,14 @@ def _most_used(
 def _depths(connection: Connection, lists: Sequence[WordList], rank: int) -> list[int]:
     """Each list's count at its ``rank``-th row, most used first (0: it has fewer)."""
 
-    def at(listed: WordList) -> Select[Any]:
+    def at(_i: int, listed: WordList) -> Select[Any]:
         count = listed.table.c["count"]
         ordered = select(count).where(*listed.where).order_by(count.desc())
         return ordered.offset(rank - 1).limit(1)
 
     found = {
         int(i): int(n)
-        for statement in _statements(lists, at)
+        for _covered, statement in _statements(lists, at)
         for i, n in connection.execute(statement)
     }
     return [found.get(i, 0) for i in range(len(lists))]
