@@ -325,6 +325,66 @@ def test_a_long_period_reads_its_spans_up_to_the_most_and_all_less_before_past_i
         assert found.total == total
 
 
+def test_a_quiet_members_small_spans_are_added_up_or_taken_from_all_time(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A member who writes a few words a span has spans too small for a floor
+    above 0: reading their heads would read every row, so a period adds its
+    rows up in SQL, and one ending now over most of the history (under
+    MOST_SPANS spans) is all their words less those before it.  Both rank
+    and count as the plain counts do; the busy member's periods still read
+    the heads of their spans."""
+    day = 86_400
+    rng = random.Random(7)
+    vocabulary = [_letters(i) for i in range(400)]
+    messages = []
+    weights = [1 / (i + 1) for i in range(len(vocabulary))]
+    for n in range(40 * 16):  # 640 days: 40 spans
+        date = START + n * day + rng.randint(0, 3_000)
+        # USERS[0] writes 200 words a day, their spans' 100th words used a
+        # few times each; USERS[1] one short message every fourth day.
+        busy = " ".join(rng.choices(vocabulary, weights, k=200))
+        messages.append(make_message(CHAT, USERS[0], busy, message_id=2 * n + 1, date=date))
+        if n % 4 == 0:
+            quiet = " ".join(rng.choices(vocabulary[:60], k=3))
+            messages.append(make_message(CHAT, USERS[1], quiet, message_id=2 * n + 2, date=date))
+    fill_store(store, messages)
+
+    taken: list[str] = []
+    for name in ("_heads", "_ordered", "_top_rows"):
+        real = getattr(word_ranking, name)
+
+        def recorded(*args: object, real: object = real, name: str = name, **kwargs: object):
+            taken.append(name)
+            return real(*args, **kwargs)  # type: ignore[operator]
+
+        monkeypatch.setattr(word_ranking, name, recorded)
+    end = datetime.fromtimestamp(START + 640 * day, ZONE)
+    q = store.queries
+    cases = [
+        # (member, days, what ranks it)
+        (USERS[1].id, 200, {"_ordered"}),  # spans added up in SQL
+        (USERS[1].id, 600, {"_top_rows"}),  # all time, less the 40 days before
+        (USERS[0].id, 200, {"_heads"}),
+        (USERS[0].id, 600, {"_heads"}),
+    ]
+    for user_id, days, ranked_by in cases:
+        since = end - timedelta(days=days)
+        with store.engine.connect() as connection:
+            plan = word_plan(connection, [CHAT.id], int(since.timestamp()), None, user_id)
+        assert plan.lists and all(listed.span is not None for listed in plan.lists)
+        assert (plan.complement is not None) == (days == 600)
+        counts = q.word_counts(CHAT.id, since=since, user_id=user_id)
+        for limit in (5, 40):
+            taken.clear()
+            found = q.word_ranking(CHAT.id, since=since, user_id=user_id, min_length=1, limit=limit)
+            top, total = _expected(counts, WordFilter(), limit)
+            where = (user_id, days, limit)
+            assert [(w.word, w.count) for w in found.words] == top, where
+            assert found.total == total, where
+            assert set(taken) & {"_heads", "_ordered", "_top_rows"} == ranked_by, (where, taken)
+
+
 @pytest.mark.parametrize(
     ("most_spans", "per_statement", "bits"),
     [

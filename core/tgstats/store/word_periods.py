@@ -11,7 +11,9 @@ ranks them in SQL.
   than the history reads the all-time table, one ending now no future days.
 - A period ending now that covers most of the history and more than
   MOST_SPANS spans is all of it less the part before, so no period reads the
-  heads of more than MOST_SPANS spans or of more than half the history's.
+  heads of more than MOST_SPANS spans or of more than half the history's;
+  with fewer spans the plan carries that complement too, for the ranking to
+  take where the spans are small.
 - A period's first and last spans are taken whole when more than half of
   them lies inside, less the days outside: at most half a span of day rows
   at either edge.
@@ -100,6 +102,11 @@ class WordPlan(NamedTuple):
     # The lists whose rows add up to the first part (a word read in all of
     # them needs no seek there).
     summed: tuple[int, ...] = ()
+    # The same words as all time less the part before, for a period ending
+    # now over most of the history that reads its spans: the ranking takes
+    # it where the spans are small enough to be read whole (a quiet
+    # member's), as ordering the all-time rows then reads fewer.
+    complement: WordPlan | None = None
 
     def negated(self) -> WordPlan:
         return self._replace(
@@ -107,6 +114,7 @@ class WordPlan(NamedTuple):
             edges=[(low, high, -sign) for low, high, sign in self.edges],
             lists=None,
             summed=(),
+            complement=None,
         )
 
 
@@ -168,25 +176,17 @@ def _plan(
     history: tuple[int, int] | None,
 ) -> WordPlan:
     """:func:`word_plan` once the chat's ``history`` (first and last dates) is known."""
+    complement = None
     if history is not None:
         first_date, last_date = history
         if since is not None and since <= first_date:
             since = None  # longer than the history: the same words as all of it
         if until is not None and until >= last_date:
             until = None  # ending now: no future days to read
-        if (
-            since is not None
-            and until is None
-            and since - first_date < last_date - since
-            and last_date - since > MOST_SPANS * SPAN_DAYS * DAY
-        ):
-            before = _plan(family, None, since, user_id, excluded, history)
-            whole = _all_time_parts(family, user_id, excluded)
-            less = before.negated()
-            covered = (before.days[1], None)
-            lists = _all_time_lists(family, user_id)
-            every = tuple(range(len(lists)))
-            return WordPlan(whole + less.parts, less.edges, lists, covered, every)
+        if since is not None and until is None and since - first_date < last_date - since:
+            complement = _complement(family, since, user_id, excluded, history)
+            if last_date - since > MOST_SPANS * SPAN_DAYS * DAY:
+                return complement
     if since is None and until is None:
         parts = _all_time_parts(family, user_id, excluded)
         lists = _all_time_lists(family, user_id)
@@ -210,7 +210,23 @@ def _plan(
         if low is None or high is None or low < high:
             parts += _day_parts(family, low, high, user_id, excluded, sign)
     signed: list[tuple[int | None, int | None, int]] = list(edges)
-    return WordPlan(parts, signed, span_lists, (first, end), summed)
+    return WordPlan(parts, signed, span_lists, (first, end), summed, complement)
+
+
+def _complement(
+    family: Sequence[int],
+    since: int,
+    user_id: int | None,
+    excluded: Collection[int],
+    history: tuple[int, int],
+) -> WordPlan:
+    """The words from ``since`` on as all of them less those before it."""
+    before = _plan(family, None, since, user_id, excluded, history)
+    whole = _all_time_parts(family, user_id, excluded)
+    less = before.negated()
+    lists = _all_time_lists(family, user_id)
+    every = tuple(range(len(lists)))
+    return WordPlan(whole + less.parts, less.edges, lists, (before.days[1], None), every)
 
 
 def _edges(
