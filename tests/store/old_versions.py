@@ -5,12 +5,26 @@ from __future__ import annotations
 import sqlalchemy
 from sqlalchemy.engine import Connection
 
-__all__ = ["as_version", "undo_version_5", "undo_version_6", "undo_version_7", "undo_version_8"]
+__all__ = [
+    "as_version",
+    "undo_version_5",
+    "undo_version_6",
+    "undo_version_7",
+    "undo_version_8",
+    "undo_version_9",
+]
+
+
+def undo_version_9(connection: Connection) -> None:
+    """Schema version 8: no count index on the member words (the caller sets
+    the version number)."""
+    connection.execute(sqlalchemy.text("DROP INDEX ix_agg_member_words_count"))
 
 
 def undo_version_8(connection: Connection) -> None:
     """Schema version 7: no word totals, no count or length indexes on the
     word tables (the caller sets the version number)."""
+    undo_version_9(connection)
     connection.execute(sqlalchemy.text("DROP TABLE agg_word_totals"))
     connection.execute(sqlalchemy.text("DROP TABLE agg_chat_word_days"))
     for name in (
@@ -44,9 +58,15 @@ def undo_version_5(connection: Connection) -> None:
 
 
 def as_version(url: str, version: int) -> None:
-    """Turn the fresh store at ``url`` into what schema ``version`` (4 to 7)
+    """Turn the fresh store at ``url`` into what schema ``version`` (4 to 8)
     left, version number included, for the next open to upgrade."""
-    undo = {7: undo_version_8, 6: undo_version_7, 5: undo_version_6, 4: undo_version_5}[version]
+    undo = {
+        8: undo_version_9,
+        7: undo_version_8,
+        6: undo_version_7,
+        5: undo_version_6,
+        4: undo_version_5,
+    }[version]
     engine = sqlalchemy.create_engine(url)
     with engine.begin() as connection:
         undo(connection)

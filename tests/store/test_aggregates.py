@@ -231,22 +231,53 @@ def test_a_version_7_store_gets_word_totals_and_the_ranking_indexes(store_url: s
         assert table(store, "agg_word_totals") == before
         assert table(store, "agg_chat_word_days") == chat_days
         assert sum(row[3] for row in before) == 40 * 2 + 30 * 2
-        catalog = (
-            "SELECT name FROM sqlite_master WHERE type = 'index'"
-            if store.engine.dialect.name == "sqlite"
-            else "SELECT indexname FROM pg_indexes"
-        )
-        with store.engine.connect() as connection:
-            indexes = set(connection.exec_driver_sql(catalog).scalars())
         assert {
             "ix_agg_word_spans_count",
             "ix_agg_member_word_spans_count",
             "ix_agg_chat_words_length",
             "ix_agg_chat_words_odd",
-        } <= indexes
+            "ix_agg_member_words_count",  # and on to version 9
+        } <= _indexes(store)
         assert store.queries.word_ranking(CHAT.id, since=since, min_length=2) == ranking
         assert ranking.total == 27 * 2  # "late words" from the fourth day on
         assert_exact(store)
+
+
+def test_a_version_8_store_gets_the_member_words_count_index(store_url: str) -> None:
+    """The upgrade adds the index a member's all-time ranking reads their
+    most used words from; the ranking and the version come out as before."""
+    with open_store(store_url) as store:
+        fill_store(
+            store,
+            [
+                make_message(CHAT, (ALICE, BOB)[i % 3 == 0], f"w{i % 7} w{i % 5} ok", message_id=i)
+                for i in range(1, 60)
+            ],
+        )
+        ranking = store.queries.word_ranking(CHAT.id, user_id=ALICE.id, min_length=1, limit=4)
+    as_version(store_url, 8)
+    with open_store(store_url) as store:
+        assert "ix_agg_member_words_count" in _indexes(store)
+        with store.engine.connect() as connection:
+            version = connection.execute(
+                sqlalchemy.text("SELECT version FROM tgstats_schema_version")
+            ).scalar_one()
+        assert version == SCHEMA_VERSION == 9
+        again = store.queries.word_ranking(CHAT.id, user_id=ALICE.id, min_length=1, limit=4)
+        assert again == ranking
+        assert ranking.words[0].word == "ok"  # in every message of hers
+        assert_exact(store)
+
+
+def _indexes(store: Store) -> set[str]:
+    """The names of the store's indexes."""
+    catalog = (
+        "SELECT name FROM sqlite_master WHERE type = 'index'"
+        if store.engine.dialect.name == "sqlite"
+        else "SELECT indexname FROM pg_indexes"
+    )
+    with store.engine.connect() as connection:
+        return set(connection.exec_driver_sql(catalog).scalars())
 
 
 def test_store_verify_and_rebuild_commands(

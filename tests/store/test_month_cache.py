@@ -418,7 +418,7 @@ def test_a_version_5_store_gets_the_cache_table(store_url: str) -> None:
             version = connection.execute(
                 sqlalchemy.text("SELECT version FROM tgstats_schema_version")
             ).scalar_one()
-        assert version == SCHEMA_VERSION == 8
+        assert version == SCHEMA_VERSION == 9
         assert _cached_rows(store) == 0  # it fills itself on first use
         assert _engagement(store, ZoneInfo("UTC")) == expected
         assert _cached_rows(store) > 0

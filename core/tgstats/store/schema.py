@@ -44,6 +44,7 @@ __all__ = [
     "DERIVED",
     "MEMBER_DAYS_SQL",
     "MEMBER_INDEXES",
+    "MEMBER_WORDS_COUNT_INDEX",
     "MEMBER_WORDS_SQL",
     "MEMBER_WORD_SPANS_SQL",
     "MIGRATIONS",
@@ -91,7 +92,7 @@ __all__ = [
 
 # Bump when the tables change and add a step to MIGRATIONS that upgrades a
 # database from the previous version.
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 
 metadata = MetaData()
 
@@ -543,6 +544,19 @@ member_words = Table(
     sqlite_with_rowid=False,
 )
 
+# A member's words by count: their all-time cloud (/wordcloud all @user)
+# reads their first rows from here.  Without it PostgreSQL ordered every row
+# of the member in a heap shared by all members (0.2 s for the most active
+# member of the 10M chat, more than the whole chat's `all` at 0.15 s; 1.4 ms
+# with it).  The chat's all-time table has no such index: every message
+# changes its counts, and `all` orders it in one pass.
+MEMBER_WORDS_COUNT_INDEX = Index(
+    "ix_agg_member_words_count",
+    member_words.c.chat_id,
+    member_words.c.user_id,
+    member_words.c["count"],
+)
+
 chat_words = Table(
     "agg_chat_words",
     metadata,
@@ -761,6 +775,12 @@ def _add_word_ranking_tables(connection: Connection) -> None:
     _fill_derived(connection, (word_totals, chat_word_days))
 
 
+def _add_member_words_count_index(connection: Connection) -> None:
+    """Version 8 -> 9: the member words' count index (IF NOT EXISTS: an
+    upgrade from before version 3 has just created the table with it)."""
+    connection.execute(CreateIndex(MEMBER_WORDS_COUNT_INDEX, if_not_exists=True))
+
+
 # version -> step that upgrades a database at that version to version + 1.
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     1: _add_counted,
@@ -770,6 +790,7 @@ MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     5: _add_month_cache,
     6: _build_member_word_spans,
     7: _add_word_ranking_tables,
+    8: _add_member_words_count_index,
 }
 
 
