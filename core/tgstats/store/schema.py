@@ -777,7 +777,7 @@ def _add_word_ranking_tables(connection: Connection) -> None:
 
 def _add_member_words_count_index(connection: Connection) -> None:
     """Version 8 -> 9: the member words' count index (IF NOT EXISTS: an
-    upgrade from before version 3 has just created the table with it)."""
+    upgrade from before version 4 has just created the table with it)."""
     connection.execute(CreateIndex(MEMBER_WORDS_COUNT_INDEX, if_not_exists=True))
 
 
