@@ -379,20 +379,26 @@ def _floor(cut: int, floors: Sequence[int]) -> int:
     return max(0, min(cut // (2 * max(1, len(floors))), max(floors, default=0) - 1))
 
 
-# Lists read in one statement: SQLite allows 500 SELECTs in one compound.
+# Lists (or other SELECTs) in one statement: SQLite allows 500 SELECTs in one compound.
 _LISTS_PER_STATEMENT = 200
 
 
 def _statements(
-    lists: Sequence[WordList], read: Callable[[int, WordList], Select[Any]]
+    lists: Sequence[WordList], read: Callable[[WordList], Select[Any]]
 ) -> Iterator[tuple[range, Any]]:
-    """The rows of ``read(i, list)`` for every list, each led by the list's
-    index ``i`` (column ``i``), a few hundred lists to a statement, with the
-    indices each statement covers."""
-    for start in range(0, len(lists), _LISTS_PER_STATEMENT):
-        covered = range(start, min(start + _LISTS_PER_STATEMENT, len(lists)))
-        selects = [select(literal(i).label("i"), read(i, lists[i]).subquery()) for i in covered]
-        yield covered, union_all(*selects) if len(selects) > 1 else selects[0]
+    """The rows of ``read(list)`` for every list, each led by the list's index
+    (column ``i``), a few hundred lists to a statement, with the indices each
+    statement covers."""
+    led = [select(literal(i).label("i"), read(listed).subquery()) for i, listed in enumerate(lists)]
+    return _compounds(led)
+
+
+def _compounds(selects: Sequence[Select[Any]]) -> Iterator[tuple[range, Any]]:
+    """``selects`` a few hundred to a ``UNION ALL``, with the indices each covers."""
+    for start in range(0, len(selects), _LISTS_PER_STATEMENT):
+        covered = range(start, min(start + _LISTS_PER_STATEMENT, len(selects)))
+        chunk = selects[covered.start : covered.stop]
+        yield covered, union_all(*chunk) if len(chunk) > 1 else chunk[0]
 
 
 class _Heads(NamedTuple):
@@ -415,7 +421,7 @@ def _heads(
     SQL: the heads of a year are some 35,000 rows and a few thousand words,
     and a row costs more to bring into Python than to add up."""
 
-    def head(_i: int, listed: WordList) -> Select[Any]:
+    def head(listed: WordList) -> Select[Any]:
         count = listed.table.c["count"]
         return select(listed.table.c.word, count).where(*listed.where, count > above)
 
@@ -424,7 +430,12 @@ def _heads(
     for covered, statement in _statements(lists, head):
         u = statement.subquery()
         is_summed = u.c.i.in_(summed)
-        groups = list(range(covered.start, covered.stop, _BITS))
+        # A column of bits for each _BITS lists of the statement with a summed one.
+        groups = [
+            low
+            for low in range(covered.start, covered.stop, _BITS)
+            if any(low <= i < low + _BITS for i in summed)
+        ]
         grouped = select(
             u.c.word,
             func.sum(u.c["count"]),
@@ -440,7 +451,7 @@ def _heads(
             for bits, low in zip(masks, groups, strict=True):
                 mask |= int(bits) << low
             if mask:
-                count, lists_read = in_summed.get(word, _NOT_READ)  # another statement's
+                count, lists_read = in_summed.get(word, (0, 0))  # another statement's
                 in_summed[word] = (count + int(n_summed), lists_read | mask)
     return _Heads(words, in_summed, [above] * len(lists))
 
@@ -481,7 +492,7 @@ def _most_used(
 def _depths(connection: Connection, lists: Sequence[WordList], rank: int) -> list[int]:
     """Each list's count at its ``rank``-th row, most used first (0: it has fewer)."""
 
-    def at(_i: int, listed: WordList) -> Select[Any]:
+    def at(listed: WordList) -> Select[Any]:
         count = listed.table.c["count"]
         ordered = select(count).where(*listed.where).order_by(count.desc())
         return ordered.offset(rank - 1).limit(1)
@@ -498,9 +509,8 @@ def _added(connection: Connection, selects: Sequence[Select[Any]]) -> Counter[st
     """Each word's ``n`` over the rows of ``selects`` (columns ``word`` and
     ``n``), added up in SQL, a few hundred SELECTs to a statement."""
     found: Counter[str] = Counter()
-    for start in range(0, len(selects), _LISTS_PER_STATEMENT):
-        chunk = selects[start : start + _LISTS_PER_STATEMENT]
-        u = (union_all(*chunk) if len(chunk) > 1 else chunk[0]).subquery("word_rows")
+    for _covered, compound in _compounds(selects):
+        u = compound.subquery("word_rows")
         for word, n in connection.execute(select(u.c.word, func.sum(u.c.n)).group_by(u.c.word)):
             found[word] += int(n)
     return found
