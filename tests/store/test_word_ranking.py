@@ -435,13 +435,13 @@ def test_rankings_from_the_heads_of_many_spans_equal_the_plain_counts(
         return heads(*args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(word_ranking, "_heads", recorded)
-    unread_found: list[int] = []
+    sought: list[int] = []  # per batch of exact sums: the lists that missed some word
     unread = word_ranking._unread
 
-    def counted(*args: object) -> Counter[str]:
-        found = unread(*args)  # type: ignore[arg-type]
-        unread_found.append(len(found))
-        return found
+    def counted(*args: object) -> list[object]:
+        selects = unread(*args)  # type: ignore[arg-type]
+        sought.append(len(selects))
+        return selects
 
     monkeypatch.setattr(word_ranking, "_unread", counted)
     q = store.queries
@@ -471,7 +471,7 @@ def test_rankings_from_the_heads_of_many_spans_equal_the_plain_counts(
     # The lists were read down to a floor, not whole, and words read in
     # some of the summed lists were sought in the others.
     assert any(above for above in reads), reads
-    assert any(unread_found), unread_found
+    assert any(sought), sought
 
 
 def test_a_total_leaving_out_most_of_the_vocabulary_measures_the_rows(
