@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from tgstats.store import Store, word_periods, word_ranking
-from tgstats.store.word_periods import MOST_SPANS, word_plan
+from tgstats.store.word_periods import MEMBER_COMPLEMENT, MOST_SPANS, word_plan
 from tgstats.store.word_ranking import WordFilter, _emoji_ranges, _union
 from tgstats.testing import fill_store, make_chat, make_message, make_user
 
@@ -330,10 +330,12 @@ def test_a_quiet_members_small_spans_are_added_up_or_taken_from_all_time(
 ) -> None:
     """A member who writes a few words a span has spans too small for a floor
     above 0: reading their heads would read every row, so a period adds its
-    rows up in SQL, and one ending now over most of the history (under
-    MOST_SPANS spans) is all their words less those before it.  Both rank
-    and count as the plain counts do; the busy member's periods still read
-    the heads of their spans."""
+    rows up in SQL.  A member's period ending now over 60 % of the history or
+    more (MEMBER_COMPLEMENT) is all their words less those before it, busy
+    or quiet; the busy member's shorter periods read the heads of their
+    spans, a quiet member's over most of the history take that complement
+    where the heads would read every row.  All rank and count as the plain
+    counts do."""
     day = 86_400
     rng = random.Random(7)
     vocabulary = [_letters(i) for i in range(400)]
@@ -361,19 +363,28 @@ def test_a_quiet_members_small_spans_are_added_up_or_taken_from_all_time(
         monkeypatch.setattr(word_ranking, name, recorded)
     end = datetime.fromtimestamp(START + 640 * day, ZONE)
     q = store.queries
+    # 60 % of the 640 days: a period of 350 days reads spans, one of 420 all time.
+    assert 350 < MEMBER_COMPLEMENT / (1 + MEMBER_COMPLEMENT) * 640 < 420
     cases = [
-        # (member, days, what ranks it)
-        (USERS[1].id, 200, {"_ordered"}),  # spans added up in SQL
-        (USERS[1].id, 600, {"_top_rows"}),  # all time, less the 40 days before
-        (USERS[0].id, 200, {"_heads"}),
-        (USERS[0].id, 600, {"_heads"}),
+        # (member, days, the plan's lists, what ranks it)
+        (USERS[1].id, 200, "spans", {"_ordered"}),  # spans added up in SQL
+        # Under 60 % of the history: the spans' heads would read every row,
+        # so the ranking takes all time less the 290 days before.
+        (USERS[1].id, 350, "spans or all time", {"_top_rows"}),
+        (USERS[1].id, 600, "all time", {"_top_rows"}),  # less the 40 days before
+        (USERS[0].id, 200, "spans", {"_heads"}),
+        (USERS[0].id, 350, "spans or all time", {"_heads"}),
+        (USERS[0].id, 420, "all time", {"_top_rows"}),
+        (USERS[0].id, 600, "all time", {"_top_rows"}),
     ]
-    for user_id, days, ranked_by in cases:
+    for user_id, days, lists, ranked_by in cases:
         since = end - timedelta(days=days)
         with store.engine.connect() as connection:
             plan = word_plan(connection, [CHAT.id], int(since.timestamp()), None, user_id)
-        assert plan.lists and all(listed.span is not None for listed in plan.lists)
-        assert (plan.complement is not None) == (days == 600)
+        assert plan.lists, (user_id, days)
+        spans = {listed.span is not None for listed in plan.lists}
+        assert spans == {lists != "all time"}, (user_id, days)
+        assert (plan.complement is not None) == (lists == "spans or all time"), (user_id, days)
         counts = q.word_counts(CHAT.id, since=since, user_id=user_id)
         for limit in (5, 40):
             taken.clear()
