@@ -235,6 +235,43 @@ def test_ties_are_in_code_point_order_under_a_locale_collation(pg_store_url: str
         ]
 
 
+def test_a_period_of_spans_ranks_without_parallel_workers_until_its_transaction_ends(
+    pg_store_url: str,
+) -> None:
+    """On PostgreSQL a ranking that reads spans only turns parallel workers
+    off for its own transaction; one that orders an all-time table keeps
+    them, and the next transaction on the same connection has them again."""
+    import sqlalchemy
+    from tgstats.store import open_store
+
+    day = 86_400
+    words = [_letters(i) for i in range(30)]
+    messages = [
+        make_message(CHAT, USERS[0], " ".join(words[: 1 + n % 30]), message_id=n + 1, date=d)
+        for n, d in enumerate(range(START, START + 80 * day, day // 2))
+    ]
+    show = sqlalchemy.text("SHOW max_parallel_workers_per_gather")
+    with open_store(pg_store_url) as store:
+        fill_store(store, messages)
+        with store.engine.connect() as connection:
+            default = connection.execute(show).scalar_one()
+        assert default != "0"
+        end = START + 80 * day
+        for since, reads_spans in ((end - 40 * day, True), (None, False)):
+            with store.engine.connect() as connection:
+                plan = word_plan(connection, [CHAT.id], since, None)
+                assert plan.lists
+                assert all(listed.span is not None for listed in plan.lists) == reads_spans
+                ranked = word_ranking.rank(
+                    connection, [CHAT.id], since, None, None, (), WordFilter(), 5, total=True
+                )
+                assert len(ranked.words) == 5
+                during = connection.execute(show).scalar_one()
+                assert during == ("0" if reads_spans else default), since
+                connection.commit()  # a plain SET would outlive it
+                assert connection.execute(show).scalar_one() == default
+
+
 def test_ties_at_the_cut_are_ranked_in_code_point_order(store: Store) -> None:
     """200 words used equally and a cut inside them: the rows past the first
     ones asked for are read until the ties are settled."""

@@ -104,6 +104,7 @@ def rank(
             # than ordering the all-time rows (a quiet member's 47 spans at
             # 1M messages: 142,600 span rows against 59,000 all-time ones).
             plan, depths = plan.complement, None
+    _without_parallel_workers(connection, plan)
     counted = plan_edges(connection, family, plan, user_id, excluded)
     edges = Counter({word: n for word, n in counted.items() if keep.keeps(word)})  # signed
     sums = _Sums(connection, plan)
@@ -132,6 +133,22 @@ def rank(
     uses = every - sum(sums.of(left_out).values())
     summed = _total(connection, plan, keep, uses, None if odd is None else sums.of(odd))
     return Ranking(words, summed + sum(edges.values()))
+
+
+def _without_parallel_workers(connection: Connection, plan: WordPlan) -> None:
+    """On PostgreSQL, no parallel workers for the rest of the transaction
+    when the plan reads spans only.  Its statements are seeks and short index
+    ranges, a few milliseconds each, and PostgreSQL plans some of them
+    parallel (a UNION ALL of the spans' heads or sums), where starting the
+    workers costs more than they save.  At 1M messages: 30 days ranked in
+    0.054 s against 0.073 s, 600 days in 0.113 against 0.133.  Ordering an
+    all-time table is one long scan that workers do shorten (0.034 s against
+    0.040 s), so a plan that reads one keeps them."""
+    if connection.dialect.name != "postgresql" or not plan.lists:
+        return
+    if all(listed.span is not None for listed in plan.lists):
+        # LOCAL: the setting ends with the connection's transaction.
+        connection.exec_driver_sql("SET LOCAL max_parallel_workers_per_gather = 0")
 
 
 def _summed_whole(plan: WordPlan) -> bool:
