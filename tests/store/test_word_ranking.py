@@ -19,6 +19,7 @@ import pytest
 from tgstats.store import Store, word_periods, word_ranking
 from tgstats.store.word_periods import MEMBER_COMPLEMENT, MOST_SPANS, word_plan
 from tgstats.store.word_ranking import WordFilter, _emoji_ranges, _union
+from tgstats.store.words import count_words
 from tgstats.testing import fill_store, make_chat, make_message, make_user
 
 CHAT = make_chat(-1001500, "Ranking")
@@ -431,6 +432,52 @@ def test_a_quiet_members_small_spans_are_added_up_or_taken_from_all_time(
             assert [(w.word, w.count) for w in found.words] == top, where
             assert found.total == total, where
             assert set(taken) & {"_heads", "_ordered", "_top_rows"} == ranked_by, (where, taken)
+
+
+def test_a_members_long_period_across_a_migrated_group_counts_both_chats(store: Store) -> None:
+    """A member's period ending now over most of the history is all their
+    words less the part before, in every chat of the family: a group's 100
+    days and, after it became a supergroup, 200 more.  The ranking equals the
+    words of the member's texts in the period, split as the store splits them."""
+    day = 86_400
+    group = make_chat(-4501, "Old", type="group")
+    rng = random.Random(11)
+    vocabulary = [_letters(i) for i in range(120)]
+    weights = [1 / (i + 1) for i in range(len(vocabulary))]
+    sent: list[tuple[int, int, str]] = []  # (date, sender, text)
+    messages = []
+    for n in range(300):
+        chat = group if n < 100 else CHAT
+        for k, user in enumerate(USERS[:2]):
+            text = " ".join(rng.choices(vocabulary, weights, k=12 if k == 0 else 3))
+            date = START + n * day + 600 * k + rng.randint(0, 3_000)
+            messages.append(make_message(chat, user, text, message_id=2 * n + k + 1, date=date))
+            sent.append((date, user.id, text))
+        if n == 99:
+            fill_store(store, messages)
+            store.migrate_chat(group.id, CHAT.id)
+            messages = []
+    fill_store(store, messages)
+    end = START + 300 * day
+    for user in USERS[:2]:
+        for days in (200, 290):
+            since = end - days * day
+            with store.engine.connect() as connection:
+                plan = word_plan(connection, [CHAT.id, group.id], since, None, user.id)
+            assert plan.lists and {listed.span for listed in plan.lists} == {None}
+            assert len(plan.lists) == 2  # the member's all time in each chat
+            texts = [text for date, sender, text in sent if sender == user.id and date >= since]
+            expected = Counter(count_words(texts))
+            found = store.queries.word_ranking(
+                CHAT.id,
+                since=datetime.fromtimestamp(since, ZONE),
+                user_id=user.id,
+                min_length=1,
+                limit=25,
+            )
+            top, total = _expected(expected, WordFilter(), 25)
+            assert [(w.word, w.count) for w in found.words] == top, (user.id, days)
+            assert found.total == total, (user.id, days)
 
 
 @pytest.mark.parametrize(
