@@ -370,10 +370,11 @@ def test_a_quiet_members_small_spans_are_added_up_or_taken_from_all_time(
     above 0: reading their heads would read every row, so a period adds its
     rows up in SQL.  A member's period ending now over 60 % of the history or
     more (MEMBER_COMPLEMENT) is all their words less those before it, busy
-    or quiet; the busy member's shorter periods read the heads of their
-    spans, a quiet member's over most of the history take that complement
-    where the heads would read every row.  All rank and count as the plain
-    counts do."""
+    or quiet.  Over less than that but most of the history the ranking takes
+    the complement where the heads would read the spans' tails (a floor of
+    at most _SHALLOW uses: the busy member's here, 200 words a day) or every
+    row (the quiet member's), and the heads otherwise (the busy member's
+    with _SHALLOW at 0).  All rank and count as the plain counts do."""
     day = 86_400
     rng = random.Random(7)
     vocabulary = [_letters(i) for i in range(400)]
@@ -411,11 +412,17 @@ def test_a_quiet_members_small_spans_are_added_up_or_taken_from_all_time(
         (USERS[1].id, 350, "spans or all time", {"_top_rows"}),
         (USERS[1].id, 600, "all time", {"_top_rows"}),  # less the 40 days before
         (USERS[0].id, 200, "spans", {"_heads"}),
-        (USERS[0].id, 350, "spans or all time", {"_heads"}),
+        (USERS[0].id, 350, "spans or all time", {"_heads", "_top_rows"}),
         (USERS[0].id, 420, "all time", {"_top_rows"}),
         (USERS[0].id, 600, "all time", {"_top_rows"}),
     ]
-    for user_id, days, lists, ranked_by in cases:
+    assert word_ranking._SHALLOW > 0
+    for (user_id, days, lists, ranked_by), shallow in itertools.product(
+        cases, (0, word_ranking._SHALLOW)
+    ):
+        monkeypatch.setattr(word_ranking, "_SHALLOW", shallow)
+        if len(ranked_by) > 1:  # the heads' floors are 1 to 4
+            ranked_by = {"_heads"} if shallow == 0 else {"_top_rows"}
         since = end - timedelta(days=days)
         with store.engine.connect() as connection:
             plan = word_plan(connection, [CHAT.id], int(since.timestamp()), None, user_id)
@@ -428,7 +435,7 @@ def test_a_quiet_members_small_spans_are_added_up_or_taken_from_all_time(
             taken.clear()
             found = q.word_ranking(CHAT.id, since=since, user_id=user_id, min_length=1, limit=limit)
             top, total = _expected(counts, WordFilter(), limit)
-            where = (user_id, days, limit)
+            where = (user_id, days, limit, shallow)
             assert [(w.word, w.count) for w in found.words] == top, where
             assert found.total == total, where
             assert set(taken) & {"_heads", "_ordered", "_top_rows"} == ranked_by, (where, taken)

@@ -56,6 +56,17 @@ __all__ = ["Ranking", "WordFilter", "maybe_emoji", "rank", "threshold_top", "wor
 _SLACK = 64
 
 
+# A floor of at most this many uses reads the long tails of the spans (most
+# of their rows are words used a few times), where a period ending now over
+# most of the history ranks sooner as all time less the part before: at 1M
+# messages on SQLite the chat's 600 days (floor 3, 56,000 span rows against
+# 261,000 all-time ones ordered ten times cheaper per row) in 0.061 s
+# against 0.088 s, and the busiest member's 400 days (floor 1) in 0.052 s
+# against 0.086 s.  At 10M the same periods have floors of 13 to 30 and the
+# heads win (the member's 400 days: 0.068 s against 0.075 s).
+_SHALLOW = 4
+
+
 def maybe_emoji(word: str) -> bool:
     """Whether ``word`` lies in a code point range where emoji are (SQL's test)."""
     return any(low <= word and (high is None or word < high) for low, high in EMOJI_RANGES)
@@ -99,10 +110,11 @@ def rank(
     depths = None
     if limit > 0 and plan.complement is not None and plan.lists and len(plan.lists) > 1:
         depths = _depths(connection, plan.lists, limit + _SLACK)
-        if _floor(sum(depths), depths) == 0:
-            # The spans are small enough to be read whole, which costs more
-            # than ordering the all-time rows (a quiet member's 47 spans at
-            # 1M messages: 142,600 span rows against 59,000 all-time ones).
+        if _floor(sum(depths), depths) <= _SHALLOW:
+            # The heads would read the spans' long tails, or every row,
+            # which costs more than ordering the all-time rows (a quiet
+            # member's 47 spans at 1M messages: 142,600 span rows against
+            # 59,000 all-time ones).
             plan, depths = plan.complement, None
     _without_parallel_workers(connection, plan)
     counted = plan_edges(connection, family, plan, user_id, excluded)
