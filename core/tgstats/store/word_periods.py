@@ -71,11 +71,11 @@ __all__ = [
 # a chat old enough for longer periods has more all-time words to order too.
 MOST_SPANS = 64
 
-# A member's period ending now whose part before is at most this share of it
-# (the period covers 60 % of the history or more) is all their words less the
-# part before.  Their all-time words are read most used first through an
-# index (schema 9), so it costs the sums over the part before's spans where
-# the heads read the period's.  At 1M and 10M messages on SQLite, the busiest
+# A member's period ending now at least this many times as long as the part
+# of the history before it (so at least 60 % of the history) is all their
+# words less that part.  Their all-time words are read most used first
+# through an index (schema 9), so it costs the sums over the part before's
+# spans where the heads read the period's.  At 1M and 10M messages on SQLite, the busiest
 # member's 600 days (the part before a fifth of the period) ranked in 0.03
 # and 0.04 s against 0.11 and 0.08 s; at 450 days (three fifths) in 0.046
 # and 0.067 s against 0.089 and 0.074 s; at 400 (four fifths) the heads won
